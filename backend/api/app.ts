@@ -1,0 +1,128 @@
+// The backend's HTTP application: the REST API under /api/ (Bearer tokens), OpenAPI at /docs, CORS for the
+// configured origins, and the public GET /health, GET /metrics and GET /.
+
+import cors from '@fastify/cors';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { bearerAuth } from './bearer-auth.js';
+import { chargePointRoutes } from './charge-points.js';
+import { commandRoutes } from './commands.js';
+import type { ApiContext } from './context.js';
+import { idTagRoutes } from './id-tags.js';
+import { transactionRoutes } from './transactions.js';
+
+export interface ApiOptions {
+  apiTokens: readonly string[];
+  corsOrigins: readonly string[];
+  version: string;
+}
+
+const HEALTH_TIMEOUT_MS = 2000;
+
+export async function buildApi(context: ApiContext, options: ApiOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: context.logger.child({ component: 'http' }) as FastifyBaseLogger,
+    // Requests are logged once, at debug, by the onResponse hook below.
+    logController: new LogController({ disableRequestLogging: true }),
+    // Reject unknown body fields (400 naming them) instead of silently dropping them; query strings still coerce.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array' } },
+    bodyLimit: 1024 * 1024,
+  });
+
+  await app.register(cors, { origin: options.corsOrigins.length > 0 ? [...options.corsOrigins] : false, credentials: true });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'ocpp-edge central system', description: 'OCPP 1.6-J central system: charge points, transactions, id tags and commands', version: options.version },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  if (options.apiTokens.length === 0) context.logger.warn('no --api-token configured: every /api/ request will be refused (401)');
+  const requireToken = bearerAuth(options.apiTokens);
+  app.addHook('onRequest', async (request, reply) => {
+    // By path and by matched route, so no spelling of a URL reaches an /api/ route without a token.
+    const route = request.routeOptions.url ?? '';
+    if (request.url === '/api' || request.url.startsWith('/api/') || route.startsWith('/api')) await requireToken(request, reply);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    context.metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'http request');
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error.validation) return reply.code(400).send({ error: 'BadRequest', message: error.message });
+    if (error.statusCode && error.statusCode < 500) return reply.code(error.statusCode).send({ error: error.code ?? 'BadRequest', message: error.message });
+    request.log.error({ err: error, url: request.url }, 'request failed');
+    return reply.code(500).send({ error: 'InternalError', message: 'Internal server error' });
+  });
+  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: 'NotFound', message: `no route ${request.method} ${request.url.split('?')[0]}` }));
+
+  app.get('/', { schema: { hide: true, response: { 200: linksSchema } } }, async () => ({
+    service: 'ocpp-edge backend',
+    ocpp: '/ocpp/{chargePointId}',
+    api: '/api/',
+    docs: '/docs',
+    health: '/health',
+  }));
+
+  app.get('/health', {
+    schema: {
+      summary: 'Liveness and storage status (public)',
+      security: [],
+      response: {
+        200: healthSchema,
+        503: healthSchema,
+      },
+    },
+  }, async (_request, reply) => {
+    const connectedChargePoints = (await context.connections.connectedIds()).length;
+    try {
+      await withTimeout(context.store.ping(), HEALTH_TIMEOUT_MS);
+      return { status: 'ok', storage: { status: 'up', dialect: context.store.dialect }, connectedChargePoints };
+    } catch (error) {
+      return reply.code(503).send({ status: 'unavailable', storage: { status: 'down', dialect: context.store.dialect, error: (error as Error).message }, connectedChargePoints });
+    }
+  });
+
+  // Prometheus text format, public like /health: the backend listens on loopback, behind the proxy.
+  app.get('/metrics', { schema: { hide: true, response: { 200: { type: 'string' } } } }, async (_request, reply) => {
+    reply.type(context.metrics.registry.contentType);
+    return context.metrics.registry.metrics();
+  });
+
+  app.get('/api/', { schema: { tags: ['meta'], summary: 'The API\'s entry points', response: { 200: linksSchema } } }, async () => ({
+    chargePoints: '/api/charge-points',
+    transactions: '/api/transactions',
+    idTags: '/api/id-tags/{idTag}',
+    docs: '/docs',
+  }));
+
+  await chargePointRoutes(app, context);
+  await commandRoutes(app, context);
+  await transactionRoutes(app, context);
+  await idTagRoutes(app, context);
+  return app;
+}
+
+const linksSchema = { type: 'object', additionalProperties: { type: 'string' } } as const;
+
+const healthSchema = {
+  type: 'object',
+  properties: {
+    status: { type: 'string', enum: ['ok', 'unavailable'] },
+    storage: { type: 'object', properties: { status: { type: 'string', enum: ['up', 'down'] }, dialect: { type: 'string' }, error: { type: 'string' } } },
+    connectedChargePoints: { type: 'integer' },
+  },
+} as const;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

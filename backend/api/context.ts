@@ -1,0 +1,24 @@
+// What the REST routes are given: storage, the connection registry, and the few settings they use.
+
+import type { Logger } from '../../common/logger.js';
+import type { BackendMetrics } from '../metrics.js';
+import type { ConnectionRegistry } from '../ocpp/connections.js';
+import type { Store } from '../store/store.js';
+
+export interface ApiContext {
+  store: Store;
+  connections: ConnectionRegistry;
+  metrics: BackendMetrics;
+  logger: Logger;
+  /** Wait for a charger's answer to a command before 504, ms. */
+  callTimeoutMs: number;
+}
+
+export function notFound(message: string): { error: string; message: string } {
+  return { error: 'NotFound', message };
+}
+
+/** `PUT` without a body (`curl -X PUT …`) means "no changes": validate it as {}. */
+export async function emptyBodyAsObject(request: { body: unknown }): Promise<void> {
+  request.body ??= {};
+}

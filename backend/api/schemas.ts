@@ -1,0 +1,109 @@
+// JSON schemas shared by the REST routes. fastify validates requests and serialises answers with them, and
+// @fastify/swagger publishes them at /docs: one schema, three uses.
+
+/** Same rule as the OCPP endpoint (see backend/ocpp/central-system.ts). */
+export const chargePointIdParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', pattern: '^[\\x21-\\x39\\x3b-\\x7e]{1,48}$', description: 'Charge point identity' } },
+} as const;
+
+export const errorSchema = {
+  type: 'object',
+  required: ['error', 'message'],
+  properties: {
+    error: { type: 'string', description: 'Machine-readable error name' },
+    message: { type: 'string' },
+    code: { type: 'string', description: 'OCPP-J error code, when the charger or strict mode gave one' },
+  },
+} as const;
+
+/** Answers every /api/ route may give besides its own. */
+export const commonErrors = { 400: errorSchema, 401: errorSchema, 500: errorSchema } as const;
+
+const nullableString = { type: ['string', 'null'] } as const;
+
+export const connectorSchema = {
+  type: 'object',
+  properties: {
+    connectorId: { type: 'integer' },
+    status: { type: 'string' },
+    errorCode: { type: 'string' },
+    info: nullableString,
+    vendorErrorCode: nullableString,
+    timestamp: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+export const chargePointSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    connected: { type: 'boolean' },
+    hasPassword: { type: 'boolean' },
+    vendor: nullableString,
+    model: nullableString,
+    serialNumber: nullableString,
+    firmwareVersion: nullableString,
+    iccid: nullableString,
+    imsi: nullableString,
+    meterType: nullableString,
+    meterSerialNumber: nullableString,
+    firmwareStatus: nullableString,
+    diagnosticsStatus: nullableString,
+    registeredAt: { type: 'string', format: 'date-time' },
+    lastBootAt: nullableString,
+    lastHeartbeat: nullableString,
+    connectors: { type: 'array', items: connectorSchema },
+  },
+} as const;
+
+export const transactionSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'integer' },
+    chargePointId: { type: 'string' },
+    connectorId: { type: 'integer' },
+    idTag: { type: 'string' },
+    reservationId: { type: ['integer', 'null'] },
+    meterStart: { type: 'integer', description: 'Wh' },
+    meterStop: { type: ['integer', 'null'], description: 'Wh' },
+    startTime: { type: 'string', format: 'date-time' },
+    stopTime: nullableString,
+    stopReason: nullableString,
+    energy: { type: ['integer', 'null'], description: 'Wh delivered (meterStop - meterStart); null while active' },
+  },
+} as const;
+
+export const meterValueSchema = {
+  type: 'object',
+  properties: {
+    connectorId: { type: 'integer' },
+    sampledAt: { type: 'string', format: 'date-time' },
+    value: { type: 'string' },
+    measurand: { type: 'string' },
+    unit: { type: 'string' },
+    context: { type: 'string' },
+    location: { type: 'string' },
+    phase: { type: 'string' },
+    format: { type: 'string' },
+  },
+} as const;
+
+export const ID_TAG_STATUSES = ['Accepted', 'Blocked', 'Expired', 'Invalid'] as const;
+
+export const idTagSchema = {
+  type: 'object',
+  properties: {
+    idTag: { type: 'string' },
+    status: { type: 'string', enum: ID_TAG_STATUSES },
+    expiryDate: nullableString,
+    parentIdTag: nullableString,
+  },
+} as const;
+
+export const idTagParams = {
+  type: 'object',
+  required: ['idTag'],
+  properties: { idTag: { type: 'string', minLength: 1, maxLength: 20, description: 'OCPP 1.6 IdToken (CiString20)' } },
+} as const;

@@ -1,0 +1,45 @@
+// The backend's Prometheus metrics, served at GET /metrics on its own port.
+
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { createRegistry } from '../common/metrics.js';
+
+export interface BackendMetrics {
+  registry: Registry;
+  connectedChargePoints: Gauge;
+  /** OCPP calls by action; direction "in" from the charger, "out" to it. */
+  ocppMessages: Counter<'action' | 'direction'>;
+  /** Time to handle a charger's call (including its database commit), by action and outcome. */
+  handlerDuration: Histogram<'action' | 'outcome'>;
+  httpRequests: Counter<'method' | 'route' | 'status'>;
+}
+
+export function createBackendMetrics(): BackendMetrics {
+  const registry = createRegistry('backend');
+  return {
+    registry,
+    connectedChargePoints: new Gauge({
+      name: 'ocpp_edge_connected_charge_points',
+      help: 'Charge points with an open OCPP WebSocket to this backend',
+      registers: [registry],
+    }),
+    ocppMessages: new Counter({
+      name: 'ocpp_edge_ocpp_messages_total',
+      help: 'OCPP calls, by action and direction (in: from the charger, out: to the charger)',
+      labelNames: ['action', 'direction'],
+      registers: [registry],
+    }),
+    handlerDuration: new Histogram({
+      name: 'ocpp_edge_ocpp_handler_duration_seconds',
+      help: 'Time to answer a charger\'s call, storage commit included',
+      labelNames: ['action', 'outcome'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    httpRequests: new Counter({
+      name: 'ocpp_edge_http_requests_total',
+      help: 'REST API requests, by method, route pattern and status code',
+      labelNames: ['method', 'route', 'status'],
+      registers: [registry],
+    }),
+  };
+}

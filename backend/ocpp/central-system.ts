@@ -1,0 +1,211 @@
+// The OCPP-J 1.6 endpoint: ocpp-rpc's RPCServer in strict mode, the upgrade checks (identity, subprotocol,
+// HTTP Basic password, registration), one connection per charge point, and the handler modules of each feature
+// profile wired to every connection.
+
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { createRPCError, RPCServer, type RPCClient } from 'ocpp-rpc';
+import type { IHandshakeInterface } from 'ocpp-rpc/lib/server-client.js';
+import type { Logger } from '../../common/logger.js';
+import type { BackendMetrics } from '../metrics.js';
+import type { Store } from '../store/store.js';
+import { CallLimiter } from './call-limiter.js';
+import type { LocalConnections } from './connections.js';
+import { coreHandlers } from './core.js';
+import { firmwareManagementHandlers } from './firmware-management.js';
+import { FrameRecorder } from './frame-recorder.js';
+import type { CallHandler, HandlerContext } from './handler.js';
+import type { MessageLog } from './message-log.js';
+import { verifyPassword } from './passwords.js';
+import { NO_SUBPROTOCOL, OCPP16, strictModeValidators } from './validator.js';
+
+export interface CentralSystemOptions {
+  store: Store;
+  connections: LocalConnections;
+  metrics: BackendMetrics;
+  messageLog: MessageLog;
+  logger: Logger;
+  /** Seconds, given to chargers in the BootNotification answer. */
+  heartbeatInterval: number;
+  /** open: unknown charge points are registered when they connect; known: refused (401). */
+  registration: 'open' | 'known';
+  /** Refuse (400) clients that offer no subprotocol instead of serving them as OCPP 1.6. */
+  requireSubprotocol: boolean;
+  /** Largest frame in bytes; ws closes the connection with 1009 beyond it. */
+  maxFrameSize: number;
+  /** Calls from one charger waiting behind the one being handled; more are refused with a CALLERROR. */
+  maxPendingCalls: number;
+  /** Consecutive unparseable frames after which the connection is closed (1002). */
+  maxBadMessages: number;
+  /** Default wait for a charger's answer to a command, ms. */
+  callTimeoutMs: number;
+}
+
+/** The handler modules, one per OCPP 1.6 feature profile. Remote Trigger adds no call of its own: a trigger makes
+ * the charger send one of these. Actions without a handler are answered NotImplemented by ocpp-rpc. */
+const PROFILES = [coreHandlers, firmwareManagementHandlers];
+
+/** OCPP 1.6 security whitepaper: the identity is also the Basic auth user name, so no ':'; at most 48 characters. */
+const VALID_IDENTITY = /^[\x21-\x39\x3b-\x7e]{1,48}$/;
+const OCPP_PATH = /^\/ocpp\/[^/]+$/;
+/** A hash no password matches (its salt and hash are random), for timing-equal refusals. */
+const DUMMY_HASH = 'scrypt$16384$8$1$1T3gPNiImmmUUzxMyFE3Gw==$un5VlWJPpqYRGP/jodDTUwiFFYhicPGTKIB6nNE1l2A=';
+
+export class CentralSystem {
+  private readonly rpc: RPCServer;
+
+  constructor(private readonly options: CentralSystemOptions) {
+    this.rpc = new RPCServer({
+      protocols: [OCPP16],
+      // '' is what a client that offered no subprotocol gets; it is validated as OCPP 1.6 too (see validator.ts).
+      strictMode: [OCPP16, NO_SUBPROTOCOL],
+      strictModeValidators,
+      callTimeoutMs: options.callTimeoutMs,
+      // OCPP-J allows one outstanding call per direction; ocpp-rpc queues ours.
+      callConcurrency: 1,
+      maxBadMessages: options.maxBadMessages,
+      respondWithDetailedErrors: false,
+      wssOptions: { maxPayload: options.maxFrameSize },
+    });
+    this.rpc.auth((accept, reject, handshake, signal) => {
+      this.authenticate(handshake, signal).then(
+        (decision) => (decision.ok ? accept({}, decision.protocol) : reject(decision.status, decision.message)),
+        (error: unknown) => {
+          options.logger.error({ err: error, chargePointId: handshake.identity }, 'upgrade: storage unavailable');
+          reject(503, 'Service Unavailable');
+        },
+      );
+    });
+    this.rpc.on('client', (client: RPCClient) => this.onConnection(client));
+    // The WebSocket server's own errors; without a listener an EventEmitter 'error' would end the process.
+    this.rpc.on('error', (error: Error) => options.logger.error({ err: error }, 'OCPP WebSocket server error'));
+  }
+
+  /** True for request paths this endpoint serves (/ocpp/{chargePointId}). */
+  static matches(url: string | undefined): boolean {
+    return OCPP_PATH.test((url ?? '/').split('?')[0]);
+  }
+
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // ocpp-rpc decodes the identity outside its error handling: a malformed escape ("/ocpp/%E0%A4%A") would be an
+    // unhandled rejection, which ends the process. Refuse it here.
+    if (decodedIdentity(request.url) === undefined) {
+      this.options.logger.warn({ url: request.url, remoteAddress: request.socket.remoteAddress }, 'upgrade refused: malformed charge point identity');
+      refuseUpgrade(socket, 400, 'Malformed charge point identity');
+      return;
+    }
+    this.rpc.handleUpgrade(request, socket as never, head).catch((error: unknown) => {
+      this.options.logger.error({ err: error, url: request.url }, 'upgrade failed');
+      socket.destroy();
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.options.connections.closeAll();
+    await this.rpc.close({ code: 1001, reason: 'Server shutting down', force: false });
+  }
+
+  private async authenticate(handshake: IHandshakeInterface, signal?: AbortSignal): Promise<UpgradeDecision> {
+    const { store, registration, requireSubprotocol } = this.options;
+    const id = handshake.identity;
+    const refuse = (status: number, message: string): UpgradeDecision => {
+      this.options.logger.warn({ chargePointId: id, status, reason: message, remoteAddress: handshake.remoteAddress }, 'upgrade refused');
+      return { ok: false, status, message };
+    };
+
+    if (!VALID_IDENTITY.test(id)) return refuse(400, 'Invalid charge point identity');
+
+    // ocpp1.6 when offered; no subprotocol at all is served as OCPP 1.6 (many chargers send none) unless required.
+    let protocol: string | false;
+    if (handshake.protocols.has(OCPP16)) protocol = OCPP16;
+    else if (handshake.protocols.size > 0) return refuse(400, `Unsupported subprotocol; this central system speaks ${OCPP16}`);
+    else if (requireSubprotocol) return refuse(400, `Subprotocol ${OCPP16} required`);
+    else protocol = false;
+
+    const chargePoint = await store.getChargePoint(id);
+    if (chargePoint?.password_hash) {
+      // Hashed even when no password was sent: every refusal takes the same time.
+      const matches = await verifyPassword(handshake.password ?? '', chargePoint.password_hash);
+      if (!handshake.password || !matches) return refuse(401, 'Unauthorized');
+    } else if (!chargePoint) {
+      if (registration === 'known') {
+        // Spend the same time as a wrong password, so response times do not tell which identities exist.
+        await verifyPassword(handshake.password ?? '', DUMMY_HASH);
+        return refuse(401, 'Unauthorized');
+      }
+      await store.ensureChargePoint(id, new Date().toISOString());
+      this.options.logger.info({ chargePointId: id }, 'charge point registered (open registration)');
+    }
+    if (signal?.aborted) return { ok: false, status: 400, message: 'Client went away' };
+    return { ok: true, protocol };
+  }
+
+  private onConnection(client: RPCClient): void {
+    const { connections, metrics, logger } = this.options;
+    const chargePointId = client.identity as string;
+    const previous = connections.attach(chargePointId, client);
+    metrics.connectedChargePoints.set(connections.size);
+    logger.info({ chargePointId, protocol: client.protocol || 'none (served as ocpp1.6)', replaced: Boolean(previous) }, 'charge point connected');
+    // A charger that reconnects before its old socket timed out: the new connection wins, the old one is closed.
+    if (previous) void previous.close({ code: 1000, reason: 'Replaced by a new connection' });
+
+    const recorder = new FrameRecorder(chargePointId, logger, metrics, this.options.messageLog);
+    client.on('message', ({ message, outbound }: { message: string | Buffer; outbound: boolean }) => recorder.record(String(message), outbound));
+    client.on('badMessage', ({ error }: { error: Error }) => logger.warn({ chargePointId, err: error.message }, 'bad message from charger'));
+    client.on('strictValidationFailure', ({ method, outbound, isCall, error }: { method: string; outbound: boolean; isCall: boolean; error: Error }) =>
+      logger.warn({ chargePointId, action: method, outbound, isCall, err: error.message }, 'strict mode: schema violation'),
+    );
+    client.once('close', ({ code, reason }: { code: number; reason: string }) => {
+      connections.detach(chargePointId, client);
+      metrics.connectedChargePoints.set(connections.size);
+      logger.info({ chargePointId, code, reason }, 'charge point disconnected');
+    });
+
+    const limiter = new CallLimiter(1, this.options.maxPendingCalls);
+    const context: HandlerContext = {
+      chargePointId,
+      store: this.options.store,
+      logger,
+      heartbeatInterval: this.options.heartbeatInterval,
+      now: () => new Date().toISOString(),
+    };
+    for (const handlers of PROFILES) {
+      for (const [action, handler] of Object.entries(handlers)) {
+        client.handle(action, ({ params }) => limiter.run(() => this.answer(action, handler, params, context)));
+      }
+    }
+  }
+
+  /** Runs one handler; anything but an OCPP error (storage failure, bug) becomes InternalError for the charger. */
+  private async answer(action: string, handler: CallHandler, params: unknown, context: HandlerContext): Promise<Record<string, unknown>> {
+    const stopTimer = this.options.metrics.handlerDuration.startTimer({ action });
+    try {
+      const result = await handler(params, context);
+      stopTimer({ outcome: 'ok' });
+      return result;
+    } catch (error) {
+      stopTimer({ outcome: 'error' });
+      if (typeof (error as { rpcErrorCode?: unknown }).rpcErrorCode === 'string') throw error;
+      context.logger.error({ err: error, chargePointId: context.chargePointId, action }, 'handler failed; answering InternalError');
+      throw createRPCError('InternalError', `${action} could not be processed; nothing was stored`, {});
+    }
+  }
+}
+
+function decodedIdentity(url: string | undefined): string | undefined {
+  try {
+    return decodeURIComponent((url ?? '/').split('?')[0].split('/').pop() ?? '');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Answers an upgrade request with a plain HTTP error and closes the socket. */
+export function refuseUpgrade(socket: Duplex, status: number, message: string): void {
+  if (socket.writable) {
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`);
+  }
+  socket.destroy();
+}
+
+type UpgradeDecision = { ok: true; protocol: string | false } | { ok: false; status: number; message: string };

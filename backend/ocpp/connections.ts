@@ -1,0 +1,116 @@
+// Which charge points are connected to this central system, and how to send them a command.
+//
+// The REST API and the OCPP handlers only see the ConnectionRegistry interface; LocalConnections keeps the
+// sockets of this process. A later cluster registry (backend/cluster/) can implement the same interface with Redis
+// presence and command routing to the instance that holds the socket — hence every query is async.
+
+import ocppRpc, { type RPCClient } from 'ocpp-rpc';
+
+export interface CallOptions {
+  timeoutMs: number;
+}
+
+export interface ConnectionRegistry {
+  isConnected(chargePointId: string): Promise<boolean>;
+  connectedIds(): Promise<string[]>;
+  /**
+   * Sends an OCPP call and resolves with the charger's answer. Rejects with NotConnectedError, CallTimeoutError,
+   * or the ocpp-rpc RPCError the charger answered with.
+   */
+  call(chargePointId: string, action: string, payload: unknown, options: CallOptions): Promise<unknown>;
+  /** Closes the charger's connection; false when it was not connected. */
+  disconnect(chargePointId: string, code: number, reason: string): Promise<boolean>;
+}
+
+export class NotConnectedError extends Error {
+  constructor(readonly chargePointId: string) {
+    super(`charge point ${chargePointId} is not connected`);
+    this.name = 'NotConnectedError';
+  }
+}
+
+export class CallTimeoutError extends Error {
+  constructor(
+    readonly chargePointId: string,
+    readonly action: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`charge point ${chargePointId} did not answer ${action} within ${timeoutMs} ms`);
+    this.name = 'CallTimeoutError';
+  }
+}
+
+/** A charge point connection as the registry needs it: ocpp-rpc's RPCServerClient satisfies it. */
+export type ChargePointConnection = Pick<RPCClient, 'identity' | 'state' | 'call' | 'close'>;
+
+/** How long shutdown waits for chargers to answer the close handshake before dropping them. */
+const CLOSE_GRACE_MS = 3000;
+
+export class LocalConnections implements ConnectionRegistry {
+  private readonly connections = new Map<string, ChargePointConnection>();
+
+  /** Number of live connections (for the gauge). */
+  get size(): number {
+    return this.connections.size;
+  }
+
+  /** Registers a new connection and returns the one it replaces, which the caller closes. */
+  attach(chargePointId: string, connection: ChargePointConnection): ChargePointConnection | undefined {
+    const previous = this.connections.get(chargePointId);
+    this.connections.set(chargePointId, connection);
+    return previous === connection ? undefined : previous;
+  }
+
+  /** Forgets a connection, unless a newer one for the same charge point already replaced it. */
+  detach(chargePointId: string, connection: ChargePointConnection): boolean {
+    if (this.connections.get(chargePointId) !== connection) return false;
+    this.connections.delete(chargePointId);
+    return true;
+  }
+
+  async isConnected(chargePointId: string): Promise<boolean> {
+    return this.connections.has(chargePointId);
+  }
+
+  async connectedIds(): Promise<string[]> {
+    return [...this.connections.keys()].sort();
+  }
+
+  async call(chargePointId: string, action: string, payload: unknown, options: CallOptions): Promise<unknown> {
+    const connection = this.connections.get(chargePointId);
+    // Closing (replaced, removed, going away): ocpp-rpc would refuse the call with a plain Error.
+    if (!connection || connection.state !== ocppRpc.RPCClient.OPEN) throw new NotConnectedError(chargePointId);
+    try {
+      return await connection.call(action, payload, { callTimeoutMs: options.timeoutMs });
+    } catch (error) {
+      if (error instanceof ocppRpc.TimeoutError) throw new CallTimeoutError(chargePointId, action, options.timeoutMs);
+      // The socket closed while the call was pending ("Client disconnected" / "Client going away").
+      if ((error as Error).name === 'AbortError') throw new NotConnectedError(chargePointId);
+      throw error;
+    }
+  }
+
+  async disconnect(chargePointId: string, code: number, reason: string): Promise<boolean> {
+    const connection = this.connections.get(chargePointId);
+    if (!connection) return false;
+    this.connections.delete(chargePointId);
+    await connection.close({ code, reason });
+    return true;
+  }
+
+  /** Closes every connection (shutdown): 1001 going away. */
+  async closeAll(): Promise<void> {
+    const all = [...this.connections.values()];
+    this.connections.clear();
+    await Promise.allSettled(
+      all.map(async (connection) => {
+        const timer = setTimeout(() => void connection.close({ force: true }), CLOSE_GRACE_MS);
+        try {
+          await connection.close({ code: 1001, reason: 'Server shutting down' });
+        } finally {
+          clearTimeout(timer);
+        }
+      }),
+    );
+  }
+}

@@ -1,0 +1,30 @@
+// What an OCPP handler module exports: one function per action the charger may call, given the validated
+// payload (strict mode ran before) and the context of the charge point that sent it.
+
+import { createRPCError } from 'ocpp-rpc';
+import type { Logger } from '../../common/logger.js';
+import type { Store } from '../store/store.js';
+import { toUtc } from './timestamps.js';
+
+export interface HandlerContext {
+  chargePointId: string;
+  store: Store;
+  logger: Logger;
+  /** Seconds between heartbeats given to chargers at boot. */
+  heartbeatInterval: number;
+  /** Current time as stored: UTC ISO-8601. */
+  now(): string;
+}
+
+// Payloads are validated against the OCPP 1.6 schemas by strict mode before a handler sees them, so each handler
+// declares the payload type it gets.
+export type CallHandler = (payload: any, context: HandlerContext) => Promise<Record<string, unknown>>;
+
+export type ProfileHandlers = Readonly<Record<string, CallHandler>>;
+
+/** A charger's timestamp as stored (UTC). Strict mode checked the format; this catches what it let through. */
+export function utcTimestamp(text: string, field: string): string {
+  const utc = toUtc(text);
+  if (!utc) throw createRPCError('FormationViolation', `${field} is not a date and time: ${JSON.stringify(text)}`, {});
+  return utc;
+}

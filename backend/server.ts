@@ -1,0 +1,99 @@
+// `ocpp-edge backend`: the OCPP 1.6-J central system. One HTTP server carries the charger WebSockets at
+// /ocpp/{chargePointId}, the REST API under /api/, OpenAPI at /docs, /health and /metrics.
+//
+// Lifecycle: open storage and migrate (fail early, before listening), build the OCPP endpoint and the API,
+// listen; stop() closes chargers with 1001, then HTTP, then flushes the message log and closes storage.
+
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { RunningProcess } from '../common/command.js';
+import { redactUrlPassword } from '../common/config.js';
+import type { Logger } from '../common/logger.js';
+import { buildApi } from './api/app.js';
+import { createBackendMetrics, type BackendMetrics } from './metrics.js';
+import { CentralSystem, refuseUpgrade } from './ocpp/central-system.js';
+import { LocalConnections, type ConnectionRegistry } from './ocpp/connections.js';
+import { MessageLog } from './ocpp/message-log.js';
+import type { BackendConfig } from './options.js';
+import { Store } from './store/store.js';
+
+export interface BackendHandle extends RunningProcess {
+  /** The bound port (the configuration may ask for 0). */
+  port: number;
+  store: Store;
+  connections: ConnectionRegistry;
+  metrics: BackendMetrics;
+}
+
+export async function startBackend(config: BackendConfig, logger: Logger): Promise<BackendHandle> {
+  const { store, applied } = await Store.open({ url: config.database, poolSize: config.dbPoolSize });
+  logger.info({ database: redactUrlPassword(config.database), dialect: store.dialect, migrationsApplied: applied }, 'storage ready');
+
+  if (config.redis) logger.warn('--redis is not used yet: this backend keeps its connection registry in memory (single instance)');
+
+  const metrics = createBackendMetrics();
+  const connections = new LocalConnections();
+  const messageLog = new MessageLog(store, config.messageLogSize, logger);
+  const centralSystem = new CentralSystem({
+    store,
+    connections,
+    metrics,
+    messageLog,
+    logger,
+    heartbeatInterval: config.heartbeatInterval,
+    registration: config.registration as 'open' | 'known',
+    requireSubprotocol: config.requireSubprotocol,
+    maxFrameSize: config.maxFrameSize,
+    maxPendingCalls: config.maxPendingCalls,
+    maxBadMessages: config.maxBadMessages,
+    callTimeoutMs: config.callTimeout * 1000,
+  });
+
+  let app;
+  try {
+    app = await buildApi(
+      { store, connections, metrics, logger, callTimeoutMs: config.callTimeout * 1000 },
+      { apiTokens: config.apiToken, corsOrigins: config.corsOrigin, version: packageVersion() },
+    );
+    app.server.on('upgrade', (request, socket: Duplex, head: Buffer) => {
+      if (CentralSystem.matches(request.url)) centralSystem.handleUpgrade(request, socket, head);
+      else refuseUpgrade(socket, 404, 'The WebSocket endpoint is /ocpp/{chargePointId}');
+    });
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await app?.close().catch(() => {});
+    await messageLog.close();
+    await store.close();
+    throw error;
+  }
+
+  const port = (app.server.address() as AddressInfo).port;
+  logger.info({ host: config.host, port, ocpp: `ws://${config.host}:${port}/ocpp/{chargePointId}` }, 'backend listening');
+
+  let stopped: Promise<void> | undefined;
+  return {
+    port,
+    store,
+    connections,
+    metrics,
+    stop() {
+      stopped ??= (async () => {
+        await centralSystem.close();
+        await app.close();
+        await messageLog.close();
+        await store.close();
+        logger.info('backend stopped');
+      })();
+      return stopped;
+    },
+  };
+}
+
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}

@@ -1,0 +1,133 @@
+// Versioned schema migrations, defined in code and applied at start by kysely's Migrator (which records them in
+// kysely_migration and takes a lock, so two instances starting together do not race). Never edit a released
+// migration: add a new one.
+
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import type { Dialect } from './database.js';
+
+export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: codeMigrations(dialect) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw new Error(`database migration failed: ${(error as Error).message}`, { cause: error });
+  return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName);
+}
+
+function codeMigrations(dialect: Dialect): MigrationProvider {
+  return { getMigrations: async () => migrations(dialect) };
+}
+
+function migrations(dialect: Dialect): Record<string, Migration> {
+  // Auto-incrementing integer keys are spelled differently by the two dialects.
+  const idType = dialect === 'postgres' ? 'serial' : 'integer';
+  const autoIncrement = dialect === 'sqlite';
+  return {
+    '0001-initial': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('charge_points')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('password_hash', 'text')
+          .addColumn('vendor', 'text')
+          .addColumn('model', 'text')
+          .addColumn('serial_number', 'text')
+          .addColumn('firmware_version', 'text')
+          .addColumn('iccid', 'text')
+          .addColumn('imsi', 'text')
+          .addColumn('meter_type', 'text')
+          .addColumn('meter_serial_number', 'text')
+          .addColumn('firmware_status', 'text')
+          .addColumn('diagnostics_status', 'text')
+          .addColumn('registered_at', 'text', (c) => c.notNull())
+          .addColumn('last_boot_at', 'text')
+          .addColumn('last_heartbeat_at', 'text')
+          .execute();
+
+        await db.schema
+          .createTable('connectors')
+          .addColumn('charge_point_id', 'text', (c) => c.notNull().references('charge_points.id').onDelete('cascade'))
+          .addColumn('connector_id', 'integer', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('error_code', 'text', (c) => c.notNull())
+          .addColumn('info', 'text')
+          .addColumn('vendor_error_code', 'text')
+          .addColumn('status_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('connectors_pk', ['charge_point_id', 'connector_id'])
+          .execute();
+
+        await db.schema
+          .createTable('status_history')
+          .addColumn('id', idType, (c) => (autoIncrement ? c.primaryKey().autoIncrement() : c.primaryKey()))
+          .addColumn('charge_point_id', 'text', (c) => c.notNull().references('charge_points.id').onDelete('cascade'))
+          .addColumn('connector_id', 'integer', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('error_code', 'text', (c) => c.notNull())
+          .addColumn('info', 'text')
+          .addColumn('vendor_error_code', 'text')
+          .addColumn('status_at', 'text', (c) => c.notNull())
+          .addColumn('received_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('status_history_by_connector').on('status_history').columns(['charge_point_id', 'connector_id', 'id']).execute();
+
+        await db.schema
+          .createTable('id_tags')
+          .addColumn('id_tag', 'text', (c) => c.primaryKey())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('expiry_date', 'text')
+          .addColumn('parent_id_tag', 'text')
+          .execute();
+
+        // No foreign key to charge_points: removing a charge point must not erase its billing records.
+        await db.schema
+          .createTable('transactions')
+          .addColumn('id', idType, (c) => (autoIncrement ? c.primaryKey().autoIncrement() : c.primaryKey()))
+          .addColumn('charge_point_id', 'text', (c) => c.notNull())
+          .addColumn('connector_id', 'integer', (c) => c.notNull())
+          .addColumn('id_tag', 'text', (c) => c.notNull())
+          .addColumn('reservation_id', 'integer')
+          .addColumn('meter_start', 'bigint', (c) => c.notNull())
+          .addColumn('start_time', 'text', (c) => c.notNull())
+          .addColumn('meter_stop', 'bigint')
+          .addColumn('stop_time', 'text')
+          .addColumn('stop_reason', 'text')
+          .addColumn('stop_id_tag', 'text')
+          .execute();
+        await db.schema.createIndex('transactions_by_charge_point').on('transactions').columns(['charge_point_id', 'id']).execute();
+
+        await db.schema
+          .createTable('meter_values')
+          .addColumn('id', idType, (c) => (autoIncrement ? c.primaryKey().autoIncrement() : c.primaryKey()))
+          .addColumn('charge_point_id', 'text', (c) => c.notNull())
+          .addColumn('connector_id', 'integer', (c) => c.notNull())
+          .addColumn('transaction_id', 'integer', (c) => c.references('transactions.id').onDelete('set null'))
+          .addColumn('sampled_at', 'text', (c) => c.notNull())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .addColumn('measurand', 'text')
+          .addColumn('unit', 'text')
+          .addColumn('context', 'text')
+          .addColumn('location', 'text')
+          .addColumn('phase', 'text')
+          .addColumn('format', 'text')
+          .execute();
+        await db.schema.createIndex('meter_values_by_transaction').on('meter_values').columns(['transaction_id', 'id']).execute();
+
+        await db.schema
+          .createTable('message_log')
+          .addColumn('id', idType, (c) => (autoIncrement ? c.primaryKey().autoIncrement() : c.primaryKey()))
+          .addColumn('charge_point_id', 'text', (c) => c.notNull())
+          .addColumn('direction', 'text', (c) => c.notNull())
+          .addColumn('message_type', 'integer')
+          .addColumn('message_id', 'text')
+          .addColumn('action', 'text')
+          .addColumn('frame', 'text', (c) => c.notNull())
+          .addColumn('logged_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('message_log_by_charge_point').on('message_log').columns(['charge_point_id', 'id']).execute();
+      },
+      async down(db: Kysely<any>) {
+        for (const table of ['message_log', 'meter_values', 'transactions', 'id_tags', 'status_history', 'connectors', 'charge_points']) {
+          await sql`drop table if exists ${sql.table(table)}`.execute(db);
+        }
+      },
+    },
+  };
+}

@@ -1,0 +1,107 @@
+// Table shapes of the central system's database, shared by both dialects.
+//
+// Timestamps are ISO-8601 UTC strings with milliseconds ("2025-01-01T10:00:00.000Z") in both SQLite and
+// PostgreSQL: one representation, sortable as text, no driver-specific Date conversion between dialects.
+
+import type { Generated } from 'kysely';
+
+export interface ChargePointTable {
+  id: string;
+  /** scrypt hash of the HTTP Basic password (see backend/ocpp/passwords.ts); null: no password set. */
+  password_hash: string | null;
+  vendor: string | null;
+  model: string | null;
+  serial_number: string | null;
+  firmware_version: string | null;
+  iccid: string | null;
+  imsi: string | null;
+  meter_type: string | null;
+  meter_serial_number: string | null;
+  firmware_status: string | null;
+  diagnostics_status: string | null;
+  registered_at: string;
+  last_boot_at: string | null;
+  last_heartbeat_at: string | null;
+}
+
+export interface ConnectorTable {
+  charge_point_id: string;
+  connector_id: number;
+  status: string;
+  error_code: string;
+  info: string | null;
+  vendor_error_code: string | null;
+  status_at: string;
+}
+
+export interface StatusHistoryTable {
+  id: Generated<number>;
+  charge_point_id: string;
+  connector_id: number;
+  status: string;
+  error_code: string;
+  info: string | null;
+  vendor_error_code: string | null;
+  status_at: string;
+  received_at: string;
+}
+
+export interface IdTagTable {
+  id_tag: string;
+  status: string;
+  expiry_date: string | null;
+  parent_id_tag: string | null;
+}
+
+export interface TransactionTable {
+  id: Generated<number>;
+  charge_point_id: string;
+  connector_id: number;
+  id_tag: string;
+  reservation_id: number | null;
+  /** bigint in PostgreSQL (a lifetime energy register in Wh can exceed int4); read back through Number(). */
+  meter_start: number | string;
+  start_time: string;
+  meter_stop: number | string | null;
+  stop_time: string | null;
+  stop_reason: string | null;
+  stop_id_tag: string | null;
+}
+
+/** One row per sampled value. */
+export interface MeterValueTable {
+  id: Generated<number>;
+  charge_point_id: string;
+  connector_id: number;
+  transaction_id: number | null;
+  sampled_at: string;
+  value: string;
+  measurand: string | null;
+  unit: string | null;
+  context: string | null;
+  location: string | null;
+  phase: string | null;
+  format: string | null;
+}
+
+export interface MessageLogTable {
+  id: Generated<number>;
+  charge_point_id: string;
+  /** "in": from the charger; "out": to the charger. */
+  direction: string;
+  message_type: number | null;
+  message_id: string | null;
+  action: string | null;
+  frame: string;
+  logged_at: string;
+}
+
+export interface Database {
+  charge_points: ChargePointTable;
+  connectors: ConnectorTable;
+  status_history: StatusHistoryTable;
+  id_tags: IdTagTable;
+  transactions: TransactionTable;
+  meter_values: MeterValueTable;
+  message_log: MessageLogTable;
+}

@@ -1,0 +1,413 @@
+// The one query layer of the central system. Every write an OCPP answer depends on runs in a database
+// transaction and is committed before the method returns, so a charger is never told "Accepted" for something
+// that is not stored, and a failure leaves nothing half-written.
+
+import { sql, type Kysely, type Selectable } from 'kysely';
+import { openDatabase, type DatabaseOptions, type Dialect } from './database.js';
+import { migrateToLatest } from './migrations.js';
+import type { ChargePointTable, ConnectorTable, Database, IdTagTable, MessageLogTable, MeterValueTable, StatusHistoryTable, TransactionTable } from './schema.js';
+
+export type ChargePointRow = Selectable<ChargePointTable>;
+export type ConnectorRow = Selectable<ConnectorTable>;
+export type IdTagRow = Selectable<IdTagTable>;
+
+export interface BootInfo {
+  vendor: string;
+  model: string;
+  serialNumber?: string;
+  firmwareVersion?: string;
+  iccid?: string;
+  imsi?: string;
+  meterType?: string;
+  meterSerialNumber?: string;
+}
+
+export interface ConnectorStatus {
+  connectorId: number;
+  status: string;
+  errorCode: string;
+  info?: string;
+  vendorErrorCode?: string;
+  /** UTC ISO time the charger reported, or when we received it. */
+  at: string;
+}
+
+export interface SampledValue {
+  sampledAt: string;
+  value: string;
+  measurand?: string;
+  unit?: string;
+  context?: string;
+  location?: string;
+  phase?: string;
+  format?: string;
+}
+
+export interface Transaction {
+  id: number;
+  chargePointId: string;
+  connectorId: number;
+  idTag: string;
+  reservationId: number | null;
+  meterStart: number;
+  meterStop: number | null;
+  startTime: string;
+  stopTime: string | null;
+  stopReason: string | null;
+  /** Wh delivered; null while the transaction is running. */
+  energy: number | null;
+}
+
+export interface MeterValue extends SampledValue {
+  connectorId: number;
+}
+
+export interface NewTransaction {
+  chargePointId: string;
+  connectorId: number;
+  idTag: string;
+  meterStart: number;
+  startTime: string;
+  reservationId?: number;
+}
+
+export interface TransactionStop {
+  transactionId: number;
+  chargePointId: string;
+  meterStop: number;
+  stopTime: string;
+  reason?: string;
+  idTag?: string;
+  transactionData: SampledValue[];
+}
+
+/** stopped: now; alreadyStopped: a repeated StopTransaction, nothing changed; unknown: no such transaction here. */
+export type StopOutcome = 'stopped' | 'alreadyStopped' | 'unknown';
+
+export type NewLogEntry = Omit<MessageLogTable, 'id'>;
+
+export class Store {
+  private constructor(
+    readonly db: Kysely<Database>,
+    readonly dialect: Dialect,
+  ) {}
+
+  /** Opens the database and applies pending migrations. */
+  static async open(options: DatabaseOptions): Promise<{ store: Store; applied: string[] }> {
+    const { db, dialect } = openDatabase(options);
+    try {
+      const applied = await migrateToLatest(db as Kysely<unknown>, dialect);
+      return { store: new Store(db, dialect), applied };
+    } catch (error) {
+      await db.destroy().catch(() => {});
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+
+  /** Throws when storage cannot answer a query on the schema (down, unreachable, schema missing). */
+  async ping(): Promise<void> {
+    await this.db.selectFrom('charge_points').select('id').limit(1).execute();
+  }
+
+  // ---- charge points ----
+
+  async getChargePoint(id: string): Promise<ChargePointRow | undefined> {
+    return this.db.selectFrom('charge_points').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async listChargePoints(): Promise<ChargePointRow[]> {
+    return this.db.selectFrom('charge_points').selectAll().orderBy('id').execute();
+  }
+
+  /** Registers a charge point if it is not known yet (open registration). */
+  async ensureChargePoint(id: string, now: string): Promise<void> {
+    await this.db
+      .insertInto('charge_points')
+      .values({ ...emptyChargePoint(id), registered_at: now })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
+  }
+
+  /**
+   * Registers or updates a charge point from the REST API. passwordHash: a new hash, null to remove the password,
+   * undefined to keep it. Returns true when the charge point was created.
+   */
+  async putChargePoint(id: string, passwordHash: string | null | undefined, now: string): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const existing = await trx.selectFrom('charge_points').select('id').where('id', '=', id).executeTakeFirst();
+      if (!existing) {
+        await trx.insertInto('charge_points').values({ ...emptyChargePoint(id), registered_at: now, password_hash: passwordHash ?? null }).execute();
+        return true;
+      }
+      if (passwordHash !== undefined) await trx.updateTable('charge_points').set({ password_hash: passwordHash }).where('id', '=', id).execute();
+      return false;
+    });
+  }
+
+  async deleteChargePoint(id: string): Promise<boolean> {
+    const result = await this.db.deleteFrom('charge_points').where('id', '=', id).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async recordBoot(id: string, boot: BootInfo, now: string): Promise<void> {
+    await this.db
+      .updateTable('charge_points')
+      .set({
+        vendor: boot.vendor,
+        model: boot.model,
+        serial_number: boot.serialNumber ?? null,
+        firmware_version: boot.firmwareVersion ?? null,
+        iccid: boot.iccid ?? null,
+        imsi: boot.imsi ?? null,
+        meter_type: boot.meterType ?? null,
+        meter_serial_number: boot.meterSerialNumber ?? null,
+        last_boot_at: now,
+        last_heartbeat_at: now,
+      })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async recordHeartbeat(id: string, now: string): Promise<void> {
+    await this.db.updateTable('charge_points').set({ last_heartbeat_at: now }).where('id', '=', id).execute();
+  }
+
+  async recordFirmwareStatus(id: string, status: string): Promise<void> {
+    await this.db.updateTable('charge_points').set({ firmware_status: status }).where('id', '=', id).execute();
+  }
+
+  async recordDiagnosticsStatus(id: string, status: string): Promise<void> {
+    await this.db.updateTable('charge_points').set({ diagnostics_status: status }).where('id', '=', id).execute();
+  }
+
+  /** Current status per connector plus one history row, together. */
+  async recordStatus(id: string, status: ConnectorStatus, now: string): Promise<void> {
+    const row = {
+      charge_point_id: id,
+      connector_id: status.connectorId,
+      status: status.status,
+      error_code: status.errorCode,
+      info: status.info ?? null,
+      vendor_error_code: status.vendorErrorCode ?? null,
+      status_at: status.at,
+    };
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('connectors')
+        .values(row)
+        .onConflict((oc) =>
+          oc.columns(['charge_point_id', 'connector_id']).doUpdateSet({
+            status: row.status,
+            error_code: row.error_code,
+            info: row.info,
+            vendor_error_code: row.vendor_error_code,
+            status_at: row.status_at,
+          }),
+        )
+        .execute();
+      await trx.insertInto('status_history').values({ ...row, received_at: now }).execute();
+    });
+  }
+
+  async listStatusHistory(id: string, limit: number): Promise<Selectable<StatusHistoryTable>[]> {
+    return this.db.selectFrom('status_history').selectAll().where('charge_point_id', '=', id).orderBy('id', 'desc').limit(limit).execute();
+  }
+
+  async listConnectors(id: string): Promise<ConnectorRow[]> {
+    return this.db.selectFrom('connectors').selectAll().where('charge_point_id', '=', id).orderBy('connector_id').execute();
+  }
+
+  // ---- id tags ----
+
+  async getIdTag(idTag: string): Promise<IdTagRow | undefined> {
+    return this.db.selectFrom('id_tags').selectAll().where('id_tag', '=', idTag).executeTakeFirst();
+  }
+
+  /** Returns true when the id tag was created. */
+  async putIdTag(row: IdTagRow): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const existing = await trx.selectFrom('id_tags').select('id_tag').where('id_tag', '=', row.id_tag).executeTakeFirst();
+      if (existing) {
+        await trx.updateTable('id_tags').set(row).where('id_tag', '=', row.id_tag).execute();
+        return false;
+      }
+      await trx.insertInto('id_tags').values(row).execute();
+      return true;
+    });
+  }
+
+  async deleteIdTag(idTag: string): Promise<boolean> {
+    const result = await this.db.deleteFrom('id_tags').where('id_tag', '=', idTag).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  // ---- transactions and meter values ----
+
+  /** Inserts the transaction; its id (the OCPP transactionId) comes from the database. */
+  async startTransaction(start: NewTransaction): Promise<number> {
+    const row = await this.db
+      .insertInto('transactions')
+      .values({
+        charge_point_id: start.chargePointId,
+        connector_id: start.connectorId,
+        id_tag: start.idTag,
+        reservation_id: start.reservationId ?? null,
+        meter_start: start.meterStart,
+        start_time: start.startTime,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return Number(row.id);
+  }
+
+  /**
+   * Stores meter values in one transaction. A transactionId the charger names but we do not know (or that belongs
+   * to another charge point) is not trusted: the values are kept, unlinked.
+   */
+  async addMeterValues(chargePointId: string, connectorId: number, transactionId: number | undefined, values: SampledValue[]): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      let linked: number | null = null;
+      if (transactionId !== undefined) {
+        const owner = await trx.selectFrom('transactions').select('id').where('id', '=', transactionId).where('charge_point_id', '=', chargePointId).executeTakeFirst();
+        linked = owner ? transactionId : null;
+      }
+      await insertMeterValues(trx, chargePointId, connectorId, linked, values);
+    });
+  }
+
+  async stopTransaction(stop: TransactionStop): Promise<StopOutcome> {
+    return this.db.transaction().execute(async (trx) => {
+      const current = await trx
+        .selectFrom('transactions')
+        .select(['connector_id', 'stop_time'])
+        .where('id', '=', stop.transactionId)
+        .where('charge_point_id', '=', stop.chargePointId)
+        .executeTakeFirst();
+      if (!current) return 'unknown';
+      // The "stop_time is null" condition makes two concurrent stops of the same transaction safe: one updates.
+      const updated = await trx
+        .updateTable('transactions')
+        .set({ meter_stop: stop.meterStop, stop_time: stop.stopTime, stop_reason: stop.reason ?? null, stop_id_tag: stop.idTag ?? null })
+        .where('id', '=', stop.transactionId)
+        .where('stop_time', 'is', null)
+        .executeTakeFirst();
+      if (updated.numUpdatedRows === 0n) return 'alreadyStopped';
+      await insertMeterValues(trx, stop.chargePointId, current.connector_id, stop.transactionId, stop.transactionData);
+      return 'stopped';
+    });
+  }
+
+  async getTransaction(id: number): Promise<Transaction | undefined> {
+    const row = await this.db.selectFrom('transactions').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toTransaction(row);
+  }
+
+  async listTransactions(filter: { chargePointId?: string; active?: boolean; limit: number }): Promise<Transaction[]> {
+    let query = this.db.selectFrom('transactions').selectAll();
+    if (filter.chargePointId !== undefined) query = query.where('charge_point_id', '=', filter.chargePointId);
+    if (filter.active === true) query = query.where('stop_time', 'is', null);
+    if (filter.active === false) query = query.where('stop_time', 'is not', null);
+    const rows = await query.orderBy('id', 'desc').limit(filter.limit).execute();
+    return rows.map(toTransaction);
+  }
+
+  async listMeterValues(transactionId: number): Promise<MeterValue[]> {
+    const rows = await this.db.selectFrom('meter_values').selectAll().where('transaction_id', '=', transactionId).orderBy('id').execute();
+    return rows.map((row) => ({
+      connectorId: row.connector_id,
+      sampledAt: row.sampled_at,
+      value: row.value,
+      ...optional({ measurand: row.measurand, unit: row.unit, context: row.context, location: row.location, phase: row.phase, format: row.format }),
+    }));
+  }
+
+  // ---- message log ----
+
+  async appendMessages(entries: NewLogEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.db.insertInto('message_log').values(entries).execute();
+  }
+
+  /** Keeps the newest `keep` rows. */
+  async pruneMessages(keep: number): Promise<void> {
+    const newest = await this.db.selectFrom('message_log').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
+    const maxId = Number(newest?.id ?? 0);
+    if (maxId > keep) await this.db.deleteFrom('message_log').where('id', '<=', maxId - keep).execute();
+  }
+
+  async listMessages(chargePointId: string, limit: number): Promise<Selectable<MessageLogTable>[]> {
+    return this.db.selectFrom('message_log').selectAll().where('charge_point_id', '=', chargePointId).orderBy('id', 'desc').limit(limit).execute();
+  }
+
+  async countMessages(): Promise<number> {
+    const row = await this.db.selectFrom('message_log').select(sql<number>`count(*)`.as('count')).executeTakeFirstOrThrow();
+    return Number(row.count);
+  }
+}
+
+async function insertMeterValues(trx: Kysely<Database>, chargePointId: string, connectorId: number, transactionId: number | null, values: SampledValue[]): Promise<void> {
+  if (values.length === 0) return;
+  const rows: Omit<MeterValueTable, 'id'>[] = values.map((value) => ({
+    charge_point_id: chargePointId,
+    connector_id: connectorId,
+    transaction_id: transactionId,
+    sampled_at: value.sampledAt,
+    value: value.value,
+    measurand: value.measurand ?? null,
+    unit: value.unit ?? null,
+    context: value.context ?? null,
+    location: value.location ?? null,
+    phase: value.phase ?? null,
+    format: value.format ?? null,
+  }));
+  // Chunks keep each statement under SQLite's bound-parameter limit.
+  for (let i = 0; i < rows.length; i += 500) await trx.insertInto('meter_values').values(rows.slice(i, i + 500)).execute();
+}
+
+function toTransaction(row: Selectable<TransactionTable>): Transaction {
+  const meterStart = Number(row.meter_start);
+  const meterStop = row.meter_stop === null ? null : Number(row.meter_stop);
+  return {
+    id: Number(row.id),
+    chargePointId: row.charge_point_id,
+    connectorId: row.connector_id,
+    idTag: row.id_tag,
+    reservationId: row.reservation_id,
+    meterStart,
+    meterStop,
+    startTime: row.start_time,
+    stopTime: row.stop_time,
+    stopReason: row.stop_reason,
+    energy: meterStop === null ? null : meterStop - meterStart,
+  };
+}
+
+function emptyChargePoint(id: string): Omit<ChargePointTable, 'registered_at'> {
+  return {
+    id,
+    password_hash: null,
+    vendor: null,
+    model: null,
+    serial_number: null,
+    firmware_version: null,
+    iccid: null,
+    imsi: null,
+    meter_type: null,
+    meter_serial_number: null,
+    firmware_status: null,
+    diagnostics_status: null,
+    last_boot_at: null,
+    last_heartbeat_at: null,
+  };
+}
+
+/** Drops null fields so API answers carry only what the charger sent. */
+function optional<T extends Record<string, string | null>>(fields: T): { [K in keyof T]?: string } {
+  const result: Record<string, string> = {};
+  for (const [key, value] of Object.entries(fields)) if (value !== null) result[key] = value;
+  return result as { [K in keyof T]?: string };
+}

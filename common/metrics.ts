@@ -1,0 +1,43 @@
+// Prometheus metrics shared by both processes: one registry per process with the default process metrics,
+// and a small listener that serves it on its own (private) address.
+
+import http from 'node:http';
+import { once } from 'node:events';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+
+export function createRegistry(processName: string): Registry {
+  const registry = new Registry();
+  registry.setDefaultLabels({ process: processName });
+  collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+export interface MetricsServerOptions {
+  host: string;
+  port: number;
+  /** Answers GET /healthz; a false result gives 503. */
+  healthy?: () => boolean;
+}
+
+/** Serves GET /metrics and GET /healthz; anything else is 404. Never bind this to a public address. */
+export async function startMetricsServer(registry: Registry, options: MetricsServerOptions): Promise<http.Server> {
+  const server = http.createServer((req, res) => {
+    const url = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+    } else if (url === '/metrics') {
+      registry.metrics().then(
+        (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
+        (error: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${error.message}\n`),
+      );
+    } else if (url === '/healthz') {
+      const ok = options.healthy ? options.healthy() : true;
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: ok ? 'ok' : 'unhealthy' }));
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    }
+  });
+  server.listen(options.port, options.host);
+  await once(server, 'listening');
+  return server;
+}

@@ -1,0 +1,43 @@
+// Access logging through pino: one line per HTTP request when its response ends, one line per WebSocket session
+// when it closes. Fields are flat and named once here, so dashboards and log queries can rely on them.
+
+import type { Logger } from '../common/logger.js';
+
+export interface RequestLogLine {
+  method: string;
+  path: string;
+  status: number;
+  route: string;
+  durationMs: number;
+  client: string;
+  contentLength: number;
+  userAgent?: string;
+}
+
+export interface SessionLogLine {
+  chargePointId: string;
+  client: string;
+  subprotocol?: string;
+  durationMs: number;
+  bytesFromClient: number;
+  bytesToClient: number;
+  closeCode: number;
+  closedBy: 'client' | 'upstream' | 'proxy' | 'none';
+  result: string;
+}
+
+export class AccessLog {
+  private readonly logger: Logger;
+
+  constructor(logger: Logger) {
+    this.logger = logger.child({ log: 'access' });
+  }
+
+  request(line: RequestLogLine): void {
+    this.logger.info(line, 'request');
+  }
+
+  session(line: SessionLogLine): void {
+    this.logger.info(line, 'websocket session');
+  }
+}

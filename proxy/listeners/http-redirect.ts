@@ -1,0 +1,65 @@
+// The plain-HTTP listener (port 80): answers ACME http-01 challenges from the challenge store and sends
+// everything else to HTTPS with a 301 that keeps path and query. The host in the Location is always one of ours:
+// a request for any other Host goes to the primary domain, so this can never serve as an open redirect.
+
+import http from 'node:http';
+import type { Logger } from '../../common/logger.js';
+import type { ProxyMetrics } from '../metrics.js';
+import type { ChallengeStore } from '../tls/types.js';
+
+const CHALLENGE_PREFIX = '/.well-known/acme-challenge/';
+
+export interface RedirectListenerOptions {
+  challenges: ChallengeStore;
+  /** Names we serve (lower-case); the first is the primary. Read per request: certificates may add names. */
+  domains(): string[];
+  /** Port clients reach HTTPS on; omitted from the Location when 443. */
+  httpsPort(): number;
+  headerTimeoutMs: number;
+  metrics: ProxyMetrics;
+  logger: Logger;
+}
+
+export function createRedirectServer(options: RedirectListenerOptions): http.Server {
+  const server = http.createServer({ headersTimeout: options.headerTimeoutMs, requestTimeout: options.headerTimeoutMs * 3 }, (req, res) => {
+    const url = req.url ?? '/';
+    if (url.startsWith(CHALLENGE_PREFIX)) {
+      answerChallenge(url.slice(CHALLENGE_PREFIX.length), res, options);
+      return;
+    }
+    const location = `https://${redirectHost(req.headers.host, options.domains())}${portSuffix(options.httpsPort())}${url.startsWith('/') ? url : '/'}`;
+    res.writeHead(301, { location, 'content-type': 'text/plain; charset=utf-8', 'content-length': 0, connection: 'close' }).end();
+    options.metrics.httpRequests.inc({ route: 'redirect', status: 301 });
+  });
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+    socket.end(`HTTP/1.1 ${error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nconnection: close\r\n\r\n`);
+  });
+  return server;
+}
+
+function answerChallenge(token: string, res: http.ServerResponse, options: RedirectListenerOptions): void {
+  options.challenges.get(token).then(
+    (keyAuthorization) => {
+      const status = keyAuthorization === undefined ? 404 : 200;
+      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }).end(keyAuthorization ?? 'not found\n');
+      options.metrics.httpRequests.inc({ route: 'acme_challenge', status });
+      options.logger.info({ token, status }, 'acme challenge requested');
+    },
+    (error: Error) => {
+      options.logger.error({ err: error, token }, 'cannot read acme challenge');
+      res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('error\n');
+      options.metrics.httpRequests.inc({ route: 'acme_challenge', status: 500 });
+    },
+  );
+}
+
+/** The request's host when it is one of ours (port and case ignored), else the primary domain. */
+export function redirectHost(hostHeader: string | undefined, domains: string[]): string {
+  const host = (hostHeader ?? '').toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
+  return domains.includes(host) && !host.startsWith('*') ? host : domains[0];
+}
+
+function portSuffix(port: number): string {
+  return port === 443 ? '' : `:${port}`;
+}

@@ -1,0 +1,185 @@
+// The HTTPS/WSS listener (port 443): TLS with SNI from the certificate store, then requests and upgrades handled
+// like an `http.createServer` app. Requests are routed and forwarded to the upstream; upgrades go to the
+// WebSocket sessions. Malformed requests, slow headers and bad TLS are answered or cut here, and the listener
+// keeps serving everyone else.
+
+import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import type { Logger } from '../../common/logger.js';
+import type { AccessLog } from '../access-log.js';
+import { sendJsonError, writeRawError } from '../errors.js';
+import { setForwardedHeaders, setSecurityHeaders } from '../headers.js';
+import type { ProxyMetrics } from '../metrics.js';
+import { parseRequestTarget } from '../request-target.js';
+import { matchRoute, type Route } from '../routes.js';
+import type { MemoryCertificateStore } from '../tls/certificate-store.js';
+import { TlsSessionCache } from '../tls/session-cache.js';
+import { SHARED_TLS_OPTIONS } from '../tls/tls-options.js';
+import type { Upstream } from '../upstream.js';
+import { WebSocketSessions } from '../websocket.js';
+
+/** Request line plus headers; nginx's large_client_header_buffers allows 4 × 8 KB, Node defaults to 16 KB. */
+const MAX_HEADER_BYTES = 16 * 1024;
+
+export interface HttpsListenerOptions {
+  store: MemoryCertificateStore;
+  routes: Route[];
+  upstream: Upstream;
+  metrics: ProxyMetrics;
+  accessLog: AccessLog;
+  logger: Logger;
+  trustProxy: boolean;
+  /** --header-timeout: for the TLS handshake and for the request headers, each. */
+  headerTimeoutMs: number;
+}
+
+export class HttpsListener {
+  readonly server: https.Server;
+  readonly websockets: WebSocketSessions;
+  private inFlight = 0;
+  private stopping = false;
+  private idle: (() => void) | undefined;
+
+  constructor(private readonly options: HttpsListenerOptions) {
+    const primary = options.store.lookup(undefined);
+    if (!primary) throw new Error('no certificate installed before the HTTPS listener started');
+    this.server = https.createServer({
+      ...SHARED_TLS_OPTIONS,
+      // Clients without SNI (connecting by IP address) get this one; SNICallback is not called for them.
+      cert: primary.certPem,
+      key: primary.keyPem,
+      SNICallback: (serverName, done) => done(null, options.store.contextFor(serverName)),
+      handshakeTimeout: options.headerTimeoutMs,
+      headersTimeout: options.headerTimeoutMs,
+      requestTimeout: Math.max(300_000, options.headerTimeoutMs),
+      // How often Node checks the header and request timeouts (its default of 30 s would let slow headers linger).
+      connectionsCheckingInterval: Math.min(1000, options.headerTimeoutMs / 2),
+      maxHeaderSize: MAX_HEADER_BYTES,
+      noDelay: true,
+    });
+    new TlsSessionCache().attach(this.server);
+    this.websockets = new WebSocketSessions({
+      upstream: options.upstream,
+      metrics: options.metrics,
+      accessLog: options.accessLog,
+      logger: options.logger,
+      trustProxy: options.trustProxy,
+      recordAnswer: (req, status, route, startedAt) => this.record(req, status, route, startedAt, 0, true),
+    });
+    this.server.on('request', this.onRequest);
+    this.server.on('upgrade', this.onUpgrade);
+    this.server.on('clientError', this.onClientError);
+    this.server.on('tlsClientError', this.onTlsClientError);
+    options.store.onChange(() => this.refreshDefaultCertificate());
+  }
+
+  /**
+   * SIGTERM, once the server stopped accepting: let requests in flight finish for up to `timeoutMs`, close idle keep-alive
+   * connections as they become idle, then cut whatever is left.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    this.stopping = true;
+    this.server.closeIdleConnections();
+    if (this.inFlight > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        this.idle = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    this.server.closeAllConnections();
+  }
+
+  private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const startedAt = performance.now();
+    setSecurityHeaders(res);
+    if (this.stopping) res.setHeader('connection', 'close');
+    this.inFlight++;
+    const target = parseRequestTarget(req.url);
+    const route = target.ok ? matchRoute(this.options.routes, target.pathname) : undefined;
+    res.once('close', () => this.finished(req, res, route, startedAt));
+    if (!target.ok) return sendJsonError(res, 400, target.reason);
+    setForwardedHeaders(req, this.options.trustProxy);
+    // Node already answered `100 Continue` to the client; the upstream must not wait for one too (and
+    // http-proxy-3 skips its 'proxyReq' event, where the upstream timeouts are set, for such requests).
+    delete req.headers.expect;
+    this.options.upstream.forward(req, res, route!);
+  };
+
+  private finished(req: IncomingMessage, res: ServerResponse, route: Route | undefined, startedAt: number): void {
+    this.inFlight--;
+    // 499 (nginx's "client closed request"): the connection ended before any response was sent.
+    const status = res.headersSent ? res.statusCode : 499;
+    this.record(req, status, route?.name ?? 'invalid', startedAt, Number(res.getHeader('content-length') ?? 0), route?.accessLog ?? true);
+    if (this.stopping) this.server.closeIdleConnections();
+    if (this.inFlight === 0) this.idle?.();
+  }
+
+  private record(req: IncomingMessage, status: number, route: string, startedAt: number, contentLength: number, log: boolean): void {
+    const durationMs = performance.now() - startedAt;
+    this.options.metrics.httpRequests.inc({ route, status });
+    this.options.metrics.httpRequestDuration.observe({ route }, durationMs / 1000);
+    if (!log) return;
+    this.options.accessLog.request({
+      method: req.method ?? '',
+      path: req.url ?? '',
+      status,
+      route,
+      durationMs: Math.round(durationMs * 10) / 10,
+      client: req.socket.remoteAddress ?? '',
+      contentLength,
+      userAgent: req.headers['user-agent'],
+    });
+  }
+
+  private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    // Node leaves error handling of upgraded sockets to us; http-proxy-3 adds its own listener only later.
+    socket.on('error', ignoreSocketError);
+    const startedAt = performance.now();
+    const target = parseRequestTarget(req.url);
+    if (!target.ok) {
+      writeRawError(socket, 400, target.reason);
+      return this.record(req, 400, 'invalid', startedAt, 0, true);
+    }
+    const route = matchRoute(this.options.routes, target.pathname);
+    if (!route.websocket) {
+      writeRawError(socket, 400, 'WebSocket upgrades are served under /ocpp/ only');
+      return this.record(req, 400, route.name, startedAt, 0, true);
+    }
+    this.websockets.handleUpgrade(req, socket, head, route, target.pathname);
+  };
+
+  /** Malformed requests, oversized headers (431) and headers that did not arrive in time (408, then closed). */
+  private readonly onClientError = (error: NodeJS.ErrnoException, socket: Duplex): void => {
+    if (error.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const message = status === 431 ? 'request headers too large' : status === 408 ? 'request headers not received in time' : 'malformed request';
+    this.options.metrics.httpRequests.inc({ route: 'invalid', status });
+    this.options.logger.debug({ err: error, status }, 'client error');
+    writeRawError(socket, status, message);
+  };
+
+  private readonly onTlsClientError = (error: Error, socket: TLSSocket): void => {
+    this.options.metrics.tlsHandshakeErrors.inc();
+    this.options.logger.debug({ err: error, client: socket.remoteAddress }, `tls handshake failed: ${error.message}`);
+  };
+
+  /** New handshakes without SNI get the primary certificate as it is now; ticket keys survive the swap. */
+  private refreshDefaultCertificate(): void {
+    const primary = this.options.store.lookup(undefined);
+    if (!primary) return;
+    const ticketKeys = this.server.getTicketKeys();
+    this.server.setSecureContext({ ...SHARED_TLS_OPTIONS, cert: primary.certPem, key: primary.keyPem });
+    this.server.setTicketKeys(ticketKeys);
+  }
+}
+
+function ignoreSocketError(): void {}

@@ -1,0 +1,42 @@
+// Every setting of `ocpp-edge proxy`, declared once: flags, config file keys (section `proxy:`), OCPP_EDGE_*
+// environment variables and defaults all come from this table (see common/config.ts).
+
+import { checks, type ConfigOf, type OptionSpecs } from '../common/config.js';
+import { LOG_LEVELS } from '../common/logger.js';
+
+export const proxyOptions = {
+  host: { type: 'string', describe: 'Address the HTTPS and HTTP listeners bind to (default: all interfaces)' },
+  'https-port': { ...checks.port, describe: 'HTTPS/WSS listener port', default: 443 },
+  'http-port': { ...checks.port, describe: 'HTTP listener port: ACME challenges and redirects to HTTPS', default: 80 },
+  upstream: {
+    type: 'string',
+    array: true,
+    describe: 'Central system base URL; repeat for a pool',
+    default: ['http://127.0.0.1:8080'],
+    check: checks.httpUrl,
+  },
+  domain: { type: 'string', array: true, describe: 'Domain served; repeat for several, the first is the primary', check: checks.domainName },
+  tls: {
+    type: 'string',
+    choices: ['files', 'self-signed', 'acme'],
+    describe: 'Where certificates come from (default: files when --cert is given, else self-signed)',
+  },
+  cert: { type: 'string', array: true, describe: 'Certificate chain file (PEM); pairs with --key, repeat for several domains' },
+  key: { type: 'string', array: true, describe: 'Private key file (PEM) of the --cert at the same position' },
+  'data-dir': { type: 'string', describe: 'State directory: generated and ACME certificates, ACME account, locks', default: './data' },
+  'metrics-host': { type: 'string', describe: 'Address of the private metrics listener (/metrics, /healthz)', default: '127.0.0.1' },
+  'metrics-port': { ...checks.port, describe: 'Port of the metrics listener', default: 9464 },
+  'ws-idle-timeout': { type: 'number', min: 1, describe: 'Seconds a proxied WebSocket may stay silent in either direction', default: 3600 },
+  'upstream-timeout': { type: 'number', min: 1, describe: 'Seconds the upstream may stay silent on /api/ and / (nginx proxy_read_timeout/proxy_send_timeout); then 504', default: 60 },
+  'header-timeout': { type: 'number', min: 1, describe: 'Seconds a client has to send complete request headers', default: 10 },
+  'drain-timeout': { type: 'number', min: 0, describe: 'Seconds in-flight requests get to finish on SIGTERM before sockets are closed', default: 10 },
+  'trust-proxy': { type: 'boolean', describe: 'Keep the client\'s X-Forwarded-For (only behind a trusted L4/L7 balancer)', default: false },
+  'acme-email': { type: 'string', describe: 'Contact e-mail for the ACME account' },
+  'acme-directory': { type: 'string', describe: 'ACME directory URL', default: 'https://acme-v02.api.letsencrypt.org/directory', check: checks.httpUrl },
+  'acme-staging': { type: 'boolean', describe: 'Use Let\'s Encrypt staging instead of --acme-directory', default: false },
+  'acme-profile': { type: 'string', describe: 'ACME certificate profile to request (if the CA offers profiles)' },
+  'acme-key-type': { type: 'string', choices: ['ecdsa-p256', 'rsa-2048'], describe: 'Key type of ACME certificates', default: 'ecdsa-p256' },
+  'log-level': { type: 'string', choices: LOG_LEVELS, describe: 'Log level', default: 'info' },
+} as const satisfies OptionSpecs;
+
+export type ProxyConfig = ConfigOf<typeof proxyOptions>;

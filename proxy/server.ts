@@ -1,0 +1,182 @@
+// `ocpp-edge proxy`: the TLS edge in front of the central system, replacing the plan's nginx site.
+//
+// Lifecycle, as in Caddy's modules: provision (build everything from the configuration and validate it, failing
+// with a ConfigError that names the key before anything listens), serve (HTTPS/WSS, the port-80 redirect and
+// challenge listener, the private metrics listener), reload (SIGHUP: certificates), stop (SIGTERM: drain).
+
+import type { Server } from 'node:http';
+import path from 'node:path';
+import type { Registry } from 'prom-client';
+import type { RunningProcess } from '../common/command.js';
+import type { Logger } from '../common/logger.js';
+import { createRegistry, startMetricsServer } from '../common/metrics.js';
+import { AccessLog } from './access-log.js';
+import { createRedirectServer } from './listeners/http-redirect.js';
+import { HttpsListener } from './listeners/https.js';
+import { listen } from './listeners/listen.js';
+import { createProxyMetrics } from './metrics.js';
+import type { ProxyConfig } from './options.js';
+import { ReloadableConfigFile, sameList, type CertificatePaths } from './config-reload.js';
+import { createRoutes } from './routes.js';
+import { FileChallengeStore } from './tls/challenge-store.js';
+import { MemoryCertificateStore } from './tls/certificate-store.js';
+import { checkDomainsCovered, createCertificateSource, servedDomains, tlsMode } from './tls/sources.js';
+import type { CertificateStore, ChallengeStore } from './tls/types.js';
+import { Upstream } from './upstream.js';
+
+/** After the drain, how long WebSockets get to exchange close frames before their sockets are destroyed. */
+const WEBSOCKET_CLOSE_TIMEOUT_MS = 3000;
+/** Last resort so stop() always resolves, even if a socket refuses to close. */
+const SERVER_CLOSE_TIMEOUT_MS = 1000;
+
+export interface ProxyHandle extends RunningProcess {
+  /** Bound ports (the configuration may ask for port 0). */
+  httpsPort: number;
+  httpPort: number;
+  metricsPort: number;
+  certificateStore: CertificateStore;
+  challengeStore: ChallengeStore;
+  registry: Registry;
+  /**
+   * SIGHUP: re-read certificates (and certificate paths from the config file, see config-reload.ts); open
+   * connections are untouched. Rejects, keeping the current certificates, on failure.
+   */
+  reload(): Promise<void>;
+  /** SIGTERM: stop accepting, finish requests in flight (up to --drain-timeout), close WebSockets with 1001. */
+  stop(): Promise<void>;
+}
+
+export async function startProxy(config: ProxyConfig, logger: Logger): Promise<ProxyHandle> {
+  // Provision and validate.
+  const mode = tlsMode(config);
+  const domains = servedDomains(config, mode);
+  const store = new MemoryCertificateStore(domains[0]);
+  const challenges = new FileChallengeStore(path.join(config.dataDir, 'acme-challenges'));
+  const registry = createRegistry('proxy');
+  const metrics = createProxyMetrics(registry, store);
+  const sourceFor = (sourceConfig: ProxyConfig) =>
+    createCertificateSource(mode, {
+      config: sourceConfig,
+      store,
+      challenges,
+      logger,
+      registry,
+      onWatchReload: (result) => metrics.configReloads.inc({ result }),
+    });
+  let source = sourceFor(config);
+  await source.start();
+  let configFile: ReloadableConfigFile | undefined;
+  try {
+    if (mode === 'files') checkDomainsCovered(domains, store);
+    configFile = config.configFile ? new ReloadableConfigFile(config.configFile, config) : undefined;
+  } catch (error) {
+    await source.stop();
+    throw error;
+  }
+  let certificatePaths: CertificatePaths = { cert: config.cert, key: config.key };
+
+  const upstream = new Upstream({ targets: config.upstream.map((url) => new URL(url)), logger, metrics });
+  const headerTimeoutMs = config.headerTimeout * 1000;
+  const https = new HttpsListener({
+    store,
+    routes: createRoutes({ wsIdleTimeout: config.wsIdleTimeout, upstreamTimeout: config.upstreamTimeout }),
+    upstream,
+    metrics,
+    accessLog: new AccessLog(logger),
+    logger,
+    trustProxy: config.trustProxy,
+    headerTimeoutMs,
+  });
+  let httpsPort = config.httpsPort;
+  const redirect = createRedirectServer({
+    challenges,
+    domains: () => (domains.length > 0 ? domains : store.list().flatMap((certificate) => certificate.names)),
+    httpsPort: () => httpsPort,
+    headerTimeoutMs,
+    metrics,
+    logger,
+  });
+
+  // Serve.
+  let stopping = false;
+  let metricsServer: Server;
+  let httpPort: number;
+  try {
+    httpsPort = await listen(https.server, config.httpsPort, config.host, 'HTTPS, --https-port');
+    httpPort = await listen(redirect, config.httpPort, config.host, 'HTTP, --http-port');
+    metricsServer = await startMetricsServer(registry, { host: config.metricsHost, port: config.metricsPort, healthy: () => !stopping }).catch(
+      (error: NodeJS.ErrnoException) => Promise.reject(new Error(`cannot listen on ${config.metricsHost}:${config.metricsPort} (metrics, --metrics-port): ${error.message}`)),
+    );
+  } catch (error) {
+    https.server.close();
+    redirect.close();
+    upstream.close();
+    await source.stop();
+    throw error;
+  }
+  const metricsPort = addressPort(metricsServer) ?? config.metricsPort;
+  logger.info({ httpsPort, httpPort, metricsPort, tls: mode, domains: store.list().flatMap((c) => c.names), upstream: config.upstream }, 'proxy listening');
+
+  let stopped: Promise<void> | undefined;
+  return {
+    httpsPort,
+    httpPort,
+    metricsPort,
+    certificateStore: store,
+    challengeStore: challenges,
+    registry,
+
+    async reload() {
+      try {
+        if (configFile) {
+          const { paths, restartNeeded } = configFile.read();
+          if (restartNeeded.length > 0) logger.warn({ keys: restartNeeded }, `${config.configFile} changed ${restartNeeded.join(', ')}: restart to apply`);
+          if (mode === 'files' && configFile.ownsCertificatePaths && !(sameList(paths.cert, certificatePaths.cert) && sameList(paths.key, certificatePaths.key))) {
+            // New paths: a new files source; it checks every pair before installing any, so failure keeps the old.
+            const next = sourceFor({ ...config, ...paths });
+            await next.start();
+            await source.stop();
+            source = next;
+            certificatePaths = paths;
+            logger.info({ cert: paths.cert }, 'certificate paths changed in the config file');
+          }
+        }
+        await source.reload();
+        if (mode === 'files') checkDomainsCovered(domains, store);
+        metrics.configReloads.inc({ result: 'success' });
+        logger.info({ certificates: store.list().map((c) => ({ names: c.names, serialNumber: c.serialNumber, notAfter: c.notAfter })) }, 'reloaded');
+      } catch (error) {
+        metrics.configReloads.inc({ result: 'failure' });
+        logger.error({ err: error }, `reload failed, keeping the current certificates: ${(error as Error).message}`);
+        throw error;
+      }
+    },
+
+    stop() {
+      stopped ??= (async () => {
+        stopping = true;
+        const started = Date.now();
+        const allClosed = Promise.all([closeServer(https.server), closeServer(redirect), closeServer(metricsServer)]);
+        redirect.closeIdleConnections();
+        await Promise.all([https.drain(config.drainTimeout * 1000), https.websockets.closeAll(WEBSOCKET_CLOSE_TIMEOUT_MS)]);
+        redirect.closeAllConnections();
+        metricsServer.closeAllConnections();
+        await source.stop();
+        upstream.close();
+        await Promise.race([allClosed, new Promise((resolve) => setTimeout(resolve, SERVER_CLOSE_TIMEOUT_MS).unref())]);
+        logger.info({ durationMs: Date.now() - started }, 'proxy stopped');
+      })();
+      return stopped;
+    },
+  };
+}
+
+function addressPort(server: Server): number | undefined {
+  const address = server.address();
+  return typeof address === 'object' && address ? address.port : undefined;
+}
+
+/** Stops accepting; resolves once every connection of the server has ended. */
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}

@@ -1,0 +1,46 @@
+// Pending ACME http-01 challenges as files in {data-dir}/acme-challenges/, one per token. Files rather than
+// memory so that every process sharing the data dir (several proxies behind a balancer, or the `certs` command)
+// answers every token, whichever of them asked the CA.
+
+import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { ChallengeStore } from './types.js';
+
+/** RFC 8555 §8.3: a token is base64url; anything else can never be ours (and must never become a path). */
+const TOKEN = /^[A-Za-z0-9_-]{1,256}$/;
+
+export function isChallengeToken(token: string): boolean {
+  return TOKEN.test(token);
+}
+
+export class FileChallengeStore implements ChallengeStore {
+  constructor(readonly directory: string) {}
+
+  async get(token: string): Promise<string | undefined> {
+    if (!isChallengeToken(token)) return undefined;
+    try {
+      return await readFile(path.join(this.directory, token), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  async set(token: string, keyAuthorization: string): Promise<void> {
+    if (!isChallengeToken(token)) throw new Error(`invalid ACME challenge token ${JSON.stringify(token)}`);
+    await mkdir(this.directory, { recursive: true });
+    // Write then rename, so a concurrent reader never sees a half-written answer.
+    const temporary = path.join(this.directory, `.${token}.${process.pid}.tmp`);
+    await writeFile(temporary, keyAuthorization);
+    await rename(temporary, path.join(this.directory, token));
+  }
+
+  async remove(token: string): Promise<void> {
+    if (!isChallengeToken(token)) return;
+    try {
+      await unlink(path.join(this.directory, token));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+}

@@ -1,0 +1,97 @@
+// A self-signed certificate for the configured domains (development, or a first start before real certificates).
+// Generated once into {data-dir}/self-signed/ and reused, so a developer trusts it once; regenerated only when
+// it no longer covers the domains or is about to expire.
+
+import { isIP } from 'node:net';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { generate as generateSelfSigned } from 'selfsigned';
+import type { Logger } from '../../common/logger.js';
+import { describeCertificate } from './certificate-store.js';
+import type { CertificateSource, CertificateStore, ServedCertificate } from './types.js';
+
+const VALIDITY_DAYS = 365;
+/** Regenerate when fewer days than this remain. */
+const RENEW_BEFORE_DAYS = 30;
+
+export interface SelfSignedSourceOptions {
+  domains: string[];
+  dataDir: string;
+  store: CertificateStore;
+  logger: Logger;
+}
+
+export class SelfSignedCertificateSource implements CertificateSource {
+  readonly certFile: string;
+  readonly keyFile: string;
+
+  constructor(private readonly options: SelfSignedSourceOptions) {
+    const directory = path.join(options.dataDir, 'self-signed');
+    const base = options.domains[0].replace(/\*/g, '_wildcard');
+    this.certFile = path.join(directory, `${base}.crt`);
+    this.keyFile = path.join(directory, `${base}.key`);
+  }
+
+  async start(): Promise<void> {
+    const existing = await this.readUsable();
+    if (existing) {
+      this.options.store.install(existing.certPem, existing.keyPem, 'self-signed');
+      this.options.logger.info({ certFile: this.certFile, notAfter: existing.notAfter }, 'reusing self-signed certificate');
+      return;
+    }
+    const { certPem, keyPem } = await generate(this.options.domains);
+    await writeAtomically(this.keyFile, keyPem, 0o600);
+    await writeAtomically(this.certFile, certPem, 0o644);
+    const served = this.options.store.install(certPem, keyPem, 'self-signed');
+    this.options.logger.warn({ certFile: this.certFile, names: served.names }, 'generated a self-signed certificate: clients must trust it explicitly');
+  }
+
+  /** SIGHUP: pick up a certificate someone replaced in the data dir. */
+  async reload(): Promise<void> {
+    const existing = await this.readUsable();
+    if (existing) this.options.store.install(existing.certPem, existing.keyPem, 'self-signed');
+  }
+
+  async stop(): Promise<void> {}
+
+  private async readUsable(): Promise<ServedCertificate | undefined> {
+    let certificate: ServedCertificate;
+    try {
+      certificate = describeCertificate(await readFile(this.certFile, 'utf8'), await readFile(this.keyFile, 'utf8'), 'self-signed');
+    } catch {
+      return undefined; // missing, unreadable or mismatched: generate a new one
+    }
+    const coversAll = this.options.domains.every((domain) => certificate.names.includes(domain.toLowerCase()));
+    const freshEnough = certificate.notAfter.getTime() - Date.now() > RENEW_BEFORE_DAYS * 86_400_000;
+    return coversAll && freshEnough ? certificate : undefined;
+  }
+}
+
+async function generate(domains: string[]): Promise<{ certPem: string; keyPem: string }> {
+  const names = [...domains];
+  // Local development is reached as localhost or by loopback address: cover both.
+  if (names.includes('localhost')) names.push('127.0.0.1', '::1');
+  const altNames = names.map((name) => (isIP(name) ? { type: 7 as const, ip: name } : { type: 2 as const, value: name }));
+  const notBeforeDate = new Date(Date.now() - 60_000);
+  const pems = await generateSelfSigned([{ name: 'commonName', value: domains[0] }], {
+    keyType: 'ec',
+    curve: 'P-256',
+    algorithm: 'sha256',
+    notBeforeDate,
+    notAfterDate: new Date(notBeforeDate.getTime() + VALIDITY_DAYS * 86_400_000),
+    extensions: [
+      { name: 'basicConstraints', cA: false },
+      { name: 'keyUsage', digitalSignature: true, critical: true },
+      { name: 'extKeyUsage', serverAuth: true },
+      { name: 'subjectAltName', altNames },
+    ],
+  });
+  return { certPem: pems.cert, keyPem: pems.private };
+}
+
+async function writeAtomically(file: string, content: string, mode: number): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const temporary = `${file}.${process.pid}.tmp`;
+  await writeFile(temporary, content, { mode });
+  await rename(temporary, file);
+}

@@ -1,0 +1,25 @@
+// The TLS settings every secure context of the HTTPS listener shares, from the plan's nginx config:
+// `ssl_protocols TLSv1.2 TLSv1.3`, its TLS 1.2 cipher list, `ssl_prefer_server_ciphers off` and a 10 minute
+// session lifetime. TLS 1.3 keeps OpenSSL's default suites (all three are AEAD), as nginx does.
+
+import type { SecureContextOptions } from 'node:tls';
+
+export const TLS12_CIPHERS = [
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
+/** `ssl_session_timeout 10m`: how long a session (ticket or cached id) may be resumed. */
+export const SESSION_TIMEOUT_SECONDS = 600;
+
+export const SHARED_TLS_OPTIONS = {
+  minVersion: 'TLSv1.2',
+  maxVersion: 'TLSv1.3',
+  ciphers: TLS12_CIPHERS,
+  honorCipherOrder: false,
+  sessionTimeout: SESSION_TIMEOUT_SECONDS,
+} as const satisfies SecureContextOptions;

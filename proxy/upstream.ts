@@ -1,0 +1,113 @@
+// The central system behind the proxy, reached through http-proxy-3: one ProxyServer for plain HTTP (with a
+// keep-alive pool, nginx's `keepalive 64`) and one for WebSocket upgrades (a fresh connection each, since an
+// upgraded socket never returns to a pool). Every ProxyServer has an 'error' listener: without one, a single
+// refused upstream connection throws and takes the whole process down.
+
+import http, { type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { ProxyServer } from 'http-proxy-3';
+import type { Logger } from '../common/logger.js';
+import { sendJsonError } from './errors.js';
+import { overrideSecurityHeaders } from './headers.js';
+import type { ProxyMetrics } from './metrics.js';
+import type { Route } from './routes.js';
+
+export type UpstreamErrorKind = 'refused' | 'timeout' | 'reset' | 'other';
+
+/** The route a request was matched to, carried on the request for the proxy's event listeners. */
+export const ROUTE = Symbol('ocpp-edge.route');
+export type RoutedRequest = IncomingMessage & { [ROUTE]?: Route };
+type TimedSocket = Socket & { [ROUTE]?: Route };
+
+const TIMEOUT_CODE = 'OCPP_EDGE_UPSTREAM_TIMEOUT';
+
+export interface UpstreamOptions {
+  targets: URL[];
+  logger: Logger;
+  metrics: ProxyMetrics;
+}
+
+export class Upstream {
+  readonly web: ProxyServer;
+  readonly ws: ProxyServer;
+  private readonly agent: http.Agent;
+  private nextTarget = 0;
+
+  constructor(private readonly options: UpstreamOptions) {
+    // Free sockets close after 4 s: less than the usual 5 s keep-alive of Node and uvicorn upstreams, so we do not
+    // reuse a connection the upstream is closing at that very moment.
+    this.agent = new http.Agent({ keepAlive: true, maxFreeSockets: 64, timeout: 4000 });
+    this.web = new ProxyServer({ agent: this.agent, xfwd: false });
+    this.web.on('error', this.onWebError);
+    this.web.on('proxyReq', applyUpstreamTimeouts);
+    this.web.on('proxyRes', overrideSecurityHeaders);
+    this.ws = new ProxyServer({ ws: true, xfwd: false });
+    this.ws.on('error', (error: Error) => options.logger.debug({ err: error }, 'websocket upstream error'));
+  }
+
+  /** Round robin over --upstream. */
+  target(): URL {
+    const targets = this.options.targets;
+    const target = targets[this.nextTarget];
+    this.nextTarget = (this.nextTarget + 1) % targets.length;
+    return target;
+  }
+
+  forward(req: RoutedRequest, res: ServerResponse, route: Route): void {
+    req[ROUTE] = route;
+    this.web.web(req, res, { target: this.target() }, this.onWebError);
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  /** Refused or reset → 502, too slow → 504, both as JSON; after the response began, the client is cut off. */
+  private readonly onWebError = (error: Error, req: IncomingMessage, res: ServerResponse | Socket): void => {
+    const kind = upstreamErrorKind(error);
+    this.options.metrics.upstreamErrors.inc({ kind });
+    this.options.logger.warn({ err: error, kind, path: req.url }, `upstream request failed: ${error.message}`);
+    if (!('writeHead' in res)) {
+      res.destroy();
+      return;
+    }
+    const status = kind === 'timeout' ? 504 : 502;
+    sendJsonError(res, status, kind === 'timeout' ? 'the upstream did not answer in time' : 'the upstream is unavailable');
+  };
+}
+
+export function upstreamErrorKind(error: Error): UpstreamErrorKind {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === TIMEOUT_CODE || code === 'ETIMEDOUT') return 'timeout';
+  if (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'refused';
+  if (code === 'ECONNRESET' || code === 'EPIPE' || error.message === 'socket hang up') return 'reset';
+  return 'other';
+}
+
+export function upstreamTimeoutError(message: string): Error {
+  return Object.assign(new Error(message), { code: TIMEOUT_CODE });
+}
+
+/**
+ * nginx's proxy_connect_timeout then proxy_read/send_timeout: the socket may be idle for the connect timeout
+ * while connecting, then for the route's idle timeout. A keep-alive socket is already connected.
+ */
+function applyUpstreamTimeouts(proxyReq: ClientRequest, req: RoutedRequest, _res: ServerResponse, _options: unknown, socket: TimedSocket): void {
+  const route = req[ROUTE];
+  if (!route) return;
+  proxyReq.setTimeout(socket.connecting ? route.connectTimeoutMs : route.idleTimeoutMs);
+  proxyReq.on('timeout', onUpstreamTimeout);
+  if (socket.connecting) {
+    socket[ROUTE] = route;
+    socket.once('connect', switchToIdleTimeout);
+  }
+}
+
+function switchToIdleTimeout(this: TimedSocket): void {
+  const route = this[ROUTE];
+  if (route) this.setTimeout(route.idleTimeoutMs);
+}
+
+function onUpstreamTimeout(this: ClientRequest): void {
+  this.destroy(upstreamTimeoutError('the upstream did not answer in time'));
+}

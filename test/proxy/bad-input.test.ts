@@ -1,0 +1,153 @@
+// Issue 2, point 6 (bad input): every malformed request gets its status without reaching the upstream, and the
+// proxy keeps serving: broken WebSocket handshakes (400), oversized headers (431), headers that never finish
+// (closed after --header-timeout), garbage instead of TLS, path traversal, invalid charge point ids.
+
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import net from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { assertSecurityHeaders } from '../support/proxy-assertions.js';
+import { metricValue, scrapeMetrics, startProxyUnderTest, type ProxyUnderTest } from '../support/proxy-under-test.js';
+import { startTestUpstream, type TestUpstream } from '../support/test-upstream.js';
+import { httpsRequest, nextMessage, openWebSocket, rawTlsExchange } from '../support/tls-clients.js';
+import { waitFor } from '../support/waiting.js';
+
+const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
+
+function upgradeRequest(path: string, headers: Record<string, string | undefined> = {}): string {
+  const all: Record<string, string | undefined> = {
+    Host: 'localhost',
+    Upgrade: 'websocket',
+    Connection: 'Upgrade',
+    'Sec-WebSocket-Key': KEY,
+    'Sec-WebSocket-Version': '13',
+    'Sec-WebSocket-Protocol': 'ocpp1.6',
+    ...headers,
+  };
+  const lines = Object.entries(all).filter(([, value]) => value !== undefined).map(([name, value]) => `${name}: ${value}\r\n`);
+  return `GET ${path} HTTP/1.1\r\n${lines.join('')}\r\n`;
+}
+
+function statusOf(response: string): number {
+  return Number(/^HTTP\/1\.1 (\d{3})/.exec(response)?.[1] ?? 0);
+}
+
+describe('bad input', () => {
+  let upstream: TestUpstream;
+  let edge: ProxyUnderTest;
+
+  before(async () => {
+    upstream = await startTestUpstream();
+    edge = await startProxyUnderTest({ upstream: [upstream.url], tls: 'self-signed', 'header-timeout': 1 });
+  });
+
+  after(async () => {
+    await edge?.close();
+    await upstream?.close();
+  });
+
+  /** The proxy still serves HTTP and WebSockets. */
+  async function assertStillServing(): Promise<void> {
+    assert.equal((await httpsRequest(edge.proxy.httpsPort, '/api/still-serving')).status, 200);
+    const charger = await openWebSocket(edge.proxy.httpsPort, '/ocpp/CP-STILL', 'ocpp1.6');
+    charger.send('ping');
+    assert.equal(await nextMessage(charger), 'echo:ping');
+    charger.close();
+  }
+
+  const handshakeCases: Array<[string, Record<string, string | undefined>]> = [
+    ['without Sec-WebSocket-Key', { 'Sec-WebSocket-Key': undefined }],
+    ['with a Sec-WebSocket-Key that is not 16 bytes of base64', { 'Sec-WebSocket-Key': 'not-a-key' }],
+    ['without Sec-WebSocket-Version', { 'Sec-WebSocket-Version': undefined }],
+    ['with Sec-WebSocket-Version 8', { 'Sec-WebSocket-Version': '8' }],
+  ];
+  for (const [name, headers] of handshakeCases) {
+    test(`an upgrade ${name} gets 400 without reaching the upstream`, async () => {
+      const handshakes = upstream.handshakes.length;
+      const { response } = await rawTlsExchange(edge.proxy.httpsPort, upgradeRequest('/ocpp/CP1', headers));
+      assert.equal(statusOf(response), 400, response);
+      assert.match(response, /strict-transport-security: max-age=31536000; includeSubDomains/i);
+      if (name.includes('Version')) assert.match(response, /sec-websocket-version: 13/i);
+      assert.equal(upstream.handshakes.length, handshakes);
+      await assertStillServing();
+    });
+  }
+
+  const chargePointIds: Array<[string, string]> = [
+    ['empty', '/ocpp/'],
+    ['49 characters long', `/ocpp/${'A'.repeat(49)}`],
+    ['with a space', '/ocpp/CP%201'],
+    ['with characters outside the URL-safe set', '/ocpp/CP$1'],
+    ['with a slash', '/ocpp/CP1/extra'],
+    ['percent-encoded', '/ocpp/CP%41'],
+  ];
+  for (const [name, path] of chargePointIds) {
+    test(`a charge point id ${name} gets 400 without reaching the upstream`, async () => {
+      const handshakes = upstream.handshakes.length;
+      const { response } = await rawTlsExchange(edge.proxy.httpsPort, upgradeRequest(path));
+      assert.equal(statusOf(response), 400, response);
+      assert.equal(upstream.handshakes.length, handshakes);
+      await assertStillServing();
+    });
+  }
+
+  test('a charge point id of 48 URL-safe characters is accepted', async () => {
+    const id = `${'A'.repeat(20)}-b.c_d~${'9'.repeat(21)}`;
+    assert.equal(id.length, 48);
+    const charger = await openWebSocket(edge.proxy.httpsPort, `/ocpp/${id}`, 'ocpp1.6');
+    assert.equal(upstream.handshakes.at(-1)?.url, `/ocpp/${id}`);
+    charger.close();
+  });
+
+  const traversals = ['/api/../etc/passwd', '/api/%2e%2e/etc/passwd', '/api/%2E%2e%2Fsecret', '/static/..%5c..%5cwin.ini', '/api/..\\x', '/%2e/api', '/api/%zz'];
+  for (const path of traversals) {
+    test(`path ${path} gets 400 without reaching the upstream`, async () => {
+      const requests = upstream.requests.length;
+      const { response } = await rawTlsExchange(edge.proxy.httpsPort, `GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
+      assert.equal(statusOf(response), 400, response);
+      assert.match(response, /x-content-type-options: nosniff/i);
+      assert.equal(upstream.requests.length, requests);
+      await assertStillServing();
+    });
+  }
+
+  test('a traversal in an upgrade path gets 400', async () => {
+    const handshakes = upstream.handshakes.length;
+    const { response } = await rawTlsExchange(edge.proxy.httpsPort, upgradeRequest('/ocpp/..%2f..%2fadmin'));
+    assert.equal(statusOf(response), 400, response);
+    assert.equal(upstream.handshakes.length, handshakes);
+  });
+
+  test('headers over the size limit get 431', async () => {
+    const requests = upstream.requests.length;
+    const { response } = await rawTlsExchange(edge.proxy.httpsPort, `GET /api/x HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    assert.equal(statusOf(response), 431, response.slice(0, 200));
+    assert.match(response, /x-frame-options: SAMEORIGIN/i);
+    assert.equal(upstream.requests.length, requests);
+    await assertStillServing();
+  });
+
+  test('headers not finished within --header-timeout: the connection is closed', async () => {
+    const started = Date.now();
+    const { closed } = await rawTlsExchange(edge.proxy.httpsPort, 'GET /api/x HTTP/1.1\r\nHost: localhost\r\nX-Slow: ', 5000);
+    const elapsed = Date.now() - started;
+    assert.equal(closed, true);
+    assert.ok(elapsed >= 900 && elapsed < 4000, `closed after ${elapsed} ms`);
+    await assertStillServing();
+  });
+
+  test('garbage instead of a TLS handshake is counted and the proxy keeps serving', async () => {
+    const before = metricValue(await scrapeMetrics(edge.proxy), 'ocpp_edge_tls_handshake_errors_total') ?? 0;
+    const socket = net.connect(edge.proxy.httpsPort, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.on('error', () => {});
+    socket.write(Buffer.from('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n\u0000\u00ff\u0016\u0003garbage'));
+    await once(socket, 'close');
+    await waitFor(async () => (metricValue(await scrapeMetrics(edge.proxy), 'ocpp_edge_tls_handshake_errors_total') ?? 0) > before, 'the handshake error count');
+    await assertStillServing();
+  });
+
+  test('a plain request to an unknown route is proxied with the security headers', async () => {
+    assertSecurityHeaders(await httpsRequest(edge.proxy.httpsPort, '/anything'));
+  });
+});
