@@ -7,6 +7,7 @@ import { EXIT_CONFIG } from '../common/command.js';
 import { backendCommand } from '../backend/command.js';
 import { devCommand } from './dev.js';
 import { proxyCommand } from '../proxy/command.js';
+import { certsCommand } from '../proxy/tls/acme/certs-command.js';
 
 await yargs(hideBin(process.argv))
   .scriptName('ocpp-edge')
@@ -14,7 +15,8 @@ await yargs(hideBin(process.argv))
   .command(proxyCommand)
   .command(backendCommand)
   .command(devCommand)
-  .demandCommand(1, 'Name a command: proxy, backend, dev')
+  .command(certsCommand)
+  .demandCommand(1, 'Name a command: proxy, backend, dev, certs')
   .strict()
   .wrap(Math.min(120, process.stdout.columns || 120))
   .fail((message, error) => {

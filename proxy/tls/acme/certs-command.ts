@@ -1,0 +1,178 @@
+// `ocpp-edge certs list` and `ocpp-edge certs renew [--force] [--dry-run]`: the certbot commands of the migration
+// plan (`certbot certificates`, `certbot renew`), reading the proxy's own configuration (same flags, --config
+// section `proxy:`, OCPP_EDGE_* variables). `renew` stores into the data dir; running proxies watch it and serve
+// the new certificate for new handshakes within a second or two. No signal, no restart.
+
+import path from 'node:path';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import type { Argv, CommandModule } from 'yargs';
+import { loadOrExit } from '../../../common/command.js';
+import { yargsOptions } from '../../../common/config.js';
+import { createLogger, type Logger } from '../../../common/logger.js';
+import { proxyOptions, type ProxyConfig } from '../../options.js';
+import { FileChallengeStore } from '../challenge-store.js';
+import { directoryUrlFor } from './account.js';
+import { readCertificateInfo, type CertificateInfo } from './certificate-info.js';
+import { FileLock } from './lock.js';
+import { createAcmeMetrics } from './metrics.js';
+import type { AcmeKeyType } from './order.js';
+import { problemOf } from './problem.js';
+import { CertificateRenewer } from './renewer.js';
+import { selfCheckTarget } from './source.js';
+import { AcmeStorage } from './storage.js';
+
+const DAY_MS = 86_400_000;
+
+export interface CertificateListing {
+  domain: string;
+  names: string[];
+  issuer: string;
+  keyType: string;
+  notBefore: string;
+  notAfter: string;
+  daysLeft: number;
+  chainLength: number;
+  chainBytes: number;
+  serialNumber: string;
+  path: string;
+}
+
+export const certsCommand: CommandModule = {
+  command: 'certs <action>',
+  describe: 'ACME certificates in the data dir: list them, or renew now (what certbot did)',
+  builder: (yargs: Argv) =>
+    yargs
+      .positional('action', { choices: ['list', 'renew'] as const, describe: 'list: show stored certificates; renew: renew if due (or --force)' })
+      .options(yargsOptions(proxyOptions) as never)
+      .option('json', { type: 'boolean', default: false, describe: 'list: print JSON instead of a table' })
+      .option('force', { type: 'boolean', default: false, describe: 'renew: order even when the certificate is not due' })
+      .option('dry-run', { type: 'boolean', default: false, describe: 'renew: order from the staging directory (or the configured test CA) and discard the result' }),
+  handler: async (argv) => {
+    const flags = { ...(argv as Record<string, unknown>) };
+    const config = loadOrExit(proxyOptions, flags, 'proxy');
+    // Logs go to stderr so stdout stays a table or JSON.
+    const logger = createLogger({ level: config.logLevel, name: 'certs', destination: pino.destination(2) });
+    const code = argv.action === 'list' ? await listCommand(config, Boolean(argv.json)) : await renewCommand(config, logger, Boolean(argv.force), Boolean(argv.dryRun));
+    await new Promise<void>((resolve) => logger.flush(() => resolve()));
+    process.exit(code);
+  },
+};
+
+export async function listCertificates(dataDir: string, now = new Date()): Promise<CertificateListing[]> {
+  const storage = new AcmeStorage(dataDir);
+  const listings: CertificateListing[] = [];
+  for (const domain of await storage.listDomains()) {
+    const stored = await storage.readCertificate(domain);
+    if (!stored) continue;
+    const info = readCertificateInfo(stored.certPem);
+    listings.push(toListing(domain, info, stored.certPath, now));
+  }
+  return listings;
+}
+
+async function listCommand(config: ProxyConfig, json: boolean): Promise<number> {
+  const listings = await listCertificates(config.dataDir);
+  if (json) {
+    process.stdout.write(`${JSON.stringify(listings, null, 2)}\n`);
+    return 0;
+  }
+  if (listings.length === 0) {
+    process.stdout.write(`No ACME certificates in ${path.resolve(config.dataDir, 'acme')}\n`);
+    return 0;
+  }
+  const rows = [
+    ['DOMAIN', 'NAMES', 'ISSUER', 'KEY', 'NOT BEFORE', 'NOT AFTER', 'DAYS LEFT', 'CHAIN', 'BYTES'],
+    ...listings.map((listing) => [
+      listing.domain,
+      listing.names.join(','),
+      listing.issuer,
+      listing.keyType,
+      listing.notBefore.slice(0, 16).replace('T', ' '),
+      listing.notAfter.slice(0, 16).replace('T', ' '),
+      listing.daysLeft.toFixed(1),
+      String(listing.chainLength),
+      String(listing.chainBytes),
+    ]),
+  ];
+  process.stdout.write(formatTable(rows));
+  for (const listing of listings) process.stdout.write(`${listing.domain}: ${listing.path}\n`);
+  return 0;
+}
+
+async function renewCommand(config: ProxyConfig, logger: Logger, force: boolean, dryRun: boolean): Promise<number> {
+  const domains = config.domain.map((domain) => domain.toLowerCase());
+  if (domains.length === 0) {
+    process.stderr.write('ocpp-edge: certs renew needs the domains: --domain (or proxy.domain in --config)\n');
+    return 2;
+  }
+  const storage = new AcmeStorage(config.dataDir);
+  const target = selfCheckTarget(config);
+  const renewer = new CertificateRenewer({
+    domains,
+    directoryUrl: directoryUrlFor(config),
+    email: config.acmeEmail,
+    keyType: config.acmeKeyType as AcmeKeyType,
+    profile: config.acmeProfile,
+    storage,
+    lock: new FileLock(storage.lockPath),
+    // The running proxy's port-80 listener answers from this same directory.
+    challenges: new FileChallengeStore(path.join(config.dataDir, 'acme-challenges')),
+    selfCheck: target ? { ...target, timeoutMs: 5_000 } : undefined,
+    metrics: createAcmeMetrics(new Registry()),
+    logger,
+  });
+  try {
+    const outcome = await renewer.renew({ force, dryRun, purpose: `ocpp-edge certs renew (pid ${process.pid})` });
+    switch (outcome.action) {
+      case 'renewed': {
+        const info = readCertificateInfo(outcome.stored.certPem);
+        process.stdout.write(
+          `Renewed ${domains.join(', ')} in ${outcome.durationMs} ms: serial ${info.serialNumber}, valid until ${info.notAfter.toISOString()}\n` +
+            `Stored in ${outcome.stored.certPath}; running proxies serve it to new connections within seconds.\n`,
+        );
+        return 0;
+      }
+      case 'dry-run':
+        process.stdout.write(
+          `Dry run OK against ${outcome.directoryUrl} in ${outcome.durationMs} ms: would get serial ${outcome.info.serialNumber} ` +
+            `for ${outcome.info.names.join(', ')} from ${outcome.info.issuer}. Nothing was stored.\n`,
+        );
+        return 0;
+      case 'not-due': {
+        const { decision, info } = outcome.evaluation;
+        process.stdout.write(
+          `Not due: ${domains.join(', ')} valid until ${info?.notAfter.toISOString()}, renewal at ${decision.renewAt.toISOString()} (${decision.reason}). ` +
+            'Use --force to renew now.\n',
+        );
+        return 0;
+      }
+    }
+  } catch (error) {
+    const problem = problemOf(error);
+    logger.error({ problem, domains }, 'certificate renewal failed');
+    process.stderr.write(`ocpp-edge: renewal failed: ${problem.type}: ${problem.detail}\n`);
+    return 1;
+  }
+}
+
+function toListing(domain: string, info: CertificateInfo, certPath: string, now: Date): CertificateListing {
+  return {
+    domain,
+    names: info.names,
+    issuer: info.issuer,
+    keyType: info.keyType,
+    notBefore: info.notBefore.toISOString(),
+    notAfter: info.notAfter.toISOString(),
+    daysLeft: Math.round(((info.notAfter.getTime() - now.getTime()) / DAY_MS) * 10) / 10,
+    chainLength: info.chainLength,
+    chainBytes: info.chainBytes,
+    serialNumber: info.serialNumber,
+    path: certPath,
+  };
+}
+
+function formatTable(rows: string[][]): string {
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd()).join('\n') + '\n';
+}

@@ -1,0 +1,32 @@
+// ACME metrics. The expiry of what is actually served (ocpp_edge_certificate_expiry_timestamp_seconds) comes from
+// the certificate store in proxy/metrics.ts; these say what the ACME machinery did and intends to do.
+
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+export interface AcmeMetrics {
+  /** Orders by result: success, failure. */
+  orders: Counter<'result'>;
+  /** When this process will next try to renew (or retry), per primary domain, Unix seconds. */
+  nextRenewal: Gauge<'domain'>;
+}
+
+export function createAcmeMetrics(registry: Registry): AcmeMetrics {
+  // Idempotent per registry: the source and a `certs` command in tests may share one.
+  const existingOrders = registry.getSingleMetric('ocpp_edge_acme_orders_total') as Counter<'result'> | undefined;
+  const existingNext = registry.getSingleMetric('ocpp_edge_acme_next_renewal_timestamp_seconds') as Gauge<'domain'> | undefined;
+  const orders =
+    existingOrders ??
+    new Counter({ name: 'ocpp_edge_acme_orders_total', help: 'ACME certificate orders by result (success, failure)', labelNames: ['result'] as const, registers: [registry] });
+  const nextRenewal =
+    existingNext ??
+    new Gauge({
+      name: 'ocpp_edge_acme_next_renewal_timestamp_seconds',
+      help: 'When this process next renews (or retries after a failure) the certificate of each primary domain, Unix seconds',
+      labelNames: ['domain'] as const,
+      registers: [registry],
+    });
+  // Both results exist from the start, so rate() and alerts work before the first failure.
+  orders.inc({ result: 'success' }, 0);
+  orders.inc({ result: 'failure' }, 0);
+  return { orders, nextRenewal };
+}
