@@ -8,6 +8,7 @@ import { backendCommand } from '../backend/command.js';
 import { devCommand } from './dev.js';
 import { proxyCommand } from '../proxy/command.js';
 import { certsCommand } from '../proxy/tls/acme/certs-command.js';
+import { simulateCommand } from '../tools/simulate/command.js';
 
 await yargs(hideBin(process.argv))
   .scriptName('ocpp-edge')
@@ -16,7 +17,8 @@ await yargs(hideBin(process.argv))
   .command(backendCommand)
   .command(devCommand)
   .command(certsCommand)
-  .demandCommand(1, 'Name a command: proxy, backend, dev, certs')
+  .command(simulateCommand)
+  .demandCommand(1, 'Name a command: proxy, backend, dev, certs, simulate')
   .strict()
   .wrap(Math.min(120, process.stdout.columns || 120))
   .fail((message, error) => {

@@ -1,0 +1,669 @@
+// One simulated charge point: a single-connector OCPP 1.6-J charger on ocpp-rpc's RPCClient in strict mode.
+//
+// Lifecycle, like a charger in the field: connect (retrying with exponential back-off and jitter) → BootNotification
+// until Accepted (Pending/Rejected: again after the interval given) → StatusNotification for connectors 0 and 1 →
+// Heartbeats at the central system's interval, charging sessions if asked, answers to the central system's calls.
+// When the connection drops it reconnects the same way and carries on where it was, without booting again (it did
+// not reboot: OCPP 1.6 asks for a BootNotification only after a reboot); a transaction in progress is finished
+// after the reconnect. Reset closes the connection and boots again, as a reboot would.
+
+import { performance } from 'node:perf_hooks';
+import type { SecureContext } from 'node:tls';
+import { RPCClient } from 'ocpp-rpc';
+import { backoffDelayMs, type BackoffSettings } from './backoff.js';
+import { ChargerConfiguration } from './configuration.js';
+import { errorKind } from './error-kind.js';
+import { answerCentralSystem, type AvailabilityType, type ChargePointControl, type TriggerableMessage } from './remote-commands.js';
+import type { SimulationStats } from './stats.js';
+import type { Logger } from '../../common/logger.js';
+
+export interface ChargerSettings {
+  identity: string;
+  /** Central system base URL; ocpp-rpc appends "/<identity>". */
+  endpoint: string;
+  /** HTTP Basic password (user name: the identity); undefined for none. */
+  password: string | undefined;
+  /** TLS context for wss:// shared by the fleet (trusted CAs); undefined for ws://. */
+  secureContext: SecureContext | undefined;
+  rejectUnauthorized: boolean;
+  /** Fixed heartbeat interval overriding the central system's, seconds. */
+  heartbeatOverrideSec: number | undefined;
+  /** Start charging sessions on its own (a charger answers RemoteStartTransaction either way). */
+  runTransactions: boolean;
+  meterIntervalSec: number;
+  transactionDurationSec: number;
+  transactionPauseSec: number;
+  idTag: string;
+  callTimeoutMs: number;
+  pingIntervalSec: number;
+  backoff: BackoffSettings;
+}
+
+type ConnectorStatus = 'Available' | 'Preparing' | 'Charging' | 'Finishing' | 'Unavailable';
+type StopReason = 'Local' | 'Remote' | 'HardReset' | 'SoftReset' | 'UnlockCommand' | 'DeAuthorized';
+
+interface Transaction {
+  id: number;
+  idTag: string;
+  /** performance.now() at which the session ends on its own. */
+  endsAt: number;
+  stopReason?: StopReason;
+  /** The StopTransaction in flight, shared by whoever ends the session first (its loop, or stop()). */
+  stopCall?: Promise<void>;
+}
+
+interface BootAnswer {
+  status: 'Accepted' | 'Pending' | 'Rejected';
+  interval: number;
+  currentTime: string;
+}
+interface IdTagAnswer {
+  idTagInfo: { status: string };
+}
+interface StartTransactionAnswer extends IdTagAnswer {
+  transactionId: number;
+}
+
+const BOOT_PAYLOAD = {
+  chargePointVendor: 'ocpp-edge',
+  chargePointModel: 'simulator',
+  chargePointSerialNumber: undefined as string | undefined,
+  firmwareVersion: '0.1.0',
+};
+/** When the central system gives interval 0, OCPP leaves the choice to the charger. */
+const FALLBACK_INTERVAL_SEC = 60;
+/** A rebooting charger is offline for a moment before it reconnects. */
+const REBOOT_DELAY_MS = 1000;
+/** How long stop() lets in-flight calls finish before dropping the connection. */
+const CLOSE_GRACE_MS = 2000;
+/** Nominal charging power; the meter advances at this rate during a session. */
+const CHARGING_POWER_W = 7400;
+const IDLE_NAP_MS = 3_600_000;
+
+export class SimulatedCharger implements ChargePointControl {
+  readonly configuration: ChargerConfiguration;
+  private readonly client: RPCClient;
+  private readonly stopController = new AbortController();
+  private running: Promise<void> | undefined;
+  private session: AbortController | undefined;
+  private startedAt = 0;
+
+  private failedAttempts = 0;
+  private everConnected = false;
+  private everAccepted = false;
+  /** Boot accepted since the last (simulated) reboot. */
+  private accepted = false;
+  /** Counted in stats.booted: accepted and connected now. */
+  private countedBooted = false;
+  private rebooting = false;
+  /** The connection is being closed by us (stop, reset): not a loss. */
+  private closingOnPurpose = false;
+
+  private operative = true;
+  private inoperativeScheduled = false;
+  private transaction: Transaction | undefined;
+  private remoteStartIdTag: string | undefined;
+  private meterWh = Math.round(Math.random() * 1_000_000);
+  private meterReadAt = performance.now();
+  private readonly wakers = new Set<() => void>();
+
+  /** The one call in flight (callConcurrency 1, as OCPP 1.6 requires), for the round-trip time. */
+  private inFlight: { id: string; action: string; sentAt: number } | undefined;
+
+  constructor(
+    private readonly settings: ChargerSettings,
+    private readonly stats: SimulationStats,
+    private readonly logger: Logger,
+  ) {
+    this.configuration = new ChargerConfiguration({
+      heartbeatIntervalSec: settings.heartbeatOverrideSec ?? 0,
+      meterIntervalSec: settings.meterIntervalSec,
+      pingIntervalSec: settings.pingIntervalSec,
+    });
+    this.client = new RPCClient({
+      identity: settings.identity,
+      endpoint: settings.endpoint,
+      password: settings.password ?? null,
+      protocols: ['ocpp1.6'],
+      strictMode: true,
+      strictModeValidators: [],
+      // Reconnection is ours (see run()): ocpp-rpc does not retry a first connection that fails, and we count it.
+      reconnect: false,
+      maxReconnects: 0,
+      backoff: { initialDelay: 1000, maxDelay: 2000, factor: 2, randomisationFactor: 0 }, // unused: reconnect is false
+      callTimeoutMs: settings.callTimeoutMs,
+      // OCPP 1.6: one call at a time from the charger.
+      callConcurrency: 1,
+      pingIntervalMs: settings.pingIntervalSec * 1000,
+      deferPingsOnActivity: false,
+      respondWithDetailedErrors: false,
+      maxBadMessages: Infinity,
+      headers: {},
+      wsOpts: {
+        // Embedded chargers do not negotiate compression; offering it would change what a proxy is measured on.
+        perMessageDeflate: false,
+        handshakeTimeout: settings.callTimeoutMs,
+        secureContext: settings.secureContext,
+        rejectUnauthorized: settings.rejectUnauthorized,
+      },
+    });
+    answerCentralSystem(this.client, this, (action) => this.stats.answered(action));
+    this.watchTraffic();
+  }
+
+  get identity(): string {
+    return this.settings.identity;
+  }
+
+  start(): void {
+    this.startedAt = performance.now();
+    this.stats.started++;
+    this.running = this.run();
+  }
+
+  /**
+   * Stops for good: no new calls but a StopTransaction for a session in progress; in-flight calls get
+   * CLOSE_GRACE_MS in all, then the connection closes (1000).
+   */
+  async stop(): Promise<void> {
+    if (this.stopController.signal.aborted) return this.running;
+    this.stopController.abort();
+    this.session?.abort();
+    if (this.client.state === RPCClient.OPEN) {
+      this.closingOnPurpose = true;
+      const grace = setTimeout(() => void this.client.close({ force: true }), CLOSE_GRACE_MS);
+      // End a charging session properly, so the central system is not left with an open transaction.
+      const transaction = this.transaction;
+      if (transaction && this.accepted) {
+        transaction.stopReason ??= 'Local';
+        await this.sendStopTransaction(transaction).catch(() => undefined);
+      }
+      const closed = this.client.close({ code: 1000, reason: 'simulation finished', awaitPending: true });
+      await closed.catch(() => undefined);
+      clearTimeout(grace);
+    } else {
+      // Connecting or waiting to retry: abort the attempt (no-op when closed).
+      await this.client.close({ force: true }).catch(() => undefined);
+    }
+    await this.running;
+  }
+
+  // ---- connection lifecycle ----
+
+  private get stopping(): boolean {
+    return this.stopController.signal.aborted;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      if (await this.connect()) {
+        await this.serve();
+        if (this.stopping) break;
+      }
+      // A reset reboots quickly; any other end (failed attempt, lost connection) backs off, growing with each
+      // failure until a session works again (see runSession).
+      const delay = this.rebooting ? REBOOT_DELAY_MS : backoffDelayMs(this.settings.backoff, this.failedAttempts++);
+      await this.nap(delay, this.stopController.signal).catch(() => undefined);
+    }
+  }
+
+  private async connect(): Promise<boolean> {
+    const began = performance.now();
+    try {
+      await this.client.connect();
+    } catch (error) {
+      if (!this.stopping) {
+        this.stats.error('connect', errorKind(error));
+        this.logger.debug({ charger: this.identity, err: error }, 'connection attempt failed');
+      }
+      return false;
+    }
+    this.stats.connectTime.recordMs(performance.now() - began);
+    this.stats.connected++;
+    if (this.everConnected && !this.rebooting) this.stats.reconnects++;
+    if (!this.everConnected) this.stats.everConnected++;
+    this.everConnected = true;
+    this.rebooting = false;
+    return true;
+  }
+
+  /** Runs one connection's session; resolves when the connection is closed, whoever closed it. */
+  private async serve(): Promise<void> {
+    const session = new AbortController();
+    this.session = session;
+    const closed = new Promise<{ code?: number }>((resolve) => this.client.once('close', resolve));
+    if (this.stopping) {
+      // stop() came while the connection was opening: close what just opened.
+      this.closingOnPurpose = true;
+      void this.client.close({ code: 1000, reason: 'simulation finished' });
+    } else {
+      void this.runSession(session.signal);
+    }
+    const { code } = await closed;
+    session.abort();
+    this.session = undefined;
+    this.inFlight = undefined;
+    this.stats.connected--;
+    if (this.countedBooted) {
+      this.stats.booted--;
+      this.countedBooted = false;
+    }
+    if (!this.closingOnPurpose) {
+      this.stats.connectionsLost++;
+      this.stats.error('connection', `closed ${code ?? 'abnormally'}`);
+      this.logger.debug({ charger: this.identity, code }, 'connection lost');
+    }
+    this.closingOnPurpose = false;
+  }
+
+  private async runSession(signal: AbortSignal): Promise<void> {
+    try {
+      if (this.accepted) this.markBooted();
+      else await this.boot(signal);
+      // A refused StatusNotification is counted, and the charger carries on, as a real one would.
+      await this.sendStatus(0, this.operative ? 'Available' : 'Unavailable').catch((error: unknown) => this.unlessGone(error, signal));
+      await this.sendStatus(1, this.connectorStatus()).catch((error: unknown) => this.unlessGone(error, signal));
+      // The central system answers on this connection: the next loss backs off from the start again. (Not at the
+      // open alone, or a server that accepts and drops at once would be retried at the shortest delay forever.)
+      this.failedAttempts = 0;
+      await Promise.all([this.heartbeats(signal), this.charging(signal)]);
+    } catch (error) {
+      if (!this.connectionGone(signal)) this.logger.warn({ charger: this.identity, err: error }, 'session ended unexpectedly');
+    }
+  }
+
+  // ---- boot ----
+
+  private async boot(signal: AbortSignal): Promise<void> {
+    while (!this.accepted) {
+      let retryMs: number;
+      try {
+        retryMs = await this.bootOnce();
+      } catch (error) {
+        if (this.connectionGone(signal)) throw error;
+        retryMs = backoffDelayMs(this.settings.backoff, 0);
+      }
+      if (!this.accepted) await this.nap(retryMs, signal, true);
+    }
+  }
+
+  /** One BootNotification; returns after how long to try again when not accepted. */
+  private async bootOnce(): Promise<number> {
+    const answer = await this.call<BootAnswer>('BootNotification', { ...BOOT_PAYLOAD, chargePointSerialNumber: this.identity.slice(0, 25) });
+    const intervalSec = answer.interval > 0 ? answer.interval : FALLBACK_INTERVAL_SEC;
+    if (answer.status !== 'Accepted') {
+      this.stats.refusal('BootNotification', answer.status);
+      return intervalSec * 1000;
+    }
+    // The interval of an accepted boot is the heartbeat interval (OCPP 1.6 §4.2).
+    this.configuration.set('HeartbeatInterval', intervalSec);
+    this.accepted = true;
+    if (!this.everAccepted) {
+      this.everAccepted = true;
+      this.stats.everBooted++;
+      this.stats.bootTime.recordMs(performance.now() - this.startedAt);
+    }
+    this.markBooted();
+    this.wake();
+    return 0;
+  }
+
+  private markBooted(): void {
+    if (this.countedBooted || this.client.state !== RPCClient.OPEN) return;
+    this.countedBooted = true;
+    this.stats.booted++;
+  }
+
+  // ---- heartbeats ----
+
+  private async heartbeats(signal: AbortSignal): Promise<void> {
+    for (;;) {
+      await this.nap(this.heartbeatIntervalMs(), signal);
+      await this.call('Heartbeat', {}).catch((error: unknown) => this.unlessGone(error, signal));
+    }
+  }
+
+  private heartbeatIntervalMs(): number {
+    const seconds = this.settings.heartbeatOverrideSec ?? this.configuration.integer('HeartbeatInterval');
+    return (seconds > 0 ? seconds : FALLBACK_INTERVAL_SEC) * 1000;
+  }
+
+  // ---- charging sessions ----
+
+  private async charging(signal: AbortSignal): Promise<void> {
+    for (;;) {
+      if (this.transaction) {
+        await this.chargeUntilStopped(signal);
+        continue;
+      }
+      if (this.remoteStartIdTag !== undefined) {
+        const idTag = this.remoteStartIdTag;
+        this.remoteStartIdTag = undefined;
+        // AuthorizeRemoteTxRequests is false: a remote start needs no Authorize.
+        await this.startTransaction(idTag, false, signal);
+        continue;
+      }
+      if (!this.settings.runTransactions || !this.operative) {
+        await this.nap(IDLE_NAP_MS, signal, true);
+        continue;
+      }
+      const pauseMs = this.settings.transactionPauseSec * 1000 * (0.5 + Math.random());
+      await this.nap(pauseMs, signal, true);
+      if (this.transaction || this.remoteStartIdTag !== undefined || !this.operative) continue;
+      await this.startTransaction(this.settings.idTag, true, signal);
+    }
+  }
+
+  private async startTransaction(idTag: string, authorize: boolean, signal: AbortSignal): Promise<void> {
+    try {
+      if (authorize) {
+        const { idTagInfo } = await this.call<IdTagAnswer>('Authorize', { idTag });
+        if (idTagInfo.status !== 'Accepted') {
+          this.stats.refusal('Authorize', idTagInfo.status);
+          return;
+        }
+      }
+      await this.sendStatus(1, 'Preparing');
+      this.advanceMeter();
+      const answer = await this.call<StartTransactionAnswer>('StartTransaction', {
+        connectorId: 1,
+        idTag,
+        meterStart: Math.round(this.meterWh),
+        timestamp: new Date().toISOString(),
+      });
+      this.transaction = { id: answer.transactionId, idTag, endsAt: performance.now() + this.settings.transactionDurationSec * 1000 };
+      this.stats.transactionsStarted++;
+      if (answer.idTagInfo.status !== 'Accepted') {
+        // StopTransactionOnInvalidId is true: end it at once.
+        this.stats.refusal('StartTransaction', answer.idTagInfo.status);
+        this.transaction.stopReason = 'DeAuthorized';
+        return;
+      }
+      await this.sendStatus(1, 'Charging');
+    } catch (error) {
+      this.unlessGone(error, signal);
+      if (!this.transaction) await this.sendStatus(1, this.connectorStatus()).catch(() => undefined);
+    }
+  }
+
+  /** MeterValues every MeterValueSampleInterval until the session ends, then StopTransaction. */
+  private async chargeUntilStopped(signal: AbortSignal): Promise<void> {
+    const transaction = this.transaction!;
+    while (!transaction.stopReason && performance.now() < transaction.endsAt) {
+      const sampleMs = Math.max(100, this.configuration.integer('MeterValueSampleInterval') * 1000 || this.settings.meterIntervalSec * 1000);
+      await this.nap(Math.min(sampleMs, transaction.endsAt - performance.now()), signal, true);
+      if (transaction.stopReason || performance.now() >= transaction.endsAt) break;
+      await this.sendMeterValues().catch((error: unknown) => this.unlessGone(error, signal));
+    }
+    try {
+      await this.sendStopTransaction(transaction);
+    } catch (error) {
+      // Offline: keep the transaction and send StopTransaction after the reconnect, as chargers queue it.
+      this.unlessGone(error, signal);
+      // Refused by the central system (already counted): nothing more a charger could do about it.
+      this.transaction = undefined;
+    }
+    if (this.inoperativeScheduled) {
+      this.inoperativeScheduled = false;
+      this.operative = false;
+    }
+    await this.sendStatus(1, 'Finishing').catch((error: unknown) => this.unlessGone(error, signal));
+    await this.sendStatus(1, this.connectorStatus()).catch((error: unknown) => this.unlessGone(error, signal));
+  }
+
+  private sendStopTransaction(transaction: Transaction): Promise<void> {
+    transaction.stopCall ??= (async () => {
+      this.advanceMeter();
+      try {
+        await this.call('StopTransaction', {
+          transactionId: transaction.id,
+          idTag: transaction.idTag,
+          meterStop: Math.round(this.meterWh),
+          timestamp: new Date().toISOString(),
+          reason: transaction.stopReason ?? 'Local',
+        });
+      } catch (error) {
+        transaction.stopCall = undefined;
+        throw error;
+      }
+      if (this.transaction === transaction) this.transaction = undefined;
+      this.stats.transactionsStopped++;
+    })();
+    return transaction.stopCall;
+  }
+
+  private async sendMeterValues(): Promise<void> {
+    this.advanceMeter();
+    const charging = this.transaction !== undefined && !this.transaction.stopReason;
+    await this.call('MeterValues', {
+      connectorId: 1,
+      transactionId: this.transaction?.id,
+      meterValue: [
+        {
+          timestamp: new Date().toISOString(),
+          sampledValue: [
+            { value: String(Math.round(this.meterWh)), context: 'Sample.Periodic', measurand: 'Energy.Active.Import.Register', unit: 'Wh' },
+            { value: String(charging ? CHARGING_POWER_W : 0), context: 'Sample.Periodic', measurand: 'Power.Active.Import', unit: 'W' },
+          ],
+        },
+      ],
+    });
+  }
+
+  private advanceMeter(): void {
+    const now = performance.now();
+    if (this.transaction && !this.transaction.stopReason) this.meterWh += (CHARGING_POWER_W * (now - this.meterReadAt)) / 3_600_000;
+    this.meterReadAt = now;
+  }
+
+  private connectorStatus(): ConnectorStatus {
+    if (this.transaction) return 'Charging';
+    return this.operative ? 'Available' : 'Unavailable';
+  }
+
+  private async sendStatus(connectorId: number, status: ConnectorStatus): Promise<void> {
+    await this.call('StatusNotification', { connectorId, errorCode: 'NoError', status, timestamp: new Date().toISOString() });
+  }
+
+  // ---- answers to the central system (ChargePointControl) ----
+
+  remoteStart(idTag: string, connectorId: number | undefined): 'Accepted' | 'Rejected' {
+    if ((connectorId !== undefined && connectorId !== 1) || this.transaction || this.remoteStartIdTag !== undefined || !this.operative) {
+      return 'Rejected';
+    }
+    this.remoteStartIdTag = idTag;
+    this.wake();
+    return 'Accepted';
+  }
+
+  remoteStop(transactionId: number): 'Accepted' | 'Rejected' {
+    if (!this.transaction || this.transaction.id !== transactionId || this.transaction.stopReason) return 'Rejected';
+    this.transaction.stopReason = 'Remote';
+    this.wake();
+    return 'Accepted';
+  }
+
+  reset(type: 'Hard' | 'Soft'): void {
+    // After the answer has gone out: end the session, then "reboot" (close, reconnect, boot again).
+    setImmediate(() => void this.reboot(type));
+  }
+
+  changeAvailability(connectorId: number, type: AvailabilityType): 'Accepted' | 'Rejected' | 'Scheduled' {
+    if (connectorId !== 0 && connectorId !== 1) return 'Rejected';
+    if (type === 'Inoperative' && this.transaction) {
+      this.inoperativeScheduled = true;
+      return 'Scheduled';
+    }
+    this.inoperativeScheduled = false;
+    const changed = this.operative !== (type === 'Operative');
+    this.operative = type === 'Operative';
+    if (changed) {
+      this.afterAnswer(async () => {
+        await this.sendStatus(0, this.operative ? 'Available' : 'Unavailable');
+        await this.sendStatus(1, this.connectorStatus());
+      });
+      this.wake();
+    }
+    return 'Accepted';
+  }
+
+  unlock(connectorId: number): 'Unlocked' | 'UnlockFailed' | 'NotSupported' {
+    if (connectorId !== 1) return 'NotSupported';
+    if (this.transaction && !this.transaction.stopReason) {
+      this.transaction.stopReason = 'UnlockCommand';
+      this.wake();
+    }
+    return 'Unlocked';
+  }
+
+  trigger(message: TriggerableMessage, connectorId: number | undefined): 'Accepted' | 'Rejected' {
+    if (connectorId !== undefined && connectorId !== 0 && connectorId !== 1) return 'Rejected';
+    this.afterAnswer(async () => {
+      switch (message) {
+        case 'BootNotification':
+          await this.bootOnce();
+          break;
+        case 'Heartbeat':
+          await this.call('Heartbeat', {});
+          break;
+        case 'StatusNotification':
+          if (connectorId !== 1) await this.sendStatus(0, this.operative ? 'Available' : 'Unavailable');
+          if (connectorId !== 0) await this.sendStatus(1, this.connectorStatus());
+          break;
+        case 'MeterValues':
+          await this.sendMeterValues();
+          break;
+        case 'DiagnosticsStatusNotification':
+          await this.call('DiagnosticsStatusNotification', { status: 'Idle' });
+          break;
+        case 'FirmwareStatusNotification':
+          await this.call('FirmwareStatusNotification', { status: 'Idle' });
+          break;
+      }
+    });
+    return 'Accepted';
+  }
+
+  configurationChanged(key: string): void {
+    if (key === 'WebSocketPingInterval') {
+      // ocpp-rpc's reconfigure() merges into its options; the cast is for its typings, which want every option.
+      this.client.reconfigure({ pingIntervalMs: this.configuration.integer(key) * 1000 } as never);
+    }
+    // HeartbeatInterval and MeterValueSampleInterval are read at each wait: they apply from the next one.
+  }
+
+  private async reboot(type: 'Hard' | 'Soft'): Promise<void> {
+    const signal = this.session?.signal;
+    if (!signal) return;
+    if (this.transaction && !this.transaction.stopReason) {
+      this.transaction.stopReason = type === 'Hard' ? 'HardReset' : 'SoftReset';
+      this.wake();
+      // Let StopTransaction go out before the connection closes.
+      while (this.transaction && !signal.aborted) await this.nap(50, signal).catch(() => undefined);
+    }
+    if (signal.aborted || this.stopping) return;
+    this.accepted = false;
+    this.rebooting = true;
+    this.closingOnPurpose = true;
+    this.session?.abort();
+    await this.client.close({ code: 1000, reason: `${type} reset` }).catch(() => undefined);
+  }
+
+  // ---- plumbing ----
+
+  /** A call to the central system, counted and timed; throws on failure (already counted). */
+  private async call<T = unknown>(action: string, payload: Record<string, unknown>): Promise<T> {
+    if (this.client.state !== RPCClient.OPEN) throw new ConnectionGoneError();
+    const stats = this.stats.action(action);
+    stats.sent++;
+    try {
+      const answer = (await this.client.call(action, payload)) as T;
+      stats.ok++;
+      return answer;
+    } catch (error) {
+      stats.failed++;
+      this.stats.error(action, errorKind(error));
+      throw error;
+    }
+  }
+
+  private afterAnswer(effect: () => Promise<void>): void {
+    setImmediate(() => {
+      effect().catch((error: unknown) => this.logger.debug({ charger: this.identity, err: error }, 'triggered message failed'));
+    });
+  }
+
+  /** Rethrows when the connection is gone (the session is over), swallows a failure already counted otherwise. */
+  private unlessGone(error: unknown, signal: AbortSignal): void {
+    if (this.connectionGone(signal)) throw error;
+  }
+
+  private connectionGone(signal: AbortSignal): boolean {
+    return signal.aborted || this.client.state !== RPCClient.OPEN;
+  }
+
+  /** Message counts and round-trip times, from ocpp-rpc's frame events (so queueing time is not counted). */
+  private watchTraffic(): void {
+    this.client.on('message', ({ outbound }: { outbound: boolean }) => {
+      if (outbound) this.stats.messagesSent++;
+      else this.stats.messagesReceived++;
+    });
+    this.client.on('call', ({ outbound, payload }: { outbound: boolean; payload: [number, string, string, unknown] }) => {
+      if (outbound) this.inFlight = { id: payload[1], action: payload[2], sentAt: performance.now() };
+    });
+    this.client.on('response', ({ outbound, payload }: { outbound: boolean; payload: [number, string, ...unknown[]] }) => {
+      if (outbound || !this.inFlight || payload[1] !== this.inFlight.id) return;
+      this.stats.action(this.inFlight.action).rtt.recordMs(performance.now() - this.inFlight.sentAt);
+      this.inFlight = undefined;
+    });
+  }
+
+  /**
+   * Waits `ms`, rejecting when `signal` aborts. A wakeable nap also ends early on wake(), which is how a remote
+   * start, a remote stop or an accepted boot reach a loop that is waiting.
+   */
+  private nap(ms: number, signal: AbortSignal, wakeable = false): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (signal.aborted) {
+        reject(new ConnectionGoneError());
+        return;
+      }
+      let waker: (() => void) | undefined;
+      const finish = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        if (waker) this.wakers.delete(waker);
+      };
+      const onAbort = () => {
+        finish();
+        reject(new ConnectionGoneError());
+      };
+      const timer = setTimeout(() => {
+        finish();
+        resolve();
+      }, Math.max(0, ms));
+      signal.addEventListener('abort', onAbort, { once: true });
+      if (wakeable) {
+        waker = () => {
+          finish();
+          resolve();
+        };
+        this.wakers.add(waker);
+      }
+    });
+  }
+
+  private wake(): void {
+    const wakers = [...this.wakers];
+    this.wakers.clear();
+    for (const wake of wakers) wake();
+  }
+}
+
+/** The connection closed (or the charger stopped) while something waited on it; not an error to count. */
+class ConnectionGoneError extends Error {
+  constructor() {
+    super('connection gone');
+    this.name = 'AbortError';
+  }
+}

@@ -1,0 +1,73 @@
+// How a simulated charge point answers the central system: every call OCPP 1.6 lets a central system make, with
+// the answer a real single-connector charger would give. Strict mode has already checked the request against the
+// OCPP schema, and checks the answer too, so handlers only decide.
+
+import { createRPCError, type RPCClient } from 'ocpp-rpc';
+import type { ChargerConfiguration } from './configuration.js';
+
+export type AvailabilityType = 'Operative' | 'Inoperative';
+export type TriggerableMessage =
+  | 'BootNotification'
+  | 'DiagnosticsStatusNotification'
+  | 'FirmwareStatusNotification'
+  | 'Heartbeat'
+  | 'MeterValues'
+  | 'StatusNotification';
+
+/** What the handlers may ask of the charger. Effects that send messages run after the answer has gone out. */
+export interface ChargePointControl {
+  readonly configuration: ChargerConfiguration;
+  remoteStart(idTag: string, connectorId: number | undefined): 'Accepted' | 'Rejected';
+  remoteStop(transactionId: number): 'Accepted' | 'Rejected';
+  reset(type: 'Hard' | 'Soft'): void;
+  changeAvailability(connectorId: number, type: AvailabilityType): 'Accepted' | 'Rejected' | 'Scheduled';
+  unlock(connectorId: number): 'Unlocked' | 'UnlockFailed' | 'NotSupported';
+  trigger(message: TriggerableMessage, connectorId: number | undefined): 'Accepted' | 'Rejected';
+  configurationChanged(key: string): void;
+}
+
+type Params = Record<string, unknown>;
+type Handler = (charger: ChargePointControl, params: Params) => Record<string, unknown>;
+
+// One table for every charger, and one wildcard handler per charger: a fleet of 10,000 does not need 190,000
+// closures.
+const HANDLERS: Readonly<Record<string, Handler>> = {
+  RemoteStartTransaction: (charger, p) => ({ status: charger.remoteStart(p.idTag as string, p.connectorId as number | undefined) }),
+  RemoteStopTransaction: (charger, p) => ({ status: charger.remoteStop(p.transactionId as number) }),
+  Reset: (charger, p) => {
+    charger.reset(p.type as 'Hard' | 'Soft');
+    return { status: 'Accepted' };
+  },
+  ChangeAvailability: (charger, p) => ({ status: charger.changeAvailability(p.connectorId as number, p.type as AvailabilityType) }),
+  ChangeConfiguration: (charger, p) => {
+    const status = charger.configuration.change(p.key as string, p.value as string);
+    if (status === 'Accepted') charger.configurationChanged(p.key as string);
+    return { status };
+  },
+  GetConfiguration: (charger, p) => charger.configuration.get(p.key as string[] | undefined),
+  ClearCache: () => ({ status: 'Accepted' }),
+  UnlockConnector: (charger, p) => ({ status: charger.unlock(p.connectorId as number) }),
+  TriggerMessage: (charger, p) => ({ status: charger.trigger(p.requestedMessage as TriggerableMessage, p.connectorId as number | undefined) }),
+  // No vendor extensions: the answer OCPP prescribes for a vendorId the charger does not know.
+  DataTransfer: () => ({ status: 'UnknownVendorId' }),
+  // No file to upload: an empty answer means "no diagnostics available".
+  GetDiagnostics: () => ({}),
+  UpdateFirmware: () => ({}),
+  // Profiles the simulator does not claim in SupportedFeatureProfiles, answered as such rather than NotImplemented.
+  GetLocalListVersion: () => ({ listVersion: 0 }),
+  SendLocalList: () => ({ status: 'NotSupported' }),
+  ReserveNow: () => ({ status: 'Rejected' }),
+  CancelReservation: () => ({ status: 'Rejected' }),
+  SetChargingProfile: () => ({ status: 'NotSupported' }),
+  ClearChargingProfile: () => ({ status: 'Unknown' }),
+  GetCompositeSchedule: () => ({ status: 'Rejected' }),
+};
+
+export function answerCentralSystem(client: RPCClient, charger: ChargePointControl, onAnswer: (action: string) => void): void {
+  client.handle(async ({ method, params }) => {
+    const handler = Object.hasOwn(HANDLERS, method!) ? HANDLERS[method!] : undefined;
+    if (!handler) throw createRPCError('NotImplemented', `${method} is not implemented by the simulator`);
+    onAnswer(method!);
+    return handler(charger, (params ?? {}) as Params);
+  });
+}

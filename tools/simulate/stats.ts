@@ -1,0 +1,101 @@
+// Everything a simulation measures, in one place the chargers write to and progress/report read from. Counters
+// are plain numbers and latencies go to fixed-size histograms, so memory stays flat over a 24-hour run.
+
+import { performance } from 'node:perf_hooks';
+import { Histogram } from './histogram.js';
+
+/** Calls the chargers made, by OCPP action. */
+export interface ActionStats {
+  sent: number;
+  ok: number;
+  failed: number;
+  /** Round trip from the frame leaving to the answer arriving; queueing inside the charger is excluded. */
+  rtt: Histogram;
+}
+
+/** A point-in-time view for the live progress line. */
+export interface ProgressSnapshot {
+  elapsedMs: number;
+  started: number;
+  connected: number;
+  booted: number;
+  messages: number;
+  errors: number;
+  reconnects: number;
+}
+
+export class SimulationStats {
+  readonly startedAt = performance.now();
+
+  started = 0;
+  /** Open connections now, and chargers whose boot was accepted that are connected now. */
+  connected = 0;
+  booted = 0;
+  /** Chargers that connected, and that were accepted, at least once. */
+  everConnected = 0;
+  everBooted = 0;
+
+  /** Attempt start to WebSocket open (TCP, TLS and HTTP upgrade), every successful attempt. */
+  readonly connectTime = new Histogram();
+  /** Charger start to its first accepted BootNotification, once per charger: what a boot storm waits for. */
+  readonly bootTime = new Histogram();
+
+  readonly actions = new Map<string, ActionStats>();
+  /** Calls from the central system the chargers answered, by action. */
+  readonly callsAnswered = new Map<string, number>();
+  /** Non-Accepted BootNotification and Authorize answers ("BootNotification Pending", "Authorize Invalid"). */
+  readonly refusals = new Map<string, number>();
+  readonly errors = new Map<string, number>();
+
+  reconnects = 0;
+  /** Established connections lost without the simulator asking (server close, network, ping timeout). */
+  connectionsLost = 0;
+  transactionsStarted = 0;
+  transactionsStopped = 0;
+  messagesSent = 0;
+  messagesReceived = 0;
+
+  action(name: string): ActionStats {
+    let stats = this.actions.get(name);
+    if (!stats) {
+      stats = { sent: 0, ok: 0, failed: 0, rtt: new Histogram() };
+      this.actions.set(name, stats);
+    }
+    return stats;
+  }
+
+  /** Counts an error under "<where>: <kind>", e.g. "connect: ECONNREFUSED", "Heartbeat: timeout". */
+  error(where: string, kind: string): void {
+    increment(this.errors, `${where}: ${kind}`);
+  }
+
+  refusal(action: string, status: string): void {
+    increment(this.refusals, `${action} ${status}`);
+  }
+
+  answered(action: string): void {
+    increment(this.callsAnswered, action);
+  }
+
+  get errorCount(): number {
+    let total = 0;
+    for (const count of this.errors.values()) total += count;
+    return total;
+  }
+
+  snapshot(): ProgressSnapshot {
+    return {
+      elapsedMs: performance.now() - this.startedAt,
+      started: this.started,
+      connected: this.connected,
+      booted: this.booted,
+      messages: this.messagesSent + this.messagesReceived,
+      errors: this.errorCount,
+      reconnects: this.reconnects,
+    };
+  }
+}
+
+function increment(map: Map<string, number>, key: string): void {
+  map.set(key, (map.get(key) ?? 0) + 1);
+}
