@@ -1,0 +1,110 @@
+// PM2 process file: the proxy and the central system as two apps.
+//
+//   pm2 start ecosystem.config.cjs --env production     # 443/80, config/production.yaml
+//   pm2 start ecosystem.config.cjs --env development    # 8443/8000, self-signed localhost, SQLite in ./data
+//   pm2 reload ocpp-edge-proxy                          # new proxy first, then the old one drains: no refused connection
+//   pm2 sendSignal SIGHUP ocpp-edge-proxy               # re-read certificates and configuration in place
+//
+// CommonJS (.cjs) because package.json says "type": "module" and PM2 loads process files with require().
+// ecosystem.config.js re-exports this file for `pm2 start ecosystem.config.js` on Node >= 20.19.
+//
+// Both apps read config/production.yaml; every environment below only sets OCPP_EDGE_* variables, which take
+// precedence over the file (flags > environment > file > defaults). Secrets (OCPP_EDGE_API_TOKENS,
+// DATABASE_URL) are not written here: PM2 passes on the environment of the shell that runs `pm2 start`, so load
+// them first (`set -a; . /etc/ocpp-edge/backend.env; set +a`), see docs/MIGRATION.md. Switching an app to
+// another --env needs `pm2 delete` first: PM2 keeps the variables it was started with.
+
+'use strict';
+
+const path = require('node:path');
+
+/** The proxy's --drain-timeout in production.yaml (seconds): in-flight requests get this long on SIGINT. */
+const DRAIN_TIMEOUT_S = 10;
+/**
+ * PM2 waits this long after SIGINT before SIGKILL: the drain (WebSockets exchange their close frames meanwhile),
+ * up to 1 s more for the listeners to close (proxy/server.ts), the log flush, and a margin.
+ */
+const KILL_TIMEOUT_MS = (DRAIN_TIMEOUT_S + 10) * 1000;
+
+const logDir = path.join(__dirname, 'logs');
+
+/** Settings both processes share. */
+const common = {
+  script: 'dist/bin/ocpp-edge.js',
+  cwd: __dirname,
+  // Crash loops back off: 100 ms, then 1.5 times longer at each restart up to PM2's cap of 15 s; back to 100 ms
+  // once the app has stayed up for 30 s.
+  autorestart: true,
+  exp_backoff_restart_delay: 100,
+  // Exit code 2 is an invalid configuration (common/command.ts): restarting cannot fix it, so stay stopped
+  // and let `pm2 logs` show the one line that names the key.
+  stop_exit_codes: [2],
+  kill_timeout: KILL_TIMEOUT_MS,
+  // How long PM2 waits for a started process to listen (or to send 'ready') before treating it as up.
+  listen_timeout: 10000,
+  // Logs are pino JSON lines on stdout; stderr only carries what escapes pino (a crash's stack trace).
+  merge_logs: true,
+  // No PM2 time prefix: every pino line already has an ISO "time" field, and a prefix would turn the files into
+  // something jq and pino-pretty can no longer read line by line.
+  time: false,
+};
+
+module.exports = {
+  apps: [
+    {
+      ...common,
+      name: 'ocpp-edge-proxy',
+      args: ['proxy', '--config', 'config/production.yaml'],
+      // Cluster mode with one instance: the listening sockets belong to PM2, so `pm2 reload` starts the new
+      // proxy on the same ports before the old one drains, and no connection is refused in between. More
+      // instances work too (ACME takes a lock in the data dir), but each has its own /metrics.
+      exec_mode: 'cluster',
+      instances: 1,
+      // The old instance is stopped once the new one says it is ready (process.send('ready')) or after
+      // listen_timeout, whichever comes first.
+      wait_ready: true,
+      out_file: path.join(logDir, 'ocpp-edge-proxy.out.log'),
+      error_file: path.join(logDir, 'ocpp-edge-proxy.err.log'),
+      env: {
+        NODE_ENV: 'production',
+      },
+      env_production: {
+        NODE_ENV: 'production',
+      },
+      // Unprivileged ports and a self-signed certificate for localhost, as config/development.yaml.
+      env_development: {
+        NODE_ENV: 'development',
+        OCPP_EDGE_HTTPS_PORT: '8443',
+        OCPP_EDGE_HTTP_PORT: '8000',
+        OCPP_EDGE_TLS: 'self-signed',
+        OCPP_EDGE_DOMAIN: 'localhost',
+        OCPP_EDGE_DATA_DIR: './data',
+        OCPP_EDGE_LOG_LEVEL: 'debug',
+      },
+    },
+    {
+      ...common,
+      name: 'ocpp-edge-backend',
+      args: ['backend', '--config', 'config/production.yaml'],
+      // One process holds every charger's WebSocket; several need Redis (--redis) and are started separately.
+      exec_mode: 'fork',
+      instances: 1,
+      out_file: path.join(logDir, 'ocpp-edge-backend.out.log'),
+      error_file: path.join(logDir, 'ocpp-edge-backend.err.log'),
+      env: {
+        NODE_ENV: 'production',
+      },
+      env_production: {
+        NODE_ENV: 'production',
+      },
+      // 127.0.0.1:8080 in every environment (from production.yaml); SQLite in ./data and a development token.
+      env_development: {
+        NODE_ENV: 'development',
+        OCPP_EDGE_DATABASE: 'sqlite:./data/ocpp.db',
+        OCPP_EDGE_API_TOKENS: 'dev-token',
+        OCPP_EDGE_CORS_ORIGINS: 'http://localhost:3000,http://127.0.0.1:3000',
+        OCPP_EDGE_LOG_LEVEL: 'debug',
+      },
+    },
+  ],
+};
