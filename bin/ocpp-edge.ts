@@ -9,6 +9,7 @@ import { devCommand } from './dev.js';
 import { proxyCommand } from '../proxy/command.js';
 import { certsCommand } from '../proxy/tls/acme/certs-command.js';
 import { simulateCommand } from '../tools/simulate/command.js';
+import { checkCommand } from '../tools/check/command.js';
 
 await yargs(hideBin(process.argv))
   .scriptName('ocpp-edge')
@@ -18,7 +19,8 @@ await yargs(hideBin(process.argv))
   .command(devCommand)
   .command(certsCommand)
   .command(simulateCommand)
-  .demandCommand(1, 'Name a command: proxy, backend, dev, certs, simulate')
+  .command(checkCommand)
+  .demandCommand(1, 'Name a command: proxy, backend, dev, certs, check, simulate')
   .strict()
   .wrap(Math.min(120, process.stdout.columns || 120))
   .fail((message, error) => {

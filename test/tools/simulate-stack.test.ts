@@ -1,0 +1,96 @@
+// `ocpp-edge simulate`'s engine against the real thing: the real backend behind the real proxy, over wss:// with a
+// certificate from a private CA given as --ca. Ten chargers boot, run charging sessions with an id tag registered
+// through the REST API, and the central system stores them: what the simulator reports is what the backend saw.
+
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { runSimulation } from '../../tools/simulate/fleet.js';
+import { startTestBackend, type TestBackend } from '../support/backend-instance.js';
+import { startProxyUnderTest, type ProxyUnderTest } from '../support/proxy-under-test.js';
+import { createTestCa, issueCertificate, writeCertificateFiles } from '../support/test-certificates.js';
+
+const CHARGERS = 10;
+const ID_TAG = 'SIM-STACK-TAG';
+
+interface StoredTransaction {
+  id: number;
+  chargePointId: string;
+  idTag: string;
+  meterStart: number;
+  meterStop: number | null;
+  stopTime: string | null;
+  energy: number | null;
+}
+
+describe('ocpp-edge simulate against the real proxy and backend over wss://', { timeout: 60_000 }, () => {
+  let dir: string;
+  let caFile: string;
+  let backend: TestBackend;
+  let edge: ProxyUnderTest;
+
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'ocpp-edge-simulate-stack-'));
+    const ca = await createTestCa('ocpp-edge simulate test CA');
+    caFile = path.join(dir, 'ca.crt');
+    await writeFile(caFile, ca.certPem);
+    const files = await writeCertificateFiles(dir, 'edge', await issueCertificate(ca, ['localhost', '127.0.0.1']));
+    backend = await startTestBackend({ database: `sqlite:${path.join(dir, 'ocpp.db')}`, 'heartbeat-interval': 1 });
+    edge = await startProxyUnderTest({ tls: 'files', cert: [files.certFile], key: [files.keyFile], domain: ['localhost'], upstream: [backend.httpUrl], 'log-level': 'warn' });
+  });
+
+  after(async () => {
+    await edge?.close();
+    await backend?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test(`${CHARGERS} chargers boot and their transactions are stored by the central system`, async () => {
+    assert.equal((await backend.api('PUT', `/api/id-tags/${ID_TAG}`, { status: 'Accepted' })).status, 201);
+
+    const report = await runSimulation({
+      url: `wss://127.0.0.1:${edge.proxy.httpsPort}/ocpp`,
+      ca: caFile,
+      chargers: CHARGERS,
+      ramp: 50,
+      duration: 4,
+      idPrefix: 'STACK-',
+      transactions: true,
+      idTag: ID_TAG,
+      transactionDuration: 1,
+      transactionPause: 0.2,
+      meterInterval: 0.5,
+      callTimeout: 5,
+    });
+
+    assert.equal(report.ok, true);
+    assert.deepEqual(report.errors, {}, 'no errors');
+    assert.deepEqual(report.refusals, {}, 'nothing refused: the id tag is known');
+    assert.equal(report.chargers.booted, CHARGERS);
+    assert.equal(report.chargers.bootedAtEnd, CHARGERS);
+    assert.equal(report.reconnects, 0);
+    assert.ok(report.transactions.started >= CHARGERS, `every charger started a session (${report.transactions.started})`);
+    // stop() finishes a session in progress, so every started one is stopped by the end of the run.
+    assert.equal(report.transactions.stopped, report.transactions.started);
+    assert.ok(report.calls.MeterValues!.ok > 0);
+
+    // What the backend stored matches what the chargers did.
+    const chargePoints = await backend.api('GET', '/api/charge-points');
+    assert.equal(chargePoints.status, 200);
+    const ids = (chargePoints.body as Array<{ id: string }>).map((chargePoint) => chargePoint.id).filter((id) => id.startsWith('STACK-'));
+    assert.equal(ids.length, CHARGERS);
+
+    const listed = await backend.api('GET', '/api/transactions?limit=1000');
+    assert.equal(listed.status, 200);
+    const transactions = (listed.body as StoredTransaction[]).filter((transaction) => transaction.chargePointId.startsWith('STACK-'));
+    assert.equal(transactions.length, report.transactions.started);
+    assert.equal(new Set(transactions.map((transaction) => transaction.chargePointId)).size, CHARGERS, 'every charger has a stored transaction');
+    for (const transaction of transactions) {
+      assert.equal(transaction.idTag, ID_TAG);
+      assert.ok(transaction.stopTime, `transaction ${transaction.id} was stopped`);
+      assert.ok(transaction.energy !== null && transaction.energy >= 0, `transaction ${transaction.id} has its energy`);
+    }
+  });
+});
