@@ -3,11 +3,31 @@
 
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { CertificateStore } from './tls/types.js';
+import type { UpstreamStates } from './upstream-pool.js';
 
 export type ProxyMetrics = ReturnType<typeof createProxyMetrics>;
 
-export function createProxyMetrics(registry: Registry, certificates: CertificateStore) {
+/** `upstreams`: the pool, read at scrape time (no bookkeeping on the request path). */
+export function createProxyMetrics(registry: Registry, certificates: CertificateStore, upstreams?: UpstreamStates) {
   return {
+    upstreamHealthy: new Gauge({
+      name: 'ocpp_edge_upstream_healthy',
+      help: 'Whether each --upstream is in the pool (1) or taken out by a failed health check (0)',
+      labelNames: ['upstream'] as const,
+      registers: [registry],
+      collect() {
+        for (const host of upstreams?.hosts ?? []) this.set({ upstream: host.label }, host.healthy ? 1 : 0);
+      },
+    }),
+    upstreamSessions: new Gauge({
+      name: 'ocpp_edge_upstream_ws_sessions',
+      help: 'WebSocket sessions open or opening through each --upstream (what least-connections balances)',
+      labelNames: ['upstream'] as const,
+      registers: [registry],
+      collect() {
+        for (const host of upstreams?.hosts ?? []) this.set({ upstream: host.label }, host.sessions);
+      },
+    }),
     wsConnections: new Gauge({
       name: 'ocpp_edge_ws_connections',
       help: 'Proxied WebSocket sessions open now',

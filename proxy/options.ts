@@ -15,6 +15,13 @@ export const proxyOptions = {
     default: ['http://127.0.0.1:8080'],
     check: checks.httpUrl,
   },
+  'health-interval': {
+    type: 'number',
+    min: 0,
+    describe: 'Seconds between active health checks (GET /health) of each upstream when there are several; 0: passive checks only',
+    default: 5,
+  },
+  'health-timeout': { type: 'number', min: 0.1, describe: 'Seconds an upstream has to answer an active health check (2xx: healthy)', default: 2 },
   domain: { type: 'string', array: true, describe: 'Domain served; repeat for several, the first is the primary', check: checks.domainName },
   tls: {
     type: 'string',
@@ -35,6 +42,18 @@ export const proxyOptions = {
   'acme-directory': { type: 'string', describe: 'ACME directory URL', default: 'https://acme-v02.api.letsencrypt.org/directory', check: checks.httpUrl },
   'acme-staging': { type: 'boolean', describe: 'Use Let\'s Encrypt staging instead of --acme-directory', default: false },
   'acme-profile': { type: 'string', describe: 'ACME certificate profile to request (if the CA offers profiles)' },
+  'acme-store': {
+    type: 'string',
+    choices: ['file', 'redis'],
+    describe: 'Where ACME account, certificates, keys, challenge tokens and the ordering lock live: the data dir, or --redis (shared by proxies on several machines)',
+    default: 'file',
+  },
+  redis: {
+    type: 'string',
+    describe: 'Redis URL for --acme-store redis (redis:// or rediss:// for TLS; user and password in the URL)',
+    env: ['REDIS_URL'],
+    check: (value: string) => (/^rediss?:\/\//.test(value) ? undefined : `expects a redis:// or rediss:// URL, got ${JSON.stringify(value.replace(/\/\/[^@/]*@/, '//***@'))}`),
+  },
   'acme-key-type': { type: 'string', choices: ['ecdsa-p256', 'rsa-2048'], describe: 'Key type of ACME certificates', default: 'ecdsa-p256' },
   'log-level': { type: 'string', choices: LOG_LEVELS, describe: 'Log level', default: 'info' },
 } as const satisfies OptionSpecs;

@@ -5,7 +5,6 @@
 // challenge listener, the private metrics listener), reload (SIGHUP: certificates), stop (SIGTERM: drain).
 
 import type { Server } from 'node:http';
-import path from 'node:path';
 import type { Registry } from 'prom-client';
 import type { RunningProcess } from '../common/command.js';
 import type { Logger } from '../common/logger.js';
@@ -17,12 +16,14 @@ import { listen } from './listeners/listen.js';
 import { createProxyMetrics } from './metrics.js';
 import type { ProxyConfig } from './options.js';
 import { ReloadableConfigFile, sameList, type CertificatePaths } from './config-reload.js';
+import { ActiveHealthChecks } from './health-checks.js';
 import { createRoutes } from './routes.js';
-import { FileChallengeStore } from './tls/challenge-store.js';
+import { openAcmeState } from './tls/acme/state.js';
 import { MemoryCertificateStore } from './tls/certificate-store.js';
 import { checkDomainsCovered, createCertificateSource, servedDomains, tlsMode } from './tls/sources.js';
-import type { CertificateStore, ChallengeStore } from './tls/types.js';
+import type { CertificateSource, CertificateStore, ChallengeStore } from './tls/types.js';
 import { Upstream } from './upstream.js';
+import { UpstreamPool } from './upstream-pool.js';
 
 /** After the drain, how long WebSockets get to exchange close frames before their sockets are destroyed. */
 const WEBSOCKET_CLOSE_TIMEOUT_MS = 3000;
@@ -51,31 +52,48 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
   const mode = tlsMode(config);
   const domains = servedDomains(config, mode);
   const store = new MemoryCertificateStore(domains[0]);
-  const challenges = new FileChallengeStore(path.join(config.dataDir, 'acme-challenges'));
+  // Redis only serves ACME: with certificates from files (or self-signed) the port-80 listener keeps answering
+  // tokens from the data dir, where `ocpp-edge certs renew` on this host would put them.
+  const acme = await openAcmeState(mode === 'acme' ? config : { ...config, acmeStore: 'file' }, logger);
+  const challenges = acme.challenges;
   const registry = createRegistry('proxy');
-  const metrics = createProxyMetrics(registry, store);
+  const pool = new UpstreamPool({ targets: config.upstream.map((url) => new URL(url)), logger });
+  const metrics = createProxyMetrics(registry, store, pool);
   const sourceFor = (sourceConfig: ProxyConfig) =>
     createCertificateSource(mode, {
       config: sourceConfig,
       store,
       challenges,
+      acme,
       logger,
       registry,
       onWatchReload: (result) => metrics.configReloads.inc({ result }),
     });
-  let source = sourceFor(config);
-  await source.start();
+  let source: CertificateSource;
+  try {
+    source = sourceFor(config);
+    await source.start();
+  } catch (error) {
+    await acme.close();
+    throw error;
+  }
   let configFile: ReloadableConfigFile | undefined;
   try {
     if (mode === 'files') checkDomainsCovered(domains, store);
     configFile = config.configFile ? new ReloadableConfigFile(config.configFile, config) : undefined;
   } catch (error) {
     await source.stop();
+    await acme.close();
     throw error;
   }
   let certificatePaths: CertificatePaths = { cert: config.cert, key: config.key };
 
-  const upstream = new Upstream({ targets: config.upstream.map((url) => new URL(url)), logger, metrics });
+  const upstream = new Upstream({ pool, logger, metrics });
+  // Only with something to choose between; a single upstream is tried whatever its state (upstream-pool.ts).
+  const healthChecks =
+    pool.hosts.length > 1 && config.healthInterval > 0
+      ? new ActiveHealthChecks({ pool, intervalMs: config.healthInterval * 1000, timeoutMs: config.healthTimeout * 1000, logger })
+      : undefined;
   const headerTimeoutMs = config.headerTimeout * 1000;
   const https = new HttpsListener({
     store,
@@ -112,9 +130,11 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
     redirect.close();
     upstream.close();
     await source.stop();
+    await acme.close();
     throw error;
   }
   const metricsPort = addressPort(metricsServer) ?? config.metricsPort;
+  healthChecks?.start();
   logger.info({ httpsPort, httpPort, metricsPort, tls: mode, domains: store.list().flatMap((c) => c.names), upstream: config.upstream }, 'proxy listening');
 
   let stopped: Promise<void> | undefined;
@@ -162,6 +182,8 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
         redirect.closeAllConnections();
         metricsServer.closeAllConnections();
         await source.stop();
+        await acme.close();
+        healthChecks?.stop();
         upstream.close();
         await Promise.race([allClosed, new Promise((resolve) => setTimeout(resolve, SERVER_CLOSE_TIMEOUT_MS).unref())]);
         logger.info({ durationMs: Date.now() - started }, 'proxy stopped');

@@ -2,27 +2,38 @@
 // keep-alive pool, nginx's `keepalive 64`) and one for WebSocket upgrades (a fresh connection each, since an
 // upgraded socket never returns to a pool). Every ProxyServer has an 'error' listener: without one, a single
 // refused upstream connection throws and takes the whole process down.
+//
+// Which upstream of the pool serves an exchange is decided in upstream-pool.ts; a request whose connect was
+// refused marks that upstream down (passive check) and, when it has no body, is sent to the next healthy one.
 
 import http, { type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { Readable } from 'node:stream';
 import { ProxyServer } from 'http-proxy-3';
 import type { Logger } from '../common/logger.js';
 import { sendJsonError } from './errors.js';
+import { isConnectFailure } from './health-checks.js';
 import { overrideSecurityHeaders } from './headers.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { Route } from './routes.js';
+import { UpstreamPool, type UpstreamHost } from './upstream-pool.js';
 
 export type UpstreamErrorKind = 'refused' | 'timeout' | 'reset' | 'other';
 
 /** The route a request was matched to, carried on the request for the proxy's event listeners. */
 export const ROUTE = Symbol('ocpp-edge.route');
-export type RoutedRequest = IncomingMessage & { [ROUTE]?: Route };
+/** The upstream a request was sent to, and those it was already refused by (only after a retry). */
+const HOST = Symbol('ocpp-edge.upstream-host');
+const TRIED = Symbol('ocpp-edge.upstream-tried');
+export type RoutedRequest = IncomingMessage & { [ROUTE]?: Route; [HOST]?: UpstreamHost; [TRIED]?: Set<UpstreamHost> };
 type TimedSocket = Socket & { [ROUTE]?: Route };
 
 const TIMEOUT_CODE = 'OCPP_EDGE_UPSTREAM_TIMEOUT';
 
 export interface UpstreamOptions {
-  targets: URL[];
+  /** The pool to choose from; or `targets`, for a pool of those URLs with no active checks. */
+  pool?: UpstreamPool;
+  targets?: URL[];
   logger: Logger;
   metrics: ProxyMetrics;
 }
@@ -30,10 +41,11 @@ export interface UpstreamOptions {
 export class Upstream {
   readonly web: ProxyServer;
   readonly ws: ProxyServer;
+  readonly pool: UpstreamPool;
   private readonly agent: http.Agent;
-  private nextTarget = 0;
 
   constructor(private readonly options: UpstreamOptions) {
+    this.pool = options.pool ?? new UpstreamPool({ targets: options.targets ?? [], logger: options.logger });
     // Free sockets close after 4 s: less than the usual 5 s keep-alive of Node and uvicorn upstreams, so we do not
     // reuse a connection the upstream is closing at that very moment.
     this.agent = new http.Agent({ keepAlive: true, maxFreeSockets: 64, timeout: 4000 });
@@ -41,21 +53,16 @@ export class Upstream {
     this.web.on('error', this.onWebError);
     this.web.on('proxyReq', applyUpstreamTimeouts);
     this.web.on('proxyRes', overrideSecurityHeaders);
+    this.web.on('proxyRes', this.onWebResponse);
     this.ws = new ProxyServer({ ws: true, xfwd: false });
     this.ws.on('error', (error: Error) => options.logger.debug({ err: error }, 'websocket upstream error'));
   }
 
-  /** Round robin over --upstream. */
-  target(): URL {
-    const targets = this.options.targets;
-    const target = targets[this.nextTarget];
-    this.nextTarget = (this.nextTarget + 1) % targets.length;
-    return target;
-  }
-
   forward(req: RoutedRequest, res: ServerResponse, route: Route): void {
     req[ROUTE] = route;
-    this.web.web(req, res, { target: this.target() }, this.onWebError);
+    const host = this.pool.forRequest()!; // never undefined without `tried`: all down → all are tried
+    req[HOST] = host;
+    this.web.web(req, res, { target: host.url }, this.onWebError);
   }
 
   close(): void {
@@ -63,7 +70,12 @@ export class Upstream {
   }
 
   /** Refused or reset → 502, too slow → 504, both as JSON; after the response began, the client is cut off. */
-  private readonly onWebError = (error: Error, req: IncomingMessage, res: ServerResponse | Socket): void => {
+  private readonly onWebError = (error: Error, req: RoutedRequest, res: ServerResponse | Socket): void => {
+    const host = req[HOST];
+    if (host && isConnectFailure(error)) {
+      this.pool.markDown(host, 'passive', error.message);
+      if (this.retry(req, res, host)) return;
+    }
     const kind = upstreamErrorKind(error);
     this.options.metrics.upstreamErrors.inc({ kind });
     this.options.logger.warn({ err: error, kind, path: req.url }, `upstream request failed: ${error.message}`);
@@ -74,6 +86,34 @@ export class Upstream {
     const status = kind === 'timeout' ? 504 : 502;
     sendJsonError(res, status, kind === 'timeout' ? 'the upstream did not answer in time' : 'the upstream is unavailable');
   };
+
+  /**
+   * After a refused connect nothing reached the upstream, so the request may go to the next healthy upstream: only
+   * when it has no body, since a body already read from the client cannot be read again.
+   */
+  private retry(req: RoutedRequest, res: ServerResponse | Socket, refusedBy: UpstreamHost): boolean {
+    if (!('writeHead' in res) || res.headersSent || hasBody(req)) return false;
+    const tried = (req[TRIED] ??= new Set());
+    tried.add(refusedBy);
+    const next = this.pool.forRequest(tried);
+    if (!next) return false;
+    this.options.logger.info({ from: refusedBy.label, to: next.label, path: req.url }, 'upstream refused the connection, retrying on the next one');
+    req[HOST] = next;
+    // The request stream has ended already: an empty one in its place, so the new upstream request is ended too.
+    this.web.web(req, res, { target: next.url, buffer: Readable.from([]) }, this.onWebError);
+    return true;
+  }
+
+  /** Passive check, success side. */
+  private readonly onWebResponse = (_proxyRes: IncomingMessage, req: RoutedRequest): void => {
+    const host = req[HOST];
+    if (host && !host.healthy) this.pool.succeeded(host);
+  };
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 export function upstreamErrorKind(error: Error): UpstreamErrorKind {

@@ -1,7 +1,8 @@
 // WebSocket upgrades on /ocpp/{chargePointId}: the handshake is checked here (400 without contacting the
 // upstream), then http-proxy-3 opens the upstream connection and pipes the two sockets into each other. This file
 // adds what nginx did around that pipe: the connect and idle timeouts, closing one side when the other goes,
-// one access-log line per session, and close frames 1001 "going away" to both sides on shutdown.
+// one access-log line per session, and close frames 1001 "going away" to both sides on shutdown. The upstream is
+// the pool's choice (least connections, upstream-pool.ts); a refused connect is retried on the next one.
 //
 // Per-connection cost matters (thousands of idle chargers): a session is one small object found through a symbol
 // on its sockets, the socket listeners are shared functions (no closures per connection), and the idle timeout
@@ -14,16 +15,20 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from '../common/logger.js';
 import type { AccessLog } from './access-log.js';
 import { writeRawError } from './errors.js';
+import { isConnectFailure } from './health-checks.js';
 import { overrideSecurityHeaders, setForwardedHeaders } from './headers.js';
 import type { ProxyMetrics } from './metrics.js';
 import { chargePointIdOf, type Route } from './routes.js';
 import { upstreamErrorKind, upstreamTimeoutError, type Upstream } from './upstream.js';
+import type { UpstreamHost } from './upstream-pool.js';
 import { CLOSE_ABNORMAL, CLOSE_GOING_AWAY, FrameScanner, closeFrame } from './websocket-frames.js';
 
 /** After the proxy sends its close frame, how long each side gets to answer before its socket is destroyed. */
 const CLOSE_GRACE_MS = 2000;
 /** RFC 6455 §4.1: the key is 16 random bytes, base64. */
 const WEBSOCKET_KEY = /^[+/0-9A-Za-z]{22}==$/;
+/** A retried upgrade: the client's early bytes (if any) were already put back into its socket by the first try. */
+const NO_HEAD = Buffer.alloc(0);
 
 const SESSION = Symbol('ocpp-edge.websocket-session');
 type SessionSocket = Socket & { [SESSION]?: WebSocketSession };
@@ -55,6 +60,10 @@ class WebSocketSession {
   clientClosed = false;
   upstreamClosed = false;
   opened = false;
+  /** The upstream this session counts against (least connections), from the upgrade until the session ends. */
+  host: UpstreamHost | undefined;
+  /** Upstreams that refused this upgrade's connection (only allocated when one did). */
+  tried: Set<UpstreamHost> | undefined;
   /** Read now: a socket forgets its peer once destroyed. */
   readonly clientAddress: string;
 
@@ -95,6 +104,17 @@ class WebSocketSession {
       upstream.resume();
       upstream.end();
     }
+  }
+
+  useHost(host: UpstreamHost): void {
+    this.releaseHost();
+    host.sessions++;
+    this.host = host;
+  }
+
+  releaseHost(): void {
+    if (this.host) this.host.sessions--;
+    this.host = undefined;
   }
 
   destroy(): void {
@@ -139,7 +159,9 @@ export class WebSocketSessions {
     client[SESSION] = session;
     client.on('close', onClientClose);
     this.pending.add(session);
-    this.options.upstream.ws.ws(req, socket, head, { target: this.options.upstream.target() }, this.onUpgradeError);
+    const host = this.options.upstream.pool.forSession()!; // never undefined without `tried`: all down → all are tried
+    session.useHost(host);
+    this.options.upstream.ws.ws(req, socket, head, { target: host.url }, this.onUpgradeError);
   }
 
   /**
@@ -169,9 +191,11 @@ export class WebSocketSessions {
     if (session.client.destroyed) {
       // The client left while the upstream was answering (already counted as abandoned).
       upstream.destroy();
+      session.releaseHost();
       return;
     }
     session.opened = true;
+    if (session.host && !session.host.healthy) this.options.upstream.pool.succeeded(session.host);
     this.open.add(session);
     this.options.metrics.wsConnections.inc();
     const idleMs = session.route.idleTimeoutMs;
@@ -192,9 +216,11 @@ export class WebSocketSessions {
       // The client left before the upstream answered: stop waiting for it.
       if (this.pending.delete(session)) this.options.metrics.wsSessions.inc({ result: 'abandoned' });
       session.upstreamRequest?.destroy();
+      session.releaseHost();
       return;
     }
     if (!this.open.delete(session)) return;
+    session.releaseHost();
     const { metrics, accessLog } = this.options;
     metrics.wsConnections.dec();
     metrics.wsSessions.inc({ result: session.result });
@@ -222,6 +248,13 @@ export class WebSocketSessions {
       if (session) session.result = 'upstream_error';
       return;
     }
+    const refusedBy = session.host;
+    if (refusedBy && isConnectFailure(error)) {
+      // Passive health check; and since the connection was never made, the upgrade can go to the next upstream.
+      this.options.upstream.pool.markDown(refusedBy, 'passive', error.message);
+      if (!session.client.destroyed && this.retryUpgrade(session, refusedBy)) return;
+    }
+    session.releaseHost();
     this.pending.delete(session);
     if (session.client.destroyed) return;
     const status = kind === 'timeout' ? 504 : 502;
@@ -229,6 +262,19 @@ export class WebSocketSessions {
     this.options.logger.warn({ err: error, kind, chargePointId: session.chargePointId }, `websocket upstream failed: ${error.message}`);
     this.refuse(req, socket as Duplex, status, status === 504 ? 'the upstream did not answer in time' : 'the upstream is unavailable', session.route, session.startedAt);
   };
+
+  /** The upgrade again, on the healthy upstream with the fewest sessions not tried yet; false when none is left. */
+  private retryUpgrade(session: WebSocketSession, refusedBy: UpstreamHost): boolean {
+    const tried = (session.tried ??= new Set());
+    tried.add(refusedBy);
+    const next = this.options.upstream.pool.forSession(tried);
+    if (!next) return false;
+    session.useHost(next);
+    this.options.logger.info({ from: refusedBy.label, to: next.label, chargePointId: session.chargePointId }, 'upstream refused the websocket connection, retrying on the next one');
+    keepOpenAfterThisError(session.client);
+    this.options.upstream.ws.ws(session.req, session.client, NO_HEAD, { target: next.url }, this.onUpgradeError);
+    return true;
+  }
 
   private refuse(req: IncomingMessage, socket: Duplex, status: number, message: string, route: Route, startedAt: number, headers = ''): void {
     if (status < 500) this.options.metrics.wsSessions.inc({ result: 'rejected' });
@@ -239,6 +285,7 @@ export class WebSocketSessions {
   /** The upstream answered the upgrade with a plain HTTP response (e.g. 404 for an unknown charger). */
   declined(session: WebSocketSession, response: IncomingMessage): void {
     this.pending.delete(session);
+    session.releaseHost();
     this.options.metrics.wsSessions.inc({ result: 'upstream_declined' });
     this.options.recordAnswer(session.req, response.statusCode ?? 502, session.route.name, session.startedAt);
   }
@@ -259,6 +306,17 @@ function checkHandshake(req: IncomingMessage): HandshakeRefusal | undefined {
     return { reason: 'Missing or unsupported Sec-WebSocket-Version header', headers: 'sec-websocket-version: 13\r\n' };
   }
   return undefined;
+}
+
+/**
+ * http-proxy-3 ends the client socket (destroySoon) right after its error callback returns. When that callback
+ * has just handed the socket to another upstream, that one call must do nothing; the next behaves normally again.
+ */
+function keepOpenAfterThisError(client: SessionSocket): void {
+  // An own property shadows Socket.prototype.destroySoon once, then removes itself.
+  client.destroySoon = () => {
+    Reflect.deleteProperty(client, 'destroySoon');
+  };
 }
 
 // Shared listeners: `this` is the emitter, the session hangs off it.

@@ -6,6 +6,7 @@ import { ConfigError } from '../../common/config.js';
 import type { Logger } from '../../common/logger.js';
 import type { ProxyConfig } from '../options.js';
 import { createAcmeCertificateSource } from './acme/source.js';
+import { fileAcmeState, type AcmeState } from './acme/state.js';
 import type { MemoryCertificateStore } from './certificate-store.js';
 import { FilesCertificateSource } from './files-source.js';
 import { SelfSignedCertificateSource } from './self-signed-source.js';
@@ -17,6 +18,8 @@ export interface SourceOptions {
   config: ProxyConfig;
   store: MemoryCertificateStore;
   challenges: ChallengeStore;
+  /** ACME store and lock (--acme-store); the data dir's when not given. */
+  acme?: AcmeState;
   logger: Logger;
   registry: Registry;
   onWatchReload?: (result: 'success' | 'failure') => void;
@@ -52,7 +55,7 @@ export function createCertificateSource(mode: TlsMode, options: SourceOptions): 
     case 'self-signed':
       return new SelfSignedCertificateSource({ domains: servedDomains(config, mode), dataDir: config.dataDir, store, logger });
     case 'acme':
-      return createAcmeCertificateSource({ config, store, challenges, logger, registry });
+      return createAcmeCertificateSource({ config, store, challenges, acme: options.acme ?? fileAcmeState(config.dataDir), logger, registry });
   }
 }
 

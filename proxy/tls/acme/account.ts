@@ -4,7 +4,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import acme from 'acme-client';
 import type { Logger } from '../../../common/logger.js';
-import type { AcmeStorage } from './storage.js';
+import type { AcmeStore } from './store.js';
 
 export const LETS_ENCRYPT_PRODUCTION = 'https://acme-v02.api.letsencrypt.org/directory';
 export const LETS_ENCRYPT_STAGING = 'https://acme-staging-v02.api.letsencrypt.org/directory';
@@ -32,7 +32,7 @@ export interface AcmeAccount {
 }
 
 export interface AccountOptions {
-  storage: AcmeStorage;
+  storage: AcmeStore;
   directoryUrl: string;
   email: string | undefined;
   logger: Logger;
@@ -48,7 +48,7 @@ export async function openAccount(options: AccountOptions): Promise<AcmeAccount>
     const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     await storage.writeAccountKey(directoryUrl, keyPem);
     stored = { keyPem, url: undefined };
-    logger.info({ directory: directoryUrl, path: storage.accountDirectory(directoryUrl) }, 'created ACME account key');
+    logger.info({ directory: directoryUrl, path: storage.accountLocation(directoryUrl) }, 'created ACME account key');
   }
   const client = new acme.Client({
     directoryUrl,

@@ -1,26 +1,25 @@
 // `ocpp-edge certs list` and `ocpp-edge certs renew [--force] [--dry-run]`: the certbot commands of the migration
 // plan (`certbot certificates`, `certbot renew`), reading the proxy's own configuration (same flags, --config
-// section `proxy:`, OCPP_EDGE_* variables). `renew` stores into the data dir; running proxies watch it and serve
-// the new certificate for new handshakes within a second or two. No signal, no restart.
+// section `proxy:`, OCPP_EDGE_* variables). `renew` stores into the data dir (or Redis, --acme-store redis); running
+// proxies watch it and serve the new certificate for new handshakes within a second or two. No signal, no restart.
 
-import path from 'node:path';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import type { Argv, CommandModule } from 'yargs';
-import { loadOrExit } from '../../../common/command.js';
-import { yargsOptions } from '../../../common/config.js';
+import { exitWithConfigError, loadOrExit } from '../../../common/command.js';
+import { ConfigError, yargsOptions } from '../../../common/config.js';
 import { createLogger, type Logger } from '../../../common/logger.js';
 import { proxyOptions, type ProxyConfig } from '../../options.js';
-import { FileChallengeStore } from '../challenge-store.js';
 import { directoryUrlFor } from './account.js';
 import { readCertificateInfo, type CertificateInfo } from './certificate-info.js';
-import { FileLock } from './lock.js';
 import { createAcmeMetrics } from './metrics.js';
 import type { AcmeKeyType } from './order.js';
 import { problemOf } from './problem.js';
 import { CertificateRenewer } from './renewer.js';
 import { selfCheckTarget } from './source.js';
+import { openAcmeState, type AcmeState } from './state.js';
 import { AcmeStorage } from './storage.js';
+import type { AcmeStore } from './store.js';
 
 const DAY_MS = 86_400_000;
 
@@ -53,14 +52,24 @@ export const certsCommand: CommandModule = {
     const config = loadOrExit(proxyOptions, flags, 'proxy');
     // Logs go to stderr so stdout stays a table or JSON.
     const logger = createLogger({ level: config.logLevel, name: 'certs', destination: pino.destination(2) });
-    const code = argv.action === 'list' ? await listCommand(config, Boolean(argv.json)) : await renewCommand(config, logger, Boolean(argv.force), Boolean(argv.dryRun));
+    const state = await openAcmeState(config, logger).catch((error: unknown) => {
+      if (error instanceof ConfigError) exitWithConfigError(error);
+      throw error;
+    });
+    let code: number;
+    try {
+      code = argv.action === 'list' ? await listCommand(state.store, Boolean(argv.json)) : await renewCommand(config, state, logger, Boolean(argv.force), Boolean(argv.dryRun));
+    } finally {
+      await state.close();
+    }
     await new Promise<void>((resolve) => logger.flush(() => resolve()));
     process.exit(code);
   },
 };
 
-export async function listCertificates(dataDir: string, now = new Date()): Promise<CertificateListing[]> {
-  const storage = new AcmeStorage(dataDir);
+/** From a data dir, or from any ACME store. */
+export async function listCertificates(from: string | AcmeStore, now = new Date()): Promise<CertificateListing[]> {
+  const storage = typeof from === 'string' ? new AcmeStorage(from) : from;
   const listings: CertificateListing[] = [];
   for (const domain of await storage.listDomains()) {
     const stored = await storage.readCertificate(domain);
@@ -71,14 +80,14 @@ export async function listCertificates(dataDir: string, now = new Date()): Promi
   return listings;
 }
 
-async function listCommand(config: ProxyConfig, json: boolean): Promise<number> {
-  const listings = await listCertificates(config.dataDir);
+async function listCommand(storage: AcmeStore, json: boolean): Promise<number> {
+  const listings = await listCertificates(storage);
   if (json) {
     process.stdout.write(`${JSON.stringify(listings, null, 2)}\n`);
     return 0;
   }
   if (listings.length === 0) {
-    process.stdout.write(`No ACME certificates in ${path.resolve(config.dataDir, 'acme')}\n`);
+    process.stdout.write(`No ACME certificates in ${storage.location}\n`);
     return 0;
   }
   const rows = [
@@ -100,13 +109,12 @@ async function listCommand(config: ProxyConfig, json: boolean): Promise<number> 
   return 0;
 }
 
-async function renewCommand(config: ProxyConfig, logger: Logger, force: boolean, dryRun: boolean): Promise<number> {
+async function renewCommand(config: ProxyConfig, state: AcmeState, logger: Logger, force: boolean, dryRun: boolean): Promise<number> {
   const domains = config.domain.map((domain) => domain.toLowerCase());
   if (domains.length === 0) {
     process.stderr.write('ocpp-edge: certs renew needs the domains: --domain (or proxy.domain in --config)\n');
     return 2;
   }
-  const storage = new AcmeStorage(config.dataDir);
   const target = selfCheckTarget(config);
   const renewer = new CertificateRenewer({
     domains,
@@ -114,10 +122,10 @@ async function renewCommand(config: ProxyConfig, logger: Logger, force: boolean,
     email: config.acmeEmail,
     keyType: config.acmeKeyType as AcmeKeyType,
     profile: config.acmeProfile,
-    storage,
-    lock: new FileLock(storage.lockPath),
-    // The running proxy's port-80 listener answers from this same directory.
-    challenges: new FileChallengeStore(path.join(config.dataDir, 'acme-challenges')),
+    storage: state.store,
+    lock: state.lock,
+    // The running proxy's port-80 listener answers from this same store (data dir or Redis).
+    challenges: state.challenges,
     selfCheck: target ? { ...target, timeoutMs: 5_000 } : undefined,
     metrics: createAcmeMetrics(new Registry()),
     logger,

@@ -38,6 +38,12 @@ export interface HeldLock {
   release(): Promise<void>;
 }
 
+/** One ACME order at a time among everyone sharing the ACME state: FileLock here, RedisLock in redis-lock.ts. */
+export interface AcmeLock {
+  /** Takes the lock, waiting up to waitMs for a live holder to finish; throws LockBusyError after that. */
+  acquire(purpose: string, waitMs: number): Promise<HeldLock>;
+}
+
 export class LockBusyError extends Error {
   constructor(readonly holder: LockHolder | undefined) {
     super(holder ? `ACME lock held by pid ${holder.pid} on ${holder.hostname} since ${holder.acquiredAt}` : 'ACME lock busy');
@@ -45,7 +51,7 @@ export class LockBusyError extends Error {
   }
 }
 
-export class FileLock {
+export class FileLock implements AcmeLock {
   private readonly heartbeatMs: number;
   private readonly staleMs: number;
   private readonly pollMs: number;

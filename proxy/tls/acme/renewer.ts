@@ -1,6 +1,6 @@
-// Decides whether the certificate of a set of domains needs renewing and, if so, renews it: under the data-dir
-// lock, re-reading what is stored after getting the lock (another process may have just renewed), ordering, and
-// storing the result. Shared by the proxy's ACME source (scheduled) and `ocpp-edge certs renew` (on demand).
+// Decides whether the certificate of a set of domains needs renewing and, if so, renews it: under the ACME lock
+// (data dir or Redis, see lock.ts), re-reading what is stored after getting the lock (another process may have
+// just renewed), ordering, and storing the result. Shared by the proxy's ACME source (scheduled) and `ocpp-edge certs renew` (on demand).
 
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import type { Logger } from '../../../common/logger.js';
@@ -8,12 +8,12 @@ import type { ChallengeStore } from '../types.js';
 import { dryRunDirectoryUrl, openAccount, readDirectory, type AcmeAccount, type DirectoryFacts } from './account.js';
 import { fetchRenewalInfo, type RenewalInfo } from './ari.js';
 import { readCertificateInfo, type CertificateInfo } from './certificate-info.js';
-import type { FileLock } from './lock.js';
+import type { AcmeLock } from './lock.js';
 import type { AcmeMetrics } from './metrics.js';
 import { orderCertificate, type AcmeKeyType } from './order.js';
 import { AcmeOperationError, problemOf, withProblemCapture } from './problem.js';
 import { ariRenewalTime, decideRenewal, type RenewalDecision, type RenewalWindow } from './renewal-schedule.js';
-import type { AcmeStorage, StoredCertificate } from './storage.js';
+import type { AcmeStore, StoredCertificate } from './store.js';
 
 const DIRECTORY_MAX_AGE_MS = 24 * 60 * 60_000;
 
@@ -23,8 +23,8 @@ export interface RenewerOptions {
   email: string | undefined;
   keyType: AcmeKeyType;
   profile: string | undefined;
-  storage: AcmeStorage;
-  lock: FileLock;
+  storage: AcmeStore;
+  lock: AcmeLock;
   challenges: ChallengeStore;
   selfCheck: { host: string; port: number; timeoutMs: number } | undefined;
   metrics: AcmeMetrics;

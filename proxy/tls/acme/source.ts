@@ -2,10 +2,10 @@
 //
 // start(): serve the stored certificate, or a self-signed placeholder until the first one arrives; then check at
 // once and every hour (renewer.ts decides, renewal-schedule.ts says when). After a failure the certificate being
-// served stays, and the next attempt waits per backoff.ts. Every process sharing the data dir watches current.json,
-// so a certificate stored by any of them (or by `ocpp-edge certs renew`) is served by all, for new handshakes only.
+// served stays, and the next attempt waits per backoff.ts. Every process sharing the ACME state (the data dir, or
+// Redis with --acme-store redis: state.ts) watches it, so a certificate stored by any of them (or by `ocpp-edge
+// certs renew`) is served by all, for new handshakes only.
 
-import { unwatchFile, watchFile, type Stats } from 'node:fs';
 import type { Registry } from 'prom-client';
 import { ConfigError } from '../../../common/config.js';
 import type { Logger } from '../../../common/logger.js';
@@ -13,26 +13,27 @@ import type { ProxyConfig } from '../../options.js';
 import type { CertificateSource, CertificateStore, ChallengeStore } from '../types.js';
 import { directoryUrlFor } from './account.js';
 import { retryDelayMs } from './backoff.js';
-import { FileLock, LockBusyError } from './lock.js';
+import { LockBusyError } from './lock.js';
 import { createAcmeMetrics, type AcmeMetrics } from './metrics.js';
 import type { AcmeKeyType } from './order.js';
 import { createPlaceholder } from './placeholder.js';
 import { problemOf } from './problem.js';
 import { CertificateRenewer } from './renewer.js';
-import { AcmeStorage, type StoredCertificate } from './storage.js';
+import type { AcmeState } from './state.js';
+import type { AcmeStore, StoredCertificate } from './store.js';
 
 export interface AcmeSourceOptions {
   config: ProxyConfig;
   store: CertificateStore;
   challenges: ChallengeStore;
+  /** Store and lock (--acme-store); `challenges` is its challenge store. */
+  acme: AcmeState;
   logger: Logger;
   registry: Registry;
 }
 
 /** Renewal is re-evaluated at least this often (a stored certificate can change, ARI windows can move). */
 const CHECK_INTERVAL_MS = 60 * 60_000;
-/** How often current.json is stat()ed for certificates stored by another process. */
-const WATCH_INTERVAL_MS = 1_000;
 /** Another process is ordering: look again after this long. */
 const LOCK_BUSY_RETRY_MS = 60_000;
 
@@ -42,7 +43,7 @@ export function createAcmeCertificateSource(options: AcmeSourceOptions): Certifi
 
 class AcmeCertificateSource implements CertificateSource {
   private readonly logger: Logger;
-  private readonly storage: AcmeStorage;
+  private readonly storage: AcmeStore;
   private readonly renewer: CertificateRenewer;
   private readonly metrics: AcmeMetrics;
   private readonly domains: string[];
@@ -51,16 +52,14 @@ class AcmeCertificateSource implements CertificateSource {
   private checking: Promise<void> | undefined;
   private failures = 0;
   private stopped = false;
-  private readonly onStoredChange = (current: Stats, previous: Stats) => {
-    if (current.mtimeMs !== previous.mtimeMs || current.ino !== previous.ino) void this.installStored('stored by another process');
-  };
+  private unwatch: (() => void) | undefined;
 
   constructor(private readonly options: AcmeSourceOptions) {
     const { config, registry } = options;
     this.domains = config.domain.map((domain) => domain.toLowerCase());
     if (this.domains.length === 0) throw new ConfigError('--domain', 'at least one domain is required with --tls acme');
     this.logger = options.logger.child({ component: 'acme' });
-    this.storage = new AcmeStorage(config.dataDir);
+    this.storage = options.acme.store;
     this.metrics = createAcmeMetrics(registry);
     this.renewer = new CertificateRenewer({
       domains: this.domains,
@@ -69,7 +68,7 @@ class AcmeCertificateSource implements CertificateSource {
       keyType: config.acmeKeyType as AcmeKeyType,
       profile: config.acmeProfile,
       storage: this.storage,
-      lock: new FileLock(this.storage.lockPath),
+      lock: options.acme.lock,
       challenges: options.challenges,
       selfCheck: selfCheckTarget(config),
       metrics: this.metrics,
@@ -85,7 +84,7 @@ class AcmeCertificateSource implements CertificateSource {
       this.options.store.install(placeholder.certPem, placeholder.keyPem, 'placeholder');
       this.logger.warn({ domains: this.domains }, 'no ACME certificate yet: serving a self-signed placeholder until the first one is issued');
     }
-    watchFile(this.storage.currentPath(this.renewer.primary), { interval: WATCH_INTERVAL_MS, persistent: false }, this.onStoredChange);
+    this.unwatch = this.storage.watchCertificate(this.renewer.primary, () => void this.installStored('stored by another process'));
     // Not awaited: the proxy must be listening on port 80 to answer the challenges of this first check.
     this.schedule(0);
   }
@@ -98,7 +97,7 @@ class AcmeCertificateSource implements CertificateSource {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    unwatchFile(this.storage.currentPath(this.renewer.primary), this.onStoredChange);
+    this.unwatch?.();
     // An order in flight is left to finish or fail on its own: it holds the lock, which a dead holder cannot keep.
   }
 

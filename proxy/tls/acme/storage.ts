@@ -10,13 +10,19 @@
 // old file or the new one, never a partial one. A certificate and its key live in their own version directory and
 // only become live when current.json (one atomic rename) points at them: a reader never pairs a new key with an
 // old chain, and a failed write never touches the certificate being served.
+//
+// This is the --acme-store file implementation of store.ts's AcmeStore; redis-store.ts is the other one.
 
 import { randomBytes } from 'node:crypto';
+import { unwatchFile, watchFile, type Stats } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import type { AcmeStore } from './store.js';
 
 /** Versions kept per domain besides the live one, so an operator can roll back by editing current.json. */
 const KEPT_OLD_VERSIONS = 3;
+/** How often current.json is stat()ed for certificates stored by another process. */
+const WATCH_INTERVAL_MS = 1_000;
 
 export interface StoredAccount {
   keyPem: string;
@@ -48,16 +54,34 @@ export interface StoredCertificate {
   record: CurrentRecord;
   certPem: string;
   keyPem: string;
-  /** Absolute paths, for operators and `certs list`. */
+  /** Where chain and key are, for operators and `certs list`: absolute file paths, or Redis key and field. */
   certPath: string;
   keyPath: string;
 }
 
-export class AcmeStorage {
+export class AcmeStorage implements AcmeStore {
   readonly root: string;
 
   constructor(dataDir: string) {
     this.root = path.resolve(dataDir, 'acme');
+  }
+
+  get location(): string {
+    return this.root;
+  }
+
+  accountLocation(directoryUrl: string): string {
+    return this.accountDirectory(directoryUrl);
+  }
+
+  /** Every process sharing the data dir stat()s current.json; a new mtime or inode means a new live certificate. */
+  watchCertificate(domain: string, onChange: () => void): () => void {
+    const file = this.currentPath(domain);
+    const listener = (current: Stats, previous: Stats) => {
+      if (current.mtimeMs !== previous.mtimeMs || current.ino !== previous.ino) onChange();
+    };
+    watchFile(file, { interval: WATCH_INTERVAL_MS, persistent: false }, listener);
+    return () => unwatchFile(file, listener);
   }
 
   get lockPath(): string {
