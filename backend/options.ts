@@ -16,6 +16,13 @@ export const backendOptions = {
   },
   'db-pool-size': { type: 'number', integer: true, min: 1, max: 1000, describe: 'PostgreSQL connection pool size', default: 10 },
   redis: { type: 'string', describe: 'Redis URL for state shared by several instances (presence, command routing)', env: ['REDIS_URL'] },
+  'presence-lease': {
+    type: 'number',
+    min: 1,
+    max: 3600,
+    describe: 'With --redis: seconds after which a crashed instance\'s chargers stop showing as connected (renewed every third of it)',
+    default: 15,
+  },
   'api-token': { type: 'string', array: true, secret: true, describe: 'Bearer token accepted by /api/; repeat for several' },
   'heartbeat-interval': { type: 'number', integer: true, min: 1, describe: 'Heartbeat interval (s) given to chargers at boot', default: 300 },
   registration: {

@@ -11,6 +11,7 @@ import type { RunningProcess } from '../common/command.js';
 import { redactUrlPassword } from '../common/config.js';
 import type { Logger } from '../common/logger.js';
 import { buildApi } from './api/app.js';
+import { ClusterConnections } from './cluster/cluster-connections.js';
 import { createBackendMetrics, type BackendMetrics } from './metrics.js';
 import { CentralSystem, refuseUpgrade } from './ocpp/central-system.js';
 import { LocalConnections, type ConnectionRegistry } from './ocpp/connections.js';
@@ -23,6 +24,8 @@ export interface BackendHandle extends RunningProcess {
   port: number;
   store: Store;
   connections: ConnectionRegistry;
+  /** Present with --redis. */
+  cluster: ClusterConnections | undefined;
   metrics: BackendMetrics;
 }
 
@@ -30,14 +33,18 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
   const { store, applied } = await Store.open({ url: config.database, poolSize: config.dbPoolSize });
   logger.info({ database: redactUrlPassword(config.database), dialect: store.dialect, migrationsApplied: applied }, 'storage ready');
 
-  if (config.redis) logger.warn('--redis is not used yet: this backend keeps its connection registry in memory (single instance)');
-
   const metrics = createBackendMetrics();
-  const connections = new LocalConnections();
+  // With --redis this is one instance of several: presence and command routing in Redis (backend/cluster/).
+  // Without it, the registry is this process's own connections, as it always was.
+  const cluster = config.redis
+    ? await ClusterConnections.start({ redisUrl: config.redis, leaseMs: config.presenceLease * 1000, registry: metrics.registry, logger })
+    : undefined;
+  const local = cluster?.local ?? new LocalConnections();
+  const connections: ConnectionRegistry = cluster ?? local;
   const messageLog = new MessageLog(store, config.messageLogSize, logger);
   const centralSystem = new CentralSystem({
     store,
-    connections,
+    connections: local,
     metrics,
     messageLog,
     logger,
@@ -53,7 +60,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
   let app;
   try {
     app = await buildApi(
-      { store, connections, metrics, logger, callTimeoutMs: config.callTimeout * 1000 },
+      { store, connections, cluster, metrics, logger, callTimeoutMs: config.callTimeout * 1000 },
       { apiTokens: config.apiToken, corsOrigins: config.corsOrigin, version: packageVersion() },
     );
     app.server.on('upgrade', (request, socket: Duplex, head: Buffer) => {
@@ -63,6 +70,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
     await app?.close().catch(() => {});
+    await cluster?.close();
     await messageLog.close();
     await store.close();
     throw error;
@@ -76,11 +84,13 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     port,
     store,
     connections,
+    cluster,
     metrics,
     stop() {
       stopped ??= (async () => {
         await centralSystem.close();
         await app.close();
+        await cluster?.close();
         await messageLog.close();
         await store.close();
         logger.info('backend stopped');

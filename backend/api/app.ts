@@ -71,7 +71,8 @@ export async function buildApi(context: ApiContext, options: ApiOptions): Promis
 
   app.get('/health', {
     schema: {
-      summary: 'Liveness and storage status (public)',
+      summary: 'Liveness, storage and (several instances) Redis status (public)',
+      description: 'ok; degraded (200): Redis unreachable, this instance serves its own charge points only; unavailable (503): storage down',
       security: [],
       response: {
         200: healthSchema,
@@ -79,13 +80,18 @@ export async function buildApi(context: ApiContext, options: ApiOptions): Promis
       },
     },
   }, async (_request, reply) => {
-    const connectedChargePoints = (await context.connections.connectedIds()).length;
-    try {
-      await withTimeout(context.store.ping(), HEALTH_TIMEOUT_MS);
-      return { status: 'ok', storage: { status: 'up', dialect: context.store.dialect }, connectedChargePoints };
-    } catch (error) {
-      return reply.code(503).send({ status: 'unavailable', storage: { status: 'down', dialect: context.store.dialect, error: (error as Error).message }, connectedChargePoints });
-    }
+    const [storage, cluster] = await Promise.all([
+      withTimeout(context.store.ping(), HEALTH_TIMEOUT_MS).then(
+        () => ({ status: 'up' as const, dialect: context.store.dialect }),
+        (error: Error) => ({ status: 'down' as const, dialect: context.store.dialect, error: error.message }),
+      ),
+      context.cluster?.health(),
+    ]);
+    // This instance's own sockets: what a load balancer or an operator looking at one instance wants to know.
+    const connectedChargePoints = cluster ? cluster.chargePointsHere : (await context.connections.connectedIds()).length;
+    const redis = cluster && { status: cluster.redis, instanceId: cluster.instanceId };
+    if (storage.status === 'down') return reply.code(503).send({ status: 'unavailable', storage, redis, connectedChargePoints });
+    return { status: redis?.status === 'down' ? 'degraded' : 'ok', storage, redis, connectedChargePoints };
   });
 
   // Prometheus text format, public like /health: the backend listens on loopback, behind the proxy.
@@ -113,9 +119,14 @@ const linksSchema = { type: 'object', additionalProperties: { type: 'string' } }
 const healthSchema = {
   type: 'object',
   properties: {
-    status: { type: 'string', enum: ['ok', 'unavailable'] },
+    status: { type: 'string', enum: ['ok', 'degraded', 'unavailable'] },
     storage: { type: 'object', properties: { status: { type: 'string', enum: ['up', 'down'] }, dialect: { type: 'string' }, error: { type: 'string' } } },
-    connectedChargePoints: { type: 'integer' },
+    redis: {
+      type: 'object',
+      description: 'Only when this backend is one of several (--redis)',
+      properties: { status: { type: 'string', enum: ['up', 'down'] }, instanceId: { type: 'string' } },
+    },
+    connectedChargePoints: { type: 'integer', description: 'Charge points connected to this instance' },
   },
 } as const;
 

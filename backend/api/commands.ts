@@ -1,9 +1,11 @@
 // Commands to a charger: POST /api/charge-points/{id}/{command}. The body is the OCPP payload (validated with the
 // OCPP 1.6 schema), the answer is the charger's. 404: not registered; 409: not connected; 504: no answer within
-// --call-timeout; 502: the charger answered with a CALLERROR (or an answer strict mode rejected).
+// --call-timeout; 502: the charger answered with a CALLERROR (or an answer strict mode rejected); 503 (several
+// instances only): the charger is held by another instance and Redis is unreachable. A charger held by another
+// instance answers through it (backend/cluster/) with exactly the same statuses.
 
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { CallTimeoutError, NotConnectedError } from '../ocpp/connections.js';
+import { CallTimeoutError, ClusterUnavailableError, NotConnectedError } from '../ocpp/connections.js';
 import { CENTRAL_SYSTEM_ACTIONS, COMMANDS } from '../ocpp/commands.js';
 import { ocpp16Validator, payloadSchema } from '../ocpp/validator.js';
 import { notFound, type ApiContext } from './context.js';
@@ -13,7 +15,7 @@ interface IdParams {
   id: string;
 }
 
-const commandErrors = { 404: errorSchema, 409: errorSchema, 502: errorSchema, 504: errorSchema, ...commonErrors } as const;
+const commandErrors = { 404: errorSchema, 409: errorSchema, 502: errorSchema, 503: errorSchema, 504: errorSchema, ...commonErrors } as const;
 const tags = ['commands'];
 
 export async function commandRoutes(app: FastifyInstance, context: ApiContext): Promise<void> {
@@ -101,6 +103,7 @@ function sender(context: ApiContext) {
     } catch (error) {
       if (error instanceof NotConnectedError) return reply.code(409).send({ error: 'NotConnected', message: error.message });
       if (error instanceof CallTimeoutError) return reply.code(504).send({ error: 'Timeout', message: error.message });
+      if (error instanceof ClusterUnavailableError) return reply.code(503).send({ error: 'ClusterUnavailable', message: error.message });
       const code = (error as { rpcErrorCode?: string }).rpcErrorCode;
       if (code !== undefined) {
         context.logger.warn({ ...log, code, err: (error as Error).message }, 'command failed at the charger');

@@ -1,6 +1,7 @@
 // What the REST routes are given: storage, the connection registry, and the few settings they use.
 
 import type { Logger } from '../../common/logger.js';
+import type { ClusterHealth } from '../cluster/cluster-connections.js';
 import type { BackendMetrics } from '../metrics.js';
 import type { ConnectionRegistry } from '../ocpp/connections.js';
 import type { Store } from '../store/store.js';
@@ -8,6 +9,8 @@ import type { Store } from '../store/store.js';
 export interface ApiContext {
   store: Store;
   connections: ConnectionRegistry;
+  /** Present when this backend is one of several (--redis): its Redis status goes into /health. */
+  cluster?: { health(): Promise<ClusterHealth> };
   metrics: BackendMetrics;
   logger: Logger;
   /** Wait for a charger's answer to a command before 504, ms. */

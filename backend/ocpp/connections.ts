@@ -1,8 +1,9 @@
 // Which charge points are connected to this central system, and how to send them a command.
 //
-// The REST API and the OCPP handlers only see the ConnectionRegistry interface; LocalConnections keeps the
-// sockets of this process. A later cluster registry (backend/cluster/) can implement the same interface with Redis
-// presence and command routing to the instance that holds the socket — hence every query is async.
+// The REST API only sees the ConnectionRegistry interface. LocalConnections keeps the sockets of this process and
+// is the whole registry of a single instance; with --redis, ClusterConnections (backend/cluster/) implements the
+// same interface with Redis presence and command routing to the instance that holds the socket — hence every
+// query is async.
 
 import ocppRpc, { type RPCClient } from 'ocpp-rpc';
 
@@ -15,7 +16,7 @@ export interface ConnectionRegistry {
   connectedIds(): Promise<string[]>;
   /**
    * Sends an OCPP call and resolves with the charger's answer. Rejects with NotConnectedError, CallTimeoutError,
-   * or the ocpp-rpc RPCError the charger answered with.
+   * the ocpp-rpc RPCError the charger answered with, or (cluster only) ClusterUnavailableError.
    */
   call(chargePointId: string, action: string, payload: unknown, options: CallOptions): Promise<unknown>;
   /** Closes the charger's connection; false when it was not connected. */
@@ -40,14 +41,34 @@ export class CallTimeoutError extends Error {
   }
 }
 
+/** The charger is held by another instance that cannot be reached now (Redis down): retry later (503). */
+export class ClusterUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ClusterUnavailableError';
+  }
+}
+
 /** A charge point connection as the registry needs it: ocpp-rpc's RPCServerClient satisfies it. */
 export type ChargePointConnection = Pick<RPCClient, 'identity' | 'state' | 'call' | 'close'>;
 
 /** How long shutdown waits for chargers to answer the close handshake before dropping them. */
 const CLOSE_GRACE_MS = 3000;
 
+/**
+ * Told when this process gains or loses a charger's connection (the cluster's presence). Called synchronously;
+ * an observer must not throw nor make the OCPP exchange wait.
+ */
+export interface ConnectionObserver {
+  connected(chargePointId: string, connection: ChargePointConnection): void;
+  disconnected(chargePointId: string, connection: ChargePointConnection): void;
+}
+
 export class LocalConnections implements ConnectionRegistry {
   private readonly connections = new Map<string, ChargePointConnection>();
+
+  /** observer: none on a single instance; shutdown (closeAll) does not report each connection. */
+  constructor(private readonly observer?: ConnectionObserver) {}
 
   /** Number of live connections (for the gauge). */
   get size(): number {
@@ -58,6 +79,7 @@ export class LocalConnections implements ConnectionRegistry {
   attach(chargePointId: string, connection: ChargePointConnection): ChargePointConnection | undefined {
     const previous = this.connections.get(chargePointId);
     this.connections.set(chargePointId, connection);
+    if (previous !== connection) this.observer?.connected(chargePointId, connection);
     return previous === connection ? undefined : previous;
   }
 
@@ -65,7 +87,13 @@ export class LocalConnections implements ConnectionRegistry {
   detach(chargePointId: string, connection: ChargePointConnection): boolean {
     if (this.connections.get(chargePointId) !== connection) return false;
     this.connections.delete(chargePointId);
+    this.observer?.disconnected(chargePointId, connection);
     return true;
+  }
+
+  /** The charger's current connection to this process, if any. */
+  get(chargePointId: string): ChargePointConnection | undefined {
+    return this.connections.get(chargePointId);
   }
 
   async isConnected(chargePointId: string): Promise<boolean> {
@@ -94,6 +122,7 @@ export class LocalConnections implements ConnectionRegistry {
     const connection = this.connections.get(chargePointId);
     if (!connection) return false;
     this.connections.delete(chargePointId);
+    this.observer?.disconnected(chargePointId, connection);
     await connection.close({ code, reason });
     return true;
   }

@@ -45,8 +45,7 @@ export class MessageLog {
     this.buffer = [];
     this.flushing = (async () => {
       try {
-        await this.store.appendMessages(batch);
-        await this.store.pruneMessages(this.size);
+        await this.store.appendMessages(batch, this.size);
       } catch (error) {
         this.logger.warn({ err: error, frames: batch.length }, 'message log: could not store frames');
       }

@@ -35,8 +35,14 @@ export function openDatabase(options: DatabaseOptions): OpenDatabase {
     connectionString: options.url,
     max: options.poolSize,
     connectionTimeoutMillis: 5000,
+    // Names the backends' sessions in pg_stat_activity (several instances: pool size × instances connections).
+    application_name: 'ocpp-edge-backend',
   });
   // An idle client losing its server (restart, failover) must not crash the process; the next query reconnects.
   pool.on('error', () => {});
+  // Nor a client losing it while checked out: pg-pool drops its own error listener during a checkout, and kysely
+  // adds none, so the socket dying between two queries of a transaction would be an uncaught 'error' event. The
+  // query in flight fails with its own error (the charger gets InternalError) and the pool discards the client.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' };
 }

@@ -1,12 +1,17 @@
-// Versioned schema migrations, defined in code and applied at start by kysely's Migrator (which records them in
-// kysely_migration and takes a lock, so two instances starting together do not race). Never edit a released
-// migration: add a new one.
+// Versioned schema migrations, defined in code and applied at start by kysely's Migrator, which records them in
+// kysely_migration and holds a lock while it runs (on PostgreSQL a session advisory lock, pg_advisory_lock): several
+// instances starting together apply each migration once, the others wait and find nothing left to do (proved by
+// test/cluster/routing.test.ts). Never edit a released migration: add a new one.
 
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { Dialect } from './database.js';
 
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: codeMigrations(dialect) });
+  // PostgreSQL: the bookkeeping tables go in the schema the data lives in (the search_path's first). Without this,
+  // kysely looks for kysely_migration in every schema of the database and, finding another schema's, never
+  // creates ours: two deployments (or test runs) sharing one database in separate schemas would break each other.
+  const migrationTableSchema = dialect === 'postgres' ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema : undefined;
+  const migrator = new Migrator({ db, provider: codeMigrations(dialect), migrationTableSchema });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw new Error(`database migration failed: ${(error as Error).message}`, { cause: error });
   return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName);

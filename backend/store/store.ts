@@ -327,16 +327,21 @@ export class Store {
 
   // ---- message log ----
 
-  async appendMessages(entries: NewLogEntry[]): Promise<void> {
+  /**
+   * Appends frames and trims the log to its newest `keep` rows in one transaction, so readers never see a batch
+   * before its trim. (Several instances appending at once may leave it over the bound by a batch until the next.)
+   */
+  async appendMessages(entries: NewLogEntry[], keep?: number): Promise<void> {
     if (entries.length === 0) return;
-    await this.db.insertInto('message_log').values(entries).execute();
+    await this.db.transaction().execute(async (trx) => {
+      await trx.insertInto('message_log').values(entries).execute();
+      if (keep !== undefined) await pruneMessages(trx, keep);
+    });
   }
 
   /** Keeps the newest `keep` rows. */
   async pruneMessages(keep: number): Promise<void> {
-    const newest = await this.db.selectFrom('message_log').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
-    const maxId = Number(newest?.id ?? 0);
-    if (maxId > keep) await this.db.deleteFrom('message_log').where('id', '<=', maxId - keep).execute();
+    await pruneMessages(this.db, keep);
   }
 
   async listMessages(chargePointId: string, limit: number): Promise<Selectable<MessageLogTable>[]> {
@@ -347,6 +352,12 @@ export class Store {
     const row = await this.db.selectFrom('message_log').select(sql<number>`count(*)`.as('count')).executeTakeFirstOrThrow();
     return Number(row.count);
   }
+}
+
+async function pruneMessages(db: Kysely<Database>, keep: number): Promise<void> {
+  const newest = await db.selectFrom('message_log').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
+  const maxId = Number(newest?.id ?? 0);
+  if (maxId > keep) await db.deleteFrom('message_log').where('id', '<=', maxId - keep).execute();
 }
 
 async function insertMeterValues(trx: Kysely<Database>, chargePointId: string, connectorId: number, transactionId: number | null, values: SampledValue[]): Promise<void> {
