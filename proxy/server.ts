@@ -184,8 +184,10 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
         await source.stop();
         await acme.close();
         healthChecks?.stop();
-        upstream.close();
+        // Only now drop the upstream connections: under PM2 cluster mode the primary may still hand this worker a
+        // connection after server.close(), and its request needs an upstream socket to finish.
         await Promise.race([allClosed, new Promise((resolve) => setTimeout(resolve, SERVER_CLOSE_TIMEOUT_MS).unref())]);
+        upstream.close();
         logger.info({ durationMs: Date.now() - started }, 'proxy stopped');
       })();
       return stopped;

@@ -133,7 +133,7 @@ describe('PM2: ecosystem.config.cjs under a real daemon', { timeout: 60_000 }, (
   after(async () => {
     await Promise.all(chargers.map((charger) => charger.client.close({ force: true }).catch(() => {})));
     await pm2(home, ['kill']).catch((error: Error) => console.error(error.message));
-    await rm(dir, { recursive: true, force: true });
+    if (!process.env.KEEP_PM2_DIR) await rm(dir, { recursive: true, force: true }); else console.log("kept", dir);
   });
 
   test('the backend\'s /health answers through the proxy', async () => {
