@@ -14,7 +14,7 @@ import { ClusterUnavailableError, LocalConnections, NotConnectedError, type Call
 import { createClusterMetrics, type ClusterMetrics } from './cluster-metrics.js';
 import { CommandRouter } from './command-router.js';
 import { Presence, type LocalClaim } from './presence.js';
-import { createRedisClient } from './redis-client.js';
+import { closeRedis, createRedisConnection } from '../../common/redis.js';
 
 export interface ClusterOptions {
   redisUrl: string;
@@ -57,8 +57,9 @@ export class ClusterConnections implements ConnectionRegistry {
       this.up[role] = up;
       this.metrics.redisUp.set(this.up.commands && this.up.subscriber ? 1 : 0);
     };
-    this.commands = createRedisClient({ url: options.redisUrl, role: 'commands', logger, onStateChange: track('commands') });
-    this.subscriber = createRedisClient({ url: options.redisUrl, role: 'subscriber', logger, onStateChange: track('subscriber') });
+    const whileDown = 'serving local charge points only until it returns';
+    this.commands = createRedisConnection({ url: options.redisUrl, name: 'backend-commands', subscriber: false, logger, whileDown, onStateChange: track('commands') });
+    this.subscriber = createRedisConnection({ url: options.redisUrl, name: 'backend-subscriber', subscriber: true, logger, whileDown, onStateChange: track('subscriber') });
 
     this.local = new LocalConnections({
       connected: (chargePointId, connection) => {
@@ -161,8 +162,7 @@ export class ClusterConnections implements ConnectionRegistry {
   async close(): Promise<void> {
     this.router.close();
     await this.presence.close();
-    this.commands.disconnect();
-    this.subscriber.disconnect();
+    await Promise.all([closeRedis(this.commands), closeRedis(this.subscriber)]);
   }
 
   /** The live instance other than this one that holds the charger. */

@@ -13,7 +13,7 @@ import { FileChallengeStore } from '../challenge-store.js';
 import { RedisChallengeStore } from '../redis-challenge-store.js';
 import type { ChallengeStore } from '../types.js';
 import { FileLock, type AcmeLock } from './lock.js';
-import { closeRedis, createRedisConnection, whenReady } from './redis-connection.js';
+import { closeRedis, createRedisConnection, whenReady } from '../../../common/redis.js';
 import { RedisLock } from './redis-lock.js';
 import { RedisAcmeStore } from './redis-store.js';
 import { AcmeStorage } from './storage.js';
@@ -30,13 +30,18 @@ export interface AcmeState {
   close(): Promise<void>;
 }
 
+/** ACME work is not latency-sensitive: give a busy Redis more time than the backend's request path does. */
+const REDIS_COMMAND_TIMEOUT_MS = 5_000;
+
 export type AcmeStateConfig = Pick<ProxyConfig, 'acmeStore' | 'redis' | 'dataDir'>;
 
 export async function openAcmeState(config: AcmeStateConfig, logger: Logger): Promise<AcmeState> {
   if (config.acmeStore !== 'redis') return fileAcmeState(config.dataDir);
   if (!config.redis) throw new ConfigError('--redis', 'a Redis URL (--redis or REDIS_URL) is required with --acme-store redis');
-  const redis = createRedisConnection(config.redis, 'acme', logger);
-  const subscriber = createRedisConnection(config.redis, 'acme-subscriber', logger);
+  // A renewal check that fails while Redis is away is retried per backoff.ts; the served certificate stays.
+  const whileDown = 'ACME state unavailable until it returns (the served certificate stays)';
+  const redis = createRedisConnection({ url: config.redis, name: 'proxy-acme', subscriber: false, commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS, logger, whileDown });
+  const subscriber = createRedisConnection({ url: config.redis, name: 'proxy-acme-subscriber', subscriber: true, logger, whileDown });
   if (!(await whenReady(redis, REDIS_READY_TIMEOUT_MS))) {
     logger.warn({ waitedMs: REDIS_READY_TIMEOUT_MS }, 'redis not reachable yet for --acme-store redis; starting anyway, the certificate is installed when it is');
   }
