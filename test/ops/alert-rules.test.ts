@@ -25,6 +25,8 @@ const CONTRACT_METRICS = [
   'ocpp_edge_upstream_errors_total',
   'ocpp_edge_http_requests_total',
   'ocpp_edge_ws_connections',
+  'ocpp_edge_upstream_healthy',
+  'ocpp_edge_redis_up',
 ];
 
 interface AlertRule {
@@ -102,7 +104,9 @@ describe('config/alerts.yml', () => {
       'OcppEdgeChargersDisconnected',
       'OcppEdgeHttp5xx',
       'OcppEdgeProxyDown',
+      'OcppEdgeRedisDown',
       'OcppEdgeUpstreamErrors',
+      'OcppEdgeUpstreamUnhealthy',
     ]);
   });
 
