@@ -21,13 +21,15 @@ import {
   handshakeCertificate,
   metricValue,
   proxyConfig,
-  runCli,
   scrape,
   spawnProxy,
   startEchoUpstream,
   type CapturedLog,
 } from '../support/acme-helpers.js';
-import { freePorts, pebbleUnavailable, startPebble, trustPebble, waitFor, type Pebble } from '../support/acme-pebble.js';
+import { ACME_POLL, pebbleUnavailable, startPebble, trustPebble, type Pebble } from '../support/acme-pebble.js';
+import { runCli } from '../support/cli.js';
+import { freePorts } from '../support/ports.js';
+import { waitFor } from '../support/waiting.js';
 
 const DOMAIN = 'charger.test';
 const CLUSTER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../support/acme-cluster.js');
@@ -99,7 +101,7 @@ describe('ACME against Pebble', { skip, concurrency: false }, () => {
     assert.match(placeholder.subject, /placeholder/);
     assert.ok(log.find(/serving a self-signed placeholder/), 'the placeholder is logged');
 
-    await waitFor(() => servedOrigin(proxy) === 'acme', 20_000, 'the first ACME certificate', pebble.log);
+    await waitFor('the first ACME certificate', () => servedOrigin(proxy) === 'acme', { ...ACME_POLL, timeoutMs: 20_000, log: pebble.log });
     timings.firstIssuanceFromStart = Date.now() - started;
 
     const pebbleRoot = await pebble.rootPem();
@@ -129,7 +131,7 @@ describe('ACME against Pebble', { skip, concurrency: false }, () => {
     const { proxy, log } = await proxyInProcess(dataDir);
     assert.equal(servedOrigin(proxy), 'acme', 'no placeholder when a certificate is stored');
     assert.equal((await handshakeCertificate(proxy.httpsPort, DOMAIN)).serialNumber, stored.serialNumber);
-    await waitFor(() => log.find('certificate not due for renewal') !== undefined, 10_000, 'the start-up renewal check');
+    await waitFor('the start-up renewal check', () => log.find('certificate not due for renewal') !== undefined, { ...ACME_POLL, timeoutMs: 10_000 });
     assert.equal((await orders(proxy, 'success')), 0);
     assert.equal((await orders(proxy, 'failure')), 0);
     assert.equal(log.find('ACME order created'), undefined);
@@ -155,13 +157,13 @@ describe('ACME against Pebble', { skip, concurrency: false }, () => {
     assert.equal(openSerial, before.serialNumber);
 
     const started = Date.now();
-    const result = await runCli(['certs', 'renew', '--force', ...flagsToArgs(flags(dataDir, { host: '127.0.0.1' }))], childEnv());
+    const result = await runCli(['certs', 'renew', '--force', ...flagsToArgs(flags(dataDir, { host: '127.0.0.1' }))], { env: childEnv() });
     timings.certsRenewForceCli = Date.now() - started;
     assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
     assert.match(result.stdout, /^Renewed charger\.test/);
 
     let after = before;
-    await waitFor(async () => (after = await handshakeCertificate(proxy.httpsPort, DOMAIN)).serialNumber !== before.serialNumber, 5_000, 'the renewed certificate');
+    await waitFor('the renewed certificate', async () => (after = await handshakeCertificate(proxy.httpsPort, DOMAIN)).serialNumber !== before.serialNumber, { ...ACME_POLL, timeoutMs: 5_000 });
     timings.pickUpAfterCli = Date.now() - started - timings.certsRenewForceCli;
     assert.match(result.stdout, new RegExp(`serial ${after.serialNumber}`));
     assert.equal(socket.readyState, WebSocket.OPEN, 'the open connection survived');
@@ -169,18 +171,18 @@ describe('ACME against Pebble', { skip, concurrency: false }, () => {
     assert.equal(tlsSocket.getPeerCertificate().serialNumber.toUpperCase(), before.serialNumber, 'the open connection keeps its handshake');
     socket.close();
 
-    const list = await runCli(['certs', 'list', '--json', '--data-dir', dataDir], childEnv());
+    const list = await runCli(['certs', 'list', '--json', '--data-dir', dataDir], { env: childEnv() });
     const [listing] = JSON.parse(list.stdout) as Array<Record<string, unknown>>;
     assert.equal(listing.domain, DOMAIN);
     assert.equal(listing.serialNumber, after.serialNumber);
     assert.equal(listing.keyType, 'ecdsa-p256');
     assert.equal(listing.chainLength, 2);
     assert.ok((listing.daysLeft as number) > 1000, 'Pebble issues 5-year certificates');
-    const table = await runCli(['certs', 'list', '--data-dir', dataDir], childEnv());
+    const table = await runCli(['certs', 'list', '--data-dir', dataDir], { env: childEnv() });
     assert.match(table.stdout, /^DOMAIN\s+NAMES\s+ISSUER\s+KEY\s+NOT BEFORE\s+NOT AFTER\s+DAYS LEFT\s+CHAIN\s+BYTES/);
     assert.match(table.stdout, /charger\.test\s+charger\.test\s+Pebble Intermediate CA \w+\s+ecdsa-p256/);
 
-    const dryRun = await runCli(['certs', 'renew', '--dry-run', ...flagsToArgs(flags(dataDir, { host: '127.0.0.1' }))], childEnv());
+    const dryRun = await runCli(['certs', 'renew', '--dry-run', ...flagsToArgs(flags(dataDir, { host: '127.0.0.1' }))], { env: childEnv() });
     assert.equal(dryRun.code, 0, dryRun.stderr);
     assert.match(dryRun.stdout, /Dry run OK .* Nothing was stored/);
     assert.equal((await handshakeCertificate(proxy.httpsPort, DOMAIN)).serialNumber, after.serialNumber, 'a dry run changes nothing served');
@@ -200,23 +202,23 @@ describe('ACME against Pebble', { skip, concurrency: false }, () => {
     running.push(b);
     const portsB = await b.ports;
     const served = async (port: number) => (await handshakeCertificate(port, DOMAIN)).issuer;
-    await waitFor(async () => /Pebble/.test(await served(portsA.httpsPort)) && /Pebble/.test(await served(portsB.httpsPort)), 20_000, 'both proxies to serve the ACME certificate', [...a.output, ...b.output]);
+    await waitFor('both proxies to serve the ACME certificate', async () => /Pebble/.test(await served(portsA.httpsPort)) && /Pebble/.test(await served(portsB.httpsPort)), { ...ACME_POLL, timeoutMs: 20_000, log: [...a.output, ...b.output] });
     const [serialA, serialB] = await Promise.all([handshakeCertificate(portsA.httpsPort, DOMAIN), handshakeCertificate(portsB.httpsPort, DOMAIN)]);
     assert.equal(serialA.serialNumber, serialB.serialNumber);
 
     const ordersOf = async (port: number, result: string) => metricValue(await scrape(port), 'ocpp_edge_acme_orders_total', { result }) ?? 0;
     // Let the loser of the lock finish its check: it must find the stored certificate and not order.
-    await waitFor(async () => [...a.output, ...b.output].filter((line) => line.includes('certificate not due for renewal')).length >= 1, 10_000, 'the second process to skip', [...a.output, ...b.output]);
+    await waitFor('the second process to skip', async () => [...a.output, ...b.output].filter((line) => line.includes('certificate not due for renewal')).length >= 1, { ...ACME_POLL, timeoutMs: 10_000, log: [...a.output, ...b.output] });
     assert.equal((await ordersOf(portsA.metricsPort, 'success')) + (await ordersOf(portsB.metricsPort, 'success')), 1, 'one order between them');
     assert.equal((await ordersOf(portsA.metricsPort, 'failure')) + (await ordersOf(portsB.metricsPort, 'failure')), 0);
 
-    const renewed = await runCli(['certs', 'renew', '--force', ...flagsToArgs(flags(dataDir, { host: '127.0.0.1' }))], childEnv());
+    const renewed = await runCli(['certs', 'renew', '--force', ...flagsToArgs(flags(dataDir, { host: '127.0.0.1' }))], { env: childEnv() });
     assert.equal(renewed.code, 0, renewed.stderr);
     const newSerial = /serial ([0-9A-F]+)/.exec(renewed.stdout)![1];
     await waitFor(
-      async () => (await handshakeCertificate(portsA.httpsPort, DOMAIN)).serialNumber === newSerial && (await handshakeCertificate(portsB.httpsPort, DOMAIN)).serialNumber === newSerial,
-      5_000,
       'both proxies to serve the renewed certificate',
+      async () => (await handshakeCertificate(portsA.httpsPort, DOMAIN)).serialNumber === newSerial && (await handshakeCertificate(portsB.httpsPort, DOMAIN)).serialNumber === newSerial,
+      { ...ACME_POLL, timeoutMs: 5_000 },
     );
     await Promise.all([a.stop(), b.stop()]);
   });
@@ -232,7 +234,7 @@ describe('ACME against Pebble', { skip, concurrency: false }, () => {
     running.push(cluster);
     const lines = () => cluster.output.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { pid: number; msg: string });
     const pidsWith = (message: string) => new Set(lines().filter((line) => line.msg === message).map((line) => line.pid));
-    await waitFor(() => pidsWith('serving ACME certificate for new handshakes').size === 2, 20_000, 'both workers to serve the certificate', cluster.output);
+    await waitFor('both workers to serve the certificate', () => pidsWith('serving ACME certificate for new handshakes').size === 2, { ...ACME_POLL, timeoutMs: 20_000, log: cluster.output });
     assert.equal(pidsWith('proxy listening').size, 2, 'two workers');
     assert.equal(lines().filter((line) => line.msg === 'ACME order created').length, 1, 'one order between the workers');
     assert.equal(lines().filter((line) => line.msg === 'certificate issued and stored').length, 1);
@@ -258,13 +260,13 @@ describe('ACME against Pebble', { skip, concurrency: false }, () => {
 
     // Issue through the ARI-capable directory; the renewal decision then follows the window.
     const first = await proxyInProcess(dataDir, extra);
-    await waitFor(() => servedOrigin(first.proxy) === 'acme', 20_000, 'the first ACME certificate');
-    await waitFor(async () => ari.requestedIds.length > 0, 10_000, 'a renewalInfo request');
+    await waitFor('the first ACME certificate', () => servedOrigin(first.proxy) === 'acme', { ...ACME_POLL, timeoutMs: 20_000 });
+    await waitFor('a renewalInfo request', async () => ari.requestedIds.length > 0, { ...ACME_POLL, timeoutMs: 10_000 });
     const leafPem = first.proxy.certificateStore.lookup(DOMAIN)!.certPem;
     const expectedId = certIdWithOpenssl(leafPem);
     assert.equal(ari.requestedIds.at(-1), expectedId, 'asked about the certificate by its RFC 9773 id');
     const next = nextRenewalMs;
-    await waitFor(async () => (await next(first.proxy)) >= future.start.getTime() - 1000, 5_000, 'the next renewal inside the window');
+    await waitFor('the next renewal inside the window', async () => (await next(first.proxy)) >= future.start.getTime() - 1000, { ...ACME_POLL, timeoutMs: 5_000 });
     assert.ok((await next(first.proxy)) <= future.end.getTime(), 'renewal time inside the suggested window');
     assert.equal((await orders(first.proxy, 'success')), 1, 'window in the future: no renewal yet');
     const firstSerial = (await handshakeCertificate(first.proxy.httpsPort, DOMAIN)).serialNumber;
@@ -287,10 +289,10 @@ describe('ACME against Pebble', { skip, concurrency: false }, () => {
     try {
       const second = await proxyInProcess(dataDir, { ...extra, 'acme-profile': 'shortlived' });
       assert.equal((await handshakeCertificate(second.proxy.httpsPort, DOMAIN)).serialNumber, firstSerial);
-      await waitFor(async () => (await handshakeCertificate(second.proxy.httpsPort, DOMAIN)).serialNumber !== firstSerial, 20_000, 'the ARI-triggered renewal');
+      await waitFor('the ARI-triggered renewal', async () => (await handshakeCertificate(second.proxy.httpsPort, DOMAIN)).serialNumber !== firstSerial, { ...ACME_POLL, timeoutMs: 20_000 });
       // Pebble rejects 5% of nonces and acme-client re-sends: count orders by the metric, check every attempt.
       const renewedId = certIdWithOpenssl(second.proxy.certificateStore.lookup(DOMAIN)!.certPem);
-      await waitFor(() => ari.requestedIds.includes(renewedId), 5_000, 'renewal information for the new certificate');
+      await waitFor('renewal information for the new certificate', () => ari.requestedIds.includes(renewedId), { ...ACME_POLL, timeoutMs: 5_000 });
       assert.ok((await nextRenewalMs(second.proxy)) >= future.start.getTime() - 1000, 'the new certificate waits for its own window');
       assert.equal(await orders(second.proxy, 'success'), 1);
       assert.ok(newOrders.length >= 1);
@@ -311,7 +313,7 @@ describe('ACME against Pebble', { skip, concurrency: false }, () => {
   test('a failed challenge: `certs renew` exits 1 with the server\'s problem document, stores nothing, leaves no token', async () => {
     // Nothing listens on Pebble's validation port now; --http-port 0 skips our own pre-flight check.
     const dataDir = path.join(root, 'challenge-failed');
-    const result = await runCli(['certs', 'renew', ...flagsToArgs(flags(dataDir, { 'http-port': 0 }))], childEnv());
+    const result = await runCli(['certs', 'renew', ...flagsToArgs(flags(dataDir, { 'http-port': 0 }))], { env: childEnv() });
     assert.equal(result.code, 1, result.stdout);
     assert.match(result.stderr, /renewal failed: urn:ietf:params:acme:error:connection: .*connection refused/);
     const logged = result.stderr.split('\n').find((line) => line.includes('certificate renewal failed'));
@@ -336,7 +338,7 @@ describe('ACME against Pebble', { skip, concurrency: false }, () => {
       // Switching to RSA makes a renewal due at once; the order succeeds, writing the chain does not.
       const { proxy, log } = await proxyInProcess(dataDir, { 'acme-key-type': 'rsa-2048' });
       const served = await handshakeCertificate(proxy.httpsPort, DOMAIN);
-      await waitFor(async () => (await orders(proxy, 'failure')) === 1, 15_000, 'the failed renewal to be counted');
+      await waitFor('the failed renewal to be counted', async () => (await orders(proxy, 'failure')) === 1, { ...ACME_POLL, timeoutMs: 15_000 });
       const failure = log.find('ACME renewal failed; the current certificate keeps serving') as { problem: { type: string }; retryInSeconds: number };
       assert.equal(failure.problem.type, 'local:ENOSPC');
       assert.ok(failure.retryInSeconds >= 60);
@@ -356,7 +358,7 @@ describe('ACME against Pebble', { skip, concurrency: false }, () => {
     // The operator switches to RSA keys while the CA is down: a renewal is due at once and must fail cleanly.
     const { proxy, log } = await proxyInProcess(dataDir, { 'acme-key-type': 'rsa-2048' });
     const before = await handshakeCertificate(proxy.httpsPort, DOMAIN);
-    await waitFor(async () => (await orders(proxy, 'failure')) === 1, 10_000, 'the failed order to be counted');
+    await waitFor('the failed order to be counted', async () => (await orders(proxy, 'failure')) === 1, { ...ACME_POLL, timeoutMs: 10_000 });
     const failure = log.find('ACME renewal failed; the current certificate keeps serving') as { problem: { type: string; detail: string }; retryInSeconds: number; retryAt: string };
     assert.ok(failure, 'failure logged');
     assert.equal(failure.problem.type, 'transport');

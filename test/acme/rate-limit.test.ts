@@ -11,7 +11,8 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { startProxy } from '../../proxy/server.js';
 import { captureLog, handshakeCertificate, metricValue, proxyConfig } from '../support/acme-helpers.js';
-import { waitFor } from '../support/acme-pebble.js';
+import { ACME_POLL } from '../support/acme-pebble.js';
+import { waitFor } from '../support/waiting.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'ocpp-edge-acme-ratelimit-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -42,7 +43,7 @@ test('rate limited: the problem is logged, the failure counted, the retry waits 
   });
   const proxy = await startProxy(config, log.logger);
   try {
-    await waitFor(() => log.find(/ACME renewal failed/) !== undefined, 10_000, 'the rate-limited attempt');
+    await waitFor('the rate-limited attempt', () => log.find(/ACME renewal failed/) !== undefined, { ...ACME_POLL, timeoutMs: 10_000 });
     const failure = log.find(/ACME renewal failed/) as { problem: { type: string; detail: string; status: number }; retryInSeconds: number };
     assert.equal(failure.problem.type, 'urn:ietf:params:acme:error:rateLimited');
     assert.equal(failure.problem.detail, 'too many new accounts (5) from this IP in the last 3h');

@@ -17,21 +17,24 @@ import { LockBusyError } from '../../proxy/tls/acme/lock.js';
 import { acmeKeys } from '../../proxy/tls/acme/redis-keys.js';
 import { RedisLock } from '../../proxy/tls/acme/redis-lock.js';
 import { startProxy, type ProxyHandle } from '../../proxy/server.js';
-import { captureLog, flagsToArgs, handshakeCertificate, metricValue, proxyConfig, runCli, startEchoUpstream, type CapturedLog } from '../support/acme-helpers.js';
-import { freePorts, pebbleUnavailable, startPebble, trustPebble, waitFor, type Pebble } from '../support/acme-pebble.js';
-import { redisServerUnavailable, startRedisServer, type TestRedisServer } from './redis-server.js';
+import { captureLog, flagsToArgs, handshakeCertificate, metricValue, proxyConfig, startEchoUpstream, type CapturedLog } from '../support/acme-helpers.js';
+import { ACME_POLL, pebbleUnavailable, startPebble, trustPebble, type Pebble } from '../support/acme-pebble.js';
+import { runCli } from '../support/cli.js';
+import { freePorts } from '../support/ports.js';
+import { redisServerUnavailable, startRedis, type TestRedis } from '../support/redis-server.js';
+import { waitFor } from '../support/waiting.js';
 
 const DOMAIN = 'charger.test';
-const redisSkip = redisServerUnavailable();
+const redisSkip = redisServerUnavailable('--acme-store redis tests');
 const skip = redisSkip ?? pebbleUnavailable();
 const timings: Record<string, number> = {};
 
 describe('the ACME lock in Redis', { skip: redisSkip, concurrency: false }, () => {
-  let server: TestRedisServer;
+  let server: TestRedis;
   let redis: Redis;
 
   before(async () => {
-    server = await startRedisServer();
+    server = await startRedis();
     redis = new Redis(server.url, { lazyConnect: false });
   });
 
@@ -82,7 +85,7 @@ describe('the ACME lock in Redis', { skip: redisSkip, concurrency: false }, () =
 describe('two proxies sharing ACME state in Redis, against Pebble', { skip, concurrency: false }, () => {
   const root = mkdtempSync(path.join(tmpdir(), 'ocpp-edge-acme-redis-'));
   let pebble: Pebble;
-  let server: TestRedisServer;
+  let server: TestRedis;
   let upstream: Awaited<ReturnType<typeof startEchoUpstream>>;
   const running: ProxyHandle[] = [];
   /** The two "machines": A listens on Pebble's validation port, B on another one. */
@@ -94,7 +97,7 @@ describe('two proxies sharing ACME state in Redis, against Pebble', { skip, conc
     // No reuse of valid authorizations: every order must really be validated through a port-80 listener.
     pebble = await startPebble({ httpPort, env: { PEBBLE_AUTHZREUSE: '0' } });
     trustPebble(pebble);
-    server = await startRedisServer();
+    server = await startRedis();
     upstream = await startEchoUpstream();
   });
 
@@ -135,14 +138,13 @@ describe('two proxies sharing ACME state in Redis, against Pebble', { skip, conc
     [machines.a, machines.b] = await Promise.all([startMachine('a', pebble.httpPort), startMachine('b', otherHttpPort)]);
     const { a, b } = machines;
     await waitFor(
-      () => a.proxy.certificateStore.lookup(DOMAIN)?.origin === 'acme' && b.proxy.certificateStore.lookup(DOMAIN)?.origin === 'acme',
-      20_000,
       'both proxies to serve the ACME certificate',
-      pebble.log,
+      () => a.proxy.certificateStore.lookup(DOMAIN)?.origin === 'acme' && b.proxy.certificateStore.lookup(DOMAIN)?.origin === 'acme',
+      { ...ACME_POLL, timeoutMs: 20_000, log: pebble.log },
     );
     timings.bothServingFromStart = Date.now() - started;
     // The loser of the lock finishes its check: it finds the stored certificate and does not order.
-    await waitFor(() => logged('certificate not due for renewal').length >= 1, 10_000, 'the second proxy to skip ordering');
+    await waitFor('the second proxy to skip ordering', () => logged('certificate not due for renewal').length >= 1, { ...ACME_POLL, timeoutMs: 10_000 });
     assert.equal((await ordersOf(a.proxy)) + (await ordersOf(b.proxy)), 1, 'one order between them');
     assert.equal(logged('ACME order created').length, 1);
     const [servedA, servedB] = await Promise.all([handshakeCertificate(a.proxy.httpsPort, DOMAIN), handshakeCertificate(b.proxy.httpsPort, DOMAIN)]);
@@ -177,8 +179,7 @@ describe('two proxies sharing ACME state in Redis, against Pebble', { skip, conc
     // `certs renew` with B's configuration: its data dir, its port 80 (Pebble cannot reach it), the shared Redis.
     const started = Date.now();
     const result = await runCli(['certs', 'renew', '--force', ...flagsToArgs({ ...flags(b.dataDir, b.httpPort), host: '127.0.0.1' })], {
-      NODE_EXTRA_CA_CERTS: pebble.caFile,
-      OCPP_EDGE_LOG_PRETTY: 'false',
+      env: { NODE_EXTRA_CA_CERTS: pebble.caFile, OCPP_EDGE_LOG_PRETTY: 'false' },
     });
     timings.certsRenewCli = Date.now() - started;
     assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
@@ -187,10 +188,10 @@ describe('two proxies sharing ACME state in Redis, against Pebble', { skip, conc
     assert.ok(a.log.lines.filter((line) => line.msg === 'acme challenge requested' && line.status === 200).length > answeredByA, 'Pebble validated through A');
     const announced = Date.now();
     await waitFor(
+      'both proxies to serve the renewed certificate',
       async () =>
         (await handshakeCertificate(a.proxy.httpsPort, DOMAIN)).serialNumber === renewedSerial && (await handshakeCertificate(b.proxy.httpsPort, DOMAIN)).serialNumber === renewedSerial,
-      5_000,
-      'both proxies to serve the renewed certificate',
+      { ...ACME_POLL, timeoutMs: 5_000 },
     );
     timings.bothServingRenewal = Date.now() - announced;
     assert.equal(existsSync(path.join(b.dataDir, 'acme')), false);
@@ -201,7 +202,7 @@ describe('two proxies sharing ACME state in Redis, against Pebble', { skip, conc
     const c = await startMachine('c', pebble.httpPort);
     assert.equal(c.proxy.certificateStore.lookup(DOMAIN)?.origin, 'acme', 'no placeholder when Redis holds a certificate');
     assert.equal((await handshakeCertificate(c.proxy.httpsPort, DOMAIN)).serialNumber, renewedSerial);
-    await waitFor(() => c.log.find('certificate not due for renewal') !== undefined, 10_000, 'the start-up renewal check');
+    await waitFor('the start-up renewal check', () => c.log.find('certificate not due for renewal') !== undefined, { ...ACME_POLL, timeoutMs: 10_000 });
     assert.equal(await ordersOf(c.proxy), 0);
     assert.equal(c.log.find('ACME order created'), undefined);
     assert.equal(c.log.find('created ACME account key'), undefined);

@@ -2,27 +2,16 @@
 // and registration: open registers unknown charge points, known refuses them.
 
 import assert from 'node:assert/strict';
-import { describe, it, type TestContext } from 'node:test';
-import { startTestBackend, waitFor, type TestBackend } from '../support/backend-instance.js';
+import { describe, it } from 'node:test';
+import { withBackend } from '../support/backend-instance.js';
 import { connectCharger, upgradeStatus } from '../support/ocpp-chargers.js';
-import { createStorage, type StorageTarget } from '../support/storage-targets.js';
-
-async function withBackend(t: TestContext, flags: Record<string, unknown>, body: (backend: TestBackend, storage: StorageTarget) => Promise<void>) {
-  const storage = (await createStorage('sqlite', t))!;
-  const backend = await startTestBackend({ database: storage.url, ...flags });
-  try {
-    await body(backend, storage);
-  } finally {
-    await backend.stop();
-    await storage.cleanup();
-  }
-}
+import { waitFor } from '../support/waiting.js';
 
 const PASSWORD = 'correct-horse-battery-staple';
 
 describe('charge point authentication', () => {
   it('401 at the upgrade for a missing or wrong password; the right one connects', async (t) => {
-    await withBackend(t, {}, async (backend) => {
+    await withBackend(t, 'sqlite', {}, async (backend) => {
       const put = await backend.api('PUT', '/api/charge-points/CP-SECURE', { password: PASSWORD });
       assert.equal(put.status, 201);
       assert.equal(put.body.hasPassword, true);
@@ -39,7 +28,7 @@ describe('charge point authentication', () => {
   });
 
   it('stores the password as a salted scrypt hash, never in plain text', async (t) => {
-    await withBackend(t, {}, async (backend) => {
+    await withBackend(t, 'sqlite', {}, async (backend) => {
       await backend.api('PUT', '/api/charge-points/CP-A', { password: PASSWORD });
       await backend.api('PUT', '/api/charge-points/CP-B', { password: PASSWORD });
       const a = (await backend.handle.store.getChargePoint('CP-A'))!.password_hash!;
@@ -53,7 +42,7 @@ describe('charge point authentication', () => {
   });
 
   it('a password can be removed (null) and kept (absent)', async (t) => {
-    await withBackend(t, {}, async (backend) => {
+    await withBackend(t, 'sqlite', {}, async (backend) => {
       await backend.api('PUT', '/api/charge-points/CP-P', { password: PASSWORD });
       assert.equal((await backend.api('PUT', '/api/charge-points/CP-P', {})).body.hasPassword, true);
       assert.equal(await upgradeStatus(backend.ocppUrl, 'CP-P'), 401);
@@ -68,7 +57,7 @@ describe('charge point authentication', () => {
   });
 
   it('registration open: an unknown charge point is registered when it connects', async (t) => {
-    await withBackend(t, { registration: 'open' }, async (backend) => {
+    await withBackend(t, 'sqlite', { registration: 'open' }, async (backend) => {
       assert.equal((await backend.api('GET', '/api/charge-points/CP-NEW')).status, 404);
       const charger = await connectCharger(backend.ocppUrl, 'CP-NEW');
       await charger.call('BootNotification', { chargePointVendor: 'V', chargePointModel: 'M' });
@@ -80,7 +69,7 @@ describe('charge point authentication', () => {
   });
 
   it('registration known: an unknown charge point gets 401; once registered (PUT) it connects', async (t) => {
-    await withBackend(t, { registration: 'known' }, async (backend) => {
+    await withBackend(t, 'sqlite', { registration: 'known' }, async (backend) => {
       assert.equal(await upgradeStatus(backend.ocppUrl, 'CP-STRANGER'), 401);
       assert.equal(await upgradeStatus(backend.ocppUrl, 'CP-STRANGER', { protocols: [] }), 401);
       assert.equal((await backend.api('GET', '/api/charge-points/CP-STRANGER')).status, 404, 'nothing was registered');
@@ -90,13 +79,13 @@ describe('charge point authentication', () => {
   });
 
   it('removing a charge point closes its connection and refuses it under known registration', async (t) => {
-    await withBackend(t, { registration: 'known' }, async (backend) => {
+    await withBackend(t, 'sqlite', { registration: 'known' }, async (backend) => {
       await backend.api('PUT', '/api/charge-points/CP-GONE', { password: PASSWORD });
       const charger = await connectCharger(backend.ocppUrl, 'CP-GONE', { password: PASSWORD });
       const closed = new Promise<{ code: number }>((resolve) => charger.once('close', resolve));
       assert.equal((await backend.api('DELETE', '/api/charge-points/CP-GONE')).status, 204);
       assert.equal((await closed).code, 1000);
-      await waitFor(async () => !(await backend.handle.connections.isConnected('CP-GONE')), 2000, 'disconnect');
+      await waitFor('disconnect', async () => !(await backend.handle.connections.isConnected('CP-GONE')), { timeoutMs: 2000 });
       assert.equal(await upgradeStatus(backend.ocppUrl, 'CP-GONE', { password: PASSWORD }), 401);
       assert.equal((await backend.api('DELETE', '/api/charge-points/CP-GONE')).status, 404);
     });

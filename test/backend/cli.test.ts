@@ -6,11 +6,9 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
+import { CLI } from '../support/cli.js';
 import { RawCharger } from '../support/ocpp-chargers.js';
-
-const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/ocpp-edge.js');
 
 /** Environment without anything that would configure the backend from outside the test. */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {

@@ -5,8 +5,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { connectCharger, RawCharger, upgradeStatus } from '../support/ocpp-chargers.js';
-import { startTestBackend, waitFor, type TestBackend } from '../support/backend-instance.js';
+import { startTestBackend, type TestBackend } from '../support/backend-instance.js';
 import { createStorage, type StorageTarget } from '../support/storage-targets.js';
+import { waitFor } from '../support/waiting.js';
 
 describe('OCPP endpoint', () => {
   let storage: StorageTarget;
@@ -127,7 +128,7 @@ describe('OCPP endpoint', () => {
     assert.equal(answer.status, 200);
     assert.deepEqual(answer.body, { status: 'Accepted' });
     await second.close();
-    await waitFor(async () => !(await backend.handle.connections.isConnected('CP-DUP')), 3000, 'CP-DUP to disconnect');
+    await waitFor('CP-DUP to disconnect', async () => !(await backend.handle.connections.isConnected('CP-DUP')), { timeoutMs: 3000 });
   });
 
   it('counts connections and messages in /metrics', async () => {

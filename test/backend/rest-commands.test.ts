@@ -4,9 +4,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createRPCError, type RPCClient } from 'ocpp-rpc';
-import { startTestBackend, waitFor, type TestBackend } from '../support/backend-instance.js';
+import { startTestBackend, type TestBackend } from '../support/backend-instance.js';
 import { connectCharger } from '../support/ocpp-chargers.js';
 import { createStorage, type StorageTarget } from '../support/storage-targets.js';
+import { waitFor } from '../support/waiting.js';
 
 describe('REST commands to a charger', () => {
   let storage: StorageTarget;
@@ -77,7 +78,7 @@ describe('REST commands to a charger', () => {
     const response = await backend.api('POST', '/api/charge-points/CP-CMD/trigger-message', { requestedMessage: 'Heartbeat' });
     assert.equal(response.status, 200);
     assert.deepEqual(response.body, { status: 'Accepted' });
-    await waitFor(async () => (await backend.api('GET', '/api/charge-points/CP-CMD')).body.lastHeartbeat !== before, 3000, 'triggered heartbeat');
+    await waitFor('triggered heartbeat', async () => (await backend.api('GET', '/api/charge-points/CP-CMD')).body.lastHeartbeat !== before, { timeoutMs: 3000 });
   });
 
   it('POST …/configuration reads and changes configuration', async () => {

@@ -3,24 +3,12 @@
 // real storage failure answered InternalError with nothing half-written.
 
 import assert from 'node:assert/strict';
-import { describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import type { RPCClient } from 'ocpp-rpc';
-import { startTestBackend, waitFor, type TestBackend } from '../support/backend-instance.js';
+import { withBackend } from '../support/backend-instance.js';
 import { connectCharger, RawCharger } from '../support/ocpp-chargers.js';
-import { createStorage, STORAGE_NAMES, type StorageTarget } from '../support/storage-targets.js';
-
-/** Runs body against a fresh backend on a fresh database of the dialect; skips when PostgreSQL is missing. */
-async function withBackend(t: TestContext, dialect: StorageTarget['name'], flags: Record<string, unknown>, body: (backend: TestBackend, storage: StorageTarget) => Promise<void>) {
-  const storage = await createStorage(dialect, t);
-  if (!storage) return;
-  const backend = await startTestBackend({ database: storage.url, ...flags });
-  try {
-    await body(backend, storage);
-  } finally {
-    await backend.stop();
-    await storage.cleanup();
-  }
-}
+import { STORAGE_NAMES } from '../support/storage-targets.js';
+import { waitFor } from '../support/waiting.js';
 
 const at = (minute: number) => `2025-06-01T12:${String(minute).padStart(2, '0')}:00Z`;
 
@@ -175,7 +163,7 @@ for (const dialect of STORAGE_NAMES) {
 
         // 16 calls = 32 frames; the log keeps the newest 10, the very last being the DataTransfer answer.
         const store = backend.handle.store;
-        await waitFor(async () => (await backend.api('GET', '/api/charge-points/CP-LOG/messages?limit=1')).body[0]?.action === 'DataTransfer', 3000, 'message log flush');
+        await waitFor('message log flush', async () => (await backend.api('GET', '/api/charge-points/CP-LOG/messages?limit=1')).body[0]?.action === 'DataTransfer', { timeoutMs: 3000 });
         assert.equal(await store.countMessages(), 10);
         const newest = (await backend.api('GET', '/api/charge-points/CP-LOG/messages?limit=2')).body;
         assert.equal(newest[0].direction, 'out');

@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RPCClient } from 'ocpp-rpc';
-import { waitFor } from '../support/backend-instance.js';
 import { connectCharger } from '../support/ocpp-chargers.js';
+import { startRedis, type TestRedis } from '../support/redis-server.js';
 import { createStorage, type StorageTarget } from '../support/storage-targets.js';
-import { startRedis, type TestRedis } from './support/redis-server.js';
+import { waitFor } from '../support/waiting.js';
 import { missingServices } from './support/services.js';
 import { spawnBackend, type SpawnedBackend } from './support/spawned-backend.js';
 
@@ -51,7 +51,7 @@ describe('a backend process killed with SIGKILL', { skip }, () => {
     await charger(doomed, 'CP-K1');
     await charger(doomed, 'CP-K2');
     await charger(survivor, 'CP-S');
-    await waitFor(async () => (await connectedOn(survivor, 'CP-K1')) && (await connectedOn(survivor, 'CP-K2')), 3000, 'presence of the doomed instance\'s chargers');
+    await waitFor('presence of the doomed instance\'s chargers', async () => (await connectedOn(survivor, 'CP-K1')) && (await connectedOn(survivor, 'CP-K2')), { timeoutMs: 3000 });
 
     await doomed.kill();
     const killedAt = Date.now();
@@ -60,7 +60,7 @@ describe('a backend process killed with SIGKILL', { skip }, () => {
     assert.equal(command.status, 409);
     assert.ok(Date.now() - killedAt < 2000, `409 at once, not after the 5 s call timeout (${Date.now() - killedAt} ms)`);
 
-    await waitFor(async () => !(await connectedOn(survivor, 'CP-K1')) && !(await connectedOn(survivor, 'CP-K2')), (LEASE_SECONDS + 2) * 1000, 'presence to expire');
+    await waitFor('presence to expire', async () => !(await connectedOn(survivor, 'CP-K1')) && !(await connectedOn(survivor, 'CP-K2')), { timeoutMs: (LEASE_SECONDS + 2) * 1000 });
     const noticedMs = Date.now() - killedAt;
     console.log(`presence lease ${LEASE_SECONDS} s: a killed instance's chargers shown disconnected ${noticedMs} ms after kill -9`);
     // At most one lease after the last renewal; the margin is the polling.
@@ -81,7 +81,7 @@ describe('a backend process killed with SIGKILL', { skip }, () => {
     const [leaving, staying] = await Promise.all([start(60), start(60)]);
     const client = await charger(leaving, 'CP-G');
     const closed = new Promise<{ code: number }>((resolve) => client.once('close', resolve));
-    await waitFor(() => connectedOn(staying, 'CP-G'), 3000, 'CP-G presence');
+    await waitFor('CP-G presence', () => connectedOn(staying, 'CP-G'), { timeoutMs: 3000 });
     await leaving.stop();
     assert.equal(leaving.child.exitCode, 0);
     assert.equal((await closed).code, 1001);

@@ -8,10 +8,11 @@ import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import type { RPCClient } from 'ocpp-rpc';
 import pg from 'pg';
-import { startTestBackend, waitFor, type TestBackend } from '../support/backend-instance.js';
+import { startTestBackend, type TestBackend } from '../support/backend-instance.js';
 import { connectCharger, upgradeStatus } from '../support/ocpp-chargers.js';
+import { startRedis, type TestRedis } from '../support/redis-server.js';
 import { createStorage, POSTGRES_HOST, type StorageTarget } from '../support/storage-targets.js';
-import { startRedis, type TestRedis } from './support/redis-server.js';
+import { waitFor } from '../support/waiting.js';
 import { missingServices } from './support/services.js';
 import { startTcpRelay, type TcpRelay } from './support/tcp-relay.js';
 
@@ -74,7 +75,7 @@ describe('PostgreSQL cut off and back', { skip }, () => {
   it('answers InternalError and 503 while cut off, stores nothing half-written, and recovers', async () => {
     const first = await start(100);
     await charger.call('MeterValues', { connectorId: 1, transactionId: first.transactionId, meterValue: [{ timestamp: new Date().toISOString(), sampledValue: [{ value: '150' }] }] });
-    await waitFor(async () => (await backends[1].api('GET', '/api/charge-points/CP-PG')).body?.connected === true, 3000, 'presence of CP-PG');
+    await waitFor('presence of CP-PG', async () => (await backends[1].api('GET', '/api/charge-points/CP-PG')).body?.connected === true, { timeoutMs: 3000 });
 
     // Cut while a connection is checked out between two queries (as inside a transaction): the next query fails,
     // the process carries on (the socket's death must not be an uncaught 'error' event).
@@ -115,7 +116,7 @@ describe('PostgreSQL cut off and back', { skip }, () => {
 
     await relay.open();
     const reopenedAt = Date.now();
-    for (const backend of backends) await waitFor(async () => (await backend.api('GET', '/health', undefined, null)).status === 200, 5000, '/health 200 after the relay reopens');
+    for (const backend of backends) await waitFor('/health 200 after the relay reopens', async () => (await backend.api('GET', '/health', undefined, null)).status === 200, { timeoutMs: 5000 });
     console.log(`PostgreSQL back: /health 200 on both instances ${Date.now() - reopenedAt} ms after the relay reopened`);
     // The charger retries what was refused, and it is stored now.
     const retried = await start(200);

@@ -7,10 +7,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RPCClient } from 'ocpp-rpc';
-import { startTestBackend, waitFor, type TestBackend } from '../support/backend-instance.js';
+import { startTestBackend, type TestBackend } from '../support/backend-instance.js';
 import { connectCharger } from '../support/ocpp-chargers.js';
+import { startRedis, type TestRedis } from '../support/redis-server.js';
 import { createStorage, type StorageTarget } from '../support/storage-targets.js';
-import { startRedis, type TestRedis } from './support/redis-server.js';
+import { waitFor } from '../support/waiting.js';
 import { missingServices } from './support/services.js';
 
 const skip = await missingServices();
@@ -55,14 +56,14 @@ describe('Redis going away and coming back', { skip }, () => {
     await charger(b0, 'CP-R0');
     await charger(b1, 'CP-R1');
     const moving = await charger(b0, 'CP-MOVE');
-    await waitFor(async () => {
+    await waitFor('presence before the outage', async () => {
       const list = await listed(b0);
       return list['CP-R0'] && list['CP-R1'] && list['CP-MOVE'];
-    }, 3000, 'presence before the outage');
+    }, { timeoutMs: 3000 });
 
     await redis.stop();
     for (const backend of backends) {
-      await waitFor(async () => (await backend.api('GET', '/health', undefined, null)).body.redis?.status === 'down', 3000, '/health to report redis down');
+      await waitFor('/health to report redis down', async () => (await backend.api('GET', '/health', undefined, null)).body.redis?.status === 'down', { timeoutMs: 3000 });
       const [health, ms] = await timed(() => backend.api('GET', '/health', undefined, null));
       assert.equal(health.status, 200, 'degraded, not unavailable');
       assert.equal(health.body.status, 'degraded');
@@ -107,13 +108,13 @@ describe('Redis going away and coming back', { skip }, () => {
     await redis.start();
     const restartedAt = Date.now();
     for (const backend of backends) {
-      await waitFor(async () => (await backend.api('GET', '/health', undefined, null)).body.status === 'ok', 5000, '/health back to ok');
+      await waitFor('/health back to ok', async () => (await backend.api('GET', '/health', undefined, null)).body.status === 'ok', { timeoutMs: 5000 });
       assert.equal(await redisUpMetric(backend), '1');
     }
-    await waitFor(async () => {
+    await waitFor('presence re-registered', async () => {
       const list = await listed(b0);
       return list['CP-R0'] && list['CP-R1'] && list['CP-NEW'] && list['CP-MOVE'] && list['CP-LATE'];
-    }, 5000, 'presence re-registered');
+    }, { timeoutMs: 5000 });
     console.log(`redis restarted: presence of every instance re-registered ${Date.now() - restartedAt} ms later`);
 
     // Only the newest connection of the moved charger survives, and commands reach it from either instance.

@@ -7,10 +7,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createRPCError, type RPCClient } from 'ocpp-rpc';
 import pg from 'pg';
-import { startTestBackend, waitFor, type TestBackend } from '../support/backend-instance.js';
+import { startTestBackend, type TestBackend } from '../support/backend-instance.js';
 import { connectCharger } from '../support/ocpp-chargers.js';
+import { startRedis, type TestRedis } from '../support/redis-server.js';
 import { createStorage, type StorageTarget } from '../support/storage-targets.js';
-import { startRedis, type TestRedis } from './support/redis-server.js';
+import { waitFor } from '../support/waiting.js';
 import { missingServices } from './support/services.js';
 
 const skip = await missingServices();
@@ -75,7 +76,7 @@ describe('several backends on one PostgreSQL and one Redis', { skip }, () => {
     await charger(backends[2], 'CP-C');
     await backends[0].api('PUT', '/api/charge-points/CP-OFFLINE', {});
     for (const backend of backends) {
-      await waitFor(async () => (await Promise.all(['CP-A', 'CP-B', 'CP-C'].map((id) => connectedOn(backend, id)))).every(Boolean), 3000, 'presence on every instance');
+      await waitFor('presence on every instance', async () => (await Promise.all(['CP-A', 'CP-B', 'CP-C'].map((id) => connectedOn(backend, id)))).every(Boolean), { timeoutMs: 3000 });
     }
     const lists = await Promise.all(backends.map(async (backend) => (await backend.api('GET', '/api/charge-points')).body.map((row: { id: string; connected: boolean }) => [row.id, row.connected])));
     const expected = [['CP-A', true], ['CP-B', true], ['CP-C', true], ['CP-OFFLINE', false]];
@@ -145,16 +146,16 @@ describe('several backends on one PostgreSQL and one Redis', { skip }, () => {
       setImmediate(() => void vanishing.close({ force: true }));
       return new Promise(() => {});
     });
-    await waitFor(() => connectedOn(backends[0], 'CP-VANISH'), 3000, 'CP-VANISH presence');
+    await waitFor('CP-VANISH presence', () => connectedOn(backends[0], 'CP-VANISH'), { timeoutMs: 3000 });
     const response = await backends[0].api('POST', '/api/charge-points/CP-VANISH/reset', { type: 'Hard' });
     assert.equal(response.status, 409);
     assert.equal(response.body.error, 'NotConnected');
-    await waitFor(async () => !(await connectedOn(backends[0], 'CP-VANISH')), 3000, 'CP-VANISH gone from presence');
+    await waitFor('CP-VANISH gone from presence', async () => !(await connectedOn(backends[0], 'CP-VANISH')), { timeoutMs: 3000 });
   });
 
   it('closes the old connection when a charger reconnects through another instance', async () => {
     const first = await charger(backends[0], 'CP-MOVE');
-    await waitFor(() => connectedOn(backends[2], 'CP-MOVE'), 3000, 'first connection in presence');
+    await waitFor('first connection in presence', () => connectedOn(backends[2], 'CP-MOVE'), { timeoutMs: 3000 });
     const closed = new Promise<{ code: number; reason: string }>((resolve) => first.once('close', resolve));
 
     const second = await charger(backends[1], 'CP-MOVE');
@@ -176,7 +177,7 @@ describe('several backends on one PostgreSQL and one Redis', { skip }, () => {
 
   it('DELETE through one instance closes the connection another instance holds', async () => {
     const doomed = await charger(backends[2], 'CP-DOOMED');
-    await waitFor(() => connectedOn(backends[0], 'CP-DOOMED'), 3000, 'CP-DOOMED presence');
+    await waitFor('CP-DOOMED presence', () => connectedOn(backends[0], 'CP-DOOMED'), { timeoutMs: 3000 });
     const closed = new Promise<{ code: number; reason: string }>((resolve) => doomed.once('close', resolve));
     assert.equal((await backends[0].api('DELETE', '/api/charge-points/CP-DOOMED')).status, 204);
     const { code, reason } = await closed;

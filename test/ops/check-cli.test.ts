@@ -3,22 +3,13 @@
 // (0 all passed, 1 a check failed, 2 invalid configuration).
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { CheckReport } from '../../tools/check/report.js';
+import { runCli, type CliResult } from '../support/cli.js';
 import { failedTableRows, retryWhenOnlySlow, startCheckStack, type CheckStack } from './check-stack.js';
-
-const entry = fileURLToPath(new URL('../../bin/ocpp-edge.js', import.meta.url));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /**
  * An OpenSSL configuration for Node (its `nodejs_conf` section) that forbids TLS 1.0 and 1.1 on this side: the
@@ -33,24 +24,9 @@ system_default = tls_defaults
 Protocol = -TLSv1, -TLSv1.1
 `;
 
-/** Runs the CLI; kills it (and fails) if it outlives `timeoutMs`. */
-function check(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 20_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [entry, 'check', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`check ${args.join(' ')} still running after ${timeoutMs} ms; stderr: ${stderr}`));
-    }, timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+/** Runs `ocpp-edge check ...args`; kills it (and fails) if it outlives `timeoutMs`. */
+function check(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 20_000): Promise<CliResult> {
+  return runCli(['check', ...args], { env, timeoutMs });
 }
 
 describe('ocpp-edge check (CLI)', () => {

@@ -16,9 +16,9 @@ import { checkSecurityHeaders } from '../../tools/check/security-headers.js';
 import { checkTarget } from '../../tools/check/target.js';
 import { checkTlsVersions } from '../../tools/check/tls-versions.js';
 import { checkWebSocket } from '../../tools/check/websocket.js';
+import { freePort } from '../support/ports.js';
 import { startProxyUnderTest } from '../support/proxy-under-test.js';
 import { createTestCa, issueCertificate, writeCertificateFiles, type TestCertificate } from '../support/test-certificates.js';
-import { closedPort } from '../tools/simulate-test-support.js';
 import { checkConfig, expiredCertificate, GOOD_SECURITY_HEADERS, retryWhenOnlySlow, startBareServer, startCheckStack, type BareServerOptions, type CheckStack } from './check-stack.js';
 
 function row(results: CheckResult[], name: string): CheckResult {
@@ -168,7 +168,7 @@ describe('ocpp-edge check', () => {
     });
 
     test('fails when nothing listens on --http-port', async () => {
-      const [result] = await checkRedirect(checkTarget(checkConfig({ url: stack.url, 'http-port': await closedPort() })));
+      const [result] = await checkRedirect(checkTarget(checkConfig({ url: stack.url, 'http-port': await freePort() })));
       assert.equal(result!.status, 'fail');
       assert.match(result!.detail!, /ECONNREFUSED/);
     });
@@ -206,7 +206,7 @@ describe('ocpp-edge check', () => {
 
     test('fails when the backend behind the proxy is down (502)', async () => {
       const files = await writeCertificateFiles(stack.proxy.dataDir, 'lonely', localhost);
-      const lonely = await startProxyUnderTest({ tls: 'files', cert: [files.certFile], key: [files.keyFile], domain: ['localhost'], upstream: [`http://127.0.0.1:${await closedPort()}`], 'log-level': 'silent' });
+      const lonely = await startProxyUnderTest({ tls: 'files', cert: [files.certFile], key: [files.keyFile], domain: ['localhost'], upstream: [`http://127.0.0.1:${await freePort()}`], 'log-level': 'silent' });
       try {
         const target = checkTarget(checkConfig({ url: `https://localhost:${lonely.proxy.httpsPort}`, ca: stack.caFile }));
         const [health] = await checkHealth(target);

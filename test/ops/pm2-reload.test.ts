@@ -7,12 +7,13 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import https from 'node:https';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, test } from 'node:test';
 import { RPCClient } from 'ocpp-rpc';
+import { freePorts } from '../support/ports.js';
+import { waitFor } from '../support/waiting.js';
 import { inRepo } from './tools.js';
 
 const PM2 = inRepo('node_modules/.bin/pm2');
@@ -25,19 +26,6 @@ interface Ports {
   http: number;
   metrics: number;
   backend: number;
-}
-
-/** Free ports on loopback: bound to 0, read and released (PM2 binds them a moment later). */
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<ReturnType<typeof createServer>>((resolve) => {
-      const server = createServer();
-      server.listen(0, '127.0.0.1', () => resolve(server));
-    })),
-  );
-  const ports = servers.map((server) => (server.address() as { port: number }).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
 }
 
 /**
@@ -99,14 +87,6 @@ function getHealth(port: number): Promise<number> {
   });
 }
 
-async function waitUntil(what: string, condition: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await Promise.resolve().then(condition).catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 interface TrackedCharger {
   client: RPCClient;
   connected: boolean;
@@ -137,7 +117,7 @@ describe('PM2: ecosystem.config.cjs under a real daemon', { timeout: 60_000 }, (
   });
 
   test('the backend\'s /health answers through the proxy', async () => {
-    await waitUntil('/health through the proxy', async () => (await getHealth(ports.https)) === 200, 20_000);
+    await waitFor('/health through the proxy', async () => (await getHealth(ports.https)) === 200, { timeoutMs: 20_000, intervalMs: 50, retryErrors: true });
     const list = JSON.parse(await pm2(home, ['jlist'])) as Array<{ name: string; pm2_env: { status: string; exec_mode: string } }>;
     assert.deepEqual(
       list.map((app) => [app.name, app.pm2_env.status, app.pm2_env.exec_mode]).sort(),
@@ -197,7 +177,7 @@ describe('PM2: ecosystem.config.cjs under a real daemon', { timeout: 60_000 }, (
       const pidAfter = (await pm2(home, ['pid', 'ocpp-edge-proxy'])).trim();
       assert.notEqual(pidAfter, pidBefore, 'a new proxy process serves');
 
-      await waitUntil('every charger connected again', () => chargers.every((charger) => charger.connected && charger.reconnectMs !== undefined), RECONNECT_WITHIN_MS + 10_000);
+      await waitFor('every charger connected again', () => chargers.every((charger) => charger.connected && charger.reconnectMs !== undefined), { timeoutMs: RECONNECT_WITHIN_MS + 10_000, intervalMs: 50, retryErrors: true });
       backAfterMs = performance.now() - reloadStarted;
       // A last stretch of requests served by the new process alone.
       await new Promise((resolve) => setTimeout(resolve, 500));

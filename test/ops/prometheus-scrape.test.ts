@@ -9,11 +9,11 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type WebSocket from 'ws';
+import { freePort } from '../support/ports.js';
 import { startProxyUnderTest, type ProxyUnderTest } from '../support/proxy-under-test.js';
 import { startTestUpstream, type TestUpstream } from '../support/test-upstream.js';
 import { openWebSocket } from '../support/tls-clients.js';
@@ -25,15 +25,6 @@ const CLOSED = 2;
 interface QueryAnswer {
   status: string;
   data: { resultType: string; result: Array<{ metric: Record<string, string>; value: [number, string] }> };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** config/prometheus.yml's proxy job, pointed at the test's metrics port and scraped every second. */

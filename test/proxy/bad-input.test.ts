@@ -143,7 +143,7 @@ describe('bad input', () => {
     socket.on('error', () => {});
     socket.write(Buffer.from('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n\u0000\u00ff\u0016\u0003garbage'));
     await once(socket, 'close');
-    await waitFor(async () => (metricValue(await scrapeMetrics(edge.proxy), 'ocpp_edge_tls_handshake_errors_total') ?? 0) > before, 'the handshake error count');
+    await waitFor('the handshake error count', async () => (metricValue(await scrapeMetrics(edge.proxy), 'ocpp_edge_tls_handshake_errors_total') ?? 0) > before);
     await assertStillServing();
   });
 

@@ -28,12 +28,12 @@ describe('stop (in process)', () => {
     const edge = await startProxyUnderTest({ upstream: [upstream.url], tls: 'self-signed' });
     const port = edge.proxy.httpsPort;
     const charger = await openWebSocket(port, '/ocpp/CP-STOP', 'ocpp1.6');
-    await waitFor(() => upstream.webSockets().size === 1, 'the upstream session');
+    await waitFor('the upstream session', () => upstream.webSockets().size === 1);
     const [upstreamSide] = upstream.webSockets();
     const upstreamClosed = new Promise<number>((resolve) => upstreamSide.once('close', (code) => resolve(code)));
     const chargerClosed = closed(charger);
     const inFlight = httpsRequest(port, '/delay?ms=600');
-    await waitFor(() => upstream.requests.some((request) => request.url === '/delay?ms=600'), 'the request to reach the upstream');
+    await waitFor('the request to reach the upstream', () => upstream.requests.some((request) => request.url === '/delay?ms=600'));
 
     const started = Date.now();
     const stopped = edge.close();
@@ -44,7 +44,7 @@ describe('stop (in process)', () => {
     await stopped;
     assert.ok(Date.now() - started < 4000, `stopped after ${Date.now() - started} ms`);
     await assert.rejects(httpsRequest(port, '/health'), /ECONNREFUSED/);
-    await waitFor(() => upstream.openSockets() === 0, 'the upstream sockets to close');
+    await waitFor('the upstream sockets to close', () => upstream.openSockets() === 0);
     const line = edge.logs.accessLines().find((entry) => entry.chargePointId === 'CP-STOP');
     assert.equal(line?.result, 'shutdown');
     assert.equal(line?.closeCode, 1001);
@@ -56,7 +56,7 @@ describe('stop (in process)', () => {
       () => 'answered',
       () => 'cut',
     );
-    await waitFor(() => upstream.requests.some((request) => request.url === '/slow'), 'the slow request to reach the upstream');
+    await waitFor('the slow request to reach the upstream', () => upstream.requests.some((request) => request.url === '/slow'));
     const started = Date.now();
     await edge.close();
     const elapsed = Date.now() - started;
@@ -91,7 +91,7 @@ describe('the proxy command', () => {
       await writeFile(files.certFile, renewed.certPem);
       await writeFile(files.keyFile, renewed.keyPem);
       proxy.child.kill('SIGHUP');
-      await waitFor(() => proxy.lines.some((line) => line.msg === 'reloaded'), 'the reload log line');
+      await waitFor('the reload log line', () => proxy.lines.some((line) => line.msg === 'reloaded'));
       const socket = await tlsConnect(proxy.httpsPort, { servername: 'localhost' });
       assert.equal(socket.getPeerX509Certificate()?.serialNumber, renewed.serialNumber);
       socket.destroy();

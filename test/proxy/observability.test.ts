@@ -24,7 +24,7 @@ describe('observability', () => {
 
   test('one access line per HTTP request', async () => {
     await httpsRequest(edge.proxy.httpsPort, '/api/charge-points?limit=5', { headers: { 'user-agent': 'test-agent' } });
-    await waitFor(() => edge.logs.accessLines().some((line) => line.path === '/api/charge-points?limit=5'), 'the access line');
+    await waitFor('the access line', () => edge.logs.accessLines().some((line) => line.path === '/api/charge-points?limit=5'));
     const lines = edge.logs.accessLines().filter((line) => line.path === '/api/charge-points?limit=5');
     assert.equal(lines.length, 1);
     const [line] = lines;
@@ -44,7 +44,7 @@ describe('observability', () => {
     const done = closed(charger);
     charger.close(1000, 'done');
     await done;
-    await waitFor(() => edge.logs.accessLines().some((line) => line.chargePointId === 'CP-LOGGED'), 'the session line');
+    await waitFor('the session line', () => edge.logs.accessLines().some((line) => line.chargePointId === 'CP-LOGGED'));
     const lines = edge.logs.accessLines().filter((line) => line.chargePointId === 'CP-LOGGED');
     assert.equal(lines.length, 1);
     const [line] = lines;
@@ -85,9 +85,9 @@ describe('observability', () => {
 
   test('the gauge counts open WebSocket sessions', async () => {
     const charger = await openWebSocket(edge.proxy.httpsPort, '/ocpp/CP-GAUGE', 'ocpp1.6');
-    await waitFor(async () => metricValue(await scrapeMetrics(edge.proxy), 'ocpp_edge_ws_connections') === 1, 'one open session');
+    await waitFor('one open session', async () => metricValue(await scrapeMetrics(edge.proxy), 'ocpp_edge_ws_connections') === 1);
     charger.close();
-    await waitFor(async () => metricValue(await scrapeMetrics(edge.proxy), 'ocpp_edge_ws_connections') === 0, 'no open session');
+    await waitFor('no open session', async () => metricValue(await scrapeMetrics(edge.proxy), 'ocpp_edge_ws_connections') === 0);
   });
 
   test('/healthz on the metrics listener', async () => {

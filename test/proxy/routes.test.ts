@@ -75,7 +75,7 @@ describe('routes', () => {
     assert.deepEqual(JSON.parse(response.body), { status: 'ok' });
     assert.equal(upstream.requests.at(-1)?.url, '/health');
     await httpsRequest(edge.proxy.httpsPort, '/api/after-health');
-    await waitFor(() => edge.logs.accessLines().length > before, 'the /api/ access line');
+    await waitFor('the /api/ access line', () => edge.logs.accessLines().length > before);
     assert.deepEqual(
       edge.logs.accessLines().slice(before).map((line) => line.path),
       ['/api/after-health'],

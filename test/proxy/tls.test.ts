@@ -101,7 +101,7 @@ describe('TLS', () => {
   test('TLS 1.1 and 1.0 are refused and counted as handshake errors', async () => {
     const before = metricValue(await scrapeMetrics(edge.proxy), 'ocpp_edge_tls_handshake_errors_total') ?? 0;
     await assert.rejects(tlsConnect(edge.proxy.httpsPort, { servername: 'localhost', minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' }));
-    await waitFor(async () => (metricValue(await scrapeMetrics(edge.proxy), 'ocpp_edge_tls_handshake_errors_total') ?? 0) > before, 'the handshake error to be counted');
+    await waitFor('the handshake error to be counted', async () => (metricValue(await scrapeMetrics(edge.proxy), 'ocpp_edge_tls_handshake_errors_total') ?? 0) > before);
     assert.equal((await httpsRequest(edge.proxy.httpsPort, '/health')).status, 200);
   });
 
@@ -134,7 +134,7 @@ describe('TLS', () => {
     await writeFile(`${localhostFiles.certFile}.new`, renewed.certPem);
     await rename(`${localhostFiles.keyFile}.new`, localhostFiles.keyFile);
     await rename(`${localhostFiles.certFile}.new`, localhostFiles.certFile);
-    await waitFor(async () => (await serialFor(edge.proxy.httpsPort, 'localhost')) === renewed.serialNumber, 'the renewed certificate to be served', 5000, 50);
+    await waitFor('the renewed certificate to be served', async () => (await serialFor(edge.proxy.httpsPort, 'localhost')) === renewed.serialNumber, { timeoutMs: 5000, intervalMs: 50 });
     assert.equal(charger.readyState, charger.OPEN);
     charger.send('still here');
     assert.equal(await nextMessage(charger), 'echo:still here');

@@ -95,16 +95,16 @@ describe('WebSocket sessions', () => {
 
   test('when the upstream closes, the charger is closed with its code', async () => {
     const charger = await openWebSocket(edge.proxy.httpsPort, '/ocpp/CP-UP-CLOSE', 'ocpp1.6');
-    await waitFor(() => upstream.webSockets().size === 1, 'the upstream session');
+    await waitFor('the upstream session', () => upstream.webSockets().size === 1);
     const done = closed(charger);
     for (const socket of upstream.webSockets()) socket.close(4000, 'bye');
     assert.equal((await done).code, 4000);
-    await waitFor(() => upstream.openSockets() === 0, 'the upstream socket to close');
+    await waitFor('the upstream socket to close', () => upstream.openSockets() === 0);
   });
 
   test('when the upstream dies, the charger is closed', async () => {
     const charger = await openWebSocket(edge.proxy.httpsPort, '/ocpp/CP-UP-DIES', 'ocpp1.6');
-    await waitFor(() => upstream.webSockets().size === 1, 'the upstream session');
+    await waitFor('the upstream session', () => upstream.webSockets().size === 1);
     const done = closed(charger);
     for (const socket of upstream.webSockets()) socket.terminate();
     assert.equal((await done).code, 1006);
@@ -117,7 +117,7 @@ describe('WebSocket sessions', () => {
     const elapsed = Date.now() - started;
     assert.equal(code, 1001);
     assert.ok(elapsed >= 900 && elapsed < 3000, `closed after ${elapsed} ms`);
-    await waitFor(() => upstream.openSockets() === 0, 'the upstream side to close');
+    await waitFor('the upstream side to close', () => upstream.openSockets() === 0);
     const line = edge.logs.accessLines().find((entry) => entry.chargePointId === 'CP-IDLE');
     assert.equal(line?.result, 'idle_timeout');
     assert.equal(line?.closeCode, 1001);
@@ -159,9 +159,9 @@ describe('WebSocket sessions', () => {
         }),
       );
     }
-    await waitFor(() => upstream.openSockets() === 0, `the upstream to hold no sockets (holds ${upstream.openSockets()})`, 10_000, 50);
+    await waitFor(`the upstream to hold no sockets (holds ${upstream.openSockets()})`, () => upstream.openSockets() === 0, { timeoutMs: 10_000, intervalMs: 50 });
     const metrics = await scrapeMetrics(edge.proxy);
-    await waitFor(async () => metricValue(await scrapeMetrics(edge.proxy), 'ocpp_edge_ws_connections') === 0, 'the connection gauge to reach 0');
+    await waitFor('the connection gauge to reach 0', async () => metricValue(await scrapeMetrics(edge.proxy), 'ocpp_edge_ws_connections') === 0);
     assert.ok((metricValue(metrics, 'ocpp_edge_ws_sessions_total', { result: 'closed' }) ?? 0) >= 200);
     // And the proxy still serves.
     const charger = await openWebSocket(port, '/ocpp/CP-AFTER', 'ocpp1.6');

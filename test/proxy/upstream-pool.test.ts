@@ -107,7 +107,7 @@ describe('upstream pool', { concurrency: false }, () => {
     assert.deepEqual(first.sort(), ['A', 'A', 'B', 'B'], 'equal upstreams take turns');
     // Free A: the next sessions all go there until it holds as many as B (round robin would alternate).
     for (const charger of chargers) if ((await upstreamOf(charger)) === 'A') charger.close();
-    await waitFor(() => a.sessions().length === 0, 'A to hold no session');
+    await waitFor('A to hold no session', () => a.sessions().length === 0);
     const next = [];
     for (const id of ['LC-5', 'LC-6']) next.push(await upstreamOf(await connect(id)));
     assert.deepEqual(next, ['A', 'A']);
@@ -121,7 +121,7 @@ describe('upstream pool', { concurrency: false }, () => {
   test('a stopped upstream is taken out by the active check, requests keep succeeding, and it is put back when it answers again', async () => {
     const stopped = Date.now();
     await b.stop();
-    await waitFor(async () => (await healthy(edge, b)) === 0, 'the active check to take B out', 3000, 20);
+    await waitFor('the active check to take B out', async () => (await healthy(edge, b)) === 0, { timeoutMs: 3000, intervalMs: 20 });
     timings.activeCheckTakesOut = Date.now() - stopped;
     assert.ok(edge.logs.matching((line) => line.check === 'active' && line.upstream === b.url && /is down/.test(String(line.msg))).length === 1);
     for (let i = 0; i < 6; i++) {
@@ -133,7 +133,7 @@ describe('upstream pool', { concurrency: false }, () => {
 
     const restarted = Date.now();
     await b.start();
-    await waitFor(async () => (await healthy(edge, b)) === 1, 'the active check to put B back', 3000, 20);
+    await waitFor('the active check to put B back', async () => (await healthy(edge, b)) === 1, { timeoutMs: 3000, intervalMs: 20 });
     timings.activeCheckPutsBack = Date.now() - restarted;
     // A holds 3 sessions, B none: B gets the next three.
     const next = [];
@@ -150,7 +150,7 @@ describe('upstream pool', { concurrency: false }, () => {
       // One session on each, then B's closed: A holds 1, B 0, so the next session is sent to B.
       for (const id of ['P-1', 'P-2']) held.push(await openWebSocket(passive.proxy.httpsPort, `/ocpp/${id}`, 'ocpp1.6'));
       for (const charger of held) if ((await upstreamOf(charger)) === 'B') charger.close();
-      await waitFor(() => !b.sessions().some((path) => path.startsWith('/ocpp/P-')), 'B to hold no P- session');
+      await waitFor('B to hold no P- session', () => !b.sessions().some((path) => path.startsWith('/ocpp/P-')));
       await b.stop();
 
       const started = Date.now();
@@ -194,7 +194,7 @@ describe('upstream pool', { concurrency: false }, () => {
     await Promise.all([deadA.stop(), deadB.stop()]);
     const down = await startProxyUnderTest({ upstream: [deadA.url, deadB.url], tls: 'self-signed', 'health-interval': 0.5, 'health-timeout': 0.3 });
     try {
-      await waitFor(async () => (await healthy(down, deadA)) === 0 && (await healthy(down, deadB)) === 0, 'both to be marked down', 3000);
+      await waitFor('both to be marked down', async () => (await healthy(down, deadA)) === 0 && (await healthy(down, deadB)) === 0, { timeoutMs: 3000 });
       const started = Date.now();
       assert.equal((await httpsRequest(down.proxy.httpsPort, '/api/charge-points')).status, 502);
       assert.equal(await refusedUpgradeStatus(down.proxy.httpsPort, '/ocpp/CP-NOWHERE', 'ocpp1.6'), 502);

@@ -1,18 +1,15 @@
 // Helpers for the ACME tests: a proxy configuration as the CLI would load it, captured logs, the certificate a
-// fresh TLS handshake sees, Prometheus scrapes, the ocpp-edge CLI as a child process, and a WebSocket upstream.
+// fresh TLS handshake sees, Prometheus scrapes, `ocpp-edge proxy` as a long-running child, and a WebSocket upstream.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import path from 'node:path';
 import { Writable } from 'node:stream';
 import tls from 'node:tls';
-import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
 import { loadConfig } from '../../common/config.js';
 import { createLogger, type Logger } from '../../common/logger.js';
 import { proxyOptions, type ProxyConfig } from '../../proxy/options.js';
-
-export const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/ocpp-edge.js');
+import { CLI } from './cli.js';
 
 /** Flags as on the command line (kebab-case), validated exactly like `ocpp-edge proxy` does. */
 export function proxyConfig(flags: Record<string, unknown>): ProxyConfig {
@@ -98,31 +95,6 @@ export function scrape(port: number): Promise<string> {
         response.on('end', () => resolve(body));
       })
       .on('error', reject);
-  });
-}
-
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `ocpp-edge ...args` to completion (bounded). */
-export function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`ocpp-edge ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stdout}\n${stderr}`));
-    }, timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
   });
 }
 

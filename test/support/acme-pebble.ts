@@ -6,12 +6,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import acme from 'acme-client';
 import { generate } from 'selfsigned';
+import { freePorts } from './ports.js';
+import { waitFor, type WaitOptions } from './waiting.js';
 
 export const PEBBLE_BINARY = '/usr/bin/pebble';
 export const CHALLTESTSRV_BINARY = '/usr/bin/pebble-challtestsrv';
@@ -24,6 +25,9 @@ export function pebbleUnavailable(): string | undefined {
   process.stderr.write(`\n*** SKIPPING ACME integration tests: ${reason} ***\n\n`);
   return reason;
 }
+
+/** How the ACME tests poll (with waitFor): every 100 ms, through errors (a listener not up yet, a refused handshake). */
+export const ACME_POLL: WaitOptions = { intervalMs: 100, retryErrors: true };
 
 export interface Pebble {
   directoryUrl: string;
@@ -99,7 +103,7 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
 
   const startPebbleProcess = async () => {
     pebble = launch(PEBBLE_BINARY, ['-config', configFile, '-dnsserver', `127.0.0.1:${dnsPort}`], { PEBBLE_VA_NOSLEEP: '1', ...options.env }, log);
-    await waitFor(async () => (await getText(directoryUrl, agent)).includes('newOrder'), 10_000, `Pebble at ${directoryUrl}`, log);
+    await waitFor(`Pebble at ${directoryUrl}`, async () => (await getText(directoryUrl, agent)).includes('newOrder'), { ...ACME_POLL, timeoutMs: 10_000, log });
   };
   const stopPebbleProcess = async () => {
     if (!pebble || pebble.exitCode !== null) return;
@@ -131,35 +135,6 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
 /** Makes acme-client (and everything else using its axios) in this process trust Pebble's listener. */
 export function trustPebble(pebble: Pebble): void {
   acme.axios.defaults.httpsAgent = new https.Agent({ ca: pebble.caPem });
-}
-
-export async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, async () => {
-      const server = net.createServer();
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      return server;
-    }),
-  );
-  const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
-}
-
-/** Polls until check() is true; bounded. */
-export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string, log?: string[]): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      if (await check()) return;
-    } catch (error) {
-      last = error;
-    }
-    await sleep(100);
-  }
-  const tail = log ? `\n${log.slice(-20).join('\n')}` : '';
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}${tail}`);
 }
 
 function launch(binary: string, args: string[], env: NodeJS.ProcessEnv, log: string[]): ChildProcess {

@@ -2,9 +2,11 @@
 // small REST client for it.
 
 import { backendOptions } from '../../backend/options.js';
+import type { TestContext } from 'node:test';
 import { startBackend, type BackendHandle } from '../../backend/server.js';
 import { loadConfig } from '../../common/config.js';
 import { createLogger } from '../../common/logger.js';
+import { createStorage, type StorageTarget } from './storage-targets.js';
 
 export const API_TOKEN = 'test-token-0123456789';
 
@@ -63,13 +65,20 @@ export async function startTestBackend(flags: Record<string, unknown> & { databa
   };
 }
 
-/** Polls until check() returns a truthy value; fails after timeoutMs. */
-export async function waitFor<T>(check: () => Promise<T> | T, timeoutMs = 3000, what = 'condition'): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+/** Runs body against a fresh backend on a fresh database of the dialect; skips when PostgreSQL is missing (fails in CI). */
+export async function withBackend(
+  t: TestContext,
+  dialect: StorageTarget['name'],
+  flags: Record<string, unknown>,
+  body: (backend: TestBackend, storage: StorageTarget) => Promise<void>,
+): Promise<void> {
+  const storage = await createStorage(dialect, t);
+  if (!storage) return;
+  const backend = await startTestBackend({ database: storage.url, ...flags });
+  try {
+    await body(backend, storage);
+  } finally {
+    await backend.stop();
+    await storage.cleanup();
   }
 }

@@ -3,9 +3,7 @@
 
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
-
-export const CLI = fileURLToPath(new URL('../../bin/ocpp-edge.js', import.meta.url));
+import { CLI } from './cli.js';
 
 export interface ProxyProcess {
   child: ChildProcess;

@@ -50,7 +50,7 @@ function createSqlite(): StorageTarget {
 }
 
 async function createPostgres(t: TestContext): Promise<StorageTarget | undefined> {
-  const user = await reachableUser();
+  const user = await reachablePostgresUser();
   if (!user) {
     const message = `PostgreSQL not reachable at ${POSTGRES_HOST} (database test, users ${POSTGRES_USERS.join('/')})`;
     if (process.env.CI === 'true') throw new Error(`${message}; CI requires it`);
@@ -91,7 +91,8 @@ async function createPostgres(t: TestContext): Promise<StorageTarget | undefined
 
 let cachedUser: Promise<string | undefined> | undefined;
 
-function reachableUser(): Promise<string | undefined> {
+/** The first of POSTGRES_USERS that can connect to the `test` database, or undefined when PostgreSQL is not reachable (probed once). */
+export function reachablePostgresUser(): Promise<string | undefined> {
   cachedUser ??= (async () => {
     for (const user of POSTGRES_USERS) {
       const client = new pg.Client({ connectionString: `postgres://${user}@${POSTGRES_HOST}/test`, connectionTimeoutMillis: 2000 });

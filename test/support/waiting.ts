@@ -2,11 +2,38 @@
 
 import { once, type EventEmitter } from 'node:events';
 
-export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000, intervalMs = 20): Promise<void> {
+export interface WaitOptions {
+  /** Give up after this long (default 5000 ms). */
+  timeoutMs?: number;
+  /** Pause between two checks (default 20 ms). */
+  intervalMs?: number;
+  /** Keep polling when check() throws (a server not up yet); the last error is named on timeout. Otherwise a throw ends the wait at once. */
+  retryErrors?: boolean;
+  /** Output of the processes involved: its last 20 lines are added to the timeout error. */
+  log?: readonly string[];
+}
+
+type Truthy<T> = Exclude<T, false | 0 | 0n | '' | null | undefined>;
+
+/** Polls check() until it returns a truthy value, and returns that value; fails after `timeoutMs` naming `what`. */
+export async function waitFor<T>(what: string, check: () => T | Promise<T>, options: WaitOptions = {}): Promise<Truthy<T>> {
+  const { timeoutMs = 5000, intervalMs = 20, retryErrors = false, log } = options;
   const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value as Truthy<T>;
+    } catch (error) {
+      if (!retryErrors) throw error;
+      lastError = error;
+    }
+    if (Date.now() > deadline) {
+      const cause = lastError === undefined ? '' : ` (last error: ${lastError instanceof Error ? lastError.message : String(lastError)})`;
+      const tail = log && log.length > 0 ? `\n${log.slice(-20).join('\n')}` : '';
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${cause}${tail}`);
+    }
+    await sleep(intervalMs);
   }
 }
 

@@ -3,38 +3,16 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { SimulationReport } from '../../tools/simulate/report.js';
+import { CLI, runCli, type CliResult } from '../support/cli.js';
+import { freePort } from '../support/ports.js';
 import { startCentralSystem, type TestCentralSystem } from './simulate-central-system.js';
-import { closedPort, selfSignedCertificate } from './simulate-test-support.js';
+import { selfSignedCertificate } from './simulate-test-support.js';
 
-const entry = fileURLToPath(new URL('../../bin/ocpp-edge.js', import.meta.url));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI; kills it (and fails) if it outlives `timeoutMs`. */
-function simulate(args: string[], timeoutMs = 15_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [entry, 'simulate', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'test' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`simulate ${args.join(' ')} still running after ${timeoutMs} ms; stderr: ${stderr}`));
-    }, timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+/** Runs `ocpp-edge simulate ...args`; kills it (and fails) if it outlives `timeoutMs`. */
+function simulate(args: string[], timeoutMs = 15_000): Promise<CliResult> {
+  return runCli(['simulate', ...args], { env: { NODE_ENV: 'test' }, timeoutMs });
 }
 
 describe('ocpp-edge simulate (CLI)', () => {
@@ -68,7 +46,7 @@ describe('ocpp-edge simulate (CLI)', () => {
   });
 
   it('exits 1 when not a single charger could connect, naming the error', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const run = await simulate(['--url', `ws://127.0.0.1:${port}/ocpp`, '--chargers', '3', '--duration', '1.5', '--backoff-initial', '0.2', '--json']);
     assert.equal(run.code, 1);
     const report = JSON.parse(run.stdout) as SimulationReport;
@@ -104,7 +82,7 @@ describe('ocpp-edge simulate (CLI)', () => {
 
   it('ends early on SIGINT and still prints the report', async () => {
     const args = ['simulate', '--url', system.url, '--chargers', '2', '--duration', '60', '--json', '--progress-interval', '0.2'];
-    const child = spawn(process.execPath, [entry, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     // Interrupt once it is running (both booted), not while node is still loading modules.

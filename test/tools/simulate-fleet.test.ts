@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { runSimulation } from '../../tools/simulate/fleet.js';
 import { startCentralSystem, type TestCentralSystem } from './simulate-central-system.js';
-import { closedPort, selfSignedCertificate, waitFor } from './simulate-test-support.js';
+import { freePort } from '../support/ports.js';
+import { waitFor } from '../support/waiting.js';
+import { selfSignedCertificate } from './simulate-test-support.js';
 
 const systems: TestCentralSystem[] = [];
 async function centralSystem(...args: Parameters<typeof startCentralSystem>): Promise<TestCentralSystem> {
@@ -127,7 +129,7 @@ describe('runSimulation', () => {
     assert.equal(start.params.idTag, 'REMOTE1');
     assert.equal(count('Authorize'), 0, 'AuthorizeRemoteTxRequests is false');
     assert.deepEqual(await call('RemoteStartTransaction', { idTag: 'REMOTE2' }), { status: 'Rejected' }, 'busy');
-    await waitFor('MeterValues at the new interval', () => count('MeterValues') >= 1, 3000);
+    await waitFor('MeterValues at the new interval', () => count('MeterValues') >= 1, { timeoutMs: 3000 });
     assert.deepEqual(await call('RemoteStopTransaction', { transactionId: 999 }), { status: 'Rejected' });
     assert.deepEqual(await call('RemoteStopTransaction', { transactionId: 1 }), { status: 'Accepted' });
     await waitFor('StopTransaction', () => count('StopTransaction') === 1);
@@ -145,7 +147,7 @@ describe('runSimulation', () => {
 
     // Reset: the charger closes, reconnects and boots again, as after a reboot.
     assert.deepEqual(await call('Reset', { type: 'Soft' }), { status: 'Accepted' });
-    await waitFor('a second BootNotification', () => count('BootNotification') === 2, 4000);
+    await waitFor('a second BootNotification', () => count('BootNotification') === 2, { timeoutMs: 4000 });
 
     const report = await running;
     assert.equal(report.ok, true);
@@ -163,7 +165,7 @@ describe('runSimulation', () => {
     const running = runSimulation({ url: system.url, chargers: 5, duration: 4, backoffInitial: 0.2, backoffMax: 0.5 });
     await waitFor('5 chargers', () => system.clients.size === 5 && system.received.get('StatusNotification') === 10);
     system.dropAll();
-    await waitFor('the chargers to come back', () => system.connections === 10, 3000);
+    await waitFor('the chargers to come back', () => system.connections === 10, { timeoutMs: 3000 });
     const report = await running;
 
     assert.equal(report.reconnects, 5);
@@ -177,7 +179,7 @@ describe('runSimulation', () => {
   });
 
   it('keeps trying a central system that is down, and says so (ok: false)', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const report = await runSimulation({ url: `ws://127.0.0.1:${port}/ocpp`, chargers: 3, duration: 1.5, backoffInitial: 0.2, backoffMax: 0.4 });
     assert.equal(report.ok, false);
     assert.equal(report.chargers.connected, 0);

@@ -2,32 +2,17 @@
 // 127.0.0.1:5432 (database `test`). In CI (CI=true) a missing one fails the suite; elsewhere the suite is skipped
 // with a message saying what is missing.
 
-import pg from 'pg';
-import { POSTGRES_HOST } from '../../support/storage-targets.js';
-import { redisServerAvailable } from './redis-server.js';
+import { redisServerAvailable } from '../../support/redis-server.js';
+import { POSTGRES_HOST, reachablePostgresUser } from '../../support/storage-targets.js';
 
 /** The reason the cluster suites cannot run here, or undefined when they can. Throws in CI. */
 export async function missingServices(): Promise<string | undefined> {
   const missing: string[] = [];
   if (!redisServerAvailable()) missing.push('redis-server is not installed');
-  if (!(await postgresReachable())) missing.push(`PostgreSQL is not reachable at ${POSTGRES_HOST} (database test)`);
+  if ((await reachablePostgresUser()) === undefined) missing.push(`PostgreSQL is not reachable at ${POSTGRES_HOST} (database test)`);
   if (missing.length === 0) return undefined;
   const message = `cluster tests need Redis and PostgreSQL: ${missing.join('; ')}`;
   if (process.env.CI === 'true') throw new Error(`${message}; CI requires them`);
   // Given to describe({ skip }), which prints it on the suite's "# SKIP" line.
   return message;
-}
-
-async function postgresReachable(): Promise<boolean> {
-  for (const user of ['postgres', 'root']) {
-    const client = new pg.Client({ connectionString: `postgres://${user}@${POSTGRES_HOST}/test`, connectionTimeoutMillis: 2000 });
-    try {
-      await client.connect();
-      await client.end();
-      return true;
-    } catch {
-      await client.end().catch(() => {});
-    }
-  }
-  return false;
 }

@@ -3,11 +3,8 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { API_TOKEN, type ApiResponse } from '../../support/backend-instance.js';
-
-const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/ocpp-edge.js');
+import { CLI } from '../../support/cli.js';
 
 export interface SpawnedBackend {
   child: ChildProcess;
