@@ -16,7 +16,7 @@ import { firmwareManagementHandlers } from './firmware-management.js';
 import { FrameRecorder } from './frame-recorder.js';
 import type { CallHandler, HandlerContext } from './handler.js';
 import type { MessageLog } from './message-log.js';
-import { verifyPassword } from './passwords.js';
+import { PasswordVerifier } from './passwords.js';
 import { NO_SUBPROTOCOL, OCPP16, strictModeValidators } from './validator.js';
 
 export interface CentralSystemOptions {
@@ -53,6 +53,7 @@ const DUMMY_HASH = 'scrypt$16384$8$1$1T3gPNiImmmUUzxMyFE3Gw==$un5VlWJPpqYRGP/jod
 
 export class CentralSystem {
   private readonly rpc: RPCServer;
+  private readonly passwords = new PasswordVerifier();
 
   constructor(private readonly options: CentralSystemOptions) {
     this.rpc = new RPCServer({
@@ -125,12 +126,12 @@ export class CentralSystem {
     const chargePoint = await store.getChargePoint(id);
     if (chargePoint?.password_hash) {
       // Hashed even when no password was sent: every refusal takes the same time.
-      const matches = await verifyPassword(handshake.password ?? '', chargePoint.password_hash);
+      const matches = await this.passwords.verify(handshake.password ?? '', chargePoint.password_hash);
       if (!handshake.password || !matches) return refuse(401, 'Unauthorized');
     } else if (!chargePoint) {
       if (registration === 'known') {
         // Spend the same time as a wrong password, so response times do not tell which identities exist.
-        await verifyPassword(handshake.password ?? '', DUMMY_HASH);
+        await this.passwords.verify(handshake.password ?? '', DUMMY_HASH);
         return refuse(401, 'Unauthorized');
       }
       await store.ensureChargePoint(id, new Date().toISOString());
