@@ -2,10 +2,9 @@
 // Generated once into {data-dir}/self-signed/ and reused, so a developer trusts it once; regenerated only when
 // it no longer covers the domains or is about to expire.
 
-import { isIP } from 'node:net';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { generate as generateSelfSigned } from 'selfsigned';
+import { generateSelfSignedCertificate } from './self-signed-certificate.js';
 import type { Logger } from '../../common/logger.js';
 import { describeCertificate } from './certificate-store.js';
 import type { CertificateSource, CertificateStore, ServedCertificate } from './types.js';
@@ -67,26 +66,11 @@ export class SelfSignedCertificateSource implements CertificateSource {
   }
 }
 
-async function generate(domains: string[]): Promise<{ certPem: string; keyPem: string }> {
+function generate(domains: string[]): Promise<{ certPem: string; keyPem: string }> {
   const names = [...domains];
   // Local development is reached as localhost or by loopback address: cover both.
   if (names.includes('localhost')) names.push('127.0.0.1', '::1');
-  const altNames = names.map((name) => (isIP(name) ? { type: 7 as const, ip: name } : { type: 2 as const, value: name }));
-  const notBeforeDate = new Date(Date.now() - 60_000);
-  const pems = await generateSelfSigned([{ name: 'commonName', value: domains[0] }], {
-    keyType: 'ec',
-    curve: 'P-256',
-    algorithm: 'sha256',
-    notBeforeDate,
-    notAfterDate: new Date(notBeforeDate.getTime() + VALIDITY_DAYS * 86_400_000),
-    extensions: [
-      { name: 'basicConstraints', cA: false },
-      { name: 'keyUsage', digitalSignature: true, critical: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames },
-    ],
-  });
-  return { certPem: pems.cert, keyPem: pems.private };
+  return generateSelfSignedCertificate({ names, validityDays: VALIDITY_DAYS });
 }
 
 async function writeAtomically(file: string, content: string, mode: number): Promise<void> {

@@ -16,7 +16,7 @@ import type { Redis } from 'ioredis';
 import { redactUrlPassword } from '../../../common/config.js';
 import type { Logger } from '../../../common/logger.js';
 import { acmeKeys } from './redis-keys.js';
-import type { AccountRecord, AcmeStore, CurrentRecord, StoredAccount, StoredCertificate } from './store.js';
+import { parseJson, type AccountRecord, type AcmeStore, type CurrentRecord, type StoredAccount, type StoredCertificate } from './store.js';
 
 /** Safety net for lost pub/sub messages: how often each watcher re-reads the live certificate. */
 const WATCH_POLL_MS = 10_000;
@@ -117,14 +117,5 @@ export class RedisAcmeStore implements AcmeStore {
 
   private notify(domain: string): void {
     for (const listener of this.watchers.get(domain) ?? []) listener();
-  }
-}
-
-function parseJson<T>(text: string | undefined): T | undefined {
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    return undefined;
   }
 }

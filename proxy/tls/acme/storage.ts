@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { unwatchFile, watchFile, type Stats } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import type { AcmeStore } from './store.js';
+import { parseJson, type AcmeStore } from './store.js';
 
 /** Versions kept per domain besides the live one, so an operator can roll back by editing current.json. */
 const KEPT_OLD_VERSIONS = 3;
@@ -214,13 +214,4 @@ async function exists(file: string): Promise<boolean> {
     () => true,
     () => false,
   );
-}
-
-function parseJson<T>(text: string | undefined): T | undefined {
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    return undefined;
-  }
 }

@@ -31,3 +31,13 @@ export interface AcmeStore {
    */
   watchCertificate(domain: string, onChange: () => void): () => void;
 }
+
+/** A stored JSON record; a missing or damaged one reads as absent (never a reason to crash or to overwrite). */
+export function parseJson<T>(text: string | undefined): T | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return undefined;
+  }
+}
