@@ -102,6 +102,8 @@ export class SimulatedCharger implements ChargePointControl {
   private operative = true;
   private inoperativeScheduled = false;
   private transaction: Transaction | undefined;
+  /** A StartTransaction in flight: settles once its answer is recorded (or it failed). */
+  private starting: Promise<void> | undefined;
   private remoteStartIdTag: string | undefined;
   private meterWh = Math.round(Math.random() * 1_000_000);
   private meterReadAt = performance.now();
@@ -173,6 +175,7 @@ export class SimulatedCharger implements ChargePointControl {
       this.closingOnPurpose = true;
       const grace = setTimeout(() => void this.client.close({ force: true }), CLOSE_GRACE_MS);
       // End a charging session properly, so the central system is not left with an open transaction.
+      await this.starting;
       const transaction = this.transaction;
       if (transaction && this.accepted) {
         transaction.stopReason ??= 'Local';
@@ -365,18 +368,28 @@ export class SimulatedCharger implements ChargePointControl {
       }
       await this.sendStatus(1, 'Preparing');
       this.advanceMeter();
-      const answer = await this.call<StartTransactionAnswer>('StartTransaction', {
-        connectorId: 1,
-        idTag,
-        meterStart: Math.round(this.meterWh),
-        timestamp: new Date().toISOString(),
-      });
-      this.transaction = { id: answer.transactionId, idTag, endsAt: performance.now() + this.settings.transactionDurationSec * 1000 };
-      this.stats.transactionsStarted++;
+      // stop() waits for this: a session the central system accepts while the simulation ends must be stopped.
+      const starting = (async () => {
+        const started = await this.call<StartTransactionAnswer>('StartTransaction', {
+          connectorId: 1,
+          idTag,
+          meterStart: Math.round(this.meterWh),
+          timestamp: new Date().toISOString(),
+        });
+        const transaction: Transaction = { id: started.transactionId, idTag, endsAt: performance.now() + this.settings.transactionDurationSec * 1000 };
+        this.transaction = transaction;
+        this.stats.transactionsStarted++;
+        return { answer: started, transaction };
+      })();
+      this.starting = starting.then(
+        () => undefined,
+        () => undefined,
+      );
+      const { answer, transaction } = await starting.finally(() => (this.starting = undefined));
       if (answer.idTagInfo.status !== 'Accepted') {
         // StopTransactionOnInvalidId is true: end it at once.
         this.stats.refusal('StartTransaction', answer.idTagInfo.status);
-        this.transaction.stopReason = 'DeAuthorized';
+        transaction.stopReason = 'DeAuthorized';
         return;
       }
       await this.sendStatus(1, 'Charging');
