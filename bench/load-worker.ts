@@ -1,0 +1,215 @@
+// A load generator process: holds a share of the bench's WebSocket connections and drives them on command from
+// the bench (load-protocol.ts). The bench runs one per core so that no single client process's CPU caps what a
+// target can show. Frames are written and recognised without JSON parsing on the hot path: each connection has one
+// call in flight at most (as OCPP 1.6 requires), so any CALLRESULT that arrives answers that call.
+
+import { performance } from 'node:perf_hooks';
+import { createSecureContext, type SecureContext } from 'node:tls';
+import WebSocket from 'ws';
+import type { LoadCommand, LoadReply, MessagesResult, OpenResult, OpenSpec } from './load-protocol.js';
+
+const BOOT_FRAME = JSON.stringify([2, 'boot', 'BootNotification', { chargePointVendor: 'ocpp-edge', chargePointModel: 'bench' }]);
+/** A call still unanswered this long after a phase ends counts as a failure. */
+const ANSWER_GRACE_MS = 5000;
+const OPEN_CHAR = 0x5b; // '['
+const CALLRESULT_CHAR = 0x33; // '3'
+
+/** One held connection and its call in flight. */
+interface Charger {
+  ws: WebSocket;
+  sentAt: number;
+  waiting: boolean;
+  counter: number;
+}
+
+const chargers: Charger[] = [];
+let onAnswer: ((charger: Charger, ok: boolean) => void) | undefined;
+
+function now(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+function send(reply: LoadReply): void {
+  process.send!(reply);
+}
+
+function count(failures: Record<string, number>, kind: string): void {
+  failures[kind] = (failures[kind] ?? 0) + 1;
+}
+
+function errorKind(error: Error): string {
+  return (error as NodeJS.ErrnoException).code ?? error.message.slice(0, 60);
+}
+
+async function open(spec: OpenSpec): Promise<OpenResult> {
+  const secureContext: SecureContext | undefined = spec.caPem ? createSecureContext({ ca: spec.caPem }) : undefined;
+  const result: OpenResult = { opened: 0, failures: {}, readyAtMs: [] };
+  const wait = spec.startAt - now();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  let next = 0;
+  const openOne = (id: string) =>
+    new Promise<void>((resolve) => {
+      // ws hands its options on to tls.connect, which takes the shared secureContext (its typings do not say so).
+      const options = { perMessageDeflate: false, handshakeTimeout: spec.timeoutMs, secureContext } as WebSocket.ClientOptions;
+      const ws = new WebSocket(`${spec.url}/${id}`, 'ocpp1.6', options);
+      let settled = false;
+      const settle = (failure?: string) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (failure) {
+          count(result.failures, failure);
+          ws.terminate();
+        } else {
+          result.opened++;
+          result.readyAtMs.push(now() - spec.startAt);
+          chargers.push({ ws, sentAt: 0, waiting: false, counter: 0 });
+          ws.on('message', onMessage);
+        }
+        resolve();
+      };
+      const timer = setTimeout(() => settle(spec.boot ? 'boot: no answer' : 'connect: timeout'), spec.timeoutMs);
+      ws.on('error', (error) => settle(`connect: ${errorKind(error)}`));
+      ws.on('unexpected-response', (_req, res) => settle(`connect: HTTP ${res.statusCode}`));
+      ws.on('close', () => settle('connect: closed'));
+      ws.once('open', () => {
+        if (!spec.boot) return settle();
+        ws.send(BOOT_FRAME);
+        ws.on('message', (data: Buffer) => {
+          const text = data.toString();
+          if (!text.startsWith('[3,"boot"')) return; // a call from the central system: not our answer
+          settle(text.includes('"Accepted"') ? undefined : 'boot: not accepted');
+        });
+      });
+    });
+  // `concurrency` attempts in flight; each one that settles starts the next.
+  const lanes = Array.from({ length: Math.min(spec.concurrency, spec.ids.length) }, async () => {
+    while (next < spec.ids.length) await openOne(spec.ids[next++]!);
+  });
+  await Promise.all(lanes);
+  return result;
+}
+
+function onMessage(this: WebSocket, data: Buffer): void {
+  const charger = (this as WebSocket & { charger?: Charger }).charger;
+  if (!charger || !charger.waiting || data[0] !== OPEN_CHAR) return;
+  charger.waiting = false;
+  onAnswer?.(charger, data[1] === CALLRESULT_CHAR);
+}
+
+function call(charger: Charger): void {
+  charger.counter++;
+  charger.waiting = true;
+  charger.sentAt = performance.now();
+  charger.ws.send(`[2,"${charger.counter}","Heartbeat",{}]`);
+}
+
+function attach(): void {
+  for (const charger of chargers) (charger.ws as WebSocket & { charger?: Charger }).charger = charger;
+}
+
+/** Each connection sends a Heartbeat every `intervalMs`, phases spread evenly; RTT of every answer. */
+async function heartbeats(intervalMs: number, durationMs: number): Promise<MessagesResult> {
+  attach();
+  const result: MessagesResult = { sent: 0, answered: 0, failures: {}, rttMs: [] };
+  onAnswer = (charger, ok) => {
+    if (ok) {
+      result.answered++;
+      result.rttMs.push(performance.now() - charger.sentAt);
+    } else count(result.failures, 'CALLERROR');
+  };
+  const timers: NodeJS.Timeout[] = [];
+  const tick = (charger: Charger) => {
+    if (charger.ws.readyState !== WebSocket.OPEN) return count(result.failures, 'closed');
+    if (charger.waiting) count(result.failures, 'unanswered');
+    call(charger);
+    result.sent++;
+  };
+  chargers.forEach((charger, index) => {
+    const phase = (index * intervalMs) / chargers.length;
+    timers.push(
+      setTimeout(() => {
+        tick(charger);
+        timers.push(setInterval(() => tick(charger), intervalMs));
+      }, phase),
+    );
+  });
+  await new Promise((resolve) => setTimeout(resolve, durationMs));
+  for (const timer of timers) clearTimeout(timer);
+  await settleCalls(result);
+  return result;
+}
+
+/** Every connection keeps one call in flight: the next goes out as soon as the answer arrives. */
+async function closedLoop(durationMs: number): Promise<MessagesResult> {
+  attach();
+  const result: MessagesResult = { sent: 0, answered: 0, failures: {}, rttMs: [] };
+  let running = true;
+  onAnswer = (charger, ok) => {
+    if (ok) result.answered++;
+    else count(result.failures, 'CALLERROR');
+    if (running && charger.ws.readyState === WebSocket.OPEN) {
+      call(charger);
+      result.sent++;
+    }
+  };
+  for (const charger of chargers) {
+    call(charger);
+    result.sent++;
+  }
+  await new Promise((resolve) => setTimeout(resolve, durationMs));
+  running = false;
+  await settleCalls(result);
+  return result;
+}
+
+/** Waits (bounded) for the calls still in flight; what stays unanswered is a failure. */
+async function settleCalls(result: MessagesResult): Promise<void> {
+  const deadline = Date.now() + ANSWER_GRACE_MS;
+  while (chargers.some((charger) => charger.waiting) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  for (const charger of chargers) {
+    if (!charger.waiting) continue;
+    charger.waiting = false;
+    count(result.failures, 'unanswered');
+  }
+  onAnswer = undefined;
+}
+
+/** Closes every held connection (close frame 1000), destroying those that do not finish in time. */
+async function closeAll(timeoutMs: number): Promise<number> {
+  const sockets = chargers.splice(0).map((charger) => charger.ws);
+  const stillOpen = sockets.filter((ws) => ws.readyState === WebSocket.OPEN).length;
+  const closing = sockets.map(
+    (ws) =>
+      new Promise<void>((resolve) => {
+        if (ws.readyState === WebSocket.CLOSED) return resolve();
+        ws.once('close', () => resolve());
+        ws.close(1000);
+      }),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(closing), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+  clearTimeout(timer);
+  for (const ws of sockets) if (ws.readyState !== WebSocket.CLOSED) ws.terminate();
+  return stillOpen;
+}
+
+async function handle(command: LoadCommand): Promise<LoadReply> {
+  switch (command.type) {
+    case 'open':
+      return { type: 'opened', id: command.id, result: await open(command.spec) };
+    case 'heartbeats':
+      return { type: 'messages', id: command.id, result: await heartbeats(command.intervalMs, command.durationMs) };
+    case 'closed-loop':
+      return { type: 'messages', id: command.id, result: await closedLoop(command.durationMs) };
+    case 'close':
+      return { type: 'closed', id: command.id, stillOpen: await closeAll(command.timeoutMs) };
+  }
+}
+
+process.on('message', (command: LoadCommand) => {
+  handle(command).then(send, (error: unknown) => send({ type: 'failed', id: command.id, message: String((error as Error)?.stack ?? error) }));
+});
+// The parent going away ends the worker: it must never outlive the bench.
+process.on('disconnect', () => process.exit(0));
+process.stdout.write(`${JSON.stringify({ ready: true })}\n`);

@@ -1,0 +1,162 @@
+// The three things a charger can talk to in the bench, each in front of the same backend:
+//
+//   ocpp-edge  `ocpp-edge proxy` spawned through the CLI: one Node process (no cluster workers), TLS with the
+//              bench certificate from files, access log lines on stdout (read and dropped by the bench).
+//   ocpp-edge-x2  the same as 2 cluster workers (cluster-proxy.ts, what PM2's cluster mode runs): where the
+//              targets allow workers (throughput, HTTPS req/s), this is the configuration held to them.
+//   nginx      Debian's nginx with the plan's Phase 2.5 site (nginx.ts): a master and `worker_processes auto`
+//              workers (one per core), access log to a file.
+//   direct     no proxy: the chargers reach the backend itself. Against the echo backend that is WSS to a Node
+//              process terminating TLS (the floor a Node proxy cannot beat); against the central system it is
+//              plain ws, since `ocpp-edge backend` does not terminate TLS.
+//
+// What is measured of a target is its own process tree (RSS, CPU): the proxy's processes, or for direct the
+// backend's.
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BenchCertificates } from './certificates.js';
+import { freePort, startProcess, stopProcess } from './child-process.js';
+import { startNginx } from './nginx.js';
+
+export type TargetName = 'ocpp-edge' | 'ocpp-edge-x2' | 'nginx' | 'direct';
+export const TARGET_NAMES: readonly TargetName[] = ['ocpp-edge', 'ocpp-edge-x2', 'nginx', 'direct'];
+
+/** Cluster workers of the ocpp-edge-x2 target: one per core, as nginx's `worker_processes auto`. */
+const CLUSTER_WORKERS = 2;
+
+export const OCPP_EDGE_CLI = fileURLToPath(new URL('../bin/ocpp-edge.js', import.meta.url));
+const CLUSTER_PROXY = fileURLToPath(new URL('./cluster-proxy.js', import.meta.url));
+
+export interface Target {
+  name: TargetName;
+  /** How it runs (processes, workers), for the report. */
+  description: string;
+  /** Chargers connect to `${ocppUrl}/<id>`. */
+  ocppUrl: string;
+  /** HTTPS URL of an /api/ resource (undefined where there is none, e.g. direct to the central system). */
+  apiUrl: string | undefined;
+  /** Root of the process tree whose RSS and CPU are the target's cost. */
+  pid: number;
+  /** Undefined while the target runs; why it is gone otherwise (exit code and the tail of its stderr). */
+  failure(): string | undefined;
+  stop(): Promise<void>;
+}
+
+export interface TargetSetup {
+  /** Plain HTTP/WS port of the backend (the proxies' upstream). */
+  backendPort: number;
+  backendPid: number;
+  /** For direct: the backend's own URL for chargers, and its API URL. */
+  directOcppUrl: string;
+  directApiUrl: string | undefined;
+  certificates: BenchCertificates;
+  nginxBinary: string;
+}
+
+export async function startTarget(name: TargetName, setup: TargetSetup): Promise<Target> {
+  switch (name) {
+    case 'ocpp-edge':
+      return startOcppEdge(setup, 1);
+    case 'ocpp-edge-x2':
+      return startOcppEdge(setup, CLUSTER_WORKERS);
+    case 'nginx':
+      return startNginxTarget(setup);
+    case 'direct':
+      return {
+        name,
+        description: 'no proxy; figures are the backend process itself',
+        ocppUrl: setup.directOcppUrl,
+        apiUrl: setup.directApiUrl,
+        pid: setup.backendPid,
+        failure: () => (isAlive(setup.backendPid) ? undefined : 'the backend exited'),
+        stop: async () => {},
+      };
+  }
+}
+
+async function startOcppEdge(setup: TargetSetup, workers: number): Promise<Target> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'ocpp-edge-bench-proxy-'));
+  // OCPP_EDGE_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the proxy during a bench run.
+  const nodeArgs = (process.env.OCPP_EDGE_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const launcher = workers === 1 ? [OCPP_EDGE_CLI] : [CLUSTER_PROXY, String(workers)];
+  let listening = 0;
+  const started = await startProcess(
+    process.execPath,
+    [
+      ...nodeArgs,
+      ...launcher, 'proxy',
+      '--host', '127.0.0.1', '--https-port', '0', '--http-port', '0', '--metrics-port', '0',
+      '--cert', setup.certificates.certFile, '--key', setup.certificates.keyFile,
+      '--upstream', `http://127.0.0.1:${setup.backendPort}`,
+      '--data-dir', dataDir,
+      '--log-level', 'info',
+    ],
+    // Every worker says it is listening (on the same shared ports).
+    { isReady: (line) => line.msg === 'proxy listening' && ++listening === workers, env: { ...process.env, ...proxyEnvironment() } },
+  );
+  const port = Number(started.ready.httpsPort);
+  const allocator = process.env.OCPP_EDGE_BENCH_PROXY_LD_PRELOAD ? `, LD_PRELOAD=${process.env.OCPP_EDGE_BENCH_PROXY_LD_PRELOAD}` : '';
+  return {
+    name: workers === 1 ? 'ocpp-edge' : 'ocpp-edge-x2',
+    description:
+      (workers === 1
+        ? '`ocpp-edge proxy`, 1 Node process (no cluster workers)'
+        : `\`ocpp-edge proxy\` as ${workers} node:cluster workers behind a primary that hands out connections round robin (what PM2's cluster mode runs, \`instances: ${workers}\`)`) + allocator,
+    ocppUrl: `wss://127.0.0.1:${port}/ocpp`,
+    apiUrl: `https://127.0.0.1:${port}/api/bench`,
+    pid: started.pid,
+    failure: () => (started.child.exitCode === null && started.child.signalCode === null ? undefined : `exited (${started.child.exitCode ?? started.child.signalCode}): ${started.stderr()}`),
+    stop: async () => {
+      await stopProcess(started.child);
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The proxy's environment: JSON logs, production mode, and (for comparisons of allocators, see
+ * docs/PERFORMANCE.md) OCPP_EDGE_BENCH_PROXY_LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 as its LD_PRELOAD.
+ */
+function proxyEnvironment(): NodeJS.ProcessEnv {
+  const preload = process.env.OCPP_EDGE_BENCH_PROXY_LD_PRELOAD;
+  return { OCPP_EDGE_LOG_PRETTY: '0', NODE_ENV: 'production', ...(preload ? { LD_PRELOAD: preload } : {}) };
+}
+
+async function startNginxTarget(setup: TargetSetup): Promise<Target> {
+  const prefix = await mkdtemp(path.join(tmpdir(), 'ocpp-edge-bench-nginx-'));
+  const [httpsPort, httpPort] = [await freePort(), await freePort()];
+  const nginx = await startNginx(setup.nginxBinary, {
+    prefix,
+    httpsPort,
+    httpPort,
+    upstreamPort: setup.backendPort,
+    certFile: setup.certificates.certFile,
+    keyFile: setup.certificates.keyFile,
+    workerConnections: 19_000,
+    user: process.getuid?.() === 0 ? 'root' : undefined,
+  });
+  return {
+    name: 'nginx',
+    description: 'nginx, a master and `worker_processes auto` workers',
+    ocppUrl: `wss://127.0.0.1:${httpsPort}/ocpp`,
+    apiUrl: `https://127.0.0.1:${httpsPort}/api/bench`,
+    pid: nginx.pid,
+    failure: () => (nginx.child.exitCode === null && nginx.child.signalCode === null ? undefined : `nginx exited (${nginx.child.exitCode ?? nginx.child.signalCode})`),
+    stop: async () => {
+      await nginx.stop();
+      await rm(prefix, { recursive: true, force: true });
+    },
+  };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,94 @@
+// The bench's measuring code on a small N against the direct target (the echo backend terminating TLS itself):
+// each measurement returns sane numbers. Figures are never compared with a limit here: performance is shown by
+// `npm run bench`, not by a timed test.
+
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import WebSocket from 'ws';
+import { answerFrame, startEchoBackend, type EchoBackend } from '../../bench/backend-echo.js';
+import { createBenchCertificates, type BenchCertificates } from '../../bench/certificates.js';
+import { stopProcess } from '../../bench/child-process.js';
+import { LoadFleet } from '../../bench/load-fleet.js';
+import type { MeasureContext } from '../../bench/measurements/context.js';
+import { measureIdleCapacity } from '../../bench/measurements/idle-capacity.js';
+import { measureLatency } from '../../bench/measurements/latency.js';
+import { measureThroughput } from '../../bench/measurements/throughput.js';
+import { startTarget, type Target } from '../../bench/targets.js';
+
+describe('bench measurements against the direct target', () => {
+  let directory: string;
+  let certificates: BenchCertificates;
+  let backend: EchoBackend;
+  let target: Target;
+  let fleet: LoadFleet;
+  let context: MeasureContext;
+
+  before(async () => {
+    directory = await mkdtemp(path.join(tmpdir(), 'ocpp-edge-bench-test-'));
+    certificates = await createBenchCertificates(directory);
+    backend = await startEchoBackend({ certFile: certificates.certFile, keyFile: certificates.keyFile });
+    target = await startTarget('direct', {
+      backendPort: backend.port,
+      backendPid: backend.process.pid,
+      directOcppUrl: `wss://127.0.0.1:${backend.tlsPort}/ocpp`,
+      directApiUrl: `https://127.0.0.1:${backend.tlsPort}/api/bench`,
+      certificates,
+      nginxBinary: 'nginx',
+    });
+    fleet = await LoadFleet.start(2);
+    context = { target, fleet, caPem: certificates.caPem, log: () => {} };
+  });
+
+  after(async () => {
+    await fleet?.stop();
+    await target?.stop();
+    if (backend) await stopProcess(backend.process.child);
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  it('answers like a central system over WSS', async () => {
+    const ws = new WebSocket(`${target.ocppUrl}/CP1`, 'ocpp1.6', { ca: certificates.caPem });
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    assert.equal(ws.protocol, 'ocpp1.6');
+    ws.send(JSON.stringify([2, 'a', 'BootNotification', { chargePointVendor: 'v', chargePointModel: 'm' }]));
+    const [answer] = (await new Promise((resolve) => ws.once('message', (data) => resolve([JSON.parse(String(data))])))) as [unknown[]];
+    assert.equal(answer[0], 3);
+    assert.equal(answer[1], 'a');
+    assert.equal((answer[2] as { status: string }).status, 'Accepted');
+    ws.close();
+    assert.equal(answerFrame('[3,"x",{}]'), undefined, 'answers calls only');
+    assert.match(answerFrame('[2,"h","Heartbeat",{}]')!, /^\[3,"h",\{"currentTime":"/);
+  });
+
+  it('a. opens and holds connections, with memory and CPU per connection', async () => {
+    const result = await measureIdleCapacity(context, { connections: 20, concurrency: 10, holdMs: 100 });
+    assert.equal(result.opened, 20);
+    assert.equal(result.failures, 0, JSON.stringify(result.failureKinds));
+    assert.ok(Number.isFinite(result.memoryPerConnectionKb));
+    assert.ok(result.cpuPerHandshakeMs >= 0);
+    assert.ok(result.openSeconds > 0);
+  });
+
+  it('b. measures Heartbeat round trips', async () => {
+    const result = await measureLatency(context, { chargers: 20, intervalMs: 200, durationMs: 1000 });
+    assert.ok(result.answered >= 20, `answered ${result.answered}`);
+    assert.equal(result.failures, 0);
+    assert.ok(result.p50Ms > 0 && result.p50Ms <= result.p99Ms && result.p99Ms <= result.maxMs, JSON.stringify(result));
+    assert.ok(result.cpuPer1kMs >= 0);
+  });
+
+  it('c. measures closed-loop throughput', async () => {
+    const result = await measureThroughput(context, { connections: 20, durationMs: 500 });
+    assert.ok(result.messagesPerSecond > 0);
+    assert.equal(result.failures, 0);
+  });
+
+  it('counts connections that fail', async () => {
+    const result = await fleet.open({ url: 'wss://127.0.0.1:1/ocpp', ids: ['A', 'B', 'C'], concurrency: 3, caPem: certificates.caPem, timeoutMs: 5000 });
+    assert.equal(result.opened, 0);
+    assert.deepEqual(result.failures, { 'connect: ECONNREFUSED': 3 });
+  });
+});

@@ -1,0 +1,43 @@
+// The bench's cost readings (bench/process-stats.ts) against real processes: a child that burns CPU and holds
+// memory is found under its parent, and its RSS and CPU time are read from /proc.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { describe, it } from 'node:test';
+import { processTree, processTreeStats, readCpuMs, readRssBytes } from '../../bench/process-stats.js';
+
+describe('process stats', () => {
+  it('reads the RSS and CPU time of a process and its children', async () => {
+    // Holds 50 MB and spins for 300 ms, then waits to be killed.
+    const child = spawn(process.execPath, ['-e', 'globalThis.held = Buffer.alloc(50e6, 1); const end = Date.now() + 300; while (Date.now() < end); console.log("ready"); setInterval(() => {}, 1000);'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      await once(child.stdout!, 'data');
+      const own = processTreeStats(child.pid!);
+      assert.deepEqual(own.pids, [child.pid]);
+      assert.ok(own.rssBytes > 50e6, `RSS ${own.rssBytes} holds the 50 MB buffer`);
+      assert.ok(own.cpuMs >= 200, `CPU ${own.cpuMs} ms covers the 300 ms spin`);
+
+      const tree = processTree(process.pid);
+      assert.ok(tree.includes(child.pid!), 'the child is found under its parent');
+      const all = processTreeStats(process.pid);
+      assert.ok(all.rssBytes > own.rssBytes, 'the tree counts the parent too');
+      assert.ok(all.cpuMs >= own.cpuMs);
+    } finally {
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    }
+  });
+
+  it('returns nothing for a process that is gone', async () => {
+    const child = spawn(process.execPath, ['-e', '0']);
+    await once(child, 'exit');
+    assert.equal(readRssBytes(child.pid!), undefined);
+    assert.equal(readCpuMs(child.pid!), undefined);
+    const stats = processTreeStats(child.pid!);
+    assert.equal(stats.rssBytes, 0);
+    assert.equal(stats.cpuMs, 0);
+  });
+});
