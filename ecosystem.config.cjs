@@ -47,6 +47,8 @@ const common = {
   // No PM2 time prefix: every pino line already has an ISO "time" field, and a prefix would turn the files into
   // something jq and pino-pretty can no longer read line by line.
   time: false,
+  env: { NODE_ENV: 'production' },
+  env_production: { NODE_ENV: 'production' },
 };
 
 module.exports = {
@@ -65,12 +67,6 @@ module.exports = {
       wait_ready: true,
       out_file: path.join(logDir, 'ocpp-edge-proxy.out.log'),
       error_file: path.join(logDir, 'ocpp-edge-proxy.err.log'),
-      env: {
-        NODE_ENV: 'production',
-      },
-      env_production: {
-        NODE_ENV: 'production',
-      },
       // Unprivileged ports and a self-signed certificate for localhost, as config/development.yaml.
       env_development: {
         NODE_ENV: 'development',
@@ -91,12 +87,6 @@ module.exports = {
       instances: 1,
       out_file: path.join(logDir, 'ocpp-edge-backend.out.log'),
       error_file: path.join(logDir, 'ocpp-edge-backend.err.log'),
-      env: {
-        NODE_ENV: 'production',
-      },
-      env_production: {
-        NODE_ENV: 'production',
-      },
       // 127.0.0.1:8080 in every environment (from production.yaml); SQLite in ./data and a development token.
       env_development: {
         NODE_ENV: 'development',
