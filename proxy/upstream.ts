@@ -1,7 +1,7 @@
-// The central system behind the proxy, reached through http-proxy-3: one ProxyServer for plain HTTP (with a
-// keep-alive pool, nginx's `keepalive 64`) and one for WebSocket upgrades (a fresh connection each, since an
-// upgraded socket never returns to a pool). Every ProxyServer has an 'error' listener: without one, a single
-// refused upstream connection throws and takes the whole process down.
+// The central system behind the proxy. HTTP requests reach it through http-proxy-3's ProxyServer with a
+// keep-alive pool; WebSocket upgrades open their own connection (websocket.ts), since an upgraded socket never
+// returns to a pool. The ProxyServer has an 'error' listener: without one, a single refused upstream connection
+// throws and takes the whole process down.
 //
 // Which upstream of the pool serves an exchange is decided in upstream-pool.ts; a request whose connect was
 // refused marks that upstream down (passive check) and, when it has no body, is sent to the next healthy one.
@@ -40,7 +40,6 @@ export interface UpstreamOptions {
 
 export class Upstream {
   readonly web: ProxyServer;
-  readonly ws: ProxyServer;
   readonly pool: UpstreamPool;
   private readonly agent: http.Agent;
 
@@ -54,8 +53,6 @@ export class Upstream {
     this.web.on('proxyReq', applyUpstreamTimeouts);
     this.web.on('proxyRes', overrideSecurityHeaders);
     this.web.on('proxyRes', this.onWebResponse);
-    this.ws = new ProxyServer({ ws: true, xfwd: false });
-    this.ws.on('error', (error: Error) => options.logger.debug({ err: error }, 'websocket upstream error'));
   }
 
   forward(req: RoutedRequest, res: ServerResponse, route: Route): void {

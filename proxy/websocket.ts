@@ -1,39 +1,40 @@
 // WebSocket upgrades on /ocpp/{chargePointId}: the handshake is checked here (400 without contacting the
-// upstream), then http-proxy-3 opens the upstream connection and pipes the two sockets into each other. This file
-// adds what nginx did around that pipe: the connect and idle timeouts, closing one side when the other goes,
-// one access-log line per session, and close frames 1001 "going away" to both sides on shutdown. The upstream is
-// the pool's choice (least connections, upstream-pool.ts); a refused connect is retried on the next one.
+// upstream), then the proxy opens the upstream connection itself, writes the upgrade request, reads the answer
+// (websocket-handshake.ts) and from the 101 on forwards bytes both ways. Around that it does what nginx did:
+// the connect and idle timeouts, closing one side when the other goes, one access-log line per session, and close
+// frames 1001 "going away" to both sides on shutdown. The upstream is the pool's choice (least connections,
+// upstream-pool.ts); a refused connect is retried on the next one.
 //
-// Per-connection cost matters (thousands of idle chargers): a session is one small object found through a symbol
-// on its sockets, the socket listeners are shared functions (no closures per connection), and the idle timeout
-// is the sockets' own inactivity timer rather than a timer reset on every message.
+// Per-connection cost matters (thousands of idle chargers, boot storms): a session is one small object found
+// through a symbol on its sockets, the socket listeners are shared functions (no closures per connection), the
+// idle timeout is the sockets' own inactivity timer rather than a timer reset on every message, and there is no
+// HTTP client on the upstream side (http-proxy-3's upgrade path cost about a quarter of the CPU per handshake in
+// profiles: a ClientRequest, a response parser and pipes per charger, see docs/PERFORMANCE.md).
 
-import type { ClientRequest, IncomingMessage } from 'node:http';
-import type { Socket } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import net, { type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
+import tls from 'node:tls';
 import type { Logger } from '../common/logger.js';
 import type { AccessLog } from './access-log.js';
 import { writeRawError } from './errors.js';
 import { isConnectFailure } from './health-checks.js';
-import { overrideSecurityHeaders, setForwardedHeaders } from './headers.js';
+import { setForwardedHeaders } from './headers.js';
 import type { ProxyMetrics } from './metrics.js';
 import { chargePointIdOf, type Route } from './routes.js';
 import { upstreamErrorKind, upstreamTimeoutError, type Upstream } from './upstream.js';
 import type { UpstreamHost } from './upstream-pool.js';
 import { CLOSE_ABNORMAL, CLOSE_GOING_AWAY, FrameScanner, closeFrame } from './websocket-frames.js';
+import { basePathOf, readResponseHead, upgradeRequestHead, type UpstreamResponseHead } from './websocket-handshake.js';
 
 /** After the proxy sends its close frame, how long each side gets to answer before its socket is destroyed. */
 const CLOSE_GRACE_MS = 2000;
 /** RFC 6455 §4.1: the key is 16 random bytes, base64. */
 const WEBSOCKET_KEY = /^[+/0-9A-Za-z]{22}==$/;
-/** A retried upgrade: the client's early bytes (if any) were already put back into its socket by the first try. */
-const NO_HEAD = Buffer.alloc(0);
 
 const SESSION = Symbol('ocpp-edge.websocket-session');
 type SessionSocket = Socket & { [SESSION]?: WebSocketSession };
-type SessionRequest = IncomingMessage & { [SESSION]?: WebSocketSession };
-type SessionClientRequest = ClientRequest & { [SESSION]?: WebSocketSession };
 
 export interface WebSocketSessionsOptions {
   upstream: Upstream;
@@ -46,10 +47,18 @@ export interface WebSocketSessionsOptions {
 }
 
 type ClosedBy = 'client' | 'upstream' | 'proxy' | 'none';
+/**
+ * connecting: the upgrade request is on its way, no answer yet; open: the upstream said 101 and bytes flow;
+ * declined: the upstream answered with a plain response, which is passed on to the client; done: nothing left to do.
+ */
+type SessionState = 'connecting' | 'open' | 'declined' | 'done';
 
 class WebSocketSession {
+  state: SessionState = 'connecting';
+  /** The upstream socket of the current attempt (replaced when a refused connect is retried elsewhere). */
   upstream: SessionSocket | undefined;
-  upstreamRequest: ClientRequest | undefined;
+  /** What the upstream sent before the end of its response head was seen (rarely more than one read). */
+  received: Buffer | undefined;
   subprotocol: string | undefined;
   readonly fromClient = new FrameScanner();
   readonly toClient = new FrameScanner();
@@ -59,7 +68,6 @@ class WebSocketSession {
   closing = false;
   clientClosed = false;
   upstreamClosed = false;
-  opened = false;
   /** The upstream this session counts against (least connections), from the upgrade until the session ends. */
   host: UpstreamHost | undefined;
   /** Upstreams that refused this upgrade's connection (only allocated when one did). */
@@ -71,6 +79,7 @@ class WebSocketSession {
     readonly owner: WebSocketSessions,
     readonly req: IncomingMessage,
     readonly client: SessionSocket,
+    readonly head: Buffer,
     readonly route: Route,
     readonly chargePointId: string,
     readonly startedAt: number,
@@ -87,11 +96,8 @@ class WebSocketSession {
       this.closedBy = 'proxy';
       this.proxyCloseCode = code;
     }
+    // From here on, what either side still sends is read and dropped (see forwardFromClient/forwardToClient).
     const { client, upstream } = this;
-    if (upstream) {
-      upstream.unpipe(client);
-      client.unpipe(upstream);
-    }
     if (!client.destroyed) {
       if (this.toClient.atFrameBoundary) client.write(closeFrame(code, reason, false));
       client.setTimeout(CLOSE_GRACE_MS);
@@ -117,10 +123,19 @@ class WebSocketSession {
     this.host = undefined;
   }
 
+  /** Forgets the upstream socket of a failed attempt: its late events no longer reach this session. */
+  dropUpstream(): void {
+    const upstream = this.upstream;
+    if (!upstream) return;
+    upstream[SESSION] = undefined;
+    upstream.destroy();
+    this.upstream = undefined;
+    this.received = undefined;
+  }
+
   destroy(): void {
     this.client.destroy();
     this.upstream?.destroy();
-    this.upstreamRequest?.destroy();
   }
 
   get closeCode(): number {
@@ -136,13 +151,9 @@ export class WebSocketSessions {
   private stopping = false;
   private drained: (() => void) | undefined;
 
-  constructor(private readonly options: WebSocketSessionsOptions) {
-    const ws = options.upstream.ws;
-    ws.on('proxyReqWs', onUpstreamRequest);
-    ws.on('open', onUpstreamOpen);
-  }
+  constructor(private readonly options: WebSocketSessionsOptions) {}
 
-  handleUpgrade(req: SessionRequest, socket: Duplex, head: Buffer, route: Route, pathname: string): void {
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, route: Route, pathname: string): void {
     const startedAt = performance.now();
     const refusal = checkHandshake(req);
     if (refusal) return this.refuse(req, socket, 400, refusal.reason, route, startedAt, refusal.headers);
@@ -154,14 +165,12 @@ export class WebSocketSessions {
 
     setForwardedHeaders(req, this.options.trustProxy);
     const client = socket as SessionSocket;
-    const session = new WebSocketSession(this, req, client, route, chargePointId, startedAt);
-    req[SESSION] = session;
+    const session = new WebSocketSession(this, req, client, head, route, chargePointId, startedAt);
     client[SESSION] = session;
     client.on('close', onClientClose);
     this.pending.add(session);
     const host = this.options.upstream.pool.forSession()!; // never undefined without `tried`: all down → all are tried
-    session.useHost(host);
-    this.options.upstream.ws.ws(req, socket, head, { target: host.url }, this.onUpgradeError);
+    this.connect(session, host);
   }
 
   /**
@@ -185,41 +194,128 @@ export class WebSocketSessions {
     });
   }
 
-  /** Called once per session when the upstream answered 101 and the sockets are piped. */
-  opened(session: WebSocketSession, upstream: SessionSocket): void {
-    this.pending.delete(session);
-    if (session.client.destroyed) {
-      // The client left while the upstream was answering (already counted as abandoned).
-      upstream.destroy();
-      session.releaseHost();
-      return;
-    }
-    session.opened = true;
-    if (session.host && !session.host.healthy) this.options.upstream.pool.succeeded(session.host);
-    this.open.add(session);
-    this.options.metrics.wsConnections.inc();
-    const idleMs = session.route.idleTimeoutMs;
-    // http-proxy-3 clears socket timeouts when it sets the sockets up; arm ours afterwards.
-    session.client.setTimeout(idleMs);
-    session.client.on('timeout', onSocketTimeout);
-    session.client.on('data', scanFromClient);
-    upstream.setTimeout(idleMs);
-    upstream.on('timeout', onSocketTimeout);
-    upstream.on('data', scanToClient);
+  /** Opens the upstream connection and sends the upgrade request (queued by the socket until it is connected). */
+  private connect(session: WebSocketSession, host: UpstreamHost): void {
+    session.useHost(host);
+    const upstream = openUpstreamSocket(host.url) as SessionSocket;
+    upstream[SESSION] = session;
+    session.upstream = upstream;
+    // Until the upstream's 101: nginx's proxy_connect_timeout for this location.
+    upstream.setTimeout(session.route.connectTimeoutMs);
+    upstream.on('timeout', onUpstreamTimeout);
+    upstream.on('error', onUpstreamError);
+    upstream.on('data', onUpstreamHandshakeData);
     upstream.on('close', onUpstreamClose);
+    upstream.write(upgradeRequestHead(session.req, basePathOf(host.url)), 'latin1');
+    // Bytes the client sent right behind its request (Node hands them over as `head`).
+    if (session.head.length > 0) upstream.write(session.head);
   }
 
-  /** Called when a socket of the session closed; the session ends when both have. */
-  socketClosed(session: WebSocketSession): void {
-    if (!session.clientClosed || !(session.upstreamClosed || session.upstream === undefined)) return;
-    if (!session.opened) {
-      // The client left before the upstream answered: stop waiting for it.
-      if (this.pending.delete(session)) this.options.metrics.wsSessions.inc({ result: 'abandoned' });
-      session.upstreamRequest?.destroy();
+  /** The upstream's answer to the upgrade arrived: a 101 opens the session, anything else is passed on. */
+  answered(session: WebSocketSession, response: UpstreamResponseHead): void {
+    const upstream = session.upstream!;
+    upstream.removeListener('data', onUpstreamHandshakeData);
+    this.pending.delete(session);
+    const { client } = session;
+    if (client.destroyed) {
+      // The client left while the upstream was answering, and its 'close' is still to come.
+      session.state = 'done';
+      this.options.metrics.wsSessions.inc({ result: 'abandoned' });
+      session.dropUpstream();
       session.releaseHost();
       return;
     }
-    if (!this.open.delete(session)) return;
+    if (session.host && !session.host.healthy) this.options.upstream.pool.succeeded(session.host);
+    if (response.status !== 101) return this.declined(session, response);
+
+    session.state = 'open';
+    session.subprotocol = response.subprotocol;
+    this.open.add(session);
+    this.options.metrics.wsConnections.inc();
+    client.write(response.head, 'latin1');
+    const idleMs = session.route.idleTimeoutMs;
+    client.setTimeout(idleMs);
+    client.on('timeout', onSocketTimeout);
+    client.on('data', forwardFromClient);
+    client.on('end', onClientEnd);
+    client.on('drain', resumeUpstream);
+    upstream.setTimeout(idleMs);
+    upstream.on('data', forwardToClient);
+    upstream.on('end', onUpstreamEnd);
+    upstream.on('drain', resumeClient);
+    if (response.rest.length > 0) forwardToClient.call(upstream, response.rest);
+  }
+
+  /**
+   * The upstream answered the upgrade with a plain HTTP response (e.g. 404 for an unknown charger, 401 for a
+   * wrong password): the charger gets that response, with our security headers, then both sockets close.
+   */
+  private declined(session: WebSocketSession, response: UpstreamResponseHead): void {
+    session.state = 'declined';
+    session.releaseHost();
+    const { client } = session;
+    const upstream = session.upstream!;
+    this.options.metrics.wsSessions.inc({ result: 'upstream_declined' });
+    this.options.recordAnswer(session.req, response.status, session.route.name, session.startedAt);
+    client.write(response.head, 'latin1');
+    if (response.rest.length > 0) client.write(response.rest);
+    // The rest of its body, if any, until the upstream closes (its 'close' ends the client, see onUpstreamClose).
+    upstream.pipe(client);
+  }
+
+  /** The upgrade failed before an answer (refused, reset, too slow, malformed): retried elsewhere, or 502/504. */
+  handshakeFailed(session: WebSocketSession, error: Error): void {
+    if (session.state !== 'connecting') return;
+    const kind = upstreamErrorKind(error);
+    this.options.metrics.upstreamErrors.inc({ kind });
+    session.dropUpstream();
+    const refusedBy = session.host;
+    if (refusedBy && isConnectFailure(error)) {
+      // Passive health check; and since the connection was never made, the upgrade can go to the next upstream.
+      this.options.upstream.pool.markDown(refusedBy, 'passive', error.message);
+      if (!session.client.destroyed && this.retry(session, refusedBy)) return;
+    }
+    session.state = 'done';
+    session.releaseHost();
+    this.pending.delete(session);
+    if (session.client.destroyed) return;
+    const status = kind === 'timeout' ? 504 : 502;
+    this.options.metrics.wsSessions.inc({ result: kind === 'timeout' ? 'upstream_timeout' : 'upstream_unavailable' });
+    this.options.logger.warn({ err: error, kind, chargePointId: session.chargePointId }, `websocket upstream failed: ${error.message}`);
+    this.refuse(session.req, session.client, status, status === 504 ? 'the upstream did not answer in time' : 'the upstream is unavailable', session.route, session.startedAt);
+  }
+
+  /** The upgrade again, on the healthy upstream with the fewest sessions not tried yet; false when none is left. */
+  private retry(session: WebSocketSession, refusedBy: UpstreamHost): boolean {
+    const tried = (session.tried ??= new Set());
+    tried.add(refusedBy);
+    const next = this.options.upstream.pool.forSession(tried);
+    if (!next) return false;
+    this.options.logger.info({ from: refusedBy.label, to: next.label, chargePointId: session.chargePointId }, 'upstream refused the websocket connection, retrying on the next one');
+    this.connect(session, next);
+    return true;
+  }
+
+  /** An open session's upstream socket failed (reset, broken pipe): counted like any failed upstream exchange. */
+  upstreamFailed(error: Error): void {
+    this.options.metrics.upstreamErrors.inc({ kind: upstreamErrorKind(error) });
+  }
+
+  /** Called when a socket of the session closed. */
+  socketClosed(session: WebSocketSession): void {
+    if (session.state === 'connecting') {
+      // The client left before the upstream answered: stop waiting for it.
+      if (!session.clientClosed) return;
+      session.state = 'done';
+      if (this.pending.delete(session)) this.options.metrics.wsSessions.inc({ result: 'abandoned' });
+      session.dropUpstream();
+      session.releaseHost();
+      return;
+    }
+    // An open session ends when both sockets have closed.
+    if (session.state !== 'open' || !session.clientClosed || !session.upstreamClosed) return;
+    session.state = 'done';
+    this.open.delete(session);
     session.releaseHost();
     const { metrics, accessLog } = this.options;
     metrics.wsConnections.dec();
@@ -238,56 +334,10 @@ export class WebSocketSessions {
     if (this.open.size === 0) this.drained?.();
   }
 
-  /** The upstream could not be reached or did not answer in time: 502 or 504, never a hang. */
-  private readonly onUpgradeError = (error: Error, req: SessionRequest, socket: unknown): void => {
-    const session = req[SESSION];
-    const kind = upstreamErrorKind(error);
-    this.options.metrics.upstreamErrors.inc({ kind });
-    if (!session || session.opened) {
-      // A proxied session's upstream socket failed: closing is handled by the 'close' listeners.
-      if (session) session.result = 'upstream_error';
-      return;
-    }
-    const refusedBy = session.host;
-    if (refusedBy && isConnectFailure(error)) {
-      // Passive health check; and since the connection was never made, the upgrade can go to the next upstream.
-      this.options.upstream.pool.markDown(refusedBy, 'passive', error.message);
-      if (!session.client.destroyed && this.retryUpgrade(session, refusedBy)) return;
-    }
-    session.releaseHost();
-    this.pending.delete(session);
-    if (session.client.destroyed) return;
-    const status = kind === 'timeout' ? 504 : 502;
-    this.options.metrics.wsSessions.inc({ result: kind === 'timeout' ? 'upstream_timeout' : 'upstream_unavailable' });
-    this.options.logger.warn({ err: error, kind, chargePointId: session.chargePointId }, `websocket upstream failed: ${error.message}`);
-    this.refuse(req, socket as Duplex, status, status === 504 ? 'the upstream did not answer in time' : 'the upstream is unavailable', session.route, session.startedAt);
-  };
-
-  /** The upgrade again, on the healthy upstream with the fewest sessions not tried yet; false when none is left. */
-  private retryUpgrade(session: WebSocketSession, refusedBy: UpstreamHost): boolean {
-    const tried = (session.tried ??= new Set());
-    tried.add(refusedBy);
-    const next = this.options.upstream.pool.forSession(tried);
-    if (!next) return false;
-    session.useHost(next);
-    this.options.logger.info({ from: refusedBy.label, to: next.label, chargePointId: session.chargePointId }, 'upstream refused the websocket connection, retrying on the next one');
-    keepOpenAfterThisError(session.client);
-    this.options.upstream.ws.ws(session.req, session.client, NO_HEAD, { target: next.url }, this.onUpgradeError);
-    return true;
-  }
-
   private refuse(req: IncomingMessage, socket: Duplex, status: number, message: string, route: Route, startedAt: number, headers = ''): void {
     if (status < 500) this.options.metrics.wsSessions.inc({ result: 'rejected' });
     writeRawError(socket, status, message, headers);
     this.options.recordAnswer(req, status, route.name, startedAt);
-  }
-
-  /** The upstream answered the upgrade with a plain HTTP response (e.g. 404 for an unknown charger). */
-  declined(session: WebSocketSession, response: IncomingMessage): void {
-    this.pending.delete(session);
-    session.releaseHost();
-    this.options.metrics.wsSessions.inc({ result: 'upstream_declined' });
-    this.options.recordAnswer(session.req, response.statusCode ?? 502, session.route.name, session.startedAt);
   }
 }
 
@@ -308,74 +358,74 @@ function checkHandshake(req: IncomingMessage): HandshakeRefusal | undefined {
   return undefined;
 }
 
-/**
- * http-proxy-3 ends the client socket (destroySoon) right after its error callback returns. When that callback
- * has just handed the socket to another upstream, that one call must do nothing; the next behaves normally again.
- */
-function keepOpenAfterThisError(client: SessionSocket): void {
-  // An own property shadows Socket.prototype.destroySoon once, then removes itself.
-  client.destroySoon = () => {
-    Reflect.deleteProperty(client, 'destroySoon');
-  };
+/** A TCP (or, for an https:// upstream, TLS) connection to the upstream; writes queue until it is connected. */
+function openUpstreamSocket(url: URL): Socket {
+  // URL keeps the brackets of an IPv6 literal, which connect() does not take.
+  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  if (url.protocol === 'https:') {
+    const port = Number(url.port || 443);
+    const socket = tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ALPNProtocols: ['http/1.1'] });
+    return socket.setNoDelay(true);
+  }
+  return net.connect({ host, port: Number(url.port || 80), noDelay: true });
 }
 
-// Shared listeners: `this` is the emitter, the session hangs off it.
+// Shared listeners: `this` is the socket, the session hangs off it.
 
-function onUpstreamRequest(proxyReq: SessionClientRequest, req: SessionRequest): void {
-  const session = req[SESSION];
-  if (!session) return;
-  session.upstreamRequest = proxyReq;
-  proxyReq[SESSION] = session;
-  // Until the upstream's 101: nginx's proxy_connect_timeout for this location.
-  proxyReq.setTimeout(session.route.connectTimeoutMs);
-  proxyReq.on('timeout', onUpgradeTimeout);
-  // Registered before http-proxy-3's own 'upgrade'/'response' listeners, so these run first.
-  proxyReq.on('upgrade', onUpstreamUpgrade);
-  proxyReq.on('response', onUpstreamDeclined);
+function onUpstreamHandshakeData(this: SessionSocket, chunk: Buffer): void {
+  const session = this[SESSION];
+  if (!session || session.state !== 'connecting') return;
+  const received = session.received ? Buffer.concat([session.received, chunk]) : chunk;
+  const result = readResponseHead(received);
+  if (result.complete) {
+    session.received = undefined;
+    session.owner.answered(session, result.response);
+  } else if (result.error) {
+    session.owner.handshakeFailed(session, new Error(result.error));
+  } else {
+    session.received = received;
+  }
 }
 
-function onUpgradeTimeout(this: ClientRequest): void {
-  this.destroy(upstreamTimeoutError('the upstream did not answer the WebSocket upgrade in time'));
-}
-
-function onUpstreamUpgrade(this: SessionClientRequest, response: IncomingMessage, upstream: SessionSocket): void {
+function onUpstreamError(this: SessionSocket, error: Error): void {
   const session = this[SESSION];
   if (!session) return;
-  // From now on the session's idle timeout applies, not the upgrade's.
-  this.removeListener('timeout', onUpgradeTimeout);
-  overrideSecurityHeaders(response);
-  const subprotocol = response.headers['sec-websocket-protocol'];
-  session.subprotocol = typeof subprotocol === 'string' ? subprotocol : undefined;
-  session.upstream = upstream;
-  upstream[SESSION] = session;
+  if (session.state === 'connecting') session.owner.handshakeFailed(session, error);
+  else if (session.state === 'open') {
+    // An open session's upstream failed: closing is handled by the 'close' listeners.
+    session.result = 'upstream_error';
+    session.owner.upstreamFailed(error);
+  }
 }
 
-function onUpstreamDeclined(this: SessionClientRequest, response: IncomingMessage): void {
+function onUpstreamTimeout(this: SessionSocket): void {
   const session = this[SESSION];
-  if (!session) return;
-  overrideSecurityHeaders(response);
-  session.owner.declined(session, response);
-}
-
-function onUpstreamOpen(upstream: SessionSocket): void {
-  const session = upstream[SESSION];
-  if (session) session.owner.opened(session, upstream);
+  if (session?.state === 'connecting') {
+    session.owner.handshakeFailed(session, upstreamTimeoutError('the upstream did not answer the WebSocket upgrade in time'));
+  } else {
+    onSocketTimeout.call(this);
+  }
 }
 
 function onClientClose(this: SessionSocket): void {
   const session = this[SESSION];
   if (!session) return;
   session.clientClosed = true;
-  if (session.closedBy === 'none' && session.opened && session.fromClient.closeCode === undefined) session.closedBy = 'client';
+  if (session.closedBy === 'none' && session.state === 'open' && session.fromClient.closeCode === undefined) session.closedBy = 'client';
   // Also when the client vanished without a close frame: the upstream must not stay open.
   const upstream = session.upstream;
-  if (upstream && !upstream.destroyed) (upstream as Socket).destroySoon();
+  if (upstream && !upstream.destroyed && session.state !== 'connecting') upstream.destroySoon();
   session.owner.socketClosed(session);
 }
 
 function onUpstreamClose(this: SessionSocket): void {
   const session = this[SESSION];
   if (!session) return;
+  if (session.state === 'connecting') {
+    // Closed before the end of its answer (an 'error' would have come first and dropped this socket).
+    session.owner.handshakeFailed(session, Object.assign(new Error('the upstream closed the connection before answering the upgrade'), { code: 'ECONNRESET' }));
+    return;
+  }
   session.upstreamClosed = true;
   if (session.closedBy === 'none') session.closedBy = 'upstream';
   if (!session.client.destroyed) session.client.destroySoon();
@@ -384,7 +434,7 @@ function onUpstreamClose(this: SessionSocket): void {
 
 function onSocketTimeout(this: SessionSocket): void {
   const session = this[SESSION];
-  if (!session) {
+  if (!session || session.state !== 'open') {
     this.destroy();
     return;
   }
@@ -393,14 +443,44 @@ function onSocketTimeout(this: SessionSocket): void {
   else session.close(CLOSE_GOING_AWAY, 'idle timeout', 'idle_timeout');
 }
 
-function scanFromClient(this: SessionSocket, chunk: Buffer): void {
+// Forwarding after the 101: one 'data' listener per direction that scans the frames and writes to the other side,
+// pausing the reader while the writer's buffer is full (what stream.pipe does, without its per-pipe closures).
+
+function forwardFromClient(this: SessionSocket, chunk: Buffer): void {
   const session = this[SESSION]!;
+  if (session.closing) return;
   session.fromClient.scan(chunk);
   if (session.closedBy === 'none' && session.fromClient.closeCode !== undefined) session.closedBy = 'client';
+  const upstream = session.upstream!;
+  if (upstream.writable && !upstream.write(chunk)) this.pause();
 }
 
-function scanToClient(this: SessionSocket, chunk: Buffer): void {
+function forwardToClient(this: SessionSocket, chunk: Buffer): void {
   const session = this[SESSION]!;
+  if (session.closing) return;
   session.toClient.scan(chunk);
   if (session.closedBy === 'none' && session.toClient.closeCode !== undefined) session.closedBy = 'upstream';
+  const client = session.client;
+  if (client.writable && !client.write(chunk)) this.pause();
+}
+
+function resumeUpstream(this: SessionSocket): void {
+  const session = this[SESSION];
+  if (session && !session.closing) session.upstream?.resume();
+}
+
+function resumeClient(this: SessionSocket): void {
+  const session = this[SESSION];
+  if (session && !session.closing) session.client.resume();
+}
+
+/** A side that finished sending (FIN) ends the other side's writing too, as a pipe would. */
+function onClientEnd(this: SessionSocket): void {
+  const upstream = this[SESSION]?.upstream;
+  if (upstream && !upstream.writableEnded) upstream.end();
+}
+
+function onUpstreamEnd(this: SessionSocket): void {
+  const client = this[SESSION]?.client;
+  if (client && !client.writableEnded) client.end();
 }
