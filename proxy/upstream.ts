@@ -46,8 +46,10 @@ export class Upstream {
   constructor(private readonly options: UpstreamOptions) {
     this.pool = options.pool ?? new UpstreamPool({ targets: options.targets ?? [], logger: options.logger });
     // Free sockets close after 4 s: less than the usual 5 s keep-alive of Node and uvicorn upstreams, so we do not
-    // reuse a connection the upstream is closing at that very moment.
-    this.agent = new http.Agent({ keepAlive: true, maxFreeSockets: 64, timeout: 4000 });
+    // reuse a connection the upstream is closing at that very moment. Up to 1,024 are kept: with a cap below the
+    // number of requests in flight (64 at first, like nginx's `keepalive 64`), every burst wider than the cap
+    // closed the surplus and opened new ones for the next (connects were 3 % of the CPU at 100 connections).
+    this.agent = new http.Agent({ keepAlive: true, maxFreeSockets: 1024, timeout: 4000 });
     this.web = new ProxyServer({ agent: this.agent, xfwd: false });
     this.web.on('error', this.onWebError);
     this.web.on('proxyReq', applyUpstreamTimeouts);
