@@ -9,13 +9,15 @@
 // ecosystem.config.js re-exports this file for `pm2 start ecosystem.config.js` on Node >= 20.19.
 //
 // Both apps read config/production.yaml; every environment below only sets OCPP_EDGE_* variables, which take
-// precedence over the file (flags > environment > file > defaults). Secrets (OCPP_EDGE_API_TOKENS,
-// DATABASE_URL) are not written here: PM2 passes on the environment of the shell that runs `pm2 start`, so load
-// them first (`set -a; . /etc/ocpp-edge/backend.env; set +a`), see docs/MIGRATION.md. Switching an app to
-// another --env needs `pm2 delete` first: PM2 keeps the variables it was started with.
+// precedence over the file (flags > environment > file > defaults), and LD_PRELOAD for jemalloc (see
+// JEMALLOC_PATHS). Secrets (OCPP_EDGE_API_TOKENS, DATABASE_URL) are not written here: PM2 passes on the
+// environment of the shell that runs `pm2 start`, so load them first (`set -a; . /etc/ocpp-edge/backend.env;
+// set +a`), see docs/MIGRATION.md. Switching an app to another --env needs `pm2 delete` first: PM2 keeps the
+// variables it was started with.
 
 'use strict';
 
+const fs = require('node:fs');
 const path = require('node:path');
 
 /** The proxy's --drain-timeout in production.yaml (seconds): in-flight requests get this long on SIGINT. */
@@ -27,6 +29,18 @@ const DRAIN_TIMEOUT_S = 10;
 const KILL_TIMEOUT_MS = (DRAIN_TIMEOUT_S + 10) * 1000;
 
 const logDir = path.join(__dirname, 'logs');
+
+/**
+ * jemalloc instead of glibc's malloc (Debian package libjemalloc2): after chargers reconnect in a wave, glibc's
+ * heap is fragmented by the freed TLS connections and every read buffer and TLS record allocation walks long free
+ * lists; docs/PERFORMANCE.md section 2 measured 9.0k msg/s with glibc and 19.3k with jemalloc on a proxy that had
+ * just held 9,000 connections. The backend holds the same WebSockets and churns alike, so it gets it too.
+ * LD_PRELOAD is set only when the library is on this machine (checked when PM2 loads this file; the x86_64 and
+ * arm64 Debian paths), so PM2 still starts the apps, on glibc's malloc, where it is not installed.
+ */
+const JEMALLOC_PATHS = ['/usr/lib/x86_64-linux-gnu/libjemalloc.so.2', '/usr/lib/aarch64-linux-gnu/libjemalloc.so.2'];
+const jemalloc = JEMALLOC_PATHS.find((file) => fs.existsSync(file));
+const allocator = jemalloc ? { LD_PRELOAD: jemalloc } : {};
 
 /** Settings both processes share. */
 const common = {
@@ -47,8 +61,8 @@ const common = {
   // No PM2 time prefix: every pino line already has an ISO "time" field, and a prefix would turn the files into
   // something jq and pino-pretty can no longer read line by line.
   time: false,
-  env: { NODE_ENV: 'production' },
-  env_production: { NODE_ENV: 'production' },
+  env: { NODE_ENV: 'production', ...allocator },
+  env_production: { NODE_ENV: 'production', ...allocator },
 };
 
 module.exports = {
@@ -59,7 +73,10 @@ module.exports = {
       args: ['proxy', '--config', 'config/production.yaml'],
       // Cluster mode with one instance: the listening sockets belong to PM2, so `pm2 reload` starts the new
       // proxy on the same ports before the old one drains, and no connection is refused in between. More
-      // instances work too (ACME takes a lock in the data dir), but each has its own /metrics.
+      // instances work too (ACME takes a lock in the data dir), but each has its own /metrics. They share TLS
+      // session tickets through tls-ticket-keys in config/production.yaml (a key file in the data dir): without
+      // it a charger resuming its session on another worker than the one it came from gets a full handshake.
+      // The same file keeps sessions resumable across `pm2 reload`.
       exec_mode: 'cluster',
       instances: 1,
       // The old instance is stopped once the new one says it is ready (process.send('ready')) or after
@@ -75,6 +92,7 @@ module.exports = {
         OCPP_EDGE_TLS: 'self-signed',
         OCPP_EDGE_DOMAIN: 'localhost',
         OCPP_EDGE_DATA_DIR: './data',
+        OCPP_EDGE_TLS_TICKET_KEYS: './data/tls-ticket-keys',
         OCPP_EDGE_LOG_LEVEL: 'debug',
       },
     },

@@ -30,6 +30,11 @@ export const proxyOptions = {
   },
   cert: { type: 'string', array: true, describe: 'Certificate chain file (PEM); pairs with --key, repeat for several domains' },
   key: { type: 'string', array: true, describe: 'Private key file (PEM) of the --cert at the same position' },
+  'tls-ticket-keys': {
+    type: 'string',
+    describe:
+      'File with the TLS session ticket key (48 bytes: raw, hex or base64) shared by every proxy that reads it (PM2 workers, machines behind a balancer), so a session resumes on any of them; created with a random key, mode 0600, when missing. Unset: a random key per process',
+  },
   'data-dir': { type: 'string', describe: 'State directory: generated and ACME certificates, ACME account, locks', default: './data' },
   'metrics-host': { type: 'string', describe: 'Address of the private metrics listener (/metrics, /healthz)', default: '127.0.0.1' },
   'metrics-port': { ...checks.port, describe: 'Port of the metrics listener', default: 9464 },

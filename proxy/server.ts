@@ -21,6 +21,7 @@ import { createRoutes } from './routes.js';
 import { openAcmeState } from './tls/acme/state.js';
 import { MemoryCertificateStore } from './tls/certificate-store.js';
 import { checkDomainsCovered, createCertificateSource, servedDomains, tlsMode } from './tls/sources.js';
+import { loadTicketKeys } from './tls/ticket-keys.js';
 import type { CertificateSource, CertificateStore, ChallengeStore } from './tls/types.js';
 import { Upstream } from './upstream.js';
 import { UpstreamPool } from './upstream-pool.js';
@@ -51,6 +52,8 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
   // Provision and validate.
   const mode = tlsMode(config);
   const domains = servedDomains(config, mode);
+  // Before anything is opened, so an unusable key file fails the start with nothing to undo.
+  const ticketKeys = config.tlsTicketKeys === undefined ? undefined : await loadTicketKeys(config.tlsTicketKeys);
   const store = new MemoryCertificateStore(domains[0]);
   // Redis only serves ACME: with certificates from files (or self-signed) the port-80 listener keeps answering
   // tokens from the data dir, where `ocpp-edge certs renew` on this host would put them.
@@ -104,6 +107,7 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
     logger,
     trustProxy: config.trustProxy,
     headerTimeoutMs,
+    ticketKeys,
   });
   let httpsPort = config.httpsPort;
   const redirect = createRedirectServer({
@@ -148,6 +152,7 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
 
     async reload() {
       try {
+        const nextTicketKeys = config.tlsTicketKeys === undefined ? undefined : await loadTicketKeys(config.tlsTicketKeys);
         if (configFile) {
           const { paths, restartNeeded } = configFile.read();
           if (restartNeeded.length > 0) logger.warn({ keys: restartNeeded }, `${config.configFile} changed ${restartNeeded.join(', ')}: restart to apply`);
@@ -163,6 +168,7 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
         }
         await source.reload();
         if (mode === 'files') checkDomainsCovered(domains, store);
+        if (nextTicketKeys) https.server.setTicketKeys(nextTicketKeys);
         metrics.configReloads.inc({ result: 'success' });
         logger.info({ certificates: store.list().map((c) => ({ names: c.names, serialNumber: c.serialNumber, notAfter: c.notAfter })) }, 'reloaded');
       } catch (error) {

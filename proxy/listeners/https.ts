@@ -34,6 +34,8 @@ export interface HttpsListenerOptions {
   trustProxy: boolean;
   /** --header-timeout: for the TLS handshake and for the request headers, each. */
   headerTimeoutMs: number;
+  /** --tls-ticket-keys (proxy/tls/ticket-keys.ts); undefined: random keys of this process's own. */
+  ticketKeys?: Buffer;
 }
 
 export class HttpsListener {
@@ -59,6 +61,7 @@ export class HttpsListener {
       connectionsCheckingInterval: Math.min(1000, options.headerTimeoutMs / 2),
       maxHeaderSize: MAX_HEADER_BYTES,
       noDelay: true,
+      ticketKeys: options.ticketKeys,
     });
     new TlsSessionCache().attach(this.server);
     this.websockets = new WebSocketSessions({
@@ -138,7 +141,7 @@ export class HttpsListener {
   }
 
   private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    // Node leaves error handling of upgraded sockets to us; http-proxy-3 adds its own listener only later.
+    // Node leaves error handling of upgraded sockets to us; a refused handshake still has to be written to it.
     socket.on('error', ignoreSocketError);
     const startedAt = performance.now();
     const target = parseRequestTarget(req.url);

@@ -1,6 +1,10 @@
 // The TLS settings every secure context of the HTTPS listener shares, from the plan's nginx config:
 // `ssl_protocols TLSv1.2 TLSv1.3`, its TLS 1.2 cipher list, `ssl_prefer_server_ciphers off` and a 10 minute
 // session lifetime. TLS 1.3 keeps OpenSSL's default suites (all three are AEAD), as nginx does.
+//
+// The session id context is fixed: OpenSSL resumes a session (by ticket or by id) only in the context it was
+// issued in, and Node's default is a hash of process.argv. Proxies sharing ticket keys (--tls-ticket-keys) but
+// started with other flags or from another path would refuse each other's tickets and do full handshakes.
 
 import type { SecureContextOptions } from 'node:tls';
 
@@ -16,10 +20,14 @@ export const TLS12_CIPHERS = [
 /** `ssl_session_timeout 10m`: how long a session (ticket or cached id) may be resumed. */
 export const SESSION_TIMEOUT_SECONDS = 600;
 
+/** The same in every ocpp-edge proxy, so a session issued by one resumes on another (see above). */
+export const SESSION_ID_CONTEXT = 'ocpp-edge';
+
 export const SHARED_TLS_OPTIONS = {
   minVersion: 'TLSv1.2',
   maxVersion: 'TLSv1.3',
   ciphers: TLS12_CIPHERS,
   honorCipherOrder: false,
   sessionTimeout: SESSION_TIMEOUT_SECONDS,
+  sessionIdContext: SESSION_ID_CONTEXT,
 } as const satisfies SecureContextOptions;

@@ -31,6 +31,11 @@ describe('config/production.yaml', () => {
     assert.equal(proxy.dataDir, '/var/lib/ocpp-edge');
   });
 
+  test('proxy: one TLS session ticket key for every process, kept in the data dir (ssl_session_ticket_key)', () => {
+    const proxy = loadProxy('config/production.yaml');
+    assert.equal(proxy.tlsTicketKeys, '/var/lib/ocpp-edge/tls-ticket-keys');
+  });
+
   test('proxy: the plan\'s timeouts — WebSockets idle for an hour, a bounded drain', () => {
     const proxy = loadProxy('config/production.yaml');
     assert.equal(proxy.wsIdleTimeout, 3600, 'proxy_read_timeout / proxy_send_timeout 3600s on /ocpp/');

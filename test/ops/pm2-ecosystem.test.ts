@@ -1,17 +1,19 @@
 // ecosystem.config.cjs / ecosystem.config.js: PM2's own loader and schema accept them, the two apps run the
 // built CLI with config/production.yaml, and every environment ends in a configuration that loads (production on
-// 443/80, development on unprivileged ports). Starting the apps under PM2 (reload with chargers connected) is
-// the job of a test that runs the processes; this one needs no daemon.
+// 443/80, development on unprivileged ports), with jemalloc preloaded where libjemalloc2 is installed. Starting
+// the apps under PM2 (reload with chargers connected) is the job of a test that runs the processes; this one needs
+// no daemon.
 
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import { describe, test } from 'node:test';
 import { EXIT_CONFIG } from '../../common/command.js';
 import { loadConfig } from '../../common/config.js';
 import { backendOptions } from '../../backend/options.js';
 import { proxyOptions } from '../../proxy/options.js';
-import { inRepo } from './tools.js';
+import { inRepo, installedJemalloc, mappedLibraries, requireJemalloc } from './tools.js';
 
 interface Pm2App {
   name: string;
@@ -175,5 +177,38 @@ describe('environments', () => {
     assert.equal(backend.port, 8080);
     assert.equal(backend.database, 'sqlite:./data/ocpp.db');
     assert.deepEqual(backend.apiToken, ['dev-token']);
+  });
+
+  test('every environment keeps the shared TLS ticket key file in the proxy\'s data dir, where it may write', () => {
+    const proxyApp = app('ocpp-edge-proxy');
+    for (const name of [undefined, 'production', 'development'] as const) {
+      const proxy = loadConfig(proxyOptions, { flags: { config: configFileOf(proxyApp) }, section: 'proxy', env: environment(proxyApp, name) });
+      assert.ok(proxy.tlsTicketKeys, `${name ?? 'env'}: tls-ticket-keys is set, so cluster workers share session tickets`);
+      assert.equal(path.dirname(path.resolve(proxyApp.cwd, proxy.tlsTicketKeys)), path.resolve(proxyApp.cwd, proxy.dataDir), name ?? 'env');
+    }
+  });
+});
+
+describe('jemalloc', () => {
+  test('both apps preload libjemalloc2 in every environment where it is installed, and nothing where it is not', (t) => {
+    // PM2 loads the process file on the machine that runs the apps: what it finds here is what they get.
+    const library = installedJemalloc();
+    for (const target of ecosystem.apps) {
+      for (const name of [undefined, 'production', 'development'] as const) {
+        assert.equal(environment(target, name).LD_PRELOAD, library, `${target.name} (${name ?? 'env'})`);
+      }
+    }
+    requireJemalloc(t);
+  });
+
+  test('a process started with each app\'s environment runs on jemalloc (/proc/PID/maps)', async (t) => {
+    if (!requireJemalloc(t)) return;
+    for (const target of ecosystem.apps) {
+      const libraries = await mappedLibraries(environment(target, 'production'));
+      assert.ok(libraries.some((file) => file.includes('libjemalloc')), `${target.name}: jemalloc mapped; mapped: ${libraries.join(', ')}`);
+    }
+    // node itself is not linked with it: the preload is what brings it in.
+    const plain = await mappedLibraries({ NODE_ENV: 'production' });
+    assert.ok(!plain.some((file) => file.includes('libjemalloc')), 'no jemalloc without LD_PRELOAD');
   });
 });

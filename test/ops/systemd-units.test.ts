@@ -1,14 +1,16 @@
 // config/systemd/*.service: the hardening each unit promises, the plan's ordering and restart policy, a stop
-// timeout longer than the proxy's drain, and `systemd-analyze verify` where systemd is installed (skipped with a
-// message otherwise: this is the alternative to PM2, not something CI depends on).
+// timeout longer than the proxy's drain, jemalloc preloaded (checked in a real process, which CI requires), and
+// `systemd-analyze verify` where systemd is installed (skipped with a message otherwise: this is the alternative
+// to PM2, not something CI depends on).
 
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, test } from 'node:test';
 import { loadConfig } from '../../common/config.js';
 import { EXIT_CONFIG } from '../../common/command.js';
 import { proxyOptions } from '../../proxy/options.js';
-import { findExecutable, inRepo, runTool } from './tools.js';
+import { findExecutable, inRepo, mappedLibraries, requireJemalloc, runTool } from './tools.js';
 
 const UNITS = ['config/systemd/ocpp-edge-proxy.service', 'config/systemd/ocpp-edge-backend.service'] as const;
 
@@ -58,6 +60,17 @@ describe('systemd units', () => {
     test(`${file}: only the data dir is writable, and it is the production data dir`, () => {
       assert.deepEqual(unit.get('ReadWritePaths'), [productionProxy.dataDir]);
       assert.deepEqual(unit.get('StateDirectory'), ['ocpp-edge']);
+      // The proxy creates its TLS ticket key file there at first start.
+      assert.equal(path.dirname(productionProxy.tlsTicketKeys ?? ''), productionProxy.dataDir);
+    });
+
+    test(`${file}: preloads jemalloc, and a process started with that environment runs on it`, async (t) => {
+      const environment = Object.fromEntries((unit.get('Environment') ?? []).map((assignment) => assignment.split(/=(.*)/s).slice(0, 2)));
+      // A bare name, found through ld.so's cache on x86_64 and arm64 alike.
+      assert.equal(environment.LD_PRELOAD, 'libjemalloc.so.2');
+      if (!requireJemalloc(t)) return;
+      const libraries = await mappedLibraries(environment);
+      assert.ok(libraries.some((library) => library.includes('libjemalloc')), `jemalloc mapped; mapped: ${libraries.join(', ')}`);
     });
 
     test(`${file}: restarts always, but not after an invalid configuration`, () => {

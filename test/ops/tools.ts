@@ -1,9 +1,12 @@
 // What the operations tests share: where the source tree is (the YAML, unit and process files are not compiled
 // into dist/) and how to find and run the external tools they check those files with.
 
-import { execFile } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root, from this file's place in dist/test/ops/. */
@@ -51,4 +54,45 @@ export function headingAnchors(markdown: string): Set<string> {
     anchors.add(match[1].toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').trim().replace(/\s/g, '-'));
   }
   return anchors;
+}
+
+/** Where Debian's libjemalloc2 installs the library: x86_64, then arm64. */
+export const JEMALLOC_PATHS = ['/usr/lib/x86_64-linux-gnu/libjemalloc.so.2', '/usr/lib/aarch64-linux-gnu/libjemalloc.so.2'] as const;
+
+export function installedJemalloc(): string | undefined {
+  return JEMALLOC_PATHS.find((file) => existsSync(file));
+}
+
+/** Whether jemalloc is installed; outside CI a test is skipped with a message when it is not, in CI it fails. */
+export function requireJemalloc(t: TestContext): boolean {
+  if (installedJemalloc()) return true;
+  const message = `libjemalloc2 is not installed (none of ${JEMALLOC_PATHS.join(', ')}): apt-get install libjemalloc2`;
+  if (process.env.CI === 'true') assert.fail(`${message}; .ci/run must install it`);
+  t.diagnostic(message);
+  t.skip(message);
+  return false;
+}
+
+/**
+ * Starts node with `env` as its whole environment (besides PATH) and reads /proc/PID/maps once it runs: the shared
+ * libraries it has mapped.
+ */
+export async function mappedLibraries(env: NodeJS.ProcessEnv): Promise<string[]> {
+  const child = spawn(process.execPath, ['-e', "process.stdout.write('running\\n'); setInterval(() => {}, 1000)"], {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.once('data', () => resolve());
+      child.once('exit', (code) => reject(new Error(`node exited (${code}) before running: ${stderr}`)));
+      child.once('error', reject);
+    });
+    const maps = await readFile(`/proc/${child.pid}/maps`, 'utf8');
+    return [...new Set(maps.split('\n').map((line) => line.split(/\s+/)[5] ?? '').filter((file) => file.includes('.so')))];
+  } finally {
+    child.kill('SIGKILL');
+  }
 }

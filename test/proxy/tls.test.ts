@@ -12,7 +12,7 @@ import { TLS12_CIPHERS } from '../../proxy/tls/tls-options.js';
 import { makeTempDir, metricValue, scrapeMetrics, startProxyUnderTest, type ProxyUnderTest } from '../support/proxy-under-test.js';
 import { createTestCa, issueCertificate, writeCertificateFiles, type CertificateFiles, type TestCertificate } from '../support/test-certificates.js';
 import { startTestUpstream, type TestUpstream } from '../support/test-upstream.js';
-import { httpsRequest, nextMessage, openWebSocket, tlsConnect } from '../support/tls-clients.js';
+import { httpsRequest, nextMessage, openWebSocket, sessionOf, tlsConnect } from '../support/tls-clients.js';
 import { waitFor } from '../support/waiting.js';
 
 function servedSerial(socket: TLSSocket): string {
@@ -186,18 +186,6 @@ describe('self-signed certificates', () => {
     }
   });
 });
-
-/** The session to resume with: TLS 1.3 delivers tickets after the handshake, in 'session' events. */
-function sessionOf(socket: TLSSocket): Promise<Buffer> {
-  if (socket.getProtocol() === 'TLSv1.2' && socket.getSession()) return Promise.resolve(socket.getSession()!);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no TLS session received')), 3000);
-    socket.once('session', (session: Buffer) => {
-      clearTimeout(timer);
-      resolve(session);
-    });
-  });
-}
 
 describe('certificate paths in the config file', () => {
   test('reload() applies new --cert/--key paths from the config file; a bad new pair keeps the old one', async () => {

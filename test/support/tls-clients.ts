@@ -57,6 +57,41 @@ export function tlsConnect(port: number, options: ConnectionOptions = {}): Promi
   });
 }
 
+/**
+ * The session a client can resume with: TLS 1.2 has it once the handshake is done, TLS 1.3 delivers its tickets
+ * after the handshake, in 'session' events.
+ */
+export function sessionOf(socket: TLSSocket): Promise<Buffer> {
+  if (socket.getProtocol() === 'TLSv1.2' && socket.getSession()) return Promise.resolve(socket.getSession()!);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no TLS session received')), 3000);
+    socket.once('session', (session: Buffer) => {
+      clearTimeout(timer);
+      resolve(session);
+    });
+  });
+}
+
+/** A full handshake with `port`; the session it gave, to resume elsewhere. */
+export async function newTlsSession(port: number, options: ConnectionOptions = {}): Promise<Buffer> {
+  const socket = await tlsConnect(port, options);
+  try {
+    return await sessionOf(socket);
+  } finally {
+    socket.destroy();
+  }
+}
+
+/** Whether `port` resumes `session` (an abbreviated handshake) rather than doing a full one. */
+export async function resumesSession(port: number, session: Buffer, options: ConnectionOptions = {}): Promise<boolean> {
+  const socket = await tlsConnect(port, { ...options, session });
+  try {
+    return socket.isSessionReused();
+  } finally {
+    socket.destroy();
+  }
+}
+
 /** Sends raw bytes over TLS and collects everything the proxy answers until it closes (or the deadline). */
 export function rawTlsExchange(port: number, data: string, timeoutMs = 5000): Promise<{ response: string; closed: boolean }> {
   return new Promise((resolve, reject) => {
