@@ -204,7 +204,6 @@ export class WebSocketSessions {
     upstream.setTimeout(session.route.connectTimeoutMs);
     upstream.on('timeout', onUpstreamTimeout);
     upstream.on('error', onUpstreamError);
-    upstream.on('data', onUpstreamHandshakeData);
     upstream.on('close', onUpstreamClose);
     upstream.write(upgradeRequestHead(session.req, basePathOf(host.url)), 'latin1');
     // Bytes the client sent right behind its request (Node hands them over as `head`).
@@ -214,7 +213,6 @@ export class WebSocketSessions {
   /** The upstream's answer to the upgrade arrived: a 101 opens the session, anything else is passed on. */
   answered(session: WebSocketSession, response: UpstreamResponseHead): void {
     const upstream = session.upstream!;
-    upstream.removeListener('data', onUpstreamHandshakeData);
     this.pending.delete(session);
     const { client } = session;
     if (client.destroyed) {
@@ -240,10 +238,9 @@ export class WebSocketSessions {
     client.on('end', onClientEnd);
     client.on('drain', resumeUpstream);
     upstream.setTimeout(idleMs);
-    upstream.on('data', forwardToClient);
     upstream.on('end', onUpstreamEnd);
     upstream.on('drain', resumeClient);
-    if (response.rest.length > 0) forwardToClient.call(upstream, response.rest);
+    if (response.rest.length > 0 && !onUpstreamBytes(upstream, response.rest, false)) upstream.pause();
   }
 
   /**
@@ -258,9 +255,9 @@ export class WebSocketSessions {
     this.options.metrics.wsSessions.inc({ result: 'upstream_declined' });
     this.options.recordAnswer(session.req, response.status, session.route.name, session.startedAt);
     client.write(response.head, 'latin1');
+    // The rest of its body, if any, follows through onUpstreamBytes until the upstream closes (onUpstreamClose).
     if (response.rest.length > 0) client.write(response.rest);
-    // The rest of its body, if any, until the upstream closes (its 'close' ends the client, see onUpstreamClose).
-    upstream.pipe(client);
+    upstream.setTimeout(session.route.connectTimeoutMs);
   }
 
   /** The upgrade failed before an answer (refused, reset, too slow, malformed): retried elsewhere, or 502/504. */
@@ -358,24 +355,62 @@ function checkHandshake(req: IncomingMessage): HandshakeRefusal | undefined {
   return undefined;
 }
 
-/** A TCP (or, for an https:// upstream, TLS) connection to the upstream; writes queue until it is connected. */
+/**
+ * Plain-TCP upstream sockets read into this one buffer (net's `onread`) instead of a fresh 64 KB buffer and a
+ * Buffer object per read: each read is handled synchronously, before the next one can overwrite it.
+ */
+const UPSTREAM_READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * A TCP (or, for an https:// upstream, TLS) connection to the upstream; writes queue until it is connected. TCP
+ * sockets deliver what they read to onUpstreamRead; TLS sockets emit 'data' (TLS has no `onread`).
+ */
 function openUpstreamSocket(url: URL): Socket {
   // URL keeps the brackets of an IPv6 literal, which connect() does not take.
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   if (url.protocol === 'https:') {
     const port = Number(url.port || 443);
     const socket = tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ALPNProtocols: ['http/1.1'] });
+    socket.on('data', onUpstreamData);
     return socket.setNoDelay(true);
   }
-  return net.connect({ host, port: Number(url.port || 80), noDelay: true });
+  return net.connect({ host, port: Number(url.port || 80), noDelay: true, onread: { buffer: UPSTREAM_READ_BUFFER, callback: onUpstreamRead } });
 }
 
 // Shared listeners: `this` is the socket, the session hangs off it.
 
-function onUpstreamHandshakeData(this: SessionSocket, chunk: Buffer): void {
-  const session = this[SESSION];
-  if (!session || session.state !== 'connecting') return;
-  const received = session.received ? Buffer.concat([session.received, chunk]) : chunk;
+/** What a plain-TCP upstream read, in the shared buffer (valid only during this call); false pauses the socket. */
+function onUpstreamRead(this: SessionSocket, length: number, buffer: Buffer): boolean {
+  return onUpstreamBytes(this, buffer.subarray(0, length), true);
+}
+
+function onUpstreamData(this: SessionSocket, chunk: Buffer): void {
+  if (!onUpstreamBytes(this, chunk, false)) this.pause();
+}
+
+/** Bytes from the upstream, whatever the session's state; `borrowed`: the memory is reused after this call. */
+function onUpstreamBytes(upstream: SessionSocket, chunk: Buffer, borrowed: boolean): boolean {
+  const session = upstream[SESSION];
+  if (!session || session.closing) return true;
+  const client = session.client;
+  if (session.state === 'open') {
+    session.toClient.scan(chunk);
+    if (session.closedBy === 'none' && session.toClient.closeCode !== undefined) session.closedBy = 'upstream';
+    if (!client.writable) return true;
+    // A TLS socket encrypts (copies) what it is given at once, unless earlier writes are still queued in front.
+    return client.write(borrowed && client.writableLength > 0 ? Buffer.from(chunk) : chunk);
+  }
+  if (session.state === 'connecting') {
+    const owned = borrowed ? Buffer.from(chunk) : chunk;
+    receiveResponseHead(session, session.received ? Buffer.concat([session.received, owned]) : owned);
+    return true;
+  }
+  // declined: the rest of the upstream's refusal, until it closes (its 'close' ends the client).
+  if (session.state === 'declined' && client.writable) client.write(borrowed ? Buffer.from(chunk) : chunk);
+  return true;
+}
+
+function receiveResponseHead(session: WebSocketSession, received: Buffer): void {
   const result = readResponseHead(received);
   if (result.complete) {
     session.received = undefined;
@@ -443,8 +478,9 @@ function onSocketTimeout(this: SessionSocket): void {
   else session.close(CLOSE_GOING_AWAY, 'idle timeout', 'idle_timeout');
 }
 
-// Forwarding after the 101: one 'data' listener per direction that scans the frames and writes to the other side,
-// pausing the reader while the writer's buffer is full (what stream.pipe does, without its per-pipe closures).
+// Forwarding after the 101: one listener per direction (onUpstreamBytes for the other one) that scans the frames and
+// writes to the other side, pausing the reader while the writer's buffer is full (what stream.pipe does, without
+// its per-pipe closures).
 
 function forwardFromClient(this: SessionSocket, chunk: Buffer): void {
   const session = this[SESSION]!;
@@ -453,15 +489,6 @@ function forwardFromClient(this: SessionSocket, chunk: Buffer): void {
   if (session.closedBy === 'none' && session.fromClient.closeCode !== undefined) session.closedBy = 'client';
   const upstream = session.upstream!;
   if (upstream.writable && !upstream.write(chunk)) this.pause();
-}
-
-function forwardToClient(this: SessionSocket, chunk: Buffer): void {
-  const session = this[SESSION]!;
-  if (session.closing) return;
-  session.toClient.scan(chunk);
-  if (session.closedBy === 'none' && session.toClient.closeCode !== undefined) session.closedBy = 'upstream';
-  const client = session.client;
-  if (client.writable && !client.write(chunk)) this.pause();
 }
 
 function resumeUpstream(this: SessionSocket): void {
