@@ -10,10 +10,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { stopProcess, sleep } from './child-process.js';
+import { aptInstall } from './debian-packages.js';
 import type { ChildProcess } from 'node:child_process';
 
 const run = promisify(execFile);
-const APT_TIMEOUT_MS = 300_000;
 const START_TIMEOUT_MS = 10_000;
 
 export interface NginxSite {
@@ -157,10 +157,7 @@ http {
 export async function ensureNginx(log: (line: string) => void): Promise<string> {
   const found = await findNginx();
   if (found) return found;
-  log('nginx not found: apt-get install -y nginx');
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  await run('apt-get', ['update'], { timeout: APT_TIMEOUT_MS, env });
-  await run('apt-get', ['install', '-y', '--no-install-recommends', 'nginx'], { timeout: APT_TIMEOUT_MS, env });
+  await aptInstall('nginx', log);
   // The package starts the system nginx on port 80; the bench runs its own instance and leaves that one alone.
   const installed = await findNginx();
   if (!installed) throw new Error('apt-get install nginx did not provide an nginx binary');

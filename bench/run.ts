@@ -29,7 +29,7 @@ import { measureLatency, type LatencyResult } from './measurements/latency.js';
 import { measureThroughput, type ThroughputResult } from './measurements/throughput.js';
 import { ensureNginx, nginxVersion } from './nginx.js';
 import { markdownRuns, markdownTable, summarise, textTable, type Row } from './report.js';
-import { startTarget, TARGET_NAMES, type Target, type TargetName } from './targets.js';
+import { ensureJemalloc, startTarget, TARGET_NAMES, type Target, type TargetName } from './targets.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const REPORT_FILE = path.join(REPO, 'docs', 'PERFORMANCE.md');
@@ -92,6 +92,7 @@ async function main(): Promise<void> {
   const loadBefore = os.loadavg();
 
   const nginxBinary = await ensureNginx(log);
+  await ensureJemalloc(log);
   const wrk = measurements.has('d') ? await ensureWrk(log) : 'wrk';
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'ocpp-edge-bench-'));
   const certificates = await createBenchCertificates(workDir);

@@ -13,12 +13,14 @@
 // What is measured of a target is its own process tree (RSS, CPU): the proxy's processes, or for direct the
 // backend's.
 
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchCertificates } from './certificates.js';
 import { freePort, startProcess, stopProcess } from './child-process.js';
+import { aptInstall } from './debian-packages.js';
 import { startNginx } from './nginx.js';
 
 export type TargetName = 'ocpp-edge' | 'ocpp-edge-x2' | 'nginx' | 'direct';
@@ -98,7 +100,8 @@ async function startOcppEdge(setup: TargetSetup, workers: number): Promise<Targe
     { isReady: (line) => line.msg === 'proxy listening' && ++listening === workers, env: { ...process.env, ...proxyEnvironment() } },
   );
   const port = Number(started.ready.httpsPort);
-  const allocator = process.env.OCPP_EDGE_BENCH_PROXY_LD_PRELOAD ? `, LD_PRELOAD=${process.env.OCPP_EDGE_BENCH_PROXY_LD_PRELOAD}` : '';
+  const preload = proxyPreload();
+  const allocator = preload ? `, with jemalloc (LD_PRELOAD=${preload}) as ecosystem.config.cjs and the systemd unit run it` : ', glibc malloc';
   return {
     name: workers === 1 ? 'ocpp-edge' : 'ocpp-edge-x2',
     description:
@@ -116,13 +119,30 @@ async function startOcppEdge(setup: TargetSetup, workers: number): Promise<Targe
   };
 }
 
+/** Where Debian's libjemalloc2 puts the library, as ecosystem.config.cjs looks for it. */
+const JEMALLOC_PATHS = ['/usr/lib/x86_64-linux-gnu/libjemalloc.so.2', '/usr/lib/aarch64-linux-gnu/libjemalloc.so.2'];
+
 /**
- * The proxy's environment: JSON logs, production mode, and (for comparisons of allocators, see
- * docs/PERFORMANCE.md) OCPP_EDGE_BENCH_PROXY_LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 as its LD_PRELOAD.
+ * The allocator the proxy runs with: jemalloc, as the deployment files preload it, when the library is installed
+ * (run.ts installs libjemalloc2 when missing). OCPP_EDGE_BENCH_PROXY_LD_PRELOAD overrides it: another library, or
+ * `none` for glibc's malloc (the allocator comparison in docs/PERFORMANCE.md).
  */
+export function proxyPreload(): string | undefined {
+  const chosen = process.env.OCPP_EDGE_BENCH_PROXY_LD_PRELOAD;
+  if (chosen === 'none') return undefined;
+  return chosen || JEMALLOC_PATHS.find((file) => existsSync(file));
+}
+
+/** The proxy's environment: JSON logs, production mode, and the allocator of proxyPreload(). */
 function proxyEnvironment(): NodeJS.ProcessEnv {
-  const preload = process.env.OCPP_EDGE_BENCH_PROXY_LD_PRELOAD;
+  const preload = proxyPreload();
   return { OCPP_EDGE_LOG_PRETTY: '0', NODE_ENV: 'production', ...(preload ? { LD_PRELOAD: preload } : {}) };
+}
+
+/** Installs Debian's libjemalloc2 when no jemalloc is there and none was chosen, as the deployment expects it. */
+export async function ensureJemalloc(log: (line: string) => void): Promise<void> {
+  if (process.env.OCPP_EDGE_BENCH_PROXY_LD_PRELOAD || JEMALLOC_PATHS.some((file) => existsSync(file))) return;
+  await aptInstall('libjemalloc2', log);
 }
 
 async function startNginxTarget(setup: TargetSetup): Promise<Target> {

@@ -3,10 +3,10 @@
 
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { aptInstall } from '../debian-packages.js';
 import type { MeasureContext } from './context.js';
 
 const run = promisify(execFile);
-const APT_TIMEOUT_MS = 300_000;
 
 export interface HttpsGetOptions {
   connections: number;
@@ -25,10 +25,7 @@ export interface HttpsGetResult {
 /** The wrk binary, installing Debian's package when there is none. */
 export async function ensureWrk(log: (line: string) => void): Promise<string> {
   if (await works('wrk')) return 'wrk';
-  log('wrk not found: apt-get install -y wrk');
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  await run('apt-get', ['update'], { timeout: APT_TIMEOUT_MS, env });
-  await run('apt-get', ['install', '-y', '--no-install-recommends', 'wrk'], { timeout: APT_TIMEOUT_MS, env });
+  await aptInstall('wrk', log);
   if (!(await works('wrk'))) throw new Error('apt-get install wrk did not provide a wrk binary');
   return 'wrk';
 }
