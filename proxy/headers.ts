@@ -16,11 +16,6 @@ export function setSecurityHeaders(res: ServerResponse): void {
   for (const name of SECURITY_HEADER_NAMES) res.setHeader(name, SECURITY_HEADERS[name]);
 }
 
-/** On an upstream response (or 101 upgrade answer): ours win over whatever the upstream sent. */
-export function overrideSecurityHeaders(upstreamResponse: IncomingMessage): void {
-  for (const name of SECURITY_HEADER_NAMES) upstreamResponse.headers[name] = SECURITY_HEADERS[name];
-}
-
 /** The security headers as raw header lines, for answers written straight to a socket. */
 export const SECURITY_HEADER_LINES = SECURITY_HEADER_NAMES.map((name) => `${name}: ${SECURITY_HEADERS[name]}\r\n`).join('');
 

@@ -14,11 +14,21 @@ export type HealthCheckKind = 'active' | 'passive';
 export class UpstreamHost implements Selectable {
   /** The metric label and log name: the URL as given, without a trailing slash. */
   readonly label: string;
+  /** Where to connect: an IPv6 literal without the brackets URL keeps, and the scheme's port when none is given. */
+  readonly hostname: string;
+  readonly port: number;
+  readonly secure: boolean;
+  /** The path the URL puts in front of every request: '' for `http://host:port` or `http://host:port/`. */
+  readonly basePath: string;
   healthy = true;
   sessions = 0;
 
   constructor(readonly url: URL) {
     this.label = url.href.replace(/\/$/, '');
+    this.hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    this.secure = url.protocol === 'https:';
+    this.port = Number(url.port || (this.secure ? 443 : 80));
+    this.basePath = url.pathname.endsWith('/') ? url.pathname.slice(0, -1) : url.pathname;
   }
 }
 

@@ -33,11 +33,6 @@ export function upgradeRequestHead(req: IncomingMessage, basePath: string): stri
   return `${head}connection: upgrade\r\nupgrade: websocket\r\n\r\n`;
 }
 
-/** The path an upstream URL adds in front of every request: '' for `http://host:port` or `http://host:port/`. */
-export function basePathOf(url: URL): string {
-  return url.pathname.endsWith('/') ? url.pathname.slice(0, -1) : url.pathname;
-}
-
 export interface UpstreamResponseHead {
   status: number;
   /** The head to send to the client: the upstream's, with our security headers instead of its own. */

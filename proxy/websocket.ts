@@ -26,7 +26,7 @@ import { chargePointIdOf, type Route } from './routes.js';
 import { upstreamErrorKind, upstreamTimeoutError, type Upstream } from './upstream.js';
 import type { UpstreamHost } from './upstream-pool.js';
 import { CLOSE_ABNORMAL, CLOSE_GOING_AWAY, FrameScanner, closeFrame } from './websocket-frames.js';
-import { basePathOf, readResponseHead, upgradeRequestHead, type UpstreamResponseHead } from './websocket-handshake.js';
+import { readResponseHead, upgradeRequestHead, type UpstreamResponseHead } from './websocket-handshake.js';
 
 /** After the proxy sends its close frame, how long each side gets to answer before its socket is destroyed. */
 const CLOSE_GRACE_MS = 2000;
@@ -197,7 +197,7 @@ export class WebSocketSessions {
   /** Opens the upstream connection and sends the upgrade request (queued by the socket until it is connected). */
   private connect(session: WebSocketSession, host: UpstreamHost): void {
     session.useHost(host);
-    const upstream = openUpstreamSocket(host.url) as SessionSocket;
+    const upstream = openUpstreamSocket(host) as SessionSocket;
     upstream[SESSION] = session;
     session.upstream = upstream;
     // Until the upstream's 101: nginx's proxy_connect_timeout for this location.
@@ -205,7 +205,7 @@ export class WebSocketSessions {
     upstream.on('timeout', onUpstreamTimeout);
     upstream.on('error', onUpstreamError);
     upstream.on('close', onUpstreamClose);
-    upstream.write(upgradeRequestHead(session.req, basePathOf(host.url)), 'latin1');
+    upstream.write(upgradeRequestHead(session.req, host.basePath), 'latin1');
     // Bytes the client sent right behind its request (Node hands them over as `head`).
     if (session.head.length > 0) upstream.write(session.head);
   }
@@ -365,16 +365,14 @@ const UPSTREAM_READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
  * A TCP (or, for an https:// upstream, TLS) connection to the upstream; writes queue until it is connected. TCP
  * sockets deliver what they read to onUpstreamRead; TLS sockets emit 'data' (TLS has no `onread`).
  */
-function openUpstreamSocket(url: URL): Socket {
-  // URL keeps the brackets of an IPv6 literal, which connect() does not take.
-  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-  if (url.protocol === 'https:') {
-    const port = Number(url.port || 443);
+function openUpstreamSocket(upstream: UpstreamHost): Socket {
+  const { hostname: host, port } = upstream;
+  if (upstream.secure) {
     const socket = tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ALPNProtocols: ['http/1.1'] });
     socket.on('data', onUpstreamData);
     return socket.setNoDelay(true);
   }
-  return net.connect({ host, port: Number(url.port || 80), noDelay: true, onread: { buffer: UPSTREAM_READ_BUFFER, callback: onUpstreamRead } });
+  return net.connect({ host, port, noDelay: true, onread: { buffer: UPSTREAM_READ_BUFFER, callback: onUpstreamRead } });
 }
 
 // Shared listeners: `this` is the socket, the session hangs off it.

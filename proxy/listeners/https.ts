@@ -108,8 +108,8 @@ export class HttpsListener {
     res.once('close', () => this.finished(req, res, route, startedAt));
     if (!target.ok) return sendJsonError(res, 400, target.reason);
     setForwardedHeaders(req, this.options.trustProxy);
-    // Node already answered `100 Continue` to the client; the upstream must not wait for one too (and
-    // http-proxy-3 skips its 'proxyReq' event, where the upstream timeouts are set, for such requests).
+    // Node already answered `100 Continue` to the client, and the body is forwarded as it comes: the upstream
+    // has nothing to wait for.
     delete req.headers.expect;
     this.options.upstream.forward(req, res, route!);
   };

@@ -1,7 +1,7 @@
 // The upstream side of a WebSocket upgrade, which the proxy writes and reads itself (proxy/websocket.ts,
 // proxy/websocket-handshake.ts): what the upstream receives, answers that arrive in pieces or with frames right
 // behind them, answers that are not HTTP, an upstream that hangs up, large messages in both directions
-// (back-pressure), an upstream under a base path, and an https:// upstream.
+// (back-pressure), an upstream under a base path, and an https:// upstream (for HTTP requests too).
 
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -16,7 +16,7 @@ import WebSocket, { WebSocketServer, type ClientOptions } from 'ws';
 import { makeTempDir, metricValue, startProxyUnderTest, type ProxyUnderTest } from '../support/proxy-under-test.js';
 import { startProxyProcess, type ProxyProcess } from '../support/proxy-process.js';
 import { createTestCa, issueCertificate } from '../support/test-certificates.js';
-import { nextMessage, openWebSocket, refusedUpgradeStatus } from '../support/tls-clients.js';
+import { httpsRequest, nextMessage, openWebSocket, refusedUpgradeStatus } from '../support/tls-clients.js';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
@@ -186,7 +186,9 @@ describe('an https:// upstream', () => {
     const dir = await makeTempDir();
     const caFile = path.join(dir, 'ca.pem');
     await writeFile(caFile, ca.certPem);
-    upstream = https.createServer({ cert: certificate.certPem, key: certificate.keyPem });
+    upstream = https.createServer({ cert: certificate.certPem, key: certificate.keyPem }, (req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end(`tls upstream saw ${req.url}`);
+    });
     const echo = new WebSocketServer({ server: upstream, handleProtocols: () => 'ocpp1.6' });
     echo.on('connection', (socket) => socket.on('message', (data) => socket.send(String(data))));
     upstream.listen(0, '127.0.0.1');
@@ -206,6 +208,12 @@ describe('an https:// upstream', () => {
     await proxy?.exited;
     upstream?.closeAllConnections();
     await new Promise((resolve) => upstream?.close(resolve));
+  });
+
+  test('HTTP requests are forwarded to it over TLS as well', async () => {
+    const response = await httpsRequest(proxy.httpsPort, '/api/over-tls');
+    assert.equal(response.status, 200);
+    assert.equal(response.body, 'tls upstream saw /api/over-tls');
   });
 
   test('a charger is proxied to it over TLS, with the upstream certificate verified', async () => {
