@@ -1,5 +1,5 @@
 // The central system behind the proxy. HTTP requests are forwarded with Node's HTTP client over a keep-alive
-// pool (forwardRequest below); WebSocket upgrades open their own connection (websocket.ts), since an upgraded
+// pool (Upstream.forward); WebSocket upgrades open their own connection (websocket.ts), since an upgraded
 // socket never returns to a pool.
 //
 // Which upstream of the pool serves an exchange is decided in upstream-pool.ts; a request whose connect was
@@ -28,9 +28,9 @@ const TIMEOUT_CODE = 'OCPP_EDGE_UPSTREAM_TIMEOUT';
 const AGENT_OPTIONS = { keepAlive: true, maxFreeSockets: 1024, timeout: 4000 } as const;
 
 /**
- * Headers of one connection, not of the message (RFC 9110 §7.6.1): never forwarded in either direction. Node's
- * client and server set their own Connection/Keep-Alive; Transfer-Encoding is kept, as it tells Node how to frame
- * the body it forwards.
+ * Headers of one connection, not of the message (RFC 9110 §7.6.1), never forwarded in either direction, plus
+ * Proxy-Authorization, which is meant for a proxy (us), not for the central system. Node's client and server set
+ * their own Connection/Keep-Alive; Transfer-Encoding is kept, as it tells Node how to frame the body it forwards.
  */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'proxy-authorization']);
 const SECURITY_HEADER_NAMES: ReadonlySet<string> = new Set(Object.keys(SECURITY_HEADERS));
