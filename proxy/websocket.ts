@@ -34,6 +34,7 @@ const CLOSE_GRACE_MS = 2000;
 const WEBSOCKET_KEY = /^[+/0-9A-Za-z]{22}==$/;
 
 const SESSION = Symbol('ocpp-edge.websocket-session');
+const NO_BYTES = Buffer.alloc(0);
 type SessionSocket = Socket & { [SESSION]?: WebSocketSession };
 
 export interface WebSocketSessionsOptions {
@@ -77,9 +78,10 @@ class WebSocketSession {
 
   constructor(
     readonly owner: WebSocketSessions,
-    readonly req: IncomingMessage,
+    /** Until the upstream answered (retries and refusals need it); an open session lets it go. */
+    public req: IncomingMessage | undefined,
     readonly client: SessionSocket,
-    readonly head: Buffer,
+    public head: Buffer,
     readonly route: Route,
     readonly chargePointId: string,
     readonly startedAt: number,
@@ -205,7 +207,7 @@ export class WebSocketSessions {
     upstream.on('timeout', onUpstreamTimeout);
     upstream.on('error', onUpstreamError);
     upstream.on('close', onUpstreamClose);
-    upstream.write(upgradeRequestHead(session.req, host.basePath), 'latin1');
+    upstream.write(upgradeRequestHead(session.req!, host.basePath), 'latin1');
     // Bytes the client sent right behind its request (Node hands them over as `head`).
     if (session.head.length > 0) upstream.write(session.head);
   }
@@ -228,6 +230,10 @@ export class WebSocketSessions {
 
     session.state = 'open';
     session.subprotocol = response.subprotocol;
+    // An open session lives for hours: it keeps neither the request (its headers, raw headers, parser state) nor
+    // the client's early bytes.
+    session.req = undefined;
+    session.head = NO_BYTES;
     this.open.add(session);
     this.options.metrics.wsConnections.inc();
     client.write(response.head, 'latin1');
@@ -253,7 +259,7 @@ export class WebSocketSessions {
     const { client } = session;
     const upstream = session.upstream!;
     this.options.metrics.wsSessions.inc({ result: 'upstream_declined' });
-    this.options.recordAnswer(session.req, response.status, session.route.name, session.startedAt);
+    this.options.recordAnswer(session.req!, response.status, session.route.name, session.startedAt);
     client.write(response.head, 'latin1');
     // The rest of its body, if any, follows through onUpstreamBytes until the upstream closes (onUpstreamClose).
     if (response.rest.length > 0) client.write(response.rest);
@@ -279,7 +285,7 @@ export class WebSocketSessions {
     const status = kind === 'timeout' ? 504 : 502;
     this.options.metrics.wsSessions.inc({ result: kind === 'timeout' ? 'upstream_timeout' : 'upstream_unavailable' });
     this.options.logger.warn({ err: error, kind, chargePointId: session.chargePointId }, `websocket upstream failed: ${error.message}`);
-    this.refuse(session.req, session.client, status, status === 504 ? 'the upstream did not answer in time' : 'the upstream is unavailable', session.route, session.startedAt);
+    this.refuse(session.req!, session.client, status, status === 504 ? 'the upstream did not answer in time' : 'the upstream is unavailable', session.route, session.startedAt);
   }
 
   /** The upgrade again, on the healthy upstream with the fewest sessions not tried yet; false when none is left. */
