@@ -123,6 +123,17 @@ describe('WebSocket sessions', () => {
     assert.equal(line?.closeCode, 1001);
   });
 
+  test('each session has its own idle clock: one opened later outlives one opened earlier', async () => {
+    const first = await openWebSocket(edge.proxy.httpsPort, '/ocpp/CP-IDLE-FIRST', 'ocpp1.6');
+    const firstClosed = closed(first, 4000);
+    await sleep(700);
+    const second = await openWebSocket(edge.proxy.httpsPort, '/ocpp/CP-IDLE-SECOND', 'ocpp1.6');
+    const secondClosed = closed(second, 4000);
+    assert.equal((await firstClosed).code, 1001);
+    assert.equal(second.readyState, WebSocket.OPEN);
+    assert.equal((await secondClosed).code, 1001);
+  });
+
   test('traffic keeps a session open past the idle timeout', async () => {
     const charger = await openWebSocket(edge.proxy.httpsPort, '/ocpp/CP-BUSY', 'ocpp1.6');
     for (let i = 0; i < 6; i++) {
