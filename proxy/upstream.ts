@@ -101,7 +101,8 @@ export class Upstream {
       method: req.method,
       path: host.basePath + (req.url ?? '/'),
       headers: forwardedRequestHeaders(req),
-      // The client's Host header goes on (nginx's `proxy_set_header Host $host`), not the upstream's address.
+      // The client's Host header goes on with the others (nginx's `proxy_set_header Host $host`); none is made up
+      // from the upstream's address when an HTTP/1.0 client sent none.
       setHost: false,
     };
     const upstreamRequest = (

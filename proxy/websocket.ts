@@ -98,7 +98,7 @@ class WebSocketSession {
       this.closedBy = 'proxy';
       this.proxyCloseCode = code;
     }
-    // From here on, what either side still sends is read and dropped (see forwardFromClient/forwardToClient).
+    // From here on, what either side still sends is read and dropped (see forwardFromClient/onUpstreamBytes).
     const { client, upstream } = this;
     if (!client.destroyed) {
       if (this.toClient.atFrameBoundary) client.write(closeFrame(code, reason, false));

@@ -85,7 +85,8 @@ describe('HTTP forwarding', () => {
     assert.equal(seen.headers['keep-alive'], undefined);
     // The proxy's own keep-alive connection, not the client's "close".
     assert.equal(seen.headers.connection, 'keep-alive');
-    assert.match(String(seen.headers.host), /^localhost:\d+$|^127\.0\.0\.1:\d+$/);
+    // The client's Host, not the upstream's address.
+    assert.equal(seen.headers.host, `127.0.0.1:${edge.proxy.httpsPort}`);
   });
 
   test('a DELETE without a body reaches the upstream with Content-Length: 0', async () => {
@@ -106,7 +107,7 @@ describe('HTTP forwarding', () => {
     assert.equal(response.statusMessage, 'Made It');
     assert.deepEqual(response.headers['set-cookie'], ['a=1; Path=/', 'b=2; Path=/']);
     assert.equal(response.headers['x-frame-options'], 'SAMEORIGIN');
-    assert.equal(response.headers['keep-alive'] === 'timeout=1', false);
+    assert.notEqual(response.headers['keep-alive'], 'timeout=1');
     assert.notEqual(response.headers.connection, 'close');
     assert.ok(response.rawHeaders.includes('X-Upstream-Case'));
   });
