@@ -74,7 +74,7 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
     });
   let source: CertificateSource;
   try {
-    source = sourceFor(config);
+    source = await sourceFor(config);
     await source.start();
   } catch (error) {
     await acme.close();
@@ -158,7 +158,7 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
           if (restartNeeded.length > 0) logger.warn({ keys: restartNeeded }, `${config.configFile} changed ${restartNeeded.join(', ')}: restart to apply`);
           if (mode === 'files' && configFile.ownsCertificatePaths && !(sameList(paths.cert, certificatePaths.cert) && sameList(paths.key, certificatePaths.key))) {
             // New paths: a new files source; it checks every pair before installing any, so failure keeps the old.
-            const next = sourceFor({ ...config, ...paths });
+            const next = await sourceFor({ ...config, ...paths });
             await next.start();
             await source.stop();
             source = next;

@@ -1,15 +1,17 @@
 // Chooses where certificates come from (--tls files|self-signed|acme) and checks the choice against the rest of
 // the configuration before anything listens: every problem is a ConfigError naming the flag.
+//
+// The self-signed and ACME sources are imported only when chosen: acme-client and the certificate generator are
+// about 12 MB of heap that a proxy serving certificates from files would carry for nothing (and every full GC
+// would mark; docs/PERFORMANCE.md section 10).
 
 import type { Registry } from 'prom-client';
 import { ConfigError } from '../../common/config.js';
 import type { Logger } from '../../common/logger.js';
 import type { ProxyConfig } from '../options.js';
-import { createAcmeCertificateSource } from './acme/source.js';
 import { fileAcmeState, type AcmeState } from './acme/state.js';
 import type { MemoryCertificateStore } from './certificate-store.js';
 import { FilesCertificateSource } from './files-source.js';
-import { SelfSignedCertificateSource } from './self-signed-source.js';
 import type { CertificateSource, ChallengeStore } from './types.js';
 
 export type TlsMode = 'files' | 'self-signed' | 'acme';
@@ -41,7 +43,7 @@ export function servedDomains(config: ProxyConfig, mode: TlsMode): string[] {
   return domains;
 }
 
-export function createCertificateSource(mode: TlsMode, options: SourceOptions): CertificateSource {
+export async function createCertificateSource(mode: TlsMode, options: SourceOptions): Promise<CertificateSource> {
   const { config, store, challenges, logger, registry } = options;
   switch (mode) {
     case 'files': {
@@ -52,10 +54,14 @@ export function createCertificateSource(mode: TlsMode, options: SourceOptions): 
       const pairs = config.cert.map((certFile, index) => ({ certFile, keyFile: config.key[index] }));
       return new FilesCertificateSource({ pairs, store, logger, onWatchReload: options.onWatchReload });
     }
-    case 'self-signed':
+    case 'self-signed': {
+      const { SelfSignedCertificateSource } = await import('./self-signed-source.js');
       return new SelfSignedCertificateSource({ domains: servedDomains(config, mode), dataDir: config.dataDir, store, logger });
-    case 'acme':
+    }
+    case 'acme': {
+      const { createAcmeCertificateSource } = await import('./acme/source.js');
       return createAcmeCertificateSource({ config, store, challenges, acme: options.acme ?? fileAcmeState(config.dataDir), logger, registry });
+    }
   }
 }
 

@@ -3,19 +3,16 @@
 //   file    (default) the data dir: storage.ts, lock.ts, ../challenge-store.ts. Processes on one machine (PM2
 //           cluster workers, `ocpp-edge certs`) share it; so do machines sharing a volume.
 //   redis   --redis URL: redis-store.ts, redis-lock.ts, ../redis-challenge-store.ts. Proxies on several machines
-//           share one account, one certificate and every challenge token, with no shared disk.
+//           share one account, one certificate and every challenge token, with no shared disk. Imported only
+//           when chosen, so ioredis is not loaded into a proxy that does not use it.
 
 import path from 'node:path';
 import { ConfigError } from '../../../common/config.js';
 import type { Logger } from '../../../common/logger.js';
 import type { ProxyConfig } from '../../options.js';
 import { FileChallengeStore } from '../challenge-store.js';
-import { RedisChallengeStore } from '../redis-challenge-store.js';
 import type { ChallengeStore } from '../types.js';
 import { FileLock, type AcmeLock } from './lock.js';
-import { closeRedis, createRedisConnection, whenReady } from '../../../common/redis.js';
-import { RedisLock } from './redis-lock.js';
-import { RedisAcmeStore } from './redis-store.js';
 import { AcmeStorage } from './storage.js';
 import type { AcmeStore } from './store.js';
 
@@ -38,6 +35,12 @@ export type AcmeStateConfig = Pick<ProxyConfig, 'acmeStore' | 'redis' | 'dataDir
 export async function openAcmeState(config: AcmeStateConfig, logger: Logger): Promise<AcmeState> {
   if (config.acmeStore !== 'redis') return fileAcmeState(config.dataDir);
   if (!config.redis) throw new ConfigError('--redis', 'a Redis URL (--redis or REDIS_URL) is required with --acme-store redis');
+  const [{ closeRedis, createRedisConnection, whenReady }, { RedisLock }, { RedisAcmeStore }, { RedisChallengeStore }] = await Promise.all([
+    import('../../../common/redis.js'),
+    import('./redis-lock.js'),
+    import('./redis-store.js'),
+    import('../redis-challenge-store.js'),
+  ]);
   // A renewal check that fails while Redis is away is retried per backoff.ts; the served certificate stays.
   const whileDown = 'ACME state unavailable until it returns (the served certificate stays)';
   const redis = createRedisConnection({ url: config.redis, name: 'proxy-acme', subscriber: false, commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS, logger, whileDown });
