@@ -212,6 +212,8 @@ function tableRows(runs: Map<TargetName, TargetRuns>, sizes: typeof FULL): Row[]
   const n = (value: number) => value.toLocaleString('en-US');
   const rows: Row[] = [
     { measurement: `a. memory per idle WSS connection, ${n(sizes.idle.connections)} held`, unit: 'KB', runs: per((r) => r.idle.map((x) => x.memoryPerConnectionKb)), goal: { kind: 'ratio', direction: 'at-most', limit: 1.0 } },
+    { measurement: 'a. RSS before the connections (after a warm-up)', unit: 'MB', runs: per((r) => r.idle.map((x) => x.rssBeforeMb)) },
+    { measurement: `a. RSS with ${n(sizes.idle.connections)} held`, unit: 'MB', runs: per((r) => r.idle.map((x) => x.rssHeldMb)) },
     { measurement: 'a. CPU per handshake (TLS + upgrade)', unit: 'ms', runs: per((r) => r.idle.map((x) => x.cpuPerHandshakeMs)), goal: { kind: 'ratio', direction: 'at-most', limit: 1.5 } },
     { measurement: `a. failures opening and holding ${n(sizes.idle.connections)}, all runs`, unit: 'count', runs: per((r) => r.idle.map((x) => x.failures)), goal: { kind: 'zero' }, sum: true },
     { measurement: `a. time to open ${n(sizes.idle.connections)} at concurrency ${sizes.idle.concurrency}`, unit: 's', runs: per((r) => r.idle.map((x) => x.openSeconds)) },

@@ -19,6 +19,9 @@ export interface IdleCapacityResult {
   failures: number;
   failureKinds: Record<string, number>;
   memoryPerConnectionKb: number;
+  /** The target's whole RSS before the connections (after the warm-up) and with them held: what a host must have. */
+  rssBeforeMb: number;
+  rssHeldMb: number;
   cpuPerHandshakeMs: number;
   /** Wall time to open them all. */
   openSeconds: number;
@@ -45,6 +48,8 @@ export async function measureIdleCapacity(context: MeasureContext, options: Idle
     failures: totalFailures(failureKinds),
     failureKinds,
     memoryPerConnectionKb: (held.rssBytes - before.rssBytes) / 1024 / Math.max(1, opened.opened),
+    rssBeforeMb: before.rssBytes / 2 ** 20,
+    rssHeldMb: held.rssBytes / 2 ** 20,
     cpuPerHandshakeMs: (afterOpen.cpuMs - before.cpuMs) / Math.max(1, opened.opened),
     openSeconds: opened.lastReadyMs / 1000,
   };

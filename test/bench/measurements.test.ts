@@ -68,6 +68,9 @@ describe('bench measurements against the direct target', () => {
     assert.equal(result.opened, 20);
     assert.equal(result.failures, 0, JSON.stringify(result.failureKinds));
     assert.ok(Number.isFinite(result.memoryPerConnectionKb));
+    // A live process's whole RSS: megabytes, not bytes or kilobytes.
+    assert.ok(result.rssBeforeMb > 5 && result.rssBeforeMb < 4096, `rssBeforeMb ${result.rssBeforeMb}`);
+    assert.ok(result.rssHeldMb > 5 && result.rssHeldMb < 4096, `rssHeldMb ${result.rssHeldMb}`);
     assert.ok(result.cpuPerHandshakeMs >= 0);
     assert.ok(result.openSeconds > 0);
   });
