@@ -29,6 +29,7 @@ import { measureLatency, type LatencyResult } from './measurements/latency.js';
 import { measureThroughput, type ThroughputResult } from './measurements/throughput.js';
 import { ensureNginx, nginxVersion } from './nginx.js';
 import { markdownRuns, markdownTable, summarise, textTable, type Row } from './report.js';
+import { repetitionOrder } from './statistics.js';
 import { ensureJemalloc, startTarget, TARGET_NAMES, type Target, type TargetName } from './targets.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -128,9 +129,11 @@ async function main(): Promise<void> {
   };
 
   try {
-    // Repetitions outermost: a noisy minute then hurts every target alike rather than one.
+    // Repetitions outermost: a noisy minute then hurts every target alike rather than one; and each repetition
+    // starts with another target.
     for (let rep = 1; rep <= reps; rep++) {
-      for (const name of targets) {
+      const order = repetitionOrder(targets, rep);
+      for (const name of order) {
         const record = runs.get(name)!;
         // Phase 1 on a fresh process: idle capacity (its RSS "before" must not include an earlier peak), then
         // throughput again on the same process, to show what 9,000 connections coming and going left behind.
@@ -183,7 +186,7 @@ async function main(): Promise<void> {
         }
       }
       if (measurements.has('e')) {
-        for (const name of targets) {
+        for (const name of order) {
           if (name === 'ocpp-edge-x2') continue;
           log(`rep ${rep} ${name}: e. boot storm, ${sizes.bootStorm.chargers} chargers, full stack`);
           const result = await measureBootStorm(name, { fleet, certificates, nginxBinary }, sizes.bootStorm);

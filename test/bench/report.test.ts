@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseWrkOutput } from '../../bench/measurements/https-get.js';
 import { markdownTable, summarise, textTable } from '../../bench/report.js';
-import { median, percentile } from '../../bench/statistics.js';
+import { median, percentile, repetitionOrder } from '../../bench/statistics.js';
 
 describe('bench report', () => {
   it('reports medians, ratios to nginx and whether each target is met', () => {
@@ -40,6 +40,16 @@ describe('bench report', () => {
     assert.equal(percentile([], 99), 0);
     assert.equal(median([3, 1, 2]), 2);
     assert.equal(median([1, 2]), 1.5);
+  });
+
+  it('starts each repetition with another target, every target once per repetition', () => {
+    const targets = ['ocpp-edge', 'ocpp-edge-x2', 'nginx', 'direct'];
+    assert.deepEqual(repetitionOrder(targets, 1), targets);
+    assert.deepEqual(repetitionOrder(targets, 2), ['ocpp-edge-x2', 'nginx', 'direct', 'ocpp-edge']);
+    assert.deepEqual(repetitionOrder(targets, 5), targets);
+    const firsts = [1, 2, 3, 4].map((rep) => repetitionOrder(targets, rep)[0]);
+    assert.deepEqual([...firsts].sort(), [...targets].sort());
+    assert.deepEqual(repetitionOrder([], 3), []);
   });
 
   it('reads requests per second, p99 and errors from wrk', () => {
