@@ -40,7 +40,14 @@ export const proxyOptions = {
   'metrics-port': { ...checks.port, describe: 'Port of the metrics listener', default: 9464 },
   'ws-idle-timeout': { type: 'number', min: 1, describe: 'Seconds a proxied WebSocket may stay silent in either direction', default: 3600 },
   'upstream-timeout': { type: 'number', min: 1, describe: 'Seconds the upstream may stay silent on /api/ and / (nginx proxy_read_timeout/proxy_send_timeout); then 504', default: 60 },
-  'header-timeout': { type: 'number', min: 1, describe: 'Seconds a client has to send complete request headers', default: 10 },
+  'header-timeout': { type: 'number', min: 1, describe: 'Seconds a client has to send complete request headers, from the end of its TLS handshake', default: 10 },
+  'tls-handshake-timeout': {
+    type: 'number',
+    min: 1,
+    describe:
+      'Seconds a client has to complete its TLS handshake, from its TCP connect (nginx ssl_handshake_timeout). In a boot storm most of that wait is the proxy working through thousands of handshakes, so it is not shortened with --header-timeout',
+    default: 60,
+  },
   'drain-timeout': { type: 'number', min: 0, describe: 'Seconds in-flight requests get to finish on SIGTERM before sockets are closed', default: 10 },
   'trust-proxy': { type: 'boolean', describe: 'Keep the client\'s X-Forwarded-For (only behind a trusted L4/L7 balancer)', default: false },
   'acme-email': { type: 'string', describe: 'Contact e-mail for the ACME account' },

@@ -107,6 +107,7 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
     logger,
     trustProxy: config.trustProxy,
     headerTimeoutMs,
+    tlsHandshakeTimeoutMs: config.tlsHandshakeTimeout * 1000,
     ticketKeys,
   });
   let httpsPort = config.httpsPort;

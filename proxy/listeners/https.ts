@@ -32,8 +32,10 @@ export interface HttpsListenerOptions {
   accessLog: AccessLog;
   logger: Logger;
   trustProxy: boolean;
-  /** --header-timeout: for the TLS handshake and for the request headers, each. */
+  /** --header-timeout: for the request headers, once the TLS handshake is done. */
   headerTimeoutMs: number;
+  /** --tls-handshake-timeout: from the TCP connect to the end of the TLS handshake. */
+  tlsHandshakeTimeoutMs: number;
   /** --tls-ticket-keys (proxy/tls/ticket-keys.ts); undefined: random keys of this process's own. */
   ticketKeys?: Buffer;
 }
@@ -54,7 +56,7 @@ export class HttpsListener {
       cert: primary.certPem,
       key: primary.keyPem,
       SNICallback: (serverName, done) => done(null, options.store.contextFor(serverName)),
-      handshakeTimeout: options.headerTimeoutMs,
+      handshakeTimeout: options.tlsHandshakeTimeoutMs,
       headersTimeout: options.headerTimeoutMs,
       requestTimeout: Math.max(300_000, options.headerTimeoutMs),
       // How often Node checks the header and request timeouts (its default of 30 s would let slow headers linger).
@@ -159,7 +161,9 @@ export class HttpsListener {
 
   /** Malformed requests, oversized headers (431) and headers that did not arrive in time (408, then closed). */
   private readonly onClientError = (error: NodeJS.ErrnoException, socket: Duplex): void => {
-    if (error.code === 'ECONNRESET' || !socket.writable) {
+    // A TLS failure (a handshake that timed out, say) is no malformed HTTP request: tlsClientError counted it, and
+    // the client gets no HTTP answer it never asked for.
+    if (error.code === 'ECONNRESET' || error.code?.startsWith('ERR_TLS_') || error.code?.startsWith('ERR_SSL_') || !socket.writable) {
       socket.destroy();
       return;
     }

@@ -40,6 +40,7 @@ describe('config/production.yaml', () => {
     const proxy = loadProxy('config/production.yaml');
     assert.equal(proxy.wsIdleTimeout, 3600, 'proxy_read_timeout / proxy_send_timeout 3600s on /ocpp/');
     assert.equal(proxy.headerTimeout, 10);
+    assert.equal(proxy.tlsHandshakeTimeout, 60, 'nginx ssl_handshake_timeout: a boot storm is not cut at the header timeout');
     assert.equal(proxy.drainTimeout, 10);
     assert.equal(proxy.trustProxy, false);
   });

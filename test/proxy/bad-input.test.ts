@@ -1,10 +1,12 @@
 // Issue 2, point 6 (bad input): every malformed request gets its status without reaching the upstream, and the
 // proxy keeps serving: broken WebSocket handshakes (400), oversized headers (431), headers that never finish
-// (closed after --header-timeout), garbage instead of TLS, path traversal, invalid charge point ids.
+// (closed after --header-timeout), TLS handshakes that never finish (closed after --tls-handshake-timeout, with no
+// HTTP answer), garbage instead of TLS, path traversal, invalid charge point ids.
 
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import net from 'node:net';
+import tls from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import { assertSecurityHeaders } from '../support/proxy-assertions.js';
 import { metricValue, scrapeMetrics, startProxyUnderTest, type ProxyUnderTest } from '../support/proxy-under-test.js';
@@ -38,7 +40,7 @@ describe('bad input', () => {
 
   before(async () => {
     upstream = await startTestUpstream();
-    edge = await startProxyUnderTest({ upstream: [upstream.url], tls: 'self-signed', 'header-timeout': 1 });
+    edge = await startProxyUnderTest({ upstream: [upstream.url], tls: 'self-signed', 'header-timeout': 1, 'tls-handshake-timeout': 3 });
   });
 
   after(async () => {
@@ -133,6 +135,47 @@ describe('bad input', () => {
     const elapsed = Date.now() - started;
     assert.equal(closed, true);
     assert.ok(elapsed >= 900 && elapsed < 4000, `closed after ${elapsed} ms`);
+    await assertStillServing();
+  });
+
+  test('a TLS handshake that starts late is not cut at --header-timeout', async () => {
+    // As in a boot storm, where a charger's handshake waits behind thousands of others: here the client waits.
+    const raw = net.connect(edge.proxy.httpsPort, '127.0.0.1');
+    await once(raw, 'connect');
+    let closedEarly = false;
+    raw.once('close', () => (closedEarly = true));
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal(closedEarly, false, 'the proxy closed the connection at --header-timeout, before the TLS handshake');
+    const socket = tls.connect({ socket: raw, servername: 'localhost', rejectUnauthorized: false });
+    socket.on('error', () => {});
+    let response = '';
+    socket.setEncoding('utf8').on('data', (chunk: string) => (response += chunk));
+    socket.once('secureConnect', () => socket.write('GET /api/late-handshake HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'));
+    // Closed either way: after the answer (Connection: close), or by the proxy while the handshake was pending.
+    await once(socket, 'close');
+    assert.equal(statusOf(response), 200, `the proxy closed the connection before the handshake: ${JSON.stringify(response.slice(0, 200))}`);
+  });
+
+  test('a TLS handshake not finished within --tls-handshake-timeout: closed, counted, and no HTTP answer', async () => {
+    const metricsBefore = await scrapeMetrics(edge.proxy);
+    const before = metricValue(metricsBefore, 'ocpp_edge_tls_handshake_errors_total') ?? 0;
+    const invalid = { route: 'invalid', status: '400' };
+    const malformedBefore = metricValue(metricsBefore, 'ocpp_edge_http_requests_total', invalid) ?? 0;
+    const started = Date.now();
+    const raw = net.connect(edge.proxy.httpsPort, '127.0.0.1');
+    raw.on('error', () => {});
+    let received = 0;
+    raw.on('data', (chunk: Buffer) => (received += chunk.length));
+    // Bounded: a proxy that answers such a socket with HTTP instead of closing it keeps it open for good.
+    const closed = await Promise.race([once(raw, 'close').then(() => true), new Promise<boolean>((resolve) => setTimeout(resolve, 8000, false))]);
+    raw.destroy();
+    assert.equal(closed, true, 'the connection was still open 8 s later');
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed >= 2800 && elapsed < 6000, `closed after ${elapsed} ms`);
+    assert.equal(received, 0, 'nothing written to a client that never sent a ClientHello');
+    await waitFor('the handshake error count', async () => (metricValue(await scrapeMetrics(edge.proxy), 'ocpp_edge_tls_handshake_errors_total') ?? 0) > before);
+    // A handshake that timed out is no malformed HTTP request: no "400 malformed request" for it.
+    assert.equal(metricValue(await scrapeMetrics(edge.proxy), 'ocpp_edge_http_requests_total', invalid) ?? 0, malformedBefore);
     await assertStillServing();
   });
 

@@ -73,6 +73,7 @@ describe('upstream not answering an upgrade', () => {
       logger,
       trustProxy: false,
       headerTimeoutMs: 10_000,
+      tlsHandshakeTimeoutMs: 60_000,
     });
     listener.server.listen(0, '127.0.0.1');
     await once(listener.server, 'listening');
