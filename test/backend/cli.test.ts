@@ -7,14 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { CLI } from '../support/cli.js';
+import { CLI, cleanEnvironment } from '../support/cli.js';
 import { RawCharger } from '../support/ocpp-chargers.js';
-
-/** Environment without anything that would configure the backend from outside the test. */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('OCPP_EDGE_') && key !== 'DATABASE_URL' && key !== 'REDIS_URL'));
-  return { ...env, ...extra };
-}
 
 /** Resolves with the port from the "backend listening" log line. */
 async function listeningPort(child: ChildProcess, timeoutMs = 10000): Promise<number> {
@@ -41,7 +35,7 @@ describe('ocpp-edge backend (CLI)', () => {
   it('starts, migrates, answers the plan\'s BootNotification exchange and /health, and stops cleanly on SIGTERM', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'ocpp-edge-cli-'));
     const child = spawn(process.execPath, [CLI, 'backend', '--port', '0', '--database', `sqlite:${path.join(dir, 'data', 'ocpp.db')}`], {
-      env: cleanEnv({ OCPP_EDGE_API_TOKENS: 'first-token,second-token' }),
+      env: cleanEnvironment({ OCPP_EDGE_API_TOKENS: 'first-token,second-token' }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     try {
@@ -69,7 +63,7 @@ describe('ocpp-edge backend (CLI)', () => {
   });
 
   it('exits 2 naming the key on an invalid configuration', () => {
-    const result = spawnSync(process.execPath, [CLI, 'backend', '--database', 'mysql://nope'], { env: cleanEnv(), encoding: 'utf8', timeout: 10000 });
+    const result = spawnSync(process.execPath, [CLI, 'backend', '--database', 'mysql://nope'], { env: cleanEnvironment(), encoding: 'utf8', timeout: 10000 });
     assert.equal(result.status, 2);
     assert.match(result.stderr, /--database/);
   });

@@ -9,7 +9,7 @@ import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { CLI } from '../support/cli.js';
+import { CLI, cleanEnvironment } from '../support/cli.js';
 import { makeTempDir } from '../support/proxy-under-test.js';
 import { createTestCa, issueCertificate, writeCertificateFiles, type CertificateFiles } from '../support/test-certificates.js';
 
@@ -19,9 +19,8 @@ const CENTRAL_SYSTEM_PACKAGES = ['fastify', 'kysely', 'better-sqlite3', 'pg', 'o
 /** Starts `ocpp-edge ...args` until it logs `readyMessage`, stops it, and returns the npm packages it imported. */
 async function importedPackages(dir: string, args: string[], readyMessage: string): Promise<Set<string>> {
   const traceFile = path.join(dir, `imports-${args[0]}.txt`);
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('OCPP_EDGE_') && key !== 'DATABASE_URL' && key !== 'REDIS_URL'));
   const child = spawn(process.execPath, ['--import', MODULE_TRACE, CLI, ...args], {
-    env: { ...env, OCPP_EDGE_TEST_MODULE_TRACE: traceFile, OCPP_EDGE_LOG_PRETTY: '0' },
+    env: cleanEnvironment({ OCPP_EDGE_TEST_MODULE_TRACE: traceFile, OCPP_EDGE_LOG_PRETTY: '0' }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   try {

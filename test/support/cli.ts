@@ -5,6 +5,12 @@ import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../../bin/ocpp-edge.js', import.meta.url));
 
+/** This process's environment without anything that would configure an ocpp-edge process from outside the test. */
+export function cleanEnvironment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('OCPP_EDGE_') && key !== 'DATABASE_URL' && key !== 'REDIS_URL'));
+  return { ...env, ...extra };
+}
+
 export interface CliResult {
   code: number | null;
   stdout: string;

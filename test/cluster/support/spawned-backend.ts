@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { API_TOKEN, type ApiResponse } from '../../support/backend-instance.js';
-import { CLI } from '../../support/cli.js';
+import { CLI, cleanEnvironment } from '../../support/cli.js';
 
 export interface SpawnedBackend {
   child: ChildProcess;
@@ -23,8 +23,7 @@ export async function spawnBackend(flags: Record<string, string | number>): Prom
   const args = [CLI, 'backend', '--port', '0', '--api-token', API_TOKEN, '--log-level', 'info'];
   for (const [key, value] of Object.entries(flags)) args.push(`--${key}`, String(value));
   // Nothing from the test's own environment configures the backend.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('OCPP_EDGE_') && key !== 'DATABASE_URL' && key !== 'REDIS_URL'));
-  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { env: cleanEnvironment(), stdio: ['ignore', 'pipe', 'pipe'] });
   // A test run that dies must not leave backends behind.
   const reap = () => child.kill('SIGKILL');
   process.once('exit', reap);
