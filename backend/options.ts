@@ -2,11 +2,13 @@
 // environment variables (plus DATABASE_URL and REDIS_URL) and defaults (see common/config.ts).
 
 import { checks, type ConfigOf, type OptionSpecs } from '../common/config.js';
+import { listenBacklogOption } from '../common/listen-backlog.js';
 import { LOG_LEVELS } from '../common/logger.js';
 
 export const backendOptions = {
   host: { type: 'string', describe: 'Address to bind: keep it on loopback behind the proxy', default: '127.0.0.1' },
   port: { ...checks.port, describe: 'HTTP port for OCPP WebSockets (/ocpp/{id}), the REST API and /metrics', default: 8080 },
+  'listen-backlog': listenBacklogOption,
   database: {
     type: 'string',
     describe: 'sqlite:PATH (embedded) or a postgres:// URL',

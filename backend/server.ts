@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { RunningProcess } from '../common/command.js';
 import { redactUrlPassword } from '../common/config.js';
+import { effectiveBacklog } from '../common/listen-backlog.js';
 import type { Logger } from '../common/logger.js';
 import { buildApi } from './api/app.js';
 import { ClusterConnections } from './cluster/cluster-connections.js';
@@ -57,6 +58,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     callTimeoutMs: config.callTimeout * 1000,
   });
 
+  const { backlog, warning: backlogWarning } = effectiveBacklog(config.listenBacklog);
   let app;
   try {
     app = await buildApi(
@@ -67,7 +69,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
       if (CentralSystem.matches(request.url)) centralSystem.handleUpgrade(request, socket, head);
       else refuseUpgrade(socket, 404, 'The WebSocket endpoint is /ocpp/{chargePointId}');
     });
-    await app.listen({ host: config.host, port: config.port });
+    await app.listen({ host: config.host, port: config.port, backlog });
   } catch (error) {
     await app?.close().catch(() => {});
     await cluster?.close();
@@ -77,7 +79,8 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
   }
 
   const port = (app.server.address() as AddressInfo).port;
-  logger.info({ host: config.host, port, ocpp: `ws://${config.host}:${port}/ocpp/{chargePointId}` }, 'backend listening');
+  if (backlogWarning) logger.warn(backlogWarning);
+  logger.info({ host: config.host, port, listenBacklog: backlog, ocpp: `ws://${config.host}:${port}/ocpp/{chargePointId}` }, 'backend listening');
 
   let stopped: Promise<void> | undefined;
   return {

@@ -2,6 +2,7 @@
 // environment variables and defaults all come from this table (see common/config.ts).
 
 import { checks, type ConfigOf, type OptionSpecs } from '../common/config.js';
+import { listenBacklogOption } from '../common/listen-backlog.js';
 import { LOG_LEVELS } from '../common/logger.js';
 
 export const proxyOptions = {
@@ -48,6 +49,7 @@ export const proxyOptions = {
       'Seconds a client has to complete its TLS handshake, from its TCP connect (nginx ssl_handshake_timeout). In a boot storm most of that wait is the proxy working through thousands of handshakes, so it is not shortened with --header-timeout',
     default: 60,
   },
+  'listen-backlog': listenBacklogOption,
   'drain-timeout': { type: 'number', min: 0, describe: 'Seconds in-flight requests get to finish on SIGTERM before sockets are closed', default: 10 },
   'trust-proxy': { type: 'boolean', describe: 'Keep the client\'s X-Forwarded-For (only behind a trusted L4/L7 balancer)', default: false },
   'acme-email': { type: 'string', describe: 'Contact e-mail for the ACME account' },

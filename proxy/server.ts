@@ -8,6 +8,7 @@ import type { Server } from 'node:http';
 import type { Registry } from 'prom-client';
 import type { RunningProcess } from '../common/command.js';
 import type { Logger } from '../common/logger.js';
+import { effectiveBacklog } from '../common/listen-backlog.js';
 import { createRegistry, startMetricsServer } from '../common/metrics.js';
 import { AccessLog } from './access-log.js';
 import { createRedirectServer } from './listeners/http-redirect.js';
@@ -122,11 +123,12 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
 
   // Serve.
   let stopping = false;
+  const { backlog, warning: backlogWarning } = effectiveBacklog(config.listenBacklog);
   let metricsServer: Server;
   let httpPort: number;
   try {
-    httpsPort = await listen(https.server, config.httpsPort, config.host, 'HTTPS, --https-port');
-    httpPort = await listen(redirect, config.httpPort, config.host, 'HTTP, --http-port');
+    httpsPort = await listen(https.server, config.httpsPort, config.host, backlog, 'HTTPS, --https-port');
+    httpPort = await listen(redirect, config.httpPort, config.host, backlog, 'HTTP, --http-port');
     metricsServer = await startMetricsServer(registry, { host: config.metricsHost, port: config.metricsPort, healthy: () => !stopping }).catch(
       (error: NodeJS.ErrnoException) => Promise.reject(new Error(`cannot listen on ${config.metricsHost}:${config.metricsPort} (metrics, --metrics-port): ${error.message}`)),
     );
@@ -140,7 +142,8 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
   }
   const metricsPort = addressPort(metricsServer) ?? config.metricsPort;
   healthChecks?.start();
-  logger.info({ httpsPort, httpPort, metricsPort, tls: mode, domains: store.list().flatMap((c) => c.names), upstream: config.upstream }, 'proxy listening');
+  if (backlogWarning) logger.warn(backlogWarning);
+  logger.info({ httpsPort, httpPort, metricsPort, listenBacklog: backlog, tls: mode, domains: store.list().flatMap((c) => c.names), upstream: config.upstream }, 'proxy listening');
 
   let stopped: Promise<void> | undefined;
   return {

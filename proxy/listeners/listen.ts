@@ -3,8 +3,8 @@
 import { once } from 'node:events';
 import type { Server } from 'node:net';
 
-export async function listen(server: Server, port: number, host: string | undefined, what: string): Promise<number> {
-  server.listen(port, host);
+export async function listen(server: Server, port: number, host: string | undefined, backlog: number, what: string): Promise<number> {
+  server.listen({ port, host, backlog });
   try {
     await Promise.race([once(server, 'listening'), once(server, 'error').then(([error]) => Promise.reject(error))]);
   } catch (error) {

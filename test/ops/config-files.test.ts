@@ -45,6 +45,11 @@ describe('config/production.yaml', () => {
     assert.equal(proxy.trustProxy, false);
   });
 
+  test('proxy and backend: a listen backlog a boot storm does not overflow (nginx listen … backlog=)', () => {
+    assert.equal(loadProxy('config/production.yaml').listenBacklog, 4096);
+    assert.equal(loadBackend('config/production.yaml').listenBacklog, 4096);
+  });
+
   test('proxy: metrics stay on loopback where config/prometheus.yml scrapes them', () => {
     const proxy = loadProxy('config/production.yaml');
     assert.equal(proxy.metricsHost, '127.0.0.1');

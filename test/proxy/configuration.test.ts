@@ -23,7 +23,7 @@ describe('invalid configuration', () => {
     localhost = await writeCertificateFiles(dir, 'localhost', await issueCertificate(ca, ['localhost']));
     other = await writeCertificateFiles(dir, 'other', await issueCertificate(ca, ['other.test']));
     await writeFile(path.join(dir, 'not-pem.crt'), 'hello\n');
-    await writeFile(path.join(dir, 'unknown-key.yaml'), 'proxy:\n  https-port: 8443\n  listen-backlog: 5\n');
+    await writeFile(path.join(dir, 'unknown-key.yaml'), 'proxy:\n  https-port: 8443\n  worker-connections: 5\n');
     await mkdir(path.join(dir, 'a-directory'));
     const base = ['--host', '127.0.0.1', '--https-port', '0', '--http-port', '0', '--metrics-port', '0', '--data-dir', path.join(dir, 'data')];
     Object.assign(cases, {
@@ -34,8 +34,9 @@ describe('invalid configuration', () => {
       'a key that does not match the certificate': { args: () => [...base, '--cert', localhost.certFile, '--key', other.keyFile], key: /^ocpp-edge: invalid configuration: --key: .*other\.key does not match the certificate in .*localhost\.crt$/ },
       'a domain no certificate covers': { args: () => [...base, '--cert', localhost.certFile, '--key', localhost.keyFile, '--domain', 'ocpp.example.com'], key: /^ocpp-edge: invalid configuration: --domain: ocpp\.example\.com is not covered by any certificate \(they cover localhost\)$/ },
       '--cert with --tls self-signed': { args: () => [...base, '--tls', 'self-signed', '--cert', localhost.certFile, '--key', localhost.keyFile], key: /^ocpp-edge: invalid configuration: --tls: / },
-      'an unknown key in the config file': { args: () => [...base, '--config', path.join(dir, 'unknown-key.yaml')], key: /^ocpp-edge: invalid configuration: proxy\.listen-backlog: unknown key in / },
+      'an unknown key in the config file': { args: () => [...base, '--config', path.join(dir, 'unknown-key.yaml')], key: /^ocpp-edge: invalid configuration: proxy\.worker-connections: unknown key in / },
       'a port out of range': { args: () => [...base, '--https-port', '70000'], key: /^ocpp-edge: invalid configuration: --https-port: must be at most 65535, got 70000$/ },
+      'a listen backlog of 0': { args: () => [...base, '--listen-backlog', '0'], key: /^ocpp-edge: invalid configuration: --listen-backlog: must be at least 1, got 0$/ },
     });
     // Each run pays Node's start-up; run them side by side.
     await Promise.all(Object.entries(cases).map(async ([name, { args }]) => results.set(name, await runProxyCommand(args()))));
@@ -55,6 +56,7 @@ describe('invalid configuration', () => {
     '--cert with --tls self-signed',
     'an unknown key in the config file',
     'a port out of range',
+    'a listen backlog of 0',
   ];
   for (const name of names) {
     test(`${name}: one line naming the key, exit code 2, nothing listened`, () => {
