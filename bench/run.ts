@@ -235,6 +235,7 @@ function tableRows(runs: Map<TargetName, TargetRuns>, sizes: typeof FULL): Row[]
     rows.push(
       { measurement: `d. HTTPS GET /api/, ${connections} connections`, unit: 'req/s', runs: per((r) => (r.https.get(connections) ?? []).map((x) => x.requestsPerSecond)), goal: { kind: 'ratio', direction: 'at-least', limit: 0.8 }, clusterAllowed: true },
       { measurement: `d. HTTPS GET /api/ p99, ${connections} connections`, unit: 'ms', runs: per((r) => (r.https.get(connections) ?? []).map((x) => x.p99Ms)) },
+      { measurement: `d. CPU per 1k requests, ${connections} connections`, unit: 'ms', runs: per((r) => (r.https.get(connections) ?? []).map((x) => x.cpuPer1kMs)) },
     );
   }
   rows.push(

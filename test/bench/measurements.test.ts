@@ -13,6 +13,7 @@ import { createBenchCertificates, type BenchCertificates } from '../../bench/cer
 import { stopProcess } from '../../bench/child-process.js';
 import { LoadFleet } from '../../bench/load-fleet.js';
 import type { MeasureContext } from '../../bench/measurements/context.js';
+import { ensureWrk, measureHttpsGet } from '../../bench/measurements/https-get.js';
 import { measureIdleCapacity } from '../../bench/measurements/idle-capacity.js';
 import { measureLatency } from '../../bench/measurements/latency.js';
 import { measureThroughput } from '../../bench/measurements/throughput.js';
@@ -87,6 +88,15 @@ describe('bench measurements against the direct target', () => {
     const result = await measureThroughput(context, { connections: 20, durationMs: 500 });
     assert.ok(result.messagesPerSecond > 0);
     assert.equal(result.failures, 0);
+  });
+
+  it('d. measures HTTPS GET with wrk, and the target\'s CPU per 1k requests', async () => {
+    const wrk = await ensureWrk(() => {});
+    const result = await measureHttpsGet(context, wrk, { connections: 2, durationSeconds: 1, threads: 1 });
+    assert.ok(result.requests > 0 && result.requestsPerSecond > 0, JSON.stringify(result));
+    assert.equal(result.failures, 0);
+    // The target served every one of those requests: its CPU is more than nothing, and finite per request.
+    assert.ok(result.cpuPer1kMs > 0 && Number.isFinite(result.cpuPer1kMs), JSON.stringify(result));
   });
 
   it('counts connections that fail', async () => {

@@ -68,6 +68,6 @@ describe('bench report', () => {
 Requests/sec:   5000.50
 Transfer/sec:      1.25MB
 `;
-    assert.deepEqual(parseWrkOutput(output), { requestsPerSecond: 5000.5, p99Ms: 0.85, failures: 7 });
+    assert.deepEqual(parseWrkOutput(output), { requestsPerSecond: 5000.5, requests: 40000, p99Ms: 0.85, failures: 7 });
   });
 });
