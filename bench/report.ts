@@ -1,5 +1,5 @@
 // The bench's results as one table: every figure for each target (the median of the repetitions), its ratio to
-// nginx, and the target it is held to; as text for the terminal and as Markdown for docs/PERFORMANCE.md.
+// nginx, the Node floor's ratio to nginx (what no Node proxy gets under), and the target it is held to; as text for the terminal and as Markdown for docs/PERFORMANCE.md.
 
 import { median } from './statistics.js';
 import type { TargetName } from './targets.js';
@@ -35,6 +35,8 @@ export interface TableLine {
   ratio: number | undefined;
   /** ocpp-edge-x2 / nginx. */
   clusterRatio: number | undefined;
+  /** node-floor / nginx: where a target lies below this, no Node proxy on node:tls can meet it. */
+  floorRatio: number | undefined;
   goal: string;
   met: boolean | undefined;
 }
@@ -50,6 +52,7 @@ export function summarise(rows: Row[]): TableLine[] {
     const ratioOf = (value: number | undefined) => (value !== undefined && nginx !== undefined && nginx !== 0 ? value / nginx : undefined);
     const ratio = ratioOf(edge);
     const clusterRatio = ratioOf(values['ocpp-edge-x2']);
+    const floorRatio = ratioOf(values['node-floor']);
     let goal = '';
     let met: boolean | undefined;
     if (row.goal?.kind === 'ratio') {
@@ -62,11 +65,11 @@ export function summarise(rows: Row[]): TableLine[] {
       goal = '0 (ocpp-edge)';
       if (edge !== undefined) met = edge === 0;
     }
-    return { measurement: `${row.measurement} (${row.unit})`, values, ratio, clusterRatio, goal, met };
+    return { measurement: `${row.measurement} (${row.unit})`, values, ratio, clusterRatio, floorRatio, goal, met };
   });
 }
 
-const COLUMNS: TargetName[] = ['ocpp-edge', 'ocpp-edge-x2', 'nginx', 'direct'];
+const COLUMNS: TargetName[] = ['ocpp-edge', 'ocpp-edge-x2', 'nginx', 'node-floor', 'direct'];
 
 function cells(line: TableLine): string[] {
   const ratio = (value: number | undefined) => (value === undefined ? '' : `${value.toFixed(2)}×`);
@@ -75,12 +78,13 @@ function cells(line: TableLine): string[] {
     ...COLUMNS.map((name) => formatNumber(line.values[name])),
     ratio(line.ratio),
     ratio(line.clusterRatio),
+    ratio(line.floorRatio),
     line.goal,
     line.met === undefined ? '' : line.met ? 'met' : 'MISSED',
   ];
 }
 
-const HEADER = ['measurement', ...COLUMNS, 'ocpp-edge / nginx', 'x2 / nginx', 'target', ''];
+const HEADER = ['measurement', ...COLUMNS, 'ocpp-edge / nginx', 'x2 / nginx', 'floor / nginx', 'target', ''];
 
 export function textTable(lines: TableLine[]): string {
   const rows = [HEADER, ...lines.map(cells)];

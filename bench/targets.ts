@@ -6,6 +6,8 @@
 //              targets allow workers (throughput, HTTPS req/s), this is the configuration held to them.
 //   nginx      Debian's nginx with the plan's Phase 2.5 site (nginx.ts): a master and `worker_processes auto`
 //              workers (one per core), access log to a file.
+//   node-floor the least any Node proxy does (floor-proxy.ts): node:tls with the same TLS settings and a byte pipe
+//              to the backend, nothing else. Its cost against nginx's is the part of ocpp-edge's gap that is Node's.
 //   direct     no proxy: the chargers reach the backend itself. Against the echo backend that is WSS to a Node
 //              process terminating TLS (the floor a Node proxy cannot beat); against the central system it is
 //              plain ws, since `ocpp-edge backend` does not terminate TLS.
@@ -23,14 +25,15 @@ import { freePort, startProcess, stopProcess } from './child-process.js';
 import { aptInstall } from './debian-packages.js';
 import { startNginx } from './nginx.js';
 
-export type TargetName = 'ocpp-edge' | 'ocpp-edge-x2' | 'nginx' | 'direct';
-export const TARGET_NAMES: readonly TargetName[] = ['ocpp-edge', 'ocpp-edge-x2', 'nginx', 'direct'];
+export type TargetName = 'ocpp-edge' | 'ocpp-edge-x2' | 'nginx' | 'node-floor' | 'direct';
+export const TARGET_NAMES: readonly TargetName[] = ['ocpp-edge', 'ocpp-edge-x2', 'nginx', 'node-floor', 'direct'];
 
 /** Cluster workers of the ocpp-edge-x2 target: one per core, as nginx's `worker_processes auto`. */
 const CLUSTER_WORKERS = 2;
 
 export const OCPP_EDGE_CLI = fileURLToPath(new URL('../bin/ocpp-edge.js', import.meta.url));
 const CLUSTER_PROXY = fileURLToPath(new URL('./cluster-proxy.js', import.meta.url));
+const FLOOR_PROXY = fileURLToPath(new URL('./floor-proxy.js', import.meta.url));
 
 export interface Target {
   name: TargetName;
@@ -66,6 +69,8 @@ export async function startTarget(name: TargetName, setup: TargetSetup): Promise
       return startOcppEdge(setup, CLUSTER_WORKERS);
     case 'nginx':
       return startNginxTarget(setup);
+    case 'node-floor':
+      return startFloorProxy(setup);
     case 'direct':
       return {
         name,
@@ -81,8 +86,7 @@ export async function startTarget(name: TargetName, setup: TargetSetup): Promise
 
 async function startOcppEdge(setup: TargetSetup, workers: number): Promise<Target> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'ocpp-edge-bench-proxy-'));
-  // OCPP_EDGE_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the proxy during a bench run.
-  const nodeArgs = (process.env.OCPP_EDGE_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const nodeArgs = benchNodeArgs();
   const launcher = workers === 1 ? [OCPP_EDGE_CLI] : [CLUSTER_PROXY, String(workers)];
   let listening = 0;
   const started = await startProcess(
@@ -117,6 +121,30 @@ async function startOcppEdge(setup: TargetSetup, workers: number): Promise<Targe
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+async function startFloorProxy(setup: TargetSetup): Promise<Target> {
+  const started = await startProcess(
+    process.execPath,
+    [...benchNodeArgs(), FLOOR_PROXY, '--cert', setup.certificates.certFile, '--key', setup.certificates.keyFile, '--upstream-port', String(setup.backendPort)],
+    // The same allocator and mode as ocpp-edge: the two differ only in what the proxy does.
+    { isReady: (line) => line.msg === 'floor listening', env: { ...process.env, ...proxyEnvironment() } },
+  );
+  const port = Number(started.ready.port);
+  return {
+    name: 'node-floor',
+    description: 'node:tls with ocpp-edge\'s TLS settings and a byte pipe to the backend, nothing else (bench/floor-proxy.ts), 1 Node process, the same allocator as ocpp-edge',
+    ocppUrl: `wss://127.0.0.1:${port}/ocpp`,
+    apiUrl: `https://127.0.0.1:${port}/api/bench`,
+    pid: started.pid,
+    failure: () => (started.child.exitCode === null && started.child.signalCode === null ? undefined : `exited (${started.child.exitCode ?? started.child.signalCode}): ${started.stderr()}`),
+    stop: () => stopProcess(started.child),
+  };
+}
+
+/** OCPP_EDGE_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles ocpp-edge and the floor during a run. */
+function benchNodeArgs(): string[] {
+  return (process.env.OCPP_EDGE_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 }
 
 /** Where Debian's libjemalloc2 puts the library, as ecosystem.config.cjs looks for it. */

@@ -105,3 +105,59 @@ describe('bench measurements against the direct target', () => {
     assert.deepEqual(result.failures, { 'connect: ECONNREFUSED': 3 });
   });
 });
+
+describe('the node-floor target (a bare node:tls pipe, the bench\'s Node floor)', () => {
+  let directory: string;
+  let certificates: BenchCertificates;
+  let backend: EchoBackend;
+  let floor: Target;
+
+  before(async () => {
+    directory = await mkdtemp(path.join(tmpdir(), 'ocpp-edge-bench-floor-'));
+    certificates = await createBenchCertificates(directory);
+    backend = await startEchoBackend({ certFile: certificates.certFile, keyFile: certificates.keyFile });
+    floor = await startTarget('node-floor', {
+      backendPort: backend.port,
+      backendPid: backend.process.pid,
+      directOcppUrl: `wss://127.0.0.1:${backend.tlsPort}/ocpp`,
+      directApiUrl: `https://127.0.0.1:${backend.tlsPort}/api/bench`,
+      certificates,
+      nginxBinary: 'nginx',
+    });
+  });
+
+  after(async () => {
+    await floor?.stop();
+    if (backend) await stopProcess(backend.process.child);
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  it('is its own process, terminating TLS with the bench certificate and passing WebSocket frames both ways', async () => {
+    assert.notEqual(floor.pid, backend.process.pid);
+    assert.notEqual(floor.ocppUrl, `wss://127.0.0.1:${backend.tlsPort}/ocpp`);
+    const ws = new WebSocket(`${floor.ocppUrl}/CP1`, 'ocpp1.6', { ca: certificates.caPem });
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    assert.equal(ws.protocol, 'ocpp1.6');
+    // A message bigger than one read of either socket: the pipe keeps every byte and the order.
+    const big = 'x'.repeat(200_000);
+    ws.send(JSON.stringify([2, 'a', 'DataTransfer', { vendorId: 'v', data: big }]));
+    ws.send(JSON.stringify([2, 'b', 'Heartbeat', {}]));
+    const answers: unknown[][] = [];
+    await new Promise<void>((resolve) => ws.on('message', (data) => answers.push(JSON.parse(String(data))) === 2 && resolve()));
+    assert.deepEqual(answers.map((answer) => answer[1]), ['a', 'b']);
+    ws.close();
+    assert.equal(floor.failure(), undefined);
+  });
+
+  it('passes HTTPS requests through to the backend', async () => {
+    const wrk = await ensureWrk(() => {});
+    const fleet = await LoadFleet.start(1);
+    try {
+      const result = await measureHttpsGet({ target: floor, fleet, caPem: certificates.caPem, log: () => {} }, wrk, { connections: 2, durationSeconds: 1, threads: 1 });
+      assert.ok(result.requests > 0, JSON.stringify(result));
+      assert.equal(result.failures, 0);
+    } finally {
+      await fleet.stop();
+    }
+  });
+});

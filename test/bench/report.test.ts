@@ -21,7 +21,18 @@ describe('bench report', () => {
     assert.equal(lines[2]!.values['ocpp-edge'], 1);
     assert.equal(lines[2]!.met, false);
     assert.match(textTable(lines), /MISSED/);
-    assert.match(markdownTable(lines), /^\| measurement \| ocpp-edge \| ocpp-edge-x2 \| nginx \| direct \|/);
+    assert.match(markdownTable(lines), /^\| measurement \| ocpp-edge \| ocpp-edge-x2 \| nginx \| node-floor \| direct \|/);
+  });
+
+  it('shows the Node floor against nginx, which no target judgement uses', () => {
+    const [line] = summarise([
+      { measurement: 'cpu', unit: 'ms', runs: { 'ocpp-edge': [1.8], nginx: [1.0], 'node-floor': [1.6] }, goal: { kind: 'ratio', direction: 'at-most', limit: 1.5 } },
+    ]);
+    assert.equal(line!.floorRatio, 1.6);
+    assert.equal(line!.met, false, 'judged on ocpp-edge alone');
+    const [header, , row] = markdownTable([line!]).split('\n');
+    assert.match(header!, /\| floor \/ nginx \|/);
+    assert.match(row!, /\| 1\.80× \| {2}\| 1\.60× \| ≤ 1\.5× \| MISSED \|/);
   });
 
   it('lets cluster workers meet the targets that allow them', () => {
