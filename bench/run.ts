@@ -3,7 +3,7 @@
 // target it is held to) and writes it to docs/PERFORMANCE.md between the bench markers, with the date, versions,
 // machine and load.
 //
-//   npm run bench                              the full run (about 15 minutes on 2 cores)
+//   npm run bench                              the full run (about 20 minutes on 2 cores)
 //   node dist/bench/run.js --quick --no-write  small N, one repetition: checks the bench itself
 //   node dist/bench/run.js --targets ocpp-edge,nginx --measurements a,b
 //
@@ -154,7 +154,7 @@ async function main(): Promise<void> {
           });
         }
         // Phase 2 on a fresh process: latency, throughput, HTTPS. The cluster target is there for the two
-        // rates the targets allow workers for (c, d), so it skips b to keep the run within 15 minutes.
+        // rates the targets allow workers for (c, d), so it skips b to keep the run within 20 minutes.
         if (['b', 'c', 'd'].some((key) => measurements.has(key as MeasurementKey))) {
           await withTarget(name, rep, async (context, checkAlive) => {
             if (measurements.has('b') && name !== 'ocpp-edge-x2') {
