@@ -1,17 +1,24 @@
-// The least a Node process can do to put TLS in front of the backend: node:tls terminates the connection with
-// the proxy's TLS settings, and the decrypted bytes are piped to a TCP connection to the backend and back. No
-// HTTP parsing, no handshake checks, no forwarded headers, no timeouts, logs or metrics: every Node proxy built
-// on node:tls does at least this much, so what this process costs per handshake and per message is the floor for
-// ocpp-edge, and its ratio to nginx says how much of ocpp-edge's gap to nginx is Node's own.
+// The least a Node process can do to put TLS in front of the backend, as a floor for what ocpp-edge costs.
 //
-// It uses the tricks ocpp-edge's forwarding uses (no HTTP objects, backend reads into one shared buffer, no
-// Nagle), so the floor is not raised by a naive pipe.
+// WebSocket port: node:tls terminates the connection with the proxy's TLS settings, and the decrypted bytes are
+// piped to a TCP connection to the backend and back. No HTTP parsing, no handshake checks, no forwarded headers,
+// no timeouts, logs or metrics: every Node proxy built on node:tls does at least this much per charger. It uses the
+// tricks ocpp-edge's forwarding uses (backend reads into one shared buffer, no Nagle), so the floor is not raised
+// by a naive pipe.
+//
+// API port: an HTTP proxy has to parse what it forwards, so there the floor is Node's HTTPS server handing each
+// request to Node's HTTP client over a keep-alive pool, the response piped back: no headers of ours, no access
+// log, metrics, routes or timeouts.
 //
 //   node dist/bench/floor-proxy.js --cert FILE --key FILE --upstream-port PORT
 //
-// Prints {"msg":"floor listening","port":N} once it listens on 127.0.0.1 (an ephemeral port); SIGTERM stops it.
+// Prints {"msg":"floor listening","port":N,"apiPort":M} once both listen on 127.0.0.1 (ephemeral ports); SIGTERM
+// stops it.
 
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import http, { type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import https from 'node:https';
 import net, { type Socket } from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
 import { parseArgs } from 'node:util';
@@ -23,24 +30,46 @@ type Piped = Socket & { [PEER]?: Socket };
 /** Backend reads land here and are written to the client at once (TLS copies as it encrypts). */
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
-function main(): void {
+async function main(): Promise<void> {
   const { values } = parseArgs({ options: { cert: { type: 'string' }, key: { type: 'string' }, 'upstream-port': { type: 'string' } } });
   const upstreamPort = Number(values['upstream-port']);
   if (!values.cert || !values.key || !Number.isInteger(upstreamPort) || upstreamPort <= 0) {
     process.stderr.write('usage: floor-proxy.js --cert FILE --key FILE --upstream-port PORT\n');
     process.exit(2);
   }
-  const server = tls.createServer({
-    ...SHARED_TLS_OPTIONS,
-    cert: readFileSync(values.cert, 'utf8'),
-    key: readFileSync(values.key, 'utf8'),
-  });
+  const tlsOptions = { ...SHARED_TLS_OPTIONS, cert: readFileSync(values.cert, 'utf8'), key: readFileSync(values.key, 'utf8') };
+  const server = tls.createServer(tlsOptions);
   server.on('secureConnection', (client: TLSSocket) => pipeToBackend(client as Piped, upstreamPort));
-  server.on('tlsClientError', () => {});
-  server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, () => {
-    process.stdout.write(`${JSON.stringify({ msg: 'floor listening', port: (server.address() as net.AddressInfo).port })}\n`);
-  });
+  server.on('tlsClientError', ignore);
+  const agent = new http.Agent({ keepAlive: true, maxFreeSockets: 1024 });
+  const api = https.createServer(tlsOptions, (req, res) => forwardRequest(req, res, upstreamPort, agent));
+  api.on('tlsClientError', ignore);
+  server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 });
+  api.listen({ port: 0, host: '127.0.0.1', backlog: 4096 });
+  await Promise.all([once(server, 'listening'), once(api, 'listening')]);
+  const port = (server.address() as net.AddressInfo).port;
+  const apiPort = (api.address() as net.AddressInfo).port;
+  process.stdout.write(`${JSON.stringify({ msg: 'floor listening', port, apiPort })}\n`);
   process.on('SIGTERM', () => process.exit(0));
+}
+
+/** Connection-scoped headers (RFC 9110 §7.6.1): Node's client and server write their own. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'transfer-encoding']);
+
+function forwardRequest(req: IncomingMessage, res: ServerResponse, port: number, agent: http.Agent): void {
+  const headers: OutgoingHttpHeaders = {};
+  for (const name in req.headers) if (!HOP_BY_HOP.has(name)) headers[name] = req.headers[name];
+  const upstream = http.request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers, agent, setHost: false }, (response) => {
+    const answer: OutgoingHttpHeaders = {};
+    for (const name in response.headers) if (!HOP_BY_HOP.has(name)) answer[name] = response.headers[name];
+    res.writeHead(response.statusCode ?? 502, answer);
+    response.pipe(res);
+  });
+  upstream.on('error', () => {
+    if (!res.headersSent) res.statusCode = 502;
+    res.end();
+  });
+  req.pipe(upstream);
 }
 
 function pipeToBackend(client: Piped, port: number): void {
@@ -79,4 +108,4 @@ function destroyPeer(this: Piped): void {
 
 function ignore(): void {}
 
-main();
+await main();

@@ -7,7 +7,8 @@
 //   nginx      Debian's nginx with the plan's Phase 2.5 site (nginx.ts): a master and `worker_processes auto`
 //              workers (one per core), access log to a file.
 //   node-floor the least any Node proxy does (floor-proxy.ts): node:tls with the same TLS settings and a byte pipe
-//              to the backend, nothing else. Its cost against nginx's is the part of ocpp-edge's gap that is Node's.
+//              to the backend for WebSockets; Node's HTTPS server and HTTP client for /api/. Nothing else. Its cost
+//              against nginx's is the part of ocpp-edge's gap that is Node's.
 //   direct     no proxy: the chargers reach the backend itself. Against the echo backend that is WSS to a Node
 //              process terminating TLS (the floor a Node proxy cannot beat); against the central system it is
 //              plain ws, since `ocpp-edge backend` does not terminate TLS.
@@ -131,11 +132,14 @@ async function startFloorProxy(setup: TargetSetup): Promise<Target> {
     { isReady: (line) => line.msg === 'floor listening', env: { ...process.env, ...proxyEnvironment() } },
   );
   const port = Number(started.ready.port);
+  const apiPort = Number(started.ready.apiPort);
   return {
     name: 'node-floor',
-    description: 'node:tls with ocpp-edge\'s TLS settings and a byte pipe to the backend, nothing else (bench/floor-proxy.ts), 1 Node process, the same allocator as ocpp-edge',
+    description:
+      'bench/floor-proxy.ts, 1 Node process with the same allocator and TLS settings as ocpp-edge: for WebSockets node:tls and a byte pipe to the backend, ' +
+      'for HTTPS Node\'s HTTPS server and HTTP client (keep-alive), nothing else',
     ocppUrl: `wss://127.0.0.1:${port}/ocpp`,
-    apiUrl: `https://127.0.0.1:${port}/api/bench`,
+    apiUrl: `https://127.0.0.1:${apiPort}/api/bench`,
     pid: started.pid,
     failure: () => (started.child.exitCode === null && started.child.signalCode === null ? undefined : `exited (${started.child.exitCode ?? started.child.signalCode}): ${started.stderr()}`),
     stop: () => stopProcess(started.child),

@@ -4,6 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -147,6 +148,22 @@ describe('the node-floor target (a bare node:tls pipe, the bench\'s Node floor)'
     assert.deepEqual(answers.map((answer) => answer[1]), ['a', 'b']);
     ws.close();
     assert.equal(floor.failure(), undefined);
+  });
+
+  it('forwards HTTPS requests through Node\'s HTTP server and client on a port of their own', async () => {
+    const api = new URL(floor.apiUrl!);
+    assert.notEqual(api.port, new URL(floor.ocppUrl).port, 'WebSockets get the byte pipe, /api/ the HTTP floor');
+    const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpsRequest(api, { ca: certificates.caPem }, (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(status, 200);
+    assert.ok(body.length > 0 && JSON.parse(body), body);
   });
 
   it('passes HTTPS requests through to the backend', async () => {
