@@ -18,37 +18,57 @@ import { ensureWrk, measureHttpsGet } from '../../bench/measurements/https-get.j
 import { measureIdleCapacity } from '../../bench/measurements/idle-capacity.js';
 import { measureLatency } from '../../bench/measurements/latency.js';
 import { measureThroughput } from '../../bench/measurements/throughput.js';
-import { startTarget, type Target } from '../../bench/targets.js';
+import { startTarget, type Target, type TargetName } from '../../bench/targets.js';
+
+/** A bench target in front of a fresh echo backend, with the bench's certificates in a temporary directory. */
+interface TargetUnderTest {
+  certificates: BenchCertificates;
+  backend: EchoBackend;
+  target: Target;
+  stop(): Promise<void>;
+}
+
+async function startTargetUnderTest(name: TargetName): Promise<TargetUnderTest> {
+  const directory = await mkdtemp(path.join(tmpdir(), `ocpp-edge-bench-${name}-`));
+  const certificates = await createBenchCertificates(directory);
+  const backend = await startEchoBackend({ certFile: certificates.certFile, keyFile: certificates.keyFile });
+  const target = await startTarget(name, {
+    backendPort: backend.port,
+    backendPid: backend.process.pid,
+    directOcppUrl: `wss://127.0.0.1:${backend.tlsPort}/ocpp`,
+    directApiUrl: `https://127.0.0.1:${backend.tlsPort}/api/bench`,
+    certificates,
+    nginxBinary: 'nginx',
+  });
+  return {
+    certificates,
+    backend,
+    target,
+    stop: async () => {
+      await target.stop();
+      await stopProcess(backend.process.child);
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
+}
 
 describe('bench measurements against the direct target', () => {
-  let directory: string;
+  let direct: TargetUnderTest;
   let certificates: BenchCertificates;
-  let backend: EchoBackend;
   let target: Target;
   let fleet: LoadFleet;
   let context: MeasureContext;
 
   before(async () => {
-    directory = await mkdtemp(path.join(tmpdir(), 'ocpp-edge-bench-test-'));
-    certificates = await createBenchCertificates(directory);
-    backend = await startEchoBackend({ certFile: certificates.certFile, keyFile: certificates.keyFile });
-    target = await startTarget('direct', {
-      backendPort: backend.port,
-      backendPid: backend.process.pid,
-      directOcppUrl: `wss://127.0.0.1:${backend.tlsPort}/ocpp`,
-      directApiUrl: `https://127.0.0.1:${backend.tlsPort}/api/bench`,
-      certificates,
-      nginxBinary: 'nginx',
-    });
+    direct = await startTargetUnderTest('direct');
+    ({ certificates, target } = direct);
     fleet = await LoadFleet.start(2);
     context = { target, fleet, caPem: certificates.caPem, log: () => {} };
   });
 
   after(async () => {
     await fleet?.stop();
-    await target?.stop();
-    if (backend) await stopProcess(backend.process.child);
-    await rm(directory, { recursive: true, force: true });
+    await direct?.stop();
   });
 
   it('answers like a central system over WSS', async () => {
@@ -108,30 +128,17 @@ describe('bench measurements against the direct target', () => {
 });
 
 describe('the node-floor target (a bare node:tls pipe, the bench\'s Node floor)', () => {
-  let directory: string;
+  let underTest: TargetUnderTest;
   let certificates: BenchCertificates;
   let backend: EchoBackend;
   let floor: Target;
 
   before(async () => {
-    directory = await mkdtemp(path.join(tmpdir(), 'ocpp-edge-bench-floor-'));
-    certificates = await createBenchCertificates(directory);
-    backend = await startEchoBackend({ certFile: certificates.certFile, keyFile: certificates.keyFile });
-    floor = await startTarget('node-floor', {
-      backendPort: backend.port,
-      backendPid: backend.process.pid,
-      directOcppUrl: `wss://127.0.0.1:${backend.tlsPort}/ocpp`,
-      directApiUrl: `https://127.0.0.1:${backend.tlsPort}/api/bench`,
-      certificates,
-      nginxBinary: 'nginx',
-    });
+    underTest = await startTargetUnderTest('node-floor');
+    ({ certificates, backend, target: floor } = underTest);
   });
 
-  after(async () => {
-    await floor?.stop();
-    if (backend) await stopProcess(backend.process.child);
-    await rm(directory, { recursive: true, force: true });
-  });
+  after(() => underTest?.stop());
 
   it('is its own process, terminating TLS with the bench certificate and passing WebSocket frames both ways', async () => {
     assert.notEqual(floor.pid, backend.process.pid);
