@@ -1,5 +1,6 @@
 // The bench's results as one table: every figure for each target (the median of the repetitions), its ratio to
-// nginx, the Node floor's ratio to nginx (what no Node proxy gets under), and the target it is held to; as text for the terminal and as Markdown for docs/PERFORMANCE.md.
+// nginx, the Node floor's ratio to nginx (what no Node proxy gets under), and the target it is held to; as text
+// for the terminal and as Markdown for docs/PERFORMANCE.md.
 
 import { median } from './statistics.js';
 import type { TargetName } from './targets.js';

@@ -10,7 +10,7 @@
 //              to the backend for WebSockets; Node's HTTPS server and HTTP client for /api/. Nothing else. Its cost
 //              against nginx's is the part of ocpp-edge's gap that is Node's.
 //   direct     no proxy: the chargers reach the backend itself. Against the echo backend that is WSS to a Node
-//              process terminating TLS (the floor a Node proxy cannot beat); against the central system it is
+//              process terminating TLS (no proxy hop at all); against the central system it is
 //              plain ws, since `ocpp-edge backend` does not terminate TLS.
 //
 // What is measured of a target is its own process tree (RSS, CPU): the proxy's processes, or for direct the

@@ -127,7 +127,7 @@ describe('bench measurements against the direct target', () => {
   });
 });
 
-describe('the node-floor target (a bare node:tls pipe, the bench\'s Node floor)', () => {
+describe('the node-floor target (the bench\'s Node floor)', () => {
   let underTest: TargetUnderTest;
   let certificates: BenchCertificates;
   let backend: EchoBackend;
