@@ -12,9 +12,27 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Pr
   // creates ours: two deployments (or test runs) sharing one database in separate schemas would break each other.
   const migrationTableSchema = dialect === 'postgres' ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema : undefined;
   const migrator = new Migrator({ db, provider: codeMigrations(dialect), migrationTableSchema });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) throw new Error(`database migration failed: ${(error as Error).message}`, { cause: error });
-  return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName);
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator.migrateToLatest();
+    if (!error) return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName);
+    if (attempt < MIGRATION_ATTEMPTS && vanishedUnderCatalogScan(error, migrationTableSchema)) continue;
+    throw new Error(`database migration failed: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+const MIGRATION_ATTEMPTS = 3;
+
+/**
+ * kysely finds its bookkeeping tables by reading the columns of every schema in the database, and PostgreSQL fails
+ * that query (3F000 invalid_schema_name, 42P01 undefined_table) when another schema or table is dropped while it
+ * runs: another deployment sharing the database, or a test dropping its schema. Nothing of ours was touched (the
+ * migrations run in one transaction after that check), so the migration is tried again. An error naming our own
+ * schema is a real one.
+ */
+export function vanishedUnderCatalogScan(error: unknown, ownSchema: string | undefined): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (ownSchema === undefined || (code !== '3F000' && code !== '42P01') || typeof message !== 'string') return false;
+  return !message.includes(`"${ownSchema}"`) && !message.includes(`"${ownSchema}.`);
 }
 
 function codeMigrations(dialect: Dialect): MigrationProvider {
