@@ -30,7 +30,7 @@ export function createBackendMetrics(): BackendMetrics {
     }),
     handlerDuration: new Histogram({
       name: 'ocpp_edge_ocpp_handler_duration_seconds',
-      help: 'Time to answer a charger\'s call, storage commit included',
+      help: "Time to answer a charger's call, storage commit included",
       labelNames: ['action', 'outcome'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],

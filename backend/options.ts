@@ -7,36 +7,83 @@ import { LOG_LEVELS } from '../common/logger.js';
 
 export const backendOptions = {
   host: { type: 'string', describe: 'Address to bind: keep it on loopback behind the proxy', default: '127.0.0.1' },
-  port: { ...checks.port, describe: 'HTTP port for OCPP WebSockets (/ocpp/{id}), the REST API and /metrics', default: 8080 },
+  port: {
+    ...checks.port,
+    describe: 'HTTP port for OCPP WebSockets (/ocpp/{id}), the REST API and /metrics',
+    default: 8080,
+  },
   'listen-backlog': listenBacklogOption,
   database: {
     type: 'string',
     describe: 'sqlite:PATH (embedded) or a postgres:// URL',
     default: 'sqlite:./data/ocpp.db',
     env: ['DATABASE_URL'],
-    check: (value: string) => (/^(sqlite:|postgres(ql)?:\/\/)/.test(value) ? undefined : 'expects sqlite:PATH or postgres://…'),
+    check: (value: string) =>
+      /^(sqlite:|postgres(ql)?:\/\/)/.test(value) ? undefined : 'expects sqlite:PATH or postgres://…',
   },
-  'db-pool-size': { type: 'number', integer: true, min: 1, max: 1000, describe: 'PostgreSQL connection pool size', default: 10 },
-  redis: { type: 'string', describe: 'Redis URL for state shared by several instances (presence, command routing)', env: ['REDIS_URL'] },
+  'db-pool-size': {
+    type: 'number',
+    integer: true,
+    min: 1,
+    max: 1000,
+    describe: 'PostgreSQL connection pool size',
+    default: 10,
+  },
+  redis: {
+    type: 'string',
+    describe: 'Redis URL for state shared by several instances (presence, command routing)',
+    env: ['REDIS_URL'],
+  },
   'presence-lease': {
     type: 'number',
     min: 1,
     max: 3600,
-    describe: 'With --redis: seconds after which a crashed instance\'s chargers stop showing as connected (renewed every third of it)',
+    describe:
+      "With --redis: seconds after which a crashed instance's chargers stop showing as connected (renewed every third of it)",
     default: 15,
   },
-  'api-token': { type: 'string', array: true, secret: true, describe: 'Bearer token accepted by /api/; repeat for several' },
-  'heartbeat-interval': { type: 'number', integer: true, min: 1, describe: 'Heartbeat interval (s) given to chargers at boot', default: 300 },
+  'api-token': {
+    type: 'string',
+    array: true,
+    secret: true,
+    describe: 'Bearer token accepted by /api/; repeat for several',
+  },
+  'heartbeat-interval': {
+    type: 'number',
+    integer: true,
+    min: 1,
+    describe: 'Heartbeat interval (s) given to chargers at boot',
+    default: 300,
+  },
   registration: {
     type: 'string',
     choices: ['open', 'known'],
     describe: 'open: unknown charge points are registered when they first connect; known: refused (401)',
     default: 'open',
   },
-  'require-subprotocol': { type: 'boolean', describe: 'Refuse (400) chargers that offer no ocpp1.6 subprotocol', default: false },
-  'cors-origin': { type: 'string', array: true, describe: 'Origin allowed to call the REST API from a browser; repeat for several' },
-  'call-timeout': { type: 'number', min: 1, describe: 'Seconds to wait for a charger\'s answer to a command (then 504)', default: 30 },
-  'max-frame-size': { type: 'number', integer: true, min: 1024, describe: 'Largest OCPP frame accepted, bytes (larger: close 1009)', default: 65536 },
+  'require-subprotocol': {
+    type: 'boolean',
+    describe: 'Refuse (400) chargers that offer no ocpp1.6 subprotocol',
+    default: false,
+  },
+  'cors-origin': {
+    type: 'string',
+    array: true,
+    describe: 'Origin allowed to call the REST API from a browser; repeat for several',
+  },
+  'call-timeout': {
+    type: 'number',
+    min: 1,
+    describe: "Seconds to wait for a charger's answer to a command (then 504)",
+    default: 30,
+  },
+  'max-frame-size': {
+    type: 'number',
+    integer: true,
+    min: 1024,
+    describe: 'Largest OCPP frame accepted, bytes (larger: close 1009)',
+    default: 65536,
+  },
   'max-pending-calls': {
     type: 'number',
     integer: true,
@@ -45,8 +92,20 @@ export const backendOptions = {
     describe: 'Calls from one charger that may wait while one is handled; more get a CALLERROR (flood protection)',
     default: 16,
   },
-  'max-bad-messages': { type: 'number', integer: true, min: 1, describe: 'Consecutive malformed frames after which a charger is disconnected (1002)', default: 10 },
-  'message-log-size': { type: 'number', integer: true, min: 0, describe: 'OCPP messages kept in the message log (oldest dropped)', default: 10000 },
+  'max-bad-messages': {
+    type: 'number',
+    integer: true,
+    min: 1,
+    describe: 'Consecutive malformed frames after which a charger is disconnected (1002)',
+    default: 10,
+  },
+  'message-log-size': {
+    type: 'number',
+    integer: true,
+    min: 0,
+    describe: 'OCPP messages kept in the message log (oldest dropped)',
+    default: 10000,
+  },
   'log-level': { type: 'string', choices: LOG_LEVELS, describe: 'Log level', default: 'info' },
 } as const satisfies OptionSpecs;
 

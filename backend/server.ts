@@ -32,13 +32,21 @@ export interface BackendHandle extends RunningProcess {
 
 export async function startBackend(config: BackendConfig, logger: Logger): Promise<BackendHandle> {
   const { store, applied } = await Store.open({ url: config.database, poolSize: config.dbPoolSize });
-  logger.info({ database: redactUrlPassword(config.database), dialect: store.dialect, migrationsApplied: applied }, 'storage ready');
+  logger.info(
+    { database: redactUrlPassword(config.database), dialect: store.dialect, migrationsApplied: applied },
+    'storage ready',
+  );
 
   const metrics = createBackendMetrics();
   // With --redis this is one instance of several: presence and command routing in Redis (backend/cluster/).
   // Without it, the registry is this process's own connections, as it always was.
   const cluster = config.redis
-    ? await ClusterConnections.start({ redisUrl: config.redis, leaseMs: config.presenceLease * 1000, registry: metrics.registry, logger })
+    ? await ClusterConnections.start({
+        redisUrl: config.redis,
+        leaseMs: config.presenceLease * 1000,
+        registry: metrics.registry,
+        logger,
+      })
     : undefined;
   const local = cluster?.local ?? new LocalConnections();
   const connections: ConnectionRegistry = cluster ?? local;
@@ -80,7 +88,10 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
 
   const port = (app.server.address() as AddressInfo).port;
   if (backlogWarning) logger.warn(backlogWarning);
-  logger.info({ host: config.host, port, listenBacklog: backlog, ocpp: `ws://${config.host}:${port}/ocpp/{chargePointId}` }, 'backend listening');
+  logger.info(
+    { host: config.host, port, listenBacklog: backlog, ocpp: `ws://${config.host}:${port}/ocpp/{chargePointId}` },
+    'backend listening',
+  );
 
   let stopped: Promise<void> | undefined;
   return {
@@ -105,7 +116,8 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
 
 function packageVersion(): string {
   try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
+      .version;
   } catch {
     return '0.0.0';
   }

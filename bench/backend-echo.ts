@@ -36,7 +36,11 @@ export interface EchoBackend {
 export async function startEchoBackend(tls?: { certFile: string; keyFile: string }): Promise<EchoBackend> {
   const args = [BACKEND_ECHO_SCRIPT, ...(tls ? ['--cert', tls.certFile, '--key', tls.keyFile] : [])];
   const started = await startProcess(process.execPath, args, { isReady: (line) => line.ready === true });
-  return { process: started, port: Number(started.ready.port), tlsPort: started.ready.tlsPort === undefined ? undefined : Number(started.ready.tlsPort) };
+  return {
+    process: started,
+    port: Number(started.ready.port),
+    tlsPort: started.ready.tlsPort === undefined ? undefined : Number(started.ready.tlsPort),
+  };
 }
 
 /** One OCPP-J answer to one frame; undefined for anything that is not a call. */
@@ -61,7 +65,9 @@ export function answerFrame(text: string): string | undefined {
 
 function onRequest(req: IncomingMessage, res: ServerResponse): void {
   if (req.url?.startsWith('/api/') || req.url === '/health') {
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(API_BODY) }).end(API_BODY);
+    res
+      .writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(API_BODY) })
+      .end(API_BODY);
   } else {
     res.writeHead(404, { 'content-length': 0 }).end();
   }
@@ -104,7 +110,10 @@ async function main(): Promise<void> {
   const port = await listen(plain);
   let tlsPort: number | undefined;
   if (values.cert && values.key) {
-    const secure = https.createServer({ ...SHARED_TLS_OPTIONS, cert: readFileSync(values.cert), key: readFileSync(values.key) }, onRequest);
+    const secure = https.createServer(
+      { ...SHARED_TLS_OPTIONS, cert: readFileSync(values.cert), key: readFileSync(values.key) },
+      onRequest,
+    );
     serveWebSockets(secure);
     tlsPort = await listen(secure);
   }

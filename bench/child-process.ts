@@ -41,7 +41,10 @@ export async function startProcess(command: string, args: string[], options: Sta
   let buffered = '';
   let readyLine: Record<string, unknown> | undefined;
   const ready = new Promise<Record<string, unknown>>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${command} ${args[0] ?? ''} did not get ready within ${timeoutMs} ms: ${stderr}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`${command} ${args[0] ?? ''} did not get ready within ${timeoutMs} ms: ${stderr}`)),
+      timeoutMs,
+    );
     child.stdout?.on('data', (chunk: Buffer) => {
       // Once ready, a target's access log is only drained: parsing it would take CPU from what is measured.
       if (readyLine && !onLine) return;

@@ -31,13 +31,19 @@ type Piped = Socket & { [PEER]?: Socket };
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { cert: { type: 'string' }, key: { type: 'string' }, 'upstream-port': { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { cert: { type: 'string' }, key: { type: 'string' }, 'upstream-port': { type: 'string' } },
+  });
   const upstreamPort = Number(values['upstream-port']);
   if (!values.cert || !values.key || !Number.isInteger(upstreamPort) || upstreamPort <= 0) {
     process.stderr.write('usage: floor-proxy.js --cert FILE --key FILE --upstream-port PORT\n');
     process.exit(2);
   }
-  const tlsOptions = { ...SHARED_TLS_OPTIONS, cert: readFileSync(values.cert, 'utf8'), key: readFileSync(values.key, 'utf8') };
+  const tlsOptions = {
+    ...SHARED_TLS_OPTIONS,
+    cert: readFileSync(values.cert, 'utf8'),
+    key: readFileSync(values.key, 'utf8'),
+  };
   const server = tls.createServer(tlsOptions);
   server.on('secureConnection', (client: TLSSocket) => pipeToBackend(client as Piped, upstreamPort));
   server.on('tlsClientError', ignore);
@@ -54,17 +60,28 @@ async function main(): Promise<void> {
 }
 
 /** Connection-scoped headers (RFC 9110 §7.6.1): Node's client and server write their own. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'transfer-encoding']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'upgrade',
+  'transfer-encoding',
+]);
 
 function forwardRequest(req: IncomingMessage, res: ServerResponse, port: number, agent: http.Agent): void {
   const headers: OutgoingHttpHeaders = {};
   for (const name in req.headers) if (!HOP_BY_HOP.has(name)) headers[name] = req.headers[name];
-  const upstream = http.request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers, agent, setHost: false }, (response) => {
-    const answer: OutgoingHttpHeaders = {};
-    for (const name in response.headers) if (!HOP_BY_HOP.has(name)) answer[name] = response.headers[name];
-    res.writeHead(response.statusCode ?? 502, answer);
-    response.pipe(res);
-  });
+  const upstream = http.request(
+    { host: '127.0.0.1', port, method: req.method, path: req.url, headers, agent, setHost: false },
+    (response) => {
+      const answer: OutgoingHttpHeaders = {};
+      for (const name in response.headers) if (!HOP_BY_HOP.has(name)) answer[name] = response.headers[name];
+      res.writeHead(response.statusCode ?? 502, answer);
+      response.pipe(res);
+    },
+  );
   upstream.on('error', () => {
     if (!res.headersSent) res.statusCode = 502;
     res.end();
@@ -74,7 +91,12 @@ function forwardRequest(req: IncomingMessage, res: ServerResponse, port: number,
 
 function pipeToBackend(client: Piped, port: number): void {
   client.setNoDelay(true);
-  const upstream: Piped = net.connect({ host: '127.0.0.1', port, noDelay: true, onread: { buffer: READ_BUFFER, callback: onUpstreamRead } });
+  const upstream: Piped = net.connect({
+    host: '127.0.0.1',
+    port,
+    noDelay: true,
+    onread: { buffer: READ_BUFFER, callback: onUpstreamRead },
+  });
   client[PEER] = upstream;
   upstream[PEER] = client;
   client.on('data', onClientData);

@@ -32,13 +32,17 @@ export class LoadFleet {
   private readonly waiting = new Map<number, { resolve(reply: LoadReply): void }>();
 
   private constructor(private readonly workers: StartedProcess[]) {
-    for (const worker of workers) worker.child.on('message', (reply: LoadReply) => this.waiting.get(reply.id)?.resolve(reply));
+    for (const worker of workers)
+      worker.child.on('message', (reply: LoadReply) => this.waiting.get(reply.id)?.resolve(reply));
   }
 
   static async start(workerCount: number): Promise<LoadFleet> {
     const workers = await Promise.all(
       Array.from({ length: workerCount }, () =>
-        startProcess(process.execPath, [WORKER_SCRIPT], { isReady: (line) => line.ready === true, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }),
+        startProcess(process.execPath, [WORKER_SCRIPT], {
+          isReady: (line) => line.ready === true,
+          stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+        }),
       ),
     );
     return new LoadFleet(workers);
@@ -89,7 +93,9 @@ export class LoadFleet {
 
   /** Closes every held connection; returns how many were still open (the rest were lost while held). */
   async closeAll(timeoutMs = 10_000): Promise<number> {
-    const replies = await Promise.all(this.workers.map((_, index) => this.command(index, { type: 'close', id: 0, timeoutMs })));
+    const replies = await Promise.all(
+      this.workers.map((_, index) => this.command(index, { type: 'close', id: 0, timeoutMs })),
+    );
     return replies.reduce((total, reply) => total + (reply.type === 'closed' ? reply.stillOpen : 0), 0);
   }
 
@@ -115,14 +121,16 @@ export class LoadFleet {
     const worker = this.workers[index]!;
     const id = this.nextId++;
     return new Promise<LoadReply>((resolve, reject) => {
-      const onExit = (code: number | null) => finish(() => reject(new Error(`load worker exited (${code}) during ${command.type}: ${worker.stderr()}`)));
+      const onExit = (code: number | null) =>
+        finish(() => reject(new Error(`load worker exited (${code}) during ${command.type}: ${worker.stderr()}`)));
       const finish = (settle: () => void) => {
         this.waiting.delete(id);
         worker.child.off('exit', onExit);
         settle();
       };
       this.waiting.set(id, {
-        resolve: (reply) => finish(() => (reply.type === 'failed' ? reject(new Error(`load worker: ${reply.message}`)) : resolve(reply))),
+        resolve: (reply) =>
+          finish(() => (reply.type === 'failed' ? reject(new Error(`load worker: ${reply.message}`)) : resolve(reply))),
       });
       worker.child.once('exit', onExit);
       worker.child.send({ ...command, id });

@@ -44,5 +44,9 @@ export interface MessagesResult {
 export type LoadReply =
   | { type: 'opened'; id: number; result: OpenResult }
   | { type: 'messages'; id: number; result: MessagesResult }
-  | { type: 'closed'; id: number; /** Connections still open when asked to close (the rest were lost). */ stillOpen: number }
+  | {
+      type: 'closed';
+      id: number /** Connections still open when asked to close (the rest were lost). */;
+      stillOpen: number;
+    }
   | { type: 'failed'; id: number; message: string };

@@ -8,7 +8,12 @@ import { createSecureContext, type SecureContext } from 'node:tls';
 import WebSocket from 'ws';
 import type { LoadCommand, LoadReply, MessagesResult, OpenResult, OpenSpec } from './load-protocol.js';
 
-const BOOT_FRAME = JSON.stringify([2, 'boot', 'BootNotification', { chargePointVendor: 'ocpp-edge', chargePointModel: 'bench' }]);
+const BOOT_FRAME = JSON.stringify([
+  2,
+  'boot',
+  'BootNotification',
+  { chargePointVendor: 'ocpp-edge', chargePointModel: 'bench' },
+]);
 /** A call still unanswered this long after a phase ends counts as a failure. */
 const ANSWER_GRACE_MS = 5000;
 const OPEN_CHAR = 0x5b; // '['
@@ -50,7 +55,11 @@ async function open(spec: OpenSpec): Promise<OpenResult> {
   const openOne = (id: string) =>
     new Promise<void>((resolve) => {
       // ws hands its options on to tls.connect, which takes the shared secureContext (its typings do not say so).
-      const options = { perMessageDeflate: false, handshakeTimeout: spec.timeoutMs, secureContext } as WebSocket.ClientOptions;
+      const options = {
+        perMessageDeflate: false,
+        handshakeTimeout: spec.timeoutMs,
+        secureContext,
+      } as WebSocket.ClientOptions;
       const ws = new WebSocket(`${spec.url}/${id}`, 'ocpp1.6', options);
       let settled = false;
       const settle = (failure?: string) => {
@@ -166,7 +175,8 @@ async function closedLoop(durationMs: number): Promise<MessagesResult> {
 /** Waits (bounded) for the calls still in flight; what stays unanswered is a failure. */
 async function settleCalls(result: MessagesResult): Promise<void> {
   const deadline = Date.now() + ANSWER_GRACE_MS;
-  while (chargers.some((charger) => charger.waiting) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  while (chargers.some((charger) => charger.waiting) && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 20));
   for (const charger of chargers) {
     if (!charger.waiting) continue;
     charger.waiting = false;
@@ -208,7 +218,9 @@ async function handle(command: LoadCommand): Promise<LoadReply> {
 }
 
 process.on('message', (command: LoadCommand) => {
-  handle(command).then(send, (error: unknown) => send({ type: 'failed', id: command.id, message: String((error as Error)?.stack ?? error) }));
+  handle(command).then(send, (error: unknown) =>
+    send({ type: 'failed', id: command.id, message: String((error as Error)?.stack ?? error) }),
+  );
 });
 // The parent going away ends the worker: it must never outlive the bench.
 process.on('disconnect', () => process.exit(0));

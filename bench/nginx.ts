@@ -193,7 +193,11 @@ export async function writeNginxSite(site: NginxSite): Promise<string> {
 }
 
 /** `nginx -t` on a configuration: whether nginx accepts it, and what it said. */
-export async function testNginxConfig(binary: string, site: NginxSite, configFile: string): Promise<{ ok: boolean; output: string }> {
+export async function testNginxConfig(
+  binary: string,
+  site: NginxSite,
+  configFile: string,
+): Promise<{ ok: boolean; output: string }> {
   try {
     const { stderr } = await run(binary, ['-t', '-p', site.prefix, '-c', configFile], { timeout: 10_000 });
     return { ok: true, output: stderr };
@@ -212,9 +216,13 @@ export interface RunningNginx {
 /** Starts the instance in the foreground (daemon off) and waits until its HTTPS port accepts connections. */
 export async function startNginx(binary: string, site: NginxSite): Promise<RunningNginx> {
   const configFile = await writeNginxSite(site);
-  const child = spawn('/bin/sh', ['-c', 'ulimit -n "$(ulimit -Hn)"; exec "$@"', 'sh', binary, '-p', site.prefix, '-c', configFile], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    '/bin/sh',
+    ['-c', 'ulimit -n "$(ulimit -Hn)"; exec "$@"', 'sh', binary, '-p', site.prefix, '-c', configFile],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-8192)));
   const deadline = Date.now() + START_TIMEOUT_MS;

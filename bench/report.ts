@@ -50,7 +50,8 @@ export function summarise(rows: Row[]): TableLine[] {
     }
     const edge = values['ocpp-edge'];
     const nginx = values.nginx;
-    const ratioOf = (value: number | undefined) => (value !== undefined && nginx !== undefined && nginx !== 0 ? value / nginx : undefined);
+    const ratioOf = (value: number | undefined) =>
+      value !== undefined && nginx !== undefined && nginx !== 0 ? value / nginx : undefined;
     const ratio = ratioOf(edge);
     const clusterRatio = ratioOf(values['ocpp-edge-x2']);
     const floorRatio = ratioOf(values['node-floor']);
@@ -59,7 +60,8 @@ export function summarise(rows: Row[]): TableLine[] {
     if (row.goal?.kind === 'ratio') {
       const { direction, limit } = row.goal;
       goal = `${direction === 'at-most' ? '≤' : '≥'} ${limit.toFixed(1)}×${row.clusterAllowed ? ' (workers allowed)' : ''}`;
-      const meets = (value: number | undefined) => value !== undefined && (direction === 'at-most' ? value <= limit : value >= limit);
+      const meets = (value: number | undefined) =>
+        value !== undefined && (direction === 'at-most' ? value <= limit : value >= limit);
       const judged = row.clusterAllowed ? [ratio, clusterRatio] : [ratio];
       if (judged.some((value) => value !== undefined)) met = judged.some(meets);
     } else if (row.goal?.kind === 'zero') {
@@ -90,7 +92,13 @@ const HEADER = ['measurement', ...COLUMNS, 'ocpp-edge / nginx', 'x2 / nginx', 'f
 export function textTable(lines: TableLine[]): string {
   const rows = [HEADER, ...lines.map(cells)];
   const widths = HEADER.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ')).join('\n');
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
+        .join('  '),
+    )
+    .join('\n');
 }
 
 export function markdownTable(lines: TableLine[]): string {
@@ -103,7 +111,10 @@ export function markdownTable(lines: TableLine[]): string {
 export function markdownRuns(rows: Row[]): string {
   const header = `| measurement | ${COLUMNS.join(' | ')} |`;
   const rule = `| --- |${COLUMNS.map(() => ' ---: ').join('|')}|`;
-  const body = rows.map((row) => `| ${row.measurement} (${row.unit}) | ${COLUMNS.map((name) => (row.runs[name] ?? []).map(formatNumber).join(' / ')).join(' | ')} |`);
+  const body = rows.map(
+    (row) =>
+      `| ${row.measurement} (${row.unit}) | ${COLUMNS.map((name) => (row.runs[name] ?? []).map(formatNumber).join(' / ')).join(' | ')} |`,
+  );
   return [header, rule, ...body].join('\n');
 }
 

@@ -84,9 +84,14 @@ async function main(): Promise<void> {
     },
   });
   const base = values.quick ? QUICK : FULL;
-  const sizes = { ...base, idle: { ...base.idle, connections: Number(values['idle-connections'] ?? base.idle.connections) } };
+  const sizes = {
+    ...base,
+    idle: { ...base.idle, connections: Number(values['idle-connections'] ?? base.idle.connections) },
+  };
   const reps = Math.max(1, Number(values.reps));
-  const targets = values.targets.split(',').filter((name): name is TargetName => (TARGET_NAMES as readonly string[]).includes(name));
+  const targets = values.targets
+    .split(',')
+    .filter((name): name is TargetName => (TARGET_NAMES as readonly string[]).includes(name));
   const measurements = new Set(values.measurements.split(',') as MeasurementKey[]);
   const write = values.write ?? (!values['no-write'] && !values.quick);
   const startedAt = new Date();
@@ -98,11 +103,20 @@ async function main(): Promise<void> {
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'ocpp-edge-bench-'));
   const certificates = await createBenchCertificates(workDir);
   const fleet = await LoadFleet.start(Number(values.workers));
-  const runs = new Map<TargetName, TargetRuns>(targets.map((name) => [name, { idle: [], throughputAfterIdle: [], latency: [], throughput: [], https: new Map(), bootStorm: [] }]));
+  const runs = new Map<TargetName, TargetRuns>(
+    targets.map((name) => [
+      name,
+      { idle: [], throughputAfterIdle: [], latency: [], throughput: [], https: new Map(), bootStorm: [] },
+    ]),
+  );
   const descriptions = new Map<TargetName, string>();
 
   /** Runs `body` against a fresh echo backend and a fresh target, stopping both afterwards. */
-  const withTarget = async (name: TargetName, rep: number, body: (context: MeasureContext, checkAlive: () => void) => Promise<void>) => {
+  const withTarget = async (
+    name: TargetName,
+    rep: number,
+    body: (context: MeasureContext, checkAlive: () => void) => Promise<void>,
+  ) => {
     const backend = await startEchoBackend({ certFile: certificates.certFile, keyFile: certificates.keyFile });
     let target: Target | undefined;
     try {
@@ -205,44 +219,154 @@ async function main(): Promise<void> {
   const lines = summarise(rows);
   process.stdout.write(`\n${textTable(lines)}\n\n`);
   if (write) {
-    const section = await reportSection({ startedAt, loadBefore, loadAfter: os.loadavg(), nginxBinary, reps, sizes, descriptions, rows, lines: markdownTable(lines) });
+    const section = await reportSection({
+      startedAt,
+      loadBefore,
+      loadAfter: os.loadavg(),
+      nginxBinary,
+      reps,
+      sizes,
+      descriptions,
+      rows,
+      lines: markdownTable(lines),
+    });
     await writeReport(section);
     log(`written to ${path.relative(REPO, REPORT_FILE)}`);
   }
 }
 
 function tableRows(runs: Map<TargetName, TargetRuns>, sizes: typeof FULL): Row[] {
-  const per = (pick: (r: TargetRuns) => number[]) => Object.fromEntries([...runs].map(([name, record]) => [name, pick(record)]));
+  const per = (pick: (r: TargetRuns) => number[]) =>
+    Object.fromEntries([...runs].map(([name, record]) => [name, pick(record)]));
   const n = (value: number) => value.toLocaleString('en-US');
   const rows: Row[] = [
-    { measurement: `a. memory per idle WSS connection, ${n(sizes.idle.connections)} held`, unit: 'KB', runs: per((r) => r.idle.map((x) => x.memoryPerConnectionKb)), goal: { kind: 'ratio', direction: 'at-most', limit: 1.0 } },
-    { measurement: 'a. RSS before the connections (after a warm-up)', unit: 'MB', runs: per((r) => r.idle.map((x) => x.rssBeforeMb)) },
-    { measurement: `a. RSS with ${n(sizes.idle.connections)} held`, unit: 'MB', runs: per((r) => r.idle.map((x) => x.rssHeldMb)) },
-    { measurement: 'a. CPU per handshake (TLS + upgrade)', unit: 'ms', runs: per((r) => r.idle.map((x) => x.cpuPerHandshakeMs)), goal: { kind: 'ratio', direction: 'at-most', limit: 1.5 } },
-    { measurement: `a. failures opening and holding ${n(sizes.idle.connections)}, all runs`, unit: 'count', runs: per((r) => r.idle.map((x) => x.failures)), goal: { kind: 'zero' }, sum: true },
-    { measurement: `a. time to open ${n(sizes.idle.connections)} at concurrency ${sizes.idle.concurrency}`, unit: 's', runs: per((r) => r.idle.map((x) => x.openSeconds)) },
-    { measurement: `b. Heartbeat RTT p50, ${n(sizes.latency.chargers)} chargers at ${n((sizes.latency.chargers * 1000) / sizes.latency.intervalMs)} msg/s`, unit: 'ms', runs: per((r) => r.latency.map((x) => x.p50Ms)) },
-    { measurement: 'b. Heartbeat RTT p99', unit: 'ms', runs: per((r) => r.latency.map((x) => x.p99Ms)), goal: { kind: 'ratio', direction: 'at-most', limit: 1.5 } },
+    {
+      measurement: `a. memory per idle WSS connection, ${n(sizes.idle.connections)} held`,
+      unit: 'KB',
+      runs: per((r) => r.idle.map((x) => x.memoryPerConnectionKb)),
+      goal: { kind: 'ratio', direction: 'at-most', limit: 1.0 },
+    },
+    {
+      measurement: 'a. RSS before the connections (after a warm-up)',
+      unit: 'MB',
+      runs: per((r) => r.idle.map((x) => x.rssBeforeMb)),
+    },
+    {
+      measurement: `a. RSS with ${n(sizes.idle.connections)} held`,
+      unit: 'MB',
+      runs: per((r) => r.idle.map((x) => x.rssHeldMb)),
+    },
+    {
+      measurement: 'a. CPU per handshake (TLS + upgrade)',
+      unit: 'ms',
+      runs: per((r) => r.idle.map((x) => x.cpuPerHandshakeMs)),
+      goal: { kind: 'ratio', direction: 'at-most', limit: 1.5 },
+    },
+    {
+      measurement: `a. failures opening and holding ${n(sizes.idle.connections)}, all runs`,
+      unit: 'count',
+      runs: per((r) => r.idle.map((x) => x.failures)),
+      goal: { kind: 'zero' },
+      sum: true,
+    },
+    {
+      measurement: `a. time to open ${n(sizes.idle.connections)} at concurrency ${sizes.idle.concurrency}`,
+      unit: 's',
+      runs: per((r) => r.idle.map((x) => x.openSeconds)),
+    },
+    {
+      measurement: `b. Heartbeat RTT p50, ${n(sizes.latency.chargers)} chargers at ${n((sizes.latency.chargers * 1000) / sizes.latency.intervalMs)} msg/s`,
+      unit: 'ms',
+      runs: per((r) => r.latency.map((x) => x.p50Ms)),
+    },
+    {
+      measurement: 'b. Heartbeat RTT p99',
+      unit: 'ms',
+      runs: per((r) => r.latency.map((x) => x.p99Ms)),
+      goal: { kind: 'ratio', direction: 'at-most', limit: 1.5 },
+    },
     { measurement: 'b. Heartbeat RTT max', unit: 'ms', runs: per((r) => r.latency.map((x) => x.maxMs)) },
-    { measurement: 'b. CPU per 1k round trips at 1k msg/s', unit: 'ms', runs: per((r) => r.latency.map((x) => x.cpuPer1kMs)), goal: { kind: 'ratio', direction: 'at-most', limit: 1.5 } },
-    { measurement: 'b. failures, all runs', unit: 'count', runs: per((r) => r.latency.map((x) => x.failures)), sum: true },
-    { measurement: `c. throughput, ${n(sizes.throughput.connections)} connections, 1 call in flight each`, unit: 'msg/s', runs: per((r) => r.throughput.map((x) => x.messagesPerSecond)), goal: { kind: 'ratio', direction: 'at-least', limit: 0.8 }, clusterAllowed: true },
-    { measurement: 'c. CPU per 1k round trips at full load', unit: 'ms', runs: per((r) => r.throughput.map((x) => x.cpuPer1kMs)), goal: { kind: 'ratio', direction: 'at-most', limit: 1.5 } },
-    { measurement: 'c. failures, all runs', unit: 'count', runs: per((r) => r.throughput.map((x) => x.failures)), sum: true },
-    { measurement: `c. throughput right after a. (same process)`, unit: 'msg/s', runs: per((r) => r.throughputAfterIdle.map((x) => x.messagesPerSecond)) },
-    { measurement: 'c. CPU per 1k round trips right after a.', unit: 'ms', runs: per((r) => r.throughputAfterIdle.map((x) => x.cpuPer1kMs)) },
+    {
+      measurement: 'b. CPU per 1k round trips at 1k msg/s',
+      unit: 'ms',
+      runs: per((r) => r.latency.map((x) => x.cpuPer1kMs)),
+      goal: { kind: 'ratio', direction: 'at-most', limit: 1.5 },
+    },
+    {
+      measurement: 'b. failures, all runs',
+      unit: 'count',
+      runs: per((r) => r.latency.map((x) => x.failures)),
+      sum: true,
+    },
+    {
+      measurement: `c. throughput, ${n(sizes.throughput.connections)} connections, 1 call in flight each`,
+      unit: 'msg/s',
+      runs: per((r) => r.throughput.map((x) => x.messagesPerSecond)),
+      goal: { kind: 'ratio', direction: 'at-least', limit: 0.8 },
+      clusterAllowed: true,
+    },
+    {
+      measurement: 'c. CPU per 1k round trips at full load',
+      unit: 'ms',
+      runs: per((r) => r.throughput.map((x) => x.cpuPer1kMs)),
+      goal: { kind: 'ratio', direction: 'at-most', limit: 1.5 },
+    },
+    {
+      measurement: 'c. failures, all runs',
+      unit: 'count',
+      runs: per((r) => r.throughput.map((x) => x.failures)),
+      sum: true,
+    },
+    {
+      measurement: `c. throughput right after a. (same process)`,
+      unit: 'msg/s',
+      runs: per((r) => r.throughputAfterIdle.map((x) => x.messagesPerSecond)),
+    },
+    {
+      measurement: 'c. CPU per 1k round trips right after a.',
+      unit: 'ms',
+      runs: per((r) => r.throughputAfterIdle.map((x) => x.cpuPer1kMs)),
+    },
   ];
   for (const connections of sizes.https.connections) {
     rows.push(
-      { measurement: `d. HTTPS GET /api/, ${connections} connections`, unit: 'req/s', runs: per((r) => (r.https.get(connections) ?? []).map((x) => x.requestsPerSecond)), goal: { kind: 'ratio', direction: 'at-least', limit: 0.8 }, clusterAllowed: true },
-      { measurement: `d. HTTPS GET /api/ p99, ${connections} connections`, unit: 'ms', runs: per((r) => (r.https.get(connections) ?? []).map((x) => x.p99Ms)) },
-      { measurement: `d. CPU per 1k requests, ${connections} connections`, unit: 'ms', runs: per((r) => (r.https.get(connections) ?? []).map((x) => x.cpuPer1kMs)) },
+      {
+        measurement: `d. HTTPS GET /api/, ${connections} connections`,
+        unit: 'req/s',
+        runs: per((r) => (r.https.get(connections) ?? []).map((x) => x.requestsPerSecond)),
+        goal: { kind: 'ratio', direction: 'at-least', limit: 0.8 },
+        clusterAllowed: true,
+      },
+      {
+        measurement: `d. HTTPS GET /api/ p99, ${connections} connections`,
+        unit: 'ms',
+        runs: per((r) => (r.https.get(connections) ?? []).map((x) => x.p99Ms)),
+      },
+      {
+        measurement: `d. CPU per 1k requests, ${connections} connections`,
+        unit: 'ms',
+        runs: per((r) => (r.https.get(connections) ?? []).map((x) => x.cpuPer1kMs)),
+      },
     );
   }
   rows.push(
-    { measurement: `e. boot storm, ${n(sizes.bootStorm.chargers)} at once: all accepted after`, unit: 's', runs: per((r) => r.bootStorm.map((x) => x.allAcceptedSeconds)) },
-    { measurement: 'e. boot storm p99 (start → Accepted)', unit: 'ms', runs: per((r) => r.bootStorm.map((x) => x.p99Ms)) },
-    { measurement: 'e. boot storm failures, all runs', unit: 'count', runs: per((r) => r.bootStorm.map((x) => x.failures)), goal: { kind: 'zero' }, sum: true },
+    {
+      measurement: `e. boot storm, ${n(sizes.bootStorm.chargers)} at once: all accepted after`,
+      unit: 's',
+      runs: per((r) => r.bootStorm.map((x) => x.allAcceptedSeconds)),
+    },
+    {
+      measurement: 'e. boot storm p99 (start → Accepted)',
+      unit: 'ms',
+      runs: per((r) => r.bootStorm.map((x) => x.p99Ms)),
+    },
+    {
+      measurement: 'e. boot storm failures, all runs',
+      unit: 'count',
+      runs: per((r) => r.bootStorm.map((x) => x.failures)),
+      goal: { kind: 'zero' },
+      sum: true,
+    },
   );
   // Drop rows of measurements that did not run.
   return rows.filter((row) => Object.values(row.runs).some((values) => (values ?? []).length > 0));
@@ -294,7 +418,10 @@ async function writeReport(section: string): Promise<void> {
   const begin = text.indexOf(BEGIN);
   const end = text.indexOf(END);
   const block = `${BEGIN}\n${section}\n${END}`;
-  text = begin >= 0 && end > begin ? text.slice(0, begin) + block + text.slice(end + END.length) : `${text.trimEnd()}\n\n${block}\n`;
+  text =
+    begin >= 0 && end > begin
+      ? text.slice(0, begin) + block + text.slice(end + END.length)
+      : `${text.trimEnd()}\n\n${block}\n`;
   await writeFile(REPORT_FILE, text);
 }
 

@@ -94,29 +94,52 @@ async function startOcppEdge(setup: TargetSetup, workers: number): Promise<Targe
     process.execPath,
     [
       ...nodeArgs,
-      ...launcher, 'proxy',
-      '--host', '127.0.0.1', '--https-port', '0', '--http-port', '0', '--metrics-port', '0',
-      '--cert', setup.certificates.certFile, '--key', setup.certificates.keyFile,
-      '--upstream', `http://127.0.0.1:${setup.backendPort}`,
-      '--data-dir', dataDir,
-      '--log-level', 'info',
+      ...launcher,
+      'proxy',
+      '--host',
+      '127.0.0.1',
+      '--https-port',
+      '0',
+      '--http-port',
+      '0',
+      '--metrics-port',
+      '0',
+      '--cert',
+      setup.certificates.certFile,
+      '--key',
+      setup.certificates.keyFile,
+      '--upstream',
+      `http://127.0.0.1:${setup.backendPort}`,
+      '--data-dir',
+      dataDir,
+      '--log-level',
+      'info',
     ],
     // Every worker says it is listening (on the same shared ports).
-    { isReady: (line) => line.msg === 'proxy listening' && ++listening === workers, env: { ...process.env, ...proxyEnvironment() } },
+    {
+      isReady: (line) => line.msg === 'proxy listening' && ++listening === workers,
+      env: { ...process.env, ...proxyEnvironment() },
+    },
   );
   const port = Number(started.ready.httpsPort);
   const preload = proxyPreload();
-  const allocator = preload ? `, with jemalloc (LD_PRELOAD=${preload}) as ecosystem.config.cjs and the systemd unit run it` : ', glibc malloc';
+  const allocator = preload
+    ? `, with jemalloc (LD_PRELOAD=${preload}) as ecosystem.config.cjs and the systemd unit run it`
+    : ', glibc malloc';
   return {
     name: workers === 1 ? 'ocpp-edge' : 'ocpp-edge-x2',
     description:
       (workers === 1
         ? '`ocpp-edge proxy`, 1 Node process (no cluster workers)'
-        : `\`ocpp-edge proxy\` as ${workers} node:cluster workers behind a primary that hands out connections round robin (what PM2's cluster mode runs, \`instances: ${workers}\`)`) + allocator,
+        : `\`ocpp-edge proxy\` as ${workers} node:cluster workers behind a primary that hands out connections round robin (what PM2's cluster mode runs, \`instances: ${workers}\`)`) +
+      allocator,
     ocppUrl: `wss://127.0.0.1:${port}/ocpp`,
     apiUrl: `https://127.0.0.1:${port}/api/bench`,
     pid: started.pid,
-    failure: () => (started.child.exitCode === null && started.child.signalCode === null ? undefined : `exited (${started.child.exitCode ?? started.child.signalCode}): ${started.stderr()}`),
+    failure: () =>
+      started.child.exitCode === null && started.child.signalCode === null
+        ? undefined
+        : `exited (${started.child.exitCode ?? started.child.signalCode}): ${started.stderr()}`,
     stop: async () => {
       await stopProcess(started.child);
       await rm(dataDir, { recursive: true, force: true });
@@ -127,7 +150,16 @@ async function startOcppEdge(setup: TargetSetup, workers: number): Promise<Targe
 async function startFloorProxy(setup: TargetSetup): Promise<Target> {
   const started = await startProcess(
     process.execPath,
-    [...benchNodeArgs(), FLOOR_PROXY, '--cert', setup.certificates.certFile, '--key', setup.certificates.keyFile, '--upstream-port', String(setup.backendPort)],
+    [
+      ...benchNodeArgs(),
+      FLOOR_PROXY,
+      '--cert',
+      setup.certificates.certFile,
+      '--key',
+      setup.certificates.keyFile,
+      '--upstream-port',
+      String(setup.backendPort),
+    ],
     // The same allocator and mode as ocpp-edge: the two differ only in what the proxy does.
     { isReady: (line) => line.msg === 'floor listening', env: { ...process.env, ...proxyEnvironment() } },
   );
@@ -137,11 +169,14 @@ async function startFloorProxy(setup: TargetSetup): Promise<Target> {
     name: 'node-floor',
     description:
       'bench/floor-proxy.ts, 1 Node process with the same allocator and TLS settings as ocpp-edge: for WebSockets node:tls and a byte pipe to the backend, ' +
-      'for HTTPS Node\'s HTTPS server and HTTP client (keep-alive), nothing else',
+      "for HTTPS Node's HTTPS server and HTTP client (keep-alive), nothing else",
     ocppUrl: `wss://127.0.0.1:${port}/ocpp`,
     apiUrl: `https://127.0.0.1:${apiPort}/api/bench`,
     pid: started.pid,
-    failure: () => (started.child.exitCode === null && started.child.signalCode === null ? undefined : `exited (${started.child.exitCode ?? started.child.signalCode}): ${started.stderr()}`),
+    failure: () =>
+      started.child.exitCode === null && started.child.signalCode === null
+        ? undefined
+        : `exited (${started.child.exitCode ?? started.child.signalCode}): ${started.stderr()}`,
     stop: () => stopProcess(started.child),
   };
 }
@@ -196,7 +231,10 @@ async function startNginxTarget(setup: TargetSetup): Promise<Target> {
     ocppUrl: `wss://127.0.0.1:${httpsPort}/ocpp`,
     apiUrl: `https://127.0.0.1:${httpsPort}/api/bench`,
     pid: nginx.pid,
-    failure: () => (nginx.child.exitCode === null && nginx.child.signalCode === null ? undefined : `nginx exited (${nginx.child.exitCode ?? nginx.child.signalCode})`),
+    failure: () =>
+      nginx.child.exitCode === null && nginx.child.signalCode === null
+        ? undefined
+        : `nginx exited (${nginx.child.exitCode ?? nginx.child.signalCode})`,
     stop: async () => {
       await nginx.stop();
       await rm(prefix, { recursive: true, force: true });

@@ -18,7 +18,10 @@ export const devCommand: CommandModule = {
     }),
   handler: async (argv) => {
     const config = String(argv.config);
-    const env = { ...process.env, OCPP_EDGE_LOG_PRETTY: process.env.OCPP_EDGE_LOG_PRETTY ?? (process.stdout.isTTY ? '1' : '0') };
+    const env = {
+      ...process.env,
+      OCPP_EDGE_LOG_PRETTY: process.env.OCPP_EDGE_LOG_PRETTY ?? (process.stdout.isTTY ? '1' : '0'),
+    };
     const children: ChildProcess[] = [];
     let stopping = false;
     const stopAll = (code: number) => {
@@ -30,7 +33,8 @@ export const devCommand: CommandModule = {
     for (const name of ['backend', 'proxy']) {
       const child = spawn(process.execPath, [entry, name, '--config', config], { stdio: 'inherit', env });
       child.on('exit', (code, signal) => {
-        if (!stopping) process.stderr.write(`ocpp-edge dev: ${name} exited (${signal ?? code}); stopping the other process\n`);
+        if (!stopping)
+          process.stderr.write(`ocpp-edge dev: ${name} exited (${signal ?? code}); stopping the other process\n`);
         stopAll(code ?? 1);
       });
       children.push(child);

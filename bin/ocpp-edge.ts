@@ -21,7 +21,10 @@ const named = args[0] !== undefined && Object.hasOwn(commands, args[0]) ? [args[
 const loaded = await Promise.all(named.map((name) => commands[name]!()));
 
 await loaded
-  .reduce((parser, command) => parser.command(command), yargs(args).scriptName('ocpp-edge').usage('$0 <command> [options]'))
+  .reduce(
+    (parser, command) => parser.command(command),
+    yargs(args).scriptName('ocpp-edge').usage('$0 <command> [options]'),
+  )
   .demandCommand(1, 'Name a command: proxy, backend, dev, certs, check, simulate')
   .strict()
   .wrap(Math.min(120, process.stdout.columns || 120))

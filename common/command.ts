@@ -32,8 +32,14 @@ export function serviceCommand<T extends OptionSpecs>(command: ServiceCommand<T>
     builder: (yargs: Argv) => yargs.options(yargsOptions(command.options) as never),
     handler: async (argv) => {
       const config = loadOrExit(command.options, argv as Record<string, unknown>, command.section);
-      const logger = createLogger({ level: String((config as Record<string, unknown>).logLevel ?? 'info'), name: command.section });
-      logger.info({ config: redactConfig(command.options, config as Record<string, unknown>) }, `starting ${command.section}`);
+      const logger = createLogger({
+        level: String((config as Record<string, unknown>).logLevel ?? 'info'),
+        name: command.section,
+      });
+      logger.info(
+        { config: redactConfig(command.options, config as Record<string, unknown>) },
+        `starting ${command.section}`,
+      );
       let running: RunningProcess;
       try {
         running = await command.start(config, logger);
@@ -51,7 +57,11 @@ export function serviceCommand<T extends OptionSpecs>(command: ServiceCommand<T>
 }
 
 /** Loads and validates a command's configuration, or prints one line naming the key and exits 2. */
-export function loadOrExit<T extends OptionSpecs>(options: T, flags: Record<string, unknown>, section: string): ConfigOf<T> {
+export function loadOrExit<T extends OptionSpecs>(
+  options: T,
+  flags: Record<string, unknown>,
+  section: string,
+): ConfigOf<T> {
   try {
     return loadConfig(options, { flags, section });
   } catch (error) {

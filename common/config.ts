@@ -30,14 +30,28 @@ export interface OptionSpec {
 
 export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
 
-type CamelCase<S extends string> = S extends `${infer Head}-${infer Tail}` ? `${Head}${Capitalize<CamelCase<Tail>>}` : S;
-type ScalarOf<S extends OptionSpec> = S['type'] extends 'number' ? number : S['type'] extends 'boolean' ? boolean : string;
+type CamelCase<S extends string> = S extends `${infer Head}-${infer Tail}`
+  ? `${Head}${Capitalize<CamelCase<Tail>>}`
+  : S;
+type ScalarOf<S extends OptionSpec> = S['type'] extends 'number'
+  ? number
+  : S['type'] extends 'boolean'
+    ? boolean
+    : string;
 type ValueOf<S extends OptionSpec> = S['array'] extends true ? ScalarOf<S>[] : ScalarOf<S>;
-type HasValue<S extends OptionSpec> = S extends { default: unknown } ? true : S['array'] extends true ? true : S['type'] extends 'boolean' ? true : false;
+type HasValue<S extends OptionSpec> = S extends { default: unknown }
+  ? true
+  : S['array'] extends true
+    ? true
+    : S['type'] extends 'boolean'
+      ? true
+      : false;
 
 /** The typed, validated configuration of a command: kebab-case flags become camelCase keys. */
 export type ConfigOf<T extends OptionSpecs> = {
-  -readonly [K in keyof T & string as CamelCase<K>]: HasValue<T[K]> extends true ? ValueOf<T[K]> : ValueOf<T[K]> | undefined;
+  -readonly [K in keyof T & string as CamelCase<K>]: HasValue<T[K]> extends true
+    ? ValueOf<T[K]>
+    : ValueOf<T[K]> | undefined;
 } & { configFile: string | undefined };
 
 export class ConfigError extends Error {
@@ -126,7 +140,8 @@ export function redactConfig(specs: OptionSpecs, config: Record<string, unknown>
   const copy = { ...config };
   for (const [key, spec] of Object.entries(specs)) {
     const name = camelCase(key);
-    if (spec.secret && copy[name] !== undefined) copy[name] = Array.isArray(copy[name]) ? copy[name].map(() => '[redacted]') : '[redacted]';
+    if (spec.secret && copy[name] !== undefined)
+      copy[name] = Array.isArray(copy[name]) ? copy[name].map(() => '[redacted]') : '[redacted]';
     else if (typeof copy[name] === 'string') copy[name] = redactUrlPassword(copy[name] as string);
   }
   return copy;
@@ -155,10 +170,14 @@ function readConfigSection(file: string, section: string): Record<string, unknow
   try {
     document = path.extname(file) === '.json' ? JSON.parse(text) : YAML.parse(text);
   } catch (error) {
-    throw new ConfigError('--config', `${file} is not valid ${path.extname(file) === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}`);
+    throw new ConfigError(
+      '--config',
+      `${file} is not valid ${path.extname(file) === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}`,
+    );
   }
   if (document === null || document === undefined) return {};
-  if (!isPlainObject(document)) throw new ConfigError('--config', `${file} must hold a mapping of sections (${CONFIG_SECTIONS.join(', ')})`);
+  if (!isPlainObject(document))
+    throw new ConfigError('--config', `${file} must hold a mapping of sections (${CONFIG_SECTIONS.join(', ')})`);
   for (const key of Object.keys(document)) {
     if (!(CONFIG_SECTIONS as readonly string[]).includes(key)) {
       throw new ConfigError(key, `unknown section in ${file} (expected one of ${CONFIG_SECTIONS.join(', ')})`);
@@ -177,7 +196,12 @@ function readEnv(key: string, spec: OptionSpec, env: NodeJS.ProcessEnv): { name:
   for (const name of names) {
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
-    const value = spec.array ? raw.split(',').map((item) => item.trim()).filter((item) => item !== '') : raw;
+    const value = spec.array
+      ? raw
+          .split(',')
+          .map((item) => item.trim())
+          .filter((item) => item !== '')
+      : raw;
     return { name, value };
   }
   return undefined;
@@ -202,11 +226,15 @@ function coerceScalar(value: unknown, spec: OptionSpec, origin: string): unknown
   let result: unknown = value;
   switch (spec.type) {
     case 'number': {
-      const number = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+      const number =
+        typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
       if (!Number.isFinite(number)) throw new ConfigError(origin, `expects a number, got ${shown}`);
-      if (spec.integer && !Number.isInteger(number)) throw new ConfigError(origin, `expects a whole number, got ${shown}`);
-      if (spec.min !== undefined && number < spec.min) throw new ConfigError(origin, `must be at least ${spec.min}, got ${shown}`);
-      if (spec.max !== undefined && number > spec.max) throw new ConfigError(origin, `must be at most ${spec.max}, got ${shown}`);
+      if (spec.integer && !Number.isInteger(number))
+        throw new ConfigError(origin, `expects a whole number, got ${shown}`);
+      if (spec.min !== undefined && number < spec.min)
+        throw new ConfigError(origin, `must be at least ${spec.min}, got ${shown}`);
+      if (spec.max !== undefined && number > spec.max)
+        throw new ConfigError(origin, `must be at most ${spec.max}, got ${shown}`);
       result = number;
       break;
     }
@@ -242,7 +270,8 @@ export const checks = {
   httpUrl(value: string): string | undefined {
     try {
       const url = new URL(value);
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') return `expects an http:// or https:// URL, got ${JSON.stringify(value)}`;
+      if (url.protocol !== 'http:' && url.protocol !== 'https:')
+        return `expects an http:// or https:// URL, got ${JSON.stringify(value)}`;
       return undefined;
     } catch {
       return `expects a URL, got ${JSON.stringify(value)}`;
@@ -250,7 +279,9 @@ export const checks = {
   },
   domainName(value: string): string | undefined {
     // Lower-case DNS name or a single-label name such as localhost; IP addresses are allowed for development.
-    return /^(?=.{1,253}$)(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(value)
+    return /^(?=.{1,253}$)(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(
+      value,
+    )
       ? undefined
       : `expects a domain name, got ${JSON.stringify(value)}`;
   },

@@ -14,7 +14,7 @@ export const listenBacklogOption = {
   min: 1,
   max: 65535,
   describe:
-    'Connections the kernel queues for accepting (listen backlog, nginx `listen … backlog=`); a larger queue keeps a boot storm\'s chargers from being dropped and retrying. Capped by the kernel\'s net.core.somaxconn',
+    "Connections the kernel queues for accepting (listen backlog, nginx `listen … backlog=`); a larger queue keeps a boot storm's chargers from being dropped and retrying. Capped by the kernel's net.core.somaxconn",
   default: 4096,
 } as const;
 

@@ -42,7 +42,9 @@ export async function startMetricsServer(registry: Registry, options: MetricsSer
       );
     } else if (url === '/healthz') {
       const ok = options.healthy ? options.healthy() : true;
-      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: ok ? 'ok' : 'unhealthy' }));
+      res
+        .writeHead(ok ? 200 : 503, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ status: ok ? 'ok' : 'unhealthy' }));
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     }

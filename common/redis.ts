@@ -31,7 +31,11 @@ const MAX_RECONNECT_DELAY_MS = 1000;
 
 export function createRedisConnection(options: RedisConnectionOptions): Redis {
   const timeout = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
-  const log = options.logger.child({ component: 'redis', connection: options.name, redis: redactUrlPassword(options.url) });
+  const log = options.logger.child({
+    component: 'redis',
+    connection: options.name,
+    redis: redactUrlPassword(options.url),
+  });
   const redis = new Redis(options.url, {
     // Fail instead of queueing while disconnected: a REST call or an OCPP answer must never wait for Redis.
     enableOfflineQueue: false,

@@ -28,7 +28,8 @@ export class ReloadableConfigFile {
   read(): { paths: CertificatePaths; restartNeeded: string[] } {
     const values = readFileOnly(this.configFile);
     const restartNeeded = Object.keys(values).filter(
-      (key) => key !== 'cert' && key !== 'key' && JSON.stringify(values[key]) !== JSON.stringify(this.startupValues[key]),
+      (key) =>
+        key !== 'cert' && key !== 'key' && JSON.stringify(values[key]) !== JSON.stringify(this.startupValues[key]),
     );
     return { paths: values as unknown as CertificatePaths, restartNeeded };
   }
@@ -40,5 +41,8 @@ export function sameList(a: readonly string[], b: readonly string[]): boolean {
 
 /** The configuration as the file alone (plus defaults) gives it. */
 function readFileOnly(configFile: string): Record<string, unknown> {
-  return loadConfig(proxyOptions, { flags: { config: configFile }, env: {}, section: 'proxy' }) as unknown as Record<string, unknown>;
+  return loadConfig(proxyOptions, { flags: { config: configFile }, env: {}, section: 'proxy' }) as unknown as Record<
+    string,
+    unknown
+  >;
 }

@@ -17,7 +17,9 @@ export function setSecurityHeaders(res: ServerResponse): void {
 }
 
 /** The security headers as raw header lines, for answers written straight to a socket. */
-export const SECURITY_HEADER_LINES = SECURITY_HEADER_NAMES.map((name) => `${name}: ${SECURITY_HEADERS[name]}\r\n`).join('');
+export const SECURITY_HEADER_LINES = SECURITY_HEADER_NAMES.map((name) => `${name}: ${SECURITY_HEADERS[name]}\r\n`).join(
+  '',
+);
 
 /**
  * X-Forwarded-For/-Proto/-Host and X-Real-IP for the upstream request. A client's own X-Forwarded-* are

@@ -72,7 +72,8 @@ export function createProxyMetrics(registry: Registry, certificates: Certificate
       collect() {
         this.reset();
         for (const certificate of certificates.list()) {
-          for (const name of certificate.names) this.set({ domain: name }, Math.floor(certificate.notAfter.getTime() / 1000));
+          for (const name of certificate.names)
+            this.set({ domain: name }, Math.floor(certificate.notAfter.getTime() / 1000));
         }
       },
     }),

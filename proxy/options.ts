@@ -19,29 +19,68 @@ export const proxyOptions = {
   'health-interval': {
     type: 'number',
     min: 0,
-    describe: 'Seconds between active health checks (GET /health) of each upstream when there are several; 0: passive checks only',
+    describe:
+      'Seconds between active health checks (GET /health) of each upstream when there are several; 0: passive checks only',
     default: 5,
   },
-  'health-timeout': { type: 'number', min: 0.1, describe: 'Seconds an upstream has to answer an active health check (2xx: healthy)', default: 2 },
-  domain: { type: 'string', array: true, describe: 'Domain served; repeat for several, the first is the primary', check: checks.domainName },
+  'health-timeout': {
+    type: 'number',
+    min: 0.1,
+    describe: 'Seconds an upstream has to answer an active health check (2xx: healthy)',
+    default: 2,
+  },
+  domain: {
+    type: 'string',
+    array: true,
+    describe: 'Domain served; repeat for several, the first is the primary',
+    check: checks.domainName,
+  },
   tls: {
     type: 'string',
     choices: ['files', 'self-signed', 'acme'],
     describe: 'Where certificates come from (default: files when --cert is given, else self-signed)',
   },
-  cert: { type: 'string', array: true, describe: 'Certificate chain file (PEM); pairs with --key, repeat for several domains' },
+  cert: {
+    type: 'string',
+    array: true,
+    describe: 'Certificate chain file (PEM); pairs with --key, repeat for several domains',
+  },
   key: { type: 'string', array: true, describe: 'Private key file (PEM) of the --cert at the same position' },
   'tls-ticket-keys': {
     type: 'string',
     describe:
       'File with the TLS session ticket key (48 bytes: raw, hex or base64) shared by every proxy that reads it (PM2 workers, machines behind a balancer), so a session resumes on any of them; created with a random key, mode 0600, when missing. Unset: a random key per process',
   },
-  'data-dir': { type: 'string', describe: 'State directory: generated and ACME certificates, ACME account, locks', default: './data' },
-  'metrics-host': { type: 'string', describe: 'Address of the private metrics listener (/metrics, /healthz)', default: '127.0.0.1' },
+  'data-dir': {
+    type: 'string',
+    describe: 'State directory: generated and ACME certificates, ACME account, locks',
+    default: './data',
+  },
+  'metrics-host': {
+    type: 'string',
+    describe: 'Address of the private metrics listener (/metrics, /healthz)',
+    default: '127.0.0.1',
+  },
   'metrics-port': { ...checks.port, describe: 'Port of the metrics listener', default: 9464 },
-  'ws-idle-timeout': { type: 'number', min: 1, describe: 'Seconds a proxied WebSocket may stay silent in either direction', default: 3600 },
-  'upstream-timeout': { type: 'number', min: 1, describe: 'Seconds the upstream may stay silent on /api/ and / (nginx proxy_read_timeout/proxy_send_timeout); then 504', default: 60 },
-  'header-timeout': { type: 'number', min: 1, describe: 'Seconds a client has to send complete request headers, from the end of its TLS handshake', default: 10 },
+  'ws-idle-timeout': {
+    type: 'number',
+    min: 1,
+    describe: 'Seconds a proxied WebSocket may stay silent in either direction',
+    default: 3600,
+  },
+  'upstream-timeout': {
+    type: 'number',
+    min: 1,
+    describe:
+      'Seconds the upstream may stay silent on /api/ and / (nginx proxy_read_timeout/proxy_send_timeout); then 504',
+    default: 60,
+  },
+  'header-timeout': {
+    type: 'number',
+    min: 1,
+    describe: 'Seconds a client has to send complete request headers, from the end of its TLS handshake',
+    default: 10,
+  },
   'tls-handshake-timeout': {
     type: 'number',
     min: 1,
@@ -50,25 +89,52 @@ export const proxyOptions = {
     default: 60,
   },
   'listen-backlog': listenBacklogOption,
-  'drain-timeout': { type: 'number', min: 0, describe: 'Seconds in-flight requests get to finish on SIGTERM before sockets are closed', default: 10 },
-  'trust-proxy': { type: 'boolean', describe: 'Keep the client\'s X-Forwarded-For (only behind a trusted L4/L7 balancer)', default: false },
+  'drain-timeout': {
+    type: 'number',
+    min: 0,
+    describe: 'Seconds in-flight requests get to finish on SIGTERM before sockets are closed',
+    default: 10,
+  },
+  'trust-proxy': {
+    type: 'boolean',
+    describe: "Keep the client's X-Forwarded-For (only behind a trusted L4/L7 balancer)",
+    default: false,
+  },
   'acme-email': { type: 'string', describe: 'Contact e-mail for the ACME account' },
-  'acme-directory': { type: 'string', describe: 'ACME directory URL', default: 'https://acme-v02.api.letsencrypt.org/directory', check: checks.httpUrl },
-  'acme-staging': { type: 'boolean', describe: 'Use Let\'s Encrypt staging instead of --acme-directory', default: false },
+  'acme-directory': {
+    type: 'string',
+    describe: 'ACME directory URL',
+    default: 'https://acme-v02.api.letsencrypt.org/directory',
+    check: checks.httpUrl,
+  },
+  'acme-staging': {
+    type: 'boolean',
+    describe: "Use Let's Encrypt staging instead of --acme-directory",
+    default: false,
+  },
   'acme-profile': { type: 'string', describe: 'ACME certificate profile to request (if the CA offers profiles)' },
   'acme-store': {
     type: 'string',
     choices: ['file', 'redis'],
-    describe: 'Where ACME account, certificates, keys, challenge tokens and the ordering lock live: the data dir, or --redis (shared by proxies on several machines)',
+    describe:
+      'Where ACME account, certificates, keys, challenge tokens and the ordering lock live: the data dir, or --redis (shared by proxies on several machines)',
     default: 'file',
   },
   redis: {
     type: 'string',
     describe: 'Redis URL for --acme-store redis (redis:// or rediss:// for TLS; user and password in the URL)',
     env: ['REDIS_URL'],
-    check: (value: string) => (/^rediss?:\/\//.test(value) ? undefined : `expects a redis:// or rediss:// URL, got ${JSON.stringify(value.replace(/\/\/[^@/]*@/, '//***@'))}`),
+    check: (value: string) =>
+      /^rediss?:\/\//.test(value)
+        ? undefined
+        : `expects a redis:// or rediss:// URL, got ${JSON.stringify(value.replace(/\/\/[^@/]*@/, '//***@'))}`,
   },
-  'acme-key-type': { type: 'string', choices: ['ecdsa-p256', 'rsa-2048'], describe: 'Key type of ACME certificates', default: 'ecdsa-p256' },
+  'acme-key-type': {
+    type: 'string',
+    choices: ['ecdsa-p256', 'rsa-2048'],
+    describe: 'Key type of ACME certificates',
+    default: 'ecdsa-p256',
+  },
   'log-level': { type: 'string', choices: LOG_LEVELS, describe: 'Log level', default: 'info' },
 } as const satisfies OptionSpecs;
 

@@ -29,10 +29,38 @@ export interface RouteTimeouts {
 export function createRoutes(timeouts: RouteTimeouts): Route[] {
   const upstreamMs = timeouts.upstreamTimeout * 1000;
   const routes: Route[] = [
-    { name: 'ocpp', prefix: '/ocpp/', websocket: true, connectTimeoutMs: 60_000, idleTimeoutMs: timeouts.wsIdleTimeout * 1000, accessLog: true },
-    { name: 'api', prefix: '/api/', websocket: false, connectTimeoutMs: 10_000, idleTimeoutMs: upstreamMs, accessLog: true },
-    { name: 'health', prefix: '/health', websocket: false, connectTimeoutMs: 60_000, idleTimeoutMs: upstreamMs, accessLog: false },
-    { name: 'root', prefix: '/', websocket: false, connectTimeoutMs: 60_000, idleTimeoutMs: upstreamMs, accessLog: true },
+    {
+      name: 'ocpp',
+      prefix: '/ocpp/',
+      websocket: true,
+      connectTimeoutMs: 60_000,
+      idleTimeoutMs: timeouts.wsIdleTimeout * 1000,
+      accessLog: true,
+    },
+    {
+      name: 'api',
+      prefix: '/api/',
+      websocket: false,
+      connectTimeoutMs: 10_000,
+      idleTimeoutMs: upstreamMs,
+      accessLog: true,
+    },
+    {
+      name: 'health',
+      prefix: '/health',
+      websocket: false,
+      connectTimeoutMs: 60_000,
+      idleTimeoutMs: upstreamMs,
+      accessLog: false,
+    },
+    {
+      name: 'root',
+      prefix: '/',
+      websocket: false,
+      connectTimeoutMs: 60_000,
+      idleTimeoutMs: upstreamMs,
+      accessLog: true,
+    },
   ];
   // Longest prefix first, so the first match is nginx's choice.
   return routes.sort((a, b) => b.prefix.length - a.prefix.length);

@@ -19,7 +19,11 @@ export interface Selectable {
  * The eligible host with the fewest sessions. Ties (the common case at start-up, or hosts that caught up) are
  * broken by starting the scan at `cursor`, so equal hosts take turns instead of the first one taking them all.
  */
-export function leastConnections<T extends Selectable>(hosts: readonly T[], eligible: (host: T) => boolean, cursor: number): T | undefined {
+export function leastConnections<T extends Selectable>(
+  hosts: readonly T[],
+  eligible: (host: T) => boolean,
+  cursor: number,
+): T | undefined {
   let best: T | undefined;
   for (let offset = 0; offset < hosts.length; offset++) {
     const host = hosts[(cursor + offset) % hosts.length];

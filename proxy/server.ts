@@ -96,7 +96,12 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
   // Only with something to choose between; a single upstream is tried whatever its state (upstream-pool.ts).
   const healthChecks =
     pool.hosts.length > 1 && config.healthInterval > 0
-      ? new ActiveHealthChecks({ pool, intervalMs: config.healthInterval * 1000, timeoutMs: config.healthTimeout * 1000, logger })
+      ? new ActiveHealthChecks({
+          pool,
+          intervalMs: config.healthInterval * 1000,
+          timeoutMs: config.healthTimeout * 1000,
+          logger,
+        })
       : undefined;
   const headerTimeoutMs = config.headerTimeout * 1000;
   const https = new HttpsListener({
@@ -129,8 +134,16 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
   try {
     httpsPort = await listen(https.server, config.httpsPort, config.host, backlog, 'HTTPS, --https-port');
     httpPort = await listen(redirect, config.httpPort, config.host, backlog, 'HTTP, --http-port');
-    metricsServer = await startMetricsServer(registry, { host: config.metricsHost, port: config.metricsPort, healthy: () => !stopping }).catch(
-      (error: NodeJS.ErrnoException) => Promise.reject(new Error(`cannot listen on ${config.metricsHost}:${config.metricsPort} (metrics, --metrics-port): ${error.message}`)),
+    metricsServer = await startMetricsServer(registry, {
+      host: config.metricsHost,
+      port: config.metricsPort,
+      healthy: () => !stopping,
+    }).catch((error: NodeJS.ErrnoException) =>
+      Promise.reject(
+        new Error(
+          `cannot listen on ${config.metricsHost}:${config.metricsPort} (metrics, --metrics-port): ${error.message}`,
+        ),
+      ),
     );
   } catch (error) {
     https.server.close();
@@ -143,7 +156,18 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
   const metricsPort = addressPort(metricsServer) ?? config.metricsPort;
   healthChecks?.start();
   if (backlogWarning) logger.warn(backlogWarning);
-  logger.info({ httpsPort, httpPort, metricsPort, listenBacklog: backlog, tls: mode, domains: store.list().flatMap((c) => c.names), upstream: config.upstream }, 'proxy listening');
+  logger.info(
+    {
+      httpsPort,
+      httpPort,
+      metricsPort,
+      listenBacklog: backlog,
+      tls: mode,
+      domains: store.list().flatMap((c) => c.names),
+      upstream: config.upstream,
+    },
+    'proxy listening',
+  );
 
   let stopped: Promise<void> | undefined;
   return {
@@ -156,11 +180,20 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
 
     async reload() {
       try {
-        const nextTicketKeys = config.tlsTicketKeys === undefined ? undefined : await loadTicketKeys(config.tlsTicketKeys);
+        const nextTicketKeys =
+          config.tlsTicketKeys === undefined ? undefined : await loadTicketKeys(config.tlsTicketKeys);
         if (configFile) {
           const { paths, restartNeeded } = configFile.read();
-          if (restartNeeded.length > 0) logger.warn({ keys: restartNeeded }, `${config.configFile} changed ${restartNeeded.join(', ')}: restart to apply`);
-          if (mode === 'files' && configFile.ownsCertificatePaths && !(sameList(paths.cert, certificatePaths.cert) && sameList(paths.key, certificatePaths.key))) {
+          if (restartNeeded.length > 0)
+            logger.warn(
+              { keys: restartNeeded },
+              `${config.configFile} changed ${restartNeeded.join(', ')}: restart to apply`,
+            );
+          if (
+            mode === 'files' &&
+            configFile.ownsCertificatePaths &&
+            !(sameList(paths.cert, certificatePaths.cert) && sameList(paths.key, certificatePaths.key))
+          ) {
             // New paths: a new files source; it checks every pair before installing any, so failure keeps the old.
             const next = await sourceFor({ ...config, ...paths });
             await next.start();
@@ -174,7 +207,14 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
         if (mode === 'files') checkDomainsCovered(domains, store);
         if (nextTicketKeys) https.server.setTicketKeys(nextTicketKeys);
         metrics.configReloads.inc({ result: 'success' });
-        logger.info({ certificates: store.list().map((c) => ({ names: c.names, serialNumber: c.serialNumber, notAfter: c.notAfter })) }, 'reloaded');
+        logger.info(
+          {
+            certificates: store
+              .list()
+              .map((c) => ({ names: c.names, serialNumber: c.serialNumber, notAfter: c.notAfter })),
+          },
+          'reloaded',
+        );
       } catch (error) {
         metrics.configReloads.inc({ result: 'failure' });
         logger.error({ err: error }, `reload failed, keeping the current certificates: ${(error as Error).message}`);
@@ -188,7 +228,10 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
         const started = Date.now();
         const allClosed = Promise.all([closeServer(https.server), closeServer(redirect), closeServer(metricsServer)]);
         redirect.closeIdleConnections();
-        await Promise.all([https.drain(config.drainTimeout * 1000), https.websockets.closeAll(WEBSOCKET_CLOSE_TIMEOUT_MS)]);
+        await Promise.all([
+          https.drain(config.drainTimeout * 1000),
+          https.websockets.closeAll(WEBSOCKET_CLOSE_TIMEOUT_MS),
+        ]);
         redirect.closeAllConnections();
         metricsServer.closeAllConnections();
         await source.stop();

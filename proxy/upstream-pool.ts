@@ -78,14 +78,20 @@ export class UpstreamPool implements UpstreamStates {
     if (!host.healthy) return;
     host.healthy = false;
     const healthy = this.hosts.filter((candidate) => candidate.healthy).length;
-    this.logger.warn({ upstream: host.label, check: by, reason, healthy, total: this.hosts.length }, `upstream ${host.label} is down (${by} check): ${reason}`);
+    this.logger.warn(
+      { upstream: host.label, check: by, reason, healthy, total: this.hosts.length },
+      `upstream ${host.label} is down (${by} check): ${reason}`,
+    );
   }
 
   markUp(host: UpstreamHost, by: HealthCheckKind): void {
     if (host.healthy) return;
     host.healthy = true;
     const healthy = this.hosts.filter((candidate) => candidate.healthy).length;
-    this.logger.info({ upstream: host.label, check: by, healthy, total: this.hosts.length }, `upstream ${host.label} is back (${by} check)`);
+    this.logger.info(
+      { upstream: host.label, check: by, healthy, total: this.hosts.length },
+      `upstream ${host.label} is back (${by} check)`,
+    );
   }
 
   /** Passive check, success side: an upgrade or a response came back from `host`. */

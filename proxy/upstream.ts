@@ -11,7 +11,12 @@
 // headers minus the hop-by-hop ones, the upstream's status and raw headers back with ours in front, bodies piped
 // both ways, the upstream request cut when the client goes away.
 
-import http, { type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import http, {
+  type ClientRequest,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type ServerResponse,
+} from 'node:http';
 import https from 'node:https';
 import net, { type Socket } from 'node:net';
 import type { Logger } from '../common/logger.js';
@@ -32,7 +37,15 @@ const AGENT_OPTIONS = { keepAlive: true, maxFreeSockets: 1024, timeout: 4000 } a
  * Proxy-Authorization, which is meant for a proxy (us), not for the central system. Node's client and server set
  * their own Connection/Keep-Alive; Transfer-Encoding is kept, as it tells Node how to frame the body it forwards.
  */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'proxy-authorization']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'upgrade',
+  'proxy-authorization',
+]);
 const SECURITY_HEADER_NAMES: ReadonlySet<string> = new Set(Object.keys(SECURITY_HEADERS));
 
 /** One forwarded request: what its listeners need, on one object instead of closures. */
@@ -107,7 +120,11 @@ export class Upstream {
     };
     const upstreamRequest = (
       host.secure
-        ? https.request({ ...options, agent: (this.secureAgent ??= new https.Agent(AGENT_OPTIONS)), servername: net.isIP(host.hostname) ? undefined : host.hostname })
+        ? https.request({
+            ...options,
+            agent: (this.secureAgent ??= new https.Agent(AGENT_OPTIONS)),
+            servername: net.isIP(host.hostname) ? undefined : host.hostname,
+          })
         : http.request({ ...options, agent: this.agent })
     ) as ClientRequest & ExchangeEmitter;
     upstreamRequest[EXCHANGE] = exchange;
@@ -131,7 +148,11 @@ export class Upstream {
     const kind = upstreamErrorKind(error);
     this.options.metrics.upstreamErrors.inc({ kind });
     this.options.logger.warn({ err: error, kind, path: req.url }, `upstream request failed: ${error.message}`);
-    sendJsonError(res, kind === 'timeout' ? 504 : 502, kind === 'timeout' ? 'the upstream did not answer in time' : 'the upstream is unavailable');
+    sendJsonError(
+      res,
+      kind === 'timeout' ? 504 : 502,
+      kind === 'timeout' ? 'the upstream did not answer in time' : 'the upstream is unavailable',
+    );
   }
 
   /**
@@ -145,7 +166,10 @@ export class Upstream {
     tried.add(refusedBy);
     const next = this.pool.forRequest(tried);
     if (!next) return false;
-    this.options.logger.info({ from: refusedBy.label, to: next.label, path: req.url }, 'upstream refused the connection, retrying on the next one');
+    this.options.logger.info(
+      { from: refusedBy.label, to: next.label, path: req.url },
+      'upstream refused the connection, retrying on the next one',
+    );
     exchange.host = next;
     this.send(exchange, false);
     return true;
@@ -226,7 +250,12 @@ function onUpstreamRequestError(this: ClientRequest & ExchangeEmitter, error: Er
 function onUpstreamResponseClose(this: IncomingMessage & ExchangeEmitter): void {
   const exchange = this[EXCHANGE];
   if (!exchange || this.complete) return;
-  exchange.owner.failed(exchange, Object.assign(new Error('the upstream closed the connection in the middle of its response'), { code: 'ECONNRESET' }));
+  exchange.owner.failed(
+    exchange,
+    Object.assign(new Error('the upstream closed the connection in the middle of its response'), {
+      code: 'ECONNRESET',
+    }),
+  );
 }
 
 function onClientGone(this: ServerResponse & ExchangeEmitter): void {
@@ -242,7 +271,14 @@ function onClientGone(this: ServerResponse & ExchangeEmitter): void {
 export function upstreamErrorKind(error: Error): UpstreamErrorKind {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === TIMEOUT_CODE || code === 'ETIMEDOUT') return 'timeout';
-  if (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'refused';
+  if (
+    code === 'ECONNREFUSED' ||
+    code === 'EHOSTUNREACH' ||
+    code === 'ENETUNREACH' ||
+    code === 'ENOTFOUND' ||
+    code === 'EAI_AGAIN'
+  )
+    return 'refused';
   if (code === 'ECONNRESET' || code === 'EPIPE' || error.message === 'socket hang up') return 'reset';
   return 'other';
 }

@@ -76,7 +76,9 @@ export class FrameScanner {
   private capture(chunk: Buffer, index: number, take: number): void {
     const masked = (this.header[1] & 0x80) !== 0;
     for (let i = 0; i < take && this.captured < 2; i++, this.captured++) {
-      this.header[14 + this.captured] = masked ? chunk[index + i] ^ this.header[this.maskOffset + this.captured] : chunk[index + i];
+      this.header[14 + this.captured] = masked
+        ? chunk[index + i] ^ this.header[this.maskOffset + this.captured]
+        : chunk[index + i];
     }
     if (this.captured === 2) {
       this.closeCode = this.header.readUInt16BE(14);

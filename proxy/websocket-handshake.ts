@@ -13,7 +13,15 @@ export const MAX_RESPONSE_HEAD_BYTES = 16 * 1024;
 const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 const STATUS_LINE = /^HTTP\/1\.[01] (\d{3})(?: [^\r\n]*)?$/;
 /** Hop-by-hop headers of the client's connection, not forwarded; Connection and Upgrade are set anew. */
-const NOT_FORWARDED = new Set(['connection', 'upgrade', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding']);
+const NOT_FORWARDED = new Set([
+  'connection',
+  'upgrade',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+]);
 const SECURITY_HEADER_NAMES: ReadonlySet<string> = new Set(Object.keys(SECURITY_HEADERS));
 
 /**
@@ -43,7 +51,9 @@ export interface UpstreamResponseHead {
   rest: Buffer;
 }
 
-export type ResponseHeadResult = { complete: true; response: UpstreamResponseHead } | { complete: false; error?: string };
+export type ResponseHeadResult =
+  | { complete: true; response: UpstreamResponseHead }
+  | { complete: false; error?: string };
 
 /**
  * Looks for the end of the response head in what the upstream sent so far. Incomplete: wait for more (or give up
@@ -52,7 +62,9 @@ export type ResponseHeadResult = { complete: true; response: UpstreamResponseHea
 export function readResponseHead(received: Buffer): ResponseHeadResult {
   const end = received.indexOf(HEAD_END);
   if (end === -1) {
-    return received.length > MAX_RESPONSE_HEAD_BYTES ? { complete: false, error: 'the upstream response head is too large' } : { complete: false };
+    return received.length > MAX_RESPONSE_HEAD_BYTES
+      ? { complete: false, error: 'the upstream response head is too large' }
+      : { complete: false };
   }
   const lines = received.toString('latin1', 0, end).split('\r\n');
   const match = STATUS_LINE.exec(lines[0]!);
@@ -69,5 +81,8 @@ export function readResponseHead(received: Buffer): ResponseHeadResult {
     head += `${line}\r\n`;
   }
   head += `${SECURITY_HEADER_LINES}\r\n`;
-  return { complete: true, response: { status: Number(match[1]), head, subprotocol, rest: received.subarray(end + HEAD_END.length) } };
+  return {
+    complete: true,
+    response: { status: Number(match[1]), head, subprotocol, rest: received.subarray(end + HEAD_END.length) },
+  };
 }

@@ -161,7 +161,14 @@ export class WebSocketSessions {
     if (refusal) return this.refuse(req, socket, 400, refusal.reason, route, startedAt, refusal.headers);
     const chargePointId = chargePointIdOf(pathname, route);
     if (chargePointId === undefined) {
-      return this.refuse(req, socket, 400, 'the charge point id in /ocpp/{id} must be 1 to 48 characters from A-Z a-z 0-9 - . _ ~', route, startedAt);
+      return this.refuse(
+        req,
+        socket,
+        400,
+        'the charge point id in /ocpp/{id} must be 1 to 48 characters from A-Z a-z 0-9 - . _ ~',
+        route,
+        startedAt,
+      );
     }
     if (this.stopping) return this.refuse(req, socket, 503, 'the proxy is shutting down', route, startedAt);
 
@@ -284,8 +291,18 @@ export class WebSocketSessions {
     if (session.client.destroyed) return;
     const status = kind === 'timeout' ? 504 : 502;
     this.options.metrics.wsSessions.inc({ result: kind === 'timeout' ? 'upstream_timeout' : 'upstream_unavailable' });
-    this.options.logger.warn({ err: error, kind, chargePointId: session.chargePointId }, `websocket upstream failed: ${error.message}`);
-    this.refuse(session.req!, session.client, status, status === 504 ? 'the upstream did not answer in time' : 'the upstream is unavailable', session.route, session.startedAt);
+    this.options.logger.warn(
+      { err: error, kind, chargePointId: session.chargePointId },
+      `websocket upstream failed: ${error.message}`,
+    );
+    this.refuse(
+      session.req!,
+      session.client,
+      status,
+      status === 504 ? 'the upstream did not answer in time' : 'the upstream is unavailable',
+      session.route,
+      session.startedAt,
+    );
   }
 
   /** The upgrade again, on the healthy upstream with the fewest sessions not tried yet; false when none is left. */
@@ -294,7 +311,10 @@ export class WebSocketSessions {
     tried.add(refusedBy);
     const next = this.options.upstream.pool.forSession(tried);
     if (!next) return false;
-    this.options.logger.info({ from: refusedBy.label, to: next.label, chargePointId: session.chargePointId }, 'upstream refused the websocket connection, retrying on the next one');
+    this.options.logger.info(
+      { from: refusedBy.label, to: next.label, chargePointId: session.chargePointId },
+      'upstream refused the websocket connection, retrying on the next one',
+    );
     this.connect(session, next);
     return true;
   }
@@ -337,7 +357,15 @@ export class WebSocketSessions {
     if (this.open.size === 0) this.drained?.();
   }
 
-  private refuse(req: IncomingMessage, socket: Duplex, status: number, message: string, route: Route, startedAt: number, headers = ''): void {
+  private refuse(
+    req: IncomingMessage,
+    socket: Duplex,
+    status: number,
+    message: string,
+    route: Route,
+    startedAt: number,
+    headers = '',
+  ): void {
     if (status < 500) this.options.metrics.wsSessions.inc({ result: 'rejected' });
     writeRawError(socket, status, message, headers);
     this.options.recordAnswer(req, status, route.name, startedAt);
@@ -354,7 +382,8 @@ function checkHandshake(req: IncomingMessage): HandshakeRefusal | undefined {
   if (req.method !== 'GET') return { reason: 'a WebSocket upgrade must use GET' };
   if (req.headers.upgrade?.toLowerCase() !== 'websocket') return { reason: 'Upgrade header must be websocket' };
   const key = req.headers['sec-websocket-key'];
-  if (typeof key !== 'string' || !WEBSOCKET_KEY.test(key)) return { reason: 'Missing or invalid Sec-WebSocket-Key header' };
+  if (typeof key !== 'string' || !WEBSOCKET_KEY.test(key))
+    return { reason: 'Missing or invalid Sec-WebSocket-Key header' };
   if (req.headers['sec-websocket-version'] !== '13') {
     return { reason: 'Missing or unsupported Sec-WebSocket-Version header', headers: 'sec-websocket-version: 13\r\n' };
   }
@@ -374,7 +403,12 @@ const UPSTREAM_READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 function openUpstreamSocket(upstream: UpstreamHost): Socket {
   const { hostname: host, port } = upstream;
   if (upstream.secure) {
-    const socket = tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ALPNProtocols: ['http/1.1'] });
+    const socket = tls.connect({
+      host,
+      port,
+      servername: net.isIP(host) ? undefined : host,
+      ALPNProtocols: ['http/1.1'],
+    });
     socket.on('data', onUpstreamData);
     return socket.setNoDelay(true);
   }
@@ -440,7 +474,10 @@ function onUpstreamError(this: SessionSocket, error: Error): void {
 function onUpstreamTimeout(this: SessionSocket): void {
   const session = this[SESSION];
   if (session?.state === 'connecting') {
-    session.owner.handshakeFailed(session, upstreamTimeoutError('the upstream did not answer the WebSocket upgrade in time'));
+    session.owner.handshakeFailed(
+      session,
+      upstreamTimeoutError('the upstream did not answer the WebSocket upgrade in time'),
+    );
   } else {
     onSocketTimeout.call(this);
   }
@@ -450,7 +487,8 @@ function onClientClose(this: SessionSocket): void {
   const session = this[SESSION];
   if (!session) return;
   session.clientClosed = true;
-  if (session.closedBy === 'none' && session.state === 'open' && session.fromClient.closeCode === undefined) session.closedBy = 'client';
+  if (session.closedBy === 'none' && session.state === 'open' && session.fromClient.closeCode === undefined)
+    session.closedBy = 'client';
   // Also when the client vanished without a close frame: the upstream must not stay open.
   const upstream = session.upstream;
   if (upstream && !upstream.destroyed && session.state !== 'connecting') upstream.destroySoon();
@@ -462,7 +500,12 @@ function onUpstreamClose(this: SessionSocket): void {
   if (!session) return;
   if (session.state === 'connecting') {
     // Closed before the end of its answer (an 'error' would have come first and dropped this socket).
-    session.owner.handshakeFailed(session, Object.assign(new Error('the upstream closed the connection before answering the upgrade'), { code: 'ECONNRESET' }));
+    session.owner.handshakeFailed(
+      session,
+      Object.assign(new Error('the upstream closed the connection before answering the upgrade'), {
+        code: 'ECONNRESET',
+      }),
+    );
     return;
   }
   session.upstreamClosed = true;

@@ -30,36 +30,51 @@ export async function buildApi(context: ApiContext, options: ApiOptions): Promis
     bodyLimit: 1024 * 1024,
   });
 
-  await app.register(cors, { origin: options.corsOrigins.length > 0 ? [...options.corsOrigins] : false, credentials: true });
+  await app.register(cors, {
+    origin: options.corsOrigins.length > 0 ? [...options.corsOrigins] : false,
+    credentials: true,
+  });
   await app.register(swagger, {
     openapi: {
-      info: { title: 'ocpp-edge central system', description: 'OCPP 1.6-J central system: charge points, transactions, id tags and commands', version: options.version },
+      info: {
+        title: 'ocpp-edge central system',
+        description: 'OCPP 1.6-J central system: charge points, transactions, id tags and commands',
+        version: options.version,
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  if (options.apiTokens.length === 0) context.logger.warn('no --api-token configured: every /api/ request will be refused (401)');
+  if (options.apiTokens.length === 0)
+    context.logger.warn('no --api-token configured: every /api/ request will be refused (401)');
   const requireToken = bearerAuth(options.apiTokens);
   app.addHook('onRequest', async (request, reply) => {
     // By path and by matched route, so no spelling of a URL reaches an /api/ route without a token.
     const route = request.routeOptions.url ?? '';
-    if (request.url === '/api' || request.url.startsWith('/api/') || route.startsWith('/api')) await requireToken(request, reply);
+    if (request.url === '/api' || request.url.startsWith('/api/') || route.startsWith('/api'))
+      await requireToken(request, reply);
   });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     context.metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
-    request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'http request');
+    request.log.debug(
+      { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'http request',
+    );
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.validation) return reply.code(400).send({ error: 'BadRequest', message: error.message });
-    if (error.statusCode && error.statusCode < 500) return reply.code(error.statusCode).send({ error: error.code ?? 'BadRequest', message: error.message });
+    if (error.statusCode && error.statusCode < 500)
+      return reply.code(error.statusCode).send({ error: error.code ?? 'BadRequest', message: error.message });
     request.log.error({ err: error, url: request.url }, 'request failed');
     return reply.code(500).send({ error: 'InternalError', message: 'Internal server error' });
   });
-  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: 'NotFound', message: `no route ${request.method} ${request.url.split('?')[0]}` }));
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: 'NotFound', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
+  );
 
   app.get('/', { schema: { hide: true, response: { 200: linksSchema } } }, async () => ({
     service: 'ocpp-edge backend',
@@ -69,30 +84,38 @@ export async function buildApi(context: ApiContext, options: ApiOptions): Promis
     health: '/health',
   }));
 
-  app.get('/health', {
-    schema: {
-      summary: 'Liveness, storage and (several instances) Redis status (public)',
-      description: 'ok; degraded (200): Redis unreachable, this instance serves its own charge points only; unavailable (503): storage down',
-      security: [],
-      response: {
-        200: healthSchema,
-        503: healthSchema,
+  app.get(
+    '/health',
+    {
+      schema: {
+        summary: 'Liveness, storage and (several instances) Redis status (public)',
+        description:
+          'ok; degraded (200): Redis unreachable, this instance serves its own charge points only; unavailable (503): storage down',
+        security: [],
+        response: {
+          200: healthSchema,
+          503: healthSchema,
+        },
       },
     },
-  }, async (_request, reply) => {
-    const [storage, cluster] = await Promise.all([
-      withTimeout(context.store.ping(), HEALTH_TIMEOUT_MS).then(
-        () => ({ status: 'up' as const, dialect: context.store.dialect }),
-        (error: Error) => ({ status: 'down' as const, dialect: context.store.dialect, error: error.message }),
-      ),
-      context.cluster?.health(),
-    ]);
-    // This instance's own sockets: what a load balancer or an operator looking at one instance wants to know.
-    const connectedChargePoints = cluster ? cluster.chargePointsHere : (await context.connections.connectedIds()).length;
-    const redis = cluster && { status: cluster.redis, instanceId: cluster.instanceId };
-    if (storage.status === 'down') return reply.code(503).send({ status: 'unavailable', storage, redis, connectedChargePoints });
-    return { status: redis?.status === 'down' ? 'degraded' : 'ok', storage, redis, connectedChargePoints };
-  });
+    async (_request, reply) => {
+      const [storage, cluster] = await Promise.all([
+        withTimeout(context.store.ping(), HEALTH_TIMEOUT_MS).then(
+          () => ({ status: 'up' as const, dialect: context.store.dialect }),
+          (error: Error) => ({ status: 'down' as const, dialect: context.store.dialect, error: error.message }),
+        ),
+        context.cluster?.health(),
+      ]);
+      // This instance's own sockets: what a load balancer or an operator looking at one instance wants to know.
+      const connectedChargePoints = cluster
+        ? cluster.chargePointsHere
+        : (await context.connections.connectedIds()).length;
+      const redis = cluster && { status: cluster.redis, instanceId: cluster.instanceId };
+      if (storage.status === 'down')
+        return reply.code(503).send({ status: 'unavailable', storage, redis, connectedChargePoints });
+      return { status: redis?.status === 'down' ? 'degraded' : 'ok', storage, redis, connectedChargePoints };
+    },
+  );
 
   // Prometheus text format, public like /health: the backend listens on loopback, behind the proxy.
   app.get('/metrics', { schema: { hide: true, response: { 200: { type: 'string' } } } }, async (_request, reply) => {
@@ -100,12 +123,16 @@ export async function buildApi(context: ApiContext, options: ApiOptions): Promis
     return context.metrics.registry.metrics();
   });
 
-  app.get('/api/', { schema: { tags: ['meta'], summary: 'The API\'s entry points', response: { 200: linksSchema } } }, async () => ({
-    chargePoints: '/api/charge-points',
-    transactions: '/api/transactions',
-    idTags: '/api/id-tags/{idTag}',
-    docs: '/docs',
-  }));
+  app.get(
+    '/api/',
+    { schema: { tags: ['meta'], summary: "The API's entry points", response: { 200: linksSchema } } },
+    async () => ({
+      chargePoints: '/api/charge-points',
+      transactions: '/api/transactions',
+      idTags: '/api/id-tags/{idTag}',
+      docs: '/docs',
+    }),
+  );
 
   await chargePointRoutes(app, context);
   await commandRoutes(app, context);
@@ -120,7 +147,14 @@ const healthSchema = {
   type: 'object',
   properties: {
     status: { type: 'string', enum: ['ok', 'degraded', 'unavailable'] },
-    storage: { type: 'object', properties: { status: { type: 'string', enum: ['up', 'down'] }, dialect: { type: 'string' }, error: { type: 'string' } } },
+    storage: {
+      type: 'object',
+      properties: {
+        status: { type: 'string', enum: ['up', 'down'] },
+        dialect: { type: 'string' },
+        error: { type: 'string' },
+      },
+    },
     redis: {
       type: 'object',
       description: 'Only when this backend is one of several (--redis)',

@@ -18,7 +18,10 @@ export function bearerAuth(tokens: readonly string[]) {
       await reply
         .code(401)
         .header('www-authenticate', 'Bearer')
-        .send({ error: 'Unauthorized', message: match ? 'Invalid bearer token' : 'Missing Authorization: Bearer token' });
+        .send({
+          error: 'Unauthorized',
+          message: match ? 'Invalid bearer token' : 'Missing Authorization: Bearer token',
+        });
     }
   };
 }

@@ -16,50 +16,73 @@ export async function idTagRoutes(app: FastifyInstance, context: ApiContext): Pr
   const { store } = context;
   const tags = ['id tags'];
 
-  app.get<{ Params: { idTag: string } }>('/api/id-tags/:idTag', {
-    schema: { tags, summary: 'One id tag', params: idTagParams, response: { 200: idTagSchema, 404: errorSchema, ...commonErrors } },
-  }, async (request, reply) => {
-    const row = await store.getIdTag(request.params.idTag);
-    if (!row) return reply.code(404).send(notFound(`id tag ${request.params.idTag} is not in the list`));
-    return idTagView(row);
-  });
-
-  app.put<{ Params: { idTag: string }; Body: IdTagBody }>('/api/id-tags/:idTag', {
-    preValidation: emptyBodyAsObject,
-    schema: {
-      tags,
-      summary: 'Add or replace an id tag (201 when added)',
-      params: idTagParams,
-      body: {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          status: { type: 'string', enum: ID_TAG_STATUSES, default: 'Accepted' },
-          expiryDate: { type: ['string', 'null'], format: 'date-time' },
-          parentIdTag: { type: ['string', 'null'], minLength: 1, maxLength: 20 },
-        },
+  app.get<{ Params: { idTag: string } }>(
+    '/api/id-tags/:idTag',
+    {
+      schema: {
+        tags,
+        summary: 'One id tag',
+        params: idTagParams,
+        response: { 200: idTagSchema, 404: errorSchema, ...commonErrors },
       },
-      response: { 200: idTagSchema, 201: idTagSchema, ...commonErrors },
     },
-  }, async (request, reply) => {
-    const body = request.body ?? { status: 'Accepted' };
-    const row: IdTagRow = {
-      id_tag: request.params.idTag,
-      status: body.status ?? 'Accepted',
-      // Stored as UTC like every timestamp, so expiry compares as text.
-      expiry_date: body.expiryDate ? (toUtc(body.expiryDate) ?? null) : null,
-      parent_id_tag: body.parentIdTag ?? null,
-    };
-    const created = await store.putIdTag(row);
-    return reply.code(created ? 201 : 200).send(idTagView(row));
-  });
+    async (request, reply) => {
+      const row = await store.getIdTag(request.params.idTag);
+      if (!row) return reply.code(404).send(notFound(`id tag ${request.params.idTag} is not in the list`));
+      return idTagView(row);
+    },
+  );
 
-  app.delete<{ Params: { idTag: string } }>('/api/id-tags/:idTag', {
-    schema: { tags, summary: 'Remove an id tag', params: idTagParams, response: { 204: { type: 'null' }, 404: errorSchema, ...commonErrors } },
-  }, async (request, reply) => {
-    if (!(await store.deleteIdTag(request.params.idTag))) return reply.code(404).send(notFound(`id tag ${request.params.idTag} is not in the list`));
-    return reply.code(204).send();
-  });
+  app.put<{ Params: { idTag: string }; Body: IdTagBody }>(
+    '/api/id-tags/:idTag',
+    {
+      preValidation: emptyBodyAsObject,
+      schema: {
+        tags,
+        summary: 'Add or replace an id tag (201 when added)',
+        params: idTagParams,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            status: { type: 'string', enum: ID_TAG_STATUSES, default: 'Accepted' },
+            expiryDate: { type: ['string', 'null'], format: 'date-time' },
+            parentIdTag: { type: ['string', 'null'], minLength: 1, maxLength: 20 },
+          },
+        },
+        response: { 200: idTagSchema, 201: idTagSchema, ...commonErrors },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body ?? { status: 'Accepted' };
+      const row: IdTagRow = {
+        id_tag: request.params.idTag,
+        status: body.status ?? 'Accepted',
+        // Stored as UTC like every timestamp, so expiry compares as text.
+        expiry_date: body.expiryDate ? (toUtc(body.expiryDate) ?? null) : null,
+        parent_id_tag: body.parentIdTag ?? null,
+      };
+      const created = await store.putIdTag(row);
+      return reply.code(created ? 201 : 200).send(idTagView(row));
+    },
+  );
+
+  app.delete<{ Params: { idTag: string } }>(
+    '/api/id-tags/:idTag',
+    {
+      schema: {
+        tags,
+        summary: 'Remove an id tag',
+        params: idTagParams,
+        response: { 204: { type: 'null' }, 404: errorSchema, ...commonErrors },
+      },
+    },
+    async (request, reply) => {
+      if (!(await store.deleteIdTag(request.params.idTag)))
+        return reply.code(404).send(notFound(`id tag ${request.params.idTag} is not in the list`));
+      return reply.code(204).send();
+    },
+  );
 }
 
 function idTagView(row: IdTagRow) {

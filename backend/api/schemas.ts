@@ -5,7 +5,9 @@
 export const chargePointIdParams = {
   type: 'object',
   required: ['id'],
-  properties: { id: { type: 'string', pattern: '^[\\x21-\\x39\\x3b-\\x7e]{1,48}$', description: 'Charge point identity' } },
+  properties: {
+    id: { type: 'string', pattern: '^[\\x21-\\x39\\x3b-\\x7e]{1,48}$', description: 'Charge point identity' },
+  },
 } as const;
 
 export const errorSchema = {

@@ -8,37 +8,48 @@ export async function transactionRoutes(app: FastifyInstance, context: ApiContex
   const { store } = context;
   const tags = ['transactions'];
 
-  app.get<{ Querystring: { chargePointId?: string; active?: boolean; limit: number } }>('/api/transactions', {
-    schema: {
-      tags,
-      summary: 'Transactions, newest first',
-      querystring: {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          chargePointId: { type: 'string' },
-          active: { type: 'boolean', description: 'true: running only; false: finished only' },
-          limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+  app.get<{ Querystring: { chargePointId?: string; active?: boolean; limit: number } }>(
+    '/api/transactions',
+    {
+      schema: {
+        tags,
+        summary: 'Transactions, newest first',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            chargePointId: { type: 'string' },
+            active: { type: 'boolean', description: 'true: running only; false: finished only' },
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+          },
+        },
+        response: { 200: { type: 'array', items: transactionSchema }, ...commonErrors },
+      },
+    },
+    async (request) => store.listTransactions(request.query),
+  );
+
+  app.get<{ Params: { id: number } }>(
+    '/api/transactions/:id',
+    {
+      schema: {
+        tags,
+        summary: 'One transaction with its meter values',
+        params: { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } },
+        response: {
+          200: {
+            type: 'object',
+            properties: { ...transactionSchema.properties, meterValues: { type: 'array', items: meterValueSchema } },
+          },
+          404: errorSchema,
+          ...commonErrors,
         },
       },
-      response: { 200: { type: 'array', items: transactionSchema }, ...commonErrors },
     },
-  }, async (request) => store.listTransactions(request.query));
-
-  app.get<{ Params: { id: number } }>('/api/transactions/:id', {
-    schema: {
-      tags,
-      summary: 'One transaction with its meter values',
-      params: { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } },
-      response: {
-        200: { type: 'object', properties: { ...transactionSchema.properties, meterValues: { type: 'array', items: meterValueSchema } } },
-        404: errorSchema,
-        ...commonErrors,
-      },
+    async (request, reply) => {
+      const transaction = await store.getTransaction(request.params.id);
+      if (!transaction) return reply.code(404).send(notFound(`transaction ${request.params.id} does not exist`));
+      return { ...transaction, meterValues: await store.listMeterValues(transaction.id) };
     },
-  }, async (request, reply) => {
-    const transaction = await store.getTransaction(request.params.id);
-    if (!transaction) return reply.code(404).send(notFound(`transaction ${request.params.id} does not exist`));
-    return { ...transaction, meterValues: await store.listMeterValues(transaction.id) };
-  });
+  );
 }

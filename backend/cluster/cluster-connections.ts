@@ -10,7 +10,14 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../common/logger.js';
-import { ClusterUnavailableError, LocalConnections, NotConnectedError, type CallOptions, type ChargePointConnection, type ConnectionRegistry } from '../ocpp/connections.js';
+import {
+  ClusterUnavailableError,
+  LocalConnections,
+  NotConnectedError,
+  type CallOptions,
+  type ChargePointConnection,
+  type ConnectionRegistry,
+} from '../ocpp/connections.js';
 import { createClusterMetrics, type ClusterMetrics } from './cluster-metrics.js';
 import { CommandRouter } from './command-router.js';
 import { Presence, type LocalClaim } from './presence.js';
@@ -58,8 +65,22 @@ export class ClusterConnections implements ConnectionRegistry {
       this.metrics.redisUp.set(this.up.commands && this.up.subscriber ? 1 : 0);
     };
     const whileDown = 'serving local charge points only until it returns';
-    this.commands = createRedisConnection({ url: options.redisUrl, name: 'backend-commands', subscriber: false, logger, whileDown, onStateChange: track('commands') });
-    this.subscriber = createRedisConnection({ url: options.redisUrl, name: 'backend-subscriber', subscriber: true, logger, whileDown, onStateChange: track('subscriber') });
+    this.commands = createRedisConnection({
+      url: options.redisUrl,
+      name: 'backend-commands',
+      subscriber: false,
+      logger,
+      whileDown,
+      onStateChange: track('commands'),
+    });
+    this.subscriber = createRedisConnection({
+      url: options.redisUrl,
+      name: 'backend-subscriber',
+      subscriber: true,
+      logger,
+      whileDown,
+      onStateChange: track('subscriber'),
+    });
 
     this.local = new LocalConnections({
       connected: (chargePointId, connection) => {
@@ -80,8 +101,10 @@ export class ClusterConnections implements ConnectionRegistry {
       leaseMs: options.leaseMs,
       logger,
       localClaims: () => this.claims,
-      onSuperseded: (chargePointId) => this.closeOlderThan(chargePointId, Infinity, 'a newer connection is held by another instance'),
-      onTookOver: (chargePointId, previous, sequence) => this.router.takeover(previous.instanceId, chargePointId, sequence),
+      onSuperseded: (chargePointId) =>
+        this.closeOlderThan(chargePointId, Infinity, 'a newer connection is held by another instance'),
+      onTookOver: (chargePointId, previous, sequence) =>
+        this.router.takeover(previous.instanceId, chargePointId, sequence),
     });
     this.router = new CommandRouter({
       instanceId: this.instanceId,
@@ -90,7 +113,8 @@ export class ClusterConnections implements ConnectionRegistry {
       local: this.local,
       metrics: this.metrics,
       logger,
-      onTakeover: (chargePointId, sequence, by) => this.closeOlderThan(chargePointId, sequence, `reconnected through ${by}`),
+      onTakeover: (chargePointId, sequence, by) =>
+        this.closeOlderThan(chargePointId, sequence, `reconnected through ${by}`),
     });
   }
 
@@ -98,12 +122,21 @@ export class ClusterConnections implements ConnectionRegistry {
   static async start(options: ClusterOptions): Promise<ClusterConnections> {
     const cluster = new ClusterConnections(options);
     const ready = await Promise.race([
-      Promise.all([firstConnection(cluster.commands), firstConnection(cluster.subscriber)]).then((results) => results.every(Boolean)),
+      Promise.all([firstConnection(cluster.commands), firstConnection(cluster.subscriber)]).then((results) =>
+        results.every(Boolean),
+      ),
       new Promise<false>((resolve) => setTimeout(() => resolve(false), STARTUP_WAIT_MS).unref()),
     ]);
     if (ready) await cluster.presence.heartbeat();
-    else options.logger.warn({ instanceId: cluster.instanceId }, 'redis unreachable at startup: serving local charge points only until it answers');
-    options.logger.info({ instanceId: cluster.instanceId, leaseMs: options.leaseMs, redis: ready ? 'up' : 'down' }, 'cluster member started');
+    else
+      options.logger.warn(
+        { instanceId: cluster.instanceId },
+        'redis unreachable at startup: serving local charge points only until it answers',
+      );
+    options.logger.info(
+      { instanceId: cluster.instanceId, leaseMs: options.leaseMs, redis: ready ? 'up' : 'down' },
+      'cluster member started',
+    );
     return cluster;
   }
 
@@ -151,8 +184,13 @@ export class ClusterConnections implements ConnectionRegistry {
   async health(): Promise<ClusterHealth> {
     let redis: ClusterHealth['redis'] = 'down';
     if (this.up.commands && this.up.subscriber) {
-      const probe = this.commands.ping().then(() => 'up' as const, () => 'down' as const);
-      const timeout = new Promise<'down'>((resolve) => setTimeout(() => resolve('down'), HEALTH_PROBE_TIMEOUT_MS).unref());
+      const probe = this.commands.ping().then(
+        () => 'up' as const,
+        () => 'down' as const,
+      );
+      const timeout = new Promise<'down'>((resolve) =>
+        setTimeout(() => resolve('down'), HEALTH_PROBE_TIMEOUT_MS).unref(),
+      );
       redis = await Promise.race([probe, timeout]);
     }
     return { instanceId: this.instanceId, redis, chargePointsHere: this.local.size };
@@ -171,7 +209,9 @@ export class ClusterConnections implements ConnectionRegistry {
     try {
       holder = await this.presence.holderOf(chargePointId);
     } catch (error) {
-      throw new ClusterUnavailableError(`charge point ${chargePointId} is not connected to this instance and Redis is unreachable: ${(error as Error).message}`);
+      throw new ClusterUnavailableError(
+        `charge point ${chargePointId} is not connected to this instance and Redis is unreachable: ${(error as Error).message}`,
+      );
     }
     // Held "here" but not in the local map: a stale entry from a connection that just closed.
     if (!holder || holder.instanceId === this.instanceId) throw new NotConnectedError(chargePointId);
@@ -182,8 +222,12 @@ export class ClusterConnections implements ConnectionRegistry {
   private closeOlderThan(chargePointId: string, sequence: number, why: string): void {
     const claim = this.claims.get(chargePointId);
     if (!claim || (claim.sequence ?? 0) >= sequence) return;
-    this.options.logger.info({ chargePointId, instanceId: this.instanceId, why }, 'charge point connected elsewhere: closing the old connection');
-    if (this.local.detach(chargePointId, claim.connection)) void claim.connection.close({ code: 1000, reason: 'Replaced by a new connection' });
+    this.options.logger.info(
+      { chargePointId, instanceId: this.instanceId, why },
+      'charge point connected elsewhere: closing the old connection',
+    );
+    if (this.local.detach(chargePointId, claim.connection))
+      void claim.connection.close({ code: 1000, reason: 'Replaced by a new connection' });
   }
 }
 

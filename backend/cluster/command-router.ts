@@ -6,7 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../common/logger.js';
-import { CallTimeoutError, ClusterUnavailableError, NotConnectedError, type LocalConnections } from '../ocpp/connections.js';
+import {
+  CallTimeoutError,
+  ClusterUnavailableError,
+  NotConnectedError,
+  type LocalConnections,
+} from '../ocpp/connections.js';
 import type { ClusterMetrics } from './cluster-metrics.js';
 import { keys } from './keys.js';
 import { fromWireError, parseInboxMessage, toWireError, type InboxMessage } from './wire.js';
@@ -49,7 +54,11 @@ export class CommandRouter {
     });
     // Subscribe on every (re)connection: a restarted Redis knows no subscriptions.
     subscriber.on('ready', () => {
-      subscriber.subscribe(this.inbox).catch((error: Error) => options.logger.warn({ err: error.message }, 'cluster: could not subscribe to the inbox'));
+      subscriber
+        .subscribe(this.inbox)
+        .catch((error: Error) =>
+          options.logger.warn({ err: error.message }, 'cluster: could not subscribe to the inbox'),
+        );
     });
   }
 
@@ -69,14 +78,21 @@ export class CommandRouter {
   /** Closes the charger's connection on `holder`; false when it was not connected there. */
   async disconnect(holder: string, chargePointId: string, code: number, reason: string): Promise<boolean> {
     try {
-      return (await this.request(holder, chargePointId, 'disconnect', DISCONNECT_TIMEOUT_MS, DISCONNECT_TIMEOUT_MS, (requestId) => ({
-        type: 'disconnect',
-        requestId,
-        replyTo: this.inbox,
+      return (await this.request(
+        holder,
         chargePointId,
-        code,
-        reason,
-      }))) as boolean;
+        'disconnect',
+        DISCONNECT_TIMEOUT_MS,
+        DISCONNECT_TIMEOUT_MS,
+        (requestId) => ({
+          type: 'disconnect',
+          requestId,
+          replyTo: this.inbox,
+          chargePointId,
+          code,
+          reason,
+        }),
+      )) as boolean;
     } catch (error) {
       if (error instanceof NotConnectedError) return false;
       throw error;
@@ -88,7 +104,10 @@ export class CommandRouter {
     const message: InboxMessage = { type: 'takeover', chargePointId, sequence, by: this.options.instanceId };
     this.options.publisher.publish(keys.channel(previousHolder), JSON.stringify(message)).catch((error: Error) => {
       // The old connection then stays open until the charger drops it; presence already points here.
-      this.options.logger.warn({ chargePointId, previousHolder, err: error.message }, 'cluster: could not send take-over');
+      this.options.logger.warn(
+        { chargePointId, previousHolder, err: error.message },
+        'cluster: could not send take-over',
+      );
     });
   }
 
@@ -101,7 +120,14 @@ export class CommandRouter {
     }
   }
 
-  private async request(holder: string, chargePointId: string, action: string, waitMs: number, timeoutMs: number, build: (requestId: string) => InboxMessage): Promise<unknown> {
+  private async request(
+    holder: string,
+    chargePointId: string,
+    action: string,
+    waitMs: number,
+    timeoutMs: number,
+    build: (requestId: string) => InboxMessage,
+  ): Promise<unknown> {
     const { metrics } = this.options;
     const requestId = randomUUID();
     const reply = new Promise<unknown>((resolve, reject) => {
@@ -124,7 +150,9 @@ export class CommandRouter {
       // Nobody listens on the holder's inbox: it is gone (its lease has not expired yet).
       if (receivers === 0) settle(new NotConnectedError(chargePointId));
     } catch (error) {
-      settle(new ClusterUnavailableError(`cannot reach the instance holding ${chargePointId}: ${(error as Error).message}`));
+      settle(
+        new ClusterUnavailableError(`cannot reach the instance holding ${chargePointId}: ${(error as Error).message}`),
+      );
     }
     try {
       const result = await reply;
@@ -154,12 +182,15 @@ export class CommandRouter {
       }
       case 'call':
         void this.serve(message.replyTo, message.requestId, () =>
-          this.options.local.call(message.chargePointId, message.action, message.payload, { timeoutMs: message.timeoutMs }),
+          this.options.local.call(message.chargePointId, message.action, message.payload, {
+            timeoutMs: message.timeoutMs,
+          }),
         );
         return;
       case 'disconnect':
         void this.serve(message.replyTo, message.requestId, async () => {
-          if (!(await this.options.local.isConnected(message.chargePointId))) throw new NotConnectedError(message.chargePointId);
+          if (!(await this.options.local.isConnected(message.chargePointId)))
+            throw new NotConnectedError(message.chargePointId);
           return this.options.local.disconnect(message.chargePointId, message.code, message.reason);
         });
         return;

@@ -65,7 +65,15 @@ return 0
 `;
 
 interface PresenceCommands {
-  claimChargePoint(hash: string, sequenceKey: string, chargePointId: string, instanceId: string, connectedAt: number, mode: string, instancePrefix: string): Promise<[number, string, string]>;
+  claimChargePoint(
+    hash: string,
+    sequenceKey: string,
+    chargePointId: string,
+    instanceId: string,
+    connectedAt: number,
+    mode: string,
+    instancePrefix: string,
+  ): Promise<[number, string, string]>;
   releaseChargePoint(hash: string, chargePointId: string, value: string): Promise<number>;
 }
 
@@ -111,7 +119,11 @@ export class Presence {
       return;
     }
     try {
-      await this.redis.releaseChargePoint(keys.presence, chargePointId, formatHolder({ instanceId: this.instanceId, sequence: claim.sequence, connectedAt: claim.connectedAt }));
+      await this.redis.releaseChargePoint(
+        keys.presence,
+        chargePointId,
+        formatHolder({ instanceId: this.instanceId, sequence: claim.sequence, connectedAt: claim.connectedAt }),
+      );
     } catch (error) {
       this.markDirty('release', error);
     }
@@ -136,7 +148,9 @@ export class Presence {
     }
     const instances = [...new Set([...parsed.values()].map((holder) => holder.instanceId))];
     const leases = instances.length > 0 ? await this.redis.mget(instances.map(keys.instance)) : [];
-    const alive = new Set(instances.filter((instance, index) => leases[index] !== null || instance === this.instanceId));
+    const alive = new Set(
+      instances.filter((instance, index) => leases[index] !== null || instance === this.instanceId),
+    );
     const live = new Map<string, Holder>();
     for (const [chargePointId, holder] of parsed) {
       if (alive.has(holder.instanceId)) live.set(chargePointId, holder);
@@ -174,23 +188,37 @@ export class Presence {
     try {
       const entries = await this.redis.hgetall(keys.presence);
       const ours = Object.entries(entries).filter(([, value]) => parseHolder(value)?.instanceId === this.instanceId);
-      await Promise.all(ours.map(([chargePointId, value]) => this.redis.releaseChargePoint(keys.presence, chargePointId, value)));
+      await Promise.all(
+        ours.map(([chargePointId, value]) => this.redis.releaseChargePoint(keys.presence, chargePointId, value)),
+      );
       await this.redis.del(keys.instance(this.instanceId));
     } catch (error) {
       // Redis is down: the lease expires by itself.
-      this.options.logger.warn({ err: (error as Error).message }, 'presence: could not deregister; the lease will expire');
+      this.options.logger.warn(
+        { err: (error as Error).message },
+        'presence: could not deregister; the lease will expire',
+      );
     }
   }
 
   private async claimIn(chargePointId: string, claim: LocalClaim, mode: 'force' | 'unlessNewer'): Promise<boolean> {
-    const [claimed, value, previousValue] = await this.redis.claimChargePoint(keys.presence, keys.claimSequence, chargePointId, this.instanceId, claim.connectedAt, mode, keys.instancePrefix);
+    const [claimed, value, previousValue] = await this.redis.claimChargePoint(
+      keys.presence,
+      keys.claimSequence,
+      chargePointId,
+      this.instanceId,
+      claim.connectedAt,
+      mode,
+      keys.instancePrefix,
+    );
     if (claimed !== 1) return false;
     // The claim may have lost to a disconnect that happened while it was on its way: only record it if still local.
     const current = this.options.localClaims().get(chargePointId);
     const stored = parseHolder(value)!;
     if (current === claim) claim.sequence = stored.sequence;
     const previous = previousValue ? parseHolder(previousValue) : undefined;
-    if (previous && previous.instanceId !== this.instanceId) this.options.onTookOver(chargePointId, previous, stored.sequence);
+    if (previous && previous.instanceId !== this.instanceId)
+      this.options.onTookOver(chargePointId, previous, stored.sequence);
     return true;
   }
 
@@ -223,7 +251,11 @@ export class Presence {
   }
 
   private markDirty(operation: string, error: unknown): void {
-    if (!this.dirty) this.options.logger.debug({ operation, err: (error as Error).message }, 'presence: redis write failed; will reconcile');
+    if (!this.dirty)
+      this.options.logger.debug(
+        { operation, err: (error as Error).message },
+        'presence: redis write failed; will reconcile',
+      );
     this.dirty = true;
   }
 }

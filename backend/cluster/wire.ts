@@ -6,7 +6,15 @@ import { createRPCError } from 'ocpp-rpc';
 import { CallTimeoutError, NotConnectedError } from '../ocpp/connections.js';
 
 export type InboxMessage =
-  | { type: 'call'; requestId: string; replyTo: string; chargePointId: string; action: string; payload: unknown; timeoutMs: number }
+  | {
+      type: 'call';
+      requestId: string;
+      replyTo: string;
+      chargePointId: string;
+      action: string;
+      payload: unknown;
+      timeoutMs: number;
+    }
   | { type: 'disconnect'; requestId: string; replyTo: string; chargePointId: string; code: number; reason: string }
   | { type: 'reply'; requestId: string; ok: true; result: unknown }
   | { type: 'reply'; requestId: string; ok: false; error: WireError }
@@ -23,7 +31,13 @@ export function toWireError(error: unknown): WireError {
   if (error instanceof NotConnectedError) return { kind: 'NotConnected' };
   if (error instanceof CallTimeoutError) return { kind: 'Timeout', timeoutMs: error.timeoutMs };
   const code = (error as { rpcErrorCode?: unknown }).rpcErrorCode;
-  if (typeof code === 'string') return { kind: 'CallError', code, message: (error as Error).message, details: (error as { details?: unknown }).details ?? {} };
+  if (typeof code === 'string')
+    return {
+      kind: 'CallError',
+      code,
+      message: (error as Error).message,
+      details: (error as { details?: unknown }).details ?? {},
+    };
   return { kind: 'Error', message: (error as Error)?.message ?? String(error) };
 }
 
@@ -34,7 +48,11 @@ export function fromWireError(error: WireError, chargePointId: string, action: s
     case 'Timeout':
       return new CallTimeoutError(chargePointId, action, error.timeoutMs);
     case 'CallError': {
-      const rebuilt = createRPCError(error.code, error.message, (error.details ?? {}) as Record<string, unknown>) as Error & { rpcErrorCode: string };
+      const rebuilt = createRPCError(
+        error.code,
+        error.message,
+        (error.details ?? {}) as Record<string, unknown>,
+      ) as Error & { rpcErrorCode: string };
       // ocpp-rpc maps codes it does not know to GenericError; keep the charger's own code.
       rebuilt.rpcErrorCode = error.code;
       return rebuilt;

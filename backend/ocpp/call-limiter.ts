@@ -24,7 +24,10 @@ export class CallLimiter {
   async run<T>(task: () => Promise<T>): Promise<T> {
     if (this.running >= this.concurrency) {
       if (this.waiting.length >= this.maxPending) {
-        throw createRPCError('GenericError', `Too many calls in flight (limit ${this.concurrency + this.maxPending}); wait for answers before sending more`);
+        throw createRPCError(
+          'GenericError',
+          `Too many calls in flight (limit ${this.concurrency + this.maxPending}); wait for answers before sending more`,
+        );
       }
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     } else {

@@ -91,7 +91,10 @@ export class CentralSystem {
     // ocpp-rpc decodes the identity outside its error handling: a malformed escape ("/ocpp/%E0%A4%A") would be an
     // unhandled rejection, which ends the process. Refuse it here.
     if (decodedIdentity(request.url) === undefined) {
-      this.options.logger.warn({ url: request.url, remoteAddress: request.socket.remoteAddress }, 'upgrade refused: malformed charge point identity');
+      this.options.logger.warn(
+        { url: request.url, remoteAddress: request.socket.remoteAddress },
+        'upgrade refused: malformed charge point identity',
+      );
       refuseUpgrade(socket, 400, 'Malformed charge point identity');
       return;
     }
@@ -110,7 +113,10 @@ export class CentralSystem {
     const { store, registration, requireSubprotocol } = this.options;
     const id = handshake.identity;
     const refuse = (status: number, message: string): UpgradeDecision => {
-      this.options.logger.warn({ chargePointId: id, status, reason: message, remoteAddress: handshake.remoteAddress }, 'upgrade refused');
+      this.options.logger.warn(
+        { chargePointId: id, status, reason: message, remoteAddress: handshake.remoteAddress },
+        'upgrade refused',
+      );
       return { ok: false, status, message };
     };
 
@@ -119,7 +125,8 @@ export class CentralSystem {
     // ocpp1.6 when offered; no subprotocol at all is served as OCPP 1.6 (many chargers send none) unless required.
     let protocol: string | false;
     if (handshake.protocols.has(OCPP16)) protocol = OCPP16;
-    else if (handshake.protocols.size > 0) return refuse(400, `Unsupported subprotocol; this central system speaks ${OCPP16}`);
+    else if (handshake.protocols.size > 0)
+      return refuse(400, `Unsupported subprotocol; this central system speaks ${OCPP16}`);
     else if (requireSubprotocol) return refuse(400, `Subprotocol ${OCPP16} required`);
     else protocol = false;
 
@@ -146,15 +153,27 @@ export class CentralSystem {
     const chargePointId = client.identity as string;
     const previous = connections.attach(chargePointId, client);
     metrics.connectedChargePoints.set(connections.size);
-    logger.info({ chargePointId, protocol: client.protocol || 'none (served as ocpp1.6)', replaced: Boolean(previous) }, 'charge point connected');
+    logger.info(
+      { chargePointId, protocol: client.protocol || 'none (served as ocpp1.6)', replaced: Boolean(previous) },
+      'charge point connected',
+    );
     // A charger that reconnects before its old socket timed out: the new connection wins, the old one is closed.
     if (previous) void previous.close({ code: 1000, reason: 'Replaced by a new connection' });
 
     const recorder = new FrameRecorder(chargePointId, logger, metrics, this.options.messageLog);
-    client.on('message', ({ message, outbound }: { message: string | Buffer; outbound: boolean }) => recorder.record(String(message), outbound));
-    client.on('badMessage', ({ error }: { error: Error }) => logger.warn({ chargePointId, err: error.message }, 'bad message from charger'));
-    client.on('strictValidationFailure', ({ method, outbound, isCall, error }: { method: string; outbound: boolean; isCall: boolean; error: Error }) =>
-      logger.warn({ chargePointId, action: method, outbound, isCall, err: error.message }, 'strict mode: schema violation'),
+    client.on('message', ({ message, outbound }: { message: string | Buffer; outbound: boolean }) =>
+      recorder.record(String(message), outbound),
+    );
+    client.on('badMessage', ({ error }: { error: Error }) =>
+      logger.warn({ chargePointId, err: error.message }, 'bad message from charger'),
+    );
+    client.on(
+      'strictValidationFailure',
+      ({ method, outbound, isCall, error }: { method: string; outbound: boolean; isCall: boolean; error: Error }) =>
+        logger.warn(
+          { chargePointId, action: method, outbound, isCall, err: error.message },
+          'strict mode: schema violation',
+        ),
     );
     client.once('close', ({ code, reason }: { code: number; reason: string }) => {
       connections.detach(chargePointId, client);
@@ -178,7 +197,12 @@ export class CentralSystem {
   }
 
   /** Runs one handler; anything but an OCPP error (storage failure, bug) becomes InternalError for the charger. */
-  private async answer(action: string, handler: CallHandler, params: unknown, context: HandlerContext): Promise<Record<string, unknown>> {
+  private async answer(
+    action: string,
+    handler: CallHandler,
+    params: unknown,
+    context: HandlerContext,
+  ): Promise<Record<string, unknown>> {
     const stopTimer = this.options.metrics.handlerDuration.startTimer({ action });
     try {
       const result = await handler(params, context);
@@ -187,7 +211,10 @@ export class CentralSystem {
     } catch (error) {
       stopTimer({ outcome: 'error' });
       if (typeof (error as { rpcErrorCode?: unknown }).rpcErrorCode === 'string') throw error;
-      context.logger.error({ err: error, chargePointId: context.chargePointId, action }, 'handler failed; answering InternalError');
+      context.logger.error(
+        { err: error, chargePointId: context.chargePointId, action },
+        'handler failed; answering InternalError',
+      );
       throw createRPCError('InternalError', `${action} could not be processed; nothing was stored`, {});
     }
   }
@@ -204,7 +231,9 @@ function decodedIdentity(url: string | undefined): string | undefined {
 /** Answers an upgrade request with a plain HTTP error and closes the socket. */
 export function refuseUpgrade(socket: Duplex, status: number, message: string): void {
   if (socket.writable) {
-    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`);
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`,
+    );
   }
   socket.destroy();
 }

@@ -10,15 +10,45 @@ export interface Command {
 }
 
 export const COMMANDS: readonly Command[] = [
-  { route: 'remote-start', action: 'RemoteStartTransaction', profile: 'Core', summary: 'Ask the charger to start a transaction for an id tag' },
-  { route: 'remote-stop', action: 'RemoteStopTransaction', profile: 'Core', summary: 'Ask the charger to stop a running transaction' },
+  {
+    route: 'remote-start',
+    action: 'RemoteStartTransaction',
+    profile: 'Core',
+    summary: 'Ask the charger to start a transaction for an id tag',
+  },
+  {
+    route: 'remote-stop',
+    action: 'RemoteStopTransaction',
+    profile: 'Core',
+    summary: 'Ask the charger to stop a running transaction',
+  },
   { route: 'reset', action: 'Reset', profile: 'Core', summary: 'Reboot the charger (Soft or Hard)' },
-  { route: 'change-availability', action: 'ChangeAvailability', profile: 'Core', summary: 'Make a connector (0: the whole charger) Operative or Inoperative' },
-  { route: 'clear-cache', action: 'ClearCache', profile: 'Core', summary: 'Clear the charger\'s authorization cache' },
+  {
+    route: 'change-availability',
+    action: 'ChangeAvailability',
+    profile: 'Core',
+    summary: 'Make a connector (0: the whole charger) Operative or Inoperative',
+  },
+  { route: 'clear-cache', action: 'ClearCache', profile: 'Core', summary: "Clear the charger's authorization cache" },
   { route: 'unlock-connector', action: 'UnlockConnector', profile: 'Core', summary: 'Unlock a connector' },
-  { route: 'trigger-message', action: 'TriggerMessage', profile: 'Remote Trigger', summary: 'Ask the charger to send a message now (BootNotification, Heartbeat, StatusNotification, ...)' },
-  { route: 'get-diagnostics', action: 'GetDiagnostics', profile: 'Firmware Management', summary: 'Ask the charger to upload diagnostics to a URL' },
-  { route: 'update-firmware', action: 'UpdateFirmware', profile: 'Firmware Management', summary: 'Ask the charger to download and install firmware' },
+  {
+    route: 'trigger-message',
+    action: 'TriggerMessage',
+    profile: 'Remote Trigger',
+    summary: 'Ask the charger to send a message now (BootNotification, Heartbeat, StatusNotification, ...)',
+  },
+  {
+    route: 'get-diagnostics',
+    action: 'GetDiagnostics',
+    profile: 'Firmware Management',
+    summary: 'Ask the charger to upload diagnostics to a URL',
+  },
+  {
+    route: 'update-firmware',
+    action: 'UpdateFirmware',
+    profile: 'Firmware Management',
+    summary: 'Ask the charger to download and install firmware',
+  },
 ];
 
 /** Every OCPP 1.6 call a central system may send (core profiles plus the security extension), for POST …/call. */

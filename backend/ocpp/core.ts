@@ -11,7 +11,15 @@ interface IdTagInfo {
 
 interface MeterValue {
   timestamp: string;
-  sampledValue: Array<{ value: string; context?: string; format?: string; measurand?: string; phase?: string; location?: string; unit?: string }>;
+  sampledValue: Array<{
+    value: string;
+    context?: string;
+    format?: string;
+    measurand?: string;
+    phase?: string;
+    location?: string;
+    unit?: string;
+  }>;
 }
 
 export const coreHandlers: ProfileHandlers = {
@@ -31,7 +39,10 @@ export const coreHandlers: ProfileHandlers = {
       },
       now,
     );
-    context.logger.info({ chargePointId: context.chargePointId, vendor: payload.chargePointVendor, model: payload.chargePointModel }, 'boot notification');
+    context.logger.info(
+      { chargePointId: context.chargePointId, vendor: payload.chargePointVendor, model: payload.chargePointModel },
+      'boot notification',
+    );
     // Unknown charge points were refused at the upgrade (registration "known"), so whoever boots here is accepted.
     return { status: 'Accepted', currentTime: now, interval: context.heartbeatInterval };
   },
@@ -42,7 +53,17 @@ export const coreHandlers: ProfileHandlers = {
     return { currentTime: now };
   },
 
-  async StatusNotification(payload: { connectorId: number; status: string; errorCode: string; info?: string; vendorErrorCode?: string; timestamp?: string }, context) {
+  async StatusNotification(
+    payload: {
+      connectorId: number;
+      status: string;
+      errorCode: string;
+      info?: string;
+      vendorErrorCode?: string;
+      timestamp?: string;
+    },
+    context,
+  ) {
     const now = context.now();
     await context.store.recordStatus(
       context.chargePointId,
@@ -63,7 +84,10 @@ export const coreHandlers: ProfileHandlers = {
     return { idTagInfo: await idTagInfo(context.store, payload.idTag, context.now()) };
   },
 
-  async StartTransaction(payload: { connectorId: number; idTag: string; meterStart: number; timestamp: string; reservationId?: number }, context) {
+  async StartTransaction(
+    payload: { connectorId: number; idTag: string; meterStart: number; timestamp: string; reservationId?: number },
+    context,
+  ) {
     const info = await idTagInfo(context.store, payload.idTag, context.now());
     // The transaction is stored whatever the id tag's status: the charger has started it and will stop it itself
     // when the answer is not Accepted; the record must exist for its StopTransaction.
@@ -75,16 +99,34 @@ export const coreHandlers: ProfileHandlers = {
       startTime: utcTimestamp(payload.timestamp, 'timestamp'),
       reservationId: payload.reservationId,
     });
-    context.logger.info({ chargePointId: context.chargePointId, transactionId, connectorId: payload.connectorId, status: info.status }, 'transaction started');
+    context.logger.info(
+      { chargePointId: context.chargePointId, transactionId, connectorId: payload.connectorId, status: info.status },
+      'transaction started',
+    );
     return { transactionId, idTagInfo: info };
   },
 
   async MeterValues(payload: { connectorId: number; transactionId?: number; meterValue: MeterValue[] }, context) {
-    await context.store.addMeterValues(context.chargePointId, payload.connectorId, payload.transactionId, sampledValues(payload.meterValue));
+    await context.store.addMeterValues(
+      context.chargePointId,
+      payload.connectorId,
+      payload.transactionId,
+      sampledValues(payload.meterValue),
+    );
     return {};
   },
 
-  async StopTransaction(payload: { transactionId: number; meterStop: number; timestamp: string; idTag?: string; reason?: string; transactionData?: MeterValue[] }, context) {
+  async StopTransaction(
+    payload: {
+      transactionId: number;
+      meterStop: number;
+      timestamp: string;
+      idTag?: string;
+      reason?: string;
+      transactionData?: MeterValue[];
+    },
+    context,
+  ) {
     const outcome = await context.store.stopTransaction({
       transactionId: payload.transactionId,
       chargePointId: context.chargePointId,
@@ -103,7 +145,10 @@ export const coreHandlers: ProfileHandlers = {
 
   async DataTransfer(payload: { vendorId: string; messageId?: string }, context) {
     // No vendor extensions are implemented; the frame itself is kept in the message log.
-    context.logger.info({ chargePointId: context.chargePointId, vendorId: payload.vendorId, messageId: payload.messageId }, 'data transfer');
+    context.logger.info(
+      { chargePointId: context.chargePointId, vendorId: payload.vendorId, messageId: payload.messageId },
+      'data transfer',
+    );
     return { status: 'UnknownVendorId' };
   },
 };

@@ -25,12 +25,17 @@ const schemaValidator = createValidator(OCPP16, schemas);
 class Ocpp16Validator {
   constructor(readonly subprotocol: string) {}
 
-  validate(schemaId: string, params: unknown): ReturnType<Validator["validate"]> {
+  validate(schemaId: string, params: unknown): ReturnType<Validator['validate']> {
     try {
       return schemaValidator.validate(schemaId, params);
     } catch (error) {
       const code = (error as { rpcErrorCode?: string }).rpcErrorCode;
-      const renamed = code === 'FormatViolation' ? 'FormationViolation' : code === 'OccurenceConstraintViolation' ? 'OccurrenceConstraintViolation' : undefined;
+      const renamed =
+        code === 'FormatViolation'
+          ? 'FormationViolation'
+          : code === 'OccurenceConstraintViolation'
+            ? 'OccurrenceConstraintViolation'
+            : undefined;
       if (!renamed) throw error;
       throw createRPCError(renamed, (error as Error).message, (error as { details?: Record<string, unknown> }).details);
     }

@@ -10,11 +10,15 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Pr
   // PostgreSQL: the bookkeeping tables go in the schema the data lives in (the search_path's first). Without this,
   // kysely looks for kysely_migration in every schema of the database and, finding another schema's, never
   // creates ours: two deployments (or test runs) sharing one database in separate schemas would break each other.
-  const migrationTableSchema = dialect === 'postgres' ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema : undefined;
+  const migrationTableSchema =
+    dialect === 'postgres'
+      ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
+      : undefined;
   const migrator = new Migrator({ db, provider: codeMigrations(dialect), migrationTableSchema });
   for (let attempt = 1; ; attempt++) {
     const { error, results } = await migrator.migrateToLatest();
-    if (!error) return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName);
+    if (!error)
+      return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName);
     if (attempt < MIGRATION_ATTEMPTS && vanishedUnderCatalogScan(error, migrationTableSchema)) continue;
     throw new Error(`database migration failed: ${(error as Error).message}`, { cause: error });
   }
@@ -89,7 +93,11 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('status_at', 'text', (c) => c.notNull())
           .addColumn('received_at', 'text', (c) => c.notNull())
           .execute();
-        await db.schema.createIndex('status_history_by_connector').on('status_history').columns(['charge_point_id', 'connector_id', 'id']).execute();
+        await db.schema
+          .createIndex('status_history_by_connector')
+          .on('status_history')
+          .columns(['charge_point_id', 'connector_id', 'id'])
+          .execute();
 
         await db.schema
           .createTable('id_tags')
@@ -114,7 +122,11 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('stop_reason', 'text')
           .addColumn('stop_id_tag', 'text')
           .execute();
-        await db.schema.createIndex('transactions_by_charge_point').on('transactions').columns(['charge_point_id', 'id']).execute();
+        await db.schema
+          .createIndex('transactions_by_charge_point')
+          .on('transactions')
+          .columns(['charge_point_id', 'id'])
+          .execute();
 
         await db.schema
           .createTable('meter_values')
@@ -131,7 +143,11 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('phase', 'text')
           .addColumn('format', 'text')
           .execute();
-        await db.schema.createIndex('meter_values_by_transaction').on('meter_values').columns(['transaction_id', 'id']).execute();
+        await db.schema
+          .createIndex('meter_values_by_transaction')
+          .on('meter_values')
+          .columns(['transaction_id', 'id'])
+          .execute();
 
         await db.schema
           .createTable('message_log')
@@ -144,10 +160,22 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('frame', 'text', (c) => c.notNull())
           .addColumn('logged_at', 'text', (c) => c.notNull())
           .execute();
-        await db.schema.createIndex('message_log_by_charge_point').on('message_log').columns(['charge_point_id', 'id']).execute();
+        await db.schema
+          .createIndex('message_log_by_charge_point')
+          .on('message_log')
+          .columns(['charge_point_id', 'id'])
+          .execute();
       },
       async down(db: Kysely<any>) {
-        for (const table of ['message_log', 'meter_values', 'transactions', 'id_tags', 'status_history', 'connectors', 'charge_points']) {
+        for (const table of [
+          'message_log',
+          'meter_values',
+          'transactions',
+          'id_tags',
+          'status_history',
+          'connectors',
+          'charge_points',
+        ]) {
           await sql`drop table if exists ${sql.table(table)}`.execute(db);
         }
       },

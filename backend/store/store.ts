@@ -5,7 +5,16 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { openDatabase, type DatabaseOptions, type Dialect } from './database.js';
 import { migrateToLatest } from './migrations.js';
-import type { ChargePointTable, ConnectorTable, Database, IdTagTable, MessageLogTable, MeterValueTable, StatusHistoryTable, TransactionTable } from './schema.js';
+import type {
+  ChargePointTable,
+  ConnectorTable,
+  Database,
+  IdTagTable,
+  MessageLogTable,
+  MeterValueTable,
+  StatusHistoryTable,
+  TransactionTable,
+} from './schema.js';
 
 export type ChargePointRow = Selectable<ChargePointTable>;
 export type ConnectorRow = Selectable<ConnectorTable>;
@@ -140,10 +149,14 @@ export class Store {
     return this.db.transaction().execute(async (trx) => {
       const existing = await trx.selectFrom('charge_points').select('id').where('id', '=', id).executeTakeFirst();
       if (!existing) {
-        await trx.insertInto('charge_points').values({ ...emptyChargePoint(id), registered_at: now, password_hash: passwordHash ?? null }).execute();
+        await trx
+          .insertInto('charge_points')
+          .values({ ...emptyChargePoint(id), registered_at: now, password_hash: passwordHash ?? null })
+          .execute();
         return true;
       }
-      if (passwordHash !== undefined) await trx.updateTable('charge_points').set({ password_hash: passwordHash }).where('id', '=', id).execute();
+      if (passwordHash !== undefined)
+        await trx.updateTable('charge_points').set({ password_hash: passwordHash }).where('id', '=', id).execute();
       return false;
     });
   }
@@ -209,16 +222,30 @@ export class Store {
           }),
         )
         .execute();
-      await trx.insertInto('status_history').values({ ...row, received_at: now }).execute();
+      await trx
+        .insertInto('status_history')
+        .values({ ...row, received_at: now })
+        .execute();
     });
   }
 
   async listStatusHistory(id: string, limit: number): Promise<Selectable<StatusHistoryTable>[]> {
-    return this.db.selectFrom('status_history').selectAll().where('charge_point_id', '=', id).orderBy('id', 'desc').limit(limit).execute();
+    return this.db
+      .selectFrom('status_history')
+      .selectAll()
+      .where('charge_point_id', '=', id)
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
   }
 
   async listConnectors(id: string): Promise<ConnectorRow[]> {
-    return this.db.selectFrom('connectors').selectAll().where('charge_point_id', '=', id).orderBy('connector_id').execute();
+    return this.db
+      .selectFrom('connectors')
+      .selectAll()
+      .where('charge_point_id', '=', id)
+      .orderBy('connector_id')
+      .execute();
   }
 
   // ---- id tags ----
@@ -230,7 +257,11 @@ export class Store {
   /** Returns true when the id tag was created. */
   async putIdTag(row: IdTagRow): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
-      const existing = await trx.selectFrom('id_tags').select('id_tag').where('id_tag', '=', row.id_tag).executeTakeFirst();
+      const existing = await trx
+        .selectFrom('id_tags')
+        .select('id_tag')
+        .where('id_tag', '=', row.id_tag)
+        .executeTakeFirst();
       if (existing) {
         await trx.updateTable('id_tags').set(row).where('id_tag', '=', row.id_tag).execute();
         return false;
@@ -268,11 +299,21 @@ export class Store {
    * Stores meter values in one transaction. A transactionId the charger names but we do not know (or that belongs
    * to another charge point) is not trusted: the values are kept, unlinked.
    */
-  async addMeterValues(chargePointId: string, connectorId: number, transactionId: number | undefined, values: SampledValue[]): Promise<void> {
+  async addMeterValues(
+    chargePointId: string,
+    connectorId: number,
+    transactionId: number | undefined,
+    values: SampledValue[],
+  ): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       let linked: number | null = null;
       if (transactionId !== undefined) {
-        const owner = await trx.selectFrom('transactions').select('id').where('id', '=', transactionId).where('charge_point_id', '=', chargePointId).executeTakeFirst();
+        const owner = await trx
+          .selectFrom('transactions')
+          .select('id')
+          .where('id', '=', transactionId)
+          .where('charge_point_id', '=', chargePointId)
+          .executeTakeFirst();
         linked = owner ? transactionId : null;
       }
       await insertMeterValues(trx, chargePointId, connectorId, linked, values);
@@ -291,7 +332,12 @@ export class Store {
       // The "stop_time is null" condition makes two concurrent stops of the same transaction safe: one updates.
       const updated = await trx
         .updateTable('transactions')
-        .set({ meter_stop: stop.meterStop, stop_time: stop.stopTime, stop_reason: stop.reason ?? null, stop_id_tag: stop.idTag ?? null })
+        .set({
+          meter_stop: stop.meterStop,
+          stop_time: stop.stopTime,
+          stop_reason: stop.reason ?? null,
+          stop_id_tag: stop.idTag ?? null,
+        })
         .where('id', '=', stop.transactionId)
         .where('stop_time', 'is', null)
         .executeTakeFirst();
@@ -316,12 +362,24 @@ export class Store {
   }
 
   async listMeterValues(transactionId: number): Promise<MeterValue[]> {
-    const rows = await this.db.selectFrom('meter_values').selectAll().where('transaction_id', '=', transactionId).orderBy('id').execute();
+    const rows = await this.db
+      .selectFrom('meter_values')
+      .selectAll()
+      .where('transaction_id', '=', transactionId)
+      .orderBy('id')
+      .execute();
     return rows.map((row) => ({
       connectorId: row.connector_id,
       sampledAt: row.sampled_at,
       value: row.value,
-      ...optional({ measurand: row.measurand, unit: row.unit, context: row.context, location: row.location, phase: row.phase, format: row.format }),
+      ...optional({
+        measurand: row.measurand,
+        unit: row.unit,
+        context: row.context,
+        location: row.location,
+        phase: row.phase,
+        format: row.format,
+      }),
     }));
   }
 
@@ -345,22 +403,44 @@ export class Store {
   }
 
   async listMessages(chargePointId: string, limit: number): Promise<Selectable<MessageLogTable>[]> {
-    return this.db.selectFrom('message_log').selectAll().where('charge_point_id', '=', chargePointId).orderBy('id', 'desc').limit(limit).execute();
+    return this.db
+      .selectFrom('message_log')
+      .selectAll()
+      .where('charge_point_id', '=', chargePointId)
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
   }
 
   async countMessages(): Promise<number> {
-    const row = await this.db.selectFrom('message_log').select(sql<number>`count(*)`.as('count')).executeTakeFirstOrThrow();
+    const row = await this.db
+      .selectFrom('message_log')
+      .select(sql<number>`count(*)`.as('count'))
+      .executeTakeFirstOrThrow();
     return Number(row.count);
   }
 }
 
 async function pruneMessages(db: Kysely<Database>, keep: number): Promise<void> {
-  const newest = await db.selectFrom('message_log').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
+  const newest = await db
+    .selectFrom('message_log')
+    .select((eb) => eb.fn.max('id').as('id'))
+    .executeTakeFirst();
   const maxId = Number(newest?.id ?? 0);
-  if (maxId > keep) await db.deleteFrom('message_log').where('id', '<=', maxId - keep).execute();
+  if (maxId > keep)
+    await db
+      .deleteFrom('message_log')
+      .where('id', '<=', maxId - keep)
+      .execute();
 }
 
-async function insertMeterValues(trx: Kysely<Database>, chargePointId: string, connectorId: number, transactionId: number | null, values: SampledValue[]): Promise<void> {
+async function insertMeterValues(
+  trx: Kysely<Database>,
+  chargePointId: string,
+  connectorId: number,
+  transactionId: number | null,
+  values: SampledValue[],
+): Promise<void> {
   if (values.length === 0) return;
   const rows: Omit<MeterValueTable, 'id'>[] = values.map((value) => ({
     charge_point_id: chargePointId,
@@ -376,7 +456,11 @@ async function insertMeterValues(trx: Kysely<Database>, chargePointId: string, c
     format: value.format ?? null,
   }));
   // Chunks keep each statement under SQLite's bound-parameter limit.
-  for (let i = 0; i < rows.length; i += 500) await trx.insertInto('meter_values').values(rows.slice(i, i + 500)).execute();
+  for (let i = 0; i < rows.length; i += 500)
+    await trx
+      .insertInto('meter_values')
+      .values(rows.slice(i, i + 500))
+      .execute();
 }
 
 function toTransaction(row: Selectable<TransactionTable>): Transaction {

@@ -33,12 +33,30 @@ export interface BootStormSetup {
   nginxBinary: string;
 }
 
-export async function measureBootStorm(name: TargetName, setup: BootStormSetup, options: BootStormOptions): Promise<BootStormResult> {
+export async function measureBootStorm(
+  name: TargetName,
+  setup: BootStormSetup,
+  options: BootStormOptions,
+): Promise<BootStormResult> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'ocpp-edge-bench-backend-'));
   const backend = await startProcess(
     process.execPath,
-    [OCPP_EDGE_CLI, 'backend', '--host', '127.0.0.1', '--port', '0', '--database', `sqlite:${path.join(dataDir, 'ocpp.db')}`, '--log-level', 'info'],
-    { isReady: (line) => line.msg === 'backend listening', env: { ...process.env, OCPP_EDGE_LOG_PRETTY: '0', NODE_ENV: 'production' } },
+    [
+      OCPP_EDGE_CLI,
+      'backend',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--database',
+      `sqlite:${path.join(dataDir, 'ocpp.db')}`,
+      '--log-level',
+      'info',
+    ],
+    {
+      isReady: (line) => line.msg === 'backend listening',
+      env: { ...process.env, OCPP_EDGE_LOG_PRETTY: '0', NODE_ENV: 'production' },
+    },
   );
   const port = Number(backend.ready.port);
   try {
@@ -52,7 +70,14 @@ export async function measureBootStorm(name: TargetName, setup: BootStormSetup, 
     });
     try {
       const ids = chargerIds('BOOT', options.chargers);
-      const result = await setup.fleet.open({ url: target.ocppUrl, ids, concurrency: ids.length, caPem: setup.certificates.caPem, boot: true, timeoutMs: options.timeoutMs });
+      const result = await setup.fleet.open({
+        url: target.ocppUrl,
+        ids,
+        concurrency: ids.length,
+        caPem: setup.certificates.caPem,
+        boot: true,
+        timeoutMs: options.timeoutMs,
+      });
       await setup.fleet.closeAll();
       return {
         accepted: result.opened,

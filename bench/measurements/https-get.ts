@@ -38,14 +38,29 @@ export async function ensureWrk(log: (line: string) => void): Promise<string> {
   return 'wrk';
 }
 
-export async function measureHttpsGet(context: MeasureContext, wrk: string, options: HttpsGetOptions): Promise<HttpsGetResult> {
+export async function measureHttpsGet(
+  context: MeasureContext,
+  wrk: string,
+  options: HttpsGetOptions,
+): Promise<HttpsGetResult> {
   const url = context.target.apiUrl;
   if (!url) throw new Error(`${context.target.name} has no /api/`);
   const threads = Math.min(options.threads, options.connections);
   const before = targetStats(context);
   const { stdout } = await run(
     wrk,
-    ['-t', String(threads), '-c', String(options.connections), '-d', `${options.durationSeconds}s`, '--timeout', '10s', '--latency', url],
+    [
+      '-t',
+      String(threads),
+      '-c',
+      String(options.connections),
+      '-d',
+      `${options.durationSeconds}s`,
+      '--timeout',
+      '10s',
+      '--latency',
+      url,
+    ],
     { timeout: (options.durationSeconds + 30) * 1000 },
   );
   const after = targetStats(context);
@@ -71,6 +86,8 @@ async function works(binary: string): Promise<boolean> {
     return true;
   } catch (error) {
     // wrk --version prints its banner and exits 1.
-    return typeof (error as { stdout?: string }).stdout === 'string' && /wrk/.test((error as { stdout: string }).stdout);
+    return (
+      typeof (error as { stdout?: string }).stdout === 'string' && /wrk/.test((error as { stdout: string }).stdout)
+    );
   }
 }

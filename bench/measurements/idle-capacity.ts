@@ -29,14 +29,27 @@ export interface IdleCapacityResult {
 
 const WARM_UP_CONNECTIONS = 50;
 
-export async function measureIdleCapacity(context: MeasureContext, options: IdleCapacityOptions): Promise<IdleCapacityResult> {
+export async function measureIdleCapacity(
+  context: MeasureContext,
+  options: IdleCapacityOptions,
+): Promise<IdleCapacityResult> {
   const { fleet, target, caPem } = context;
-  await fleet.open({ url: target.ocppUrl, ids: chargerIds('WARM', WARM_UP_CONNECTIONS), concurrency: options.concurrency, caPem });
+  await fleet.open({
+    url: target.ocppUrl,
+    ids: chargerIds('WARM', WARM_UP_CONNECTIONS),
+    concurrency: options.concurrency,
+    caPem,
+  });
   await fleet.closeAll();
   await sleep(1000);
 
   const before = targetStats(context);
-  const opened = await fleet.open({ url: target.ocppUrl, ids: chargerIds('IDLE', options.connections), concurrency: options.concurrency, caPem });
+  const opened = await fleet.open({
+    url: target.ocppUrl,
+    ids: chargerIds('IDLE', options.connections),
+    concurrency: options.concurrency,
+    caPem,
+  });
   const afterOpen = targetStats(context);
   await sleep(options.holdMs);
   const held = targetStats(context);

@@ -24,7 +24,12 @@ export interface LatencyResult {
 
 export async function measureLatency(context: MeasureContext, options: LatencyOptions): Promise<LatencyResult> {
   const { fleet, target, caPem } = context;
-  const opened = await fleet.open({ url: target.ocppUrl, ids: chargerIds('LAT', options.chargers), concurrency: 100, caPem });
+  const opened = await fleet.open({
+    url: target.ocppUrl,
+    ids: chargerIds('LAT', options.chargers),
+    concurrency: 100,
+    caPem,
+  });
   await sleep(500);
   const before = targetStats(context);
   const result = await fleet.heartbeats(options.intervalMs, options.durationMs);

@@ -16,9 +16,17 @@ export interface ThroughputResult {
   cpuPer1kMs: number;
 }
 
-export async function measureThroughput(context: MeasureContext, options: ThroughputOptions): Promise<ThroughputResult> {
+export async function measureThroughput(
+  context: MeasureContext,
+  options: ThroughputOptions,
+): Promise<ThroughputResult> {
   const { fleet, target, caPem } = context;
-  const opened = await fleet.open({ url: target.ocppUrl, ids: chargerIds('TPUT', options.connections), concurrency: 100, caPem });
+  const opened = await fleet.open({
+    url: target.ocppUrl,
+    ids: chargerIds('TPUT', options.connections),
+    concurrency: 100,
+    caPem,
+  });
   await sleep(500);
   const before = targetStats(context);
   const result = await fleet.closedLoop(options.durationMs);

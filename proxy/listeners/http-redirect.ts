@@ -21,19 +21,31 @@ export interface RedirectListenerOptions {
 }
 
 export function createRedirectServer(options: RedirectListenerOptions): http.Server {
-  const server = http.createServer({ headersTimeout: options.headerTimeoutMs, requestTimeout: options.headerTimeoutMs * 3 }, (req, res) => {
-    const url = req.url ?? '/';
-    if (url.startsWith(CHALLENGE_PREFIX)) {
-      answerChallenge(url.slice(CHALLENGE_PREFIX.length), res, options);
-      return;
-    }
-    const location = `https://${redirectHost(req.headers.host, options.domains())}${portSuffix(options.httpsPort())}${url.startsWith('/') ? url : '/'}`;
-    res.writeHead(301, { location, 'content-type': 'text/plain; charset=utf-8', 'content-length': 0, connection: 'close' }).end();
-    options.metrics.httpRequests.inc({ route: 'redirect', status: 301 });
-  });
+  const server = http.createServer(
+    { headersTimeout: options.headerTimeoutMs, requestTimeout: options.headerTimeoutMs * 3 },
+    (req, res) => {
+      const url = req.url ?? '/';
+      if (url.startsWith(CHALLENGE_PREFIX)) {
+        answerChallenge(url.slice(CHALLENGE_PREFIX.length), res, options);
+        return;
+      }
+      const location = `https://${redirectHost(req.headers.host, options.domains())}${portSuffix(options.httpsPort())}${url.startsWith('/') ? url : '/'}`;
+      res
+        .writeHead(301, {
+          location,
+          'content-type': 'text/plain; charset=utf-8',
+          'content-length': 0,
+          connection: 'close',
+        })
+        .end();
+      options.metrics.httpRequests.inc({ route: 'redirect', status: 301 });
+    },
+  );
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
-    socket.end(`HTTP/1.1 ${error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nconnection: close\r\n\r\n`);
+    socket.end(
+      `HTTP/1.1 ${error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nconnection: close\r\n\r\n`,
+    );
   });
   return server;
 }
@@ -42,7 +54,9 @@ function answerChallenge(token: string, res: http.ServerResponse, options: Redir
   options.challenges.get(token).then(
     (keyAuthorization) => {
       const status = keyAuthorization === undefined ? 404 : 200;
-      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }).end(keyAuthorization ?? 'not found\n');
+      res
+        .writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
+        .end(keyAuthorization ?? 'not found\n');
       options.metrics.httpRequests.inc({ route: 'acme_challenge', status });
       options.logger.info({ token, status }, 'acme challenge requested');
     },

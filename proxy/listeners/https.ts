@@ -120,12 +120,26 @@ export class HttpsListener {
     this.inFlight--;
     // 499 (nginx's "client closed request"): the connection ended before any response was sent.
     const status = res.headersSent ? res.statusCode : 499;
-    this.record(req, status, route?.name ?? 'invalid', startedAt, Number(res.getHeader('content-length') ?? 0), route?.accessLog ?? true);
+    this.record(
+      req,
+      status,
+      route?.name ?? 'invalid',
+      startedAt,
+      Number(res.getHeader('content-length') ?? 0),
+      route?.accessLog ?? true,
+    );
     if (this.stopping) this.server.closeIdleConnections();
     if (this.inFlight === 0) this.idle?.();
   }
 
-  private record(req: IncomingMessage, status: number, route: string, startedAt: number, contentLength: number, log: boolean): void {
+  private record(
+    req: IncomingMessage,
+    status: number,
+    route: string,
+    startedAt: number,
+    contentLength: number,
+    log: boolean,
+  ): void {
     const durationMs = performance.now() - startedAt;
     this.options.metrics.httpRequests.inc({ route, status });
     this.options.metrics.httpRequestDuration.observe({ route }, durationMs / 1000);
@@ -163,12 +177,22 @@ export class HttpsListener {
   private readonly onClientError = (error: NodeJS.ErrnoException, socket: Duplex): void => {
     // A TLS failure (a handshake that timed out, say) is no malformed HTTP request: tlsClientError counted it, and
     // the client gets no HTTP answer it never asked for.
-    if (error.code === 'ECONNRESET' || error.code?.startsWith('ERR_TLS_') || error.code?.startsWith('ERR_SSL_') || !socket.writable) {
+    if (
+      error.code === 'ECONNRESET' ||
+      error.code?.startsWith('ERR_TLS_') ||
+      error.code?.startsWith('ERR_SSL_') ||
+      !socket.writable
+    ) {
       socket.destroy();
       return;
     }
     const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    const message = status === 431 ? 'request headers too large' : status === 408 ? 'request headers not received in time' : 'malformed request';
+    const message =
+      status === 431
+        ? 'request headers too large'
+        : status === 408
+          ? 'request headers not received in time'
+          : 'malformed request';
     this.options.metrics.httpRequests.inc({ route: 'invalid', status });
     this.options.logger.debug({ err: error, status }, 'client error');
     writeRawError(socket, status, message);

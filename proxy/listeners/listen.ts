@@ -3,7 +3,13 @@
 import { once } from 'node:events';
 import type { Server } from 'node:net';
 
-export async function listen(server: Server, port: number, host: string | undefined, backlog: number, what: string): Promise<number> {
+export async function listen(
+  server: Server,
+  port: number,
+  host: string | undefined,
+  backlog: number,
+  what: string,
+): Promise<number> {
   server.listen({ port, host, backlog });
   try {
     await Promise.race([once(server, 'listening'), once(server, 'error').then(([error]) => Promise.reject(error))]);
@@ -24,7 +30,9 @@ function explainListenError(error: NodeJS.ErrnoException, port: number, host: st
         '`AmbientCapabilities=CAP_NET_BIND_SERVICE` (also for PM2 started from such a unit)',
     );
   }
-  if (error.code === 'EADDRINUSE') return new Error(`cannot listen on ${where} (${what}): the address is already in use (is nginx still running?)`);
-  if (error.code === 'EADDRNOTAVAIL') return new Error(`cannot listen on ${where} (${what}): no such local address (--host)`);
+  if (error.code === 'EADDRINUSE')
+    return new Error(`cannot listen on ${where} (${what}): the address is already in use (is nginx still running?)`);
+  if (error.code === 'EADDRNOTAVAIL')
+    return new Error(`cannot listen on ${where} (${what}): no such local address (--host)`);
   return new Error(`cannot listen on ${where} (${what}): ${error.message}`);
 }

@@ -80,7 +80,8 @@ export class MemoryCertificateStore implements CertificateStore {
 export function describeCertificate(certPem: string, keyPem: string, origin: string): ServedCertificate {
   const certificate = new X509Certificate(certPem);
   const key = createPrivateKey(keyPem);
-  if (!certificate.checkPrivateKey(key)) throw new CertificateMismatchError('the private key does not match the certificate');
+  if (!certificate.checkPrivateKey(key))
+    throw new CertificateMismatchError('the private key does not match the certificate');
   return {
     names: certificateNames(certificate),
     certPem,

@@ -88,7 +88,12 @@ export class FilesCertificateSource implements CertificateSource {
           // Some platforms do not report the name; then any change in the directory counts.
           if (filename === null || names.has(filename.toString())) this.scheduleReload();
         });
-        watcher.on('error', (error) => this.options.logger.warn({ err: error, directory }, 'certificate directory watch failed; SIGHUP still reloads'));
+        watcher.on('error', (error) =>
+          this.options.logger.warn(
+            { err: error, directory },
+            'certificate directory watch failed; SIGHUP still reloads',
+          ),
+        );
         this.watchers.push(watcher);
       } catch (error) {
         this.options.logger.warn({ err: error, directory }, 'cannot watch certificate directory; SIGHUP still reloads');
@@ -116,8 +121,12 @@ function checkPair(pair: CertificateFilePair, certPem: string, keyPem: string): 
   try {
     describeCertificate(certPem, keyPem, 'files');
   } catch (error) {
-    if (error instanceof CertificateMismatchError) throw new ConfigError('--key', `${pair.keyFile} does not match the certificate in ${pair.certFile}`);
-    throw new ConfigError('--cert', `${pair.certFile} is not a usable PEM certificate and key: ${(error as Error).message}`);
+    if (error instanceof CertificateMismatchError)
+      throw new ConfigError('--key', `${pair.keyFile} does not match the certificate in ${pair.certFile}`);
+    throw new ConfigError(
+      '--cert',
+      `${pair.certFile} is not a usable PEM certificate and key: ${(error as Error).message}`,
+    );
   }
 }
 
@@ -129,6 +138,9 @@ async function readPem(file: string, flag: string): Promise<string> {
   try {
     return await readFile(file, 'utf8');
   } catch (error) {
-    throw new ConfigError(flag, `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new ConfigError(
+      flag,
+      `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
   }
 }

@@ -11,8 +11,12 @@ export interface SelfSignedRequest {
   validityDays: number;
 }
 
-export async function generateSelfSignedCertificate(request: SelfSignedRequest): Promise<{ certPem: string; keyPem: string }> {
-  const altNames = request.names.map((name) => (isIP(name) ? { type: 7 as const, ip: name } : { type: 2 as const, value: name }));
+export async function generateSelfSignedCertificate(
+  request: SelfSignedRequest,
+): Promise<{ certPem: string; keyPem: string }> {
+  const altNames = request.names.map((name) =>
+    isIP(name) ? { type: 7 as const, ip: name } : { type: 2 as const, value: name },
+  );
   // A minute in the past: a client whose clock is slightly behind must not see "not yet valid".
   const notBeforeDate = new Date(Date.now() - 60_000);
   const pems = await generate([{ name: 'commonName', value: (request.commonName ?? request.names[0]!).slice(0, 64) }], {

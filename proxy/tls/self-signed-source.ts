@@ -35,14 +35,20 @@ export class SelfSignedCertificateSource implements CertificateSource {
     const existing = await this.readUsable();
     if (existing) {
       this.options.store.install(existing.certPem, existing.keyPem, 'self-signed');
-      this.options.logger.info({ certFile: this.certFile, notAfter: existing.notAfter }, 'reusing self-signed certificate');
+      this.options.logger.info(
+        { certFile: this.certFile, notAfter: existing.notAfter },
+        'reusing self-signed certificate',
+      );
       return;
     }
     const { certPem, keyPem } = await generate(this.options.domains);
     await writeAtomically(this.keyFile, keyPem, 0o600);
     await writeAtomically(this.certFile, certPem, 0o644);
     const served = this.options.store.install(certPem, keyPem, 'self-signed');
-    this.options.logger.warn({ certFile: this.certFile, names: served.names }, 'generated a self-signed certificate: clients must trust it explicitly');
+    this.options.logger.warn(
+      { certFile: this.certFile, names: served.names },
+      'generated a self-signed certificate: clients must trust it explicitly',
+    );
   }
 
   /** SIGHUP: pick up a certificate someone replaced in the data dir. */
@@ -56,7 +62,11 @@ export class SelfSignedCertificateSource implements CertificateSource {
   private async readUsable(): Promise<ServedCertificate | undefined> {
     let certificate: ServedCertificate;
     try {
-      certificate = describeCertificate(await readFile(this.certFile, 'utf8'), await readFile(this.keyFile, 'utf8'), 'self-signed');
+      certificate = describeCertificate(
+        await readFile(this.certFile, 'utf8'),
+        await readFile(this.keyFile, 'utf8'),
+        'self-signed',
+      );
     } catch {
       return undefined; // missing, unreadable or mismatched: generate a new one
     }

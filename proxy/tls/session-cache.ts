@@ -69,7 +69,12 @@ export function isTls13Session(data: Buffer): boolean {
   const lengthBytes = data[1]! < 0x80 ? 0 : data[1]! & 0x7f;
   const start = 2 + lengthBytes;
   return (
-    data[start] === 0x02 && data[start + 1] === 0x01 && data[start + 2] === 0x01 &&
-    data[start + 3] === 0x02 && data[start + 4] === 0x02 && data[start + 5] === 0x03 && data[start + 6] === 0x04
+    data[start] === 0x02 &&
+    data[start + 1] === 0x01 &&
+    data[start + 2] === 0x01 &&
+    data[start + 3] === 0x02 &&
+    data[start + 4] === 0x02 &&
+    data[start + 5] === 0x03 &&
+    data[start + 6] === 0x04
   );
 }

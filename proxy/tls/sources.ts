@@ -31,7 +31,8 @@ export interface SourceOptions {
 export function tlsMode(config: ProxyConfig): TlsMode {
   const hasFiles = config.cert.length > 0 || config.key.length > 0;
   if (config.tls === undefined) return hasFiles ? 'files' : 'self-signed';
-  if (hasFiles && config.tls !== 'files') throw new ConfigError('--tls', `--cert/--key are only used with --tls files, got --tls ${config.tls}`);
+  if (hasFiles && config.tls !== 'files')
+    throw new ConfigError('--tls', `--cert/--key are only used with --tls files, got --tls ${config.tls}`);
   return config.tls as TlsMode;
 }
 
@@ -39,7 +40,8 @@ export function tlsMode(config: ProxyConfig): TlsMode {
 export function servedDomains(config: ProxyConfig, mode: TlsMode): string[] {
   const domains = config.domain.map((domain) => domain.toLowerCase());
   if (domains.length === 0 && mode === 'self-signed') return ['localhost'];
-  if (domains.length === 0 && mode === 'acme') throw new ConfigError('--domain', 'at least one domain is required with --tls acme');
+  if (domains.length === 0 && mode === 'acme')
+    throw new ConfigError('--domain', 'at least one domain is required with --tls acme');
   return domains;
 }
 
@@ -47,20 +49,36 @@ export async function createCertificateSource(mode: TlsMode, options: SourceOpti
   const { config, store, challenges, logger, registry } = options;
   switch (mode) {
     case 'files': {
-      if (config.cert.length === 0) throw new ConfigError('--cert', 'at least one --cert/--key pair is required with --tls files');
+      if (config.cert.length === 0)
+        throw new ConfigError('--cert', 'at least one --cert/--key pair is required with --tls files');
       if (config.cert.length !== config.key.length) {
-        throw new ConfigError('--key', `each --cert needs the --key at the same position: got ${config.cert.length} --cert and ${config.key.length} --key`);
+        throw new ConfigError(
+          '--key',
+          `each --cert needs the --key at the same position: got ${config.cert.length} --cert and ${config.key.length} --key`,
+        );
       }
       const pairs = config.cert.map((certFile, index) => ({ certFile, keyFile: config.key[index] }));
       return new FilesCertificateSource({ pairs, store, logger, onWatchReload: options.onWatchReload });
     }
     case 'self-signed': {
       const { SelfSignedCertificateSource } = await import('./self-signed-source.js');
-      return new SelfSignedCertificateSource({ domains: servedDomains(config, mode), dataDir: config.dataDir, store, logger });
+      return new SelfSignedCertificateSource({
+        domains: servedDomains(config, mode),
+        dataDir: config.dataDir,
+        store,
+        logger,
+      });
     }
     case 'acme': {
       const { createAcmeCertificateSource } = await import('./acme/source.js');
-      return createAcmeCertificateSource({ config, store, challenges, acme: options.acme ?? fileAcmeState(config.dataDir), logger, registry });
+      return createAcmeCertificateSource({
+        config,
+        store,
+        challenges,
+        acme: options.acme ?? fileAcmeState(config.dataDir),
+        logger,
+        registry,
+      });
     }
   }
 }
@@ -70,7 +88,10 @@ export function checkDomainsCovered(domains: string[], store: MemoryCertificateS
   for (const domain of domains) {
     if (!store.covers(domain)) {
       const covered = store.list().flatMap((certificate) => certificate.names);
-      throw new ConfigError('--domain', `${domain} is not covered by any certificate (they cover ${covered.join(', ') || 'nothing'})`);
+      throw new ConfigError(
+        '--domain',
+        `${domain} is not covered by any certificate (they cover ${covered.join(', ') || 'nothing'})`,
+      );
     }
   }
 }

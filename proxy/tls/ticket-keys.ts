@@ -34,7 +34,8 @@ export async function loadTicketKeys(file: string): Promise<Buffer> {
   if (existing !== undefined) return parseTicketKeys(existing, file);
   await createKeyFile(file);
   const created = await readKeyFile(file);
-  if (created === undefined) throw new ConfigError(OPTION, `cannot read ${file} (ENOENT): it disappeared right after it was created`);
+  if (created === undefined)
+    throw new ConfigError(OPTION, `cannot read ${file} (ENOENT): it disappeared right after it was created`);
   return parseTicketKeys(created, file);
 }
 
@@ -47,7 +48,10 @@ export function parseTicketKeys(contents: Buffer, file: string): Buffer {
     const decoded = Buffer.from(text, 'base64');
     if (decoded.length === TICKET_KEYS_BYTES) return decoded;
   }
-  throw new ConfigError(OPTION, `${file} holds ${contents.length} bytes that are not a ticket key; expected ${EXPECTED}`);
+  throw new ConfigError(
+    OPTION,
+    `${file} holds ${contents.length} bytes that are not a ticket key; expected ${EXPECTED}`,
+  );
 }
 
 /** The file's contents, or undefined when it does not exist. */
@@ -57,16 +61,26 @@ async function readKeyFile(file: string): Promise<Buffer | undefined> {
     handle = await open(file, 'r');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new ConfigError(OPTION, `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new ConfigError(
+      OPTION,
+      `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
   }
   try {
     const stats = await handle.stat();
     if (!stats.isFile()) throw new ConfigError(OPTION, `${file} is not a regular file`);
-    if (stats.size > MAX_FILE_BYTES) throw new ConfigError(OPTION, `${file} holds ${stats.size} bytes that are not a ticket key; expected ${EXPECTED}`);
+    if (stats.size > MAX_FILE_BYTES)
+      throw new ConfigError(
+        OPTION,
+        `${file} holds ${stats.size} bytes that are not a ticket key; expected ${EXPECTED}`,
+      );
     return await handle.readFile();
   } catch (error) {
     if (error instanceof ConfigError) throw error;
-    throw new ConfigError(OPTION, `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new ConfigError(
+      OPTION,
+      `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
   } finally {
     await handle.close();
   }
@@ -75,7 +89,10 @@ async function readKeyFile(file: string): Promise<Buffer | undefined> {
 /** Creates `file` with random keys unless another process gets there first (then its file stays as it is). */
 async function createKeyFile(file: string): Promise<void> {
   const directory = path.dirname(file);
-  const temporary = path.join(directory, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const temporary = path.join(
+    directory,
+    `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`,
+  );
   try {
     await mkdir(directory, { recursive: true, mode: 0o700 });
     const handle = await open(temporary, 'wx', 0o600);
@@ -91,7 +108,10 @@ async function createKeyFile(file: string): Promise<void> {
       if (error.code !== 'EEXIST') throw error;
     });
   } catch (error) {
-    throw new ConfigError(OPTION, `cannot create ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new ConfigError(
+      OPTION,
+      `cannot create ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
   } finally {
     await unlink(temporary).catch(() => {});
   }

@@ -4,7 +4,16 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import fs, { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import fs, {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -72,7 +81,10 @@ describe('ACME against Pebble', { skip, concurrency: false }, () => {
   });
   const childEnv = () => ({ NODE_EXTRA_CA_CERTS: pebble.caFile, OCPP_EDGE_LOG_PRETTY: 'false' });
 
-  async function proxyInProcess(dataDir: string, extra: Record<string, unknown> = {}): Promise<{ proxy: ProxyHandle; log: CapturedLog }> {
+  async function proxyInProcess(
+    dataDir: string,
+    extra: Record<string, unknown> = {},
+  ): Promise<{ proxy: ProxyHandle; log: CapturedLog }> {
     const log = captureLog();
     const proxy = await startProxy(proxyConfig(flags(dataDir, extra)), log.logger);
     running.push(proxy);
@@ -88,7 +100,11 @@ describe('ACME against Pebble', { skip, concurrency: false }, () => {
     return metricValue(await proxy.registry.metrics(), 'ocpp_edge_acme_orders_total', { result });
   }
   async function nextRenewalMs(proxy: ProxyHandle): Promise<number> {
-    return metricValue(await proxy.registry.metrics(), 'ocpp_edge_acme_next_renewal_timestamp_seconds', { domain: DOMAIN })! * 1000;
+    return (
+      metricValue(await proxy.registry.metrics(), 'ocpp_edge_acme_next_renewal_timestamp_seconds', {
+        domain: DOMAIN,
+      })! * 1000
+    );
   }
 
   const servedOrigin = (proxy: ProxyHandle) => proxy.certificateStore.lookup(DOMAIN)?.origin;
@@ -101,21 +117,31 @@ describe('ACME against Pebble', { skip, concurrency: false }, () => {
     assert.match(placeholder.subject, /placeholder/);
     assert.ok(log.find(/serving a self-signed placeholder/), 'the placeholder is logged');
 
-    await waitFor('the first ACME certificate', () => servedOrigin(proxy) === 'acme', { ...ACME_POLL, timeoutMs: 20_000, log: pebble.log });
+    await waitFor('the first ACME certificate', () => servedOrigin(proxy) === 'acme', {
+      ...ACME_POLL,
+      timeoutMs: 20_000,
+      log: pebble.log,
+    });
     timings.firstIssuanceFromStart = Date.now() - started;
 
     const pebbleRoot = await pebble.rootPem();
     const served = await handshakeCertificate(proxy.httpsPort, DOMAIN, pebbleRoot);
     assert.match(served.issuer, /Pebble Intermediate CA/);
     assert.equal(served.authorized, true, `chain verifies against Pebble's root: ${served.authorizationError}`);
-    assert.equal((await orders(proxy, 'success')), 1);
+    assert.equal(await orders(proxy, 'success'), 1);
 
     const next = (await nextRenewalMs(proxy)) / 1000;
     const info = readCertificateInfo(proxy.certificateStore.lookup(DOMAIN)!.certPem);
     const lifetime = info.notAfter.getTime() - info.notBefore.getTime();
-    assert.equal(next, Math.floor((info.notAfter.getTime() - lifetime / 3) / 1000), 'next renewal when a third of the lifetime remains');
+    assert.equal(
+      next,
+      Math.floor((info.notAfter.getTime() - lifetime / 3) / 1000),
+      'next renewal when a third of the lifetime remains',
+    );
 
-    const current = JSON.parse(readFileSync(path.join(firstDataDir, 'acme/certificates', DOMAIN, 'current.json'), 'utf8')) as { version: string };
+    const current = JSON.parse(
+      readFileSync(path.join(firstDataDir, 'acme/certificates', DOMAIN, 'current.json'), 'utf8'),
+    ) as { version: string };
     const keyFile = path.join(firstDataDir, 'acme/certificates', DOMAIN, current.version, 'privkey.pem');
     assert.equal(statSync(keyFile).mode & 0o777, 0o600);
     assert.ok(log.find('http-01 challenge valid'));
@@ -131,9 +157,12 @@ describe('ACME against Pebble', { skip, concurrency: false }, () => {
     const { proxy, log } = await proxyInProcess(dataDir);
     assert.equal(servedOrigin(proxy), 'acme', 'no placeholder when a certificate is stored');
     assert.equal((await handshakeCertificate(proxy.httpsPort, DOMAIN)).serialNumber, stored.serialNumber);
-    await waitFor('the start-up renewal check', () => log.find('certificate not due for renewal') !== undefined, { ...ACME_POLL, timeoutMs: 10_000 });
-    assert.equal((await orders(proxy, 'success')), 0);
-    assert.equal((await orders(proxy, 'failure')), 0);
+    await waitFor('the start-up renewal check', () => log.find('certificate not due for renewal') !== undefined, {
+      ...ACME_POLL,
+      timeoutMs: 10_000,
+    });
+    assert.equal(await orders(proxy, 'success'), 0);
+    assert.equal(await orders(proxy, 'failure'), 0);
     assert.equal(log.find('ACME order created'), undefined);
     await stopProxy(proxy);
   });
@@ -144,7 +173,10 @@ describe('ACME against Pebble', { skip, concurrency: false }, () => {
     const { proxy } = await proxyInProcess(dataDir);
     const before = await handshakeCertificate(proxy.httpsPort, DOMAIN);
 
-    const socket = new WebSocket(`wss://127.0.0.1:${proxy.httpsPort}/ocpp/CP-ACME-1`, ['ocpp1.6'], { servername: DOMAIN, rejectUnauthorized: false } as WebSocket.ClientOptions);
+    const socket = new WebSocket(`wss://127.0.0.1:${proxy.httpsPort}/ocpp/CP-ACME-1`, ['ocpp1.6'], {
+      servername: DOMAIN,
+      rejectUnauthorized: false,
+    } as WebSocket.ClientOptions);
     await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
     const echo = async (text: string) => {
       const reply = new Promise<string>((resolve) => socket.once('message', (data) => resolve(data.toString())));
@@ -157,18 +189,28 @@ describe('ACME against Pebble', { skip, concurrency: false }, () => {
     assert.equal(openSerial, before.serialNumber);
 
     const started = Date.now();
-    const result = await runCli(['certs', 'renew', '--force', ...flagsToArgs(flags(dataDir, { host: '127.0.0.1' }))], { env: childEnv() });
+    const result = await runCli(['certs', 'renew', '--force', ...flagsToArgs(flags(dataDir, { host: '127.0.0.1' }))], {
+      env: childEnv(),
+    });
     timings.certsRenewForceCli = Date.now() - started;
     assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
     assert.match(result.stdout, /^Renewed charger\.test/);
 
     let after = before;
-    await waitFor('the renewed certificate', async () => (after = await handshakeCertificate(proxy.httpsPort, DOMAIN)).serialNumber !== before.serialNumber, { ...ACME_POLL, timeoutMs: 5_000 });
+    await waitFor(
+      'the renewed certificate',
+      async () => (after = await handshakeCertificate(proxy.httpsPort, DOMAIN)).serialNumber !== before.serialNumber,
+      { ...ACME_POLL, timeoutMs: 5_000 },
+    );
     timings.pickUpAfterCli = Date.now() - started - timings.certsRenewForceCli;
     assert.match(result.stdout, new RegExp(`serial ${after.serialNumber}`));
     assert.equal(socket.readyState, WebSocket.OPEN, 'the open connection survived');
     assert.equal(await echo('after'), 'after');
-    assert.equal(tlsSocket.getPeerCertificate().serialNumber.toUpperCase(), before.serialNumber, 'the open connection keeps its handshake');
+    assert.equal(
+      tlsSocket.getPeerCertificate().serialNumber.toUpperCase(),
+      before.serialNumber,
+      'the open connection keeps its handshake',
+    );
     socket.close();
 
     const list = await runCli(['certs', 'list', '--json', '--data-dir', dataDir], { env: childEnv() });
@@ -182,10 +224,17 @@ describe('ACME against Pebble', { skip, concurrency: false }, () => {
     assert.match(table.stdout, /^DOMAIN\s+NAMES\s+ISSUER\s+KEY\s+NOT BEFORE\s+NOT AFTER\s+DAYS LEFT\s+CHAIN\s+BYTES/);
     assert.match(table.stdout, /charger\.test\s+charger\.test\s+Pebble Intermediate CA \w+\s+ecdsa-p256/);
 
-    const dryRun = await runCli(['certs', 'renew', '--dry-run', ...flagsToArgs(flags(dataDir, { host: '127.0.0.1' }))], { env: childEnv() });
+    const dryRun = await runCli(
+      ['certs', 'renew', '--dry-run', ...flagsToArgs(flags(dataDir, { host: '127.0.0.1' }))],
+      { env: childEnv() },
+    );
     assert.equal(dryRun.code, 0, dryRun.stderr);
     assert.match(dryRun.stdout, /Dry run OK .* Nothing was stored/);
-    assert.equal((await handshakeCertificate(proxy.httpsPort, DOMAIN)).serialNumber, after.serialNumber, 'a dry run changes nothing served');
+    assert.equal(
+      (await handshakeCertificate(proxy.httpsPort, DOMAIN)).serialNumber,
+      after.serialNumber,
+      'a dry run changes nothing served',
+    );
     await stopProxy(proxy);
   });
 
@@ -195,29 +244,62 @@ describe('ACME against Pebble', { skip, concurrency: false }, () => {
     // Only the first binds Pebble's validation port; the second's tokens are answered by the first (shared files).
     // B starts once A listens: in this topology B's tokens can only be answered through A's port (under PM2
     // cluster mode the workers share one port and the order would not matter).
-    const a = spawnProxy(flagsToArgs({ ...flags(dataDir), host: '127.0.0.1', 'https-port': 0, 'metrics-port': 0, tls: 'acme' }), childEnv());
+    const a = spawnProxy(
+      flagsToArgs({ ...flags(dataDir), host: '127.0.0.1', 'https-port': 0, 'metrics-port': 0, tls: 'acme' }),
+      childEnv(),
+    );
     running.push(a);
     const portsA = await a.ports;
-    const b = spawnProxy(flagsToArgs({ ...flags(dataDir, { 'http-port': otherHttpPort }), host: '127.0.0.1', 'https-port': 0, 'metrics-port': 0, tls: 'acme' }), childEnv());
+    const b = spawnProxy(
+      flagsToArgs({
+        ...flags(dataDir, { 'http-port': otherHttpPort }),
+        host: '127.0.0.1',
+        'https-port': 0,
+        'metrics-port': 0,
+        tls: 'acme',
+      }),
+      childEnv(),
+    );
     running.push(b);
     const portsB = await b.ports;
     const served = async (port: number) => (await handshakeCertificate(port, DOMAIN)).issuer;
-    await waitFor('both proxies to serve the ACME certificate', async () => /Pebble/.test(await served(portsA.httpsPort)) && /Pebble/.test(await served(portsB.httpsPort)), { ...ACME_POLL, timeoutMs: 20_000, log: [...a.output, ...b.output] });
-    const [serialA, serialB] = await Promise.all([handshakeCertificate(portsA.httpsPort, DOMAIN), handshakeCertificate(portsB.httpsPort, DOMAIN)]);
+    await waitFor(
+      'both proxies to serve the ACME certificate',
+      async () => /Pebble/.test(await served(portsA.httpsPort)) && /Pebble/.test(await served(portsB.httpsPort)),
+      { ...ACME_POLL, timeoutMs: 20_000, log: [...a.output, ...b.output] },
+    );
+    const [serialA, serialB] = await Promise.all([
+      handshakeCertificate(portsA.httpsPort, DOMAIN),
+      handshakeCertificate(portsB.httpsPort, DOMAIN),
+    ]);
     assert.equal(serialA.serialNumber, serialB.serialNumber);
 
-    const ordersOf = async (port: number, result: string) => metricValue(await scrape(port), 'ocpp_edge_acme_orders_total', { result }) ?? 0;
+    const ordersOf = async (port: number, result: string) =>
+      metricValue(await scrape(port), 'ocpp_edge_acme_orders_total', { result }) ?? 0;
     // Let the loser of the lock finish its check: it must find the stored certificate and not order.
-    await waitFor('the second process to skip', async () => [...a.output, ...b.output].filter((line) => line.includes('certificate not due for renewal')).length >= 1, { ...ACME_POLL, timeoutMs: 10_000, log: [...a.output, ...b.output] });
-    assert.equal((await ordersOf(portsA.metricsPort, 'success')) + (await ordersOf(portsB.metricsPort, 'success')), 1, 'one order between them');
+    await waitFor(
+      'the second process to skip',
+      async () =>
+        [...a.output, ...b.output].filter((line) => line.includes('certificate not due for renewal')).length >= 1,
+      { ...ACME_POLL, timeoutMs: 10_000, log: [...a.output, ...b.output] },
+    );
+    assert.equal(
+      (await ordersOf(portsA.metricsPort, 'success')) + (await ordersOf(portsB.metricsPort, 'success')),
+      1,
+      'one order between them',
+    );
     assert.equal((await ordersOf(portsA.metricsPort, 'failure')) + (await ordersOf(portsB.metricsPort, 'failure')), 0);
 
-    const renewed = await runCli(['certs', 'renew', '--force', ...flagsToArgs(flags(dataDir, { host: '127.0.0.1' }))], { env: childEnv() });
+    const renewed = await runCli(['certs', 'renew', '--force', ...flagsToArgs(flags(dataDir, { host: '127.0.0.1' }))], {
+      env: childEnv(),
+    });
     assert.equal(renewed.code, 0, renewed.stderr);
     const newSerial = /serial ([0-9A-F]+)/.exec(renewed.stdout)![1];
     await waitFor(
       'both proxies to serve the renewed certificate',
-      async () => (await handshakeCertificate(portsA.httpsPort, DOMAIN)).serialNumber === newSerial && (await handshakeCertificate(portsB.httpsPort, DOMAIN)).serialNumber === newSerial,
+      async () =>
+        (await handshakeCertificate(portsA.httpsPort, DOMAIN)).serialNumber === newSerial &&
+        (await handshakeCertificate(portsB.httpsPort, DOMAIN)).serialNumber === newSerial,
       { ...ACME_POLL, timeoutMs: 5_000 },
     );
     await Promise.all([a.stop(), b.stop()]);
@@ -229,14 +311,36 @@ describe('ACME against Pebble', { skip, concurrency: false }, () => {
     const cluster = spawnProxy([], childEnv(), [
       CLUSTER,
       'proxy',
-      ...flagsToArgs({ ...flags(dataDir), host: '127.0.0.1', 'https-port': httpsPort, 'metrics-port': metricsPort, tls: 'acme' }),
+      ...flagsToArgs({
+        ...flags(dataDir),
+        host: '127.0.0.1',
+        'https-port': httpsPort,
+        'metrics-port': metricsPort,
+        tls: 'acme',
+      }),
     ]);
     running.push(cluster);
-    const lines = () => cluster.output.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { pid: number; msg: string });
-    const pidsWith = (message: string) => new Set(lines().filter((line) => line.msg === message).map((line) => line.pid));
-    await waitFor('both workers to serve the certificate', () => pidsWith('serving ACME certificate for new handshakes').size === 2, { ...ACME_POLL, timeoutMs: 20_000, log: cluster.output });
+    const lines = () =>
+      cluster.output
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { pid: number; msg: string });
+    const pidsWith = (message: string) =>
+      new Set(
+        lines()
+          .filter((line) => line.msg === message)
+          .map((line) => line.pid),
+      );
+    await waitFor(
+      'both workers to serve the certificate',
+      () => pidsWith('serving ACME certificate for new handshakes').size === 2,
+      { ...ACME_POLL, timeoutMs: 20_000, log: cluster.output },
+    );
     assert.equal(pidsWith('proxy listening').size, 2, 'two workers');
-    assert.equal(lines().filter((line) => line.msg === 'ACME order created').length, 1, 'one order between the workers');
+    assert.equal(
+      lines().filter((line) => line.msg === 'ACME order created').length,
+      1,
+      'one order between the workers',
+    );
     assert.equal(lines().filter((line) => line.msg === 'certificate issued and stored').length, 1);
     assert.equal(lines().filter((line) => /failed/.test(line.msg)).length, 0);
     // Connections are spread over the workers; every one of them presents the ACME certificate.
@@ -260,21 +364,37 @@ describe('ACME against Pebble', { skip, concurrency: false }, () => {
 
     // Issue through the ARI-capable directory; the renewal decision then follows the window.
     const first = await proxyInProcess(dataDir, extra);
-    await waitFor('the first ACME certificate', () => servedOrigin(first.proxy) === 'acme', { ...ACME_POLL, timeoutMs: 20_000 });
-    await waitFor('a renewalInfo request', async () => ari.requestedIds.length > 0, { ...ACME_POLL, timeoutMs: 10_000 });
+    await waitFor('the first ACME certificate', () => servedOrigin(first.proxy) === 'acme', {
+      ...ACME_POLL,
+      timeoutMs: 20_000,
+    });
+    await waitFor('a renewalInfo request', async () => ari.requestedIds.length > 0, {
+      ...ACME_POLL,
+      timeoutMs: 10_000,
+    });
     const leafPem = first.proxy.certificateStore.lookup(DOMAIN)!.certPem;
     const expectedId = certIdWithOpenssl(leafPem);
     assert.equal(ari.requestedIds.at(-1), expectedId, 'asked about the certificate by its RFC 9773 id');
     const next = nextRenewalMs;
-    await waitFor('the next renewal inside the window', async () => (await next(first.proxy)) >= future.start.getTime() - 1000, { ...ACME_POLL, timeoutMs: 5_000 });
+    await waitFor(
+      'the next renewal inside the window',
+      async () => (await next(first.proxy)) >= future.start.getTime() - 1000,
+      { ...ACME_POLL, timeoutMs: 5_000 },
+    );
     assert.ok((await next(first.proxy)) <= future.end.getTime(), 'renewal time inside the suggested window');
-    assert.equal((await orders(first.proxy, 'success')), 1, 'window in the future: no renewal yet');
+    assert.equal(await orders(first.proxy, 'success'), 1, 'window in the future: no renewal yet');
     const firstSerial = (await handshakeCertificate(first.proxy.httpsPort, DOMAIN)).serialNumber;
     await stopProxy(first.proxy);
 
     // The CA moves this certificate's window into the past (as before a mass revocation): renew at once, naming
     // it in `replaces`. Its successor gets a future window, so there is exactly one renewal.
-    const issuedAt = Date.parse((JSON.parse(readFileSync(path.join(dataDir, 'acme/certificates', DOMAIN, 'current.json'), 'utf8')) as { issuedAt: string }).issuedAt);
+    const issuedAt = Date.parse(
+      (
+        JSON.parse(readFileSync(path.join(dataDir, 'acme/certificates', DOMAIN, 'current.json'), 'utf8')) as {
+          issuedAt: string;
+        }
+      ).issuedAt,
+    );
     await new Promise((resolve) => setTimeout(resolve, 20));
     const past = { start: new Date(issuedAt + 1), end: new Date(Date.now() - 10) };
     ari.windowFor = (certId) => (certId === expectedId ? past : future);
@@ -289,11 +409,21 @@ describe('ACME against Pebble', { skip, concurrency: false }, () => {
     try {
       const second = await proxyInProcess(dataDir, { ...extra, 'acme-profile': 'shortlived' });
       assert.equal((await handshakeCertificate(second.proxy.httpsPort, DOMAIN)).serialNumber, firstSerial);
-      await waitFor('the ARI-triggered renewal', async () => (await handshakeCertificate(second.proxy.httpsPort, DOMAIN)).serialNumber !== firstSerial, { ...ACME_POLL, timeoutMs: 20_000 });
+      await waitFor(
+        'the ARI-triggered renewal',
+        async () => (await handshakeCertificate(second.proxy.httpsPort, DOMAIN)).serialNumber !== firstSerial,
+        { ...ACME_POLL, timeoutMs: 20_000 },
+      );
       // Pebble rejects 5% of nonces and acme-client re-sends: count orders by the metric, check every attempt.
       const renewedId = certIdWithOpenssl(second.proxy.certificateStore.lookup(DOMAIN)!.certPem);
-      await waitFor('renewal information for the new certificate', () => ari.requestedIds.includes(renewedId), { ...ACME_POLL, timeoutMs: 5_000 });
-      assert.ok((await nextRenewalMs(second.proxy)) >= future.start.getTime() - 1000, 'the new certificate waits for its own window');
+      await waitFor('renewal information for the new certificate', () => ari.requestedIds.includes(renewedId), {
+        ...ACME_POLL,
+        timeoutMs: 5_000,
+      });
+      assert.ok(
+        (await nextRenewalMs(second.proxy)) >= future.start.getTime() - 1000,
+        'the new certificate waits for its own window',
+      );
       assert.equal(await orders(second.proxy, 'success'), 1);
       assert.ok(newOrders.length >= 1);
       for (const order of newOrders) {
@@ -301,7 +431,9 @@ describe('ACME against Pebble', { skip, concurrency: false }, () => {
         assert.equal(order.profile, 'shortlived', '--acme-profile is sent');
       }
       assert.equal(second.log.find(/does not advertise this profile/), undefined, 'the directory advertises it');
-      const current = JSON.parse(readFileSync(path.join(dataDir, 'acme/certificates', DOMAIN, 'current.json'), 'utf8')) as { replaced?: string };
+      const current = JSON.parse(
+        readFileSync(path.join(dataDir, 'acme/certificates', DOMAIN, 'current.json'), 'utf8'),
+      ) as { replaced?: string };
       assert.equal(current.replaced, expectedId);
       assert.ok(second.log.find('renewing certificate'));
       await stopProxy(second.proxy);
@@ -310,10 +442,12 @@ describe('ACME against Pebble', { skip, concurrency: false }, () => {
     }
   });
 
-  test('a failed challenge: `certs renew` exits 1 with the server\'s problem document, stores nothing, leaves no token', async () => {
+  test("a failed challenge: `certs renew` exits 1 with the server's problem document, stores nothing, leaves no token", async () => {
     // Nothing listens on Pebble's validation port now; --http-port 0 skips our own pre-flight check.
     const dataDir = path.join(root, 'challenge-failed');
-    const result = await runCli(['certs', 'renew', ...flagsToArgs(flags(dataDir, { 'http-port': 0 }))], { env: childEnv() });
+    const result = await runCli(['certs', 'renew', ...flagsToArgs(flags(dataDir, { 'http-port': 0 }))], {
+      env: childEnv(),
+    });
     assert.equal(result.code, 1, result.stdout);
     assert.match(result.stderr, /renewal failed: urn:ietf:params:acme:error:connection: .*connection refused/);
     const logged = result.stderr.split('\n').find((line) => line.includes('certificate renewal failed'));
@@ -330,7 +464,8 @@ describe('ACME against Pebble', { skip, concurrency: false }, () => {
     cpSync(firstDataDir, dataDir, { recursive: true });
     const realOpen = fs.promises.open;
     mock.method(fs.promises, 'open', async (file: fs.PathLike, ...rest: unknown[]) => {
-      if (String(file).startsWith(dataDir) && String(file).includes('fullchain.pem.tmp')) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      if (String(file).startsWith(dataDir) && String(file).includes('fullchain.pem.tmp'))
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
       return (realOpen as (...args: unknown[]) => Promise<fs.promises.FileHandle>)(file, ...rest);
     });
     syncBuiltinESMExports();
@@ -338,8 +473,14 @@ describe('ACME against Pebble', { skip, concurrency: false }, () => {
       // Switching to RSA makes a renewal due at once; the order succeeds, writing the chain does not.
       const { proxy, log } = await proxyInProcess(dataDir, { 'acme-key-type': 'rsa-2048' });
       const served = await handshakeCertificate(proxy.httpsPort, DOMAIN);
-      await waitFor('the failed renewal to be counted', async () => (await orders(proxy, 'failure')) === 1, { ...ACME_POLL, timeoutMs: 15_000 });
-      const failure = log.find('ACME renewal failed; the current certificate keeps serving') as { problem: { type: string }; retryInSeconds: number };
+      await waitFor('the failed renewal to be counted', async () => (await orders(proxy, 'failure')) === 1, {
+        ...ACME_POLL,
+        timeoutMs: 15_000,
+      });
+      const failure = log.find('ACME renewal failed; the current certificate keeps serving') as {
+        problem: { type: string };
+        retryInSeconds: number;
+      };
       assert.equal(failure.problem.type, 'local:ENOSPC');
       assert.ok(failure.retryInSeconds >= 60);
       assert.equal((await handshakeCertificate(proxy.httpsPort, DOMAIN)).serialNumber, served.serialNumber);
@@ -358,13 +499,27 @@ describe('ACME against Pebble', { skip, concurrency: false }, () => {
     // The operator switches to RSA keys while the CA is down: a renewal is due at once and must fail cleanly.
     const { proxy, log } = await proxyInProcess(dataDir, { 'acme-key-type': 'rsa-2048' });
     const before = await handshakeCertificate(proxy.httpsPort, DOMAIN);
-    await waitFor('the failed order to be counted', async () => (await orders(proxy, 'failure')) === 1, { ...ACME_POLL, timeoutMs: 10_000 });
-    const failure = log.find('ACME renewal failed; the current certificate keeps serving') as { problem: { type: string; detail: string }; retryInSeconds: number; retryAt: string };
+    await waitFor('the failed order to be counted', async () => (await orders(proxy, 'failure')) === 1, {
+      ...ACME_POLL,
+      timeoutMs: 10_000,
+    });
+    const failure = log.find('ACME renewal failed; the current certificate keeps serving') as {
+      problem: { type: string; detail: string };
+      retryInSeconds: number;
+      retryAt: string;
+    };
     assert.ok(failure, 'failure logged');
     assert.equal(failure.problem.type, 'transport');
     assert.match(failure.problem.detail, /ECONNREFUSED/);
-    assert.ok(failure.retryInSeconds >= 60 && failure.retryInSeconds <= 66, `first retry after about a minute, got ${failure.retryInSeconds} s`);
-    assert.equal(await nextRenewalMs(proxy), Math.floor(Date.parse(failure.retryAt) / 1000) * 1000, 'the retry is the next renewal');
+    assert.ok(
+      failure.retryInSeconds >= 60 && failure.retryInSeconds <= 66,
+      `first retry after about a minute, got ${failure.retryInSeconds} s`,
+    );
+    assert.equal(
+      await nextRenewalMs(proxy),
+      Math.floor(Date.parse(failure.retryAt) / 1000) * 1000,
+      'the retry is the next renewal',
+    );
     assert.equal((await handshakeCertificate(proxy.httpsPort, DOMAIN)).serialNumber, before.serialNumber);
     assert.equal(storedChain(dataDir), storedChain(firstDataDir), 'nothing stored was replaced');
     await stopProxy(proxy);
@@ -373,7 +528,9 @@ describe('ACME against Pebble', { skip, concurrency: false }, () => {
 });
 
 function storedChain(dataDir: string): string {
-  const current = JSON.parse(readFileSync(path.join(dataDir, 'acme/certificates', DOMAIN, 'current.json'), 'utf8')) as { version: string };
+  const current = JSON.parse(readFileSync(path.join(dataDir, 'acme/certificates', DOMAIN, 'current.json'), 'utf8')) as {
+    version: string;
+  };
   return readFileSync(path.join(dataDir, 'acme/certificates', DOMAIN, current.version, 'fullchain.pem'), 'utf8');
 }
 
@@ -381,7 +538,9 @@ function storedChain(dataDir: string): string {
 function certIdWithOpenssl(chainPem: string): string {
   const file = path.join(root, `leaf-${Date.now()}.pem`);
   writeFileSync(file, chainPem.slice(0, chainPem.indexOf('-----END CERTIFICATE-----') + 25));
-  const text = execFileSync('openssl', ['x509', '-in', file, '-noout', '-ext', 'authorityKeyIdentifier', '-serial'], { encoding: 'utf8' });
+  const text = execFileSync('openssl', ['x509', '-in', file, '-noout', '-ext', 'authorityKeyIdentifier', '-serial'], {
+    encoding: 'utf8',
+  });
   const akiHex = /([0-9A-F]{2}(?::[0-9A-F]{2})+)/.exec(text.split('\n').slice(1).join('\n'))![1].replace(/:/g, '');
   let serialHex = /serial=([0-9A-F]+)/.exec(text)![1];
   if (serialHex.length % 2) serialHex = `0${serialHex}`;

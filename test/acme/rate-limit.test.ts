@@ -23,14 +23,26 @@ test('rate limited: the problem is logged, the failure counted, the retry waits 
     requests.push(`${req.method} ${req.url}`);
     const base = `http://127.0.0.1:${(ca.address() as AddressInfo).port}`;
     if (req.url === '/dir') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ newNonce: `${base}/nonce`, newAccount: `${base}/account`, newOrder: `${base}/order` }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ newNonce: `${base}/nonce`, newAccount: `${base}/account`, newOrder: `${base}/order` }));
     } else if (req.url === '/nonce') {
       res.writeHead(200, { 'replay-nonce': `nonce-${requests.length}`, 'cache-control': 'no-store' }).end();
     } else {
       req.resume();
       res
-        .writeHead(429, { 'content-type': 'application/problem+json', 'retry-after': '7200', 'replay-nonce': `nonce-${requests.length}` })
-        .end(JSON.stringify({ type: 'urn:ietf:params:acme:error:rateLimited', detail: 'too many new accounts (5) from this IP in the last 3h', status: 429 }));
+        .writeHead(429, {
+          'content-type': 'application/problem+json',
+          'retry-after': '7200',
+          'replay-nonce': `nonce-${requests.length}`,
+        })
+        .end(
+          JSON.stringify({
+            type: 'urn:ietf:params:acme:error:rateLimited',
+            detail: 'too many new accounts (5) from this IP in the last 3h',
+            status: 429,
+          }),
+        );
     }
   });
   await new Promise<void>((resolve) => ca.listen(0, '127.0.0.1', resolve));
@@ -43,16 +55,32 @@ test('rate limited: the problem is logged, the failure counted, the retry waits 
   });
   const proxy = await startProxy(config, log.logger);
   try {
-    await waitFor('the rate-limited attempt', () => log.find(/ACME renewal failed/) !== undefined, { ...ACME_POLL, timeoutMs: 10_000 });
-    const failure = log.find(/ACME renewal failed/) as { problem: { type: string; detail: string; status: number }; retryInSeconds: number };
+    await waitFor('the rate-limited attempt', () => log.find(/ACME renewal failed/) !== undefined, {
+      ...ACME_POLL,
+      timeoutMs: 10_000,
+    });
+    const failure = log.find(/ACME renewal failed/) as {
+      problem: { type: string; detail: string; status: number };
+      retryInSeconds: number;
+    };
     assert.equal(failure.problem.type, 'urn:ietf:params:acme:error:rateLimited');
     assert.equal(failure.problem.detail, 'too many new accounts (5) from this IP in the last 3h');
     assert.equal(failure.problem.status, 429);
-    assert.ok(failure.retryInSeconds >= 7200 && failure.retryInSeconds < 7300, `retry after Retry-After, got ${failure.retryInSeconds} s`);
+    assert.ok(
+      failure.retryInSeconds >= 7200 && failure.retryInSeconds < 7300,
+      `retry after Retry-After, got ${failure.retryInSeconds} s`,
+    );
     const metrics = await proxy.registry.metrics();
     assert.equal(metricValue(metrics, 'ocpp_edge_acme_orders_total', { result: 'failure' }), 1);
-    assert.ok(metricValue(metrics, 'ocpp_edge_acme_next_renewal_timestamp_seconds', { domain: 'charger.test' })! * 1000 >= Date.now() + 7_100_000);
-    assert.match((await handshakeCertificate(proxy.httpsPort, 'charger.test')).subject, /placeholder/, 'still serving the placeholder');
+    assert.ok(
+      metricValue(metrics, 'ocpp_edge_acme_next_renewal_timestamp_seconds', { domain: 'charger.test' })! * 1000 >=
+        Date.now() + 7_100_000,
+    );
+    assert.match(
+      (await handshakeCertificate(proxy.httpsPort, 'charger.test')).subject,
+      /placeholder/,
+      'still serving the placeholder',
+    );
     // One attempt only: acme-client's own retries are off, the schedule owns retrying.
     assert.equal(requests.filter((request) => request === 'POST /account').length, 1);
   } finally {

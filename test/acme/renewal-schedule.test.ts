@@ -19,12 +19,21 @@ describe('renewal time without ARI: a third of the lifetime remaining', () => {
     });
   }
 
-  const live = { names: ['charger.test'], keyType: 'ecdsa-p256', directory: 'https://ca/dir', notBefore: start, notAfter: days(90) };
+  const live = {
+    names: ['charger.test'],
+    keyType: 'ecdsa-p256',
+    directory: 'https://ca/dir',
+    notBefore: start,
+    notAfter: days(90),
+  };
   const wanted = { domains: ['charger.test'], keyType: 'ecdsa-p256', directory: 'https://ca/dir' };
 
   test('a certificate that no longer matches the configuration is renewed now', () => {
     const now = days(1);
-    assert.match(decideRenewal(live, { ...wanted, domains: ['charger.test', 'api.charger.test'] }, undefined, now).reason, /does not cover api\.charger\.test/);
+    assert.match(
+      decideRenewal(live, { ...wanted, domains: ['charger.test', 'api.charger.test'] }, undefined, now).reason,
+      /does not cover api\.charger\.test/,
+    );
     assert.equal(decideRenewal(live, { ...wanted, keyType: 'rsa-2048' }, undefined, now).renewAt, now);
     assert.equal(decideRenewal(live, { ...wanted, directory: 'https://other/dir' }, undefined, now).renewAt, now);
   });
@@ -39,7 +48,11 @@ describe('renewal time without ARI: a third of the lifetime remaining', () => {
     const stale = { window: { start: days(-3), end: days(-2) }, renewAt: days(-2.5) };
     assert.deepEqual(decideRenewal({ ...live, issuedAt: start }, wanted, stale, days(1)).renewAt, days(60));
     const afterIssuance = { window: { start: days(0.5), end: days(0.9) }, renewAt: days(0.7) };
-    assert.deepEqual(decideRenewal({ ...live, issuedAt: start }, wanted, afterIssuance, days(1)).renewAt, days(0.7), 'a past window opened after issuance: renew now');
+    assert.deepEqual(
+      decideRenewal({ ...live, issuedAt: start }, wanted, afterIssuance, days(1)).renewAt,
+      days(0.7),
+      'a past window opened after issuance: renew now',
+    );
   });
 });
 
@@ -55,7 +68,10 @@ describe('ARI window (RFC 9773 §4.2)', () => {
 
   test('keeps its pick while the window stays, re-picks when the CA moves it', () => {
     const first = ariRenewalTime(window, undefined, () => 0.5);
-    assert.equal(ariRenewalTime(window, { window, renewAt: first }, () => 0.9), first);
+    assert.equal(
+      ariRenewalTime(window, { window, renewAt: first }, () => 0.9),
+      first,
+    );
     const moved = { start: days(30), end: days(31) };
     const again = ariRenewalTime(moved, { window, renewAt: first }, () => 0);
     assert.deepEqual(again, moved.start);
@@ -73,9 +89,15 @@ describe('retry back-off after a failed order', () => {
     assert.ok(retryDelayMs(1, undefined, () => 0.99) <= 1.1 * BACKOFF_MIN_MS);
   });
 
-  test('never retries before the server\'s Retry-After', () => {
-    assert.equal(retryDelayMs(1, 3 * 3_600_000, () => 0), 3 * 3_600_000);
-    assert.equal(retryDelayMs(1, 5_000, () => 0), BACKOFF_MIN_MS);
+  test("never retries before the server's Retry-After", () => {
+    assert.equal(
+      retryDelayMs(1, 3 * 3_600_000, () => 0),
+      3 * 3_600_000,
+    );
+    assert.equal(
+      retryDelayMs(1, 5_000, () => 0),
+      BACKOFF_MIN_MS,
+    );
   });
 
   test('Retry-After in seconds or as an HTTP date', () => {

@@ -16,7 +16,11 @@ let counter = 0;
 const freshDir = () => path.join(root, `case-${(counter += 1)}`);
 
 async function certificate(name: string, withCa = true): Promise<{ certPem: string; keyPem: string }> {
-  const ca = await generate([{ name: 'commonName', value: 'Test CA' }], { keyType: 'ec', algorithm: 'sha256', extensions: [{ name: 'basicConstraints', cA: true }] });
+  const ca = await generate([{ name: 'commonName', value: 'Test CA' }], {
+    keyType: 'ec',
+    algorithm: 'sha256',
+    extensions: [{ name: 'basicConstraints', cA: true }],
+  });
   const leaf = await generate([{ name: 'commonName', value: name }], {
     keyType: 'ec',
     algorithm: 'sha256',
@@ -53,10 +57,27 @@ describe('certificate facts', () => {
     // openssl adds the authority key identifier a CA-issued certificate carries (selfsigned does not).
     const directory = freshDir();
     fs.mkdirSync(directory, { recursive: true });
-    const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: directory, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const openssl = (...args: string[]) =>
+      execFileSync('openssl', args, { cwd: directory, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2'];
     openssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-subj', '/CN=Test CA');
-    openssl('req', '-x509', ...ec, '-keyout', 'leaf.key', '-out', 'leaf.pem', '-subj', '/CN=charger.test', '-addext', 'subjectAltName=DNS:charger.test', '-CA', 'ca.pem', '-CAkey', 'ca.key');
+    openssl(
+      'req',
+      '-x509',
+      ...ec,
+      '-keyout',
+      'leaf.key',
+      '-out',
+      'leaf.pem',
+      '-subj',
+      '/CN=charger.test',
+      '-addext',
+      'subjectAltName=DNS:charger.test',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+    );
     const leafPem = fs.readFileSync(path.join(directory, 'leaf.pem'), 'utf8');
     const certPem = leafPem + fs.readFileSync(path.join(directory, 'ca.pem'), 'utf8');
     const text = openssl('x509', '-in', 'leaf.pem', '-noout', '-ext', 'authorityKeyIdentifier', '-serial');
@@ -77,7 +98,10 @@ describe('ACME storage', () => {
     const stored = await storage.writeCertificate('charger.test', certPem, keyPem, record(certPem));
     assert.equal(statSync(stored.keyPath).mode & 0o777, 0o600);
     await storage.writeAccountKey('https://ca.test/dir', keyPem);
-    assert.equal(statSync(path.join(storage.accountDirectory('https://ca.test/dir'), 'account.key')).mode & 0o777, 0o600);
+    assert.equal(
+      statSync(path.join(storage.accountDirectory('https://ca.test/dir'), 'account.key')).mode & 0o777,
+      0o600,
+    );
     const read = await storage.readCertificate('charger.test');
     assert.equal(read?.certPem, certPem);
     assert.equal(read?.keyPem, keyPem);
@@ -92,12 +116,16 @@ describe('ACME storage', () => {
     // The key lands, then the chain cannot be written: ENOSPC.
     const realOpen = fs.promises.open;
     mock.method(fs.promises, 'open', async (file: fs.PathLike, ...rest: unknown[]) => {
-      if (String(file).includes('fullchain.pem.tmp')) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+      if (String(file).includes('fullchain.pem.tmp'))
+        throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
       return (realOpen as (...args: unknown[]) => Promise<fs.promises.FileHandle>)(file, ...rest);
     });
     syncBuiltinESMExports();
     try {
-      await assert.rejects(storage.writeCertificate('charger.test', second.certPem, second.keyPem, record(second.certPem)), /ENOSPC/);
+      await assert.rejects(
+        storage.writeCertificate('charger.test', second.certPem, second.keyPem, record(second.certPem)),
+        /ENOSPC/,
+      );
     } finally {
       mock.restoreAll();
       syncBuiltinESMExports();
@@ -105,7 +133,9 @@ describe('ACME storage', () => {
     const live = await storage.readCertificate('charger.test');
     assert.equal(live?.certPem, first.certPem);
     assert.equal(live?.keyPem, first.keyPem);
-    const leftovers = readdirSync(storage.certificateDirectory('charger.test'), { recursive: true }).map(String).filter((name) => name.includes('.tmp-'));
+    const leftovers = readdirSync(storage.certificateDirectory('charger.test'), { recursive: true })
+      .map(String)
+      .filter((name) => name.includes('.tmp-'));
     assert.deepEqual(leftovers, []);
   });
 });
@@ -132,7 +162,17 @@ describe('data-dir lock', () => {
     await new Promise((resolve) => child.once('exit', resolve));
     fs.mkdirSync(path.dirname(file), { recursive: true });
     const now = new Date().toISOString();
-    writeFileSync(file, JSON.stringify({ pid: deadPid, hostname: (await import('node:os')).hostname(), token: 'dead', acquiredAt: now, heartbeatAt: now, purpose: 'crashed' }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        pid: deadPid,
+        hostname: (await import('node:os')).hostname(),
+        token: 'dead',
+        acquiredAt: now,
+        heartbeatAt: now,
+        purpose: 'crashed',
+      }),
+    );
     const started = Date.now();
     const held = await new FileLock(file).acquire('survivor', 1_000);
     assert.ok(Date.now() - started < 500);
@@ -144,16 +184,36 @@ describe('data-dir lock', () => {
     const file = path.join(freshDir(), 'acme', 'lock');
     fs.mkdirSync(path.dirname(file), { recursive: true });
     const fresh = new Date().toISOString();
-    writeFileSync(file, JSON.stringify({ pid: 1, hostname: 'other-host', token: 'x', acquiredAt: fresh, heartbeatAt: fresh, purpose: 'remote' }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        pid: 1,
+        hostname: 'other-host',
+        token: 'x',
+        acquiredAt: fresh,
+        heartbeatAt: fresh,
+        purpose: 'remote',
+      }),
+    );
     await assert.rejects(new FileLock(file, { staleMs: 60_000, pollMs: 20 }).acquire('local', 100), LockBusyError);
     const old = new Date(Date.now() - 120_000).toISOString();
-    writeFileSync(file, JSON.stringify({ pid: 1, hostname: 'other-host', token: 'y', acquiredAt: old, heartbeatAt: old, purpose: 'remote' }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        pid: 1,
+        hostname: 'other-host',
+        token: 'y',
+        acquiredAt: old,
+        heartbeatAt: old,
+        purpose: 'remote',
+      }),
+    );
     const held = await new FileLock(file, { staleMs: 60_000 }).acquire('local', 100);
     assert.equal(held.holder.purpose, 'local');
     await held.release();
   });
 
-  test('the holder\'s heartbeat keeps its lock fresh', async () => {
+  test("the holder's heartbeat keeps its lock fresh", async () => {
     const file = path.join(freshDir(), 'acme', 'lock');
     const lock = new FileLock(file, { heartbeatMs: 50, staleMs: 300, pollMs: 20 });
     const held = await lock.acquire('long order', 0);

@@ -13,7 +13,12 @@ describe('bad input from chargers', () => {
 
   before(async (t) => {
     storage = (await createStorage('sqlite', t as never))!;
-    backend = await startTestBackend({ database: storage.url, 'max-frame-size': 4096, 'max-pending-calls': 8, 'max-bad-messages': 5 });
+    backend = await startTestBackend({
+      database: storage.url,
+      'max-frame-size': 4096,
+      'max-pending-calls': 8,
+      'max-bad-messages': 5,
+    });
   });
   after(async () => {
     await backend?.stop();
@@ -26,7 +31,9 @@ describe('bad input from chargers', () => {
     offender.send(JSON.stringify([2, 'big', 'DataTransfer', { vendorId: 'x', data: 'A'.repeat(8192) }]));
     const closed = await offender.closed;
     assert.equal(closed.code, 1009);
-    assert.deepEqual(await bystander.call('Heartbeat', {}).then((answer) => Object.keys(answer as object)), ['currentTime']);
+    assert.deepEqual(await bystander.call('Heartbeat', {}).then((answer) => Object.keys(answer as object)), [
+      'currentTime',
+    ]);
     // A frame just under the limit is fine.
     const fine = await RawCharger.connect(backend.ocppUrl, 'CP-BIG', []);
     const answer = await fine.call('ok', 'DataTransfer', { vendorId: 'x', data: 'A'.repeat(3500) });
@@ -38,7 +45,12 @@ describe('bad input from chargers', () => {
   it('bounds a flood of calls from one charger: every call is answered, the excess with a CALLERROR; others stay fast and stored data survives', async () => {
     const bystander = await connectCharger(backend.ocppUrl, 'CP-NEIGHBOUR');
     const flooder = await RawCharger.connect(backend.ocppUrl, 'CP-FLOOD', []);
-    const start = await flooder.call('start', 'StartTransaction', { connectorId: 1, idTag: 'T', meterStart: 5, timestamp: '2025-01-01T00:00:00Z' });
+    const start = await flooder.call('start', 'StartTransaction', {
+      connectorId: 1,
+      idTag: 'T',
+      meterStart: 5,
+      timestamp: '2025-01-01T00:00:00Z',
+    });
     const { transactionId } = start[2] as { transactionId: number };
 
     const FLOOD = 500;
@@ -56,7 +68,9 @@ describe('bad input from chargers', () => {
     assert.ok(accepted.length >= 9, 'the ones within the bound were handled');
     assert.equal(refused[0][2], 'GenericError');
     assert.match(String(refused[0][3]), /Too many calls in flight/);
-    console.log(`flood of ${FLOOD}: ${accepted.length} handled, ${refused.length} refused; neighbour heartbeat ${neighbourMs.toFixed(1)} ms during the flood`);
+    console.log(
+      `flood of ${FLOOD}: ${accepted.length} handled, ${refused.length} refused; neighbour heartbeat ${neighbourMs.toFixed(1)} ms during the flood`,
+    );
     assert.ok(neighbourMs < 1000, `neighbour answered in ${neighbourMs} ms`);
 
     // The flooder is still served once it behaves, and its transaction is intact.

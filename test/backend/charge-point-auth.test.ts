@@ -22,7 +22,14 @@ describe('charge point authentication', () => {
       assert.equal(await upgradeStatus(backend.ocppUrl, 'CP-SECURE', { password: PASSWORD }), 101);
 
       const charger = await connectCharger(backend.ocppUrl, 'CP-SECURE', { password: PASSWORD });
-      assert.equal(((await charger.call('BootNotification', { chargePointVendor: 'V', chargePointModel: 'M' })) as { status: string }).status, 'Accepted');
+      assert.equal(
+        (
+          (await charger.call('BootNotification', { chargePointVendor: 'V', chargePointModel: 'M' })) as {
+            status: string;
+          }
+        ).status,
+        'Accepted',
+      );
       await charger.close();
     });
   });
@@ -85,7 +92,9 @@ describe('charge point authentication', () => {
       const closed = new Promise<{ code: number }>((resolve) => charger.once('close', resolve));
       assert.equal((await backend.api('DELETE', '/api/charge-points/CP-GONE')).status, 204);
       assert.equal((await closed).code, 1000);
-      await waitFor('disconnect', async () => !(await backend.handle.connections.isConnected('CP-GONE')), { timeoutMs: 2000 });
+      await waitFor('disconnect', async () => !(await backend.handle.connections.isConnected('CP-GONE')), {
+        timeoutMs: 2000,
+      });
       assert.equal(await upgradeStatus(backend.ocppUrl, 'CP-GONE', { password: PASSWORD }), 401);
       assert.equal((await backend.api('DELETE', '/api/charge-points/CP-GONE')).status, 404);
     });

@@ -14,7 +14,10 @@ import { RawCharger } from '../support/ocpp-chargers.js';
 async function listeningPort(child: ChildProcess, timeoutMs = 10000): Promise<number> {
   let output = '';
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`backend did not start within ${timeoutMs} ms:\n${output}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`backend did not start within ${timeoutMs} ms:\n${output}`)),
+      timeoutMs,
+    );
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       for (const line of output.split('\n')) {
@@ -32,22 +35,34 @@ async function listeningPort(child: ChildProcess, timeoutMs = 10000): Promise<nu
 }
 
 describe('ocpp-edge backend (CLI)', () => {
-  it('starts, migrates, answers the plan\'s BootNotification exchange and /health, and stops cleanly on SIGTERM', async () => {
+  it("starts, migrates, answers the plan's BootNotification exchange and /health, and stops cleanly on SIGTERM", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'ocpp-edge-cli-'));
-    const child = spawn(process.execPath, [CLI, 'backend', '--port', '0', '--database', `sqlite:${path.join(dir, 'data', 'ocpp.db')}`], {
-      env: cleanEnvironment({ OCPP_EDGE_API_TOKENS: 'first-token,second-token' }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [CLI, 'backend', '--port', '0', '--database', `sqlite:${path.join(dir, 'data', 'ocpp.db')}`],
+      {
+        env: cleanEnvironment({ OCPP_EDGE_API_TOKENS: 'first-token,second-token' }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     try {
       const port = await listeningPort(child);
       const charger = await RawCharger.connect(`ws://127.0.0.1:${port}/ocpp`, 'TEST_CHARGER_01', []);
-      const answer = await charger.call('12345', 'BootNotification', { chargePointVendor: 'TestVendor', chargePointModel: 'TestModel' });
+      const answer = await charger.call('12345', 'BootNotification', {
+        chargePointVendor: 'TestVendor',
+        chargePointModel: 'TestModel',
+      });
       assert.equal(answer[0], 3);
-      assert.deepEqual({ ...(answer[2] as object), currentTime: undefined }, { status: 'Accepted', interval: 300, currentTime: undefined });
+      assert.deepEqual(
+        { ...(answer[2] as object), currentTime: undefined },
+        { status: 'Accepted', interval: 300, currentTime: undefined },
+      );
 
       const health = await fetch(`http://127.0.0.1:${port}/health`);
       assert.equal(health.status, 200);
-      const api = await fetch(`http://127.0.0.1:${port}/api/charge-points/TEST_CHARGER_01`, { headers: { authorization: 'Bearer second-token' } });
+      const api = await fetch(`http://127.0.0.1:${port}/api/charge-points/TEST_CHARGER_01`, {
+        headers: { authorization: 'Bearer second-token' },
+      });
       assert.equal(api.status, 200, 'OCPP_EDGE_API_TOKENS is a comma-separated list');
       assert.equal(((await api.json()) as { vendor: string }).vendor, 'TestVendor');
 
@@ -63,7 +78,11 @@ describe('ocpp-edge backend (CLI)', () => {
   });
 
   it('exits 2 naming the key on an invalid configuration', () => {
-    const result = spawnSync(process.execPath, [CLI, 'backend', '--database', 'mysql://nope'], { env: cleanEnvironment(), encoding: 'utf8', timeout: 10000 });
+    const result = spawnSync(process.execPath, [CLI, 'backend', '--database', 'mysql://nope'], {
+      env: cleanEnvironment(),
+      encoding: 'utf8',
+      timeout: 10000,
+    });
     assert.equal(result.status, 2);
     assert.match(result.stderr, /--database/);
   });

@@ -12,7 +12,11 @@ describe('REST API envelope', () => {
 
   before(async (t) => {
     storage = (await createStorage('sqlite', t as never))!;
-    backend = await startTestBackend({ database: storage.url, 'cors-origin': ['https://lyncpower.com'], 'api-token': [API_TOKEN, 'second-token'] });
+    backend = await startTestBackend({
+      database: storage.url,
+      'cors-origin': ['https://lyncpower.com'],
+      'api-token': [API_TOKEN, 'second-token'],
+    });
   });
   after(async () => {
     await backend?.stop();
@@ -28,40 +32,68 @@ describe('REST API envelope', () => {
       assert.equal((await backend.api('GET', path, undefined, 'wrong-token')).status, 401, path);
     }
     assert.equal((await backend.api('GET', '/api/charge-points', undefined, 'second-token')).status, 200);
-    const basic = await fetch(`${backend.httpUrl}/api/charge-points`, { headers: { authorization: `Basic ${Buffer.from(`x:${API_TOKEN}`).toString('base64')}` } });
+    const basic = await fetch(`${backend.httpUrl}/api/charge-points`, {
+      headers: { authorization: `Basic ${Buffer.from(`x:${API_TOKEN}`).toString('base64')}` },
+    });
     assert.equal(basic.status, 401);
   });
 
   it('serves /health publicly with the storage status', async () => {
     const health = await backend.api('GET', '/health', undefined, null);
     assert.equal(health.status, 200);
-    assert.deepEqual(health.body, { status: 'ok', storage: { status: 'up', dialect: 'sqlite' }, connectedChargePoints: 0 });
+    assert.deepEqual(health.body, {
+      status: 'ok',
+      storage: { status: 'up', dialect: 'sqlite' },
+      connectedChargePoints: 0,
+    });
   });
 
-  it('serves OpenAPI at /docs with every route\'s schema', async () => {
+  it("serves OpenAPI at /docs with every route's schema", async () => {
     const ui = await fetch(`${backend.httpUrl}/docs`);
     assert.equal(ui.status, 200);
     assert.match(await ui.text(), /swagger/i);
     const spec = await backend.api('GET', '/docs/json', undefined, null);
     assert.equal(spec.status, 200);
     assert.equal(spec.body.openapi.slice(0, 2), '3.');
-    for (const path of ['/api/charge-points/{id}', '/api/charge-points/{id}/remote-start', '/api/charge-points/{id}/call', '/api/transactions', '/api/id-tags/{idTag}']) {
+    for (const path of [
+      '/api/charge-points/{id}',
+      '/api/charge-points/{id}/remote-start',
+      '/api/charge-points/{id}/call',
+      '/api/transactions',
+      '/api/id-tags/{idTag}',
+    ]) {
       assert.ok(spec.body.paths[path], `${path} documented`);
     }
-    assert.ok(spec.body.paths['/api/charge-points/{id}/remote-start'].post.requestBody.content['application/json'].schema.properties.idTag);
+    assert.ok(
+      spec.body.paths['/api/charge-points/{id}/remote-start'].post.requestBody.content['application/json'].schema
+        .properties.idTag,
+    );
   });
 
   it('allows CORS for configured origins only', async () => {
-    const allowed = await fetch(`${backend.httpUrl}/api/charge-points`, { method: 'OPTIONS', headers: { origin: 'https://lyncpower.com', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' } });
+    const allowed = await fetch(`${backend.httpUrl}/api/charge-points`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'https://lyncpower.com',
+        'access-control-request-method': 'GET',
+        'access-control-request-headers': 'authorization',
+      },
+    });
     assert.equal(allowed.headers.get('access-control-allow-origin'), 'https://lyncpower.com');
     const other = await fetch(`${backend.httpUrl}/health`, { headers: { origin: 'https://evil.example' } });
     assert.equal(other.headers.get('access-control-allow-origin'), null);
   });
 
   it('takes a PUT without a body as "register with defaults"', async () => {
-    const chargePoint = await fetch(`${backend.httpUrl}/api/charge-points/CP-EMPTY`, { method: 'PUT', headers: { authorization: `Bearer ${API_TOKEN}` } });
+    const chargePoint = await fetch(`${backend.httpUrl}/api/charge-points/CP-EMPTY`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${API_TOKEN}` },
+    });
     assert.equal(chargePoint.status, 201);
-    const idTag = await fetch(`${backend.httpUrl}/api/id-tags/TAG-EMPTY`, { method: 'PUT', headers: { authorization: `Bearer ${API_TOKEN}` } });
+    const idTag = await fetch(`${backend.httpUrl}/api/id-tags/TAG-EMPTY`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${API_TOKEN}` },
+    });
     assert.equal(idTag.status, 201);
     assert.equal(((await idTag.json()) as { status: string }).status, 'Accepted');
   });

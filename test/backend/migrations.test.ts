@@ -30,8 +30,14 @@ describe('migrations next to schemas that come and go', () => {
       const own = /search_path%3D([a-z0-9_]+)/.exec(storage.url)![1]!;
       // What kysely's column scan meets: a schema looked up by name (has_schema_privilege), a table by its
       // qualified name (pg_get_serial_sequence), both gone.
-      const schemaGone = await postgresError(storage.url, `select has_schema_privilege('ocpp_edge_gone_${process.pid}', 'USAGE')`);
-      const tableGone = await postgresError(storage.url, `select pg_get_serial_sequence('ocpp_edge_gone_${process.pid}.t', 'id')`);
+      const schemaGone = await postgresError(
+        storage.url,
+        `select has_schema_privilege('ocpp_edge_gone_${process.pid}', 'USAGE')`,
+      );
+      const tableGone = await postgresError(
+        storage.url,
+        `select pg_get_serial_sequence('ocpp_edge_gone_${process.pid}.t', 'id')`,
+      );
       assert.equal(schemaGone.code, '3F000', schemaGone.message);
       assert.ok(['3F000', '42P01'].includes(tableGone.code!), tableGone.message);
       assert.equal(vanishedUnderCatalogScan(schemaGone, own), true);
@@ -39,7 +45,10 @@ describe('migrations next to schemas that come and go', () => {
 
       // The same errors about our own schema, or any other error, are real failures.
       await storage.exec('create table charge_points (id text primary key)');
-      const ownTableGone = await postgresError(storage.url, `select pg_get_serial_sequence('${own}.no_such_table', 'id')`);
+      const ownTableGone = await postgresError(
+        storage.url,
+        `select pg_get_serial_sequence('${own}.no_such_table', 'id')`,
+      );
       assert.equal(ownTableGone.code, '42P01', ownTableGone.message);
       assert.equal(vanishedUnderCatalogScan(ownTableGone, own), false);
       const ownSchemaGone = await postgresError(storage.url, `select has_schema_privilege('${own}_x', 'USAGE')`);

@@ -22,11 +22,14 @@ describe('OCPP endpoint', () => {
     await storage?.cleanup();
   });
 
-  it('answers the migration plan\'s test_wss.py exchange: no subprotocol, BootNotification → Accepted, interval 300', async () => {
+  it("answers the migration plan's test_wss.py exchange: no subprotocol, BootNotification → Accepted, interval 300", async () => {
     const charger = await RawCharger.connect(backend.ocppUrl, 'TEST_CHARGER_01', []);
     assert.equal(charger.ws.protocol, '', 'no subprotocol was offered, none is chosen');
     const started = performance.now();
-    const answer = await charger.call('12345', 'BootNotification', { chargePointVendor: 'TestVendor', chargePointModel: 'TestModel' });
+    const answer = await charger.call('12345', 'BootNotification', {
+      chargePointVendor: 'TestVendor',
+      chargePointModel: 'TestModel',
+    });
     const latencyMs = performance.now() - started;
     assert.equal(answer[0], 3);
     assert.equal(answer[1], '12345');
@@ -44,8 +47,15 @@ describe('OCPP endpoint', () => {
     assert.deepEqual(missingModel.slice(0, 3), [4, 'a', 'OccurrenceConstraintViolation']);
     const wrongType = await charger.call('b', 'BootNotification', { chargePointVendor: 42, chargePointModel: 'M' });
     assert.deepEqual(wrongType.slice(0, 3), [4, 'b', 'TypeConstraintViolation']);
-    const tooLong = await charger.call('c', 'BootNotification', { chargePointVendor: 'V'.repeat(21), chargePointModel: 'M' });
-    assert.deepEqual(tooLong.slice(0, 3), [4, 'c', 'FormationViolation'], 'OCPP 1.6 spelling (errata), as for ocpp1.6 clients');
+    const tooLong = await charger.call('c', 'BootNotification', {
+      chargePointVendor: 'V'.repeat(21),
+      chargePointModel: 'M',
+    });
+    assert.deepEqual(
+      tooLong.slice(0, 3),
+      [4, 'c', 'FormationViolation'],
+      'OCPP 1.6 spelling (errata), as for ocpp1.6 clients',
+    );
     const extra = await charger.call('d', 'Heartbeat', { surprise: true });
     assert.deepEqual(extra.slice(0, 3), [4, 'd', 'PropertyConstraintViolation']);
     const chargePoint = await backend.api('GET', '/api/charge-points/CP-NOPROTO');
@@ -91,7 +101,13 @@ describe('OCPP endpoint', () => {
     assert.deepEqual((await charger.answerTo('-1')).slice(0, 3), [4, '-1', 'RpcFrameworkError']);
     assert.deepEqual((await charger.call('u1', 'MakeCoffee', {})).slice(0, 3), [4, 'u1', 'NotImplemented']);
     // SecurityEventNotification exists in the 1.6 security extension schemas but is not handled here.
-    assert.deepEqual((await charger.call('u2', 'SecurityEventNotification', { type: 'x', timestamp: '2025-01-01T00:00:00Z' })).slice(0, 3), [4, 'u2', 'NotImplemented']);
+    assert.deepEqual(
+      (await charger.call('u2', 'SecurityEventNotification', { type: 'x', timestamp: '2025-01-01T00:00:00Z' })).slice(
+        0,
+        3,
+      ),
+      [4, 'u2', 'NotImplemented'],
+    );
     // ocpp-rpc answers before reading the message id, hence "-1".
     charger.send(JSON.stringify([7, 'm1', 'Heartbeat', {}]));
     assert.deepEqual((await charger.answerTo('-1')).slice(0, 3), [4, '-1', 'MessageTypeNotSupported']);
@@ -102,10 +118,20 @@ describe('OCPP endpoint', () => {
 
   it('accepts timestamps as real chargers send them (+03, no zone) and stores them in UTC', async () => {
     const charger = await RawCharger.connect(backend.ocppUrl, 'CP-TIME', []);
-    const status = await charger.call('s1', 'StatusNotification', { connectorId: 1, status: 'Available', errorCode: 'NoError', timestamp: '2025-03-01T10:00:00+03' });
+    const status = await charger.call('s1', 'StatusNotification', {
+      connectorId: 1,
+      status: 'Available',
+      errorCode: 'NoError',
+      timestamp: '2025-03-01T10:00:00+03',
+    });
     assert.equal(status[0], 3);
     await backend.api('PUT', '/api/id-tags/TIMETAG', { status: 'Accepted' });
-    const start = await charger.call('s2', 'StartTransaction', { connectorId: 1, idTag: 'TIMETAG', meterStart: 100, timestamp: '2025-03-01T10:05:00' });
+    const start = await charger.call('s2', 'StartTransaction', {
+      connectorId: 1,
+      idTag: 'TIMETAG',
+      meterStart: 100,
+      timestamp: '2025-03-01T10:05:00',
+    });
     assert.equal(start[0], 3);
     const { transactionId } = start[2] as { transactionId: number };
     const chargePoint = await backend.api('GET', '/api/charge-points/CP-TIME');
@@ -121,14 +147,19 @@ describe('OCPP endpoint', () => {
     const second = await connectCharger(backend.ocppUrl, 'CP-DUP');
     const closed = await firstClosed;
     assert.equal(closed.code, 1000);
-    assert.deepEqual(await backend.handle.connections.connectedIds().then((ids) => ids.filter((id) => id === 'CP-DUP')), ['CP-DUP']);
+    assert.deepEqual(
+      await backend.handle.connections.connectedIds().then((ids) => ids.filter((id) => id === 'CP-DUP')),
+      ['CP-DUP'],
+    );
     // Commands reach the new connection; the old one's close did not unregister it.
     second.handle('ClearCache', async () => ({ status: 'Accepted' }));
     const answer = await backend.api('POST', '/api/charge-points/CP-DUP/clear-cache', {});
     assert.equal(answer.status, 200);
     assert.deepEqual(answer.body, { status: 'Accepted' });
     await second.close();
-    await waitFor('CP-DUP to disconnect', async () => !(await backend.handle.connections.isConnected('CP-DUP')), { timeoutMs: 3000 });
+    await waitFor('CP-DUP to disconnect', async () => !(await backend.handle.connections.isConnected('CP-DUP')), {
+      timeoutMs: 3000,
+    });
   });
 
   it('counts connections and messages in /metrics', async () => {
@@ -137,8 +168,14 @@ describe('OCPP endpoint', () => {
     const metrics = await backend.api('GET', '/metrics', undefined, null);
     assert.equal(metrics.status, 200);
     assert.match(metrics.body, /ocpp_edge_connected_charge_points\{process="backend"\} [1-9]/);
-    assert.match(metrics.body, /ocpp_edge_ocpp_messages_total\{action="Heartbeat",direction="in",process="backend"\} [1-9]/);
-    assert.match(metrics.body, /ocpp_edge_ocpp_handler_duration_seconds_count\{process="backend",action="Heartbeat",outcome="ok"\} [1-9]/);
+    assert.match(
+      metrics.body,
+      /ocpp_edge_ocpp_messages_total\{action="Heartbeat",direction="in",process="backend"\} [1-9]/,
+    );
+    assert.match(
+      metrics.body,
+      /ocpp_edge_ocpp_handler_duration_seconds_count\{process="backend",action="Heartbeat",outcome="ok"\} [1-9]/,
+    );
     assert.match(metrics.body, /ocpp_edge_http_requests_total\{/);
     await charger.close();
   });
@@ -152,10 +189,15 @@ describe('OCPP frame logging', () => {
     try {
       const charger = await RawCharger.connect(backend.ocppUrl, 'CP-LOGGED', []);
       await charger.call('hb-1', 'Heartbeat', {});
-      const frames = logLines.filter((line) => line.chargePointId === 'CP-LOGGED' && line.level === 20 && 'frame' in line);
+      const frames = logLines.filter(
+        (line) => line.chargePointId === 'CP-LOGGED' && line.level === 20 && 'frame' in line,
+      );
       assert.deepEqual(
         frames.map((line) => [line.direction, JSON.parse(String(line.frame))[1]]),
-        [['in', 'hb-1'], ['out', 'hb-1']],
+        [
+          ['in', 'hb-1'],
+          ['out', 'hb-1'],
+        ],
       );
       charger.close();
     } finally {

@@ -33,7 +33,10 @@ describe('REST commands to a charger', () => {
     answer('GetDiagnostics', { fileName: 'diag-2025.zip' });
     answer('UpdateFirmware', {});
     answer('ChangeConfiguration', { status: 'RebootRequired' });
-    answer('GetConfiguration', { configurationKey: [{ key: 'HeartbeatInterval', readonly: false, value: '300' }], unknownKey: ['Nope'] });
+    answer('GetConfiguration', {
+      configurationKey: [{ key: 'HeartbeatInterval', readonly: false, value: '300' }],
+      unknownKey: ['Nope'],
+    });
     answer('GetLocalListVersion', { listVersion: 7 });
     charger.handle('TriggerMessage', async ({ params }) => {
       received.push({ action: 'TriggerMessage', params });
@@ -60,7 +63,12 @@ describe('REST commands to a charger', () => {
     ['clear-cache', {}, 'ClearCache', { status: 'Accepted' }],
     ['unlock-connector', { connectorId: 2 }, 'UnlockConnector', { status: 'Unlocked' }],
     ['get-diagnostics', { location: 'ftp://diag.example.com/upload' }, 'GetDiagnostics', { fileName: 'diag-2025.zip' }],
-    ['update-firmware', { location: 'https://fw.example.com/v2.bin', retrieveDate: '2025-06-01T00:00:00Z' }, 'UpdateFirmware', {}],
+    [
+      'update-firmware',
+      { location: 'https://fw.example.com/v2.bin', retrieveDate: '2025-06-01T00:00:00Z' },
+      'UpdateFirmware',
+      {},
+    ],
   ];
   for (const [route, body, action, answer] of cases) {
     it(`POST …/${route} sends ${action} and returns the charger's answer`, async () => {
@@ -75,33 +83,61 @@ describe('REST commands to a charger', () => {
   it('POST …/trigger-message: the charger accepts and sends the triggered message', async () => {
     const before = (await backend.api('GET', '/api/charge-points/CP-CMD')).body.lastHeartbeat;
     await new Promise((resolve) => setTimeout(resolve, 5));
-    const response = await backend.api('POST', '/api/charge-points/CP-CMD/trigger-message', { requestedMessage: 'Heartbeat' });
+    const response = await backend.api('POST', '/api/charge-points/CP-CMD/trigger-message', {
+      requestedMessage: 'Heartbeat',
+    });
     assert.equal(response.status, 200);
     assert.deepEqual(response.body, { status: 'Accepted' });
-    await waitFor('triggered heartbeat', async () => (await backend.api('GET', '/api/charge-points/CP-CMD')).body.lastHeartbeat !== before, { timeoutMs: 3000 });
+    await waitFor(
+      'triggered heartbeat',
+      async () => (await backend.api('GET', '/api/charge-points/CP-CMD')).body.lastHeartbeat !== before,
+      { timeoutMs: 3000 },
+    );
   });
 
   it('POST …/configuration reads and changes configuration', async () => {
-    const read = await backend.api('POST', '/api/charge-points/CP-CMD/configuration', { operation: 'get', keys: ['HeartbeatInterval', 'Nope'] });
+    const read = await backend.api('POST', '/api/charge-points/CP-CMD/configuration', {
+      operation: 'get',
+      keys: ['HeartbeatInterval', 'Nope'],
+    });
     assert.equal(read.status, 200);
-    assert.deepEqual(read.body, { configurationKey: [{ key: 'HeartbeatInterval', readonly: false, value: '300' }], unknownKey: ['Nope'] });
+    assert.deepEqual(read.body, {
+      configurationKey: [{ key: 'HeartbeatInterval', readonly: false, value: '300' }],
+      unknownKey: ['Nope'],
+    });
     assert.deepEqual(received.at(-1), { action: 'GetConfiguration', params: { key: ['HeartbeatInterval', 'Nope'] } });
-    const change = await backend.api('POST', '/api/charge-points/CP-CMD/configuration', { operation: 'change', key: 'HeartbeatInterval', value: '60' });
+    const change = await backend.api('POST', '/api/charge-points/CP-CMD/configuration', {
+      operation: 'change',
+      key: 'HeartbeatInterval',
+      value: '60',
+    });
     assert.equal(change.status, 200);
     assert.deepEqual(change.body, { status: 'RebootRequired' });
-    const incomplete = await backend.api('POST', '/api/charge-points/CP-CMD/configuration', { operation: 'change', key: 'HeartbeatInterval' });
+    const incomplete = await backend.api('POST', '/api/charge-points/CP-CMD/configuration', {
+      operation: 'change',
+      key: 'HeartbeatInterval',
+    });
     assert.equal(incomplete.status, 400);
     assert.match(incomplete.body.message, /value/);
   });
 
   it('POST …/call sends any OCPP 1.6 action, validated by strict mode', async () => {
-    const ok = await backend.api('POST', '/api/charge-points/CP-CMD/call', { action: 'GetLocalListVersion', payload: {} });
+    const ok = await backend.api('POST', '/api/charge-points/CP-CMD/call', {
+      action: 'GetLocalListVersion',
+      payload: {},
+    });
     assert.equal(ok.status, 200);
     assert.deepEqual(ok.body, { listVersion: 7 });
-    const invalid = await backend.api('POST', '/api/charge-points/CP-CMD/call', { action: 'Reset', payload: { type: 'Gentle' } });
+    const invalid = await backend.api('POST', '/api/charge-points/CP-CMD/call', {
+      action: 'Reset',
+      payload: { type: 'Gentle' },
+    });
     assert.equal(invalid.status, 400);
     assert.equal(invalid.body.code, 'FormationViolation');
-    const missing = await backend.api('POST', '/api/charge-points/CP-CMD/call', { action: 'RemoteStopTransaction', payload: {} });
+    const missing = await backend.api('POST', '/api/charge-points/CP-CMD/call', {
+      action: 'RemoteStopTransaction',
+      payload: {},
+    });
     assert.equal(missing.status, 400);
     assert.equal(missing.body.code, 'OccurrenceConstraintViolation');
     const unknown = await backend.api('POST', '/api/charge-points/CP-CMD/call', { action: 'Heartbeat', payload: {} });
@@ -118,7 +154,10 @@ describe('REST commands to a charger', () => {
   });
 
   it('502 when the charger answers with a CALLERROR', async () => {
-    const response = await backend.api('POST', '/api/charge-points/CP-CMD/call', { action: 'CancelReservation', payload: { reservationId: 1 } });
+    const response = await backend.api('POST', '/api/charge-points/CP-CMD/call', {
+      action: 'CancelReservation',
+      payload: { reservationId: 1 },
+    });
     assert.equal(response.status, 502);
     assert.equal(response.body.code, 'NotSupported');
   });
@@ -127,7 +166,16 @@ describe('REST commands to a charger', () => {
     const started = Date.now();
     const response = await backend.api('POST', '/api/charge-points/CP-CMD/call', {
       action: 'SetChargingProfile',
-      payload: { connectorId: 1, csChargingProfiles: { chargingProfileId: 1, stackLevel: 0, chargingProfilePurpose: 'TxDefaultProfile', chargingProfileKind: 'Absolute', chargingSchedule: { chargingRateUnit: 'A', chargingSchedulePeriod: [{ startPeriod: 0, limit: 16 }] } } },
+      payload: {
+        connectorId: 1,
+        csChargingProfiles: {
+          chargingProfileId: 1,
+          stackLevel: 0,
+          chargingProfilePurpose: 'TxDefaultProfile',
+          chargingProfileKind: 'Absolute',
+          chargingSchedule: { chargingRateUnit: 'A', chargingSchedulePeriod: [{ startPeriod: 0, limit: 16 }] },
+        },
+      },
     });
     assert.equal(response.status, 504);
     assert.equal(response.body.error, 'Timeout');

@@ -76,7 +76,9 @@ describe('bench measurements against the direct target', () => {
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     assert.equal(ws.protocol, 'ocpp1.6');
     ws.send(JSON.stringify([2, 'a', 'BootNotification', { chargePointVendor: 'v', chargePointModel: 'm' }]));
-    const [answer] = (await new Promise((resolve) => ws.once('message', (data) => resolve([JSON.parse(String(data))])))) as [unknown[]];
+    const [answer] = (await new Promise((resolve) =>
+      ws.once('message', (data) => resolve([JSON.parse(String(data))])),
+    )) as [unknown[]];
     assert.equal(answer[0], 3);
     assert.equal(answer[1], 'a');
     assert.equal((answer[2] as { status: string }).status, 'Accepted');
@@ -111,7 +113,7 @@ describe('bench measurements against the direct target', () => {
     assert.equal(result.failures, 0);
   });
 
-  it('d. measures HTTPS GET with wrk, and the target\'s CPU per 1k requests', async () => {
+  it("d. measures HTTPS GET with wrk, and the target's CPU per 1k requests", async () => {
     const wrk = await ensureWrk(() => {});
     const result = await measureHttpsGet(context, wrk, { connections: 2, durationSeconds: 1, threads: 1 });
     assert.ok(result.requests > 0 && result.requestsPerSecond > 0, JSON.stringify(result));
@@ -121,13 +123,19 @@ describe('bench measurements against the direct target', () => {
   });
 
   it('counts connections that fail', async () => {
-    const result = await fleet.open({ url: 'wss://127.0.0.1:1/ocpp', ids: ['A', 'B', 'C'], concurrency: 3, caPem: certificates.caPem, timeoutMs: 5000 });
+    const result = await fleet.open({
+      url: 'wss://127.0.0.1:1/ocpp',
+      ids: ['A', 'B', 'C'],
+      concurrency: 3,
+      caPem: certificates.caPem,
+      timeoutMs: 5000,
+    });
     assert.equal(result.opened, 0);
     assert.deepEqual(result.failures, { 'connect: ECONNREFUSED': 3 });
   });
 });
 
-describe('the node-floor target (the bench\'s Node floor)', () => {
+describe("the node-floor target (the bench's Node floor)", () => {
   let underTest: TargetUnderTest;
   let certificates: BenchCertificates;
   let backend: EchoBackend;
@@ -151,13 +159,18 @@ describe('the node-floor target (the bench\'s Node floor)', () => {
     ws.send(JSON.stringify([2, 'a', 'DataTransfer', { vendorId: 'v', data: big }]));
     ws.send(JSON.stringify([2, 'b', 'Heartbeat', {}]));
     const answers: unknown[][] = [];
-    await new Promise<void>((resolve) => ws.on('message', (data) => answers.push(JSON.parse(String(data))) === 2 && resolve()));
-    assert.deepEqual(answers.map((answer) => answer[1]), ['a', 'b']);
+    await new Promise<void>((resolve) =>
+      ws.on('message', (data) => answers.push(JSON.parse(String(data))) === 2 && resolve()),
+    );
+    assert.deepEqual(
+      answers.map((answer) => answer[1]),
+      ['a', 'b'],
+    );
     ws.close();
     assert.equal(floor.failure(), undefined);
   });
 
-  it('forwards HTTPS requests through Node\'s HTTP server and client on a port of their own', async () => {
+  it("forwards HTTPS requests through Node's HTTP server and client on a port of their own", async () => {
     const api = new URL(floor.apiUrl!);
     assert.notEqual(api.port, new URL(floor.ocppUrl).port, 'WebSockets get the byte pipe, /api/ the HTTP floor');
     const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
@@ -177,7 +190,11 @@ describe('the node-floor target (the bench\'s Node floor)', () => {
     const wrk = await ensureWrk(() => {});
     const fleet = await LoadFleet.start(1);
     try {
-      const result = await measureHttpsGet({ target: floor, fleet, caPem: certificates.caPem, log: () => {} }, wrk, { connections: 2, durationSeconds: 1, threads: 1 });
+      const result = await measureHttpsGet({ target: floor, fleet, caPem: certificates.caPem, log: () => {} }, wrk, {
+        connections: 2,
+        durationSeconds: 1,
+        threads: 1,
+      });
       assert.ok(result.requests > 0, JSON.stringify(result));
       assert.equal(result.failures, 0);
     } finally {

@@ -10,11 +10,19 @@ import { createBenchCertificates } from '../../bench/certificates.js';
 import { findNginx, nginxConfig, testNginxConfig, writeNginxSite, type NginxSite } from '../../bench/nginx.js';
 
 function site(prefix: string, certFile = '/x/server.crt', keyFile = '/x/server.key'): NginxSite {
-  return { prefix, httpsPort: 18443, httpPort: 18080, upstreamPort: 18081, certFile, keyFile, workerConnections: 19_000 };
+  return {
+    prefix,
+    httpsPort: 18443,
+    httpPort: 18080,
+    upstreamPort: 18081,
+    certFile,
+    keyFile,
+    workerConnections: 19_000,
+  };
 }
 
 describe('nginx configuration', () => {
-  it('carries the plan\'s TLS, WebSocket and API settings on loopback ports', () => {
+  it("carries the plan's TLS, WebSocket and API settings on loopback ports", () => {
     const config = nginxConfig(site('/tmp/bench-nginx'));
     for (const line of [
       'worker_processes auto;',
@@ -46,7 +54,10 @@ describe('nginx configuration', () => {
     const prefix = await mkdtemp(path.join(tmpdir(), 'ocpp-edge-bench-test-'));
     try {
       const certificates = await createBenchCertificates(prefix);
-      const nginxSite = { ...site(prefix, certificates.certFile, certificates.keyFile), user: process.getuid?.() === 0 ? 'root' : undefined };
+      const nginxSite = {
+        ...site(prefix, certificates.certFile, certificates.keyFile),
+        user: process.getuid?.() === 0 ? 'root' : undefined,
+      };
       const file = await writeNginxSite(nginxSite);
       const result = await testNginxConfig(binary, nginxSite, file);
       assert.ok(result.ok, result.output);

@@ -10,9 +10,16 @@ import { processTree, processTreeStats, readCpuMs, readRssBytes } from '../../be
 describe('process stats', () => {
   it('reads the RSS and CPU time of a process and its children', async () => {
     // Holds 50 MB and spins for 300 ms, then waits to be killed.
-    const child = spawn(process.execPath, ['-e', 'globalThis.held = Buffer.alloc(50e6, 1); const end = Date.now() + 300; while (Date.now() < end); console.log("ready"); setInterval(() => {}, 1000);'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '-e',
+        'globalThis.held = Buffer.alloc(50e6, 1); const end = Date.now() + 300; while (Date.now() < end); console.log("ready"); setInterval(() => {}, 1000);',
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     try {
       await once(child.stdout!, 'data');
       const own = processTreeStats(child.pid!);

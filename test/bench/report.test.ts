@@ -9,9 +9,25 @@ import { median, percentile, repetitionOrder } from '../../bench/statistics.js';
 describe('bench report', () => {
   it('reports medians, ratios to nginx and whether each target is met', () => {
     const lines = summarise([
-      { measurement: 'memory', unit: 'KB', runs: { 'ocpp-edge': [30, 40], nginx: [40, 50], direct: [30, 30] }, goal: { kind: 'ratio', direction: 'at-most', limit: 1.0 } },
-      { measurement: 'rate', unit: 'msg/s', runs: { 'ocpp-edge': [700], nginx: [1000] }, goal: { kind: 'ratio', direction: 'at-least', limit: 0.8 } },
-      { measurement: 'failures', unit: 'count', runs: { 'ocpp-edge': [0, 1], nginx: [0, 0] }, goal: { kind: 'zero' }, sum: true },
+      {
+        measurement: 'memory',
+        unit: 'KB',
+        runs: { 'ocpp-edge': [30, 40], nginx: [40, 50], direct: [30, 30] },
+        goal: { kind: 'ratio', direction: 'at-most', limit: 1.0 },
+      },
+      {
+        measurement: 'rate',
+        unit: 'msg/s',
+        runs: { 'ocpp-edge': [700], nginx: [1000] },
+        goal: { kind: 'ratio', direction: 'at-least', limit: 0.8 },
+      },
+      {
+        measurement: 'failures',
+        unit: 'count',
+        runs: { 'ocpp-edge': [0, 1], nginx: [0, 0] },
+        goal: { kind: 'zero' },
+        sum: true,
+      },
     ]);
     assert.deepEqual(lines[0]!.values, { 'ocpp-edge': 35, nginx: 45, direct: 30 });
     assert.equal(lines[0]!.ratio, 35 / 45);
@@ -21,12 +37,20 @@ describe('bench report', () => {
     assert.equal(lines[2]!.values['ocpp-edge'], 1);
     assert.equal(lines[2]!.met, false);
     assert.match(textTable(lines), /MISSED/);
-    assert.match(markdownTable(lines), /^\| measurement \| ocpp-edge \| ocpp-edge-x2 \| nginx \| node-floor \| direct \|/);
+    assert.match(
+      markdownTable(lines),
+      /^\| measurement \| ocpp-edge \| ocpp-edge-x2 \| nginx \| node-floor \| direct \|/,
+    );
   });
 
   it('shows the Node floor against nginx, which no target judgement uses', () => {
     const [line] = summarise([
-      { measurement: 'cpu', unit: 'ms', runs: { 'ocpp-edge': [1.8], nginx: [1.0], 'node-floor': [1.6] }, goal: { kind: 'ratio', direction: 'at-most', limit: 1.5 } },
+      {
+        measurement: 'cpu',
+        unit: 'ms',
+        runs: { 'ocpp-edge': [1.8], nginx: [1.0], 'node-floor': [1.6] },
+        goal: { kind: 'ratio', direction: 'at-most', limit: 1.5 },
+      },
     ]);
     assert.equal(line!.floorRatio, 1.6);
     assert.equal(line!.met, false, 'judged on ocpp-edge alone');
@@ -37,7 +61,13 @@ describe('bench report', () => {
 
   it('lets cluster workers meet the targets that allow them', () => {
     const [line] = summarise([
-      { measurement: 'rate', unit: 'req/s', runs: { 'ocpp-edge': [500], 'ocpp-edge-x2': [900], nginx: [1000] }, goal: { kind: 'ratio', direction: 'at-least', limit: 0.8 }, clusterAllowed: true },
+      {
+        measurement: 'rate',
+        unit: 'req/s',
+        runs: { 'ocpp-edge': [500], 'ocpp-edge-x2': [900], nginx: [1000] },
+        goal: { kind: 'ratio', direction: 'at-least', limit: 0.8 },
+        clusterAllowed: true,
+      },
     ]);
     assert.equal(line!.ratio, 0.5);
     assert.equal(line!.clusterRatio, 0.9);

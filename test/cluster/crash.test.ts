@@ -23,7 +23,12 @@ describe('a backend process killed with SIGKILL', { skip }, () => {
   const chargers: RPCClient[] = [];
 
   const start = async (leaseSeconds = LEASE_SECONDS) => {
-    const backend = await spawnBackend({ database: storage.url, redis: redis.url, 'presence-lease': leaseSeconds, 'call-timeout': 5 });
+    const backend = await spawnBackend({
+      database: storage.url,
+      redis: redis.url,
+      'presence-lease': leaseSeconds,
+      'call-timeout': 5,
+    });
     backends.push(backend);
     return backend;
   };
@@ -33,7 +38,8 @@ describe('a backend process killed with SIGKILL', { skip }, () => {
     chargers.push(client);
     return client;
   };
-  const connectedOn = async (backend: SpawnedBackend, identity: string) => (await backend.api('GET', `/api/charge-points/${identity}`)).body?.connected === true;
+  const connectedOn = async (backend: SpawnedBackend, identity: string) =>
+    (await backend.api('GET', `/api/charge-points/${identity}`)).body?.connected === true;
 
   before(async (t) => {
     redis = await startRedis();
@@ -51,22 +57,41 @@ describe('a backend process killed with SIGKILL', { skip }, () => {
     await charger(doomed, 'CP-K1');
     await charger(doomed, 'CP-K2');
     await charger(survivor, 'CP-S');
-    await waitFor('presence of the doomed instance\'s chargers', async () => (await connectedOn(survivor, 'CP-K1')) && (await connectedOn(survivor, 'CP-K2')), { timeoutMs: 3000 });
+    await waitFor(
+      "presence of the doomed instance's chargers",
+      async () => (await connectedOn(survivor, 'CP-K1')) && (await connectedOn(survivor, 'CP-K2')),
+      { timeoutMs: 3000 },
+    );
 
     await doomed.kill();
     const killedAt = Date.now();
     // Its inbox has no subscriber any more: a routed command fails at once with 409, not after the call timeout.
     const command = await survivor.api('POST', '/api/charge-points/CP-K1/reset', { type: 'Soft' });
     assert.equal(command.status, 409);
-    assert.ok(Date.now() - killedAt < 2000, `409 at once, not after the 5 s call timeout (${Date.now() - killedAt} ms)`);
+    assert.ok(
+      Date.now() - killedAt < 2000,
+      `409 at once, not after the 5 s call timeout (${Date.now() - killedAt} ms)`,
+    );
 
-    await waitFor('presence to expire', async () => !(await connectedOn(survivor, 'CP-K1')) && !(await connectedOn(survivor, 'CP-K2')), { timeoutMs: (LEASE_SECONDS + 2) * 1000 });
+    await waitFor(
+      'presence to expire',
+      async () => !(await connectedOn(survivor, 'CP-K1')) && !(await connectedOn(survivor, 'CP-K2')),
+      { timeoutMs: (LEASE_SECONDS + 2) * 1000 },
+    );
     const noticedMs = Date.now() - killedAt;
-    console.log(`presence lease ${LEASE_SECONDS} s: a killed instance's chargers shown disconnected ${noticedMs} ms after kill -9`);
+    console.log(
+      `presence lease ${LEASE_SECONDS} s: a killed instance's chargers shown disconnected ${noticedMs} ms after kill -9`,
+    );
     // At most one lease after the last renewal; the margin is the polling.
     assert.ok(noticedMs <= LEASE_SECONDS * 1000 + 1000, `within the lease (${noticedMs} ms)`);
-    const list = (await survivor.api('GET', '/api/charge-points')).body.map((row: { id: string; connected: boolean }) => [row.id, row.connected]);
-    assert.deepEqual(list, [['CP-K1', false], ['CP-K2', false], ['CP-S', true]]);
+    const list = (await survivor.api('GET', '/api/charge-points')).body.map(
+      (row: { id: string; connected: boolean }) => [row.id, row.connected],
+    );
+    assert.deepEqual(list, [
+      ['CP-K1', false],
+      ['CP-K2', false],
+      ['CP-S', true],
+    ]);
 
     // The charger reconnects (through the proxy) to the survivor.
     await charger(survivor, 'CP-K1');
@@ -76,7 +101,7 @@ describe('a backend process killed with SIGKILL', { skip }, () => {
     assert.deepEqual(again.body, { status: 'Accepted' });
   });
 
-  it('a graceful stop (SIGTERM) removes the instance\'s presence at once', async () => {
+  it("a graceful stop (SIGTERM) removes the instance's presence at once", async () => {
     // A lease far longer than the test: only the deregistration at shutdown can make the charger disappear.
     const [leaving, staying] = await Promise.all([start(60), start(60)]);
     const client = await charger(leaving, 'CP-G');

@@ -35,7 +35,13 @@ describe('PostgreSQL cut off and back', { skip }, () => {
       await client.end();
     }
   }
-  const start = (meterStart: number) => charger.call('StartTransaction', { connectorId: 1, idTag: 'RFID', meterStart, timestamp: new Date().toISOString() }) as Promise<{ transactionId: number }>;
+  const start = (meterStart: number) =>
+    charger.call('StartTransaction', {
+      connectorId: 1,
+      idTag: 'RFID',
+      meterStart,
+      timestamp: new Date().toISOString(),
+    }) as Promise<{ transactionId: number }>;
   const isInternalError = (error: unknown) => (error as { rpcErrorCode?: string }).rpcErrorCode === 'InternalError';
 
   before(async (t) => {
@@ -45,7 +51,16 @@ describe('PostgreSQL cut off and back', { skip }, () => {
     relay = await startTcpRelay(host, Number(port));
     const throughRelay = storage.url.replace(POSTGRES_HOST, `127.0.0.1:${relay.port}`);
     backends = [];
-    for (let i = 0; i < 2; i++) backends.push(await startTestBackend({ database: throughRelay, redis: redis.url, 'db-pool-size': 3, 'presence-lease': 2, 'call-timeout': 2 }));
+    for (let i = 0; i < 2; i++)
+      backends.push(
+        await startTestBackend({
+          database: throughRelay,
+          redis: redis.url,
+          'db-pool-size': 3,
+          'presence-lease': 2,
+          'call-timeout': 2,
+        }),
+      );
     charger = await connectCharger(backends[0].ocppUrl, 'CP-PG');
     charger.handle('Reset', async () => ({ status: 'Accepted' }));
   });
@@ -59,7 +74,9 @@ describe('PostgreSQL cut off and back', { skip }, () => {
 
   it('opens at most --db-pool-size connections per instance', async () => {
     // 40 concurrent requests on each instance, each needing the database.
-    const burst = backends.flatMap((backend) => Array.from({ length: 40 }, () => backend.api('GET', '/api/transactions?limit=1000')));
+    const burst = backends.flatMap((backend) =>
+      Array.from({ length: 40 }, () => backend.api('GET', '/api/transactions?limit=1000')),
+    );
     let peak = 0;
     const sampler = setInterval(() => (peak = Math.max(peak, relay.connections())), 2);
     try {
@@ -68,14 +85,27 @@ describe('PostgreSQL cut off and back', { skip }, () => {
       clearInterval(sampler);
     }
     peak = Math.max(peak, relay.connections());
-    console.log(`PostgreSQL connections of 2 instances with --db-pool-size 3 under 80 concurrent requests: peak ${peak}`);
-    assert.ok(peak >= 2 && peak <= 2 * 3, `between 2 and 6 connections for 2 instances with --db-pool-size 3 (peak ${peak})`);
+    console.log(
+      `PostgreSQL connections of 2 instances with --db-pool-size 3 under 80 concurrent requests: peak ${peak}`,
+    );
+    assert.ok(
+      peak >= 2 && peak <= 2 * 3,
+      `between 2 and 6 connections for 2 instances with --db-pool-size 3 (peak ${peak})`,
+    );
   });
 
   it('answers InternalError and 503 while cut off, stores nothing half-written, and recovers', async () => {
     const first = await start(100);
-    await charger.call('MeterValues', { connectorId: 1, transactionId: first.transactionId, meterValue: [{ timestamp: new Date().toISOString(), sampledValue: [{ value: '150' }] }] });
-    await waitFor('presence of CP-PG', async () => (await backends[1].api('GET', '/api/charge-points/CP-PG')).body?.connected === true, { timeoutMs: 3000 });
+    await charger.call('MeterValues', {
+      connectorId: 1,
+      transactionId: first.transactionId,
+      meterValue: [{ timestamp: new Date().toISOString(), sampledValue: [{ value: '150' }] }],
+    });
+    await waitFor(
+      'presence of CP-PG',
+      async () => (await backends[1].api('GET', '/api/charge-points/CP-PG')).body?.connected === true,
+      { timeoutMs: 3000 },
+    );
 
     // Cut while a connection is checked out between two queries (as inside a transaction): the next query fails,
     // the process carries on (the socket's death must not be an uncaught 'error' event).
@@ -110,18 +140,31 @@ describe('PostgreSQL cut off and back', { skip }, () => {
     assert.equal(command.status, 200);
 
     // Nothing of the refused calls reached the database: one transaction, still running, one meter value.
-    const transactions = await query<{ id: number; meter_stop: string | null; stop_time: string | null }>('select id, meter_stop, stop_time from transactions');
+    const transactions = await query<{ id: number; meter_stop: string | null; stop_time: string | null }>(
+      'select id, meter_stop, stop_time from transactions',
+    );
     assert.deepEqual(transactions, [{ id: first.transactionId, meter_stop: null, stop_time: null }]);
     assert.deepEqual(await query('select value from meter_values'), [{ value: '150' }]);
 
     await relay.open();
     const reopenedAt = Date.now();
-    for (const backend of backends) await waitFor('/health 200 after the relay reopens', async () => (await backend.api('GET', '/health', undefined, null)).status === 200, { timeoutMs: 5000 });
-    console.log(`PostgreSQL back: /health 200 on both instances ${Date.now() - reopenedAt} ms after the relay reopened`);
+    for (const backend of backends)
+      await waitFor(
+        '/health 200 after the relay reopens',
+        async () => (await backend.api('GET', '/health', undefined, null)).status === 200,
+        { timeoutMs: 5000 },
+      );
+    console.log(
+      `PostgreSQL back: /health 200 on both instances ${Date.now() - reopenedAt} ms after the relay reopened`,
+    );
     // The charger retries what was refused, and it is stored now.
     const retried = await start(200);
     assert.ok(retried.transactionId > first.transactionId);
-    await charger.call('StopTransaction', { transactionId: first.transactionId, meterStop: 300, timestamp: new Date().toISOString() });
+    await charger.call('StopTransaction', {
+      transactionId: first.transactionId,
+      meterStop: 300,
+      timestamp: new Date().toISOString(),
+    });
     const stored = await backends[1].api('GET', `/api/transactions/${first.transactionId}`);
     assert.equal(stored.body.energy, 200);
     assert.equal(await upgradeStatus(backends[1].ocppUrl, 'CP-LATE'), 101);

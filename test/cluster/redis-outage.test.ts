@@ -29,8 +29,14 @@ describe('Redis going away and coming back', { skip }, () => {
     return client;
   };
   const listed = async (backend: TestBackend) =>
-    Object.fromEntries((await backend.api('GET', '/api/charge-points')).body.map((row: { id: string; connected: boolean }) => [row.id, row.connected]));
-  const redisUpMetric = async (backend: TestBackend) => /^ocpp_edge_redis_up\{[^}]*\} (\d)$/m.exec((await backend.api('GET', '/metrics', undefined, null)).body)?.[1];
+    Object.fromEntries(
+      (await backend.api('GET', '/api/charge-points')).body.map((row: { id: string; connected: boolean }) => [
+        row.id,
+        row.connected,
+      ]),
+    );
+  const redisUpMetric = async (backend: TestBackend) =>
+    /^ocpp_edge_redis_up\{[^}]*\} (\d)$/m.exec((await backend.api('GET', '/metrics', undefined, null)).body)?.[1];
   /** The answer and how long it took. */
   const timed = async <T>(work: () => Promise<T>): Promise<[T, number]> => {
     const started = performance.now();
@@ -42,7 +48,10 @@ describe('Redis going away and coming back', { skip }, () => {
     redis = await startRedis();
     storage = (await createStorage('postgres', t as never))!;
     backends = [];
-    for (let i = 0; i < 2; i++) backends.push(await startTestBackend({ database: storage.url, redis: redis.url, 'presence-lease': 2, 'call-timeout': 2 }));
+    for (let i = 0; i < 2; i++)
+      backends.push(
+        await startTestBackend({ database: storage.url, redis: redis.url, 'presence-lease': 2, 'call-timeout': 2 }),
+      );
   });
   after(async () => {
     await Promise.allSettled(chargers.map((client) => client.close({ force: true })));
@@ -56,14 +65,22 @@ describe('Redis going away and coming back', { skip }, () => {
     await charger(b0, 'CP-R0');
     await charger(b1, 'CP-R1');
     const moving = await charger(b0, 'CP-MOVE');
-    await waitFor('presence before the outage', async () => {
-      const list = await listed(b0);
-      return list['CP-R0'] && list['CP-R1'] && list['CP-MOVE'];
-    }, { timeoutMs: 3000 });
+    await waitFor(
+      'presence before the outage',
+      async () => {
+        const list = await listed(b0);
+        return list['CP-R0'] && list['CP-R1'] && list['CP-MOVE'];
+      },
+      { timeoutMs: 3000 },
+    );
 
     await redis.stop();
     for (const backend of backends) {
-      await waitFor('/health to report redis down', async () => (await backend.api('GET', '/health', undefined, null)).body.redis?.status === 'down', { timeoutMs: 3000 });
+      await waitFor(
+        '/health to report redis down',
+        async () => (await backend.api('GET', '/health', undefined, null)).body.redis?.status === 'down',
+        { timeoutMs: 3000 },
+      );
       const [health, ms] = await timed(() => backend.api('GET', '/health', undefined, null));
       assert.equal(health.status, 200, 'degraded, not unavailable');
       assert.equal(health.body.status, 'degraded');
@@ -74,7 +91,12 @@ describe('Redis going away and coming back', { skip }, () => {
 
     // Its own chargers: OCPP and commands as usual, without waiting for Redis.
     const owner = chargers[0];
-    const start = (await owner.call('StartTransaction', { connectorId: 1, idTag: 'RFID', meterStart: 0, timestamp: new Date().toISOString() })) as { transactionId: number };
+    const start = (await owner.call('StartTransaction', {
+      connectorId: 1,
+      idTag: 'RFID',
+      meterStart: 0,
+      timestamp: new Date().toISOString(),
+    })) as { transactionId: number };
     assert.ok(start.transactionId > 0);
     const [local, localMs] = await timed(() => b0.api('POST', '/api/charge-points/CP-R0/reset', { type: 'Soft' }));
     assert.equal(local.status, 200);
@@ -90,7 +112,9 @@ describe('Redis going away and coming back', { skip }, () => {
     assert.equal(degradedList['CP-R1'], false);
 
     // An instance (re)starting during the outage does not wait for Redis, and serves its chargers.
-    const [late, startupMs] = await timed(() => startTestBackend({ database: storage.url, redis: redis.url, 'presence-lease': 2, 'call-timeout': 2 }));
+    const [late, startupMs] = await timed(() =>
+      startTestBackend({ database: storage.url, redis: redis.url, 'presence-lease': 2, 'call-timeout': 2 }),
+    );
     backends.push(late);
     assert.ok(startupMs < 2000, `started without Redis in ${startupMs.toFixed(0)} ms`);
     assert.equal((await late.api('GET', '/health', undefined, null)).body.status, 'degraded');
@@ -108,21 +132,35 @@ describe('Redis going away and coming back', { skip }, () => {
     await redis.start();
     const restartedAt = Date.now();
     for (const backend of backends) {
-      await waitFor('/health back to ok', async () => (await backend.api('GET', '/health', undefined, null)).body.status === 'ok', { timeoutMs: 5000 });
+      await waitFor(
+        '/health back to ok',
+        async () => (await backend.api('GET', '/health', undefined, null)).body.status === 'ok',
+        { timeoutMs: 5000 },
+      );
       assert.equal(await redisUpMetric(backend), '1');
     }
-    await waitFor('presence re-registered', async () => {
-      const list = await listed(b0);
-      return list['CP-R0'] && list['CP-R1'] && list['CP-NEW'] && list['CP-MOVE'] && list['CP-LATE'];
-    }, { timeoutMs: 5000 });
+    await waitFor(
+      'presence re-registered',
+      async () => {
+        const list = await listed(b0);
+        return list['CP-R0'] && list['CP-R1'] && list['CP-NEW'] && list['CP-MOVE'] && list['CP-LATE'];
+      },
+      { timeoutMs: 5000 },
+    );
     console.log(`redis restarted: presence of every instance re-registered ${Date.now() - restartedAt} ms later`);
 
     // Only the newest connection of the moved charger survives, and commands reach it from either instance.
-    const { code, reason } = await Promise.race([oldClosed, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('old connection still open')), 5000))]);
+    const { code, reason } = await Promise.race([
+      oldClosed,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('old connection still open')), 5000)),
+    ]);
     assert.equal(code, 1000);
     assert.equal(String(reason), 'Replaced by a new connection');
     for (const backend of backends) {
-      const response = await backend.api('POST', '/api/charge-points/CP-MOVE/call', { action: 'GetLocalListVersion', payload: {} });
+      const response = await backend.api('POST', '/api/charge-points/CP-MOVE/call', {
+        action: 'GetLocalListVersion',
+        payload: {},
+      });
       assert.deepEqual(response.body, { listVersion: 2 });
       assert.equal(answeredBy, 'new');
     }

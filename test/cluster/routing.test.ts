@@ -39,14 +39,20 @@ describe('several backends on one PostgreSQL and one Redis', { skip }, () => {
     return client;
   }
 
-  const connectedOn = async (backend: TestBackend, identity: string) => (await backend.api('GET', `/api/charge-points/${identity}`)).body?.connected === true;
+  const connectedOn = async (backend: TestBackend, identity: string) =>
+    (await backend.api('GET', `/api/charge-points/${identity}`)).body?.connected === true;
 
   before(async (t) => {
     redis = await startRedis();
     storage = (await createStorage('postgres', t as never))!;
     // Started together on a fresh schema: the migrations must run once, the others waiting on kysely's lock.
     backends = await Promise.all(
-      logs.map((logLines) => startTestBackend({ database: storage.url, redis: redis.url, 'presence-lease': 2, 'call-timeout': 1, 'log-level': 'info' }, { logLines })),
+      logs.map((logLines) =>
+        startTestBackend(
+          { database: storage.url, redis: redis.url, 'presence-lease': 2, 'call-timeout': 1, 'log-level': 'info' },
+          { logLines },
+        ),
+      ),
     );
   });
 
@@ -59,12 +65,19 @@ describe('several backends on one PostgreSQL and one Redis', { skip }, () => {
 
   it('applies the migrations once when three instances start together on an empty schema', async () => {
     const applied = logs.map((lines) => lines.find((line) => line.msg === 'storage ready')?.migrationsApplied);
-    assert.deepEqual(applied.flat().sort(), ['0001-initial'], `exactly one instance migrated: ${JSON.stringify(applied)}`);
+    assert.deepEqual(
+      applied.flat().sort(),
+      ['0001-initial'],
+      `exactly one instance migrated: ${JSON.stringify(applied)}`,
+    );
     const client = new pg.Client({ connectionString: storage.url });
     await client.connect();
     try {
       const { rows } = await client.query('select name from kysely_migration');
-      assert.deepEqual(rows.map((row) => row.name), ['0001-initial']);
+      assert.deepEqual(
+        rows.map((row) => row.name),
+        ['0001-initial'],
+      );
     } finally {
       await client.end();
     }
@@ -76,13 +89,30 @@ describe('several backends on one PostgreSQL and one Redis', { skip }, () => {
     await charger(backends[2], 'CP-C');
     await backends[0].api('PUT', '/api/charge-points/CP-OFFLINE', {});
     for (const backend of backends) {
-      await waitFor('presence on every instance', async () => (await Promise.all(['CP-A', 'CP-B', 'CP-C'].map((id) => connectedOn(backend, id)))).every(Boolean), { timeoutMs: 3000 });
+      await waitFor(
+        'presence on every instance',
+        async () => (await Promise.all(['CP-A', 'CP-B', 'CP-C'].map((id) => connectedOn(backend, id)))).every(Boolean),
+        { timeoutMs: 3000 },
+      );
     }
-    const lists = await Promise.all(backends.map(async (backend) => (await backend.api('GET', '/api/charge-points')).body.map((row: { id: string; connected: boolean }) => [row.id, row.connected])));
-    const expected = [['CP-A', true], ['CP-B', true], ['CP-C', true], ['CP-OFFLINE', false]];
+    const lists = await Promise.all(
+      backends.map(async (backend) =>
+        (await backend.api('GET', '/api/charge-points')).body.map((row: { id: string; connected: boolean }) => [
+          row.id,
+          row.connected,
+        ]),
+      ),
+    );
+    const expected = [
+      ['CP-A', true],
+      ['CP-B', true],
+      ['CP-C', true],
+      ['CP-OFFLINE', false],
+    ];
     for (const list of lists) assert.deepEqual(list, expected);
     // /health counts the sockets each instance holds itself.
-    for (const backend of backends) assert.equal((await backend.api('GET', '/health', undefined, null)).body.connectedChargePoints, 1);
+    for (const backend of backends)
+      assert.equal((await backend.api('GET', '/health', undefined, null)).body.connectedChargePoints, 1);
   });
 
   it('sends a command through each instance to the chargers held by the others', async () => {
@@ -111,15 +141,19 @@ describe('several backends on one PostgreSQL and one Redis', { skip }, () => {
       local.push(await timed(backends[0]));
       routed.push(await timed(backends[1]));
     }
-    const percentile = (times: number[], p: number) => [...times].sort((a, b) => a - b)[Math.floor(times.length * p)].toFixed(2);
+    const percentile = (times: number[], p: number) =>
+      [...times].sort((a, b) => a - b)[Math.floor(times.length * p)].toFixed(2);
     console.log(
       `REST command round trip, 100 each: on the holding instance p50 ${percentile(local, 0.5)} ms p95 ${percentile(local, 0.95)} ms; ` +
         `through another instance p50 ${percentile(routed, 0.5)} ms p95 ${percentile(routed, 0.95)} ms`,
     );
   });
 
-  it('answers like one instance: 502 with the charger\'s CALLERROR code, 504, 409 and 404', async () => {
-    const callError = await backends[0].api('POST', '/api/charge-points/CP-B/call', { action: 'CancelReservation', payload: { reservationId: 1 } });
+  it("answers like one instance: 502 with the charger's CALLERROR code, 504, 409 and 404", async () => {
+    const callError = await backends[0].api('POST', '/api/charge-points/CP-B/call', {
+      action: 'CancelReservation',
+      payload: { reservationId: 1 },
+    });
     assert.equal(callError.status, 502);
     assert.equal(callError.body.error, 'ChargerError');
     assert.equal(callError.body.code, 'NotSupported');
@@ -127,7 +161,16 @@ describe('several backends on one PostgreSQL and one Redis', { skip }, () => {
     const started = Date.now();
     const timeout = await backends[0].api('POST', '/api/charge-points/CP-C/call', {
       action: 'SetChargingProfile',
-      payload: { connectorId: 1, csChargingProfiles: { chargingProfileId: 1, stackLevel: 0, chargingProfilePurpose: 'TxDefaultProfile', chargingProfileKind: 'Absolute', chargingSchedule: { chargingRateUnit: 'A', chargingSchedulePeriod: [{ startPeriod: 0, limit: 16 }] } } },
+      payload: {
+        connectorId: 1,
+        csChargingProfiles: {
+          chargingProfileId: 1,
+          stackLevel: 0,
+          chargingProfilePurpose: 'TxDefaultProfile',
+          chargingProfileKind: 'Absolute',
+          chargingSchedule: { chargingRateUnit: 'A', chargingSchedulePeriod: [{ startPeriod: 0, limit: 16 }] },
+        },
+      },
     });
     const elapsed = Date.now() - started;
     assert.equal(timeout.status, 504);
@@ -150,7 +193,9 @@ describe('several backends on one PostgreSQL and one Redis', { skip }, () => {
     const response = await backends[0].api('POST', '/api/charge-points/CP-VANISH/reset', { type: 'Hard' });
     assert.equal(response.status, 409);
     assert.equal(response.body.error, 'NotConnected');
-    await waitFor('CP-VANISH gone from presence', async () => !(await connectedOn(backends[0], 'CP-VANISH')), { timeoutMs: 3000 });
+    await waitFor('CP-VANISH gone from presence', async () => !(await connectedOn(backends[0], 'CP-VANISH')), {
+      timeoutMs: 3000,
+    });
   });
 
   it('closes the old connection when a charger reconnects through another instance', async () => {
@@ -162,14 +207,22 @@ describe('several backends on one PostgreSQL and one Redis', { skip }, () => {
     let answeredBy = '';
     first.handle('GetLocalListVersion', async () => ((answeredBy = 'first'), { listVersion: 1 }));
     second.handle('GetLocalListVersion', async () => ((answeredBy = 'second'), { listVersion: 2 }));
-    const { code, reason } = await Promise.race([closed, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('old connection still open after 3 s')), 3000))]);
+    const { code, reason } = await Promise.race([
+      closed,
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error('old connection still open after 3 s')), 3000),
+      ),
+    ]);
     assert.equal(code, 1000);
     assert.equal(String(reason), 'Replaced by a new connection');
 
     // The old instance letting go does not erase the new holder: every instance routes to the new connection.
     for (const backend of backends) {
       assert.equal(await connectedOn(backend, 'CP-MOVE'), true);
-      const response = await backend.api('POST', '/api/charge-points/CP-MOVE/call', { action: 'GetLocalListVersion', payload: {} });
+      const response = await backend.api('POST', '/api/charge-points/CP-MOVE/call', {
+        action: 'GetLocalListVersion',
+        payload: {},
+      });
       assert.deepEqual(response.body, { listVersion: 2 });
       assert.equal(answeredBy, 'second');
     }
@@ -190,13 +243,25 @@ describe('several backends on one PostgreSQL and one Redis', { skip }, () => {
     const ids = (
       await Promise.all(
         starters.flatMap((client) =>
-          Array.from({ length: 10 }, (_, n) => client.call('StartTransaction', { connectorId: 1, idTag: 'RFID', meterStart: n, timestamp: new Date().toISOString() }) as Promise<{ transactionId: number }>),
+          Array.from(
+            { length: 10 },
+            (_, n) =>
+              client.call('StartTransaction', {
+                connectorId: 1,
+                idTag: 'RFID',
+                meterStart: n,
+                timestamp: new Date().toISOString(),
+              }) as Promise<{ transactionId: number }>,
+          ),
         ),
       )
     ).map((answer) => answer.transactionId);
     assert.equal(new Set(ids).size, 30, `30 distinct ids: ${ids.join(',')}`);
     const stored = await backends[1].api('GET', '/api/transactions?limit=100');
-    assert.deepEqual(stored.body.map((row: { id: number }) => row.id).sort((a: number, b: number) => a - b), [...ids].sort((a, b) => a - b));
+    assert.deepEqual(
+      stored.body.map((row: { id: number }) => row.id).sort((a: number, b: number) => a - b),
+      [...ids].sort((a, b) => a - b),
+    );
   });
 
   it('reports Redis up with a distinct instance id on /health and in the metrics', async () => {

@@ -22,7 +22,13 @@ import { RPCClient } from 'ocpp-rpc';
 import { keys } from '../../backend/cluster/keys.js';
 import { parseHolder } from '../../backend/cluster/presence.js';
 import { API_TOKEN, type ApiResponse } from '../support/backend-instance.js';
-import { makeTempDir, metricValue, scrapeMetrics, startProxyUnderTest, type ProxyUnderTest } from '../support/proxy-under-test.js';
+import {
+  makeTempDir,
+  metricValue,
+  scrapeMetrics,
+  startProxyUnderTest,
+  type ProxyUnderTest,
+} from '../support/proxy-under-test.js';
 import { startRedis, type TestRedis } from '../support/redis-server.js';
 import { createStorage, type StorageTarget } from '../support/storage-targets.js';
 import { createTestCa, issueCertificate, writeCertificateFiles } from '../support/test-certificates.js';
@@ -50,7 +56,11 @@ interface ChargePointView {
   connected: boolean;
 }
 
-describe('the scale-out topology: 3 backends, 2 proxies, 12 chargers, Redis and PostgreSQL', { skip, concurrency: false, timeout: 60_000 }, () => {
+describe('the scale-out topology: 3 backends, 2 proxies, 12 chargers, Redis and PostgreSQL', {
+  skip,
+  concurrency: false,
+  timeout: 60_000,
+}, () => {
   let redis: TestRedis | undefined;
   let storage: StorageTarget | undefined;
   let certDir: string | undefined;
@@ -70,7 +80,17 @@ describe('the scale-out topology: 3 backends, 2 proxies, 12 chargers, Redis and 
       const headers: Record<string, string> = { authorization: `Bearer ${API_TOKEN}` };
       if (payload !== undefined) headers['content-type'] = 'application/json';
       const request = https.request(
-        { host: '127.0.0.1', port: proxy.proxy.httpsPort, servername: 'localhost', path: route, method, headers, ca: caPem, agent: false, timeout: 10_000 },
+        {
+          host: '127.0.0.1',
+          port: proxy.proxy.httpsPort,
+          servername: 'localhost',
+          path: route,
+          method,
+          headers,
+          ca: caPem,
+          agent: false,
+          timeout: 10_000,
+        },
         (response) => {
           let text = '';
           response.setEncoding('utf8');
@@ -82,12 +102,18 @@ describe('the scale-out topology: 3 backends, 2 proxies, 12 chargers, Redis and 
             } catch {
               // not JSON: keep the text
             }
-            resolve({ status: response.statusCode ?? 0, body: parsed, headers: new Headers(response.headers as Record<string, string>) });
+            resolve({
+              status: response.statusCode ?? 0,
+              body: parsed,
+              headers: new Headers(response.headers as Record<string, string>),
+            });
           });
           response.on('error', reject);
         },
       );
-      request.on('timeout', () => request.destroy(new Error(`no answer to ${method} ${route} through the proxy in time`)));
+      request.on('timeout', () =>
+        request.destroy(new Error(`no answer to ${method} ${route} through the proxy in time`)),
+      );
       request.on('error', reject);
       request.end(payload);
     });
@@ -97,46 +123,86 @@ describe('the scale-out topology: 3 backends, 2 proxies, 12 chargers, Redis and 
     const entries = await presenceReader!.hgetall(keys.presence);
     return new Map(Object.entries(entries).map(([id, value]) => [id, parseHolder(value)!.instanceId]));
   };
-  const health = async (backend: SpawnedBackend) => (await backend.api('GET', '/health')).body as { status: string; connectedChargePoints: number; redis: { status: string; instanceId: string } };
-  const connectedList = (response: ApiResponse) => (response.body as ChargePointView[]).map((row) => [row.id, row.connected]);
+  const health = async (backend: SpawnedBackend) =>
+    (await backend.api('GET', '/health')).body as {
+      status: string;
+      connectedChargePoints: number;
+      redis: { status: string; instanceId: string };
+    };
+  const connectedList = (response: ApiResponse) =>
+    (response.body as ChargePointView[]).map((row) => [row.id, row.connected]);
   const allConnected = () => chargers.map((charger) => [charger.id, true]).sort();
   const live = () => backends.filter((backend) => backend.child.exitCode === null && backend.child.signalCode === null);
-  const upstreamGauge = async (proxy: ProxyUnderTest, name: string, backend: SpawnedBackend) => metricValue(await scrapeMetrics(proxy.proxy), name, { upstream: backend.httpUrl });
+  const upstreamGauge = async (proxy: ProxyUnderTest, name: string, backend: SpawnedBackend) =>
+    metricValue(await scrapeMetrics(proxy.proxy), name, { upstream: backend.httpUrl });
 
   /** GetConfiguration through `send`: the charger's answer names the charger, so it came from the right one. */
-  const getIdentity = async (send: (route: string, body: unknown) => Promise<ApiResponse>, charger: Charger, via: string) => {
+  const getIdentity = async (
+    send: (route: string, body: unknown) => Promise<ApiResponse>,
+    charger: Charger,
+    via: string,
+  ) => {
     const before = charger.answered;
-    const response = await send(`/api/charge-points/${charger.id}/configuration`, { operation: 'get', keys: ['ChargePointIdentity'] });
+    const response = await send(`/api/charge-points/${charger.id}/configuration`, {
+      operation: 'get',
+      keys: ['ChargePointIdentity'],
+    });
     assert.equal(response.status, 200, `${charger.id} via ${via}: ${JSON.stringify(response.body)}`);
-    assert.deepEqual(response.body, { configurationKey: [{ key: 'ChargePointIdentity', readonly: true, value: charger.id }] }, `${charger.id} via ${via}`);
+    assert.deepEqual(
+      response.body,
+      { configurationKey: [{ key: 'ChargePointIdentity', readonly: true, value: charger.id }] },
+      `${charger.id} via ${via}`,
+    );
     assert.equal(charger.answered, before + 1, `${charger.id} itself answered (via ${via})`);
   };
 
   const routedAnswered = async () => {
     let total = 0;
-    for (const backend of live()) total += metricValue(await (await fetch(`${backend.httpUrl}/metrics`)).text(), 'ocpp_edge_routed_commands_total', { outcome: 'answered' }) ?? 0;
+    for (const backend of live())
+      total +=
+        metricValue(await (await fetch(`${backend.httpUrl}/metrics`)).text(), 'ocpp_edge_routed_commands_total', {
+          outcome: 'answered',
+        }) ?? 0;
     return total;
   };
 
   /** One connection per charge point, cluster-wide, in every place that counts them. */
   const assertOneConnectionEach = async (where: string) => {
     const stored = await presence();
-    assert.deepEqual([...stored.keys()].sort(), chargers.map((charger) => charger.id).sort(), `${where}: one presence entry per charger`);
+    assert.deepEqual(
+      [...stored.keys()].sort(),
+      chargers.map((charger) => charger.id).sort(),
+      `${where}: one presence entry per charger`,
+    );
     const liveIds = new Set(live().map((backend) => instanceIds[backends.indexOf(backend)]));
-    for (const [id, holder] of stored) assert.ok(liveIds.has(holder), `${where}: ${id} held by a live instance (${holder})`);
+    for (const [id, holder] of stored)
+      assert.ok(liveIds.has(holder), `${where}: ${id} held by a live instance (${holder})`);
     // Sockets the backends hold: exactly one per charger, and each where presence says.
     const healths = await Promise.all(live().map(health));
-    assert.equal(healths.reduce((sum, entry) => sum + entry.connectedChargePoints, 0), chargers.length, `${where}: sockets held by the backends`);
+    assert.equal(
+      healths.reduce((sum, entry) => sum + entry.connectedChargePoints, 0),
+      chargers.length,
+      `${where}: sockets held by the backends`,
+    );
     for (const entry of healths) {
       assert.equal(entry.status, 'ok', `${where}: ${entry.redis.instanceId} healthy`);
       assert.equal(entry.redis.status, 'up');
-      assert.equal(entry.connectedChargePoints, [...stored.values()].filter((holder) => holder === entry.redis.instanceId).length, `${where}: ${entry.redis.instanceId} holds what presence says`);
+      assert.equal(
+        entry.connectedChargePoints,
+        [...stored.values()].filter((holder) => holder === entry.redis.instanceId).length,
+        `${where}: ${entry.redis.instanceId} holds what presence says`,
+      );
     }
     // Sessions the proxies have open: each proxy exactly its own chargers, none left on a dead upstream.
     for (const [index, proxy] of proxies.entries()) {
       let sessions = 0;
-      for (const backend of backends) sessions += (await upstreamGauge(proxy, 'ocpp_edge_upstream_ws_sessions', backend)) ?? 0;
-      assert.equal(sessions, chargers.filter((charger) => charger.proxy === index).length, `${where}: WebSocket sessions open through proxy ${index}`);
+      for (const backend of backends)
+        sessions += (await upstreamGauge(proxy, 'ocpp_edge_upstream_ws_sessions', backend)) ?? 0;
+      assert.equal(
+        sessions,
+        chargers.filter((charger) => charger.proxy === index).length,
+        `${where}: WebSocket sessions open through proxy ${index}`,
+      );
     }
     // And every charger is connected.
     for (const charger of chargers) assert.equal(charger.client.state, RPCClient.OPEN, `${where}: ${charger.id} open`);
@@ -149,7 +215,18 @@ describe('the scale-out topology: 3 backends, 2 proxies, 12 chargers, Redis and 
     await presenceReader.connect();
 
     // Three backend processes started together on the empty schema (one migrates, the others wait on its lock).
-    backends.push(...(await Promise.all([0, 1, 2].map(() => spawnBackend({ database: storage!.url, redis: redis!.url, 'presence-lease': LEASE_SECONDS, 'call-timeout': 5 })))));
+    backends.push(
+      ...(await Promise.all(
+        [0, 1, 2].map(() =>
+          spawnBackend({
+            database: storage!.url,
+            redis: redis!.url,
+            'presence-lease': LEASE_SECONDS,
+            'call-timeout': 5,
+          }),
+        ),
+      )),
+    );
     for (const backend of backends) instanceIds.push((await health(backend)).redis.instanceId);
     assert.equal(new Set(instanceIds).size, 3);
 
@@ -157,7 +234,11 @@ describe('the scale-out topology: 3 backends, 2 proxies, 12 chargers, Redis and 
     certDir = await makeTempDir('ocpp-edge-topology-certs-');
     const ca = await createTestCa();
     caPem = ca.certPem;
-    const files = await writeCertificateFiles(certDir, 'localhost', await issueCertificate(ca, ['localhost', '127.0.0.1']));
+    const files = await writeCertificateFiles(
+      certDir,
+      'localhost',
+      await issueCertificate(ca, ['localhost', '127.0.0.1']),
+    );
     const flags = {
       upstream: backends.map((backend) => backend.httpUrl),
       domain: ['localhost'],
@@ -181,7 +262,9 @@ describe('the scale-out topology: 3 backends, 2 proxies, 12 chargers, Redis and 
     if (Object.keys(numbers).length > 0) console.log(`topology numbers: ${JSON.stringify(numbers)}`);
   });
 
-  it('spreads the chargers over all three backends; every backend lists them all as connected', { timeout: 15_000 }, async () => {
+  it('spreads the chargers over all three backends; every backend lists them all as connected', {
+    timeout: 15_000,
+  }, async () => {
     // Both proxies at once, each connecting its own chargers one after the other (least connections decides).
     await Promise.all(
       proxies.map(async (proxy, proxyIndex) => {
@@ -209,16 +292,22 @@ describe('the scale-out topology: 3 backends, 2 proxies, 12 chargers, Redis and 
       }),
     );
 
-    await waitFor('every charger in presence', async () => (await presence()).size === chargers.length, { timeoutMs: 3000 });
+    await waitFor('every charger in presence', async () => (await presence()).size === chargers.length, {
+      timeoutMs: 3000,
+    });
     const stored = await presence();
-    const perBackend = instanceIds.map((instanceId) => [...stored.values()].filter((holder) => holder === instanceId).length);
+    const perBackend = instanceIds.map(
+      (instanceId) => [...stored.values()].filter((holder) => holder === instanceId).length,
+    );
     numbers.chargersPerBackend = perBackend.join('/');
     // Least connections per proxy: 6 sessions over 3 equal upstreams are 2 each, so 4 per backend over both.
     assert.deepEqual(perBackend, [4, 4, 4], `chargers per backend: ${perBackend.join('/')}`);
-    for (const [index, backend] of backends.entries()) assert.equal((await health(backend)).connectedChargePoints, perBackend[index]);
+    for (const [index, backend] of backends.entries())
+      assert.equal((await health(backend)).connectedChargePoints, perBackend[index]);
 
     // The same answer on every backend, and through both proxies.
-    for (const backend of backends) assert.deepEqual(connectedList(await backend.api('GET', '/api/charge-points')), allConnected());
+    for (const backend of backends)
+      assert.deepEqual(connectedList(await backend.api('GET', '/api/charge-points')), allConnected());
     for (const proxy of proxies) {
       const listed = await viaProxy(proxy, 'GET', '/api/charge-points');
       assert.equal(listed.status, 200);
@@ -227,7 +316,9 @@ describe('the scale-out topology: 3 backends, 2 proxies, 12 chargers, Redis and 
     await assertOneConnectionEach('after connecting');
   });
 
-  it('routes a command sent to any backend, or through either proxy, to the charger wherever it is held', { timeout: 15_000 }, async () => {
+  it('routes a command sent to any backend, or through either proxy, to the charger wherever it is held', {
+    timeout: 15_000,
+  }, async () => {
     const stored = await presence();
     const routedBefore = await routedAnswered();
     // Directly to each backend: every charger another backend holds (8 per backend, 24 routed calls).
@@ -256,12 +347,18 @@ describe('the scale-out topology: 3 backends, 2 proxies, 12 chargers, Redis and 
           routedViaProxies += routed;
         }
       }
-      for (const [id, routed] of routedFor) assert.ok(routed >= 1, `a command through proxy ${index} reached ${id} from a backend not holding it (${routed} of 3)`);
+      for (const [id, routed] of routedFor)
+        assert.ok(
+          routed >= 1,
+          `a command through proxy ${index} reached ${id} from a backend not holding it (${routed} of 3)`,
+        );
     }
     numbers.routedViaProxies = `${routedViaProxies} of ${2 * 3 * chargers.length}`;
   });
 
-  it('after kill -9 of a backend, its chargers reconnect through their proxies to the survivors and answer again', { timeout: 20_000 }, async () => {
+  it('after kill -9 of a backend, its chargers reconnect through their proxies to the survivors and answer again', {
+    timeout: 20_000,
+  }, async () => {
     const doomedIndex = 1;
     const doomed = backends[doomedIndex];
     const doomedId = instanceIds[doomedIndex];
@@ -278,28 +375,47 @@ describe('the scale-out topology: 3 backends, 2 proxies, 12 chargers, Redis and 
     // passively when a reconnecting charger's upgrade is refused by it).
     const takenOut = Promise.all(
       proxies.map(async (proxy) => {
-        await waitFor('the dead upstream to read 0', async () => (await upstreamGauge(proxy, 'ocpp_edge_upstream_healthy', doomed)) === 0, { timeoutMs: 3000, intervalMs: 10 });
+        await waitFor(
+          'the dead upstream to read 0',
+          async () => (await upstreamGauge(proxy, 'ocpp_edge_upstream_healthy', doomed)) === 0,
+          { timeoutMs: 3000, intervalMs: 10 },
+        );
         return Date.now() - killedAt;
       }),
     );
     takenOut.catch(() => {}); // awaited below
 
     // The moved chargers reconnect on their own (ocpp-rpc back-off 50–400 ms), through the same proxy.
-    await waitFor('the killed backend\'s chargers to reconnect', () => movers.every((charger) => charger.opens.length > opensBefore.get(charger.id)!), { timeoutMs: 8000, intervalMs: 5 });
+    await waitFor(
+      "the killed backend's chargers to reconnect",
+      () => movers.every((charger) => charger.opens.length > opensBefore.get(charger.id)!),
+      { timeoutMs: 8000, intervalMs: 5 },
+    );
     numbers.reconnectFirstMs = Math.min(...movers.map((charger) => charger.opens.at(-1)! - killedAt));
     numbers.reconnectAllMs = Math.max(...movers.map((charger) => charger.opens.at(-1)! - killedAt));
 
     // Presence: the moved chargers are claimed by survivors; the dead instance holds nothing and its lease expires.
     const survivors = instanceIds.filter((id) => id !== doomedId);
-    await waitFor('presence to name only survivors', async () => {
-      const now = await presence();
-      return now.size === chargers.length && [...now.values()].every((holder) => survivors.includes(holder));
-    }, { timeoutMs: 3000, intervalMs: 5 });
+    await waitFor(
+      'presence to name only survivors',
+      async () => {
+        const now = await presence();
+        return now.size === chargers.length && [...now.values()].every((holder) => survivors.includes(holder));
+      },
+      { timeoutMs: 3000, intervalMs: 5 },
+    );
     numbers.presenceMovedMs = Date.now() - killedAt;
-    await waitFor('the dead instance\'s lease to expire', async () => (await presenceReader!.exists(keys.instance(doomedId))) === 0, { timeoutMs: (LEASE_SECONDS + 1) * 1000, intervalMs: 10 });
+    await waitFor(
+      "the dead instance's lease to expire",
+      async () => (await presenceReader!.exists(keys.instance(doomedId))) === 0,
+      { timeoutMs: (LEASE_SECONDS + 1) * 1000, intervalMs: 10 },
+    );
     const leaseGoneMs = Date.now() - killedAt;
     numbers.leaseExpiredMs = leaseGoneMs;
-    assert.ok(leaseGoneMs <= LEASE_SECONDS * 1000 + 500, `lease gone within the ${LEASE_SECONDS} s lease (${leaseGoneMs} ms)`);
+    assert.ok(
+      leaseGoneMs <= LEASE_SECONDS * 1000 + 500,
+      `lease gone within the ${LEASE_SECONDS} s lease (${leaseGoneMs} ms)`,
+    );
 
     // Both proxies took it out of their pool, and only it.
     numbers.upstreamOutMs = (await takenOut).join('/');
@@ -309,24 +425,40 @@ describe('the scale-out topology: 3 backends, 2 proxies, 12 chargers, Redis and 
     }
 
     // Every survivor (and both proxies) lists all twelve connected again.
-    for (const backend of live()) assert.deepEqual(connectedList(await backend.api('GET', '/api/charge-points')), allConnected());
-    for (const proxy of proxies) assert.deepEqual(connectedList(await viaProxy(proxy, 'GET', '/api/charge-points')), allConnected());
+    for (const backend of live())
+      assert.deepEqual(connectedList(await backend.api('GET', '/api/charge-points')), allConnected());
+    for (const proxy of proxies)
+      assert.deepEqual(connectedList(await viaProxy(proxy, 'GET', '/api/charge-points')), allConnected());
 
     // Commands to the moved chargers work again, from each survivor and through each proxy.
     for (const [index, backend] of backends.entries()) {
       if (index === doomedIndex) continue;
-      for (const charger of movers) await getIdentity((route, body) => backend.api('POST', route, body), charger, `backend ${index} after the kill`);
+      for (const charger of movers)
+        await getIdentity(
+          (route, body) => backend.api('POST', route, body),
+          charger,
+          `backend ${index} after the kill`,
+        );
     }
     for (const [index, proxy] of proxies.entries()) {
-      for (const charger of movers) await getIdentity((route, body) => viaProxy(proxy, 'POST', route, body), charger, `proxy ${index} after the kill`);
+      for (const charger of movers)
+        await getIdentity(
+          (route, body) => viaProxy(proxy, 'POST', route, body),
+          charger,
+          `proxy ${index} after the kill`,
+        );
     }
 
     // The others never noticed: one connection each since the start; the moved ones exactly one reconnection.
-    for (const charger of stayers) assert.equal(charger.opens.length, opensBefore.get(charger.id), `${charger.id} stayed connected`);
-    for (const charger of movers) assert.equal(charger.opens.length, opensBefore.get(charger.id)! + 1, `${charger.id} reconnected once`);
+    for (const charger of stayers)
+      assert.equal(charger.opens.length, opensBefore.get(charger.id), `${charger.id} stayed connected`);
+    for (const charger of movers)
+      assert.equal(charger.opens.length, opensBefore.get(charger.id)! + 1, `${charger.id} reconnected once`);
     await assertOneConnectionEach('after the kill');
     const spread = live().map((backend) => instanceIds[backends.indexOf(backend)]);
     const now = await presence();
-    numbers.chargersPerSurvivor = spread.map((instanceId) => [...now.values()].filter((holder) => holder === instanceId).length).join('/');
+    numbers.chargersPerSurvivor = spread
+      .map((instanceId) => [...now.values()].filter((holder) => holder === instanceId).length)
+      .join('/');
   });
 });

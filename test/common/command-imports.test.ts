@@ -11,7 +11,12 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { CLI, cleanEnvironment } from '../support/cli.js';
 import { makeTempDir } from '../support/proxy-under-test.js';
-import { createTestCa, issueCertificate, writeCertificateFiles, type CertificateFiles } from '../support/test-certificates.js';
+import {
+  createTestCa,
+  issueCertificate,
+  writeCertificateFiles,
+  type CertificateFiles,
+} from '../support/test-certificates.js';
 
 const MODULE_TRACE = fileURLToPath(new URL('../support/module-trace.js', import.meta.url));
 const CENTRAL_SYSTEM_PACKAGES = ['fastify', 'kysely', 'better-sqlite3', 'pg', 'ocpp-rpc'];
@@ -63,11 +68,30 @@ describe('what each command imports', () => {
   it('the proxy with certificates from files: no central system, ACME client, Redis client or certificate generator', async () => {
     const imported = await importedPackages(
       dir,
-      ['proxy', '--host', '127.0.0.1', '--https-port', '0', '--http-port', '0', '--metrics-port', '0', '--cert', files.certFile, '--key', files.keyFile, '--upstream', 'http://127.0.0.1:9', '--data-dir', path.join(dir, 'proxy-data')],
+      [
+        'proxy',
+        '--host',
+        '127.0.0.1',
+        '--https-port',
+        '0',
+        '--http-port',
+        '0',
+        '--metrics-port',
+        '0',
+        '--cert',
+        files.certFile,
+        '--key',
+        files.keyFile,
+        '--upstream',
+        'http://127.0.0.1:9',
+        '--data-dir',
+        path.join(dir, 'proxy-data'),
+      ],
       'proxy listening',
     );
     // The trace itself works: what the proxy does need is in it.
-    for (const needed of ['pino', 'prom-client', 'yargs']) assert.ok(imported.has(needed), `${needed} in ${[...imported].join(', ')}`);
+    for (const needed of ['pino', 'prom-client', 'yargs'])
+      assert.ok(imported.has(needed), `${needed} in ${[...imported].join(', ')}`);
     for (const unneeded of [...CENTRAL_SYSTEM_PACKAGES, 'acme-client', 'ioredis', 'selfsigned']) {
       assert.ok(!imported.has(unneeded), `the proxy imported ${unneeded}`);
     }
@@ -76,16 +100,38 @@ describe('what each command imports', () => {
   it('the self-signed proxy imports the certificate generator, still not the ACME client', async () => {
     const imported = await importedPackages(
       dir,
-      ['proxy', '--host', '127.0.0.1', '--https-port', '0', '--http-port', '0', '--metrics-port', '0', '--tls', 'self-signed', '--upstream', 'http://127.0.0.1:9', '--data-dir', path.join(dir, 'self-signed-data')],
+      [
+        'proxy',
+        '--host',
+        '127.0.0.1',
+        '--https-port',
+        '0',
+        '--http-port',
+        '0',
+        '--metrics-port',
+        '0',
+        '--tls',
+        'self-signed',
+        '--upstream',
+        'http://127.0.0.1:9',
+        '--data-dir',
+        path.join(dir, 'self-signed-data'),
+      ],
       'proxy listening',
     );
     assert.ok(imported.has('selfsigned'));
     assert.ok(!imported.has('acme-client'));
   });
 
-  it('the backend: none of the proxy\'s certificate machinery', async () => {
-    const imported = await importedPackages(dir, ['backend', '--port', '0', '--database', `sqlite:${path.join(dir, 'backend', 'ocpp.db')}`], 'backend listening');
-    for (const needed of ['fastify', 'kysely', 'ocpp-rpc']) assert.ok(imported.has(needed), `${needed} in ${[...imported].join(', ')}`);
-    for (const unneeded of ['acme-client', 'selfsigned']) assert.ok(!imported.has(unneeded), `the backend imported ${unneeded}`);
+  it("the backend: none of the proxy's certificate machinery", async () => {
+    const imported = await importedPackages(
+      dir,
+      ['backend', '--port', '0', '--database', `sqlite:${path.join(dir, 'backend', 'ocpp.db')}`],
+      'backend listening',
+    );
+    for (const needed of ['fastify', 'kysely', 'ocpp-rpc'])
+      assert.ok(imported.has(needed), `${needed} in ${[...imported].join(', ')}`);
+    for (const unneeded of ['acme-client', 'selfsigned'])
+      assert.ok(!imported.has(unneeded), `the backend imported ${unneeded}`);
   });
 });

@@ -59,7 +59,11 @@ describe('configuration precedence: flags > environment > file > defaults', () =
   });
 
   test('flags override the environment', () => {
-    const config = loadConfig(options, { flags: { config: yaml, 'https-port': 10443 }, env: { OCPP_EDGE_HTTPS_PORT: '9443' }, section: 'proxy' });
+    const config = loadConfig(options, {
+      flags: { config: yaml, 'https-port': 10443 },
+      env: { OCPP_EDGE_HTTPS_PORT: '9443' },
+      section: 'proxy',
+    });
     assert.equal(config.httpsPort, 10443);
   });
 
@@ -69,7 +73,11 @@ describe('configuration precedence: flags > environment > file > defaults', () =
   });
 
   test('extra environment names such as DATABASE_URL, and plural list names such as OCPP_EDGE_API_TOKENS', () => {
-    const config = loadConfig(options, { flags: {}, env: { DATABASE_URL: 'postgres://u:p@h/db', OCPP_EDGE_API_TOKENS: 'one,two' }, section: 'proxy' });
+    const config = loadConfig(options, {
+      flags: {},
+      env: { DATABASE_URL: 'postgres://u:p@h/db', OCPP_EDGE_API_TOKENS: 'one,two' },
+      section: 'proxy',
+    });
     assert.equal(config.database, 'postgres://u:p@h/db');
     assert.deepEqual(config.apiToken, ['one', 'two']);
   });
@@ -90,14 +98,27 @@ describe('invalid configuration names the key', () => {
 
   test('an unknown section in the file', () => {
     const bad = file('section.yaml', 'proxi:\n  https-port: 1\n');
-    assert.equal(configError(() => loadConfig(options, { flags: { config: bad }, env: {}, section: 'proxy' })).key, 'proxi');
+    assert.equal(
+      configError(() => loadConfig(options, { flags: { config: bad }, env: {}, section: 'proxy' })).key,
+      'proxi',
+    );
   });
 
   test('a port out of range, named by its flag, its variable or its file key', () => {
-    assert.equal(configError(() => loadConfig(options, { flags: { 'https-port': 70000 }, env: {}, section: 'proxy' })).key, '--https-port');
-    assert.equal(configError(() => loadConfig(options, { flags: {}, env: { OCPP_EDGE_HTTPS_PORT: 'http' }, section: 'proxy' })).key, 'OCPP_EDGE_HTTPS_PORT');
+    assert.equal(
+      configError(() => loadConfig(options, { flags: { 'https-port': 70000 }, env: {}, section: 'proxy' })).key,
+      '--https-port',
+    );
+    assert.equal(
+      configError(() => loadConfig(options, { flags: {}, env: { OCPP_EDGE_HTTPS_PORT: 'http' }, section: 'proxy' }))
+        .key,
+      'OCPP_EDGE_HTTPS_PORT',
+    );
     const bad = file('port.yaml', 'proxy:\n  https-port: -1\n');
-    assert.match(configError(() => loadConfig(options, { flags: { config: bad }, env: {}, section: 'proxy' })).key, /^proxy\.https-port in /);
+    assert.match(
+      configError(() => loadConfig(options, { flags: { config: bad }, env: {}, section: 'proxy' })).key,
+      /^proxy\.https-port in /,
+    );
   });
 
   test('a value outside its choices', () => {
@@ -106,17 +127,32 @@ describe('invalid configuration names the key', () => {
   });
 
   test('a missing or malformed file', () => {
-    assert.equal(configError(() => loadConfig(options, { flags: { config: path.join(directory, 'absent.yaml') }, env: {}, section: 'proxy' })).key, '--config');
+    assert.equal(
+      configError(() =>
+        loadConfig(options, { flags: { config: path.join(directory, 'absent.yaml') }, env: {}, section: 'proxy' }),
+      ).key,
+      '--config',
+    );
     const bad = file('broken.yaml', 'proxy: [\n');
-    assert.match(configError(() => loadConfig(options, { flags: { config: bad }, env: {}, section: 'proxy' })).message, /not valid YAML/);
+    assert.match(
+      configError(() => loadConfig(options, { flags: { config: bad }, env: {}, section: 'proxy' })).message,
+      /not valid YAML/,
+    );
   });
 
   test('a secret never appears in an error or in the logged configuration', () => {
     const error = configError(() =>
-      loadConfig({ token: { type: 'number', secret: true, describe: 't' } }, { flags: { token: 's3cret' }, env: {}, section: 'proxy' }),
+      loadConfig(
+        { token: { type: 'number', secret: true, describe: 't' } },
+        { flags: { token: 's3cret' }, env: {}, section: 'proxy' },
+      ),
     );
     assert.doesNotMatch(error.message, /s3cret/);
-    const config = loadConfig(options, { flags: { 'api-token': ['s3cret'], database: 'postgres://me:pw@db/x' }, env: {}, section: 'proxy' });
+    const config = loadConfig(options, {
+      flags: { 'api-token': ['s3cret'], database: 'postgres://me:pw@db/x' },
+      env: {},
+      section: 'proxy',
+    });
     const logged = JSON.stringify(redactConfig(options, config));
     assert.doesNotMatch(logged, /s3cret|:pw@/);
   });

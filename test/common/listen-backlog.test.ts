@@ -26,7 +26,7 @@ const somaxconn = kernelBacklogCap();
 const defaultBacklog = Math.min(4096, somaxconn ?? 4096);
 
 describe('listen backlog', () => {
-  test('the proxy listens with a backlog of 4,096 by default (or the kernel\'s cap), not Node\'s 511', async () => {
+  test("the proxy listens with a backlog of 4,096 by default (or the kernel's cap), not Node's 511", async () => {
     const edge = await startProxyUnderTest({ tls: 'self-signed' });
     try {
       const expected = defaultBacklog;
@@ -38,7 +38,7 @@ describe('listen backlog', () => {
     }
   });
 
-  test('--listen-backlog sets the proxy\'s HTTPS and HTTP backlogs', async () => {
+  test("--listen-backlog sets the proxy's HTTPS and HTTP backlogs", async () => {
     const edge = await startProxyUnderTest({ tls: 'self-signed', 'listen-backlog': 1000 });
     try {
       assert.equal(kernelBacklog(edge.proxy.httpsPort), 1000);
@@ -48,12 +48,15 @@ describe('listen backlog', () => {
     }
   });
 
-  test('a backlog above the kernel\'s cap gets the cap, and a warning that says how to raise it', async (t) => {
-    if (somaxconn === undefined || somaxconn >= 65535) return t.skip(`net.core.somaxconn is ${somaxconn}: nothing above it to ask for`);
+  test("a backlog above the kernel's cap gets the cap, and a warning that says how to raise it", async (t) => {
+    if (somaxconn === undefined || somaxconn >= 65535)
+      return t.skip(`net.core.somaxconn is ${somaxconn}: nothing above it to ask for`);
     const edge = await startProxyUnderTest({ tls: 'self-signed', 'listen-backlog': 65535 });
     try {
       assert.equal(kernelBacklog(edge.proxy.httpsPort), somaxconn);
-      const warning = edge.logs.matching((line) => line.level === 40 && /listen-backlog 65535 is capped/.test(String(line.msg)));
+      const warning = edge.logs.matching(
+        (line) => line.level === 40 && /listen-backlog 65535 is capped/.test(String(line.msg)),
+      );
       assert.equal(warning.length, 1);
       assert.match(String(warning[0]!.msg), /net\.core\.somaxconn=65535/);
     } finally {
@@ -65,7 +68,10 @@ describe('listen backlog', () => {
     for (const flags of [{}, { 'listen-backlog': 1500 }]) {
       const storage = (await createStorage('sqlite', t))!;
       const lines: Array<Record<string, unknown>> = [];
-      const backend = await startTestBackend({ database: storage.url, 'log-level': 'info', ...flags }, { logLines: lines });
+      const backend = await startTestBackend(
+        { database: storage.url, 'log-level': 'info', ...flags },
+        { logLines: lines },
+      );
       try {
         const expected = 'listen-backlog' in flags ? 1500 : defaultBacklog;
         assert.equal(kernelBacklog(backend.handle.port), expected);
@@ -77,7 +83,7 @@ describe('listen backlog', () => {
     }
   });
 
-  test('effectiveBacklog reads the cap from the kernel\'s file and warns only above it', () => {
+  test("effectiveBacklog reads the cap from the kernel's file and warns only above it", () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'ocpp-edge-somaxconn-'));
     try {
       const file = path.join(dir, 'somaxconn');

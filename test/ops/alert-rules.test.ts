@@ -46,19 +46,23 @@ interface AlertRuleTest {
 const promtool = findExecutable('promtool');
 
 function alertRules(): AlertRule[] {
-  const document = YAML.parse(readFileSync(inRepo(ALERTS), 'utf8')) as { groups: { name: string; rules: AlertRule[] }[] };
+  const document = YAML.parse(readFileSync(inRepo(ALERTS), 'utf8')) as {
+    groups: { name: string; rules: AlertRule[] }[];
+  };
   return document.groups.flatMap((group) => group.rules);
 }
 
 function alertRuleTests(): AlertRuleTest[] {
-  const document = YAML.parse(readFileSync(inRepo(ALERT_TESTS), 'utf8')) as { tests: { alert_rule_test?: AlertRuleTest[] }[] };
+  const document = YAML.parse(readFileSync(inRepo(ALERT_TESTS), 'utf8')) as {
+    tests: { alert_rule_test?: AlertRuleTest[] }[];
+  };
   return document.tests.flatMap((group) => group.alert_rule_test ?? []);
 }
 
 /** promtool's path, or undefined after skipping the test (outside CI only). */
 function requirePromtool(t: TestContext): string | undefined {
   if (promtool) return promtool;
-  const message = 'promtool not found: install Debian\'s prometheus package (apt-get install prometheus)';
+  const message = "promtool not found: install Debian's prometheus package (apt-get install prometheus)";
   if (process.env.CI === 'true') assert.fail(`${message}; .ci/run must install it`);
   t.diagnostic(message);
   t.skip(message);
@@ -121,7 +125,10 @@ describe('config/alerts.yml', () => {
   test('every alert has a severity, a summary, a description and a runbook section in docs/OPERATIONS.md', () => {
     const anchors = headingAnchors(readFileSync(inRepo('docs/OPERATIONS.md'), 'utf8'));
     for (const rule of rules) {
-      assert.ok(['warning', 'critical'].includes(rule.labels?.severity ?? ''), `${rule.alert}: severity warning or critical`);
+      assert.ok(
+        ['warning', 'critical'].includes(rule.labels?.severity ?? ''),
+        `${rule.alert}: severity warning or critical`,
+      );
       assert.ok(rule.annotations?.summary, `${rule.alert}: summary annotation`);
       assert.ok(rule.annotations?.description, `${rule.alert}: description annotation`);
       const runbook = rule.annotations?.runbook_url ?? '';
@@ -144,7 +151,8 @@ describe('config/alerts.yml', () => {
     for (const rule of rules) {
       const severity = rule.labels?.severity;
       const fires = cases.some(
-        (c) => c.alertname === rule.alert && (c.exp_alerts ?? []).some((alert) => alert.exp_labels?.severity === severity),
+        (c) =>
+          c.alertname === rule.alert && (c.exp_alerts ?? []).some((alert) => alert.exp_labels?.severity === severity),
       );
       const quiet = cases.some((c) => c.alertname === rule.alert && (c.exp_alerts ?? []).length === 0);
       assert.ok(fires, `${rule.alert} (${severity}) has no case where it fires`);
@@ -159,7 +167,10 @@ describe('config/prometheus.yml', () => {
     metrics_path?: string;
     static_configs: { targets: string[] }[];
   }
-  const document = YAML.parse(readFileSync(inRepo(PROMETHEUS), 'utf8')) as { rule_files: string[]; scrape_configs: ScrapeConfig[] };
+  const document = YAML.parse(readFileSync(inRepo(PROMETHEUS), 'utf8')) as {
+    rule_files: string[];
+    scrape_configs: ScrapeConfig[];
+  };
   const job = (name: string) => document.scrape_configs.find((scrape) => scrape.job_name === name);
 
   test('loads alerts.yml', () => {
@@ -167,9 +178,19 @@ describe('config/prometheus.yml', () => {
   });
 
   test('scrapes the proxy metrics listener and the backend where config/production.yaml puts them', () => {
-    const proxy = loadConfig(proxyOptions, { flags: { config: inRepo('config/production.yaml') }, section: 'proxy', env: {} });
-    const backend = loadConfig(backendOptions, { flags: { config: inRepo('config/production.yaml') }, section: 'backend', env: {} });
-    assert.deepEqual(job('ocpp-edge-proxy')?.static_configs, [{ targets: [`${proxy.metricsHost}:${proxy.metricsPort}`] }]);
+    const proxy = loadConfig(proxyOptions, {
+      flags: { config: inRepo('config/production.yaml') },
+      section: 'proxy',
+      env: {},
+    });
+    const backend = loadConfig(backendOptions, {
+      flags: { config: inRepo('config/production.yaml') },
+      section: 'backend',
+      env: {},
+    });
+    assert.deepEqual(job('ocpp-edge-proxy')?.static_configs, [
+      { targets: [`${proxy.metricsHost}:${proxy.metricsPort}`] },
+    ]);
     assert.equal(job('ocpp-edge-proxy')?.metrics_path, '/metrics');
     assert.deepEqual(job('ocpp-edge-backend')?.static_configs, [{ targets: [`${backend.host}:${backend.port}`] }]);
     assert.equal(job('ocpp-edge-backend')?.metrics_path, '/metrics');

@@ -39,16 +39,30 @@ describe('ocpp-edge check (CLI)', () => {
     await Promise.all([stack.close(), strict.close()]);
   });
 
-  const flags = (target: CheckStack) => [target.url, '--address', '127.0.0.1', '--http-port', String(target.httpPort), '--ca', target.caFile];
+  const flags = (target: CheckStack) => [
+    target.url,
+    '--address',
+    '127.0.0.1',
+    '--http-port',
+    String(target.httpPort),
+    '--ca',
+    target.caFile,
+  ];
 
   test('prints a table with ✓ per check and exits 0 when everything passes', async () => {
-    const run = await retryWhenOnlySlow(() => check([...flags(stack), '--charger-id', 'CLI-CHECK']), (result) => failedTableRows(result.stdout));
+    const run = await retryWhenOnlySlow(
+      () => check([...flags(stack), '--charger-id', 'CLI-CHECK']),
+      (result) => failedTableRows(result.stdout),
+    );
     assert.equal(run.code, 0, run.stdout + run.stderr);
     const lines = run.stdout.split('\n');
     assert.equal(lines[0], `ocpp-edge check ${stack.url} (connecting to 127.0.0.1)`);
     const rows = lines.filter((line) => /^[✓✗?–] /.test(line));
     assert.equal(rows.length, 16);
-    assert.ok(rows.every((line) => line.startsWith('✓ ')), rows.join('\n'));
+    assert.ok(
+      rows.every((line) => line.startsWith('✓ ')),
+      rows.join('\n'),
+    );
     assert.match(run.stdout, /^✓ certificate expiry +(88|89) days left +≥ 7 days/m);
     assert.match(run.stdout, /^✓ TLS 1\.1 +refused +refused +by the server/m);
     assert.match(run.stdout, /^✓ \/health +200 in \d+\.\d ms +< 50 ms/m);
@@ -60,7 +74,10 @@ describe('ocpp-edge check (CLI)', () => {
   test('--json gives every check with its status and figures for scripts', async () => {
     const run = await retryWhenOnlySlow(
       () => check([...flags(stack), '--charger-id', 'CLI-JSON', '--json']),
-      (result) => (JSON.parse(result.stdout) as CheckReport).checks.filter((entry) => entry.status === 'fail').map((entry) => entry.detail ?? ''),
+      (result) =>
+        (JSON.parse(result.stdout) as CheckReport).checks
+          .filter((entry) => entry.status === 'fail')
+          .map((entry) => entry.detail ?? ''),
     );
     assert.equal(run.code, 0, run.stderr);
     const report = JSON.parse(run.stdout) as CheckReport;
@@ -85,7 +102,10 @@ describe('ocpp-edge check (CLI)', () => {
       (result) => failedTableRows(result.stdout).filter((line) => !line.startsWith('✗ WebSocket upgrade')),
     );
     assert.equal(run.code, 1, run.stdout + run.stderr);
-    assert.match(run.stdout, /^✗ WebSocket upgrade +401 +101 +wss:\/\/localhost:\d+\/ocpp\/UNKNOWN-CHARGER: 401: the charger was refused/m);
+    assert.match(
+      run.stdout,
+      /^✗ WebSocket upgrade +401 +101 +wss:\/\/localhost:\d+\/ocpp\/UNKNOWN-CHARGER: 401: the charger was refused/m,
+    );
     assert.match(run.stdout, /^– BootNotification +–/m);
     assert.match(run.stdout, /^✓ \/health /m);
     assert.match(run.stdout, /^FAILED: 13 passed, 1 failed, 2 skipped/m);
@@ -94,12 +114,18 @@ describe('ocpp-edge check (CLI)', () => {
   test('exits 1 when the certificate is not trusted (no --ca for a private CA), with --json too', async () => {
     const run = await retryWhenOnlySlow(
       () => check([stack.url, '--address', '127.0.0.1', '--http-port', String(stack.httpPort), '--json']),
-      (result) => (JSON.parse(result.stdout) as CheckReport).checks.filter((entry) => entry.status === 'fail' && entry.name !== 'certificate chain').map((entry) => entry.detail ?? ''),
+      (result) =>
+        (JSON.parse(result.stdout) as CheckReport).checks
+          .filter((entry) => entry.status === 'fail' && entry.name !== 'certificate chain')
+          .map((entry) => entry.detail ?? ''),
     );
     assert.equal(run.code, 1);
     const report = JSON.parse(run.stdout) as CheckReport;
     assert.equal(report.ok, false);
-    assert.deepEqual(report.checks.filter((entry) => entry.status === 'fail').map((entry) => entry.name), ['certificate chain']);
+    assert.deepEqual(
+      report.checks.filter((entry) => entry.status === 'fail').map((entry) => entry.name),
+      ['certificate chain'],
+    );
   });
 
   test('tells a client that cannot offer TLS 1.0/1.1 from a server that refuses them: "not tested", exit 0', async () => {
@@ -107,9 +133,15 @@ describe('ocpp-edge check (CLI)', () => {
     try {
       const opensslConf = path.join(dir, 'openssl.cnf');
       await writeFile(opensslConf, CLIENT_WITHOUT_OLD_TLS);
-      const run = await retryWhenOnlySlow(() => check([...flags(stack), '--charger-id', 'CLI-OLD-TLS'], { OPENSSL_CONF: opensslConf }), (result) => failedTableRows(result.stdout));
+      const run = await retryWhenOnlySlow(
+        () => check([...flags(stack), '--charger-id', 'CLI-OLD-TLS'], { OPENSSL_CONF: opensslConf }),
+        (result) => failedTableRows(result.stdout),
+      );
       assert.equal(run.code, 0, run.stdout + run.stderr);
-      assert.match(run.stdout, /^\? TLS 1\.0 +not tested +refused +this client cannot offer TLS 1\.0 \(ERR_SSL_NO_PROTOCOLS_AVAILABLE/m);
+      assert.match(
+        run.stdout,
+        /^\? TLS 1\.0 +not tested +refused +this client cannot offer TLS 1\.0 \(ERR_SSL_NO_PROTOCOLS_AVAILABLE/m,
+      );
       assert.match(run.stdout, /^\? TLS 1\.1 +not tested /m);
       assert.match(run.stdout, /^✓ TLS 1\.2 +accepted/m);
       assert.match(run.stdout, /^OK: 14 passed, 0 failed, 2 not tested/m);

@@ -17,7 +17,12 @@ import { loadConfig } from '../../common/config.js';
 import { checkOptions, type CheckConfig } from '../../tools/check/options.js';
 import { startTestBackend, type TestBackend } from '../support/backend-instance.js';
 import { startProxyUnderTest, type ProxyUnderTest } from '../support/proxy-under-test.js';
-import { createTestCa, issueCertificate, writeCertificateFiles, type TestCertificate } from '../support/test-certificates.js';
+import {
+  createTestCa,
+  issueCertificate,
+  writeCertificateFiles,
+  type TestCertificate,
+} from '../support/test-certificates.js';
 
 export interface CheckStack {
   backend: TestBackend;
@@ -40,7 +45,14 @@ export async function startCheckStack(backendFlags: Record<string, unknown> = {}
   const backend = await startTestBackend({ database: `sqlite:${path.join(dir, 'ocpp.db')}`, ...backendFlags });
   let proxy: ProxyUnderTest;
   try {
-    proxy = await startProxyUnderTest({ tls: 'files', cert: [files.certFile], key: [files.keyFile], domain: ['localhost'], upstream: [backend.httpUrl], 'log-level': 'warn' });
+    proxy = await startProxyUnderTest({
+      tls: 'files',
+      cert: [files.certFile],
+      key: [files.keyFile],
+      domain: ['localhost'],
+      upstream: [backend.httpUrl],
+      'log-level': 'warn',
+    });
   } catch (error) {
     await backend.stop();
     throw error;
@@ -99,10 +111,19 @@ export async function startBareServer(options: BareServerOptions): Promise<BareS
   };
   const legacy = options.minVersion === 'TLSv1' || options.minVersion === 'TLSv1.1';
   const secure = https.createServer(
-    { cert: options.certificate.certPem, key: options.certificate.keyPem, minVersion: options.minVersion ?? 'TLSv1.2', maxVersion: options.maxVersion ?? 'TLSv1.3', ...(legacy ? { ciphers: 'DEFAULT@SECLEVEL=0' } : {}) },
+    {
+      cert: options.certificate.certPem,
+      key: options.certificate.keyPem,
+      minVersion: options.minVersion ?? 'TLSv1.2',
+      maxVersion: options.maxVersion ?? 'TLSv1.3',
+      ...(legacy ? { ciphers: 'DEFAULT@SECLEVEL=0' } : {}),
+    },
     (req, res) => {
       const status = req.url === '/health' ? (options.healthStatus ?? 200) : 404;
-      const answer = () => res.writeHead(status, { 'content-type': 'application/json', ...options.headers }).end(JSON.stringify({ status: status === 200 ? 'ok' : 'unavailable' }));
+      const answer = () =>
+        res
+          .writeHead(status, { 'content-type': 'application/json', ...options.headers })
+          .end(JSON.stringify({ status: status === 200 ? 'ok' : 'unavailable' }));
       if (options.healthDelayMs) setTimeout(answer, options.healthDelayMs);
       else answer();
     },
@@ -126,7 +147,10 @@ export async function startBareServer(options: BareServerOptions): Promise<BareS
     url: `https://localhost:${httpsPort}`,
     async close() {
       for (const socket of sockets) socket.destroy();
-      await Promise.all([new Promise((resolve) => secure.close(resolve)), new Promise((resolve) => plain.close(resolve))]);
+      await Promise.all([
+        new Promise((resolve) => secure.close(resolve)),
+        new Promise((resolve) => plain.close(resolve)),
+      ]);
     },
   };
 }
@@ -143,7 +167,13 @@ export async function expiredCertificate(ca: TestCertificate, daysAgo = 3): Prom
     extensions: [
       { name: 'basicConstraints', cA: false },
       { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: [{ type: 2 as const, value: 'localhost' }, { type: 7 as const, ip: '127.0.0.1' }] },
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 2 as const, value: 'localhost' },
+          { type: 7 as const, ip: '127.0.0.1' },
+        ],
+      },
     ],
   });
   return { certPem: pems.cert, keyPem: pems.private, serialNumber: '' };
@@ -165,7 +195,7 @@ export async function retryWhenOnlySlow<T>(run: () => Promise<T>, failedRows: (r
   let result = await run();
   for (let attempt = 1; attempt < 3; attempt++) {
     const failed = failedRows(result);
-    if (failed.length === 0 || !failed.every((row) => row.includes('slower than the plan\'s'))) return result;
+    if (failed.length === 0 || !failed.every((row) => row.includes("slower than the plan's"))) return result;
     result = await run();
   }
   return result;

@@ -18,8 +18,22 @@ import { checkTlsVersions } from '../../tools/check/tls-versions.js';
 import { checkWebSocket } from '../../tools/check/websocket.js';
 import { freePort } from '../support/ports.js';
 import { startProxyUnderTest } from '../support/proxy-under-test.js';
-import { createTestCa, issueCertificate, writeCertificateFiles, type TestCertificate } from '../support/test-certificates.js';
-import { checkConfig, expiredCertificate, GOOD_SECURITY_HEADERS, retryWhenOnlySlow, startBareServer, startCheckStack, type BareServerOptions, type CheckStack } from './check-stack.js';
+import {
+  createTestCa,
+  issueCertificate,
+  writeCertificateFiles,
+  type TestCertificate,
+} from '../support/test-certificates.js';
+import {
+  checkConfig,
+  expiredCertificate,
+  GOOD_SECURITY_HEADERS,
+  retryWhenOnlySlow,
+  startBareServer,
+  startCheckStack,
+  type BareServerOptions,
+  type CheckStack,
+} from './check-stack.js';
 
 function row(results: CheckResult[], name: string): CheckResult {
   const found = results.find((result) => result.name === name);
@@ -44,28 +58,66 @@ describe('ocpp-edge check', () => {
   });
 
   /** Runs `check` against a bare server made for the test, trusting the stack's CA. */
-  async function againstBareServer<T>(options: Partial<BareServerOptions>, check: (target: ReturnType<typeof checkTarget>) => Promise<T>, flags: Record<string, unknown> = {}): Promise<T> {
+  async function againstBareServer<T>(
+    options: Partial<BareServerOptions>,
+    check: (target: ReturnType<typeof checkTarget>) => Promise<T>,
+    flags: Record<string, unknown> = {},
+  ): Promise<T> {
     const server = await startBareServer({ certificate: localhost, headers: GOOD_SECURITY_HEADERS, ...options });
     try {
-      return await check(checkTarget(checkConfig({ url: server.url, 'http-port': server.httpPort, ca: stack.caFile, ...flags })));
+      return await check(
+        checkTarget(checkConfig({ url: server.url, 'http-port': server.httpPort, ca: stack.caFile, ...flags })),
+      );
     } finally {
       await server.close();
     }
   }
 
-  test('passes every check against the real proxy in front of the real backend, each step within the plan\'s targets', async () => {
+  test("passes every check against the real proxy in front of the real backend, each step within the plan's targets", async () => {
     const report = await retryWhenOnlySlow(
-      () => runChecks(checkConfig({ url: stack.url, 'http-port': stack.httpPort, ca: stack.caFile, 'charger-id': 'CHECK-PASS' })),
+      () =>
+        runChecks(
+          checkConfig({ url: stack.url, 'http-port': stack.httpPort, ca: stack.caFile, 'charger-id': 'CHECK-PASS' }),
+        ),
       (result) => result.checks.filter((check) => check.status === 'fail').map((check) => check.detail ?? ''),
     );
-    assert.equal(report.ok, true, JSON.stringify(report.checks.filter((check) => check.status !== 'pass'), null, 2));
+    assert.equal(
+      report.ok,
+      true,
+      JSON.stringify(
+        report.checks.filter((check) => check.status !== 'pass'),
+        null,
+        2,
+      ),
+    );
     assert.deepEqual(report.counts, { pass: 16, fail: 0, inconclusive: 0, skipped: 0 });
     assert.deepEqual(
       report.checks.map((check) => check.name),
-      ['certificate name', 'certificate issuer', 'certificate expiry', 'certificate chain', 'TLS 1.0', 'TLS 1.1', 'TLS 1.2', 'TLS 1.3', 'HTTP → HTTPS',
-        'Strict-Transport-Security', 'X-Frame-Options', 'X-Content-Type-Options', '/health', 'WebSocket upgrade', 'BootNotification', 'Heartbeat'],
+      [
+        'certificate name',
+        'certificate issuer',
+        'certificate expiry',
+        'certificate chain',
+        'TLS 1.0',
+        'TLS 1.1',
+        'TLS 1.2',
+        'TLS 1.3',
+        'HTTP → HTTPS',
+        'Strict-Transport-Security',
+        'X-Frame-Options',
+        'X-Content-Type-Options',
+        '/health',
+        'WebSocket upgrade',
+        'BootNotification',
+        'Heartbeat',
+      ],
     );
-    for (const [name, limit] of [['/health', 50], ['WebSocket upgrade', 100], ['BootNotification', 500], ['Heartbeat', 500]] as const) {
+    for (const [name, limit] of [
+      ['/health', 50],
+      ['WebSocket upgrade', 100],
+      ['BootNotification', 500],
+      ['Heartbeat', 500],
+    ] as const) {
       const timed = row(report.checks, name);
       assert.equal(timed.unit, 'ms');
       assert.equal(timed.limit, limit);
@@ -79,7 +131,12 @@ describe('ocpp-edge check', () => {
   describe('certificate', () => {
     test('passes: names, issuer, days left and a chain trusted through --ca', async () => {
       const results = await checkCertificate(checkTarget(checkConfig({ url: stack.url, ca: stack.caFile })));
-      assert.deepEqual(statuses(results), { 'certificate name': 'pass', 'certificate issuer': 'pass', 'certificate expiry': 'pass', 'certificate chain': 'pass' });
+      assert.deepEqual(statuses(results), {
+        'certificate name': 'pass',
+        'certificate issuer': 'pass',
+        'certificate expiry': 'pass',
+        'certificate chain': 'pass',
+      });
       assert.match(row(results, 'certificate name').detail!, /DNS:localhost/);
       assert.equal(row(results, 'certificate issuer').figure, 'ocpp-edge check test CA');
       assert.ok([88, 89].includes(Math.floor(row(results, 'certificate expiry').value!)));
@@ -103,7 +160,11 @@ describe('ocpp-edge check', () => {
     });
 
     test('fails a certificate with fewer days left than --min-days', async () => {
-      const results = await againstBareServer({ certificate: await issueCertificate(stack.ca, ['localhost'], 5) }, checkCertificate, { 'min-days': 7 });
+      const results = await againstBareServer(
+        { certificate: await issueCertificate(stack.ca, ['localhost'], 5) },
+        checkCertificate,
+        { 'min-days': 7 },
+      );
       const expiry = row(results, 'certificate expiry');
       assert.equal(expiry.status, 'fail');
       assert.equal(expiry.figure, '4 days left');
@@ -111,7 +172,10 @@ describe('ocpp-edge check', () => {
     });
 
     test('fails a certificate for another name', async () => {
-      const results = await againstBareServer({ certificate: await issueCertificate(stack.ca, ['charge.example.net']) }, checkCertificate);
+      const results = await againstBareServer(
+        { certificate: await issueCertificate(stack.ca, ['charge.example.net']) },
+        checkCertificate,
+      );
       const name = row(results, 'certificate name');
       assert.equal(name.status, 'fail');
       assert.match(name.detail!, /not valid for localhost: subject CN=charge\.example\.net, DNS:charge\.example\.net/);
@@ -121,14 +185,24 @@ describe('ocpp-edge check', () => {
   describe('TLS versions', () => {
     test('passes the proxy: 1.0 and 1.1 refused by the server, 1.2 and 1.3 accepted', async () => {
       const results = await checkTlsVersions(checkTarget(checkConfig({ url: stack.url, ca: stack.caFile })));
-      assert.deepEqual(statuses(results), { 'TLS 1.0': 'pass', 'TLS 1.1': 'pass', 'TLS 1.2': 'pass', 'TLS 1.3': 'pass' });
+      assert.deepEqual(statuses(results), {
+        'TLS 1.0': 'pass',
+        'TLS 1.1': 'pass',
+        'TLS 1.2': 'pass',
+        'TLS 1.3': 'pass',
+      });
       // The refusal is the server's protocol_version alert, not this client declining to offer the version.
       assert.match(row(results, 'TLS 1.1').detail!, /^by the server: ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION/);
     });
 
     test('fails a server that still accepts TLS 1.1', async () => {
       const results = await againstBareServer({ minVersion: 'TLSv1.1' }, checkTlsVersions);
-      assert.deepEqual(statuses(results), { 'TLS 1.0': 'pass', 'TLS 1.1': 'fail', 'TLS 1.2': 'pass', 'TLS 1.3': 'pass' });
+      assert.deepEqual(statuses(results), {
+        'TLS 1.0': 'pass',
+        'TLS 1.1': 'fail',
+        'TLS 1.2': 'pass',
+        'TLS 1.3': 'pass',
+      });
       assert.equal(row(results, 'TLS 1.1').figure, 'accepted');
     });
 
@@ -150,7 +224,10 @@ describe('ocpp-edge check', () => {
     test('fails a redirect to plain http://', async () => {
       const [result] = await againstBareServer({ redirectTo: (path) => `http://localhost${path}` }, checkRedirect);
       assert.equal(result!.status, 'fail');
-      assert.match(result!.detail!, /Location http:\/\/localhost\/ocpp-edge-check\/redirect\?probe=1, expected https:\/\/localhost:\d+\/ocpp-edge-check\/redirect\?probe=1/);
+      assert.match(
+        result!.detail!,
+        /Location http:\/\/localhost\/ocpp-edge-check\/redirect\?probe=1, expected https:\/\/localhost:\d+\/ocpp-edge-check\/redirect\?probe=1/,
+      );
     });
 
     test('fails a redirect that drops the path', async () => {
@@ -175,20 +252,41 @@ describe('ocpp-edge check', () => {
   });
 
   describe('security headers', () => {
-    test('pass on the proxy\'s answers', async () => {
+    test("pass on the proxy's answers", async () => {
       const results = await checkSecurityHeaders(checkTarget(checkConfig({ url: stack.url })));
-      assert.deepEqual(statuses(results), { 'Strict-Transport-Security': 'pass', 'X-Frame-Options': 'pass', 'X-Content-Type-Options': 'pass' });
+      assert.deepEqual(statuses(results), {
+        'Strict-Transport-Security': 'pass',
+        'X-Frame-Options': 'pass',
+        'X-Content-Type-Options': 'pass',
+      });
     });
 
     test('fail on a server without them (no proxy in front)', async () => {
       const results = await againstBareServer({ headers: {} }, checkSecurityHeaders);
-      assert.deepEqual(statuses(results), { 'Strict-Transport-Security': 'fail', 'X-Frame-Options': 'fail', 'X-Content-Type-Options': 'fail' });
+      assert.deepEqual(statuses(results), {
+        'Strict-Transport-Security': 'fail',
+        'X-Frame-Options': 'fail',
+        'X-Content-Type-Options': 'fail',
+      });
       assert.ok(results.every((result) => result.figure === 'missing'));
     });
 
     test('fail on a short HSTS max-age and a wrong X-Frame-Options', async () => {
-      const results = await againstBareServer({ headers: { ...GOOD_SECURITY_HEADERS, 'strict-transport-security': 'max-age=600', 'x-frame-options': 'ALLOWALL' } }, checkSecurityHeaders);
-      assert.deepEqual(statuses(results), { 'Strict-Transport-Security': 'fail', 'X-Frame-Options': 'fail', 'X-Content-Type-Options': 'pass' });
+      const results = await againstBareServer(
+        {
+          headers: {
+            ...GOOD_SECURITY_HEADERS,
+            'strict-transport-security': 'max-age=600',
+            'x-frame-options': 'ALLOWALL',
+          },
+        },
+        checkSecurityHeaders,
+      );
+      assert.deepEqual(statuses(results), {
+        'Strict-Transport-Security': 'fail',
+        'X-Frame-Options': 'fail',
+        'X-Content-Type-Options': 'pass',
+      });
     });
   });
 
@@ -206,21 +304,34 @@ describe('ocpp-edge check', () => {
 
     test('fails when the backend behind the proxy is down (502)', async () => {
       const files = await writeCertificateFiles(stack.proxy.dataDir, 'lonely', localhost);
-      const lonely = await startProxyUnderTest({ tls: 'files', cert: [files.certFile], key: [files.keyFile], domain: ['localhost'], upstream: [`http://127.0.0.1:${await freePort()}`], 'log-level': 'silent' });
+      const lonely = await startProxyUnderTest({
+        tls: 'files',
+        cert: [files.certFile],
+        key: [files.keyFile],
+        domain: ['localhost'],
+        upstream: [`http://127.0.0.1:${await freePort()}`],
+        'log-level': 'silent',
+      });
       try {
-        const target = checkTarget(checkConfig({ url: `https://localhost:${lonely.proxy.httpsPort}`, ca: stack.caFile }));
+        const target = checkTarget(
+          checkConfig({ url: `https://localhost:${lonely.proxy.httpsPort}`, ca: stack.caFile }),
+        );
         const [health] = await checkHealth(target);
         assert.equal(health!.status, 'fail');
         assert.equal(health!.figure, '502');
         const websocket = await checkWebSocket(target);
-        assert.deepEqual(statuses(websocket), { 'WebSocket upgrade': 'fail', BootNotification: 'skipped', Heartbeat: 'skipped' });
+        assert.deepEqual(statuses(websocket), {
+          'WebSocket upgrade': 'fail',
+          BootNotification: 'skipped',
+          Heartbeat: 'skipped',
+        });
         assert.equal(row(websocket, 'WebSocket upgrade').figure, '502');
       } finally {
         await lonely.close();
       }
     });
 
-    test('fails a 503 and an answer slower than the plan\'s 50 ms', async () => {
+    test("fails a 503 and an answer slower than the plan's 50 ms", async () => {
       const [unavailable] = await againstBareServer({ healthStatus: 503 }, checkHealth);
       assert.equal(unavailable!.status, 'fail');
       assert.equal(unavailable!.figure, '503');
@@ -233,8 +344,14 @@ describe('ocpp-edge check', () => {
 
   describe('WebSocket, BootNotification and Heartbeat', () => {
     test('pass as a charger with a Basic password the central system knows', async () => {
-      assert.equal((await stack.backend.api('PUT', '/api/charge-points/CHECK-SECRET', { password: 'correct horse battery' })).status, 201);
-      const results = await checkWebSocket(checkTarget(checkConfig({ url: stack.url, 'charger-id': 'CHECK-SECRET', password: 'correct horse battery' })));
+      assert.equal(
+        (await stack.backend.api('PUT', '/api/charge-points/CHECK-SECRET', { password: 'correct horse battery' }))
+          .status,
+        201,
+      );
+      const results = await checkWebSocket(
+        checkTarget(checkConfig({ url: stack.url, 'charger-id': 'CHECK-SECRET', password: 'correct horse battery' })),
+      );
       assert.deepEqual(statuses(results).BootNotification, 'pass');
       assert.deepEqual(statuses(results).Heartbeat, 'pass');
       // The upgrade got in; its time includes the backend's scrypt check of the password (tens of milliseconds of
@@ -245,15 +362,23 @@ describe('ocpp-edge check', () => {
     });
 
     test('fail when the central system refuses the charger: wrong password (401)', async () => {
-      const results = await checkWebSocket(checkTarget(checkConfig({ url: stack.url, 'charger-id': 'CHECK-SECRET', password: 'wrong' })));
-      assert.deepEqual(statuses(results), { 'WebSocket upgrade': 'fail', BootNotification: 'skipped', Heartbeat: 'skipped' });
+      const results = await checkWebSocket(
+        checkTarget(checkConfig({ url: stack.url, 'charger-id': 'CHECK-SECRET', password: 'wrong' })),
+      );
+      assert.deepEqual(statuses(results), {
+        'WebSocket upgrade': 'fail',
+        BootNotification: 'skipped',
+        Heartbeat: 'skipped',
+      });
       assert.equal(row(results, 'WebSocket upgrade').figure, '401');
     });
 
     test('fail when the central system only knows registered chargers', async () => {
       const strict = await startCheckStack({ registration: 'known' });
       try {
-        const results = await checkWebSocket(checkTarget(checkConfig({ url: strict.url, 'charger-id': 'NOT-REGISTERED' })));
+        const results = await checkWebSocket(
+          checkTarget(checkConfig({ url: strict.url, 'charger-id': 'NOT-REGISTERED' })),
+        );
         assert.equal(row(results, 'WebSocket upgrade').status, 'fail');
         assert.match(row(results, 'WebSocket upgrade').detail!, /401: the charger was refused/);
       } finally {
@@ -263,16 +388,31 @@ describe('ocpp-edge check', () => {
 
     test('fail when the central system answers the BootNotification with Rejected', async () => {
       // A central system of its own (ocpp-rpc's server, strict mode) that refuses every boot.
-      const centralSystem = new RPCServer({ protocols: ['ocpp1.6'], strictMode: true } as ConstructorParameters<typeof RPCServer>[0]);
+      const centralSystem = new RPCServer({ protocols: ['ocpp1.6'], strictMode: true } as ConstructorParameters<
+        typeof RPCServer
+      >[0]);
       centralSystem.on('client', (client) => {
-        client.handle('BootNotification', () => ({ status: 'Rejected', currentTime: new Date().toISOString(), interval: 120 }));
+        client.handle('BootNotification', () => ({
+          status: 'Rejected',
+          currentTime: new Date().toISOString(),
+          interval: 120,
+        }));
       });
       try {
-        const results = await againstBareServer({ onUpgrade: (request, socket, head) => void centralSystem.handleUpgrade(request, socket as Socket, head) }, checkWebSocket);
+        const results = await againstBareServer(
+          { onUpgrade: (request, socket, head) => void centralSystem.handleUpgrade(request, socket as Socket, head) },
+          checkWebSocket,
+        );
         assert.match(row(results, 'WebSocket upgrade').figure, /^101 in /);
-        assert.deepEqual([row(results, 'BootNotification').status, row(results, 'Heartbeat').status], ['fail', 'skipped']);
+        assert.deepEqual(
+          [row(results, 'BootNotification').status, row(results, 'Heartbeat').status],
+          ['fail', 'skipped'],
+        );
         assert.equal(row(results, 'BootNotification').figure, 'Rejected');
-        assert.match(row(results, 'BootNotification').detail!, /does not accept charger OCPP-EDGE-CHECK \(retry in 120 s\)/);
+        assert.match(
+          row(results, 'BootNotification').detail!,
+          /does not accept charger OCPP-EDGE-CHECK \(retry in 120 s\)/,
+        );
       } finally {
         await centralSystem.close({ force: true });
       }

@@ -17,7 +17,7 @@ function loadBackend(file: string, env: NodeJS.ProcessEnv = {}) {
 }
 
 describe('config/production.yaml', () => {
-  test('proxy: the plan\'s nginx site — 443/80, upstream 127.0.0.1:8080, one domain, Let\'s Encrypt', () => {
+  test("proxy: the plan's nginx site — 443/80, upstream 127.0.0.1:8080, one domain, Let's Encrypt", () => {
     const proxy = loadProxy('config/production.yaml');
     assert.equal(proxy.host, undefined, 'listens on every interface, IPv4 and IPv6');
     assert.equal(proxy.httpsPort, 443);
@@ -36,11 +36,15 @@ describe('config/production.yaml', () => {
     assert.equal(proxy.tlsTicketKeys, '/var/lib/ocpp-edge/tls-ticket-keys');
   });
 
-  test('proxy: the plan\'s timeouts — WebSockets idle for an hour, a bounded drain', () => {
+  test("proxy: the plan's timeouts — WebSockets idle for an hour, a bounded drain", () => {
     const proxy = loadProxy('config/production.yaml');
     assert.equal(proxy.wsIdleTimeout, 3600, 'proxy_read_timeout / proxy_send_timeout 3600s on /ocpp/');
     assert.equal(proxy.headerTimeout, 10);
-    assert.equal(proxy.tlsHandshakeTimeout, 60, 'nginx ssl_handshake_timeout: a boot storm is not cut at the header timeout');
+    assert.equal(
+      proxy.tlsHandshakeTimeout,
+      60,
+      'nginx ssl_handshake_timeout: a boot storm is not cut at the header timeout',
+    );
     assert.equal(proxy.drainTimeout, 10);
     assert.equal(proxy.trustProxy, false);
   });
@@ -56,7 +60,7 @@ describe('config/production.yaml', () => {
     assert.equal(proxy.metricsPort, 9464);
   });
 
-  test('backend: the plan\'s uvicorn --host 127.0.0.1 --port 8080, the proxy\'s upstream', () => {
+  test("backend: the plan's uvicorn --host 127.0.0.1 --port 8080, the proxy's upstream", () => {
     const backend = loadBackend('config/production.yaml');
     const proxy = loadProxy('config/production.yaml');
     assert.equal(backend.host, '127.0.0.1');
@@ -68,7 +72,7 @@ describe('config/production.yaml', () => {
     assert.equal(backend.database, 'sqlite:/var/lib/ocpp-edge/ocpp.db');
   });
 
-  test('backend: secrets from the service\'s environment file win over the file', () => {
+  test("backend: secrets from the service's environment file win over the file", () => {
     const backend = loadBackend('config/production.yaml', {
       DATABASE_URL: 'postgres://ocpp:secret@127.0.0.1:5432/ocpp_db',
       OCPP_EDGE_API_TOKENS: 'token-one,token-two',

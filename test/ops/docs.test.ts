@@ -29,7 +29,8 @@ describe('operations docs', () => {
     test(`${file}: the repository files it names exist`, () => {
       const named = read(file).match(/\b(?:config\/[\w./-]+\.(?:ya?ml|service)|ecosystem\.config\.c?js)\b/g) ?? [];
       assert.ok(named.length > 0);
-      for (const name of new Set(named)) assert.ok(existsSync(inRepo(name)), `${file} names ${name}, which does not exist`);
+      for (const name of new Set(named))
+        assert.ok(existsSync(inRepo(name)), `${file} names ${name}, which does not exist`);
     });
   }
 
@@ -53,7 +54,15 @@ describe('operations docs', () => {
 
   test('operations cover the daily checks, log locations and rotation', () => {
     const operations = read('docs/OPERATIONS.md');
-    for (const needed of ['ocpp-edge certs list', 'ocpp-edge check', 'journalctl -u ocpp-edge-proxy', 'pm2-logrotate', 'copytruncate', '## Daily checks', '## Weekly maintenance']) {
+    for (const needed of [
+      'ocpp-edge certs list',
+      'ocpp-edge check',
+      'journalctl -u ocpp-edge-proxy',
+      'pm2-logrotate',
+      'copytruncate',
+      '## Daily checks',
+      '## Weekly maintenance',
+    ]) {
       assert.ok(operations.includes(needed), `docs/OPERATIONS.md mentions ${needed}`);
     }
   });

@@ -38,9 +38,16 @@ interface Pm2App {
 
 const require = createRequire(import.meta.url);
 // PM2's own modules: how `pm2 start` parses a process file and the schema it validates apps against.
-const pm2Common = require(inRepo('node_modules/pm2/lib/Common.js')) as { parseConfig(data: Buffer, file: string): { apps: Pm2App[] } };
-const pm2Config = require(inRepo('node_modules/pm2/lib/tools/Config.js')) as { validateJSON(app: unknown): { errors: string[] } };
-const pm2Schema = require(inRepo('node_modules/pm2/lib/API/schema.json')) as Record<string, { alias?: string | string[] }>;
+const pm2Common = require(inRepo('node_modules/pm2/lib/Common.js')) as {
+  parseConfig(data: Buffer, file: string): { apps: Pm2App[] };
+};
+const pm2Config = require(inRepo('node_modules/pm2/lib/tools/Config.js')) as {
+  validateJSON(app: unknown): { errors: string[] };
+};
+const pm2Schema = require(inRepo('node_modules/pm2/lib/API/schema.json')) as Record<
+  string,
+  { alias?: string | string[] }
+>;
 
 const ecosystem = require(inRepo('ecosystem.config.cjs')) as { apps: Pm2App[] };
 
@@ -52,7 +59,7 @@ function app(name: string): Pm2App {
 
 /** The environment PM2 gives an app started with `--env NAME` (PM2 merges env, then env_NAME over it). */
 function environment(target: Pm2App, name?: 'production' | 'development'): NodeJS.ProcessEnv {
-  return { ...target.env, ...(name ? target[`env_${name}`] as Record<string, string> : {}) };
+  return { ...target.env, ...(name ? (target[`env_${name}`] as Record<string, string>) : {}) };
 }
 
 /** The --config file named in an app's arguments. */
@@ -75,7 +82,7 @@ describe('PM2 process files', () => {
     }
   });
 
-  test('every app passes PM2\'s schema, with no option PM2 does not know', () => {
+  test("every app passes PM2's schema, with no option PM2 does not know", () => {
     const known = new Set<string>();
     for (const [key, spec] of Object.entries(pm2Schema)) {
       known.add(key);
@@ -112,10 +119,14 @@ describe('ocpp-edge-proxy and ocpp-edge-backend', () => {
     assert.equal(app('ocpp-edge-backend').exec_mode, 'fork');
   });
 
-  test('kill_timeout is longer than the proxy\'s drain period in every environment', () => {
+  test("kill_timeout is longer than the proxy's drain period in every environment", () => {
     for (const target of ecosystem.apps) {
       for (const name of [undefined, 'production', 'development'] as const) {
-        const proxy = loadConfig(proxyOptions, { flags: { config: configFileOf(target) }, section: 'proxy', env: environment(target, name) });
+        const proxy = loadConfig(proxyOptions, {
+          flags: { config: configFileOf(target) },
+          section: 'proxy',
+          env: environment(target, name),
+        });
         assert.ok(
           target.kill_timeout > proxy.drainTimeout * 1000,
           `${target.name} (${name ?? 'env'}): kill_timeout ${target.kill_timeout} ms > drain ${proxy.drainTimeout} s`,
@@ -149,8 +160,16 @@ describe('environments', () => {
     test(`${name ? `env_${name}` : 'env (no --env)'}: the production configuration, 443/80 and 127.0.0.1:8080`, () => {
       const proxyApp = app('ocpp-edge-proxy');
       const backendApp = app('ocpp-edge-backend');
-      const proxy = loadConfig(proxyOptions, { flags: { config: configFileOf(proxyApp) }, section: 'proxy', env: environment(proxyApp, name) });
-      const backend = loadConfig(backendOptions, { flags: { config: configFileOf(backendApp) }, section: 'backend', env: environment(backendApp, name) });
+      const proxy = loadConfig(proxyOptions, {
+        flags: { config: configFileOf(proxyApp) },
+        section: 'proxy',
+        env: environment(proxyApp, name),
+      });
+      const backend = loadConfig(backendOptions, {
+        flags: { config: configFileOf(backendApp) },
+        section: 'backend',
+        env: environment(backendApp, name),
+      });
       assert.equal(environment(proxyApp, name).NODE_ENV, 'production');
       assert.equal(proxy.httpsPort, 443);
       assert.equal(proxy.httpPort, 80);
@@ -158,15 +177,27 @@ describe('environments', () => {
       assert.deepEqual(proxy.upstream, ['http://127.0.0.1:8080']);
       assert.equal(backend.host, '127.0.0.1');
       assert.equal(backend.port, 8080);
-      assert.equal(Object.keys(environment(backendApp, name)).some((key) => /TOKEN|DATABASE|PASSWORD/.test(key)), false, 'no secrets in the file');
+      assert.equal(
+        Object.keys(environment(backendApp, name)).some((key) => /TOKEN|DATABASE|PASSWORD/.test(key)),
+        false,
+        'no secrets in the file',
+      );
     });
   }
 
   test('env_development: unprivileged ports, self-signed localhost, SQLite and a token for local use', () => {
     const proxyApp = app('ocpp-edge-proxy');
     const backendApp = app('ocpp-edge-backend');
-    const proxy = loadConfig(proxyOptions, { flags: { config: configFileOf(proxyApp) }, section: 'proxy', env: environment(proxyApp, 'development') });
-    const backend = loadConfig(backendOptions, { flags: { config: configFileOf(backendApp) }, section: 'backend', env: environment(backendApp, 'development') });
+    const proxy = loadConfig(proxyOptions, {
+      flags: { config: configFileOf(proxyApp) },
+      section: 'proxy',
+      env: environment(proxyApp, 'development'),
+    });
+    const backend = loadConfig(backendOptions, {
+      flags: { config: configFileOf(backendApp) },
+      section: 'backend',
+      env: environment(backendApp, 'development'),
+    });
     assert.equal(proxy.httpsPort, 8443);
     assert.equal(proxy.httpPort, 8000);
     assert.ok(proxy.httpsPort >= 1024 && proxy.httpPort >= 1024 && proxy.metricsPort >= 1024, 'no privilege needed');
@@ -179,12 +210,23 @@ describe('environments', () => {
     assert.deepEqual(backend.apiToken, ['dev-token']);
   });
 
-  test('every environment keeps the shared TLS ticket key file in the proxy\'s data dir, where it may write', () => {
+  test("every environment keeps the shared TLS ticket key file in the proxy's data dir, where it may write", () => {
     const proxyApp = app('ocpp-edge-proxy');
     for (const name of [undefined, 'production', 'development'] as const) {
-      const proxy = loadConfig(proxyOptions, { flags: { config: configFileOf(proxyApp) }, section: 'proxy', env: environment(proxyApp, name) });
-      assert.ok(proxy.tlsTicketKeys, `${name ?? 'env'}: tls-ticket-keys is set, so cluster workers share session tickets`);
-      assert.equal(path.dirname(path.resolve(proxyApp.cwd, proxy.tlsTicketKeys)), path.resolve(proxyApp.cwd, proxy.dataDir), name ?? 'env');
+      const proxy = loadConfig(proxyOptions, {
+        flags: { config: configFileOf(proxyApp) },
+        section: 'proxy',
+        env: environment(proxyApp, name),
+      });
+      assert.ok(
+        proxy.tlsTicketKeys,
+        `${name ?? 'env'}: tls-ticket-keys is set, so cluster workers share session tickets`,
+      );
+      assert.equal(
+        path.dirname(path.resolve(proxyApp.cwd, proxy.tlsTicketKeys)),
+        path.resolve(proxyApp.cwd, proxy.dataDir),
+        name ?? 'env',
+      );
     }
   });
 });
@@ -201,11 +243,14 @@ describe('jemalloc', () => {
     requireJemalloc(t);
   });
 
-  test('a process started with each app\'s environment runs on jemalloc (/proc/PID/maps)', async (t) => {
+  test("a process started with each app's environment runs on jemalloc (/proc/PID/maps)", async (t) => {
     if (!requireJemalloc(t)) return;
     for (const target of ecosystem.apps) {
       const libraries = await mappedLibraries(environment(target, 'production'));
-      assert.ok(libraries.some((file) => file.includes('libjemalloc')), `${target.name}: jemalloc mapped; mapped: ${libraries.join(', ')}`);
+      assert.ok(
+        libraries.some((file) => file.includes('libjemalloc')),
+        `${target.name}: jemalloc mapped; mapped: ${libraries.join(', ')}`,
+      );
     }
     // node itself is not linked with it: the preload is what brings it in.
     const plain = await mappedLibraries({ NODE_ENV: 'production' });

@@ -66,10 +66,15 @@ module.exports = {
 
 function pm2(home: string, args: string[], timeoutMs = 30_000): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(PM2, args, { cwd: inRepo('.'), env: { ...process.env, PM2_HOME: home }, timeout: timeoutMs }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`pm2 ${args.join(' ')}: ${error.message}\n${stdout}${stderr}`));
-      else resolve(stdout);
-    });
+    execFile(
+      PM2,
+      args,
+      { cwd: inRepo('.'), env: { ...process.env, PM2_HOME: home }, timeout: timeoutMs },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`pm2 ${args.join(' ')}: ${error.message}\n${stdout}${stderr}`));
+        else resolve(stdout);
+      },
+    );
   });
 }
 
@@ -77,11 +82,22 @@ function getHealth(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     // A new connection per request, as a client that opens one per call: no keep-alive socket left over from the
     // old process to race its close.
-    const request = https.get({ host: '127.0.0.1', port, path: '/health', servername: 'localhost', rejectUnauthorized: false, agent: false, timeout: 5000 }, (response) => {
-      response.resume();
-      response.on('end', () => resolve(response.statusCode ?? 0));
-      response.on('error', reject);
-    });
+    const request = https.get(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/health',
+        servername: 'localhost',
+        rejectUnauthorized: false,
+        agent: false,
+        timeout: 5000,
+      },
+      (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode ?? 0));
+        response.on('error', reject);
+      },
+    );
     request.on('timeout', () => request.destroy(new Error('no answer within 5 s')));
     request.on('error', reject);
   });
@@ -113,16 +129,24 @@ describe('PM2: ecosystem.config.cjs under a real daemon', { timeout: 60_000 }, (
   after(async () => {
     await Promise.all(chargers.map((charger) => charger.client.close({ force: true }).catch(() => {})));
     await pm2(home, ['kill']).catch((error: Error) => console.error(error.message));
-    if (!process.env.KEEP_PM2_DIR) await rm(dir, { recursive: true, force: true }); else console.log("kept", dir);
+    if (!process.env.KEEP_PM2_DIR) await rm(dir, { recursive: true, force: true });
+    else console.log('kept', dir);
   });
 
-  test('the backend\'s /health answers through the proxy', async () => {
-    await waitFor('/health through the proxy', async () => (await getHealth(ports.https)) === 200, { timeoutMs: 20_000, intervalMs: 50, retryErrors: true });
-    const list = JSON.parse(await pm2(home, ['jlist'])) as Array<{ name: string; pm2_env: { status: string; exec_mode: string } }>;
-    assert.deepEqual(
-      list.map((app) => [app.name, app.pm2_env.status, app.pm2_env.exec_mode]).sort(),
-      [['ocpp-edge-backend', 'online', 'fork_mode'], ['ocpp-edge-proxy', 'online', 'cluster_mode']],
-    );
+  test("the backend's /health answers through the proxy", async () => {
+    await waitFor('/health through the proxy', async () => (await getHealth(ports.https)) === 200, {
+      timeoutMs: 20_000,
+      intervalMs: 50,
+      retryErrors: true,
+    });
+    const list = JSON.parse(await pm2(home, ['jlist'])) as Array<{
+      name: string;
+      pm2_env: { status: string; exec_mode: string };
+    }>;
+    assert.deepEqual(list.map((app) => [app.name, app.pm2_env.status, app.pm2_env.exec_mode]).sort(), [
+      ['ocpp-edge-backend', 'online', 'fork_mode'],
+      ['ocpp-edge-proxy', 'online', 'cluster_mode'],
+    ]);
   });
 
   test('pm2 reload ocpp-edge-proxy with 50 chargers connected: no HTTP request fails, every charger is back within seconds', async () => {
@@ -150,7 +174,11 @@ describe('PM2: ecosystem.config.cjs under a real daemon', { timeout: 60_000 }, (
       chargers.push(tracked);
     }
     await Promise.all(chargers.map((charger) => charger.client.connect()));
-    await Promise.all(chargers.map((charger) => charger.client.call('BootNotification', { chargePointVendor: 'ocpp-edge', chargePointModel: 'pm2-test' })));
+    await Promise.all(
+      chargers.map((charger) =>
+        charger.client.call('BootNotification', { chargePointVendor: 'ocpp-edge', chargePointModel: 'pm2-test' }),
+      ),
+    );
     const pidBefore = (await pm2(home, ['pid', 'ocpp-edge-proxy'])).trim();
 
     // Requests one after another on HTTP_LOOPS connections at a time, before, during and after the reload.
@@ -177,7 +205,11 @@ describe('PM2: ecosystem.config.cjs under a real daemon', { timeout: 60_000 }, (
       const pidAfter = (await pm2(home, ['pid', 'ocpp-edge-proxy'])).trim();
       assert.notEqual(pidAfter, pidBefore, 'a new proxy process serves');
 
-      await waitFor('every charger connected again', () => chargers.every((charger) => charger.connected && charger.reconnectMs !== undefined), { timeoutMs: RECONNECT_WITHIN_MS + 10_000, intervalMs: 50, retryErrors: true });
+      await waitFor(
+        'every charger connected again',
+        () => chargers.every((charger) => charger.connected && charger.reconnectMs !== undefined),
+        { timeoutMs: RECONNECT_WITHIN_MS + 10_000, intervalMs: 50, retryErrors: true },
+      );
       backAfterMs = performance.now() - reloadStarted;
       // A last stretch of requests served by the new process alone.
       await new Promise((resolve) => setTimeout(resolve, 500));
@@ -193,7 +225,10 @@ describe('PM2: ecosystem.config.cjs under a real daemon', { timeout: 60_000 }, (
     );
     assert.deepEqual(outcomes.failed, [], 'no HTTP request failed');
     assert.ok(outcomes.ok > 20, `requests kept coming (${outcomes.ok})`);
-    assert.ok(reconnects.at(-1)! < RECONNECT_WITHIN_MS, `every charger reconnected within ${RECONNECT_WITHIN_MS} ms (slowest ${reconnects.at(-1)!.toFixed(0)} ms)`);
+    assert.ok(
+      reconnects.at(-1)! < RECONNECT_WITHIN_MS,
+      `every charger reconnected within ${RECONNECT_WITHIN_MS} ms (slowest ${reconnects.at(-1)!.toFixed(0)} ms)`,
+    );
     // Connected again means accepted by the central system: a call goes through for every charger.
     await Promise.all(chargers.map((charger) => charger.client.call('Heartbeat', {})));
   });

@@ -57,14 +57,27 @@ describe('Prometheus scraping the proxy', { timeout: 60_000 }, () => {
     if (!binary) return;
     dir = await mkdtemp(path.join(os.tmpdir(), 'ocpp-edge-prometheus-'));
     upstream = await startTestUpstream();
-    edge = await startProxyUnderTest({ tls: 'self-signed', domain: ['localhost'], upstream: [upstream.url], 'log-level': 'warn' });
+    edge = await startProxyUnderTest({
+      tls: 'self-signed',
+      domain: ['localhost'],
+      upstream: [upstream.url],
+      'log-level': 'warn',
+    });
     const configFile = path.join(dir, 'prometheus.yml');
     await writeFile(configFile, prometheusConfig(edge.proxy.metricsPort));
     const port = await freePort();
     apiUrl = `http://127.0.0.1:${port}`;
-    prometheus = spawn(binary, [`--config.file=${configFile}`, `--storage.tsdb.path=${path.join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${port}`], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    prometheus = spawn(
+      binary,
+      [
+        `--config.file=${configFile}`,
+        `--storage.tsdb.path=${path.join(dir, 'tsdb')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-8000));
     prometheus.stdout!.on('data', keep);
     prometheus.stderr!.on('data', keep);
@@ -101,7 +114,10 @@ describe('Prometheus scraping the proxy', { timeout: 60_000 }, () => {
       last = await query(expression).catch(() => undefined);
       if (last === expected) return;
       if (prometheus?.exitCode !== null) throw new Error(`prometheus exited (${prometheus?.exitCode}): ${output}`);
-      if (Date.now() > deadline) throw new Error(`${expression} was ${last} after ${timeoutMs} ms, expected ${expected}; prometheus said:\n${output}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `${expression} was ${last} after ${timeoutMs} ms, expected ${expected}; prometheus said:\n${output}`,
+        );
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
@@ -117,7 +133,8 @@ describe('Prometheus scraping the proxy', { timeout: 60_000 }, () => {
     await waitForValue('up{job="ocpp-edge-proxy"}', 1);
     await waitForValue('ocpp_edge_ws_connections{job="ocpp-edge-proxy"}', 0);
 
-    for (let index = 0; index < SESSIONS; index++) sessions.push(await openWebSocket(edge.proxy.httpsPort, `/ocpp/PROM-${index}`, 'ocpp1.6'));
+    for (let index = 0; index < SESSIONS; index++)
+      sessions.push(await openWebSocket(edge.proxy.httpsPort, `/ocpp/PROM-${index}`, 'ocpp1.6'));
     await waitForValue('ocpp_edge_ws_connections{job="ocpp-edge-proxy"}', SESSIONS);
 
     for (const session of sessions.splice(0, CLOSED)) session.close(1000);

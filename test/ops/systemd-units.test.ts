@@ -41,7 +41,11 @@ function seconds(span: string): number {
   return total;
 }
 
-const productionProxy = loadConfig(proxyOptions, { flags: { config: inRepo('config/production.yaml') }, section: 'proxy', env: {} });
+const productionProxy = loadConfig(proxyOptions, {
+  flags: { config: inRepo('config/production.yaml') },
+  section: 'proxy',
+  env: {},
+});
 
 describe('systemd units', () => {
   for (const file of UNITS) {
@@ -65,12 +69,17 @@ describe('systemd units', () => {
     });
 
     test(`${file}: preloads jemalloc, and a process started with that environment runs on it`, async (t) => {
-      const environment = Object.fromEntries((unit.get('Environment') ?? []).map((assignment) => assignment.split(/=(.*)/s).slice(0, 2)));
+      const environment = Object.fromEntries(
+        (unit.get('Environment') ?? []).map((assignment) => assignment.split(/=(.*)/s).slice(0, 2)),
+      );
       // A bare name, found through ld.so's cache on x86_64 and arm64 alike.
       assert.equal(environment.LD_PRELOAD, 'libjemalloc.so.2');
       if (!requireJemalloc(t)) return;
       const libraries = await mappedLibraries(environment);
-      assert.ok(libraries.some((library) => library.includes('libjemalloc')), `jemalloc mapped; mapped: ${libraries.join(', ')}`);
+      assert.ok(
+        libraries.some((library) => library.includes('libjemalloc')),
+        `jemalloc mapped; mapped: ${libraries.join(', ')}`,
+      );
     });
 
     test(`${file}: restarts always, but not after an invalid configuration`, () => {
@@ -89,7 +98,10 @@ describe('systemd units', () => {
 
     test(`${file}: secrets from an environment file, the CLI with config/production.yaml`, () => {
       assert.ok(unit.get('EnvironmentFile')?.some((path) => /^-?\/etc\/ocpp-edge\/[a-z]+\.env$/.test(path)));
-      assert.match(one(unit, 'ExecStart') ?? '', /^\/usr\/bin\/node \/opt\/ocpp-edge\/dist\/bin\/ocpp-edge\.js (proxy|backend) --config \/opt\/ocpp-edge\/config\/production\.yaml$/);
+      assert.match(
+        one(unit, 'ExecStart') ?? '',
+        /^\/usr\/bin\/node \/opt\/ocpp-edge\/dist\/bin\/ocpp-edge\.js (proxy|backend) --config \/opt\/ocpp-edge\/config\/production\.yaml$/,
+      );
     });
   }
 
@@ -107,9 +119,10 @@ describe('systemd units', () => {
     assert.match(one(backend, 'ExecStart') ?? '', / backend /);
   });
 
-  test('the backend starts after the network and the databases, as the plan\'s unit', () => {
+  test("the backend starts after the network and the databases, as the plan's unit", () => {
     const after = (one(readUnit(UNITS[1]), 'After') ?? '').split(/\s+/);
-    for (const dependency of ['network.target', 'postgresql.service', 'redis.service']) assert.ok(after.includes(dependency), dependency);
+    for (const dependency of ['network.target', 'postgresql.service', 'redis.service'])
+      assert.ok(after.includes(dependency), dependency);
     // Its secrets file is required: without API tokens and DATABASE_URL it would start half configured.
     assert.deepEqual(readUnit(UNITS[1]).get('EnvironmentFile'), ['/etc/ocpp-edge/backend.env']);
   });

@@ -51,13 +51,22 @@ export function runTool(file: string, args: readonly string[]): Promise<ToolResu
 export function headingAnchors(markdown: string): Set<string> {
   const anchors = new Set<string>();
   for (const match of markdown.matchAll(/^#{1,6}\s+(.+?)\s*$/gm)) {
-    anchors.add(match[1].toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').trim().replace(/\s/g, '-'));
+    anchors.add(
+      match[1]
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+        .trim()
+        .replace(/\s/g, '-'),
+    );
   }
   return anchors;
 }
 
 /** Where Debian's libjemalloc2 installs the library: x86_64, then arm64. */
-export const JEMALLOC_PATHS = ['/usr/lib/x86_64-linux-gnu/libjemalloc.so.2', '/usr/lib/aarch64-linux-gnu/libjemalloc.so.2'] as const;
+export const JEMALLOC_PATHS = [
+  '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2',
+  '/usr/lib/aarch64-linux-gnu/libjemalloc.so.2',
+] as const;
 
 export function installedJemalloc(): string | undefined {
   return JEMALLOC_PATHS.find((file) => existsSync(file));
@@ -91,7 +100,14 @@ export async function mappedLibraries(env: NodeJS.ProcessEnv): Promise<string[]>
       child.once('error', reject);
     });
     const maps = await readFile(`/proc/${child.pid}/maps`, 'utf8');
-    return [...new Set(maps.split('\n').map((line) => line.split(/\s+/)[5] ?? '').filter((file) => file.includes('.so')))];
+    return [
+      ...new Set(
+        maps
+          .split('\n')
+          .map((line) => line.split(/\s+/)[5] ?? '')
+          .filter((file) => file.includes('.so')),
+      ),
+    ];
   } finally {
     child.kill('SIGKILL');
   }

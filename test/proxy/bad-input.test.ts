@@ -26,7 +26,9 @@ function upgradeRequest(path: string, headers: Record<string, string | undefined
     'Sec-WebSocket-Protocol': 'ocpp1.6',
     ...headers,
   };
-  const lines = Object.entries(all).filter(([, value]) => value !== undefined).map(([name, value]) => `${name}: ${value}\r\n`);
+  const lines = Object.entries(all)
+    .filter(([, value]) => value !== undefined)
+    .map(([name, value]) => `${name}: ${value}\r\n`);
   return `GET ${path} HTTP/1.1\r\n${lines.join('')}\r\n`;
 }
 
@@ -40,7 +42,12 @@ describe('bad input', () => {
 
   before(async () => {
     upstream = await startTestUpstream();
-    edge = await startProxyUnderTest({ upstream: [upstream.url], tls: 'self-signed', 'header-timeout': 1, 'tls-handshake-timeout': 3 });
+    edge = await startProxyUnderTest({
+      upstream: [upstream.url],
+      tls: 'self-signed',
+      'header-timeout': 1,
+      'tls-handshake-timeout': 3,
+    });
   });
 
   after(async () => {
@@ -101,11 +108,22 @@ describe('bad input', () => {
     charger.close();
   });
 
-  const traversals = ['/api/../etc/passwd', '/api/%2e%2e/etc/passwd', '/api/%2E%2e%2Fsecret', '/static/..%5c..%5cwin.ini', '/api/..\\x', '/%2e/api', '/api/%zz'];
+  const traversals = [
+    '/api/../etc/passwd',
+    '/api/%2e%2e/etc/passwd',
+    '/api/%2E%2e%2Fsecret',
+    '/static/..%5c..%5cwin.ini',
+    '/api/..\\x',
+    '/%2e/api',
+    '/api/%zz',
+  ];
   for (const path of traversals) {
     test(`path ${path} gets 400 without reaching the upstream`, async () => {
       const requests = upstream.requests.length;
-      const { response } = await rawTlsExchange(edge.proxy.httpsPort, `GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
+      const { response } = await rawTlsExchange(
+        edge.proxy.httpsPort,
+        `GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`,
+      );
       assert.equal(statusOf(response), 400, response);
       assert.match(response, /x-content-type-options: nosniff/i);
       assert.equal(upstream.requests.length, requests);
@@ -122,7 +140,10 @@ describe('bad input', () => {
 
   test('headers over the size limit get 431', async () => {
     const requests = upstream.requests.length;
-    const { response } = await rawTlsExchange(edge.proxy.httpsPort, `GET /api/x HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    const { response } = await rawTlsExchange(
+      edge.proxy.httpsPort,
+      `GET /api/x HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+    );
     assert.equal(statusOf(response), 431, response.slice(0, 200));
     assert.match(response, /x-frame-options: SAMEORIGIN/i);
     assert.equal(upstream.requests.length, requests);
@@ -131,7 +152,11 @@ describe('bad input', () => {
 
   test('headers not finished within --header-timeout: the connection is closed', async () => {
     const started = Date.now();
-    const { closed } = await rawTlsExchange(edge.proxy.httpsPort, 'GET /api/x HTTP/1.1\r\nHost: localhost\r\nX-Slow: ', 5000);
+    const { closed } = await rawTlsExchange(
+      edge.proxy.httpsPort,
+      'GET /api/x HTTP/1.1\r\nHost: localhost\r\nX-Slow: ',
+      5000,
+    );
     const elapsed = Date.now() - started;
     assert.equal(closed, true);
     assert.ok(elapsed >= 900 && elapsed < 4000, `closed after ${elapsed} ms`);
@@ -150,10 +175,16 @@ describe('bad input', () => {
     socket.on('error', () => {});
     let response = '';
     socket.setEncoding('utf8').on('data', (chunk: string) => (response += chunk));
-    socket.once('secureConnect', () => socket.write('GET /api/late-handshake HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'));
+    socket.once('secureConnect', () =>
+      socket.write('GET /api/late-handshake HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'),
+    );
     // Closed either way: after the answer (Connection: close), or by the proxy while the handshake was pending.
     await once(socket, 'close');
-    assert.equal(statusOf(response), 200, `the proxy closed the connection before the handshake: ${JSON.stringify(response.slice(0, 200))}`);
+    assert.equal(
+      statusOf(response),
+      200,
+      `the proxy closed the connection before the handshake: ${JSON.stringify(response.slice(0, 200))}`,
+    );
   });
 
   test('a TLS handshake not finished within --tls-handshake-timeout: closed, counted, and no HTTP answer', async () => {
@@ -167,15 +198,24 @@ describe('bad input', () => {
     let received = 0;
     raw.on('data', (chunk: Buffer) => (received += chunk.length));
     // Bounded: a proxy that answers such a socket with HTTP instead of closing it keeps it open for good.
-    const closed = await Promise.race([once(raw, 'close').then(() => true), new Promise<boolean>((resolve) => setTimeout(resolve, 8000, false))]);
+    const closed = await Promise.race([
+      once(raw, 'close').then(() => true),
+      new Promise<boolean>((resolve) => setTimeout(resolve, 8000, false)),
+    ]);
     raw.destroy();
     assert.equal(closed, true, 'the connection was still open 8 s later');
     const elapsed = Date.now() - started;
     assert.ok(elapsed >= 2800 && elapsed < 6000, `closed after ${elapsed} ms`);
     assert.equal(received, 0, 'nothing written to a client that never sent a ClientHello');
-    await waitFor('the handshake error count', async () => (metricValue(await scrapeMetrics(edge.proxy), 'ocpp_edge_tls_handshake_errors_total') ?? 0) > before);
+    await waitFor(
+      'the handshake error count',
+      async () => (metricValue(await scrapeMetrics(edge.proxy), 'ocpp_edge_tls_handshake_errors_total') ?? 0) > before,
+    );
     // A handshake that timed out is no malformed HTTP request: no "400 malformed request" for it.
-    assert.equal(metricValue(await scrapeMetrics(edge.proxy), 'ocpp_edge_http_requests_total', invalid) ?? 0, malformedBefore);
+    assert.equal(
+      metricValue(await scrapeMetrics(edge.proxy), 'ocpp_edge_http_requests_total', invalid) ?? 0,
+      malformedBefore,
+    );
     await assertStillServing();
   });
 
@@ -186,7 +226,10 @@ describe('bad input', () => {
     socket.on('error', () => {});
     socket.write(Buffer.from('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n\u0000\u00ff\u0016\u0003garbage'));
     await once(socket, 'close');
-    await waitFor('the handshake error count', async () => (metricValue(await scrapeMetrics(edge.proxy), 'ocpp_edge_tls_handshake_errors_total') ?? 0) > before);
+    await waitFor(
+      'the handshake error count',
+      async () => (metricValue(await scrapeMetrics(edge.proxy), 'ocpp_edge_tls_handshake_errors_total') ?? 0) > before,
+    );
     await assertStillServing();
   });
 

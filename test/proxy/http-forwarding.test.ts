@@ -28,13 +28,20 @@ async function startScriptedUpstream() {
     const name = (req.url ?? '').split('?')[0]!.split('/').pop();
     if (name === 'cookies') {
       res.writeHead(201, 'Made It', [
-        'Set-Cookie', 'a=1; Path=/',
-        'Set-Cookie', 'b=2; Path=/',
-        'X-Frame-Options', 'DENY',
-        'Connection', 'close',
-        'Keep-Alive', 'timeout=1',
-        'X-Upstream-Case', 'Kept',
-        'Content-Length', '2',
+        'Set-Cookie',
+        'a=1; Path=/',
+        'Set-Cookie',
+        'b=2; Path=/',
+        'X-Frame-Options',
+        'DENY',
+        'Connection',
+        'close',
+        'Keep-Alive',
+        'timeout=1',
+        'X-Upstream-Case',
+        'Kept',
+        'Content-Length',
+        '2',
       ]);
       res.end('ok');
     } else if (name === 'dies') {
@@ -74,7 +81,13 @@ describe('HTTP forwarding', () => {
 
   test("the client's connection headers stay with the client; the rest reaches the upstream under its base path", async () => {
     const response = await httpsRequest(edge.proxy.httpsPort, '/api/plain?x=1', {
-      headers: { connection: 'close', 'keep-alive': 'timeout=5', 'proxy-authorization': 'Basic c2VjcmV0', 'x-custom': 'yes', authorization: 'Bearer abc' },
+      headers: {
+        connection: 'close',
+        'keep-alive': 'timeout=5',
+        'proxy-authorization': 'Basic c2VjcmV0',
+        'x-custom': 'yes',
+        authorization: 'Bearer abc',
+      },
     });
     assert.equal(response.status, 200);
     const seen = upstream.seen.at(-1)!;
@@ -98,7 +111,16 @@ describe('HTTP forwarding', () => {
 
   test("the upstream's status text, repeated headers and header case come back; its connection headers and X-Frame-Options do not", async () => {
     const response = await new Promise<IncomingMessage>((resolve, reject) => {
-      const request = https.get({ host: '127.0.0.1', port: edge.proxy.httpsPort, path: '/api/cookies', servername: 'localhost', rejectUnauthorized: false }, resolve);
+      const request = https.get(
+        {
+          host: '127.0.0.1',
+          port: edge.proxy.httpsPort,
+          path: '/api/cookies',
+          servername: 'localhost',
+          rejectUnauthorized: false,
+        },
+        resolve,
+      );
       request.on('error', reject);
     });
     response.resume();
@@ -113,19 +135,30 @@ describe('HTTP forwarding', () => {
   });
 
   test('an upstream that dies in the middle of a response: the client response is cut, counted as a reset', async () => {
-    const before = metricValue(await edge.proxy.registry.metrics(), 'ocpp_edge_upstream_errors_total', { kind: 'reset' }) ?? 0;
+    const before =
+      metricValue(await edge.proxy.registry.metrics(), 'ocpp_edge_upstream_errors_total', { kind: 'reset' }) ?? 0;
     const outcome = await new Promise<string>((resolve) => {
-      const request = https.get({ host: '127.0.0.1', port: edge.proxy.httpsPort, path: '/api/dies', servername: 'localhost', rejectUnauthorized: false }, (response) => {
-        response.on('data', () => {});
-        response.on('end', () => resolve('complete'));
-        response.on('error', () => resolve('cut'));
-        response.on('aborted', () => resolve('cut'));
-      });
+      const request = https.get(
+        {
+          host: '127.0.0.1',
+          port: edge.proxy.httpsPort,
+          path: '/api/dies',
+          servername: 'localhost',
+          rejectUnauthorized: false,
+        },
+        (response) => {
+          response.on('data', () => {});
+          response.on('end', () => resolve('complete'));
+          response.on('error', () => resolve('cut'));
+          response.on('aborted', () => resolve('cut'));
+        },
+      );
       request.on('error', () => resolve('cut'));
       request.setTimeout(5000, () => resolve('hung'));
     });
     assert.equal(outcome, 'cut');
-    const after = metricValue(await edge.proxy.registry.metrics(), 'ocpp_edge_upstream_errors_total', { kind: 'reset' }) ?? 0;
+    const after =
+      metricValue(await edge.proxy.registry.metrics(), 'ocpp_edge_upstream_errors_total', { kind: 'reset' }) ?? 0;
     assert.equal(after - before, 1);
     // The proxy goes on serving.
     assert.equal((await httpsRequest(edge.proxy.httpsPort, '/api/plain')).status, 200);
@@ -133,14 +166,31 @@ describe('HTTP forwarding', () => {
 
   test('a client that leaves before the answer: the upstream request is cut too, and not counted as an upstream error', async () => {
     const before = await edge.proxy.registry.metrics();
-    const errorsBefore = ['refused', 'timeout', 'reset', 'other'].map((kind) => metricValue(before, 'ocpp_edge_upstream_errors_total', { kind }) ?? 0);
-    const request = https.get({ host: '127.0.0.1', port: edge.proxy.httpsPort, path: '/api/never', servername: 'localhost', rejectUnauthorized: false, agent: false });
+    const errorsBefore = ['refused', 'timeout', 'reset', 'other'].map(
+      (kind) => metricValue(before, 'ocpp_edge_upstream_errors_total', { kind }) ?? 0,
+    );
+    const request = https.get({
+      host: '127.0.0.1',
+      port: edge.proxy.httpsPort,
+      path: '/api/never',
+      servername: 'localhost',
+      rejectUnauthorized: false,
+      agent: false,
+    });
     request.on('error', () => {});
-    await waitFor('the upstream to get the request', () => upstream.seen.some((seen) => seen.url === '/central/api/never'), { timeoutMs: 5000 });
+    await waitFor(
+      'the upstream to get the request',
+      () => upstream.seen.some((seen) => seen.url === '/central/api/never'),
+      { timeoutMs: 5000 },
+    );
     request.destroy();
-    await waitFor('the upstream request to be closed', () => upstream.abandoned.includes('/central/api/never'), { timeoutMs: 5000 });
+    await waitFor('the upstream request to be closed', () => upstream.abandoned.includes('/central/api/never'), {
+      timeoutMs: 5000,
+    });
     const now = await edge.proxy.registry.metrics();
-    const errorsNow = ['refused', 'timeout', 'reset', 'other'].map((kind) => metricValue(now, 'ocpp_edge_upstream_errors_total', { kind }) ?? 0);
+    const errorsNow = ['refused', 'timeout', 'reset', 'other'].map(
+      (kind) => metricValue(now, 'ocpp_edge_upstream_errors_total', { kind }) ?? 0,
+    );
     assert.deepEqual(errorsNow, errorsBefore);
   });
 });

@@ -18,11 +18,16 @@ interface PlainResult {
 
 function plainGet(port: number, requestPath: string, host: string): Promise<PlainResult> {
   return new Promise((resolve, reject) => {
-    const request = http.request({ host: '127.0.0.1', port, path: requestPath, headers: { host }, agent: false, timeout: 5000 }, (response) => {
-      let body = '';
-      response.on('data', (chunk) => (body += chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, location: response.headers.location, body }));
-    });
+    const request = http.request(
+      { host: '127.0.0.1', port, path: requestPath, headers: { host }, agent: false, timeout: 5000 },
+      (response) => {
+        let body = '';
+        response.on('data', (chunk) => (body += chunk));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, location: response.headers.location, body }),
+        );
+      },
+    );
     request.on('error', reject);
     request.on('timeout', () => request.destroy(new Error('no answer')));
     request.end();
@@ -35,7 +40,11 @@ describe('HTTP listener', () => {
 
   before(async () => {
     upstream = await startTestUpstream();
-    edge = await startProxyUnderTest({ upstream: [upstream.url], tls: 'self-signed', domain: ['ocpp.example.com', 'www.example.com'] });
+    edge = await startProxyUnderTest({
+      upstream: [upstream.url],
+      tls: 'self-signed',
+      domain: ['ocpp.example.com', 'www.example.com'],
+    });
   });
 
   after(async () => {
@@ -46,7 +55,10 @@ describe('HTTP listener', () => {
   test('redirects to https with 301, keeping path and query', async () => {
     const result = await plainGet(edge.proxy.httpPort, '/api/charge-points?status=online&page=2', 'ocpp.example.com');
     assert.equal(result.status, 301);
-    assert.equal(result.location, `https://ocpp.example.com:${edge.proxy.httpsPort}/api/charge-points?status=online&page=2`);
+    assert.equal(
+      result.location,
+      `https://ocpp.example.com:${edge.proxy.httpsPort}/api/charge-points?status=online&page=2`,
+    );
   });
 
   test('keeps the requested host when it is one of ours (case and port ignored)', async () => {
@@ -70,7 +82,10 @@ describe('HTTP listener', () => {
     assert.equal(result.status, 200);
     assert.equal(result.body, 'tok_en-1.thumbprint');
     await edge.proxy.challengeStore.remove('tok_en-1');
-    assert.equal((await plainGet(edge.proxy.httpPort, '/.well-known/acme-challenge/tok_en-1', 'ocpp.example.com')).status, 404);
+    assert.equal(
+      (await plainGet(edge.proxy.httpPort, '/.well-known/acme-challenge/tok_en-1', 'ocpp.example.com')).status,
+      404,
+    );
   });
 
   test('answers challenges another process wrote into the shared data dir', async () => {
@@ -84,7 +99,11 @@ describe('HTTP listener', () => {
 
   test('unknown and malformed tokens are 404, never a file outside the store', async () => {
     for (const token of ['unknown', '..%2F..%2Fself-signed%2Focpp.example.com.key', '.hidden', 'a.b']) {
-      assert.equal((await plainGet(edge.proxy.httpPort, `/.well-known/acme-challenge/${token}`, 'ocpp.example.com')).status, 404, token);
+      assert.equal(
+        (await plainGet(edge.proxy.httpPort, `/.well-known/acme-challenge/${token}`, 'ocpp.example.com')).status,
+        404,
+        token,
+      );
     }
     await assert.rejects(edge.proxy.challengeStore.set('../escape', 'x'));
   });

@@ -8,7 +8,13 @@ import { rm, writeFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { startProxyUnderTest, makeTempDir } from '../support/proxy-under-test.js';
 import { startProxyProcess } from '../support/proxy-process.js';
-import { createTestCa, issueCertificate, writeCertificateFiles, type CertificateFiles, type TestCertificate } from '../support/test-certificates.js';
+import {
+  createTestCa,
+  issueCertificate,
+  writeCertificateFiles,
+  type CertificateFiles,
+  type TestCertificate,
+} from '../support/test-certificates.js';
 import { startTestUpstream, type TestUpstream } from '../support/test-upstream.js';
 import { closed, httpsRequest, nextMessage, openWebSocket, tlsConnect } from '../support/tls-clients.js';
 import { waitFor } from '../support/waiting.js';
@@ -33,7 +39,9 @@ describe('stop (in process)', () => {
     const upstreamClosed = new Promise<number>((resolve) => upstreamSide.once('close', (code) => resolve(code)));
     const chargerClosed = closed(charger);
     const inFlight = httpsRequest(port, '/delay?ms=600');
-    await waitFor('the request to reach the upstream', () => upstream.requests.some((request) => request.url === '/delay?ms=600'));
+    await waitFor('the request to reach the upstream', () =>
+      upstream.requests.some((request) => request.url === '/delay?ms=600'),
+    );
 
     const started = Date.now();
     const stopped = edge.close();
@@ -56,7 +64,9 @@ describe('stop (in process)', () => {
       () => 'answered',
       () => 'cut',
     );
-    await waitFor('the slow request to reach the upstream', () => upstream.requests.some((request) => request.url === '/slow'));
+    await waitFor('the slow request to reach the upstream', () =>
+      upstream.requests.some((request) => request.url === '/slow'),
+    );
     const started = Date.now();
     await edge.close();
     const elapsed = Date.now() - started;
@@ -84,7 +94,16 @@ describe('the proxy command', () => {
   });
 
   test('SIGHUP reloads the certificate without dropping an open WebSocket; SIGTERM closes it with 1001 and exits 0', async () => {
-    const proxy = await startProxyProcess(['--upstream', upstream.url, '--cert', files.certFile, '--key', files.keyFile, '--domain', 'localhost']);
+    const proxy = await startProxyProcess([
+      '--upstream',
+      upstream.url,
+      '--cert',
+      files.certFile,
+      '--key',
+      files.keyFile,
+      '--domain',
+      'localhost',
+    ]);
     try {
       const charger = await openWebSocket(proxy.httpsPort, '/ocpp/CP-SIGNALS', 'ocpp1.6');
       const renewed = await issueCertificate(ca, ['localhost']);

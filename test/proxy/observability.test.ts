@@ -24,7 +24,9 @@ describe('observability', () => {
 
   test('one access line per HTTP request', async () => {
     await httpsRequest(edge.proxy.httpsPort, '/api/charge-points?limit=5', { headers: { 'user-agent': 'test-agent' } });
-    await waitFor('the access line', () => edge.logs.accessLines().some((line) => line.path === '/api/charge-points?limit=5'));
+    await waitFor('the access line', () =>
+      edge.logs.accessLines().some((line) => line.path === '/api/charge-points?limit=5'),
+    );
     const lines = edge.logs.accessLines().filter((line) => line.path === '/api/charge-points?limit=5');
     assert.equal(lines.length, 1);
     const [line] = lines;
@@ -40,7 +42,11 @@ describe('observability', () => {
     const charger = await openWebSocket(edge.proxy.httpsPort, '/ocpp/CP-LOGGED', 'ocpp1.6');
     charger.send('[2,"1","Heartbeat",{}]'); // 22 bytes of payload, 6 bytes of masked frame header
     assert.equal(await nextMessage(charger), 'echo:[2,"1","Heartbeat",{}]'); // 27 bytes, 2 of header
-    assert.equal(edge.logs.accessLines().filter((line) => line.chargePointId === 'CP-LOGGED').length, 0, 'no line while open');
+    assert.equal(
+      edge.logs.accessLines().filter((line) => line.chargePointId === 'CP-LOGGED').length,
+      0,
+      'no line while open',
+    );
     const done = closed(charger);
     charger.close(1000, 'done');
     await done;
@@ -80,14 +86,23 @@ describe('observability', () => {
     assert.ok((metricValue(text, 'ocpp_edge_http_request_duration_seconds_count', { route: 'api' }) ?? 0) >= 1);
     assert.ok((metricValue(text, 'ocpp_edge_ws_sessions_total', { result: 'closed' }) ?? 0) >= 1);
     const notAfter = edge.proxy.certificateStore.lookup('localhost')!.notAfter.getTime() / 1000;
-    assert.equal(metricValue(text, 'ocpp_edge_certificate_expiry_timestamp_seconds', { domain: 'localhost' }), Math.floor(notAfter));
+    assert.equal(
+      metricValue(text, 'ocpp_edge_certificate_expiry_timestamp_seconds', { domain: 'localhost' }),
+      Math.floor(notAfter),
+    );
   });
 
   test('the gauge counts open WebSocket sessions', async () => {
     const charger = await openWebSocket(edge.proxy.httpsPort, '/ocpp/CP-GAUGE', 'ocpp1.6');
-    await waitFor('one open session', async () => metricValue(await scrapeMetrics(edge.proxy), 'ocpp_edge_ws_connections') === 1);
+    await waitFor(
+      'one open session',
+      async () => metricValue(await scrapeMetrics(edge.proxy), 'ocpp_edge_ws_connections') === 1,
+    );
     charger.close();
-    await waitFor('no open session', async () => metricValue(await scrapeMetrics(edge.proxy), 'ocpp_edge_ws_connections') === 0);
+    await waitFor(
+      'no open session',
+      async () => metricValue(await scrapeMetrics(edge.proxy), 'ocpp_edge_ws_connections') === 0,
+    );
   });
 
   test('/healthz on the metrics listener', async () => {

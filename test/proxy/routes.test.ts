@@ -30,7 +30,10 @@ describe('routes', () => {
     const charger = await openWebSocket(edge.proxy.httpsPort, '/ocpp/TEST_CHARGER_01');
     assert.equal(charger.protocol, '');
     charger.send('[2,"12345","BootNotification",{"chargePointVendor":"TestVendor","chargePointModel":"TestModel"}]');
-    assert.equal(await nextMessage(charger), 'echo:[2,"12345","BootNotification",{"chargePointVendor":"TestVendor","chargePointModel":"TestModel"}]');
+    assert.equal(
+      await nextMessage(charger),
+      'echo:[2,"12345","BootNotification",{"chargePointVendor":"TestVendor","chargePointModel":"TestModel"}]',
+    );
     assert.equal(upstream.handshakes.at(-1)?.url, '/ocpp/TEST_CHARGER_01');
     const done = closed(charger);
     charger.close(1000);
@@ -55,7 +58,11 @@ describe('routes', () => {
   });
 
   test('/api/ requests reach the upstream with path, query, method and body', async () => {
-    const response = await httpsRequest(edge.proxy.httpsPort, '/api/charge-points?status=online', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+    const response = await httpsRequest(edge.proxy.httpsPort, '/api/charge-points?status=online', {
+      method: 'POST',
+      body: '{}',
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(response.status, 200);
     const echoed = JSON.parse(response.body) as { method: string; url: string };
     assert.equal(echoed.method, 'POST');
@@ -77,13 +84,18 @@ describe('routes', () => {
     await httpsRequest(edge.proxy.httpsPort, '/api/after-health');
     await waitFor('the /api/ access line', () => edge.logs.accessLines().length > before);
     assert.deepEqual(
-      edge.logs.accessLines().slice(before).map((line) => line.path),
+      edge.logs
+        .accessLines()
+        .slice(before)
+        .map((line) => line.path),
       ['/api/after-health'],
     );
   });
 
   test('X-Forwarded-For/-Proto/-Host and X-Real-IP are set, and a client X-Forwarded-For is ignored', async () => {
-    await httpsRequest(edge.proxy.httpsPort, '/api/who', { headers: { 'x-forwarded-for': '203.0.113.9', 'x-real-ip': '203.0.113.9', 'x-forwarded-proto': 'http' } });
+    await httpsRequest(edge.proxy.httpsPort, '/api/who', {
+      headers: { 'x-forwarded-for': '203.0.113.9', 'x-real-ip': '203.0.113.9', 'x-forwarded-proto': 'http' },
+    });
     const seen = upstream.requests.at(-1)!.headers;
     assert.match(String(seen['x-forwarded-for']), /^(::ffff:)?127\.0\.0\.1$/);
     assert.equal(seen['x-real-ip'], seen['x-forwarded-for']);
@@ -93,7 +105,9 @@ describe('routes', () => {
   });
 
   test('WebSocket upgrades carry the forwarding headers too', async () => {
-    const charger = await openWebSocket(edge.proxy.httpsPort, '/ocpp/CP-FWD', 'ocpp1.6', { headers: { 'x-forwarded-for': '198.51.100.1' } });
+    const charger = await openWebSocket(edge.proxy.httpsPort, '/ocpp/CP-FWD', 'ocpp1.6', {
+      headers: { 'x-forwarded-for': '198.51.100.1' },
+    });
     const seen = upstream.handshakes.at(-1)!.headers;
     assert.match(String(seen['x-forwarded-for']), /^(::ffff:)?127\.0\.0\.1$/);
     assert.equal(seen['x-forwarded-proto'], 'https');
@@ -106,7 +120,9 @@ describe('routes', () => {
   });
 
   test('the 101 answer to an upgrade carries the security headers', async () => {
-    const charger = new WebSocket(`wss://127.0.0.1:${edge.proxy.httpsPort}/ocpp/CP-HDR`, 'ocpp1.6', { rejectUnauthorized: false });
+    const charger = new WebSocket(`wss://127.0.0.1:${edge.proxy.httpsPort}/ocpp/CP-HDR`, 'ocpp1.6', {
+      rejectUnauthorized: false,
+    });
     const opened = nextEvent(charger, 'open');
     const [response] = (await nextEvent(charger, 'upgrade')) as [IncomingMessage];
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) assert.equal(response.headers[name], value);
@@ -124,7 +140,9 @@ describe('routes with --trust-proxy', () => {
     const upstream = await startTestUpstream();
     const edge = await startProxyUnderTest({ upstream: [upstream.url], tls: 'self-signed', 'trust-proxy': true });
     try {
-      await httpsRequest(edge.proxy.httpsPort, '/api/who', { headers: { 'x-forwarded-for': '203.0.113.9', 'x-forwarded-proto': 'https' } });
+      await httpsRequest(edge.proxy.httpsPort, '/api/who', {
+        headers: { 'x-forwarded-for': '203.0.113.9', 'x-forwarded-proto': 'https' },
+      });
       const seen = upstream.requests.at(-1)!.headers;
       assert.match(String(seen['x-forwarded-for']), /^203\.0\.113\.9, (::ffff:)?127\.0\.0\.1$/);
       assert.equal(seen['x-real-ip'], '203.0.113.9');

@@ -26,7 +26,13 @@ describe('TLS session cache (ssl_session_cache)', () => {
 
   /** One handshake; resolves with the last session the client received (TLS 1.3 sends them after it). */
   async function handshake(options: tls.ConnectionOptions): Promise<Buffer | undefined> {
-    const socket = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', rejectUnauthorized: false, ...options });
+    const socket = tls.connect({
+      host: '127.0.0.1',
+      port,
+      servername: 'localhost',
+      rejectUnauthorized: false,
+      ...options,
+    });
     let session: Buffer | undefined;
     socket.on('session', (received: Buffer) => (session = received));
     await once(socket, 'secureConnect');
@@ -49,7 +55,14 @@ describe('TLS session cache (ssl_session_cache)', () => {
     const session = await handshake(noTickets);
     assert.ok(cache.size > 0, 'a TLS 1.2 session was stored');
     assert.ok(session);
-    const resumed = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', rejectUnauthorized: false, ...noTickets, session });
+    const resumed = tls.connect({
+      host: '127.0.0.1',
+      port,
+      servername: 'localhost',
+      rejectUnauthorized: false,
+      ...noTickets,
+      session,
+    });
     await once(resumed, 'secureConnect');
     assert.equal(resumed.isSessionReused(), true);
     resumed.destroy();

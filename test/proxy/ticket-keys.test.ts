@@ -15,7 +15,13 @@ import { ConfigError } from '../../common/config.js';
 import { loadTicketKeys, TICKET_KEYS_BYTES } from '../../proxy/tls/ticket-keys.js';
 import { makeTempDir, startProxyUnderTest } from '../support/proxy-under-test.js';
 import { runProxyCommand, startProxyProcess, type ProxyProcess } from '../support/proxy-process.js';
-import { createTestCa, issueCertificate, writeCertificateFiles, type CertificateFiles, type TestCertificate } from '../support/test-certificates.js';
+import {
+  createTestCa,
+  issueCertificate,
+  writeCertificateFiles,
+  type CertificateFiles,
+  type TestCertificate,
+} from '../support/test-certificates.js';
 import { newTlsSession, resumesSession, tlsConnect } from '../support/tls-clients.js';
 
 const VERSIONS = ['TLSv1.3', 'TLSv1.2'] as const;
@@ -38,7 +44,15 @@ describe('--tls-ticket-keys: proxies sharing one key file', () => {
 
   /** A proxy process with its own data dir (so the two command lines differ, as on two machines). */
   async function startEdge(name: string, extra: string[] = []): Promise<ProxyProcess> {
-    const edge = await startProxyProcess(['--cert', localhost.certFile, '--key', localhost.keyFile, '--data-dir', path.join(dir, `data-${name}`), ...extra]);
+    const edge = await startProxyProcess([
+      '--cert',
+      localhost.certFile,
+      '--key',
+      localhost.keyFile,
+      '--data-dir',
+      path.join(dir, `data-${name}`),
+      ...extra,
+    ]);
     running.push(edge);
     return edge;
   }
@@ -54,23 +68,38 @@ describe('--tls-ticket-keys: proxies sharing one key file', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  test('two proxies started together on a missing file create it once, and each resumes the other\'s sessions', async () => {
+  test("two proxies started together on a missing file create it once, and each resumes the other's sessions", async () => {
     const keyFile = path.join(dir, 'shared', 'tls-ticket-keys');
-    const [first, second] = await Promise.all([startEdge('first', ['--tls-ticket-keys', keyFile]), startEdge('second', ['--tls-ticket-keys', keyFile])]);
+    const [first, second] = await Promise.all([
+      startEdge('first', ['--tls-ticket-keys', keyFile]),
+      startEdge('second', ['--tls-ticket-keys', keyFile]),
+    ]);
 
     const created = await stat(keyFile);
     assert.equal(created.size, TICKET_KEYS_BYTES);
-    assert.equal(created.mode & 0o777, 0o600, 'readable by the proxy\'s user only');
+    assert.equal(created.mode & 0o777, 0o600, "readable by the proxy's user only");
     assert.deepEqual(await readdir(path.dirname(keyFile)), ['tls-ticket-keys'], 'no temporary file left behind');
 
     for (const version of VERSIONS) {
       const fromFirst = await newTlsSession(first.httpsPort, clientOptions(version));
-      assert.equal(await resumesSession(second.httpsPort, fromFirst, clientOptions(version)), true, `${version}: first → second`);
+      assert.equal(
+        await resumesSession(second.httpsPort, fromFirst, clientOptions(version)),
+        true,
+        `${version}: first → second`,
+      );
       const fromSecond = await newTlsSession(second.httpsPort, clientOptions(version));
-      assert.equal(await resumesSession(first.httpsPort, fromSecond, clientOptions(version)), true, `${version}: second → first`);
+      assert.equal(
+        await resumesSession(first.httpsPort, fromSecond, clientOptions(version)),
+        true,
+        `${version}: second → first`,
+      );
       // Clients connecting by address, without SNI, resume too.
       const withoutSni = { minVersion: version, maxVersion: version };
-      assert.equal(await resumesSession(second.httpsPort, await newTlsSession(first.httpsPort, withoutSni), withoutSni), true, `${version} without SNI`);
+      assert.equal(
+        await resumesSession(second.httpsPort, await newTlsSession(first.httpsPort, withoutSni), withoutSni),
+        true,
+        `${version} without SNI`,
+      );
     }
   });
 
@@ -78,8 +107,16 @@ describe('--tls-ticket-keys: proxies sharing one key file', () => {
     const [first, second] = await Promise.all([startEdge('own-first'), startEdge('own-second')]);
     for (const version of VERSIONS) {
       const session = await newTlsSession(first.httpsPort, clientOptions(version));
-      assert.equal(await resumesSession(first.httpsPort, session, clientOptions(version)), true, `${version}: resumes on the proxy that made it`);
-      assert.equal(await resumesSession(second.httpsPort, session, clientOptions(version)), false, `${version}: full handshake on another proxy`);
+      assert.equal(
+        await resumesSession(first.httpsPort, session, clientOptions(version)),
+        true,
+        `${version}: resumes on the proxy that made it`,
+      );
+      assert.equal(
+        await resumesSession(second.httpsPort, session, clientOptions(version)),
+        false,
+        `${version}: full handshake on another proxy`,
+      );
     }
   });
 
@@ -96,7 +133,10 @@ describe('--tls-ticket-keys: proxies sharing one key file', () => {
     assert.deepEqual(await loadTicketKeys(base64), key);
 
     // And across processes: a session from the proxy reading the raw file resumes on the one reading base64.
-    const [first, second] = await Promise.all([startEdge('raw', ['--tls-ticket-keys', raw]), startEdge('base64', ['--tls-ticket-keys', base64])]);
+    const [first, second] = await Promise.all([
+      startEdge('raw', ['--tls-ticket-keys', raw]),
+      startEdge('base64', ['--tls-ticket-keys', base64]),
+    ]);
     const session = await newTlsSession(first.httpsPort, clientOptions('TLSv1.3'));
     assert.equal(await resumesSession(second.httpsPort, session, clientOptions('TLSv1.3')), true);
   });
@@ -143,7 +183,9 @@ describe('--tls-ticket-keys: creating the file when several start at once', () =
     const startAt = Date.now() + 1500;
     const outputs = await Promise.all(
       Array.from({ length: 6 }, async () => {
-        const child = spawn(process.execPath, ['--input-type=module', '-e', script, file, String(startAt)], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, ['--input-type=module', '-e', script, file, String(startAt)], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         let stdout = '';
         let stderr = '';
         child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -155,7 +197,10 @@ describe('--tls-ticket-keys: creating the file when several start at once', () =
     );
     const written = (await readFile(file)).toString('hex');
     assert.equal(written.length, TICKET_KEYS_BYTES * 2);
-    assert.deepEqual(outputs, outputs.map(() => written));
+    assert.deepEqual(
+      outputs,
+      outputs.map(() => written),
+    );
     assert.deepEqual(await readdir(path.dirname(file)), ['keys'], 'no temporary file left behind');
   });
 });
@@ -166,7 +211,11 @@ describe('--tls-ticket-keys: invalid files', () => {
 
   before(async () => {
     dir = await makeTempDir('ocpp-edge-ticket-invalid-');
-    localhost = await writeCertificateFiles(dir, 'localhost', await issueCertificate(await createTestCa(), ['localhost']));
+    localhost = await writeCertificateFiles(
+      dir,
+      'localhost',
+      await issueCertificate(await createTestCa(), ['localhost']),
+    );
   });
 
   after(async () => {
@@ -180,7 +229,22 @@ describe('--tls-ticket-keys: invalid files', () => {
       'nginx-80.key': Buffer.alloc(80, 1),
       'short-hex.key': Buffer.from(`${'ab'.repeat(TICKET_KEYS_BYTES - 1)}\n`),
     };
-    const base = ['--host', '127.0.0.1', '--https-port', '0', '--http-port', '0', '--metrics-port', '0', '--data-dir', path.join(dir, 'data'), '--cert', localhost.certFile, '--key', localhost.keyFile];
+    const base = [
+      '--host',
+      '127.0.0.1',
+      '--https-port',
+      '0',
+      '--http-port',
+      '0',
+      '--metrics-port',
+      '0',
+      '--data-dir',
+      path.join(dir, 'data'),
+      '--cert',
+      localhost.certFile,
+      '--key',
+      localhost.keyFile,
+    ];
     await Promise.all(
       Object.entries(cases).map(async ([name, contents]) => {
         const file = path.join(dir, name);
@@ -198,9 +262,21 @@ describe('--tls-ticket-keys: invalid files', () => {
   });
 
   test('a directory, or a place where the file cannot be created, is a configuration error naming the key', async () => {
-    await assert.rejects(loadTicketKeys(dir), (error: unknown) => error instanceof ConfigError && error.key === '--tls-ticket-keys' && /is not a regular file/.test(error.message));
+    await assert.rejects(
+      loadTicketKeys(dir),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.key === '--tls-ticket-keys' &&
+        /is not a regular file/.test(error.message),
+    );
     const blocked = path.join(dir, 'localhost.crt', 'keys'); // a "directory" that is a file
-    await assert.rejects(loadTicketKeys(blocked), (error: unknown) => error instanceof ConfigError && error.key === '--tls-ticket-keys' && /cannot (read|create) .*ENOTDIR/.test(error.message));
+    await assert.rejects(
+      loadTicketKeys(blocked),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.key === '--tls-ticket-keys' &&
+        /cannot (read|create) .*ENOTDIR/.test(error.message),
+    );
   });
 });
 
@@ -210,7 +286,11 @@ describe('--tls-ticket-keys: reload', () => {
     const ca = await createTestCa();
     const files = await writeCertificateFiles(dir, 'localhost', await issueCertificate(ca, ['localhost']));
     const keyFile = path.join(dir, 'tls-ticket-keys');
-    const edge = await startProxyUnderTest({ cert: [files.certFile], key: [files.keyFile], 'tls-ticket-keys': keyFile });
+    const edge = await startProxyUnderTest({
+      cert: [files.certFile],
+      key: [files.keyFile],
+      'tls-ticket-keys': keyFile,
+    });
     try {
       const port = edge.proxy.httpsPort;
       const sessions = new Map<string, Buffer>();
@@ -226,14 +306,27 @@ describe('--tls-ticket-keys: reload', () => {
       const served = await tlsConnect(port, { minVersion: 'TLSv1.3' });
       assert.equal(served.getPeerX509Certificate()?.serialNumber, renewed.serialNumber);
       served.destroy();
-      for (const version of VERSIONS) assert.equal(await resumesSession(port, sessions.get(version)!, clientOptions(version)), true, `${version} after the certificate swap`);
+      for (const version of VERSIONS)
+        assert.equal(
+          await resumesSession(port, sessions.get(version)!, clientOptions(version)),
+          true,
+          `${version} after the certificate swap`,
+        );
 
       // A rotated key: sessions under the old one get a full handshake, new ones resume.
       await writeFile(keyFile, Buffer.alloc(TICKET_KEYS_BYTES, 9));
       await edge.proxy.reload();
       for (const version of VERSIONS) {
-        assert.equal(await resumesSession(port, sessions.get(version)!, clientOptions(version)), false, `${version} under the old key`);
-        assert.equal(await resumesSession(port, await newTlsSession(port, clientOptions(version)), clientOptions(version)), true, `${version} under the new key`);
+        assert.equal(
+          await resumesSession(port, sessions.get(version)!, clientOptions(version)),
+          false,
+          `${version} under the old key`,
+        );
+        assert.equal(
+          await resumesSession(port, await newTlsSession(port, clientOptions(version)), clientOptions(version)),
+          true,
+          `${version} under the new key`,
+        );
       }
 
       // A broken file fails the reload and keeps the key in use.

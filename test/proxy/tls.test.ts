@@ -9,8 +9,20 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { TLSSocket } from 'node:tls';
 import { TLS12_CIPHERS } from '../../proxy/tls/tls-options.js';
-import { makeTempDir, metricValue, scrapeMetrics, startProxyUnderTest, type ProxyUnderTest } from '../support/proxy-under-test.js';
-import { createTestCa, issueCertificate, writeCertificateFiles, type CertificateFiles, type TestCertificate } from '../support/test-certificates.js';
+import {
+  makeTempDir,
+  metricValue,
+  scrapeMetrics,
+  startProxyUnderTest,
+  type ProxyUnderTest,
+} from '../support/proxy-under-test.js';
+import {
+  createTestCa,
+  issueCertificate,
+  writeCertificateFiles,
+  type CertificateFiles,
+  type TestCertificate,
+} from '../support/test-certificates.js';
 import { startTestUpstream, type TestUpstream } from '../support/test-upstream.js';
 import { httpsRequest, nextMessage, openWebSocket, sessionOf, tlsConnect } from '../support/tls-clients.js';
 import { waitFor } from '../support/waiting.js';
@@ -62,7 +74,10 @@ describe('TLS', () => {
   });
 
   test('--cert/--key imply --tls files', () => {
-    assert.equal(edge.proxy.certificateStore.list().every((certificate) => certificate.origin === 'files'), true);
+    assert.equal(
+      edge.proxy.certificateStore.list().every((certificate) => certificate.origin === 'files'),
+      true,
+    );
   });
 
   test('SNI picks the certificate for the server name', async () => {
@@ -76,7 +91,11 @@ describe('TLS', () => {
   });
 
   test('a client trusting the CA verifies the certificate for its name', async () => {
-    const socket = await tlsConnect(edge.proxy.httpsPort, { servername: 'localhost', ca: ca.certPem, rejectUnauthorized: true });
+    const socket = await tlsConnect(edge.proxy.httpsPort, {
+      servername: 'localhost',
+      ca: ca.certPem,
+      rejectUnauthorized: true,
+    });
     assert.equal(socket.authorized, true);
     socket.destroy();
   });
@@ -95,29 +114,58 @@ describe('TLS', () => {
   });
 
   test('TLS 1.2 ciphers outside the plan are refused', async () => {
-    await assert.rejects(tlsConnect(edge.proxy.httpsPort, { servername: 'localhost', maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA' }));
+    await assert.rejects(
+      tlsConnect(edge.proxy.httpsPort, {
+        servername: 'localhost',
+        maxVersion: 'TLSv1.2',
+        ciphers: 'ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA',
+      }),
+    );
   });
 
   test('TLS 1.1 and 1.0 are refused and counted as handshake errors', async () => {
     const before = metricValue(await scrapeMetrics(edge.proxy), 'ocpp_edge_tls_handshake_errors_total') ?? 0;
-    await assert.rejects(tlsConnect(edge.proxy.httpsPort, { servername: 'localhost', minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' }));
-    await waitFor('the handshake error to be counted', async () => (metricValue(await scrapeMetrics(edge.proxy), 'ocpp_edge_tls_handshake_errors_total') ?? 0) > before);
+    await assert.rejects(
+      tlsConnect(edge.proxy.httpsPort, {
+        servername: 'localhost',
+        minVersion: 'TLSv1',
+        maxVersion: 'TLSv1.1',
+        ciphers: 'DEFAULT@SECLEVEL=0',
+      }),
+    );
+    await waitFor(
+      'the handshake error to be counted',
+      async () => (metricValue(await scrapeMetrics(edge.proxy), 'ocpp_edge_tls_handshake_errors_total') ?? 0) > before,
+    );
     assert.equal((await httpsRequest(edge.proxy.httpsPort, '/health')).status, 200);
   });
 
   for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
     test(`${version} sessions are resumed with a ticket`, async () => {
-      const first = await tlsConnect(edge.proxy.httpsPort, { servername: 'localhost', maxVersion: version, minVersion: version });
+      const first = await tlsConnect(edge.proxy.httpsPort, {
+        servername: 'localhost',
+        maxVersion: version,
+        minVersion: version,
+      });
       const session = await sessionOf(first);
       first.destroy();
-      const resumed = await tlsConnect(edge.proxy.httpsPort, { servername: 'localhost', maxVersion: version, minVersion: version, session });
+      const resumed = await tlsConnect(edge.proxy.httpsPort, {
+        servername: 'localhost',
+        maxVersion: version,
+        minVersion: version,
+        session,
+      });
       assert.equal(resumed.isSessionReused(), true);
       resumed.destroy();
     });
   }
 
   test('TLS 1.2 sessions are resumed by session id when the client does not take tickets', async () => {
-    const options = { servername: 'localhost', maxVersion: 'TLSv1.2' as const, secureOptions: constants.SSL_OP_NO_TICKET };
+    const options = {
+      servername: 'localhost',
+      maxVersion: 'TLSv1.2' as const,
+      secureOptions: constants.SSL_OP_NO_TICKET,
+    };
     const first = await tlsConnect(edge.proxy.httpsPort, options);
     const session = await sessionOf(first);
     first.destroy();
@@ -134,7 +182,11 @@ describe('TLS', () => {
     await writeFile(`${localhostFiles.certFile}.new`, renewed.certPem);
     await rename(`${localhostFiles.keyFile}.new`, localhostFiles.keyFile);
     await rename(`${localhostFiles.certFile}.new`, localhostFiles.certFile);
-    await waitFor('the renewed certificate to be served', async () => (await serialFor(edge.proxy.httpsPort, 'localhost')) === renewed.serialNumber, { timeoutMs: 5000, intervalMs: 50 });
+    await waitFor(
+      'the renewed certificate to be served',
+      async () => (await serialFor(edge.proxy.httpsPort, 'localhost')) === renewed.serialNumber,
+      { timeoutMs: 5000, intervalMs: 50 },
+    );
     assert.equal(charger.readyState, charger.OPEN);
     charger.send('still here');
     assert.equal(await nextMessage(charger), 'echo:still here');
@@ -167,7 +219,10 @@ describe('self-signed certificates', () => {
     const upstream = await startTestUpstream();
     const dataDir = await makeTempDir();
     try {
-      const first = await startProxyUnderTest({ upstream: [upstream.url], tls: 'self-signed', domain: ['localhost', 'edge.test'] }, { dataDir });
+      const first = await startProxyUnderTest(
+        { upstream: [upstream.url], tls: 'self-signed', domain: ['localhost', 'edge.test'] },
+        { dataDir },
+      );
       const serial = await serialFor(first.proxy.httpsPort, 'edge.test');
       await first.close();
       const certPem = await readFile(path.join(dataDir, 'self-signed', 'localhost.crt'), 'utf8');
@@ -176,7 +231,10 @@ describe('self-signed certificates', () => {
       assert.match(certificate.subjectAltName ?? '', /DNS:localhost/);
       assert.match(certificate.subjectAltName ?? '', /DNS:edge\.test/);
 
-      const second = await startProxyUnderTest({ upstream: [upstream.url], tls: 'self-signed', domain: ['localhost', 'edge.test'] }, { dataDir });
+      const second = await startProxyUnderTest(
+        { upstream: [upstream.url], tls: 'self-signed', domain: ['localhost', 'edge.test'] },
+        { dataDir },
+      );
       assert.equal(await serialFor(second.proxy.httpsPort, 'localhost'), serial);
       assert.equal((await httpsRequest(second.proxy.httpsPort, '/health')).status, 200);
       await second.close();
@@ -198,7 +256,8 @@ describe('certificate paths in the config file', () => {
       const firstFiles = await writeCertificateFiles(dir, 'first', first);
       const nextFiles = await writeCertificateFiles(dir, 'next', next);
       const configFile = path.join(dir, 'edge.yaml');
-      const configWith = (files: CertificateFiles, keyFile = files.keyFile) => `proxy:\n  cert: [${JSON.stringify(files.certFile)}]\n  key: [${JSON.stringify(keyFile)}]\n  domain: [localhost]\n`;
+      const configWith = (files: CertificateFiles, keyFile = files.keyFile) =>
+        `proxy:\n  cert: [${JSON.stringify(files.certFile)}]\n  key: [${JSON.stringify(keyFile)}]\n  domain: [localhost]\n`;
       await writeFile(configFile, configWith(firstFiles));
       const edge = await startProxyUnderTest({ config: configFile, upstream: [upstream.url] });
       try {

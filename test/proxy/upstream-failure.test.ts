@@ -157,7 +157,9 @@ describe('WebSocket sessions', () => {
             // Gone before the upstream answered: the upgrade request is sent, then the TCP connection is cut.
             const socket = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', rejectUnauthorized: false });
             await once(socket, 'secureConnect');
-            socket.write(`GET /ocpp/CP-${n} HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+            socket.write(
+              `GET /ocpp/CP-${n} HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+            );
             socket.destroy();
             return;
           }
@@ -170,9 +172,16 @@ describe('WebSocket sessions', () => {
         }),
       );
     }
-    await waitFor(`the upstream to hold no sockets (holds ${upstream.openSockets()})`, () => upstream.openSockets() === 0, { timeoutMs: 10_000, intervalMs: 50 });
+    await waitFor(
+      `the upstream to hold no sockets (holds ${upstream.openSockets()})`,
+      () => upstream.openSockets() === 0,
+      { timeoutMs: 10_000, intervalMs: 50 },
+    );
     const metrics = await scrapeMetrics(edge.proxy);
-    await waitFor('the connection gauge to reach 0', async () => metricValue(await scrapeMetrics(edge.proxy), 'ocpp_edge_ws_connections') === 0);
+    await waitFor(
+      'the connection gauge to reach 0',
+      async () => metricValue(await scrapeMetrics(edge.proxy), 'ocpp_edge_ws_connections') === 0,
+    );
     assert.ok((metricValue(metrics, 'ocpp_edge_ws_sessions_total', { result: 'closed' }) ?? 0) >= 200);
     // And the proxy still serves.
     const charger = await openWebSocket(port, '/ocpp/CP-AFTER', 'ocpp1.6');

@@ -32,7 +32,8 @@ async function startNamedUpstream(name: string): Promise<NamedUpstream> {
   const sockets = new Set<Socket>();
   const start = async () => {
     server = http.createServer((req, res) => {
-      const body = req.url === '/health' ? JSON.stringify({ status: 'ok' }) : JSON.stringify({ upstream: name, url: req.url });
+      const body =
+        req.url === '/health' ? JSON.stringify({ status: 'ok' }) : JSON.stringify({ upstream: name, url: req.url });
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
     });
     server.on('connection', (socket: Socket) => {
@@ -86,7 +87,12 @@ describe('upstream pool', { concurrency: false }, () => {
 
   before(async () => {
     [a, b] = await Promise.all([startNamedUpstream('A'), startNamedUpstream('B')]);
-    edge = await startProxyUnderTest({ upstream: [a.url, b.url], tls: 'self-signed', 'health-interval': 0.5, 'health-timeout': 0.3 });
+    edge = await startProxyUnderTest({
+      upstream: [a.url, b.url],
+      tls: 'self-signed',
+      'health-interval': 0.5,
+      'health-timeout': 0.3,
+    });
   });
 
   after(async () => {
@@ -103,7 +109,11 @@ describe('upstream pool', { concurrency: false }, () => {
   };
 
   test('new WebSocket sessions go to the upstream holding the fewest', async () => {
-    const first = await Promise.all([connect('LC-1'), connect('LC-2'), connect('LC-3'), connect('LC-4')].map(async (opening) => upstreamOf(await opening)));
+    const first = await Promise.all(
+      [connect('LC-1'), connect('LC-2'), connect('LC-3'), connect('LC-4')].map(async (opening) =>
+        upstreamOf(await opening),
+      ),
+    );
     assert.deepEqual(first.sort(), ['A', 'A', 'B', 'B'], 'equal upstreams take turns');
     // Free A: the next sessions all go there until it holds as many as B (round robin would alternate).
     for (const charger of chargers) if ((await upstreamOf(charger)) === 'A') charger.close();
@@ -121,9 +131,16 @@ describe('upstream pool', { concurrency: false }, () => {
   test('a stopped upstream is taken out by the active check, requests keep succeeding, and it is put back when it answers again', async () => {
     const stopped = Date.now();
     await b.stop();
-    await waitFor('the active check to take B out', async () => (await healthy(edge, b)) === 0, { timeoutMs: 3000, intervalMs: 20 });
+    await waitFor('the active check to take B out', async () => (await healthy(edge, b)) === 0, {
+      timeoutMs: 3000,
+      intervalMs: 20,
+    });
     timings.activeCheckTakesOut = Date.now() - stopped;
-    assert.ok(edge.logs.matching((line) => line.check === 'active' && line.upstream === b.url && /is down/.test(String(line.msg))).length === 1);
+    assert.ok(
+      edge.logs.matching(
+        (line) => line.check === 'active' && line.upstream === b.url && /is down/.test(String(line.msg)),
+      ).length === 1,
+    );
     for (let i = 0; i < 6; i++) {
       const response = await httpsRequest(edge.proxy.httpsPort, `/api/while-b-is-down-${i}`);
       assert.equal(response.status, 200);
@@ -133,7 +150,10 @@ describe('upstream pool', { concurrency: false }, () => {
 
     const restarted = Date.now();
     await b.start();
-    await waitFor('the active check to put B back', async () => (await healthy(edge, b)) === 1, { timeoutMs: 3000, intervalMs: 20 });
+    await waitFor('the active check to put B back', async () => (await healthy(edge, b)) === 1, {
+      timeoutMs: 3000,
+      intervalMs: 20,
+    });
     timings.activeCheckPutsBack = Date.now() - restarted;
     // A holds 3 sessions, B none: B gets the next three.
     const next = [];
@@ -148,7 +168,8 @@ describe('upstream pool', { concurrency: false }, () => {
     const held: WebSocket[] = [];
     try {
       // One session on each, then B's closed: A holds 1, B 0, so the next session is sent to B.
-      for (const id of ['P-1', 'P-2']) held.push(await openWebSocket(passive.proxy.httpsPort, `/ocpp/${id}`, 'ocpp1.6'));
+      for (const id of ['P-1', 'P-2'])
+        held.push(await openWebSocket(passive.proxy.httpsPort, `/ocpp/${id}`, 'ocpp1.6'));
       for (const charger of held) if ((await upstreamOf(charger)) === 'B') charger.close();
       await waitFor('B to hold no P- session', () => !b.sessions().some((path) => path.startsWith('/ocpp/P-')));
       await b.stop();
@@ -160,9 +181,21 @@ describe('upstream pool', { concurrency: false }, () => {
       assert.equal(await upstreamOf(charger), 'A', 'the refused upgrade was retried on A');
       assert.equal(await healthy(passive, b), 0, 'B is out at once');
       assert.equal(passive.logs.matching((line) => line.check === 'passive' && line.upstream === b.url).length, 1);
-      assert.equal(passive.logs.matching((line) => line.msg === 'upstream refused the websocket connection, retrying on the next one').length, 1);
-      for (let i = 0; i < 4; i++) assert.equal(JSON.parse((await httpsRequest(passive.proxy.httpsPort, `/api/after-${i}`)).body).upstream, 'A');
-      assert.equal(metricValue(await scrapeMetrics(passive.proxy), 'ocpp_edge_http_requests_total', { route: 'api', status: '502' }), undefined);
+      assert.equal(
+        passive.logs.matching(
+          (line) => line.msg === 'upstream refused the websocket connection, retrying on the next one',
+        ).length,
+        1,
+      );
+      for (let i = 0; i < 4; i++)
+        assert.equal(JSON.parse((await httpsRequest(passive.proxy.httpsPort, `/api/after-${i}`)).body).upstream, 'A');
+      assert.equal(
+        metricValue(await scrapeMetrics(passive.proxy), 'ocpp_edge_http_requests_total', {
+          route: 'api',
+          status: '502',
+        }),
+        undefined,
+      );
     } finally {
       for (const charger of held) charger.terminate();
       await passive.close();
@@ -173,7 +206,11 @@ describe('upstream pool', { concurrency: false }, () => {
   test('passive check on HTTP: a request refused by one upstream is answered by the next, without a 502', async () => {
     const dead = await startNamedUpstream('DEAD');
     await dead.stop();
-    const passive = await startProxyUnderTest({ upstream: [dead.url, a.url], tls: 'self-signed', 'health-interval': 0 });
+    const passive = await startProxyUnderTest({
+      upstream: [dead.url, a.url],
+      tls: 'self-signed',
+      'health-interval': 0,
+    });
     try {
       const answers = [];
       for (let i = 0; i < 4; i++) {
@@ -183,7 +220,11 @@ describe('upstream pool', { concurrency: false }, () => {
       }
       assert.deepEqual(answers, ['A', 'A', 'A', 'A']);
       assert.equal(await healthy(passive, dead), 0);
-      assert.equal(passive.logs.matching((line) => line.msg === 'upstream refused the connection, retrying on the next one').length, 1);
+      assert.equal(
+        passive.logs.matching((line) => line.msg === 'upstream refused the connection, retrying on the next one')
+          .length,
+        1,
+      );
     } finally {
       await passive.close();
     }
@@ -192,9 +233,18 @@ describe('upstream pool', { concurrency: false }, () => {
   test('every upstream down: 502 for requests and upgrades, at once', async () => {
     const [deadA, deadB] = await Promise.all([startNamedUpstream('X'), startNamedUpstream('Y')]);
     await Promise.all([deadA.stop(), deadB.stop()]);
-    const down = await startProxyUnderTest({ upstream: [deadA.url, deadB.url], tls: 'self-signed', 'health-interval': 0.5, 'health-timeout': 0.3 });
+    const down = await startProxyUnderTest({
+      upstream: [deadA.url, deadB.url],
+      tls: 'self-signed',
+      'health-interval': 0.5,
+      'health-timeout': 0.3,
+    });
     try {
-      await waitFor('both to be marked down', async () => (await healthy(down, deadA)) === 0 && (await healthy(down, deadB)) === 0, { timeoutMs: 3000 });
+      await waitFor(
+        'both to be marked down',
+        async () => (await healthy(down, deadA)) === 0 && (await healthy(down, deadB)) === 0,
+        { timeoutMs: 3000 },
+      );
       const started = Date.now();
       assert.equal((await httpsRequest(down.proxy.httpsPort, '/api/charge-points')).status, 502);
       assert.equal(await refusedUpgradeStatus(down.proxy.httpsPort, '/ocpp/CP-NOWHERE', 'ocpp1.6'), 502);

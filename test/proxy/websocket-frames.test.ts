@@ -7,7 +7,12 @@ import { CLOSE_NO_STATUS, FrameScanner, closeFrame } from '../../proxy/websocket
 
 function frame(opcode: number, payload: Buffer, masked: boolean): Buffer {
   const length = payload.length;
-  const lengthBytes = length < 126 ? Buffer.from([length]) : length < 65536 ? Buffer.from([126, length >> 8, length & 0xff]) : Buffer.concat([Buffer.from([127]), bigLength(length)]);
+  const lengthBytes =
+    length < 126
+      ? Buffer.from([length])
+      : length < 65536
+        ? Buffer.from([126, length >> 8, length & 0xff])
+        : Buffer.concat([Buffer.from([127]), bigLength(length)]);
   lengthBytes[0] |= masked ? 0x80 : 0;
   const mask = Buffer.from([0x12, 0x34, 0x56, 0x78]);
   const body = masked ? Buffer.from(payload.map((byte, index) => byte ^ mask[index % 4])) : payload;

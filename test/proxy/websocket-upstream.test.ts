@@ -21,7 +21,9 @@ import { httpsRequest, nextMessage, openWebSocket, refusedUpgradeStatus } from '
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
 function acceptKey(req: IncomingMessage): string {
-  return createHash('sha1').update(`${String(req.headers['sec-websocket-key'])}${GUID}`).digest('base64');
+  return createHash('sha1')
+    .update(`${String(req.headers['sec-websocket-key'])}${GUID}`)
+    .digest('base64');
 }
 
 /** A server-to-client text frame (unmasked), for payloads under 126 bytes. */
@@ -69,7 +71,9 @@ async function startScriptedUpstream(): Promise<{ server: http.Server; port: num
     } else if (scripted === 'HANGUP') {
       socket.destroy();
     } else if (scripted === 'REFUSED') {
-      socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 12\r\nX-Frame-Options: DENY\r\n\r\nUnauthorized');
+      socket.end(
+        'HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 12\r\nX-Frame-Options: DENY\r\n\r\nUnauthorized',
+      );
     } else {
       echo.handleUpgrade(req, socket, head, (ws) => echo.emit('connection', ws, req));
     }
@@ -80,9 +84,15 @@ async function startScriptedUpstream(): Promise<{ server: http.Server; port: num
 }
 
 /** The upgrade's raw answer as the charger sees it. */
-function upgradeResponse(port: number, requestPath: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+function upgradeResponse(
+  port: number,
+  requestPath: string,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(`wss://127.0.0.1:${port}${requestPath}`, 'ocpp1.6', { rejectUnauthorized: false, servername: 'localhost' } as ClientOptions);
+    const socket = new WebSocket(`wss://127.0.0.1:${port}${requestPath}`, 'ocpp1.6', {
+      rejectUnauthorized: false,
+      servername: 'localhost',
+    } as ClientOptions);
     socket.once('open', () => reject(new Error(`${requestPath} was upgraded`)));
     socket.once('unexpected-response', (request, response) => {
       let body = '';
@@ -111,7 +121,9 @@ describe('the upstream side of an upgrade', () => {
   });
 
   test('the upstream gets the charger request with the forwarding headers, under its base path', async () => {
-    const charger = await openWebSocket(edge.proxy.httpsPort, '/ocpp/CP-HEADERS?x=1', 'ocpp1.6', { headers: { authorization: 'Basic Q1A6c2VjcmV0' } });
+    const charger = await openWebSocket(edge.proxy.httpsPort, '/ocpp/CP-HEADERS?x=1', 'ocpp1.6', {
+      headers: { authorization: 'Basic Q1A6c2VjcmV0' },
+    });
     charger.close();
     const seen = upstream.upgrades.at(-1)!;
     assert.equal(seen.url, '/central/ocpp/CP-HEADERS?x=1');
@@ -127,7 +139,10 @@ describe('the upstream side of an upgrade', () => {
   });
 
   test('a 101 that arrives in pieces, with a frame right behind it: the charger gets both, with our headers', async () => {
-    const charger = new WebSocket(`wss://127.0.0.1:${edge.proxy.httpsPort}/ocpp/SPLIT`, 'ocpp1.6', { rejectUnauthorized: false, servername: 'localhost' } as ClientOptions);
+    const charger = new WebSocket(`wss://127.0.0.1:${edge.proxy.httpsPort}/ocpp/SPLIT`, 'ocpp1.6', {
+      rejectUnauthorized: false,
+      servername: 'localhost',
+    } as ClientOptions);
     const [response] = (await once(charger, 'upgrade')) as [IncomingMessage];
     const first = await nextMessage(charger);
     assert.equal(first, '[2,"1","Hello",{}]');
@@ -152,8 +167,14 @@ describe('the upstream side of an upgrade', () => {
     assert.equal(await refusedUpgradeStatus(edge.proxy.httpsPort, '/ocpp/ENDLESS', 'ocpp1.6'), 502);
     assert.equal(await refusedUpgradeStatus(edge.proxy.httpsPort, '/ocpp/HANGUP', 'ocpp1.6'), 502);
     const metrics = await edge.proxy.registry.metrics();
-    assert.equal((metricValue(metrics, 'ocpp_edge_upstream_errors_total', { kind: 'other' }) ?? 0) - errorsBefore('other'), 2);
-    assert.equal((metricValue(metrics, 'ocpp_edge_upstream_errors_total', { kind: 'reset' }) ?? 0) - errorsBefore('reset'), 1);
+    assert.equal(
+      (metricValue(metrics, 'ocpp_edge_upstream_errors_total', { kind: 'other' }) ?? 0) - errorsBefore('other'),
+      2,
+    );
+    assert.equal(
+      (metricValue(metrics, 'ocpp_edge_upstream_errors_total', { kind: 'reset' }) ?? 0) - errorsBefore('reset'),
+      1,
+    );
     const charger = await openWebSocket(edge.proxy.httpsPort, '/ocpp/CP-AFTER', 'ocpp1.6');
     charger.send('still here');
     assert.equal(await nextMessage(charger), 'still here');
@@ -161,7 +182,9 @@ describe('the upstream side of an upgrade', () => {
   });
 
   test('messages of several megabytes pass both ways intact (the reader waits while the writer is full)', async () => {
-    const charger = await openWebSocket(edge.proxy.httpsPort, '/ocpp/CP-LARGE', 'ocpp1.6', { maxPayload: 16 * 1024 * 1024 });
+    const charger = await openWebSocket(edge.proxy.httpsPort, '/ocpp/CP-LARGE', 'ocpp1.6', {
+      maxPayload: 16 * 1024 * 1024,
+    });
     const payloads = [randomBytes(4 * 1024 * 1024), randomBytes(6 * 1024 * 1024), randomBytes(100)];
     const received: Buffer[] = [];
     const all = new Promise<void>((resolve) => {
@@ -172,7 +195,8 @@ describe('the upstream side of an upgrade', () => {
     });
     for (const payload of payloads) charger.send(payload);
     await all;
-    for (let i = 0; i < payloads.length; i++) assert.ok(received[i]!.equals(payloads[i]!), `message ${i} came back changed`);
+    for (let i = 0; i < payloads.length; i++)
+      assert.ok(received[i]!.equals(payloads[i]!), `message ${i} came back changed`);
     charger.close();
   });
 });
@@ -198,7 +222,16 @@ describe('an https:// upstream', () => {
     // The upstream's certificate is verified against the system's CAs plus NODE_EXTRA_CA_CERTS, as Node does.
     process.env.NODE_EXTRA_CA_CERTS = caFile;
     try {
-      proxy = await startProxyProcess(['--tls', 'self-signed', '--domain', 'localhost', '--data-dir', dir, '--upstream', `https://localhost:${port}`]);
+      proxy = await startProxyProcess([
+        '--tls',
+        'self-signed',
+        '--domain',
+        'localhost',
+        '--data-dir',
+        dir,
+        '--upstream',
+        `https://localhost:${port}`,
+      ]);
     } finally {
       delete process.env.NODE_EXTRA_CA_CERTS;
     }

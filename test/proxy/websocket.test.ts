@@ -62,7 +62,9 @@ describe('upstream not answering an upgrade', () => {
     registry = new Registry();
     const metrics = createProxyMetrics(registry, store);
     const logger = createLogger({ level: 'info', name: 'proxy', destination: new LogCapture() });
-    const routes = createRoutes({ wsIdleTimeout: 3600, upstreamTimeout: 60 }).map((route) => (route.name === 'ocpp' ? { ...route, connectTimeoutMs: 500 } : route));
+    const routes = createRoutes({ wsIdleTimeout: 3600, upstreamTimeout: 60 }).map((route) =>
+      route.name === 'ocpp' ? { ...route, connectTimeoutMs: 500 } : route,
+    );
     const port = (silent.address() as net.AddressInfo).port;
     listener = new HttpsListener({
       store,

@@ -35,7 +35,10 @@ export async function startAriEndpoint(pebble: Pebble): Promise<AriEndpoint> {
             const directory = JSON.parse(body) as Record<string, unknown>;
             directory.renewalInfo = `${origin()}/renewal-info`;
             // Profiles as Let's Encrypt advertises them (draft-aaron-acme-profiles); Pebble 2.4 ignores the field.
-            directory.meta = { ...(directory.meta as object), profiles: { classic: 'the default', shortlived: '6-day certificates' } };
+            directory.meta = {
+              ...(directory.meta as object),
+              profiles: { classic: 'the default', shortlived: '6-day certificates' },
+            };
             res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(directory));
           });
         })
@@ -51,7 +54,9 @@ export async function startAriEndpoint(pebble: Pebble): Promise<AriEndpoint> {
         .end(JSON.stringify({ suggestedWindow: { start: window.start.toISOString(), end: window.end.toISOString() } }));
       return;
     }
-    res.writeHead(404, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ type: 'urn:ietf:params:acme:error:malformed', detail: 'not found' }));
+    res
+      .writeHead(404, { 'content-type': 'application/problem+json' })
+      .end(JSON.stringify({ type: 'urn:ietf:params:acme:error:malformed', detail: 'not found' }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const origin = () => `https://127.0.0.1:${(server.address() as AddressInfo).port}`;

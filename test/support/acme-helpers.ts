@@ -13,7 +13,11 @@ import { CLI } from './cli.js';
 
 /** Flags as on the command line (kebab-case), validated exactly like `ocpp-edge proxy` does. */
 export function proxyConfig(flags: Record<string, unknown>): ProxyConfig {
-  return loadConfig(proxyOptions, { flags: { host: '127.0.0.1', 'https-port': 0, 'metrics-port': 0, tls: 'acme', ...flags }, section: 'proxy', env: {} });
+  return loadConfig(proxyOptions, {
+    flags: { host: '127.0.0.1', 'https-port': 0, 'metrics-port': 0, tls: 'acme', ...flags },
+    section: 'proxy',
+    env: {},
+  });
 }
 
 export function flagsToArgs(flags: Record<string, unknown>): string[] {
@@ -107,8 +111,15 @@ export interface ProxyProcess {
 }
 
 /** `ocpp-edge proxy ...args` as a long-running child (or `command` instead, e.g. a cluster launcher); its log lines are kept. */
-export function spawnProxy(args: string[], env: NodeJS.ProcessEnv, command: string[] = [CLI, 'proxy', ...args]): ProxyProcess {
-  const child = spawn(process.execPath, command, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnProxy(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  command: string[] = [CLI, 'proxy', ...args],
+): ProxyProcess {
+  const child = spawn(process.execPath, command, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const output: string[] = [];
   let buffered = '';
   const ports = new Promise<{ httpsPort: number; httpPort: number; metricsPort: number }>((resolve, reject) => {
@@ -118,7 +129,8 @@ export function spawnProxy(args: string[], env: NodeJS.ProcessEnv, command: stri
       buffered = lines.pop() ?? '';
       for (const line of lines) {
         output.push(line);
-        if (line.includes('"proxy listening"')) resolve(JSON.parse(line) as { httpsPort: number; httpPort: number; metricsPort: number });
+        if (line.includes('"proxy listening"'))
+          resolve(JSON.parse(line) as { httpsPort: number; httpPort: number; metricsPort: number });
       }
     });
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => output.push(chunk));

@@ -64,7 +64,13 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
     algorithm: 'sha256',
     extensions: [
       { name: 'basicConstraints', cA: true },
-      { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 2, value: 'localhost' },
+          { type: 7, ip: '127.0.0.1' },
+        ],
+      },
     ],
   });
   const caFile = path.join(directory, 'pebble-listener.pem');
@@ -92,7 +98,20 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
   const children: ChildProcess[] = [];
   const dns = launch(
     CHALLTESTSRV_BINARY,
-    ['-dns01', `127.0.0.1:${dnsPort}`, '-http01', '', '-https01', '', '-tlsalpn01', '', '-management', `127.0.0.1:${dnsManagementPort}`, '-defaultIPv6', ''],
+    [
+      '-dns01',
+      `127.0.0.1:${dnsPort}`,
+      '-http01',
+      '',
+      '-https01',
+      '',
+      '-tlsalpn01',
+      '',
+      '-management',
+      `127.0.0.1:${dnsManagementPort}`,
+      '-defaultIPv6',
+      '',
+    ],
     {},
     log,
   );
@@ -102,8 +121,17 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
   const agent = new https.Agent({ ca: tls.cert });
 
   const startPebbleProcess = async () => {
-    pebble = launch(PEBBLE_BINARY, ['-config', configFile, '-dnsserver', `127.0.0.1:${dnsPort}`], { PEBBLE_VA_NOSLEEP: '1', ...options.env }, log);
-    await waitFor(`Pebble at ${directoryUrl}`, async () => (await getText(directoryUrl, agent)).includes('newOrder'), { ...ACME_POLL, timeoutMs: 10_000, log });
+    pebble = launch(
+      PEBBLE_BINARY,
+      ['-config', configFile, '-dnsserver', `127.0.0.1:${dnsPort}`],
+      { PEBBLE_VA_NOSLEEP: '1', ...options.env },
+      log,
+    );
+    await waitFor(`Pebble at ${directoryUrl}`, async () => (await getText(directoryUrl, agent)).includes('newOrder'), {
+      ...ACME_POLL,
+      timeoutMs: 10_000,
+      log,
+    });
   };
   const stopPebbleProcess = async () => {
     if (!pebble || pebble.exitCode !== null) return;

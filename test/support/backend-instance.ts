@@ -31,7 +31,10 @@ export interface TestBackendOptions {
 }
 
 /** flags: kebab-case flags as on the command line; database is required (see storage-targets.ts). */
-export async function startTestBackend(flags: Record<string, unknown> & { database: string }, options: TestBackendOptions = {}): Promise<TestBackend> {
+export async function startTestBackend(
+  flags: Record<string, unknown> & { database: string },
+  options: TestBackendOptions = {},
+): Promise<TestBackend> {
   const config = loadConfig(backendOptions, {
     flags: { host: '127.0.0.1', port: 0, 'api-token': [API_TOKEN], 'log-level': 'silent', ...flags },
     section: 'backend',
@@ -39,8 +42,15 @@ export async function startTestBackend(flags: Record<string, unknown> & { databa
   });
   // TEST_LOG_LEVEL=debug shows every OCPP frame while debugging a test.
   const lines = options.logLines;
-  const destination = lines && { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) };
-  const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? config.logLevel, name: 'backend', pretty: false, destination });
+  const destination = lines && {
+    write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>),
+  };
+  const logger = createLogger({
+    level: process.env.TEST_LOG_LEVEL ?? config.logLevel,
+    name: 'backend',
+    pretty: false,
+    destination,
+  });
   const handle = await startBackend(config, logger);
   const httpUrl = `http://127.0.0.1:${handle.port}`;
   return {
@@ -51,7 +61,11 @@ export async function startTestBackend(flags: Record<string, unknown> & { databa
       const headers: Record<string, string> = {};
       if (token !== null) headers.authorization = `Bearer ${token}`;
       if (body !== undefined) headers['content-type'] = 'application/json';
-      const response = await fetch(`${httpUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      const response = await fetch(`${httpUrl}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
       const text = await response.text();
       let parsed: unknown = text;
       try {

@@ -7,7 +7,11 @@ export const CLI = fileURLToPath(new URL('../../bin/ocpp-edge.js', import.meta.u
 
 /** This process's environment without anything that would configure an ocpp-edge process from outside the test. */
 export function cleanEnvironment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('OCPP_EDGE_') && key !== 'DATABASE_URL' && key !== 'REDIS_URL'));
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([key]) => !key.startsWith('OCPP_EDGE_') && key !== 'DATABASE_URL' && key !== 'REDIS_URL',
+    ),
+  );
   return { ...env, ...extra };
 }
 
@@ -28,14 +32,21 @@ export interface CliOptions {
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   const { env = {}, timeoutMs = 60_000 } = options;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`ocpp-edge ${args.join(' ')} still running after ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+      reject(
+        new Error(
+          `ocpp-edge ${args.join(' ')} still running after ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`,
+        ),
+      );
     }, timeoutMs);
     child.on('error', (error) => {
       clearTimeout(timer);

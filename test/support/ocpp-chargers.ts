@@ -12,7 +12,11 @@ export interface ChargerOptions {
 }
 
 /** A connected strict-mode OCPP 1.6 charger. Register handlers with charger.handle(action, fn). */
-export async function connectCharger(ocppUrl: string, identity: string, options: ChargerOptions = {}): Promise<RPCClient> {
+export async function connectCharger(
+  ocppUrl: string,
+  identity: string,
+  options: ChargerOptions = {},
+): Promise<RPCClient> {
   const charger = new RPCClient({
     endpoint: ocppUrl,
     identity,
@@ -28,9 +32,14 @@ export async function connectCharger(ocppUrl: string, identity: string, options:
 }
 
 /** The HTTP status of a refused upgrade, or 101 when the charger got in (then closed). */
-export async function upgradeStatus(ocppUrl: string, identity: string, options: { password?: string; protocols?: string[] } = {}): Promise<number> {
+export async function upgradeStatus(
+  ocppUrl: string,
+  identity: string,
+  options: { password?: string; protocols?: string[] } = {},
+): Promise<number> {
   const headers: Record<string, string> = {};
-  if (options.password !== undefined) headers.authorization = `Basic ${Buffer.from(`${identity}:${options.password}`).toString('base64')}`;
+  if (options.password !== undefined)
+    headers.authorization = `Basic ${Buffer.from(`${identity}:${options.password}`).toString('base64')}`;
   const ws = new WebSocket(`${ocppUrl}/${encodeURIComponent(identity)}`, options.protocols ?? ['ocpp1.6'], { headers });
   return new Promise((resolve, reject) => {
     ws.once('unexpected-response', (_request, response) => {
@@ -58,7 +67,9 @@ export class RawCharger {
       this.frames.push(JSON.parse(String(data)) as Frame);
       this.waiters.splice(0).forEach((wake) => wake());
     });
-    this.closed = new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: String(reason) })));
+    this.closed = new Promise((resolve) =>
+      ws.once('close', (code, reason) => resolve({ code, reason: String(reason) })),
+    );
   }
 
   /** protocols: [] offers no subprotocol, like test_wss.py. */

@@ -17,7 +17,10 @@ export interface ProxyProcess {
 const EPHEMERAL = ['--host', '127.0.0.1', '--https-port', '0', '--http-port', '0', '--metrics-port', '0'];
 
 export async function startProxyProcess(args: string[], timeoutMs = 15_000): Promise<ProxyProcess> {
-  const child = spawn(process.execPath, [CLI, 'proxy', ...EPHEMERAL, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OCPP_EDGE_LOG_PRETTY: '0' } });
+  const child = spawn(process.execPath, [CLI, 'proxy', ...EPHEMERAL, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, OCPP_EDGE_LOG_PRETTY: '0' },
+  });
   const lines: Array<Record<string, unknown>> = [];
   let buffered = '';
   let stderr = '';
@@ -59,7 +62,11 @@ export interface CommandResult {
 }
 
 /** Runs `ocpp-edge proxy ...` to completion (configuration errors exit at once). */
-export async function runProxyCommand(args: string[], options: SpawnOptions = {}, timeoutMs = 15_000): Promise<CommandResult> {
+export async function runProxyCommand(
+  args: string[],
+  options: SpawnOptions = {},
+  timeoutMs = 15_000,
+): Promise<CommandResult> {
   const child = spawn(process.execPath, [CLI, 'proxy', ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...options });
   let stdout = '';
   let stderr = '';

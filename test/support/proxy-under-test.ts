@@ -16,7 +16,8 @@ export class LogCapture extends Writable {
   readonly lines: LogLine[] = [];
 
   override _write(chunk: Buffer, _encoding: string, done: () => void): void {
-    for (const text of chunk.toString().split('\n')) if (text.trim() !== '') this.lines.push(JSON.parse(text) as LogLine);
+    for (const text of chunk.toString().split('\n'))
+      if (text.trim() !== '') this.lines.push(JSON.parse(text) as LogLine);
     done();
   }
 
@@ -41,7 +42,15 @@ export interface ProxyUnderTest {
 /** Flags as on the command line (kebab-case); ports default to 0 and hosts to 127.0.0.1. */
 export function proxyConfig(flags: Record<string, unknown>, dataDir: string): ProxyConfig {
   return loadConfig(proxyOptions, {
-    flags: { host: '127.0.0.1', 'https-port': 0, 'http-port': 0, 'metrics-host': '127.0.0.1', 'metrics-port': 0, 'data-dir': dataDir, ...flags },
+    flags: {
+      host: '127.0.0.1',
+      'https-port': 0,
+      'http-port': 0,
+      'metrics-host': '127.0.0.1',
+      'metrics-port': 0,
+      'data-dir': dataDir,
+      ...flags,
+    },
     section: 'proxy',
     env: {},
   });
@@ -51,7 +60,10 @@ export async function makeTempDir(prefix = 'ocpp-edge-proxy-'): Promise<string> 
   return mkdtemp(path.join(os.tmpdir(), prefix));
 }
 
-export async function startProxyUnderTest(flags: Record<string, unknown>, options: { dataDir?: string } = {}): Promise<ProxyUnderTest> {
+export async function startProxyUnderTest(
+  flags: Record<string, unknown>,
+  options: { dataDir?: string } = {},
+): Promise<ProxyUnderTest> {
   const dataDir = options.dataDir ?? (await makeTempDir());
   const logs = new LogCapture();
   const logger = createLogger({ level: 'info', name: 'proxy', destination: logs });

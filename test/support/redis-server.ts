@@ -38,9 +38,13 @@ export async function startRedis(): Promise<TestRedis> {
   const port = await freePort();
   let child: ChildProcess | undefined;
   const start = async () => {
-    const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const server = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     child = server;
     const reap = () => server.kill('SIGKILL');
     process.once('exit', reap);
@@ -52,7 +56,10 @@ export async function startRedis(): Promise<TestRedis> {
       await waitFor(
         `redis-server on port ${port} to answer PING`,
         async () => {
-          if (server.exitCode !== null || server.signalCode !== null) throw new Error(`redis-server on port ${port} exited (${server.exitCode ?? server.signalCode}):\n${output.join('')}`);
+          if (server.exitCode !== null || server.signalCode !== null)
+            throw new Error(
+              `redis-server on port ${port} exited (${server.exitCode ?? server.signalCode}):\n${output.join('')}`,
+            );
           return answersPing(port);
         },
         { timeoutMs: 5000, intervalMs: 50, log: output },

@@ -95,7 +95,10 @@ let cachedUser: Promise<string | undefined> | undefined;
 export function reachablePostgresUser(): Promise<string | undefined> {
   cachedUser ??= (async () => {
     for (const user of POSTGRES_USERS) {
-      const client = new pg.Client({ connectionString: `postgres://${user}@${POSTGRES_HOST}/test`, connectionTimeoutMillis: 2000 });
+      const client = new pg.Client({
+        connectionString: `postgres://${user}@${POSTGRES_HOST}/test`,
+        connectionTimeoutMillis: 2000,
+      });
       try {
         await client.connect();
         await client.end();

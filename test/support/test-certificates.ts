@@ -39,7 +39,12 @@ export async function issueCertificate(ca: TestCertificate, names: string[], val
       { name: 'basicConstraints', cA: false },
       { name: 'keyUsage', digitalSignature: true, critical: true },
       { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: names.map((name) => (isIP(name) ? { type: 7 as const, ip: name } : { type: 2 as const, value: name })) },
+      {
+        name: 'subjectAltName',
+        altNames: names.map((name) =>
+          isIP(name) ? { type: 7 as const, ip: name } : { type: 2 as const, value: name },
+        ),
+      },
     ],
   });
   return { certPem: pems.cert, keyPem: pems.private, serialNumber: new X509Certificate(pems.cert).serialNumber };
@@ -50,7 +55,11 @@ export interface CertificateFiles {
   keyFile: string;
 }
 
-export async function writeCertificateFiles(directory: string, baseName: string, certificate: TestCertificate): Promise<CertificateFiles> {
+export async function writeCertificateFiles(
+  directory: string,
+  baseName: string,
+  certificate: TestCertificate,
+): Promise<CertificateFiles> {
   const certFile = path.join(directory, `${baseName}.crt`);
   const keyFile = path.join(directory, `${baseName}.key`);
   await writeFile(certFile, certificate.certPem);

@@ -42,7 +42,9 @@ export async function startTestUpstream(): Promise<TestUpstream> {
     const url = new URL(req.url ?? '/', 'http://upstream');
     if (url.pathname === '/slow') return; // never answers
     const reply = () => {
-      const body = JSON.stringify(url.pathname === '/health' ? { status: 'ok' } : { method: req.method, url: req.url, headers: req.headers });
+      const body = JSON.stringify(
+        url.pathname === '/health' ? { status: 'ok' } : { method: req.method, url: req.url, headers: req.headers },
+      );
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
     };
     const delay = Number(url.searchParams.get('ms') ?? 0);
@@ -56,9 +58,12 @@ export async function startTestUpstream(): Promise<TestUpstream> {
   const wss = new WebSocketServer({
     server,
     handleProtocols: (protocols) => (protocols.has('ocpp1.6') ? 'ocpp1.6' : false),
-    verifyClient: (info, done) => (info.req.url?.startsWith('/ocpp/UNKNOWN') ? done(false, 404, 'Unknown charge point') : done(true)),
+    verifyClient: (info, done) =>
+      info.req.url?.startsWith('/ocpp/UNKNOWN') ? done(false, 404, 'Unknown charge point') : done(true),
   });
-  wss.on('headers', (_headers, req) => handshakes.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers }));
+  wss.on('headers', (_headers, req) =>
+    handshakes.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers }),
+  );
   wss.on('connection', (ws) => {
     ws.on('message', (data, isBinary) => ws.send(isBinary ? data : `echo:${String(data)}`));
     ws.on('error', () => {});

@@ -20,7 +20,11 @@ export interface HttpsRequestOptions {
   timeoutMs?: number;
 }
 
-export function httpsRequest(port: number, requestPath: string, options: HttpsRequestOptions = {}): Promise<HttpsResult> {
+export function httpsRequest(
+  port: number,
+  requestPath: string,
+  options: HttpsRequestOptions = {},
+): Promise<HttpsResult> {
   return new Promise((resolve, reject) => {
     const request = https.request(
       {
@@ -93,7 +97,11 @@ export async function resumesSession(port: number, session: Buffer, options: Con
 }
 
 /** Sends raw bytes over TLS and collects everything the proxy answers until it closes (or the deadline). */
-export function rawTlsExchange(port: number, data: string, timeoutMs = 5000): Promise<{ response: string; closed: boolean }> {
+export function rawTlsExchange(
+  port: number,
+  data: string,
+  timeoutMs = 5000,
+): Promise<{ response: string; closed: boolean }> {
   return new Promise((resolve, reject) => {
     const socket = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', rejectUnauthorized: false });
     let response = '';
@@ -117,19 +125,37 @@ export function rawTlsExchange(port: number, data: string, timeoutMs = 5000): Pr
   });
 }
 
-export function openWebSocket(port: number, requestPath: string, protocols?: string | string[], options: ClientOptions = {}): Promise<WebSocket> {
+export function openWebSocket(
+  port: number,
+  requestPath: string,
+  protocols?: string | string[],
+  options: ClientOptions = {},
+): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(`wss://127.0.0.1:${port}${requestPath}`, protocols, { rejectUnauthorized: false, servername: 'localhost', ...options } as ClientOptions);
+    const socket = new WebSocket(`wss://127.0.0.1:${port}${requestPath}`, protocols, {
+      rejectUnauthorized: false,
+      servername: 'localhost',
+      ...options,
+    } as ClientOptions);
     socket.once('open', () => resolve(socket));
     socket.once('error', reject);
-    socket.once('unexpected-response', (_request, response) => reject(new Error(`unexpected response ${response.statusCode}`)));
+    socket.once('unexpected-response', (_request, response) =>
+      reject(new Error(`unexpected response ${response.statusCode}`)),
+    );
   });
 }
 
 /** The HTTP status a refused WebSocket handshake got. */
-export function refusedUpgradeStatus(port: number, requestPath: string, protocols?: string | string[]): Promise<number> {
+export function refusedUpgradeStatus(
+  port: number,
+  requestPath: string,
+  protocols?: string | string[],
+): Promise<number> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(`wss://127.0.0.1:${port}${requestPath}`, protocols, { rejectUnauthorized: false, servername: 'localhost' } as ClientOptions);
+    const socket = new WebSocket(`wss://127.0.0.1:${port}${requestPath}`, protocols, {
+      rejectUnauthorized: false,
+      servername: 'localhost',
+    } as ClientOptions);
     socket.once('open', () => {
       socket.terminate();
       reject(new Error(`${requestPath} was upgraded`));

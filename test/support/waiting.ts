@@ -16,7 +16,11 @@ export interface WaitOptions {
 type Truthy<T> = Exclude<T, false | 0 | 0n | '' | null | undefined>;
 
 /** Polls check() until it returns a truthy value, and returns that value; fails after `timeoutMs` naming `what`. */
-export async function waitFor<T>(what: string, check: () => T | Promise<T>, options: WaitOptions = {}): Promise<Truthy<T>> {
+export async function waitFor<T>(
+  what: string,
+  check: () => T | Promise<T>,
+  options: WaitOptions = {},
+): Promise<Truthy<T>> {
   const { timeoutMs = 5000, intervalMs = 20, retryErrors = false, log } = options;
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -29,7 +33,10 @@ export async function waitFor<T>(what: string, check: () => T | Promise<T>, opti
       lastError = error;
     }
     if (Date.now() > deadline) {
-      const cause = lastError === undefined ? '' : ` (last error: ${lastError instanceof Error ? lastError.message : String(lastError)})`;
+      const cause =
+        lastError === undefined
+          ? ''
+          : ` (last error: ${lastError instanceof Error ? lastError.message : String(lastError)})`;
       const tail = log && log.length > 0 ? `\n${log.slice(-20).join('\n')}` : '';
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${cause}${tail}`);
     }
@@ -38,7 +45,11 @@ export async function waitFor<T>(what: string, check: () => T | Promise<T>, opti
 }
 
 /** The arguments of the next `event`, or an error after `timeoutMs`. */
-export async function nextEvent<T extends unknown[] = unknown[]>(emitter: EventEmitter, event: string, timeoutMs = 5000): Promise<T> {
+export async function nextEvent<T extends unknown[] = unknown[]>(
+  emitter: EventEmitter,
+  event: string,
+  timeoutMs = 5000,
+): Promise<T> {
   return (await once(emitter, event, { signal: AbortSignal.timeout(timeoutMs) })) as T;
 }
 

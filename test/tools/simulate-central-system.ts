@@ -67,7 +67,8 @@ export async function startCentralSystem(options: CentralSystemOptions = {}): Pr
   };
 
   rpc.auth((accept, reject, handshake) => {
-    if (options.password !== undefined && handshake.password?.toString('utf8') !== options.password) reject(401, 'Unauthorized');
+    if (options.password !== undefined && handshake.password?.toString('utf8') !== options.password)
+      reject(401, 'Unauthorized');
     else accept({}, 'ocpp1.6');
   });
 
@@ -80,9 +81,12 @@ export async function startCentralSystem(options: CentralSystemOptions = {}): Pr
       if (clients.get(identity) === client) clients.delete(identity);
     });
     const count = (action: string) => received.set(action, (received.get(action) ?? 0) + 1);
-    client.on('call', ({ outbound, payload }: { outbound: boolean; payload: [number, string, string, Record<string, unknown>] }) => {
-      if (!outbound) log.push({ identity, action: payload[2], params: payload[3] });
-    });
+    client.on(
+      'call',
+      ({ outbound, payload }: { outbound: boolean; payload: [number, string, string, Record<string, unknown>] }) => {
+        if (!outbound) log.push({ identity, action: payload[2], params: payload[3] });
+      },
+    );
     const now = () => new Date().toISOString();
     const accepted = { idTagInfo: { status: 'Accepted' } };
     client.handle('BootNotification', async () => {
@@ -94,7 +98,10 @@ export async function startCentralSystem(options: CentralSystemOptions = {}): Pr
     client.handle('Heartbeat', async () => (count('Heartbeat'), { currentTime: now() }));
     client.handle('StatusNotification', async () => (count('StatusNotification'), {}));
     client.handle('Authorize', async () => (count('Authorize'), accepted));
-    client.handle('StartTransaction', async () => (count('StartTransaction'), { ...accepted, transactionId: nextTransactionId++ }));
+    client.handle(
+      'StartTransaction',
+      async () => (count('StartTransaction'), { ...accepted, transactionId: nextTransactionId++ }),
+    );
     client.handle('MeterValues', async () => (count('MeterValues'), {}));
     client.handle('StopTransaction', async () => (count('StopTransaction'), accepted));
     client.handle('DiagnosticsStatusNotification', async () => (count('DiagnosticsStatusNotification'), {}));

@@ -25,7 +25,21 @@ describe('ocpp-edge simulate (CLI)', () => {
   });
 
   it('prints the report as JSON with --json, progress lines on stderr, and exits 0', async () => {
-    const run = await simulate(['--url', system.url, '--chargers', '5', '--ramp', '20', '--duration', '2.5', '--id-prefix', 'CLI-', '--json', '--progress-interval', '1']);
+    const run = await simulate([
+      '--url',
+      system.url,
+      '--chargers',
+      '5',
+      '--ramp',
+      '20',
+      '--duration',
+      '2.5',
+      '--id-prefix',
+      'CLI-',
+      '--json',
+      '--progress-interval',
+      '1',
+    ]);
     assert.equal(run.code, 0, run.stderr);
     const report = JSON.parse(run.stdout) as SimulationReport;
     assert.equal(report.ok, true);
@@ -47,7 +61,17 @@ describe('ocpp-edge simulate (CLI)', () => {
 
   it('exits 1 when not a single charger could connect, naming the error', async () => {
     const port = await freePort();
-    const run = await simulate(['--url', `ws://127.0.0.1:${port}/ocpp`, '--chargers', '3', '--duration', '1.5', '--backoff-initial', '0.2', '--json']);
+    const run = await simulate([
+      '--url',
+      `ws://127.0.0.1:${port}/ocpp`,
+      '--chargers',
+      '3',
+      '--duration',
+      '1.5',
+      '--backoff-initial',
+      '0.2',
+      '--json',
+    ]);
     assert.equal(run.code, 1);
     const report = JSON.parse(run.stdout) as SimulationReport;
     assert.equal(report.ok, false);
@@ -67,13 +91,27 @@ describe('ocpp-edge simulate (CLI)', () => {
     const certificate = selfSignedCertificate();
     const secure = await startCentralSystem({ tls: certificate, interval: 1 });
     try {
-      const trusted = await simulate(['--url', secure.url, '--chargers', '3', '--duration', '1.5', '--ca', certificate.certFile, '--json']);
+      const trusted = await simulate([
+        '--url',
+        secure.url,
+        '--chargers',
+        '3',
+        '--duration',
+        '1.5',
+        '--ca',
+        certificate.certFile,
+        '--json',
+      ]);
       assert.equal(trusted.code, 0, trusted.stderr);
       assert.equal((JSON.parse(trusted.stdout) as SimulationReport).chargers.booted, 3);
 
       const untrusted = await simulate(['--url', secure.url, '--chargers', '1', '--duration', '1', '--json']);
       assert.equal(untrusted.code, 1);
-      assert.ok(Object.keys((JSON.parse(untrusted.stdout) as SimulationReport).errors).some((kind) => kind.includes('SELF_SIGNED')));
+      assert.ok(
+        Object.keys((JSON.parse(untrusted.stdout) as SimulationReport).errors).some((kind) =>
+          kind.includes('SELF_SIGNED'),
+        ),
+      );
     } finally {
       await secure.close();
       certificate.cleanup();
@@ -81,7 +119,18 @@ describe('ocpp-edge simulate (CLI)', () => {
   });
 
   it('ends early on SIGINT and still prints the report', async () => {
-    const args = ['simulate', '--url', system.url, '--chargers', '2', '--duration', '60', '--json', '--progress-interval', '0.2'];
+    const args = [
+      'simulate',
+      '--url',
+      system.url,
+      '--chargers',
+      '2',
+      '--duration',
+      '60',
+      '--json',
+      '--progress-interval',
+      '0.2',
+    ];
     const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

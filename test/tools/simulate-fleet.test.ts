@@ -26,7 +26,10 @@ describe('runSimulation', () => {
 
     assert.equal(report.ok, true);
     assert.deepEqual(report.chargers, { started: 10, connected: 10, booted: 10, connectedAtEnd: 10, bootedAtEnd: 10 });
-    assert.deepEqual([...system.identities].sort(), Array.from({ length: 10 }, (_, i) => `SIM${String(i + 1).padStart(5, '0')}`));
+    assert.deepEqual(
+      [...system.identities].sort(),
+      Array.from({ length: 10 }, (_, i) => `SIM${String(i + 1).padStart(5, '0')}`),
+    );
     assert.equal(report.calls.BootNotification!.ok, 10);
     assert.equal(report.calls.StatusNotification!.ok, 20);
     const statuses = system.log.filter((call) => call.action === 'StatusNotification');
@@ -40,7 +43,10 @@ describe('runSimulation', () => {
     for (const action of ['BootNotification', 'StatusNotification', 'Heartbeat']) {
       const rtt = report.calls[action]!.rttMs;
       assert.equal(rtt.count, report.calls[action]!.ok, `${action} RTT samples`);
-      assert.ok(rtt.p50 > 0 && rtt.p50 <= rtt.p90 && rtt.p90 <= rtt.p99 && rtt.p99 <= rtt.max, `${action} RTT ${JSON.stringify(rtt)}`);
+      assert.ok(
+        rtt.p50 > 0 && rtt.p50 <= rtt.p90 && rtt.p90 <= rtt.p99 && rtt.p99 <= rtt.max,
+        `${action} RTT ${JSON.stringify(rtt)}`,
+      );
     }
     assert.equal(report.connectMs.count, 10);
     assert.equal(report.bootMs.count, 10);
@@ -59,7 +65,10 @@ describe('runSimulation', () => {
   });
 
   it('boots again after the interval when the central system answers Pending, then Rejected', async () => {
-    const system = await centralSystem({ interval: 1, bootStatus: (_, attempt) => (attempt === 1 ? 'Pending' : attempt === 2 ? 'Rejected' : 'Accepted') });
+    const system = await centralSystem({
+      interval: 1,
+      bootStatus: (_, attempt) => (attempt === 1 ? 'Pending' : attempt === 2 ? 'Rejected' : 'Accepted'),
+    });
     const report = await runSimulation({ url: system.url, chargers: 3, duration: 3.5 });
     assert.equal(report.chargers.booted, 3);
     assert.deepEqual(report.refusals, { 'BootNotification Pending': 3, 'BootNotification Rejected': 3 });
@@ -68,7 +77,11 @@ describe('runSimulation', () => {
     assert.ok(report.bootMs.min >= 1900, `boot time ${JSON.stringify(report.bootMs)}`);
     for (const identity of system.identities) {
       const actions = system.log.filter((call) => call.identity === identity).map((call) => call.action);
-      assert.deepEqual(actions.slice(0, 4), ['BootNotification', 'BootNotification', 'BootNotification', 'StatusNotification'], identity);
+      assert.deepEqual(
+        actions.slice(0, 4),
+        ['BootNotification', 'BootNotification', 'BootNotification', 'StatusNotification'],
+        identity,
+      );
     }
   });
 
@@ -93,21 +106,30 @@ describe('runSimulation', () => {
     assert.equal(system.received.get('MeterValues'), report.calls.MeterValues!.ok);
     assert.ok(report.calls.MeterValues!.ok >= started, 'about three MeterValues per session');
     // One charger's story, in order, and its meter only goes up.
-    const story = system.log.filter((call) => call.identity === 'SIM00001' && call.action !== 'StatusNotification').map((call) => call.action);
+    const story = system.log
+      .filter((call) => call.identity === 'SIM00001' && call.action !== 'StatusNotification')
+      .map((call) => call.action);
     assert.deepEqual(story.slice(0, 4), ['BootNotification', 'Authorize', 'StartTransaction', 'MeterValues']);
     const meters = system.log
-      .filter((call) => call.identity === 'SIM00001' && (call.action === 'StartTransaction' || call.action === 'StopTransaction'))
+      .filter(
+        (call) =>
+          call.identity === 'SIM00001' && (call.action === 'StartTransaction' || call.action === 'StopTransaction'),
+      )
       .map((call) => Number(call.params.meterStart ?? call.params.meterStop));
-    assert.deepEqual(meters, [...meters].sort((a, b) => a - b));
+    assert.deepEqual(
+      meters,
+      [...meters].sort((a, b) => a - b),
+    );
     assert.deepEqual(report.errors, {});
   });
 
-  it('answers the central system\'s calls like a real charger', async () => {
+  it("answers the central system's calls like a real charger", async () => {
     const system = await centralSystem({ interval: 300 });
     const running = runSimulation({ url: system.url, chargers: 1, duration: 8, backoffInitial: 0.1 });
     await waitFor('the charger to boot', () => system.received.get('StatusNotification') === 2);
     const charger = () => system.clients.get('SIM00001')!;
-    const call = (action: string, params: Record<string, unknown>) => charger().call(action, params) as Promise<Record<string, unknown>>;
+    const call = (action: string, params: Record<string, unknown>) =>
+      charger().call(action, params) as Promise<Record<string, unknown>>;
     const count = (action: string) => system.received.get(action) ?? 0;
 
     assert.deepEqual(await call('GetConfiguration', { key: ['HeartbeatInterval', 'NoSuchKey'] }), {
@@ -115,8 +137,12 @@ describe('runSimulation', () => {
       unknownKey: ['NoSuchKey'],
     });
     assert.ok(((await call('GetConfiguration', {})).configurationKey as unknown[]).length > 10);
-    assert.deepEqual(await call('ChangeConfiguration', { key: 'MeterValueSampleInterval', value: '1' }), { status: 'Accepted' });
-    assert.deepEqual(await call('ChangeConfiguration', { key: 'NumberOfConnectors', value: '2' }), { status: 'Rejected' });
+    assert.deepEqual(await call('ChangeConfiguration', { key: 'MeterValueSampleInterval', value: '1' }), {
+      status: 'Accepted',
+    });
+    assert.deepEqual(await call('ChangeConfiguration', { key: 'NumberOfConnectors', value: '2' }), {
+      status: 'Rejected',
+    });
     assert.deepEqual(await call('ChangeConfiguration', { key: 'NoSuchKey', value: '1' }), { status: 'NotSupported' });
 
     const heartbeats = count('Heartbeat');
@@ -135,10 +161,14 @@ describe('runSimulation', () => {
     await waitFor('StopTransaction', () => count('StopTransaction') === 1);
     assert.equal(system.log.find((entry) => entry.action === 'StopTransaction')!.params.reason, 'Remote');
     const stoppedAt = system.log.findIndex((entry) => entry.action === 'StopTransaction');
-    await waitFor('the connector to be Available again', () => system.log.slice(stoppedAt).some((entry) => entry.params.status === 'Available'));
+    await waitFor('the connector to be Available again', () =>
+      system.log.slice(stoppedAt).some((entry) => entry.params.status === 'Available'),
+    );
 
     assert.deepEqual(await call('ChangeAvailability', { connectorId: 0, type: 'Inoperative' }), { status: 'Accepted' });
-    await waitFor('StatusNotification Unavailable', () => system.log.some((entry) => entry.params.status === 'Unavailable'));
+    await waitFor('StatusNotification Unavailable', () =>
+      system.log.some((entry) => entry.params.status === 'Unavailable'),
+    );
     assert.deepEqual(await call('RemoteStartTransaction', { idTag: 'REMOTE3' }), { status: 'Rejected' }, 'inoperative');
     assert.deepEqual(await call('ChangeAvailability', { connectorId: 0, type: 'Operative' }), { status: 'Accepted' });
     assert.deepEqual(await call('UnlockConnector', { connectorId: 1 }), { status: 'Unlocked' });
@@ -154,7 +184,18 @@ describe('runSimulation', () => {
     assert.equal(report.reconnects, 0, 'a reset is not a reconnect');
     assert.equal(report.connectionsLost, 0);
     assert.deepEqual(report.errors, {});
-    for (const action of ['GetConfiguration', 'ChangeConfiguration', 'TriggerMessage', 'RemoteStartTransaction', 'RemoteStopTransaction', 'ChangeAvailability', 'UnlockConnector', 'ClearCache', 'DataTransfer', 'Reset']) {
+    for (const action of [
+      'GetConfiguration',
+      'ChangeConfiguration',
+      'TriggerMessage',
+      'RemoteStartTransaction',
+      'RemoteStopTransaction',
+      'ChangeAvailability',
+      'UnlockConnector',
+      'ClearCache',
+      'DataTransfer',
+      'Reset',
+    ]) {
       assert.ok((report.answered[action] ?? 0) >= 1, `${action} answered`);
     }
     assert.equal(report.answered.ChangeConfiguration, 3);
@@ -180,7 +221,13 @@ describe('runSimulation', () => {
 
   it('keeps trying a central system that is down, and says so (ok: false)', async () => {
     const port = await freePort();
-    const report = await runSimulation({ url: `ws://127.0.0.1:${port}/ocpp`, chargers: 3, duration: 1.5, backoffInitial: 0.2, backoffMax: 0.4 });
+    const report = await runSimulation({
+      url: `ws://127.0.0.1:${port}/ocpp`,
+      chargers: 3,
+      duration: 1.5,
+      backoffInitial: 0.2,
+      backoffMax: 0.4,
+    });
     assert.equal(report.ok, false);
     assert.equal(report.chargers.connected, 0);
     assert.ok(report.errors['connect: ECONNREFUSED']! >= 6, `errors ${JSON.stringify(report.errors)}`);
@@ -191,7 +238,13 @@ describe('runSimulation', () => {
     const system = await centralSystem({ password: 'correct horse' });
     const good = await runSimulation({ url: system.url, chargers: 2, duration: 1, password: 'correct horse' });
     assert.equal(good.chargers.booted, 2);
-    const bad = await runSimulation({ url: system.url, chargers: 2, duration: 1, password: 'wrong', backoffInitial: 0.2 });
+    const bad = await runSimulation({
+      url: system.url,
+      chargers: 2,
+      duration: 1,
+      password: 'wrong',
+      backoffInitial: 0.2,
+    });
     assert.equal(bad.ok, false);
     assert.ok(bad.errors['connect: HTTP 401']! >= 2, JSON.stringify(bad.errors));
   });
@@ -206,7 +259,10 @@ describe('runSimulation', () => {
 
       const untrusted = await runSimulation({ url: system.url, chargers: 2, duration: 1, backoffInitial: 0.3 });
       assert.equal(untrusted.ok, false);
-      assert.ok(Object.keys(untrusted.errors).some((kind) => /^connect: .*SELF_SIGNED/.test(kind)), JSON.stringify(untrusted.errors));
+      assert.ok(
+        Object.keys(untrusted.errors).some((kind) => /^connect: .*SELF_SIGNED/.test(kind)),
+        JSON.stringify(untrusted.errors),
+      );
 
       const insecure = await runSimulation({ url: system.url, chargers: 2, duration: 1, insecure: true });
       assert.equal(insecure.chargers.booted, 2);

@@ -38,7 +38,14 @@ describe('ocpp-edge simulate against the real proxy and backend over wss://', { 
     await writeFile(caFile, ca.certPem);
     const files = await writeCertificateFiles(dir, 'edge', await issueCertificate(ca, ['localhost', '127.0.0.1']));
     backend = await startTestBackend({ database: `sqlite:${path.join(dir, 'ocpp.db')}`, 'heartbeat-interval': 1 });
-    edge = await startProxyUnderTest({ tls: 'files', cert: [files.certFile], key: [files.keyFile], domain: ['localhost'], upstream: [backend.httpUrl], 'log-level': 'warn' });
+    edge = await startProxyUnderTest({
+      tls: 'files',
+      cert: [files.certFile],
+      key: [files.keyFile],
+      domain: ['localhost'],
+      upstream: [backend.httpUrl],
+      'log-level': 'warn',
+    });
   });
 
   after(async () => {
@@ -71,7 +78,10 @@ describe('ocpp-edge simulate against the real proxy and backend over wss://', { 
     assert.equal(report.chargers.booted, CHARGERS);
     assert.equal(report.chargers.bootedAtEnd, CHARGERS);
     assert.equal(report.reconnects, 0);
-    assert.ok(report.transactions.started >= CHARGERS, `every charger started a session (${report.transactions.started})`);
+    assert.ok(
+      report.transactions.started >= CHARGERS,
+      `every charger started a session (${report.transactions.started})`,
+    );
     // stop() finishes a session in progress, so every started one is stopped by the end of the run.
     assert.equal(report.transactions.stopped, report.transactions.started);
     assert.ok(report.calls.MeterValues!.ok > 0);
@@ -79,14 +89,22 @@ describe('ocpp-edge simulate against the real proxy and backend over wss://', { 
     // What the backend stored matches what the chargers did.
     const chargePoints = await backend.api('GET', '/api/charge-points');
     assert.equal(chargePoints.status, 200);
-    const ids = (chargePoints.body as Array<{ id: string }>).map((chargePoint) => chargePoint.id).filter((id) => id.startsWith('STACK-'));
+    const ids = (chargePoints.body as Array<{ id: string }>)
+      .map((chargePoint) => chargePoint.id)
+      .filter((id) => id.startsWith('STACK-'));
     assert.equal(ids.length, CHARGERS);
 
     const listed = await backend.api('GET', '/api/transactions?limit=1000');
     assert.equal(listed.status, 200);
-    const transactions = (listed.body as StoredTransaction[]).filter((transaction) => transaction.chargePointId.startsWith('STACK-'));
+    const transactions = (listed.body as StoredTransaction[]).filter((transaction) =>
+      transaction.chargePointId.startsWith('STACK-'),
+    );
     assert.equal(transactions.length, report.transactions.started);
-    assert.equal(new Set(transactions.map((transaction) => transaction.chargePointId)).size, CHARGERS, 'every charger has a stored transaction');
+    assert.equal(
+      new Set(transactions.map((transaction) => transaction.chargePointId)).size,
+      CHARGERS,
+      'every charger has a stored transaction',
+    );
     for (const transaction of transactions) {
       assert.equal(transaction.idTag, ID_TAG);
       assert.ok(transaction.stopTime, `transaction ${transaction.id} was stopped`);

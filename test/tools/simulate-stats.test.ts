@@ -20,7 +20,10 @@ describe('Histogram', () => {
     for (const percentile of [50, 90, 99, 99.9]) {
       const exact = samples[Math.ceil((percentile / 100) * samples.length) - 1]!;
       const estimate = histogram.percentileMs(percentile);
-      assert.ok(Math.abs(estimate - exact) / exact < 0.01 || Math.abs(estimate - exact) <= 0.001, `p${percentile}: ${estimate} vs ${exact}`);
+      assert.ok(
+        Math.abs(estimate - exact) / exact < 0.01 || Math.abs(estimate - exact) <= 0.001,
+        `p${percentile}: ${estimate} vs ${exact}`,
+      );
     }
     const summary = histogram.summary();
     assert.equal(summary.count, 100_000);
@@ -52,12 +55,30 @@ describe('backoffDelayMs', () => {
   const settings = { initialMs: 1000, maxMs: 60_000 };
 
   it('doubles per attempt between half and all of the window, up to the ceiling', () => {
-    assert.equal(backoffDelayMs(settings, 0, () => 0), 500);
-    assert.equal(backoffDelayMs(settings, 0, () => 1), 1000);
-    assert.equal(backoffDelayMs(settings, 3, () => 0), 4000);
-    assert.equal(backoffDelayMs(settings, 3, () => 1), 8000);
-    assert.equal(backoffDelayMs(settings, 10, () => 1), 60_000);
-    assert.equal(backoffDelayMs(settings, 1000, () => 0), 30_000);
+    assert.equal(
+      backoffDelayMs(settings, 0, () => 0),
+      500,
+    );
+    assert.equal(
+      backoffDelayMs(settings, 0, () => 1),
+      1000,
+    );
+    assert.equal(
+      backoffDelayMs(settings, 3, () => 0),
+      4000,
+    );
+    assert.equal(
+      backoffDelayMs(settings, 3, () => 1),
+      8000,
+    );
+    assert.equal(
+      backoffDelayMs(settings, 10, () => 1),
+      60_000,
+    );
+    assert.equal(
+      backoffDelayMs(settings, 1000, () => 0),
+      30_000,
+    );
   });
 
   it('spreads chargers dropped together over the window', () => {
@@ -71,9 +92,20 @@ describe('backoffDelayMs', () => {
 
 describe('formatProgress', () => {
   it('shows connected, booted, messages per second since the last line, errors and reconnects', () => {
-    const previous = { elapsedMs: 1000, started: 10, connected: 10, booted: 8, messages: 100, errors: 0, reconnects: 0 };
+    const previous = {
+      elapsedMs: 1000,
+      started: 10,
+      connected: 10,
+      booted: 8,
+      messages: 100,
+      errors: 0,
+      reconnects: 0,
+    };
     const now = { elapsedMs: 3000, started: 20, connected: 19, booted: 18, messages: 500, errors: 2, reconnects: 1 };
-    assert.equal(formatProgress(now, previous, 20), '[00:03]  started 20/20  connected 19  booted 18  msg/s 200  errors 2  reconnects 1');
+    assert.equal(
+      formatProgress(now, previous, 20),
+      '[00:03]  started 20/20  connected 19  booted 18  msg/s 200  errors 2  reconnects 1',
+    );
     assert.match(formatProgress({ ...now, elapsedMs: 3_725_000 }, undefined, 20), /^\[1:02:05\]/);
   });
 });

@@ -11,13 +11,17 @@ import { runChecks } from './run.js';
 
 export const checkCommand: CommandModule = {
   command: 'check [url]',
-  describe: 'Check a deployment from outside: certificate, TLS versions, HTTP redirect, security headers, /health, and an OCPP BootNotification and Heartbeat over WSS, timed against the plan\'s targets',
+  describe:
+    "Check a deployment from outside: certificate, TLS versions, HTTP redirect, security headers, /health, and an OCPP BootNotification and Heartbeat over WSS, timed against the plan's targets",
   builder: (yargs: Argv) =>
     yargs
       .options(yargsOptions(checkOptions) as never)
       .positional('url', { type: 'string', describe: 'Base URL of the site, e.g. https://yourdomain.com' })
       .example('$0 check https://yourdomain.com --charger-id HEALTHCHECK-01', 'the daily check')
-      .example('$0 check https://yourdomain.com --address 203.0.113.5 --http-port 80', 'the new server, before the DNS switch')
+      .example(
+        '$0 check https://yourdomain.com --address 203.0.113.5 --http-port 80',
+        'the new server, before the DNS switch',
+      )
       .epilogue('Exit codes: 0 every check passed; 1 a check failed; 2 invalid configuration.'),
   handler: async (argv) => {
     const { json, ...config } = loadOrExit(checkOptions, argv as Record<string, unknown>, 'check');

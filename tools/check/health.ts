@@ -13,11 +13,22 @@ export async function checkHealth(target: CheckTarget): Promise<CheckResult[]> {
   try {
     answer = await timedGet(target, path, SAMPLES);
   } catch (error) {
-    return [{ group: GROUP, name: path, status: 'fail', figure: 'no answer', target: '200', detail: describeError(error) }];
+    return [
+      { group: GROUP, name: path, status: 'fail', figure: 'no answer', target: '200', detail: describeError(error) },
+    ];
   }
   const summary = healthSummary(answer.body);
   if (answer.status !== 200) {
-    return [{ group: GROUP, name: path, status: 'fail', figure: String(answer.status), target: '200', detail: summary || 'expected 200' }];
+    return [
+      {
+        group: GROUP,
+        name: path,
+        status: 'fail',
+        figure: String(answer.status),
+        target: '200',
+        detail: summary || 'expected 200',
+      },
+    ];
   }
   const spread = `median of ${answer.samplesMs.length}, max ${formatMs(Math.max(...answer.samplesMs))}; first request with the TLS handshake ${formatMs(answer.firstMs)}`;
   return [timed(GROUP, path, answer.ms, PLAN_TARGETS_MS.rest, [summary, spread].filter(Boolean).join('; '), '200 in ')];
@@ -26,7 +37,11 @@ export async function checkHealth(target: CheckTarget): Promise<CheckResult[]> {
 /** The status fields of ocpp-edge's /health (or the start of any other body). */
 function healthSummary(body: string): string {
   try {
-    const health = JSON.parse(body) as { status?: unknown; storage?: { status?: unknown }; connectedChargePoints?: unknown };
+    const health = JSON.parse(body) as {
+      status?: unknown;
+      storage?: { status?: unknown };
+      connectedChargePoints?: unknown;
+    };
     return [
       health.status !== undefined ? `status ${String(health.status)}` : '',
       health.storage?.status !== undefined ? `storage ${String(health.storage.status)}` : '',

@@ -20,18 +20,39 @@ export async function checkRedirect(target: CheckTarget): Promise<CheckResult[]>
   try {
     answer = await head(target, httpPort);
   } catch (error) {
-    return [{ group: GROUP, name: NAME, status: 'fail', figure: 'no answer', target: '301', detail: `${where}: ${describeError(error)}` }];
+    return [
+      {
+        group: GROUP,
+        name: NAME,
+        status: 'fail',
+        figure: 'no answer',
+        target: '301',
+        detail: `${where}: ${describeError(error)}`,
+      },
+    ];
   }
   const base = { group: GROUP, name: NAME, target: '301', value: round(answer.ms), unit: 'ms' as const };
   if (!PERMANENT.has(answer.status)) {
     const kind = answer.status >= 300 && answer.status < 400 ? 'a temporary redirect' : 'no redirect';
-    return [{ ...base, status: 'fail', figure: String(answer.status), detail: `${where}: ${kind}${answer.location ? ` to ${answer.location}` : ''}, expected 301 to ${expected}` }];
+    return [
+      {
+        ...base,
+        status: 'fail',
+        figure: String(answer.status),
+        detail: `${where}: ${kind}${answer.location ? ` to ${answer.location}` : ''}, expected 301 to ${expected}`,
+      },
+    ];
   }
   const problem = locationProblem(answer.location, expected);
   return [
     problem
       ? { ...base, status: 'fail', figure: String(answer.status), detail: `${where}: ${problem}` }
-      : { ...base, status: 'pass', figure: String(answer.status), detail: `→ ${answer.location} in ${formatMs(answer.ms)}` },
+      : {
+          ...base,
+          status: 'pass',
+          figure: String(answer.status),
+          detail: `→ ${answer.location} in ${formatMs(answer.ms)}`,
+        },
   ];
 }
 
@@ -47,7 +68,10 @@ function locationProblem(location: string | undefined, expected: string): string
   return url.href === expected ? undefined : `Location ${location}, expected ${expected}`;
 }
 
-function head(target: CheckTarget, port: number): Promise<{ status: number; location: string | undefined; ms: number }> {
+function head(
+  target: CheckTarget,
+  port: number,
+): Promise<{ status: number; location: string | undefined; ms: number }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const request = http.request(
@@ -56,17 +80,28 @@ function head(target: CheckTarget, port: number): Promise<{ status: number; loca
         port,
         path: PROBE_PATH,
         method: 'GET',
-        headers: { host: port === 80 ? target.url.hostname : `${target.url.hostname}:${port}`, 'user-agent': 'ocpp-edge-check' },
+        headers: {
+          host: port === 80 ? target.url.hostname : `${target.url.hostname}:${port}`,
+          'user-agent': 'ocpp-edge-check',
+        },
         agent: false,
         timeout: target.timeoutMs,
       },
       (response) => {
         response.resume();
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, location: response.headers.location, ms: performance.now() - started }));
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            location: response.headers.location,
+            ms: performance.now() - started,
+          }),
+        );
         response.on('error', reject);
       },
     );
-    request.on('timeout', () => request.destroy(Object.assign(new Error(`no answer within ${target.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+    request.on('timeout', () =>
+      request.destroy(Object.assign(new Error(`no answer within ${target.timeoutMs} ms`), { code: 'ETIMEDOUT' })),
+    );
     request.on('error', reject);
     request.end();
   });

@@ -16,21 +16,48 @@ export interface CheckReport {
 
 const MARKS: Record<CheckStatus, string> = { pass: '✓', fail: '✗', inconclusive: '?', skipped: '–' };
 
-export function buildReport(url: string, address: string | undefined, checkedAt: Date, durationMs: number, checks: CheckResult[]): CheckReport {
+export function buildReport(
+  url: string,
+  address: string | undefined,
+  checkedAt: Date,
+  durationMs: number,
+  checks: CheckResult[],
+): CheckReport {
   const counts: Record<CheckStatus, number> = { pass: 0, fail: 0, inconclusive: 0, skipped: 0 };
   for (const check of checks) counts[check.status]++;
-  return { ok: counts.fail === 0, url, address: address ?? null, checkedAt: checkedAt.toISOString(), durationMs: Math.round(durationMs), counts, checks };
+  return {
+    ok: counts.fail === 0,
+    url,
+    address: address ?? null,
+    checkedAt: checkedAt.toISOString(),
+    durationMs: Math.round(durationMs),
+    counts,
+    checks,
+  };
 }
 
 export function formatReport(report: CheckReport): string {
   const lines = [`ocpp-edge check ${report.url}${report.address ? ` (connecting to ${report.address})` : ''}`, ''];
-  const rows = report.checks.map((check) => [MARKS[check.status], check.name, check.figure, check.target ?? '', check.detail ?? '']);
+  const rows = report.checks.map((check) => [
+    MARKS[check.status],
+    check.name,
+    check.figure,
+    check.target ?? '',
+    check.detail ?? '',
+  ]);
   const widths = [1, 2, 3].map((column) => Math.max(...rows.map((cells) => cells[column]!.length)));
   for (const [mark, name, figure, target, detail] of rows) {
-    lines.push(`${mark} ${name!.padEnd(widths[0]!)}  ${figure!.padEnd(widths[1]!)}  ${target!.padEnd(widths[2]!)}  ${detail}`.trimEnd());
+    lines.push(
+      `${mark} ${name!.padEnd(widths[0]!)}  ${figure!.padEnd(widths[1]!)}  ${target!.padEnd(widths[2]!)}  ${detail}`.trimEnd(),
+    );
   }
   const { pass, fail, inconclusive, skipped } = report.counts;
-  const extra = [inconclusive ? `${inconclusive} not tested` : '', skipped ? `${skipped} skipped` : ''].filter(Boolean).join(', ');
-  lines.push('', `${fail === 0 ? 'OK' : 'FAILED'}: ${pass} passed, ${fail} failed${extra ? `, ${extra}` : ''} (${(report.durationMs / 1000).toFixed(1)} s)`);
+  const extra = [inconclusive ? `${inconclusive} not tested` : '', skipped ? `${skipped} skipped` : '']
+    .filter(Boolean)
+    .join(', ');
+  lines.push(
+    '',
+    `${fail === 0 ? 'OK' : 'FAILED'}: ${pass} passed, ${fail} failed${extra ? `, ${extra}` : ''} (${(report.durationMs / 1000).toFixed(1)} s)`,
+  );
   return `${lines.join('\n')}\n`;
 }

@@ -34,7 +34,14 @@ export const PLAN_TARGETS_MS = {
 } as const;
 
 /** A timed step against an upper bound: passes when faster. */
-export function timed(group: string, name: string, ms: number, limitMs: number, detail?: string, prefix = ''): CheckResult {
+export function timed(
+  group: string,
+  name: string,
+  ms: number,
+  limitMs: number,
+  detail?: string,
+  prefix = '',
+): CheckResult {
   return {
     group,
     name,
@@ -59,6 +66,9 @@ export function round(value: number): number {
 /** An error as one line: Node's code when it has one, the message without OpenSSL's file and line. */
 export function describeError(error: unknown): string {
   const { code, message } = error as NodeJS.ErrnoException;
-  const text = String(message ?? error).split('\n')[0]!.replace(/^[0-9A-F]+:error:[0-9A-F]+:SSL routines:[^:]*:/, '').replace(/:\.\.\/deps\/openssl.*$/, '');
+  const text = String(message ?? error)
+    .split('\n')[0]!
+    .replace(/^[0-9A-F]+:error:[0-9A-F]+:SSL routines:[^:]*:/, '')
+    .replace(/:\.\.\/deps\/openssl.*$/, '');
   return code && !text.includes(code) ? `${code}: ${text}` : text;
 }

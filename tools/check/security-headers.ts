@@ -26,20 +26,24 @@ const RULES: readonly HeaderRule[] = [
     problem(value) {
       const maxAge = /(?:^|;)\s*max-age\s*=\s*"?(\d+)"?/i.exec(value);
       if (!maxAge) return 'no max-age';
-      return Number(maxAge[1]) < MIN_HSTS_SECONDS ? `max-age ${maxAge[1]} is under ${MIN_HSTS_SECONDS} s (180 days)` : undefined;
+      return Number(maxAge[1]) < MIN_HSTS_SECONDS
+        ? `max-age ${maxAge[1]} is under ${MIN_HSTS_SECONDS} s (180 days)`
+        : undefined;
     },
   },
   {
     name: 'X-Frame-Options',
     header: 'x-frame-options',
     expected: 'DENY or SAMEORIGIN',
-    problem: (value) => (/^(deny|sameorigin)$/i.test(value.trim()) ? undefined : `${JSON.stringify(value)} is neither DENY nor SAMEORIGIN`),
+    problem: (value) =>
+      /^(deny|sameorigin)$/i.test(value.trim()) ? undefined : `${JSON.stringify(value)} is neither DENY nor SAMEORIGIN`,
   },
   {
     name: 'X-Content-Type-Options',
     header: 'x-content-type-options',
     expected: 'nosniff',
-    problem: (value) => (value.trim().toLowerCase() === 'nosniff' ? undefined : `${JSON.stringify(value)} is not nosniff`),
+    problem: (value) =>
+      value.trim().toLowerCase() === 'nosniff' ? undefined : `${JSON.stringify(value)} is not nosniff`,
   },
 ];
 
@@ -48,15 +52,25 @@ export async function checkSecurityHeaders(target: CheckTarget): Promise<CheckRe
   try {
     headers = (await timedGet(target, target.config.healthPath)).headers;
   } catch (error) {
-    return RULES.map((rule) => ({ group: GROUP, name: rule.name, status: 'fail', figure: 'no answer', target: rule.expected, detail: describeError(error) }));
+    return RULES.map((rule) => ({
+      group: GROUP,
+      name: rule.name,
+      status: 'fail',
+      figure: 'no answer',
+      target: rule.expected,
+      detail: describeError(error),
+    }));
   }
   return RULES.map((rule) => judge(rule, headers[rule.header]));
 }
 
 function judge(rule: HeaderRule, raw: string | string[] | undefined): CheckResult {
   const base = { group: GROUP, name: rule.name, target: rule.expected };
-  if (raw === undefined) return { ...base, status: 'fail', figure: 'missing', detail: `no ${rule.name} header on the answer` };
+  if (raw === undefined)
+    return { ...base, status: 'fail', figure: 'missing', detail: `no ${rule.name} header on the answer` };
   const value = Array.isArray(raw) ? raw.join(', ') : raw;
   const problem = rule.problem(value);
-  return problem ? { ...base, status: 'fail', figure: 'wrong', detail: problem } : { ...base, status: 'pass', figure: 'present', detail: value };
+  return problem
+    ? { ...base, status: 'fail', figure: 'wrong', detail: problem }
+    : { ...base, status: 'pass', figure: 'present', detail: value };
 }

@@ -76,7 +76,13 @@ export function connectTls(target: CheckTarget, options: ContextOptions = {}): P
       reject(error);
       return;
     }
-    const timer = setTimeout(() => socket.destroy(Object.assign(new Error(`no TLS handshake within ${target.timeoutMs} ms`), { code: 'ETIMEDOUT' })), target.timeoutMs);
+    const timer = setTimeout(
+      () =>
+        socket.destroy(
+          Object.assign(new Error(`no TLS handshake within ${target.timeoutMs} ms`), { code: 'ETIMEDOUT' }),
+        ),
+      target.timeoutMs,
+    );
     socket.once('secureConnect', () => {
       clearTimeout(timer);
       resolve({ socket, handshakeMs: performance.now() - started });
@@ -150,11 +156,20 @@ function get(target: CheckTarget, path: string, agent: https.Agent): Promise<Htt
         response.on('data', (chunk: string) => {
           if (body.length < 65536) body += chunk;
         });
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body, ms: performance.now() - started }));
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            body,
+            ms: performance.now() - started,
+          }),
+        );
         response.on('error', reject);
       },
     );
-    request.on('timeout', () => request.destroy(Object.assign(new Error(`no answer within ${target.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+    request.on('timeout', () =>
+      request.destroy(Object.assign(new Error(`no answer within ${target.timeoutMs} ms`), { code: 'ETIMEDOUT' })),
+    );
     request.on('error', reject);
     request.end();
   });

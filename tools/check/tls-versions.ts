@@ -82,7 +82,11 @@ function classify(error: NodeJS.ErrnoException): 'refused-by-server' | 'refused-
   if (/_ALERT_/.test(code) || SERVER_REFUSALS.has(code)) return 'refused-by-server';
   if (/socket disconnected before secure TLS connection/i.test(error.message)) return 'refused-by-server';
   if (UNREACHABLE.has(code)) return 'unreachable';
-  if (CLIENT_REFUSALS.has(code) || /no protocols available|no ciphers available|unsupported protocol version/i.test(error.message)) return 'refused-by-client';
+  if (
+    CLIENT_REFUSALS.has(code) ||
+    /no protocols available|no ciphers available|unsupported protocol version/i.test(error.message)
+  )
+    return 'refused-by-client';
   // Anything else cannot be pinned on the server.
   return 'refused-by-client';
 }
@@ -92,8 +96,20 @@ function judge(probe: VersionProbe, outcome: ProbeOutcome): CheckResult {
   switch (outcome.kind) {
     case 'accepted':
       return probe.expected === 'accepted'
-        ? { ...base, status: 'pass', figure: 'accepted', detail: `${outcome.cipher}, handshake ${formatMs(outcome.handshakeMs)}`, value: round(outcome.handshakeMs), unit: 'ms' }
-        : { ...base, status: 'fail', figure: 'accepted', detail: `${outcome.cipher}: the server still speaks ${probe.label}; allow TLS 1.2 and 1.3 only` };
+        ? {
+            ...base,
+            status: 'pass',
+            figure: 'accepted',
+            detail: `${outcome.cipher}, handshake ${formatMs(outcome.handshakeMs)}`,
+            value: round(outcome.handshakeMs),
+            unit: 'ms',
+          }
+        : {
+            ...base,
+            status: 'fail',
+            figure: 'accepted',
+            detail: `${outcome.cipher}: the server still speaks ${probe.label}; allow TLS 1.2 and 1.3 only`,
+          };
     case 'refused-by-server':
       return probe.expected === 'refused'
         ? { ...base, status: 'pass', figure: 'refused', detail: `by the server: ${outcome.reason}` }
@@ -102,7 +118,12 @@ function judge(probe: VersionProbe, outcome: ProbeOutcome): CheckResult {
       return { ...base, status: 'fail', figure: 'no answer', detail: outcome.reason };
     case 'refused-by-client':
       return probe.expected === 'refused'
-        ? { ...base, status: 'inconclusive', figure: 'not tested', detail: `this client cannot offer ${probe.label} (${outcome.reason}); the server's answer is unknown` }
+        ? {
+            ...base,
+            status: 'inconclusive',
+            figure: 'not tested',
+            detail: `this client cannot offer ${probe.label} (${outcome.reason}); the server's answer is unknown`,
+          }
         : { ...base, status: 'fail', figure: 'failed', detail: outcome.reason };
   }
 }

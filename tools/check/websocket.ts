@@ -25,13 +25,17 @@ export async function checkWebSocket(target: CheckTarget): Promise<CheckResult[]
   const { chargerId, password, ocppPath } = target.config;
   const endpoint = `wss://${target.url.host}${ocppPath.replace(/\/$/, '')}`;
   const where = `${endpoint}/${chargerId}`;
-  const skipped = (names: string[], reason: string): CheckResult[] => names.map((name) => ({ group: GROUP, name, status: 'skipped', figure: '–', detail: reason }));
+  const skipped = (names: string[], reason: string): CheckResult[] =>
+    names.map((name) => ({ group: GROUP, name, status: 'skipped', figure: '–', detail: reason }));
 
   let connection;
   try {
     connection = await connectTls(target);
   } catch (error) {
-    return [{ group: GROUP, name: UPGRADE, status: 'fail', figure: 'no answer', detail: `${where}: ${describeError(error)}` }, ...skipped([BOOT, HEARTBEAT], 'no connection')];
+    return [
+      { group: GROUP, name: UPGRADE, status: 'fail', figure: 'no answer', detail: `${where}: ${describeError(error)}` },
+      ...skipped([BOOT, HEARTBEAT], 'no connection'),
+    ];
   }
   const client = new RPCClient({
     endpoint,
@@ -57,25 +61,70 @@ export async function checkWebSocket(target: CheckTarget): Promise<CheckResult[]
     try {
       await client.connect();
     } catch (error) {
-      return [{ group: GROUP, name: UPGRADE, status: 'fail', figure: refusalFigure(error), target: '101', detail: `${where}: ${refusalDetail(error)}` }, ...skipped([BOOT, HEARTBEAT], 'the upgrade failed')];
+      return [
+        {
+          group: GROUP,
+          name: UPGRADE,
+          status: 'fail',
+          figure: refusalFigure(error),
+          target: '101',
+          detail: `${where}: ${refusalDetail(error)}`,
+        },
+        ...skipped([BOOT, HEARTBEAT], 'the upgrade failed'),
+      ];
     }
     const upgradeMs = performance.now() - started;
-    results.push(timed(GROUP, UPGRADE, upgradeMs, PLAN_TARGETS_MS.upgrade, `${where}, subprotocol ${client.protocol ?? 'none'}, TLS handshake before it ${connection.handshakeMs.toFixed(1)} ms`, '101 in '));
+    results.push(
+      timed(
+        GROUP,
+        UPGRADE,
+        upgradeMs,
+        PLAN_TARGETS_MS.upgrade,
+        `${where}, subprotocol ${client.protocol ?? 'none'}, TLS handshake before it ${connection.handshakeMs.toFixed(1)} ms`,
+        '101 in ',
+      ),
+    );
 
     started = performance.now();
     let boot: BootAnswer;
     try {
-      boot = (await client.call('BootNotification', { chargePointVendor: 'ocpp-edge', chargePointModel: 'check' })) as BootAnswer;
+      boot = (await client.call('BootNotification', {
+        chargePointVendor: 'ocpp-edge',
+        chargePointModel: 'check',
+      })) as BootAnswer;
     } catch (error) {
-      results.push({ group: GROUP, name: BOOT, status: 'fail', figure: 'failed', target: 'Accepted', detail: describeError(error) });
+      results.push({
+        group: GROUP,
+        name: BOOT,
+        status: 'fail',
+        figure: 'failed',
+        target: 'Accepted',
+        detail: describeError(error),
+      });
       return [...results, ...skipped([HEARTBEAT], 'the BootNotification failed')];
     }
     const bootMs = performance.now() - started;
     if (boot.status !== 'Accepted') {
-      results.push({ group: GROUP, name: BOOT, status: 'fail', figure: boot.status, target: 'Accepted', detail: `the central system does not accept charger ${chargerId} (retry in ${boot.interval} s)` });
+      results.push({
+        group: GROUP,
+        name: BOOT,
+        status: 'fail',
+        figure: boot.status,
+        target: 'Accepted',
+        detail: `the central system does not accept charger ${chargerId} (retry in ${boot.interval} s)`,
+      });
       return [...results, ...skipped([HEARTBEAT], 'the charger was not accepted')];
     }
-    results.push(timed(GROUP, BOOT, bootMs, PLAN_TARGETS_MS.ocppRoundTrip, `heartbeat interval ${boot.interval} s`, 'Accepted in '));
+    results.push(
+      timed(
+        GROUP,
+        BOOT,
+        bootMs,
+        PLAN_TARGETS_MS.ocppRoundTrip,
+        `heartbeat interval ${boot.interval} s`,
+        'Accepted in ',
+      ),
+    );
 
     try {
       // A few heartbeats, the median reported: one round trip on a busy machine says little.
@@ -86,7 +135,15 @@ export async function checkWebSocket(target: CheckTarget): Promise<CheckResult[]
         currentTime = ((await client.call('Heartbeat', {})) as { currentTime: string }).currentTime;
         samplesMs.push(performance.now() - started);
       }
-      results.push(timed(GROUP, HEARTBEAT, median(samplesMs), PLAN_TARGETS_MS.ocppRoundTrip, `median of ${HEARTBEATS}, max ${formatMs(Math.max(...samplesMs))}; central system time ${currentTime}`));
+      results.push(
+        timed(
+          GROUP,
+          HEARTBEAT,
+          median(samplesMs),
+          PLAN_TARGETS_MS.ocppRoundTrip,
+          `median of ${HEARTBEATS}, max ${formatMs(Math.max(...samplesMs))}; central system time ${currentTime}`,
+        ),
+      );
     } catch (error) {
       results.push({ group: GROUP, name: HEARTBEAT, status: 'fail', figure: 'failed', detail: describeError(error) });
     }

@@ -13,7 +13,12 @@ import { RPCClient } from 'ocpp-rpc';
 import { backoffDelayMs, type BackoffSettings } from './backoff.js';
 import { ChargerConfiguration } from './configuration.js';
 import { errorKind } from './error-kind.js';
-import { answerCentralSystem, type AvailabilityType, type ChargePointControl, type TriggerableMessage } from './remote-commands.js';
+import {
+  answerCentralSystem,
+  type AvailabilityType,
+  type ChargePointControl,
+  type TriggerableMessage,
+} from './remote-commands.js';
 import type { SimulationStats } from './stats.js';
 import type { Logger } from '../../common/logger.js';
 
@@ -264,14 +269,17 @@ export class SimulatedCharger implements ChargePointControl {
       if (this.accepted) this.markBooted();
       else await this.boot(signal);
       // A refused StatusNotification is counted, and the charger carries on, as a real one would.
-      await this.sendStatus(0, this.operative ? 'Available' : 'Unavailable').catch((error: unknown) => this.unlessGone(error, signal));
+      await this.sendStatus(0, this.operative ? 'Available' : 'Unavailable').catch((error: unknown) =>
+        this.unlessGone(error, signal),
+      );
       await this.sendStatus(1, this.connectorStatus()).catch((error: unknown) => this.unlessGone(error, signal));
       // The central system answers on this connection: the next loss backs off from the start again. (Not at the
       // open alone, or a server that accepts and drops at once would be retried at the shortest delay forever.)
       this.failedAttempts = 0;
       await Promise.all([this.heartbeats(signal), this.charging(signal)]);
     } catch (error) {
-      if (!this.connectionGone(signal)) this.logger.warn({ charger: this.identity, err: error }, 'session ended unexpectedly');
+      if (!this.connectionGone(signal))
+        this.logger.warn({ charger: this.identity, err: error }, 'session ended unexpectedly');
     }
   }
 
@@ -292,7 +300,10 @@ export class SimulatedCharger implements ChargePointControl {
 
   /** One BootNotification; returns after how long to try again when not accepted. */
   private async bootOnce(): Promise<number> {
-    const answer = await this.call<BootAnswer>('BootNotification', { ...BOOT_PAYLOAD, chargePointSerialNumber: this.identity.slice(0, 25) });
+    const answer = await this.call<BootAnswer>('BootNotification', {
+      ...BOOT_PAYLOAD,
+      chargePointSerialNumber: this.identity.slice(0, 25),
+    });
     const intervalSec = answer.interval > 0 ? answer.interval : FALLBACK_INTERVAL_SEC;
     if (answer.status !== 'Accepted') {
       this.stats.refusal('BootNotification', answer.status);
@@ -376,7 +387,11 @@ export class SimulatedCharger implements ChargePointControl {
           meterStart: Math.round(this.meterWh),
           timestamp: new Date().toISOString(),
         });
-        const transaction: Transaction = { id: started.transactionId, idTag, endsAt: performance.now() + this.settings.transactionDurationSec * 1000 };
+        const transaction: Transaction = {
+          id: started.transactionId,
+          idTag,
+          endsAt: performance.now() + this.settings.transactionDurationSec * 1000,
+        };
         this.transaction = transaction;
         this.stats.transactionsStarted++;
         return { answer: started, transaction };
@@ -403,7 +418,10 @@ export class SimulatedCharger implements ChargePointControl {
   private async chargeUntilStopped(signal: AbortSignal): Promise<void> {
     const transaction = this.transaction!;
     while (!transaction.stopReason && performance.now() < transaction.endsAt) {
-      const sampleMs = Math.max(100, this.configuration.integer('MeterValueSampleInterval') * 1000 || this.settings.meterIntervalSec * 1000);
+      const sampleMs = Math.max(
+        100,
+        this.configuration.integer('MeterValueSampleInterval') * 1000 || this.settings.meterIntervalSec * 1000,
+      );
       await this.nap(Math.min(sampleMs, transaction.endsAt - performance.now()), signal, true);
       if (transaction.stopReason || performance.now() >= transaction.endsAt) break;
       await this.sendMeterValues().catch((error: unknown) => this.unlessGone(error, signal));
@@ -455,8 +473,18 @@ export class SimulatedCharger implements ChargePointControl {
         {
           timestamp: new Date().toISOString(),
           sampledValue: [
-            { value: String(Math.round(this.meterWh)), context: 'Sample.Periodic', measurand: 'Energy.Active.Import.Register', unit: 'Wh' },
-            { value: String(charging ? CHARGING_POWER_W : 0), context: 'Sample.Periodic', measurand: 'Power.Active.Import', unit: 'W' },
+            {
+              value: String(Math.round(this.meterWh)),
+              context: 'Sample.Periodic',
+              measurand: 'Energy.Active.Import.Register',
+              unit: 'Wh',
+            },
+            {
+              value: String(charging ? CHARGING_POWER_W : 0),
+              context: 'Sample.Periodic',
+              measurand: 'Power.Active.Import',
+              unit: 'W',
+            },
           ],
         },
       ],
@@ -465,7 +493,8 @@ export class SimulatedCharger implements ChargePointControl {
 
   private advanceMeter(): void {
     const now = performance.now();
-    if (this.transaction && !this.transaction.stopReason) this.meterWh += (CHARGING_POWER_W * (now - this.meterReadAt)) / 3_600_000;
+    if (this.transaction && !this.transaction.stopReason)
+      this.meterWh += (CHARGING_POWER_W * (now - this.meterReadAt)) / 3_600_000;
     this.meterReadAt = now;
   }
 
@@ -475,13 +504,23 @@ export class SimulatedCharger implements ChargePointControl {
   }
 
   private async sendStatus(connectorId: number, status: ConnectorStatus): Promise<void> {
-    await this.call('StatusNotification', { connectorId, errorCode: 'NoError', status, timestamp: new Date().toISOString() });
+    await this.call('StatusNotification', {
+      connectorId,
+      errorCode: 'NoError',
+      status,
+      timestamp: new Date().toISOString(),
+    });
   }
 
   // ---- answers to the central system (ChargePointControl) ----
 
   remoteStart(idTag: string, connectorId: number | undefined): 'Accepted' | 'Rejected' {
-    if ((connectorId !== undefined && connectorId !== 1) || this.transaction || this.remoteStartIdTag !== undefined || !this.operative) {
+    if (
+      (connectorId !== undefined && connectorId !== 1) ||
+      this.transaction ||
+      this.remoteStartIdTag !== undefined ||
+      !this.operative
+    ) {
       return 'Rejected';
     }
     this.remoteStartIdTag = idTag;
@@ -602,7 +641,9 @@ export class SimulatedCharger implements ChargePointControl {
 
   private afterAnswer(effect: () => Promise<void>): void {
     setImmediate(() => {
-      effect().catch((error: unknown) => this.logger.debug({ charger: this.identity, err: error }, 'triggered message failed'));
+      effect().catch((error: unknown) =>
+        this.logger.debug({ charger: this.identity, err: error }, 'triggered message failed'),
+      );
     });
   }
 
@@ -621,14 +662,20 @@ export class SimulatedCharger implements ChargePointControl {
       if (outbound) this.stats.messagesSent++;
       else this.stats.messagesReceived++;
     });
-    this.client.on('call', ({ outbound, payload }: { outbound: boolean; payload: [number, string, string, unknown] }) => {
-      if (outbound) this.inFlight = { id: payload[1], action: payload[2], sentAt: performance.now() };
-    });
-    this.client.on('response', ({ outbound, payload }: { outbound: boolean; payload: [number, string, ...unknown[]] }) => {
-      if (outbound || !this.inFlight || payload[1] !== this.inFlight.id) return;
-      this.stats.action(this.inFlight.action).rtt.recordMs(performance.now() - this.inFlight.sentAt);
-      this.inFlight = undefined;
-    });
+    this.client.on(
+      'call',
+      ({ outbound, payload }: { outbound: boolean; payload: [number, string, string, unknown] }) => {
+        if (outbound) this.inFlight = { id: payload[1], action: payload[2], sentAt: performance.now() };
+      },
+    );
+    this.client.on(
+      'response',
+      ({ outbound, payload }: { outbound: boolean; payload: [number, string, ...unknown[]] }) => {
+        if (outbound || !this.inFlight || payload[1] !== this.inFlight.id) return;
+        this.stats.action(this.inFlight.action).rtt.recordMs(performance.now() - this.inFlight.sentAt);
+        this.inFlight = undefined;
+      },
+    );
   }
 
   /**
@@ -651,10 +698,13 @@ export class SimulatedCharger implements ChargePointControl {
         finish();
         reject(new ConnectionGoneError());
       };
-      const timer = setTimeout(() => {
-        finish();
-        resolve();
-      }, Math.max(0, ms));
+      const timer = setTimeout(
+        () => {
+          finish();
+          resolve();
+        },
+        Math.max(0, ms),
+      );
       signal.addEventListener('abort', onAbort, { once: true });
       if (wakeable) {
         waker = () => {

@@ -18,7 +18,8 @@ import { formatReport, type SimulationReport } from './report.js';
 
 export const simulateCommand: CommandModule = {
   command: 'simulate',
-  describe: 'Simulate N OCPP 1.6-J chargers against a central system (ws:// or wss://) and report connect/boot times, RTTs and errors',
+  describe:
+    'Simulate N OCPP 1.6-J chargers against a central system (ws:// or wss://) and report connect/boot times, RTTs and errors',
   builder: (yargs: Argv) =>
     yargs
       .options(yargsOptions(simulateOptions) as never)
@@ -27,9 +28,19 @@ export const simulateCommand: CommandModule = {
           'connect, upgrades refused, or never Accepted); 2 invalid configuration. Ctrl-C ends the run early and still reports.',
       ),
   handler: async (argv) => {
-    const { configFile: _configFile, json, progressInterval, logLevel, ...options } = loadOrExit(simulateOptions, argv as Record<string, unknown>, 'simulate');
+    const {
+      configFile: _configFile,
+      json,
+      progressInterval,
+      logLevel,
+      ...options
+    } = loadOrExit(simulateOptions, argv as Record<string, unknown>, 'simulate');
     // Logs go to stderr: stdout carries the report.
-    const logger = createLogger({ level: logLevel, name: 'simulate', destination: pino.destination({ dest: 2, sync: true }) });
+    const logger = createLogger({
+      level: logLevel,
+      name: 'simulate',
+      destination: pino.destination({ dest: 2, sync: true }),
+    });
     const progress = new ProgressPrinter(process.stderr, options.chargers);
 
     const interruption = new AbortController();

@@ -20,7 +20,11 @@ export class ChargerConfiguration {
   private readonly keys = new Map<string, Key>();
 
   constructor(initial: { heartbeatIntervalSec: number; meterIntervalSec: number; pingIntervalSec: number }) {
-    const rw = (value: string | number, integer = typeof value === 'number'): Key => ({ value: String(value), readonly: false, integer });
+    const rw = (value: string | number, integer = typeof value === 'number'): Key => ({
+      value: String(value),
+      readonly: false,
+      integer,
+    });
     const ro = (value: string | number): Key => ({ value: String(value), readonly: true, integer: false });
     this.keys.set('AuthorizeRemoteTxRequests', rw('false'));
     this.keys.set('ClockAlignedDataInterval', rw(0));

@@ -28,7 +28,10 @@ export interface SimulationHooks {
   logger?: Logger;
 }
 
-export async function runSimulation(input: Partial<SimulationOptions>, hooks: SimulationHooks = {}): Promise<SimulationReport> {
+export async function runSimulation(
+  input: Partial<SimulationOptions>,
+  hooks: SimulationHooks = {},
+): Promise<SimulationReport> {
   const options = simulationOptions(input);
   const logger = hooks.logger ?? pino({ level: 'silent' });
   const stats = new SimulationStats();
@@ -43,7 +46,11 @@ export async function runSimulation(input: Partial<SimulationOptions>, hooks: Si
     const due = Math.min(options.chargers, Math.floor(((performance.now() - began) / 1000) * options.ramp) + 1);
     while (chargers.length < due) {
       const identity = `${options.idPrefix}${String(chargers.length + 1).padStart(idWidth, '0')}`;
-      const charger = new SimulatedCharger({ ...base, identity, idTag: options.idTag ?? identity.slice(0, 20) }, stats, logger);
+      const charger = new SimulatedCharger(
+        { ...base, identity, idTag: options.idTag ?? identity.slice(0, 20) },
+        stats,
+        logger,
+      );
       chargers.push(charger);
       charger.start();
     }
@@ -51,11 +58,16 @@ export async function runSimulation(input: Partial<SimulationOptions>, hooks: Si
 
   const interrupted = await new Promise<boolean>((resolve) => {
     // Ticks at the ramp's pace, but at least every 100 ms and at most every 5 ms (high ramps start a batch per tick).
-    const rampTimer = setInterval(() => {
-      startDue();
-      if (chargers.length >= options.chargers) clearInterval(rampTimer);
-    }, Math.min(100, Math.max(5, 1000 / options.ramp)));
-    const progressTimer = hooks.onProgress ? setInterval(() => hooks.onProgress!(stats.snapshot()), hooks.progressIntervalMs ?? 1000) : undefined;
+    const rampTimer = setInterval(
+      () => {
+        startDue();
+        if (chargers.length >= options.chargers) clearInterval(rampTimer);
+      },
+      Math.min(100, Math.max(5, 1000 / options.ramp)),
+    );
+    const progressTimer = hooks.onProgress
+      ? setInterval(() => hooks.onProgress!(stats.snapshot()), hooks.progressIntervalMs ?? 1000)
+      : undefined;
     const end = (early: boolean) => {
       clearInterval(rampTimer);
       clearInterval(progressTimer);
@@ -85,7 +97,10 @@ function chargerBase(options: SimulationOptions): Omit<ChargerSettings, 'identit
     try {
       ca = readFileSync(options.ca, 'utf8');
     } catch (error) {
-      throw new ConfigError('--ca', `cannot read ${options.ca}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+      throw new ConfigError(
+        '--ca',
+        `cannot read ${options.ca}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      );
     }
   }
   let secureContext: SecureContext | undefined;
@@ -94,7 +109,9 @@ function chargerBase(options: SimulationOptions): Omit<ChargerSettings, 'identit
     // for each handshake (measured: 3,000 wss chargers took 70 s and 3 GB). Sessions are still not shared: each
     // charger does a full handshake, as real ones do. The --ca is added to the system CAs rather than replacing
     // them, so the same run may target a public endpoint.
-    secureContext = options.url.startsWith('wss:') ? createSecureContext({ ca: ca ? [...rootCertificates, ca] : undefined }) : undefined;
+    secureContext = options.url.startsWith('wss:')
+      ? createSecureContext({ ca: ca ? [...rootCertificates, ca] : undefined })
+      : undefined;
   } catch (error) {
     throw new ConfigError('--ca', `${options.ca} is not a PEM certificate: ${(error as Error).message}`);
   }
@@ -110,6 +127,9 @@ function chargerBase(options: SimulationOptions): Omit<ChargerSettings, 'identit
     transactionPauseSec: options.transactionPause,
     callTimeoutMs: options.callTimeout * 1000,
     pingIntervalSec: options.pingInterval,
-    backoff: { initialMs: options.backoffInitial * 1000, maxMs: Math.max(options.backoffInitial, options.backoffMax) * 1000 },
+    backoff: {
+      initialMs: options.backoffInitial * 1000,
+      maxMs: Math.max(options.backoffInitial, options.backoffMax) * 1000,
+    },
   };
 }

@@ -14,26 +14,98 @@ export const simulateOptions = {
   },
   // One process opens one TCP connection per charger from one source address: about 28,000 ephemeral ports per
   // destination on Linux, so more than 50,000 would need several processes anyway.
-  chargers: { type: 'number', integer: true, min: 1, max: 50000, describe: 'Number of simulated charge points', default: 10 },
+  chargers: {
+    type: 'number',
+    integer: true,
+    min: 1,
+    max: 50000,
+    describe: 'Number of simulated charge points',
+    default: 10,
+  },
   ramp: { type: 'number', min: 0.1, max: 100000, describe: 'Chargers started per second', default: 50 },
   // Up to a week: long enough for the migration plan's 24-hour stability test, short enough to always end.
-  duration: { type: 'number', min: 1, max: 604800, describe: 'Seconds the run lasts from its start (ramp included); then every charger disconnects', default: 60 },
+  duration: {
+    type: 'number',
+    min: 1,
+    max: 604800,
+    describe: 'Seconds the run lasts from its start (ramp included); then every charger disconnects',
+    default: 60,
+  },
   ca: { type: 'string', describe: 'CA certificate file (PEM) trusted for wss:// besides the system CAs' },
-  insecure: { type: 'boolean', describe: 'Do not verify the server certificate (self-signed development setups only)', default: false },
-  password: { type: 'string', secret: true, describe: 'HTTP Basic password (security profile 1/2); the user name is the charger id' },
-  'id-prefix': { type: 'string', describe: 'Charger ids are this prefix and a zero-padded number: SIM00001, SIM00002...', default: 'SIM', check: checkIdPrefix },
-  heartbeat: { type: 'number', min: 1, describe: 'Heartbeat every this many seconds, whatever interval the central system gives' },
-  transactions: { type: 'boolean', describe: 'Run charging sessions: Authorize, StartTransaction, MeterValues, StopTransaction, repeated', default: false },
-  'meter-interval': { type: 'number', min: 0.1, describe: 'Seconds between MeterValues during a transaction (MeterValueSampleInterval)', default: 10 },
-  'transaction-duration': { type: 'number', min: 0.1, describe: 'Seconds a charging session lasts before StopTransaction', default: 60 },
-  'transaction-pause': { type: 'number', min: 0, describe: 'Seconds an idle charger waits (±50% at random) before its next session', default: 10 },
-  'id-tag': { type: 'string', describe: 'idTag presented for sessions (default: the charger id, cut to 20 characters)' },
-  'call-timeout': { type: 'number', min: 0.1, describe: 'Seconds to wait for the central system to answer a call (and for a connection to open)', default: 30 },
-  'ping-interval': { type: 'number', min: 0, describe: 'Seconds between WebSocket pings (WebSocketPingInterval); 0 disables them', default: 60 },
-  'backoff-initial': { type: 'number', min: 0.05, describe: 'Seconds before the first reconnect attempt; doubles per failure, randomised', default: 1 },
+  insecure: {
+    type: 'boolean',
+    describe: 'Do not verify the server certificate (self-signed development setups only)',
+    default: false,
+  },
+  password: {
+    type: 'string',
+    secret: true,
+    describe: 'HTTP Basic password (security profile 1/2); the user name is the charger id',
+  },
+  'id-prefix': {
+    type: 'string',
+    describe: 'Charger ids are this prefix and a zero-padded number: SIM00001, SIM00002...',
+    default: 'SIM',
+    check: checkIdPrefix,
+  },
+  heartbeat: {
+    type: 'number',
+    min: 1,
+    describe: 'Heartbeat every this many seconds, whatever interval the central system gives',
+  },
+  transactions: {
+    type: 'boolean',
+    describe: 'Run charging sessions: Authorize, StartTransaction, MeterValues, StopTransaction, repeated',
+    default: false,
+  },
+  'meter-interval': {
+    type: 'number',
+    min: 0.1,
+    describe: 'Seconds between MeterValues during a transaction (MeterValueSampleInterval)',
+    default: 10,
+  },
+  'transaction-duration': {
+    type: 'number',
+    min: 0.1,
+    describe: 'Seconds a charging session lasts before StopTransaction',
+    default: 60,
+  },
+  'transaction-pause': {
+    type: 'number',
+    min: 0,
+    describe: 'Seconds an idle charger waits (±50% at random) before its next session',
+    default: 10,
+  },
+  'id-tag': {
+    type: 'string',
+    describe: 'idTag presented for sessions (default: the charger id, cut to 20 characters)',
+  },
+  'call-timeout': {
+    type: 'number',
+    min: 0.1,
+    describe: 'Seconds to wait for the central system to answer a call (and for a connection to open)',
+    default: 30,
+  },
+  'ping-interval': {
+    type: 'number',
+    min: 0,
+    describe: 'Seconds between WebSocket pings (WebSocketPingInterval); 0 disables them',
+    default: 60,
+  },
+  'backoff-initial': {
+    type: 'number',
+    min: 0.05,
+    describe: 'Seconds before the first reconnect attempt; doubles per failure, randomised',
+    default: 1,
+  },
   'backoff-max': { type: 'number', min: 0.05, describe: 'Ceiling of the reconnect delay, seconds', default: 60 },
   json: { type: 'boolean', describe: 'Print the final report as JSON on stdout instead of a table', default: false },
-  'progress-interval': { type: 'number', min: 0.1, describe: 'Seconds between progress lines when stderr is not a terminal', default: 10 },
+  'progress-interval': {
+    type: 'number',
+    min: 0.1,
+    describe: 'Seconds between progress lines when stderr is not a terminal',
+    default: 10,
+  },
   'log-level': { type: 'string', choices: LOG_LEVELS, describe: 'Log level (logs go to stderr)', default: 'warn' },
 } as const satisfies OptionSpecs;
 
@@ -48,7 +120,13 @@ export type SimulationOptions = Omit<SimulateConfig, 'configFile' | 'json' | 'pr
  */
 export function simulationOptions(partial: Partial<SimulationOptions>): SimulationOptions {
   const flags = Object.fromEntries(Object.entries(partial).filter(([, value]) => value !== undefined));
-  const { configFile: _configFile, json: _json, progressInterval: _progress, logLevel: _logLevel, ...options } = loadConfig(simulateOptions, {
+  const {
+    configFile: _configFile,
+    json: _json,
+    progressInterval: _progress,
+    logLevel: _logLevel,
+    ...options
+  } = loadConfig(simulateOptions, {
     flags,
     env: {},
     section: 'simulate',
@@ -63,12 +141,15 @@ function checkWebSocketUrl(value: string): string | undefined {
   } catch {
     return `expects a URL, got ${JSON.stringify(value)}`;
   }
-  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') return `expects a ws:// or wss:// URL, got ${JSON.stringify(value)}`;
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:')
+    return `expects a ws:// or wss:// URL, got ${JSON.stringify(value)}`;
   if (url.search || url.hash) return 'must not have a query or fragment: the charger id is appended to the path';
   return undefined;
 }
 
 function checkIdPrefix(value: string): string | undefined {
   // The id becomes a URL path segment and the HTTP Basic user name, where ':' would end the user name.
-  return /^[A-Za-z0-9._-]{1,40}$/.test(value) ? undefined : 'may hold only letters, digits, ".", "_" and "-" (at most 40)';
+  return /^[A-Za-z0-9._-]{1,40}$/.test(value)
+    ? undefined
+    : 'may hold only letters, digits, ".", "_" and "-" (at most 40)';
 }

@@ -36,7 +36,11 @@ export class ProgressPrinter {
   }
 }
 
-export function formatProgress(snapshot: ProgressSnapshot, previous: ProgressSnapshot | undefined, totalChargers: number): string {
+export function formatProgress(
+  snapshot: ProgressSnapshot,
+  previous: ProgressSnapshot | undefined,
+  totalChargers: number,
+): string {
   const seconds = (snapshot.elapsedMs - (previous?.elapsedMs ?? 0)) / 1000;
   const rate = seconds > 0 ? (snapshot.messages - (previous?.messages ?? 0)) / seconds : 0;
   return [

@@ -32,13 +32,17 @@ type Handler = (charger: ChargePointControl, params: Params) => Record<string, u
 // One table for every charger, and one wildcard handler per charger: a fleet of 10,000 does not need 190,000
 // closures.
 const HANDLERS: Readonly<Record<string, Handler>> = {
-  RemoteStartTransaction: (charger, p) => ({ status: charger.remoteStart(p.idTag as string, p.connectorId as number | undefined) }),
+  RemoteStartTransaction: (charger, p) => ({
+    status: charger.remoteStart(p.idTag as string, p.connectorId as number | undefined),
+  }),
   RemoteStopTransaction: (charger, p) => ({ status: charger.remoteStop(p.transactionId as number) }),
   Reset: (charger, p) => {
     charger.reset(p.type as 'Hard' | 'Soft');
     return { status: 'Accepted' };
   },
-  ChangeAvailability: (charger, p) => ({ status: charger.changeAvailability(p.connectorId as number, p.type as AvailabilityType) }),
+  ChangeAvailability: (charger, p) => ({
+    status: charger.changeAvailability(p.connectorId as number, p.type as AvailabilityType),
+  }),
   ChangeConfiguration: (charger, p) => {
     const status = charger.configuration.change(p.key as string, p.value as string);
     if (status === 'Accepted') charger.configurationChanged(p.key as string);
@@ -47,7 +51,9 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
   GetConfiguration: (charger, p) => charger.configuration.get(p.key as string[] | undefined),
   ClearCache: () => ({ status: 'Accepted' }),
   UnlockConnector: (charger, p) => ({ status: charger.unlock(p.connectorId as number) }),
-  TriggerMessage: (charger, p) => ({ status: charger.trigger(p.requestedMessage as TriggerableMessage, p.connectorId as number | undefined) }),
+  TriggerMessage: (charger, p) => ({
+    status: charger.trigger(p.requestedMessage as TriggerableMessage, p.connectorId as number | undefined),
+  }),
   // No vendor extensions: the answer OCPP prescribes for a vendorId the charger does not know.
   DataTransfer: () => ({ status: 'UnknownVendorId' }),
   // No file to upload: an empty answer means "no diagnostics available".
@@ -63,7 +69,11 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
   GetCompositeSchedule: () => ({ status: 'Rejected' }),
 };
 
-export function answerCentralSystem(client: RPCClient, charger: ChargePointControl, onAnswer: (action: string) => void): void {
+export function answerCentralSystem(
+  client: RPCClient,
+  charger: ChargePointControl,
+  onAnswer: (action: string) => void,
+): void {
   client.handle(async ({ method, params }) => {
     const handler = Object.hasOwn(HANDLERS, method!) ? HANDLERS[method!] : undefined;
     if (!handler) throw createRPCError('NotImplemented', `${method} is not implemented by the simulator`);

@@ -95,7 +95,11 @@ export function buildReport({ options, stats, startedAt, runMs, atEnd, interrupt
     reconnects: stats.reconnects,
     connectionsLost: stats.connectionsLost,
     transactions: { started: stats.transactionsStarted, stopped: stats.transactionsStopped },
-    messages: { sent: stats.messagesSent, received: stats.messagesReceived, perSecond: round(runMs > 0 ? messages / (runMs / 1000) : 0) },
+    messages: {
+      sent: stats.messagesSent,
+      received: stats.messagesReceived,
+      perSecond: round(runMs > 0 ? messages / (runMs / 1000) : 0),
+    },
   };
 }
 
@@ -108,9 +112,13 @@ export function formatReport(report: SimulationReport): string {
       `${settings.transactions ? ', with transactions' : ''}`,
   );
   lines.push('');
-  lines.push(`chargers     started ${chargers.started}, connected ${chargers.connected}, booted ${chargers.booted}; at the end: connected ${chargers.connectedAtEnd}, booted ${chargers.bootedAtEnd}`);
+  lines.push(
+    `chargers     started ${chargers.started}, connected ${chargers.connected}, booted ${chargers.booted}; at the end: connected ${chargers.connectedAtEnd}, booted ${chargers.bootedAtEnd}`,
+  );
   lines.push(`connections  reconnects ${report.reconnects}, lost ${report.connectionsLost}`);
-  lines.push(`messages     sent ${report.messages.sent}, received ${report.messages.received}, ${report.messages.perSecond}/s`);
+  lines.push(
+    `messages     sent ${report.messages.sent}, received ${report.messages.received}, ${report.messages.perSecond}/s`,
+  );
   if (settings.transactions || report.transactions.started > 0) {
     lines.push(`transactions started ${report.transactions.started}, stopped ${report.transactions.stopped}`);
   }
@@ -119,12 +127,22 @@ export function formatReport(report: SimulationReport): string {
   const header = ['latency (ms)', 'count', 'failed', 'min', 'p50', 'p90', 'p99', 'p99.9', 'max'];
   const rows: string[][] = [header];
   const row = (name: string, summary: LatencySummary, failed: number | string) =>
-    rows.push([name, String(summary.count), String(failed), ...[summary.min, summary.p50, summary.p90, summary.p99, summary.p999, summary.max].map(ms)]);
+    rows.push([
+      name,
+      String(summary.count),
+      String(failed),
+      ...[summary.min, summary.p50, summary.p90, summary.p99, summary.p999, summary.max].map(ms),
+    ]);
   row('connect', report.connectMs, '');
   row('boot (from start)', report.bootMs, '');
   for (const [action, entry] of Object.entries(report.calls)) row(`${action} RTT`, entry.rttMs, entry.failed);
   const widths = header.map((_, column) => Math.max(...rows.map((cells) => cells[column]!.length)));
-  for (const cells of rows) lines.push(cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  '));
+  for (const cells of rows)
+    lines.push(
+      cells
+        .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
+        .join('  '),
+    );
 
   for (const [title, counts] of [
     ['errors', report.errors],
@@ -134,7 +152,8 @@ export function formatReport(report: SimulationReport): string {
     const entries = Object.entries(counts);
     if (entries.length === 0) continue;
     lines.push('', title);
-    for (const [name, count] of entries.sort(([, a], [, b]) => b - a)) lines.push(`  ${String(count).padStart(8)}  ${name}`);
+    for (const [name, count] of entries.sort(([, a], [, b]) => b - a))
+      lines.push(`  ${String(count).padStart(8)}  ${name}`);
   }
   lines.push('');
   lines.push(report.ok ? 'result: OK' : 'result: FAILED — no charger had its BootNotification accepted');

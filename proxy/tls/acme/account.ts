@@ -63,7 +63,12 @@ export async function openAccount(options: AccountOptions): Promise<AcmeAccount>
   await client.createAccount({ termsOfServiceAgreed: true, contact: email ? [`mailto:${email}`] : [] });
   const url = client.getAccountUrl();
   if (url !== stored.url) {
-    await storage.writeAccountRecord(directoryUrl, { url, directory: directoryUrl, email, createdAt: new Date().toISOString() });
+    await storage.writeAccountRecord(directoryUrl, {
+      url,
+      directory: directoryUrl,
+      email,
+      createdAt: new Date().toISOString(),
+    });
     logger.info({ directory: directoryUrl, account: url, email }, 'registered ACME account');
   }
   return { client, directoryUrl };

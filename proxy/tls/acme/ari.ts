@@ -25,7 +25,8 @@ export async function fetchRenewalInfo(renewalInfoUrl: string, certId: string): 
   const body = response.data as { suggestedWindow?: { start?: string; end?: string }; explanationURL?: string };
   const start = Date.parse(body.suggestedWindow?.start ?? '');
   const end = Date.parse(body.suggestedWindow?.end ?? '');
-  if (!Number.isFinite(start) || !Number.isFinite(end) || end < start) throw new Error(`renewalInfo ${url} has no valid suggestedWindow`);
+  if (!Number.isFinite(start) || !Number.isFinite(end) || end < start)
+    throw new Error(`renewalInfo ${url} has no valid suggestedWindow`);
   const retryAfter = parseRetryAfter(response.headers['retry-after'] as string | undefined) ?? DEFAULT_POLL_MS;
   return {
     window: { start: new Date(start), end: new Date(end) },

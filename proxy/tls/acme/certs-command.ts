@@ -42,11 +42,22 @@ export const certsCommand: CommandModule = {
   describe: 'ACME certificates in the data dir: list them, or renew now (what certbot did)',
   builder: (yargs: Argv) =>
     yargs
-      .positional('action', { choices: ['list', 'renew'] as const, describe: 'list: show stored certificates; renew: renew if due (or --force)' })
+      .positional('action', {
+        choices: ['list', 'renew'] as const,
+        describe: 'list: show stored certificates; renew: renew if due (or --force)',
+      })
       .options(yargsOptions(proxyOptions) as never)
       .option('json', { type: 'boolean', default: false, describe: 'list: print JSON instead of a table' })
-      .option('force', { type: 'boolean', default: false, describe: 'renew: order even when the certificate is not due' })
-      .option('dry-run', { type: 'boolean', default: false, describe: 'renew: order from the staging directory (or the configured test CA) and discard the result' }),
+      .option('force', {
+        type: 'boolean',
+        default: false,
+        describe: 'renew: order even when the certificate is not due',
+      })
+      .option('dry-run', {
+        type: 'boolean',
+        default: false,
+        describe: 'renew: order from the staging directory (or the configured test CA) and discard the result',
+      }),
   handler: async (argv) => {
     const flags = { ...(argv as Record<string, unknown>) };
     const config = loadOrExit(proxyOptions, flags, 'proxy');
@@ -58,7 +69,10 @@ export const certsCommand: CommandModule = {
     });
     let code: number;
     try {
-      code = argv.action === 'list' ? await listCommand(state.store, Boolean(argv.json)) : await renewCommand(config, state, logger, Boolean(argv.force), Boolean(argv.dryRun));
+      code =
+        argv.action === 'list'
+          ? await listCommand(state.store, Boolean(argv.json))
+          : await renewCommand(config, state, logger, Boolean(argv.force), Boolean(argv.dryRun));
     } finally {
       await state.close();
     }
@@ -109,7 +123,13 @@ async function listCommand(storage: AcmeStore, json: boolean): Promise<number> {
   return 0;
 }
 
-async function renewCommand(config: ProxyConfig, state: AcmeState, logger: Logger, force: boolean, dryRun: boolean): Promise<number> {
+async function renewCommand(
+  config: ProxyConfig,
+  state: AcmeState,
+  logger: Logger,
+  force: boolean,
+  dryRun: boolean,
+): Promise<number> {
   const domains = config.domain.map((domain) => domain.toLowerCase());
   if (domains.length === 0) {
     process.stderr.write('ocpp-edge: certs renew needs the domains: --domain (or proxy.domain in --config)\n');
@@ -182,5 +202,14 @@ function toListing(domain: string, info: CertificateInfo, certPath: string, now:
 
 function formatTable(rows: string[][]): string {
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd()).join('\n') + '\n';
+  return (
+    rows
+      .map((row) =>
+        row
+          .map((cell, column) => cell.padEnd(widths[column]))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }

@@ -46,7 +46,11 @@ export interface AcmeLock {
 
 export class LockBusyError extends Error {
   constructor(readonly holder: LockHolder | undefined) {
-    super(holder ? `ACME lock held by pid ${holder.pid} on ${holder.hostname} since ${holder.acquiredAt}` : 'ACME lock busy');
+    super(
+      holder
+        ? `ACME lock held by pid ${holder.pid} on ${holder.hostname} since ${holder.acquiredAt}`
+        : 'ACME lock busy',
+    );
     this.name = 'LockBusyError';
   }
 }
@@ -98,7 +102,14 @@ export class FileLock implements AcmeLock {
 
   private async tryAcquire(purpose: string): Promise<HeldLock | undefined> {
     const now = new Date().toISOString();
-    const holder: LockHolder = { pid: process.pid, hostname: hostname(), token: randomBytes(8).toString('hex'), acquiredAt: now, heartbeatAt: now, purpose };
+    const holder: LockHolder = {
+      pid: process.pid,
+      hostname: hostname(),
+      token: randomBytes(8).toString('hex'),
+      acquiredAt: now,
+      heartbeatAt: now,
+      purpose,
+    };
     await mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
     try {
       const handle = await open(this.file, 'wx', 0o644);
@@ -120,7 +131,11 @@ export class FileLock implements AcmeLock {
       holder.heartbeatAt = new Date().toISOString();
       // Only refresh a lock that is still ours (it could have been broken after a long pause of this process).
       this.readHolder()
-        .then((current) => (current?.token === holder.token && !released ? writeFileAtomic(this.file, JSON.stringify(holder), 0o644) : undefined))
+        .then((current) =>
+          current?.token === holder.token && !released
+            ? writeFileAtomic(this.file, JSON.stringify(holder), 0o644)
+            : undefined,
+        )
         .catch(() => undefined);
     }, this.heartbeatMs);
     beat.unref();
@@ -143,7 +158,9 @@ export class FileLock implements AcmeLock {
     } catch {
       return; // someone else broke it (or the holder released it) first
     }
-    const removed = await readFile(aside, 'utf8').then((text) => JSON.parse(text) as LockHolder).catch(() => undefined);
+    const removed = await readFile(aside, 'utf8')
+      .then((text) => JSON.parse(text) as LockHolder)
+      .catch(() => undefined);
     if (removed && removed.token !== stale.token) {
       // Between our read and our rename a new holder took the lock: give it back (link fails if the name is taken).
       await link(aside, this.file).catch(() => undefined);

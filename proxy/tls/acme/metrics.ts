@@ -13,10 +13,17 @@ export interface AcmeMetrics {
 export function createAcmeMetrics(registry: Registry): AcmeMetrics {
   // Idempotent per registry: the source and a `certs` command in tests may share one.
   const existingOrders = registry.getSingleMetric('ocpp_edge_acme_orders_total') as Counter<'result'> | undefined;
-  const existingNext = registry.getSingleMetric('ocpp_edge_acme_next_renewal_timestamp_seconds') as Gauge<'domain'> | undefined;
+  const existingNext = registry.getSingleMetric('ocpp_edge_acme_next_renewal_timestamp_seconds') as
+    | Gauge<'domain'>
+    | undefined;
   const orders =
     existingOrders ??
-    new Counter({ name: 'ocpp_edge_acme_orders_total', help: 'ACME certificate orders by result (success, failure)', labelNames: ['result'] as const, registers: [registry] });
+    new Counter({
+      name: 'ocpp_edge_acme_orders_total',
+      help: 'ACME certificate orders by result (success, failure)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    });
   const nextRenewal =
     existingNext ??
     new Gauge({

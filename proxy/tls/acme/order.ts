@@ -40,7 +40,10 @@ export async function orderCertificate(request: OrderRequest): Promise<IssuedCer
       if (request.profile) payload.profile = request.profile;
       if (request.replaces) payload.replaces = request.replaces;
       const order = await client.createOrder(payload as never);
-      logger.info({ order: order.url, domains, profile: request.profile, replaces: request.replaces }, 'ACME order created');
+      logger.info(
+        { order: order.url, domains, profile: request.profile, replaces: request.replaces },
+        'ACME order created',
+      );
 
       step = 'answering challenges';
       const authorizations = await client.getAuthorizations(order);
@@ -82,7 +85,9 @@ export async function orderCertificate(request: OrderRequest): Promise<IssuedCer
 /** A fresh key for every certificate (never reused across renewals), PKCS#8 PEM. */
 export function generateCertificateKey(keyType: AcmeKeyType): string {
   const { privateKey } =
-    keyType === 'rsa-2048' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    keyType === 'rsa-2048'
+      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+      : generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   return privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 }
 
@@ -91,26 +96,40 @@ export function generateCertificateKey(keyType: AcmeKeyType): string {
  * failed authorization against the CA's limits; a local miss (listener not up yet, challenge store not shared)
  * is cheap to wait for. If it never answers we go ahead anyway: port forwarding or a balancer may still work.
  */
-async function selfCheck(target: { host: string; port: number; timeoutMs: number }, domain: string, token: string, expected: string, logger: Logger): Promise<void> {
+async function selfCheck(
+  target: { host: string; port: number; timeoutMs: number },
+  domain: string,
+  token: string,
+  expected: string,
+  logger: Logger,
+): Promise<void> {
   const deadline = Date.now() + target.timeoutMs;
   let last = 'no answer';
   while (Date.now() < deadline) {
-    const answer = await fetchToken(target.host, target.port, domain, token).catch((error: Error) => `error: ${error.message}`);
+    const answer = await fetchToken(target.host, target.port, domain, token).catch(
+      (error: Error) => `error: ${error.message}`,
+    );
     if (answer === expected) return;
     last = answer.length > 80 ? `${answer.slice(0, 80)}…` : answer;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  logger.warn({ domain, host: target.host, port: target.port, answer: last }, 'our own HTTP listener does not serve the challenge token yet; asking the CA anyway');
+  logger.warn(
+    { domain, host: target.host, port: target.port, answer: last },
+    'our own HTTP listener does not serve the challenge token yet; asking the CA anyway',
+  );
 }
 
 function fetchToken(host: string, port: number, domain: string, token: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const request = http.get({ host, port, path: `/.well-known/acme-challenge/${token}`, headers: { host: domain }, timeout: 2_000 }, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => resolve(response.statusCode === 200 ? body.trim() : `HTTP ${response.statusCode}`));
-    });
+    const request = http.get(
+      { host, port, path: `/.well-known/acme-challenge/${token}`, headers: { host: domain }, timeout: 2_000 },
+      (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (body += chunk));
+        response.on('end', () => resolve(response.statusCode === 200 ? body.trim() : `HTTP ${response.statusCode}`));
+      },
+    );
     request.on('timeout', () => request.destroy(new Error('timeout')));
     request.on('error', reject);
   });

@@ -7,5 +7,9 @@ import { generateSelfSignedCertificate } from '../self-signed-certificate.js';
 const PLACEHOLDER_DAYS = 7;
 
 export function createPlaceholder(domains: string[]): Promise<{ certPem: string; keyPem: string }> {
-  return generateSelfSignedCertificate({ names: domains, commonName: `${domains[0]} (ACME placeholder)`, validityDays: PLACEHOLDER_DAYS });
+  return generateSelfSignedCertificate({
+    names: domains,
+    commonName: `${domains[0]} (ACME placeholder)`,
+    validityDays: PLACEHOLDER_DAYS,
+  });
 }

@@ -69,7 +69,9 @@ function installAdapterWrapper(): void {
   // (up to 5, sleeping as long as Retry-After says, inside the order) would hide failures and stall for hours.
   client.defaults.acmeSettings = { ...client.defaults.acmeSettings, retryMaxAttempts: 0 };
   // The axios that acme-client itself loads, wherever the package manager put it.
-  const axios = createRequire(acmeClientEntry())('axios') as { getAdapter(name: string): (config: unknown) => Promise<AxiosLikeResponse> };
+  const axios = createRequire(acmeClientEntry())('axios') as {
+    getAdapter(name: string): (config: unknown) => Promise<AxiosLikeResponse>;
+  };
   const http = axios.getAdapter('http');
   client.defaults.adapter = async (config: unknown) => {
     try {
@@ -105,11 +107,24 @@ function record(response: AxiosLikeResponse): void {
   if (response.status >= 400) {
     const type = typeof data?.type === 'string' ? data.type : `http:${response.status}`;
     const detail = typeof data?.detail === 'string' ? data.detail : `HTTP ${response.status}`;
-    problems.push({ type, detail, status: response.status, url, retryAfterMs, subproblems: data?.subproblems as unknown[] | undefined });
+    problems.push({
+      type,
+      detail,
+      status: response.status,
+      url,
+      retryAfterMs,
+      subproblems: data?.subproblems as unknown[] | undefined,
+    });
   } else if (data && data.status === 'invalid' && typeof data.error === 'object' && data.error !== null) {
     // A failed challenge or authorization arrives as 200 with the problem inside.
     const error = data.error as Record<string, unknown>;
-    problems.push({ type: String(error.type ?? 'unknown'), detail: String(error.detail ?? 'invalid'), status: Number(error.status ?? response.status), url, retryAfterMs });
+    problems.push({
+      type: String(error.type ?? 'unknown'),
+      detail: String(error.detail ?? 'invalid'),
+      status: Number(error.status ?? response.status),
+      url,
+      retryAfterMs,
+    });
   }
 }
 
@@ -124,7 +139,9 @@ function parseBody(data: unknown): Record<string, unknown> | undefined {
       return undefined;
     }
   }
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
 }
 
 function headerValue(value: unknown): string | undefined {

@@ -44,7 +44,14 @@ export class RedisLock implements AcmeLock {
     const deadline = Date.now() + waitMs;
     for (;;) {
       const now = new Date().toISOString();
-      const holder: LockHolder = { pid: process.pid, hostname: hostname(), token: randomBytes(16).toString('hex'), acquiredAt: now, heartbeatAt: now, purpose };
+      const holder: LockHolder = {
+        pid: process.pid,
+        hostname: hostname(),
+        token: randomBytes(16).toString('hex'),
+        acquiredAt: now,
+        heartbeatAt: now,
+        purpose,
+      };
       const value = JSON.stringify(holder);
       if ((await this.redis.set(this.key, value, 'PX', this.ttlMs, 'NX')) === 'OK') return this.held(holder, value);
       if (Date.now() >= deadline) throw new LockBusyError(await this.readHolder());
@@ -63,18 +70,24 @@ export class RedisLock implements AcmeLock {
 
   private held(holder: LockHolder, value: string): HeldLock {
     let released = false;
-    const extend = setInterval(() => {
-      this.redis
-        .eval(EXTEND_IF_OURS, 1, this.key, value, this.ttlMs)
-        .then((extended) => {
-          if (extended === 0 && !released) {
-            clearInterval(extend);
-            this.options.logger?.warn({ holder }, 'lost the ACME lock (expired while this process paused); the order in flight finishes unguarded');
-          }
-        })
-        // Redis away for a moment: the next extension may still come in time.
-        .catch(() => undefined);
-    }, Math.max(1, Math.floor(this.ttlMs / 3)));
+    const extend = setInterval(
+      () => {
+        this.redis
+          .eval(EXTEND_IF_OURS, 1, this.key, value, this.ttlMs)
+          .then((extended) => {
+            if (extended === 0 && !released) {
+              clearInterval(extend);
+              this.options.logger?.warn(
+                { holder },
+                'lost the ACME lock (expired while this process paused); the order in flight finishes unguarded',
+              );
+            }
+          })
+          // Redis away for a moment: the next extension may still come in time.
+          .catch(() => undefined);
+      },
+      Math.max(1, Math.floor(this.ttlMs / 3)),
+    );
     extend.unref();
     return {
       holder,

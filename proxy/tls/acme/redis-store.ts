@@ -16,7 +16,14 @@ import type { Redis } from 'ioredis';
 import { redactUrlPassword } from '../../../common/config.js';
 import type { Logger } from '../../../common/logger.js';
 import { acmeKeys } from './redis-keys.js';
-import { parseJson, type AccountRecord, type AcmeStore, type CurrentRecord, type StoredAccount, type StoredCertificate } from './store.js';
+import {
+  parseJson,
+  type AccountRecord,
+  type AcmeStore,
+  type CurrentRecord,
+  type StoredAccount,
+  type StoredCertificate,
+} from './store.js';
 
 /** Safety net for lost pub/sub messages: how often each watcher re-reads the live certificate. */
 const WATCH_POLL_MS = 10_000;
@@ -67,9 +74,17 @@ export class RedisAcmeStore implements AcmeStore {
     return { record, certPem: fields.cert, keyPem: fields.key, certPath: `${key}#cert`, keyPath: `${key}#key` };
   }
 
-  async writeCertificate(domain: string, certPem: string, keyPem: string, record: Omit<CurrentRecord, 'version'>): Promise<StoredCertificate> {
+  async writeCertificate(
+    domain: string,
+    certPem: string,
+    keyPem: string,
+    record: Omit<CurrentRecord, 'version'>,
+  ): Promise<StoredCertificate> {
     const key = acmeKeys.certificate(domain);
-    const version = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${record.serialNumber.slice(-8).toLowerCase()}`;
+    const version = `${new Date()
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z')}-${record.serialNumber.slice(-8).toLowerCase()}`;
     const current: CurrentRecord = { version, ...record };
     const results = await this.redis
       .multi()
@@ -79,7 +94,8 @@ export class RedisAcmeStore implements AcmeStore {
       .publish(acmeKeys.certificateStored, domain.toLowerCase())
       .exec();
     const failed = results?.find(([error]) => error);
-    if (!results || failed) throw failed?.[0] ?? new Error('the Redis transaction storing the certificate was discarded');
+    if (!results || failed)
+      throw failed?.[0] ?? new Error('the Redis transaction storing the certificate was discarded');
     return { record: current, certPem, keyPem, certPath: `${key}#cert`, keyPath: `${key}#key` };
   }
 
@@ -107,7 +123,9 @@ export class RedisAcmeStore implements AcmeStore {
     const { subscriber, logger } = this.options;
     subscriber.on('message', (_channel: string, domain: string) => this.notify(domain));
     const onReady = () => {
-      subscriber.subscribe(acmeKeys.certificateStored).catch((error: Error) => logger.warn({ err: error.message }, 'cannot subscribe to certificate announcements'));
+      subscriber
+        .subscribe(acmeKeys.certificateStored)
+        .catch((error: Error) => logger.warn({ err: error.message }, 'cannot subscribe to certificate announcements'));
       // Whatever was announced while we were away.
       for (const domain of this.watchers.keys()) this.notify(domain);
     };

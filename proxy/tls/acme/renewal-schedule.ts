@@ -37,7 +37,8 @@ export interface WantedCertificate {
 
 /** Reasons the stored certificate cannot be kept at all, whatever its dates say. */
 export function mismatchReason(live: LiveCertificateFacts, wanted: WantedCertificate): string | undefined {
-  if (!coversAll(live.names, wanted.domains)) return `certificate does not cover ${wanted.domains.filter((domain) => !coversAll(live.names, [domain])).join(', ')}`;
+  if (!coversAll(live.names, wanted.domains))
+    return `certificate does not cover ${wanted.domains.filter((domain) => !coversAll(live.names, [domain])).join(', ')}`;
   if (live.keyType !== wanted.keyType) return `key type is ${live.keyType}, configured ${wanted.keyType}`;
   if (live.directory !== wanted.directory) return `issued by ${live.directory}, configured ${wanted.directory}`;
   return undefined;
@@ -53,8 +54,16 @@ export function lifetimeRenewalTime(notBefore: Date, notAfter: Date): Date {
  * The moment to renew given an ARI window. An earlier pick for the same window is kept, so hourly checks do not
  * re-roll the dice; a changed window (the CA moved it, e.g. ahead of a revocation) gets a fresh pick.
  */
-export function ariRenewalTime(window: RenewalWindow, previous: { window: RenewalWindow; renewAt: Date } | undefined, random: () => number = Math.random): Date {
-  if (previous && previous.window.start.getTime() === window.start.getTime() && previous.window.end.getTime() === window.end.getTime()) {
+export function ariRenewalTime(
+  window: RenewalWindow,
+  previous: { window: RenewalWindow; renewAt: Date } | undefined,
+  random: () => number = Math.random,
+): Date {
+  if (
+    previous &&
+    previous.window.start.getTime() === window.start.getTime() &&
+    previous.window.end.getTime() === window.end.getTime()
+  ) {
     return previous.renewAt;
   }
   const span = Math.max(0, window.end.getTime() - window.start.getTime());

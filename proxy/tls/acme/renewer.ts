@@ -60,12 +60,23 @@ export class CertificateRenewer {
   async evaluate(now = new Date()): Promise<Evaluation> {
     const { storage, domains, keyType, directoryUrl } = this.options;
     const stored = await storage.readCertificate(this.primary);
-    if (!stored) return { stored, info: undefined, renewalInfo: undefined, decision: { renewAt: now, reason: 'no certificate stored yet' } };
+    if (!stored)
+      return {
+        stored,
+        info: undefined,
+        renewalInfo: undefined,
+        decision: { renewAt: now, reason: 'no certificate stored yet' },
+      };
     let info: CertificateInfo;
     try {
       info = readCertificateInfo(stored.certPem);
     } catch (error) {
-      return { stored, info: undefined, renewalInfo: undefined, decision: { renewAt: now, reason: `stored certificate unreadable: ${(error as Error).message}` } };
+      return {
+        stored,
+        info: undefined,
+        renewalInfo: undefined,
+        decision: { renewAt: now, reason: `stored certificate unreadable: ${(error as Error).message}` },
+      };
     }
     const renewalInfo = stored.record.directory === directoryUrl ? await this.renewalInfoFor(info) : undefined;
     const ari = renewalInfo && this.ari ? { window: renewalInfo.window, renewAt: this.ari.renewAt } : undefined;
@@ -101,8 +112,12 @@ export class CertificateRenewer {
     try {
       // Only now is the stored state authoritative: whoever held the lock before us may have renewed.
       const evaluation = await this.evaluate();
-      if (!options.force && evaluation.decision.renewAt.getTime() > Date.now()) return { action: 'not-due', evaluation };
-      logger.info({ domains: this.options.domains, reason: options.force ? 'forced' : evaluation.decision.reason }, 'renewing certificate');
+      if (!options.force && evaluation.decision.renewAt.getTime() > Date.now())
+        return { action: 'not-due', evaluation };
+      logger.info(
+        { domains: this.options.domains, reason: options.force ? 'forced' : evaluation.decision.reason },
+        'renewing certificate',
+      );
       const started = Date.now();
       const stored = await this.orderAndStore(evaluation);
       return { action: 'renewed', stored, durationMs: Date.now() - started };
@@ -114,10 +129,19 @@ export class CertificateRenewer {
   private async orderAndStore(evaluation: Evaluation): Promise<StoredCertificate> {
     const { storage, domains, keyType, directoryUrl, metrics, logger } = this.options;
     try {
-      const account = await withProblemCapture(() => 'registering the ACME account', () => this.openAccount());
-      const facts = await withProblemCapture(() => 'reading the ACME directory', () => this.directory());
+      const account = await withProblemCapture(
+        () => 'registering the ACME account',
+        () => this.openAccount(),
+      );
+      const facts = await withProblemCapture(
+        () => 'reading the ACME directory',
+        () => this.directory(),
+      );
       // RFC 9773 §5: name the certificate being replaced, only when the CA speaks ARI and the old one is from it.
-      const replaces = facts.renewalInfo && evaluation.stored?.record.directory === directoryUrl ? evaluation.info?.ariCertId : undefined;
+      const replaces =
+        facts.renewalInfo && evaluation.stored?.record.directory === directoryUrl
+          ? evaluation.info?.ariCertId
+          : undefined;
       let issued;
       try {
         issued = await orderCertificate(this.orderRequest(account, replaces));
@@ -125,7 +149,8 @@ export class CertificateRenewer {
         // The CA refuses `replaces` when the old certificate was already replaced (or it does not know it): the
         // renewal itself is still wanted, so order once more without it.
         const refusedAtCreation = error instanceof AcmeOperationError && error.step === 'creating order';
-        if (!replaces || !refusedAtCreation || !/alreadyReplaced|malformed|conflict/.test(problemOf(error).type)) throw error;
+        if (!replaces || !refusedAtCreation || !/alreadyReplaced|malformed|conflict/.test(problemOf(error).type))
+          throw error;
         logger.warn({ problem: problemOf(error), replaces }, 'order with "replaces" refused, ordering without it');
         issued = await orderCertificate(this.orderRequest(account, undefined));
       }
@@ -143,7 +168,14 @@ export class CertificateRenewer {
       });
       metrics.orders.inc({ result: 'success' });
       logger.info(
-        { domains, serialNumber: info.serialNumber, notAfter: info.notAfter, issuer: info.issuer, order: issued.orderUrl, path: stored.certPath },
+        {
+          domains,
+          serialNumber: info.serialNumber,
+          notAfter: info.notAfter,
+          issuer: info.issuer,
+          order: issued.orderUrl,
+          path: stored.certPath,
+        },
         'certificate issued and stored',
       );
       return stored;
@@ -160,11 +192,22 @@ export class CertificateRenewer {
     const started = Date.now();
     const account = await withProblemCapture(
       () => 'registering the ACME account',
-      () => openAccount({ storage: this.options.storage, directoryUrl, email: this.options.email, logger: this.options.logger }),
+      () =>
+        openAccount({
+          storage: this.options.storage,
+          directoryUrl,
+          email: this.options.email,
+          logger: this.options.logger,
+        }),
     );
     const issued = await orderCertificate(this.orderRequest(account, undefined));
     checkKeyMatches(issued.certPem, issued.keyPem);
-    return { action: 'dry-run', info: readCertificateInfo(issued.certPem), directoryUrl, durationMs: Date.now() - started };
+    return {
+      action: 'dry-run',
+      info: readCertificateInfo(issued.certPem),
+      directoryUrl,
+      durationMs: Date.now() - started,
+    };
   }
 
   private orderRequest(account: AcmeAccount, replaces: string | undefined) {
@@ -183,12 +226,16 @@ export class CertificateRenewer {
 
   /** The directory's extras, re-read daily (a CA may start offering ARI or profiles). */
   private async directory(): Promise<DirectoryFacts> {
-    if (this.directoryFacts && Date.now() - this.directoryFacts.fetchedAt < DIRECTORY_MAX_AGE_MS) return this.directoryFacts.facts;
+    if (this.directoryFacts && Date.now() - this.directoryFacts.fetchedAt < DIRECTORY_MAX_AGE_MS)
+      return this.directoryFacts.facts;
     const facts = await readDirectory(this.options.directoryUrl);
     this.directoryFacts = { facts, fetchedAt: Date.now() };
     const { profile, logger } = this.options;
     if (profile && !facts.profiles.includes(profile)) {
-      logger.warn({ profile, offered: facts.profiles }, 'the ACME directory does not advertise this profile; requesting it anyway');
+      logger.warn(
+        { profile, offered: facts.profiles },
+        'the ACME directory does not advertise this profile; requesting it anyway',
+      );
     }
     return facts;
   }
@@ -203,19 +250,29 @@ export class CertificateRenewer {
       const cached = this.ari?.certId === info.ariCertId ? this.ari : undefined;
       if (cached && Date.now() - cached.fetchedAt < cached.info.retryAfterMs) return cached.info;
       const fetched = await fetchRenewalInfo(facts.renewalInfo, info.ariCertId);
-      const renewAt = ariRenewalTime(fetched.window, cached ? { window: cached.info.window, renewAt: cached.renewAt } : undefined);
+      const renewAt = ariRenewalTime(
+        fetched.window,
+        cached ? { window: cached.info.window, renewAt: cached.renewAt } : undefined,
+      );
       this.ari = { certId: info.ariCertId, info: fetched, fetchedAt: Date.now(), renewAt };
-      logger.info({ certId: info.ariCertId, window: windowForLog(fetched.window), renewAt, explanation: fetched.explanationUrl }, 'ACME renewal information');
+      logger.info(
+        { certId: info.ariCertId, window: windowForLog(fetched.window), renewAt, explanation: fetched.explanationUrl },
+        'ACME renewal information',
+      );
       return fetched;
     } catch (error) {
-      logger.warn({ err: error, certId: info.ariCertId }, 'could not fetch ACME renewal information; using the lifetime rule');
+      logger.warn(
+        { err: error, certId: info.ariCertId },
+        'could not fetch ACME renewal information; using the lifetime rule',
+      );
       return undefined;
     }
   }
 }
 
 function checkKeyMatches(certPem: string, keyPem: string): void {
-  if (!new X509Certificate(certPem).checkPrivateKey(createPrivateKey(keyPem))) throw new Error('issued certificate does not match its private key');
+  if (!new X509Certificate(certPem).checkPrivateKey(createPrivateKey(keyPem)))
+    throw new Error('issued certificate does not match its private key');
 }
 
 function parseDate(value: string | undefined): Date | undefined {

@@ -82,9 +82,15 @@ class AcmeCertificateSource implements CertificateSource {
     if (!installed) {
       const placeholder = await createPlaceholder(this.domains);
       this.options.store.install(placeholder.certPem, placeholder.keyPem, 'placeholder');
-      this.logger.warn({ domains: this.domains }, 'no ACME certificate yet: serving a self-signed placeholder until the first one is issued');
+      this.logger.warn(
+        { domains: this.domains },
+        'no ACME certificate yet: serving a self-signed placeholder until the first one is issued',
+      );
     }
-    this.unwatch = this.storage.watchCertificate(this.renewer.primary, () => void this.installStored('stored by another process'));
+    this.unwatch = this.storage.watchCertificate(
+      this.renewer.primary,
+      () => void this.installStored('stored by another process'),
+    );
     // Not awaited: the proxy must be listening on port 80 to answer the challenges of this first check.
     this.schedule(0);
   }
@@ -130,7 +136,10 @@ class AcmeCertificateSource implements CertificateSource {
         if (outcome.evaluation.stored) this.install(outcome.evaluation.stored, 'stored by another process');
         const { renewAt, reason } = outcome.evaluation.decision;
         this.setNextRenewal(renewAt);
-        this.logger.info({ renewAt, reason, notAfter: outcome.evaluation.info?.notAfter }, 'certificate not due for renewal');
+        this.logger.info(
+          { renewAt, reason, notAfter: outcome.evaluation.info?.notAfter },
+          'certificate not due for renewal',
+        );
         nextInMs = renewAt.getTime() - Date.now();
       } else {
         nextInMs = CHECK_INTERVAL_MS;
@@ -147,7 +156,14 @@ class AcmeCertificateSource implements CertificateSource {
         const retryAt = new Date(Date.now() + nextInMs);
         this.setNextRenewal(retryAt);
         this.logger.error(
-          { domains: this.domains, problem, failures: this.failures, retryAt, retryInSeconds: Math.round(nextInMs / 1000), servedSerial: this.servedSerial },
+          {
+            domains: this.domains,
+            problem,
+            failures: this.failures,
+            retryAt,
+            retryInSeconds: Math.round(nextInMs / 1000),
+            servedSerial: this.servedSerial,
+          },
           'ACME renewal failed; the current certificate keeps serving',
         );
       }
@@ -173,7 +189,10 @@ class AcmeCertificateSource implements CertificateSource {
     try {
       const served = this.options.store.install(stored.certPem, stored.keyPem, 'acme');
       this.servedSerial = stored.record.serialNumber;
-      this.logger.info({ names: served.names, serialNumber: served.serialNumber, notAfter: served.notAfter, why }, 'serving ACME certificate for new handshakes');
+      this.logger.info(
+        { names: served.names, serialNumber: served.serialNumber, notAfter: served.notAfter, why },
+        'serving ACME certificate for new handshakes',
+      );
     } catch (error) {
       // A mismatched or corrupt pair is never served; the previous certificate stays.
       this.logger.error({ err: error, path: stored.certPath }, 'stored ACME certificate cannot be served');

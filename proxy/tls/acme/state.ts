@@ -34,19 +34,37 @@ export type AcmeStateConfig = Pick<ProxyConfig, 'acmeStore' | 'redis' | 'dataDir
 
 export async function openAcmeState(config: AcmeStateConfig, logger: Logger): Promise<AcmeState> {
   if (config.acmeStore !== 'redis') return fileAcmeState(config.dataDir);
-  if (!config.redis) throw new ConfigError('--redis', 'a Redis URL (--redis or REDIS_URL) is required with --acme-store redis');
-  const [{ closeRedis, createRedisConnection, whenReady }, { RedisLock }, { RedisAcmeStore }, { RedisChallengeStore }] = await Promise.all([
-    import('../../../common/redis.js'),
-    import('./redis-lock.js'),
-    import('./redis-store.js'),
-    import('../redis-challenge-store.js'),
-  ]);
+  if (!config.redis)
+    throw new ConfigError('--redis', 'a Redis URL (--redis or REDIS_URL) is required with --acme-store redis');
+  const [{ closeRedis, createRedisConnection, whenReady }, { RedisLock }, { RedisAcmeStore }, { RedisChallengeStore }] =
+    await Promise.all([
+      import('../../../common/redis.js'),
+      import('./redis-lock.js'),
+      import('./redis-store.js'),
+      import('../redis-challenge-store.js'),
+    ]);
   // A renewal check that fails while Redis is away is retried per backoff.ts; the served certificate stays.
   const whileDown = 'ACME state unavailable until it returns (the served certificate stays)';
-  const redis = createRedisConnection({ url: config.redis, name: 'proxy-acme', subscriber: false, commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS, logger, whileDown });
-  const subscriber = createRedisConnection({ url: config.redis, name: 'proxy-acme-subscriber', subscriber: true, logger, whileDown });
+  const redis = createRedisConnection({
+    url: config.redis,
+    name: 'proxy-acme',
+    subscriber: false,
+    commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS,
+    logger,
+    whileDown,
+  });
+  const subscriber = createRedisConnection({
+    url: config.redis,
+    name: 'proxy-acme-subscriber',
+    subscriber: true,
+    logger,
+    whileDown,
+  });
   if (!(await whenReady(redis, REDIS_READY_TIMEOUT_MS))) {
-    logger.warn({ waitedMs: REDIS_READY_TIMEOUT_MS }, 'redis not reachable yet for --acme-store redis; starting anyway, the certificate is installed when it is');
+    logger.warn(
+      { waitedMs: REDIS_READY_TIMEOUT_MS },
+      'redis not reachable yet for --acme-store redis; starting anyway, the certificate is installed when it is',
+    );
   }
   return {
     kind: 'redis',

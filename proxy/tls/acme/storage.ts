@@ -113,7 +113,11 @@ export class AcmeStorage implements AcmeStore {
   }
 
   async writeAccountRecord(directoryUrl: string, record: AccountRecord): Promise<void> {
-    await writeFileAtomic(path.join(this.accountDirectory(directoryUrl), 'account.json'), `${JSON.stringify(record, null, 2)}\n`, 0o644);
+    await writeFileAtomic(
+      path.join(this.accountDirectory(directoryUrl), 'account.json'),
+      `${JSON.stringify(record, null, 2)}\n`,
+      0o644,
+    );
   }
 
   /** The live certificate of a domain, or undefined when there is none or its files are unreadable. */
@@ -133,7 +137,8 @@ export class AcmeStorage implements AcmeStore {
     const entries = await readdir(path.join(this.root, 'certificates')).catch(() => [] as string[]);
     const domains: string[] = [];
     for (const entry of entries.sort()) {
-      if (await exists(path.join(this.root, 'certificates', entry, 'current.json'))) domains.push(entry.replace(/^_wildcard_\./, '*.'));
+      if (await exists(path.join(this.root, 'certificates', entry, 'current.json')))
+        domains.push(entry.replace(/^_wildcard_\./, '*.'));
     }
     return domains;
   }
@@ -142,8 +147,16 @@ export class AcmeStorage implements AcmeStore {
    * Stores a new certificate and makes it live. The key and chain are complete on disk before current.json
    * changes; if anything fails before that rename, the previous certificate stays live and untouched.
    */
-  async writeCertificate(domain: string, certPem: string, keyPem: string, record: Omit<CurrentRecord, 'version'>): Promise<StoredCertificate> {
-    const version = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${record.serialNumber.slice(-8).toLowerCase()}`;
+  async writeCertificate(
+    domain: string,
+    certPem: string,
+    keyPem: string,
+    record: Omit<CurrentRecord, 'version'>,
+  ): Promise<StoredCertificate> {
+    const version = `${new Date()
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z')}-${record.serialNumber.slice(-8).toLowerCase()}`;
     const versionDirectory = path.join(this.certificateDirectory(domain), version);
     await mkdir(versionDirectory, { recursive: true, mode: 0o700 });
     const keyPath = path.join(versionDirectory, 'privkey.pem');
@@ -161,7 +174,10 @@ export class AcmeStorage implements AcmeStore {
     const directory = this.certificateDirectory(domain);
     try {
       const entries = await readdir(directory, { withFileTypes: true });
-      const versions = entries.filter((entry) => entry.isDirectory() && entry.name !== live).map((entry) => entry.name).sort();
+      const versions = entries
+        .filter((entry) => entry.isDirectory() && entry.name !== live)
+        .map((entry) => entry.name)
+        .sort();
       for (const old of versions.slice(0, Math.max(0, versions.length - KEPT_OLD_VERSIONS))) {
         await rm(path.join(directory, old), { recursive: true, force: true });
       }

@@ -22,7 +22,12 @@ export interface AcmeStore {
   /** The live certificate of a domain, or undefined when there is none (or it is unreadable). */
   readCertificate(domain: string): Promise<StoredCertificate | undefined>;
   /** Stores a new certificate and makes it live (see the promises above). */
-  writeCertificate(domain: string, certPem: string, keyPem: string, record: Omit<CurrentRecord, 'version'>): Promise<StoredCertificate>;
+  writeCertificate(
+    domain: string,
+    certPem: string,
+    keyPem: string,
+    record: Omit<CurrentRecord, 'version'>,
+  ): Promise<StoredCertificate>;
   /** Domains with a live certificate. */
   listDomains(): Promise<string[]>;
   /**

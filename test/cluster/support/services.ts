@@ -9,7 +9,8 @@ import { POSTGRES_HOST, reachablePostgresUser } from '../../support/storage-targ
 export async function missingServices(): Promise<string | undefined> {
   const missing: string[] = [];
   if (!redisServerAvailable()) missing.push('redis-server is not installed');
-  if ((await reachablePostgresUser()) === undefined) missing.push(`PostgreSQL is not reachable at ${POSTGRES_HOST} (database test)`);
+  if ((await reachablePostgresUser()) === undefined)
+    missing.push(`PostgreSQL is not reachable at ${POSTGRES_HOST} (database test)`);
   if (missing.length === 0) return undefined;
   const message = `cluster tests need Redis and PostgreSQL: ${missing.join('; ')}`;
   if (process.env.CI === 'true') throw new Error(`${message}; CI requires them`);

@@ -44,7 +44,11 @@ export async function spawnBackend(flags: Record<string, string | number>): Prom
     async api(method, route, body) {
       const headers: Record<string, string> = { authorization: `Bearer ${API_TOKEN}` };
       if (body !== undefined) headers['content-type'] = 'application/json';
-      const response = await fetch(`${httpUrl}${route}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      const response = await fetch(`${httpUrl}${route}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
       const text = await response.text();
       return { status: response.status, body: text === '' ? undefined : JSON.parse(text), headers: response.headers };
     },
