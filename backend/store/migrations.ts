@@ -1,7 +1,7 @@
 // Versioned schema migrations, defined in code and applied at start by kysely's Migrator, which records them in
 // kysely_migration and holds a lock while it runs (on PostgreSQL a session advisory lock, pg_advisory_lock): several
 // instances starting together apply each migration once, the others wait and find nothing left to do (proved by
-// test/cluster/routing.test.ts). Never edit a released migration: add a new one.
+// test/backend/cluster/routing.test.ts). Never edit a released migration: add a new one.
 
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { Dialect } from './database.js';

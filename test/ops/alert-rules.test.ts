@@ -11,7 +11,7 @@ import YAML from 'yaml';
 import { loadConfig } from '../../common/config.js';
 import { backendOptions } from '../../backend/options.js';
 import { proxyOptions } from '../../proxy/options.js';
-import { findExecutable, headingAnchors, inRepo, runTool } from './tools.js';
+import { findExecutable, headingAnchors, inRepo, runTool } from '../support/ops-tools.js';
 
 const ALERTS = 'config/alerts.yml';
 const PROMETHEUS = 'config/prometheus.yml';

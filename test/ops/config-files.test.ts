@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import { loadConfig } from '../../common/config.js';
 import { backendOptions } from '../../backend/options.js';
 import { proxyOptions } from '../../proxy/options.js';
-import { inRepo } from './tools.js';
+import { inRepo } from '../support/ops-tools.js';
 
 function loadProxy(file: string, env: NodeJS.ProcessEnv = {}) {
   return loadConfig(proxyOptions, { flags: { config: inRepo(file) }, section: 'proxy', env });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { headingAnchors, inRepo } from './tools.js';
+import { headingAnchors, inRepo } from '../support/ops-tools.js';
 
 const DOCS = ['docs/MIGRATION.md', 'docs/OPERATIONS.md'] as const;
 

@@ -13,7 +13,7 @@ import { EXIT_CONFIG } from '../../common/command.js';
 import { loadConfig } from '../../common/config.js';
 import { backendOptions } from '../../backend/options.js';
 import { proxyOptions } from '../../proxy/options.js';
-import { inRepo, installedJemalloc, mappedLibraries, requireJemalloc } from './tools.js';
+import { inRepo, installedJemalloc, mappedLibraries, requireJemalloc } from '../support/ops-tools.js';
 
 interface Pm2App {
   name: string;

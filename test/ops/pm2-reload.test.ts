@@ -14,7 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import { RPCClient } from 'ocpp-rpc';
 import { freePorts } from '../support/ports.js';
 import { waitFor } from '../support/waiting.js';
-import { inRepo } from './tools.js';
+import { inRepo } from '../support/ops-tools.js';
 
 const PM2 = inRepo('node_modules/.bin/pm2');
 const CHARGERS = 50;

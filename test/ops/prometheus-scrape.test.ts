@@ -17,7 +17,7 @@ import { freePort } from '../support/ports.js';
 import { startProxyUnderTest, type ProxyUnderTest } from '../support/proxy-under-test.js';
 import { startTestUpstream, type TestUpstream } from '../support/test-upstream.js';
 import { openWebSocket } from '../support/tls-clients.js';
-import { findExecutable } from './tools.js';
+import { findExecutable } from '../support/ops-tools.js';
 
 const SESSIONS = 5;
 const CLOSED = 2;

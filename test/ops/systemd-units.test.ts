@@ -10,7 +10,7 @@ import { describe, test } from 'node:test';
 import { loadConfig } from '../../common/config.js';
 import { EXIT_CONFIG } from '../../common/command.js';
 import { proxyOptions } from '../../proxy/options.js';
-import { findExecutable, inRepo, mappedLibraries, requireJemalloc, runTool } from './tools.js';
+import { findExecutable, inRepo, mappedLibraries, requireJemalloc, runTool } from '../support/ops-tools.js';
 
 const UNITS = ['config/systemd/ocpp-edge-proxy.service', 'config/systemd/ocpp-edge-backend.service'] as const;
 

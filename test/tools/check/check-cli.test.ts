@@ -7,9 +7,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { CheckReport } from '../../tools/check/report.js';
-import { runCli, type CliResult } from '../support/cli.js';
-import { failedTableRows, retryWhenOnlySlow, startCheckStack, type CheckStack } from './check-stack.js';
+import type { CheckReport } from '../../../tools/check/report.js';
+import { runCli, type CliResult } from '../../support/cli.js';
+import { failedTableRows, retryWhenOnlySlow, startCheckStack, type CheckStack } from '../../support/check-stack.js';
 
 /**
  * An OpenSSL configuration for Node (its `nodejs_conf` section) that forbids TLS 1.0 and 1.1 on this side: the

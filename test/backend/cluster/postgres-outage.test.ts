@@ -8,13 +8,13 @@ import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import type { RPCClient } from 'ocpp-rpc';
 import pg from 'pg';
-import { startTestBackend, type TestBackend } from '../support/backend-instance.js';
-import { connectCharger, upgradeStatus } from '../support/ocpp-chargers.js';
-import { startRedis, type TestRedis } from '../support/redis-server.js';
-import { createStorage, POSTGRES_HOST, type StorageTarget } from '../support/storage-targets.js';
-import { waitFor } from '../support/waiting.js';
-import { missingServices } from './support/services.js';
-import { startTcpRelay, type TcpRelay } from './support/tcp-relay.js';
+import { startTestBackend, type TestBackend } from '../../support/backend-instance.js';
+import { connectCharger, upgradeStatus } from '../../support/ocpp-chargers.js';
+import { startRedis, type TestRedis } from '../../support/redis-server.js';
+import { createStorage, POSTGRES_HOST, type StorageTarget } from '../../support/storage-targets.js';
+import { waitFor } from '../../support/waiting.js';
+import { missingServices } from '../../support/cluster/services.js';
+import { startTcpRelay, type TcpRelay } from '../../support/cluster/tcp-relay.js';
 
 const skip = await missingServices();
 

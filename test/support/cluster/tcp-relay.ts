@@ -2,7 +2,7 @@
 // stops listening (the database "goes away" for the backends only), open() listens again on the same port.
 
 import net from 'node:net';
-import { freePort } from '../../support/ports.js';
+import { freePort } from '../ports.js';
 
 export interface TcpRelay {
   port: number;

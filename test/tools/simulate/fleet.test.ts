@@ -3,11 +3,11 @@
 
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { runSimulation } from '../../tools/simulate/fleet.js';
-import { startCentralSystem, type TestCentralSystem } from './simulate-central-system.js';
-import { freePort } from '../support/ports.js';
-import { waitFor } from '../support/waiting.js';
-import { selfSignedCertificate } from './simulate-test-support.js';
+import { runSimulation } from '../../../tools/simulate/fleet.js';
+import { startCentralSystem, type TestCentralSystem } from '../../support/simulate-central-system.js';
+import { freePort } from '../../support/ports.js';
+import { waitFor } from '../../support/waiting.js';
+import { selfSignedCertificate } from '../../support/simulate-test-support.js';
 
 const systems: TestCentralSystem[] = [];
 async function centralSystem(...args: Parameters<typeof startCentralSystem>): Promise<TestCentralSystem> {

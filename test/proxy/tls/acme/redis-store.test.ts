@@ -13,10 +13,10 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { LockBusyError } from '../../proxy/tls/acme/lock.js';
-import { acmeKeys } from '../../proxy/tls/acme/redis-keys.js';
-import { RedisLock } from '../../proxy/tls/acme/redis-lock.js';
-import { startProxy, type ProxyHandle } from '../../proxy/server.js';
+import { LockBusyError } from '../../../../proxy/tls/acme/lock.js';
+import { acmeKeys } from '../../../../proxy/tls/acme/redis-keys.js';
+import { RedisLock } from '../../../../proxy/tls/acme/redis-lock.js';
+import { startProxy, type ProxyHandle } from '../../../../proxy/server.js';
 import {
   captureLog,
   flagsToArgs,
@@ -25,12 +25,12 @@ import {
   proxyConfig,
   startEchoUpstream,
   type CapturedLog,
-} from '../support/acme-helpers.js';
-import { ACME_POLL, pebbleUnavailable, startPebble, trustPebble, type Pebble } from '../support/acme-pebble.js';
-import { runCli } from '../support/cli.js';
-import { freePorts } from '../support/ports.js';
-import { redisServerUnavailable, startRedis, type TestRedis } from '../support/redis-server.js';
-import { waitFor } from '../support/waiting.js';
+} from '../../../support/acme-helpers.js';
+import { ACME_POLL, pebbleUnavailable, startPebble, trustPebble, type Pebble } from '../../../support/acme-pebble.js';
+import { runCli } from '../../../support/cli.js';
+import { freePorts } from '../../../support/ports.js';
+import { redisServerUnavailable, startRedis, type TestRedis } from '../../../support/redis-server.js';
+import { waitFor } from '../../../support/waiting.js';
 
 const DOMAIN = 'charger.test';
 const redisSkip = redisServerUnavailable('--acme-store redis tests');

@@ -7,23 +7,23 @@ import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { RPCServer } from 'ocpp-rpc';
-import { checkCertificate } from '../../tools/check/certificate.js';
-import { checkHealth } from '../../tools/check/health.js';
-import { checkRedirect } from '../../tools/check/redirect.js';
-import type { CheckResult } from '../../tools/check/result.js';
-import { runChecks } from '../../tools/check/run.js';
-import { checkSecurityHeaders } from '../../tools/check/security-headers.js';
-import { checkTarget } from '../../tools/check/target.js';
-import { checkTlsVersions } from '../../tools/check/tls-versions.js';
-import { checkWebSocket } from '../../tools/check/websocket.js';
-import { freePort } from '../support/ports.js';
-import { startProxyUnderTest } from '../support/proxy-under-test.js';
+import { checkCertificate } from '../../../tools/check/certificate.js';
+import { checkHealth } from '../../../tools/check/health.js';
+import { checkRedirect } from '../../../tools/check/redirect.js';
+import type { CheckResult } from '../../../tools/check/result.js';
+import { runChecks } from '../../../tools/check/run.js';
+import { checkSecurityHeaders } from '../../../tools/check/security-headers.js';
+import { checkTarget } from '../../../tools/check/target.js';
+import { checkTlsVersions } from '../../../tools/check/tls-versions.js';
+import { checkWebSocket } from '../../../tools/check/websocket.js';
+import { freePort } from '../../support/ports.js';
+import { startProxyUnderTest } from '../../support/proxy-under-test.js';
 import {
   createTestCa,
   issueCertificate,
   writeCertificateFiles,
   type TestCertificate,
-} from '../support/test-certificates.js';
+} from '../../support/test-certificates.js';
 import {
   checkConfig,
   expiredCertificate,
@@ -33,7 +33,7 @@ import {
   startCheckStack,
   type BareServerOptions,
   type CheckStack,
-} from './check-stack.js';
+} from '../../support/check-stack.js';
 
 function row(results: CheckResult[], name: string): CheckResult {
   const found = results.find((result) => result.name === name);

@@ -6,9 +6,9 @@ import path from 'node:path';
 import { syncBuiltinESMExports } from 'node:module';
 import { after, describe, mock, test } from 'node:test';
 import { generate } from 'selfsigned';
-import { ariCertificateId, readCertificateInfo } from '../../proxy/tls/acme/certificate-info.js';
-import { FileLock, LockBusyError } from '../../proxy/tls/acme/lock.js';
-import { AcmeStorage } from '../../proxy/tls/acme/storage.js';
+import { ariCertificateId, readCertificateInfo } from '../../../../proxy/tls/acme/certificate-info.js';
+import { FileLock, LockBusyError } from '../../../../proxy/tls/acme/lock.js';
+import { AcmeStorage } from '../../../../proxy/tls/acme/storage.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'ocpp-edge-acme-storage-'));
 after(() => rmSync(root, { recursive: true, force: true }));

@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createRPCError, type RPCClient } from 'ocpp-rpc';
 import pg from 'pg';
-import { startTestBackend, type TestBackend } from '../support/backend-instance.js';
-import { connectCharger } from '../support/ocpp-chargers.js';
-import { startRedis, type TestRedis } from '../support/redis-server.js';
-import { createStorage, type StorageTarget } from '../support/storage-targets.js';
-import { waitFor } from '../support/waiting.js';
-import { missingServices } from './support/services.js';
+import { startTestBackend, type TestBackend } from '../../support/backend-instance.js';
+import { connectCharger } from '../../support/ocpp-chargers.js';
+import { startRedis, type TestRedis } from '../../support/redis-server.js';
+import { createStorage, type StorageTarget } from '../../support/storage-targets.js';
+import { waitFor } from '../../support/waiting.js';
+import { missingServices } from '../../support/cluster/services.js';
 
 const skip = await missingServices();
 

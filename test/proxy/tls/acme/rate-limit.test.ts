@@ -9,10 +9,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { startProxy } from '../../proxy/server.js';
-import { captureLog, handshakeCertificate, metricValue, proxyConfig } from '../support/acme-helpers.js';
-import { ACME_POLL } from '../support/acme-pebble.js';
-import { waitFor } from '../support/waiting.js';
+import { startProxy } from '../../../../proxy/server.js';
+import { captureLog, handshakeCertificate, metricValue, proxyConfig } from '../../../support/acme-helpers.js';
+import { ACME_POLL } from '../../../support/acme-pebble.js';
+import { waitFor } from '../../../support/waiting.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'ocpp-edge-acme-ratelimit-'));
 after(() => rmSync(root, { recursive: true, force: true }));

@@ -4,11 +4,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import type { SimulationReport } from '../../tools/simulate/report.js';
-import { CLI, runCli, type CliResult } from '../support/cli.js';
-import { freePort } from '../support/ports.js';
-import { startCentralSystem, type TestCentralSystem } from './simulate-central-system.js';
-import { selfSignedCertificate } from './simulate-test-support.js';
+import type { SimulationReport } from '../../../tools/simulate/report.js';
+import { CLI, runCli, type CliResult } from '../../support/cli.js';
+import { freePort } from '../../support/ports.js';
+import { startCentralSystem, type TestCentralSystem } from '../../support/simulate-central-system.js';
+import { selfSignedCertificate } from '../../support/simulate-test-support.js';
 
 /** Runs `ocpp-edge simulate ...args`; kills it (and fails) if it outlives `timeoutMs`. */
 function simulate(args: string[], timeoutMs = 15_000): Promise<CliResult> {

@@ -2,8 +2,8 @@
 // 127.0.0.1:5432 (database `test`). In CI (CI=true) a missing one fails the suite; elsewhere the suite is skipped
 // with a message saying what is missing.
 
-import { redisServerAvailable } from '../../support/redis-server.js';
-import { POSTGRES_HOST, reachablePostgresUser } from '../../support/storage-targets.js';
+import { redisServerAvailable } from '../redis-server.js';
+import { POSTGRES_HOST, reachablePostgresUser } from '../storage-targets.js';
 
 /** The reason the cluster suites cannot run here, or undefined when they can. Throws in CI. */
 export async function missingServices(): Promise<string | undefined> {

@@ -21,9 +21,9 @@ import { fileURLToPath } from 'node:url';
 import { after, afterEach, before, describe, mock, test } from 'node:test';
 import acme from 'acme-client';
 import WebSocket from 'ws';
-import { readCertificateInfo } from '../../proxy/tls/acme/certificate-info.js';
-import { startProxy, type ProxyHandle } from '../../proxy/server.js';
-import { startAriEndpoint, type AriEndpoint } from '../support/acme-ari.js';
+import { readCertificateInfo } from '../../../../proxy/tls/acme/certificate-info.js';
+import { startProxy, type ProxyHandle } from '../../../../proxy/server.js';
+import { startAriEndpoint, type AriEndpoint } from '../../../support/acme-ari.js';
 import {
   captureLog,
   flagsToArgs,
@@ -34,14 +34,14 @@ import {
   spawnProxy,
   startEchoUpstream,
   type CapturedLog,
-} from '../support/acme-helpers.js';
-import { ACME_POLL, pebbleUnavailable, startPebble, trustPebble, type Pebble } from '../support/acme-pebble.js';
-import { runCli } from '../support/cli.js';
-import { freePorts } from '../support/ports.js';
-import { waitFor } from '../support/waiting.js';
+} from '../../../support/acme-helpers.js';
+import { ACME_POLL, pebbleUnavailable, startPebble, trustPebble, type Pebble } from '../../../support/acme-pebble.js';
+import { runCli } from '../../../support/cli.js';
+import { freePorts } from '../../../support/ports.js';
+import { waitFor } from '../../../support/waiting.js';
 
 const DOMAIN = 'charger.test';
-const CLUSTER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../support/acme-cluster.js');
+const CLUSTER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../support/acme-cluster.js');
 const skip = pebbleUnavailable();
 const root = mkdtempSync(path.join(tmpdir(), 'ocpp-edge-acme-'));
 let pebble: Pebble;

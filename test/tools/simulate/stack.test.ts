@@ -7,10 +7,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { runSimulation } from '../../tools/simulate/fleet.js';
-import { startTestBackend, type TestBackend } from '../support/backend-instance.js';
-import { startProxyUnderTest, type ProxyUnderTest } from '../support/proxy-under-test.js';
-import { createTestCa, issueCertificate, writeCertificateFiles } from '../support/test-certificates.js';
+import { runSimulation } from '../../../tools/simulate/fleet.js';
+import { startTestBackend, type TestBackend } from '../../support/backend-instance.js';
+import { startProxyUnderTest, type ProxyUnderTest } from '../../support/proxy-under-test.js';
+import { createTestCa, issueCertificate, writeCertificateFiles } from '../../support/test-certificates.js';
 
 const CHARGERS = 10;
 const ID_TAG = 'SIM-STACK-TAG';

@@ -3,8 +3,8 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { API_TOKEN, type ApiResponse } from '../../support/backend-instance.js';
-import { CLI, cleanEnvironment } from '../../support/cli.js';
+import { API_TOKEN, type ApiResponse } from '../backend-instance.js';
+import { CLI, cleanEnvironment } from '../cli.js';
 
 export interface SpawnedBackend {
   child: ChildProcess;

@@ -10,7 +10,7 @@ import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root, from this file's place in dist/test/ops/. */
-export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+export const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 
 export function inRepo(...parts: string[]): string {
   return path.join(repoRoot, ...parts);

@@ -15,14 +15,9 @@ import type { SecureVersion } from 'node:tls';
 import { generate } from 'selfsigned';
 import { loadConfig } from '../../common/config.js';
 import { checkOptions, type CheckConfig } from '../../tools/check/options.js';
-import { startTestBackend, type TestBackend } from '../support/backend-instance.js';
-import { startProxyUnderTest, type ProxyUnderTest } from '../support/proxy-under-test.js';
-import {
-  createTestCa,
-  issueCertificate,
-  writeCertificateFiles,
-  type TestCertificate,
-} from '../support/test-certificates.js';
+import { startTestBackend, type TestBackend } from './backend-instance.js';
+import { startProxyUnderTest, type ProxyUnderTest } from './proxy-under-test.js';
+import { createTestCa, issueCertificate, writeCertificateFiles, type TestCertificate } from './test-certificates.js';
 
 export interface CheckStack {
   backend: TestBackend;

@@ -2,9 +2,9 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { backoffDelayMs } from '../../tools/simulate/backoff.js';
-import { Histogram } from '../../tools/simulate/histogram.js';
-import { formatProgress } from '../../tools/simulate/progress.js';
+import { backoffDelayMs } from '../../../tools/simulate/backoff.js';
+import { Histogram } from '../../../tools/simulate/histogram.js';
+import { formatProgress } from '../../../tools/simulate/progress.js';
 
 describe('Histogram', () => {
   it('gives percentiles within 1% of the exact ones, from microseconds to minutes', () => {

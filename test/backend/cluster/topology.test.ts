@@ -19,22 +19,22 @@ import https from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { RPCClient } from 'ocpp-rpc';
-import { keys } from '../../backend/cluster/keys.js';
-import { parseHolder } from '../../backend/cluster/presence.js';
-import { API_TOKEN, type ApiResponse } from '../support/backend-instance.js';
+import { keys } from '../../../backend/cluster/keys.js';
+import { parseHolder } from '../../../backend/cluster/presence.js';
+import { API_TOKEN, type ApiResponse } from '../../support/backend-instance.js';
 import {
   makeTempDir,
   metricValue,
   scrapeMetrics,
   startProxyUnderTest,
   type ProxyUnderTest,
-} from '../support/proxy-under-test.js';
-import { startRedis, type TestRedis } from '../support/redis-server.js';
-import { createStorage, type StorageTarget } from '../support/storage-targets.js';
-import { createTestCa, issueCertificate, writeCertificateFiles } from '../support/test-certificates.js';
-import { waitFor } from '../support/waiting.js';
-import { missingServices } from './support/services.js';
-import { spawnBackend, type SpawnedBackend } from './support/spawned-backend.js';
+} from '../../support/proxy-under-test.js';
+import { startRedis, type TestRedis } from '../../support/redis-server.js';
+import { createStorage, type StorageTarget } from '../../support/storage-targets.js';
+import { createTestCa, issueCertificate, writeCertificateFiles } from '../../support/test-certificates.js';
+import { waitFor } from '../../support/waiting.js';
+import { missingServices } from '../../support/cluster/services.js';
+import { spawnBackend, type SpawnedBackend } from '../../support/cluster/spawned-backend.js';
 
 const skip = await missingServices();
 const LEASE_SECONDS = 2;

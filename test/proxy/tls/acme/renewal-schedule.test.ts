@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { BACKOFF_MAX_MS, BACKOFF_MIN_MS, parseRetryAfter, retryDelayMs } from '../../proxy/tls/acme/backoff.js';
-import { ariRenewalTime, decideRenewal, lifetimeRenewalTime } from '../../proxy/tls/acme/renewal-schedule.js';
+import { BACKOFF_MAX_MS, BACKOFF_MIN_MS, parseRetryAfter, retryDelayMs } from '../../../../proxy/tls/acme/backoff.js';
+import { ariRenewalTime, decideRenewal, lifetimeRenewalTime } from '../../../../proxy/tls/acme/renewal-schedule.js';
 
 const DAY = 86_400_000;
 const start = new Date('2026-01-01T00:00:00Z');
