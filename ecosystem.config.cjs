@@ -8,12 +8,16 @@
 // CommonJS (.cjs) because package.json says "type": "module" and PM2 loads process files with require().
 // ecosystem.config.js re-exports this file for `pm2 start ecosystem.config.js` on Node >= 20.19.
 //
-// Both apps read config/production.yaml; every environment below only sets OCPP_EDGE_* variables, which take
-// precedence over the file (flags > environment > file > defaults), and LD_PRELOAD for jemalloc (see
-// JEMALLOC_PATHS). Secrets (OCPP_EDGE_API_TOKENS, DATABASE_URL) are not written here: PM2 passes on the
-// environment of the shell that runs `pm2 start`, so load them first (`set -a; . /etc/ocpp-edge/backend.env;
-// set +a`), see docs/MIGRATION.md. Switching an app to another --env needs `pm2 delete` first: PM2 keeps the
-// variables it was started with.
+// Both apps read config/production.yaml (or $OCPP_EDGE_CONFIG); every environment below only sets each process's
+// own variables (OCPP_EDGE_PROXY_*, OCPP_EDGE_BACKEND_*), which take precedence over the file (flags > environment
+// > file > defaults), and LD_PRELOAD for jemalloc (see JEMALLOC_PATHS).
+//
+// Secrets are not written here. Each app reads its own environment file when PM2 loads this file:
+// /etc/ocpp-edge/proxy.env for the proxy and /etc/ocpp-edge/backend.env for the backend (OCPP_EDGE_ENV_DIR moves
+// the directory), one VAR=value a line. The proxy never sees the backend's file, and `filter_env` keeps the
+// backend's variables (DATABASE_URL with its password, OCPP_EDGE_BACKEND_API_TOKENS) out of the proxy even when
+// the shell that runs `pm2 start` has them. Do not `source` the files into that shell. Switching an app to
+// another --env needs `pm2 delete` first: PM2 keeps the variables it was started with.
 
 'use strict';
 
@@ -28,7 +32,33 @@ const DRAIN_TIMEOUT_S = 10;
  */
 const KILL_TIMEOUT_MS = (DRAIN_TIMEOUT_S + 10) * 1000;
 
-const logDir = path.join(__dirname, 'logs');
+const logDir = process.env.OCPP_EDGE_LOG_DIR || path.join(__dirname, 'logs');
+const configFile = process.env.OCPP_EDGE_CONFIG || 'config/production.yaml';
+const envDir = process.env.OCPP_EDGE_ENV_DIR || '/etc/ocpp-edge';
+
+/**
+ * One app's environment file (VAR=value lines, # comments, optional quotes), or nothing when it is absent. Read
+ * here because PM2 has no per-app env file; what is read goes into that app's env alone.
+ */
+function envFile(name) {
+  const file = path.join(envDir, name);
+  let text;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    if (error.code === 'ENOENT') return {};
+    throw new Error(`ecosystem.config.cjs: cannot read ${file}: ${error.code}`);
+  }
+  const variables = {};
+  for (const [index, raw] of text.split('\n').entries()) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
+    if (!match) throw new Error(`ecosystem.config.cjs: ${file}:${index + 1}: expected VAR=value`);
+    variables[match[1]] = match[2].replace(/^(["'])(.*)\1$/, '$2');
+  }
+  return variables;
+}
 
 /**
  * jemalloc instead of glibc's malloc (Debian package libjemalloc2): after chargers reconnect in a wave, glibc's
@@ -65,12 +95,21 @@ const common = {
   env_production: { NODE_ENV: 'production', ...allocator },
 };
 
+/** What one app must never inherit from the shell that runs `pm2 start` (PM2 drops names containing these). */
+const BACKEND_ONLY = ['OCPP_EDGE_BACKEND_', 'DATABASE_URL', 'PGPASSWORD'];
+const PROXY_ONLY = ['OCPP_EDGE_PROXY_'];
+const proxyEnv = envFile('proxy.env');
+const backendEnv = envFile('backend.env');
+
 module.exports = {
   apps: [
     {
       ...common,
       name: 'ocpp-edge-proxy',
-      args: ['proxy', '--config', 'config/production.yaml'],
+      args: ['proxy', '--config', configFile],
+      filter_env: BACKEND_ONLY,
+      env: { ...common.env, ...proxyEnv },
+      env_production: { ...common.env_production, ...proxyEnv },
       // Cluster mode with one instance: the listening sockets belong to PM2, so `pm2 reload` starts the new
       // proxy on the same ports before the old one drains, and no connection is refused in between. More
       // instances work too (ACME takes a lock in the data dir), but each has its own /metrics. They share TLS
@@ -87,19 +126,22 @@ module.exports = {
       // Unprivileged ports and a self-signed certificate for localhost, as config/development.yaml.
       env_development: {
         NODE_ENV: 'development',
-        OCPP_EDGE_HTTPS_PORT: '8443',
-        OCPP_EDGE_HTTP_PORT: '8000',
-        OCPP_EDGE_TLS: 'self-signed',
-        OCPP_EDGE_DOMAIN: 'localhost',
-        OCPP_EDGE_DATA_DIR: './data',
-        OCPP_EDGE_TLS_TICKET_KEYS: './data/tls-ticket-keys',
-        OCPP_EDGE_LOG_LEVEL: 'debug',
+        OCPP_EDGE_PROXY_HTTPS_PORT: '8443',
+        OCPP_EDGE_PROXY_HTTP_PORT: '8000',
+        OCPP_EDGE_PROXY_TLS: 'self-signed',
+        OCPP_EDGE_PROXY_DOMAIN: 'localhost',
+        OCPP_EDGE_PROXY_DATA_DIR: './data',
+        OCPP_EDGE_PROXY_TLS_TICKET_KEYS: './data/tls-ticket-keys',
+        OCPP_EDGE_PROXY_LOG_LEVEL: 'debug',
       },
     },
     {
       ...common,
       name: 'ocpp-edge-backend',
-      args: ['backend', '--config', 'config/production.yaml'],
+      args: ['backend', '--config', configFile],
+      filter_env: PROXY_ONLY,
+      env: { ...common.env, ...backendEnv },
+      env_production: { ...common.env_production, ...backendEnv },
       // One process holds every charger's WebSocket; several need Redis (--redis) and are started separately.
       exec_mode: 'fork',
       instances: 1,
@@ -108,10 +150,10 @@ module.exports = {
       // 127.0.0.1:8080 in every environment (from production.yaml); SQLite in ./data and a development token.
       env_development: {
         NODE_ENV: 'development',
-        OCPP_EDGE_DATABASE: 'sqlite:./data/ocpp.db',
-        OCPP_EDGE_API_TOKENS: 'dev-token',
-        OCPP_EDGE_CORS_ORIGINS: 'http://localhost:3000,http://127.0.0.1:3000',
-        OCPP_EDGE_LOG_LEVEL: 'debug',
+        OCPP_EDGE_BACKEND_DATABASE: 'sqlite:./data/ocpp.db',
+        OCPP_EDGE_BACKEND_API_TOKENS: 'dev-token',
+        OCPP_EDGE_BACKEND_CORS_ORIGINS: 'http://localhost:3000,http://127.0.0.1:3000',
+        OCPP_EDGE_BACKEND_LOG_LEVEL: 'debug',
       },
     },
   ],

@@ -112,7 +112,7 @@ export const backendOptions = {
     describe: 'OCPP messages kept in the message log (oldest dropped)',
     default: 10000,
   },
-  'log-level': { type: 'string', choices: LOG_LEVELS, describe: 'Log level', default: 'info' },
+  'log-level': { type: 'string', choices: LOG_LEVELS, describe: 'Log level', default: 'info', shared: true },
 } as const satisfies OptionSpecs;
 
 export type BackendConfig = ConfigOf<typeof backendOptions>;

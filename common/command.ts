@@ -3,7 +3,15 @@
 // SIGTERM/SIGINT for a graceful stop, SIGHUP for a reload.
 
 import type { Argv, CommandModule } from 'yargs';
-import { ConfigError, loadConfig, redactConfig, yargsOptions, type ConfigOf, type OptionSpecs } from './config.js';
+import {
+  ConfigError,
+  loadConfig,
+  redactConfig,
+  renameConfigError,
+  yargsOptions,
+  type ConfigOf,
+  type OptionSpecs,
+} from './config.js';
 import { createLogger, type Logger } from './logger.js';
 
 /** What a started process gives back so signals can drive it. */
@@ -29,7 +37,7 @@ export function serviceCommand<T extends OptionSpecs>(command: ServiceCommand<T>
   return {
     command: command.name,
     describe: command.describe,
-    builder: (yargs: Argv) => yargs.options(yargsOptions(command.options) as never),
+    builder: (yargs: Argv) => yargs.options(yargsOptions(command.options, command.section) as never),
     handler: async (argv) => {
       const config = loadOrExit(command.options, argv as Record<string, unknown>, command.section);
       const logger = createLogger({
@@ -44,7 +52,7 @@ export function serviceCommand<T extends OptionSpecs>(command: ServiceCommand<T>
       try {
         running = await command.start(config, logger);
       } catch (error) {
-        if (error instanceof ConfigError) exitWithConfigError(error);
+        if (error instanceof ConfigError) exitWithConfigError(renameConfigError(error, config));
         logger.fatal({ err: error }, `${command.section} failed to start: ${(error as Error).message}`);
         await flushAndExit(logger, 1);
         return;

@@ -1,9 +1,16 @@
 // Layered configuration shared by every ocpp-edge command.
 //
 // Each command declares its options once, as a table of OptionSpec. From that table come the yargs flags (with
-// their help text and defaults), the accepted keys of the config file section, the OCPP_EDGE_* environment
-// variables and the typed result. Precedence: flags > environment > config file > defaults. Everything is
-// validated here, once, before anything starts; a ConfigError names the offending key.
+// their help text and defaults), the accepted keys of the config file section, the environment variables and the
+// typed result. Precedence: flags > environment > config file > defaults. Everything is validated here, once,
+// before anything starts; a ConfigError names the offending key as the user wrote it (flag, variable or file key).
+//
+// Environment variables carry the process's own prefix, OCPP_EDGE_<SECTION>_<KEY> (OCPP_EDGE_PROXY_HOST,
+// OCPP_EDGE_BACKEND_API_TOKENS), so one environment (a PM2 shell, a shared env file) never configures the proxy
+// with the backend's settings or hands it the backend's secrets. Only keys declared `shared` also read the plain
+// OCPP_EDGE_<KEY> (one log level for the whole stack), below the prefixed name. A plain name set for a key that is
+// not shared is an error naming the prefixed variable, not silently ignored: before this, OCPP_EDGE_HOST set for
+// the proxy also moved the backend.
 
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -20,8 +27,10 @@ export interface OptionSpec {
   integer?: boolean;
   min?: number;
   max?: number;
-  /** Environment variables read besides OCPP_EDGE_<KEY> (e.g. DATABASE_URL), highest precedence first. */
+  /** Environment variables read after OCPP_EDGE_<SECTION>_<KEY> (e.g. DATABASE_URL), highest precedence first. */
   env?: readonly string[];
+  /** Also read the plain OCPP_EDGE_<KEY>, shared by every process (after the prefixed name). */
+  shared?: boolean;
   /** Never printed: logs and error messages show "[redacted]". */
   secret?: boolean;
   /** Extra check of a present value; returns an error message or undefined. */
@@ -68,20 +77,41 @@ export function camelCase(key: string): string {
   return key.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
+/** The plain, shared variable name: OCPP_EDGE_LOG_LEVEL. */
 export function envName(key: string): string {
   return `OCPP_EDGE_${key.replace(/-/g, '_').toUpperCase()}`;
 }
 
-/** Options for yargs built from the table; defaults are shown in help but not applied by yargs (we merge them). */
-export function yargsOptions(specs: OptionSpecs): Record<string, Record<string, unknown>> {
+/** The process's own variable name: OCPP_EDGE_PROXY_HTTPS_PORT for key https-port of section proxy. */
+export function sectionEnvName(section: string, key: string): string {
+  return `OCPP_EDGE_${section.replace(/-/g, '_').toUpperCase()}_${key.replace(/-/g, '_').toUpperCase()}`;
+}
+
+/** Every variable a key is read from, highest precedence first. */
+export function envNames(section: string, key: string, spec: OptionSpec): string[] {
+  const names = [sectionEnvName(section, key)];
+  // Plural form for lists, e.g. OCPP_EDGE_BACKEND_API_TOKENS for --api-token.
+  if (spec.array) names.push(`${names[0]}S`);
+  if (spec.shared) {
+    names.push(envName(key));
+    if (spec.array) names.push(`${envName(key)}S`);
+  }
+  return [...names, ...(spec.env ?? [])];
+}
+
+/**
+ * Options for yargs built from the table; defaults are shown in help but not applied by yargs (we merge them).
+ * `section` names the environment variables in the help text.
+ */
+export function yargsOptions(specs: OptionSpecs, section?: string): Record<string, Record<string, unknown>> {
   const options: Record<string, Record<string, unknown>> = {
     config: { type: 'string', describe: 'Configuration file (YAML or JSON)', requiresArg: true },
   };
   for (const [key, spec] of Object.entries(specs)) {
-    const envs = [envName(key), ...(spec.env ?? [])].join(', ');
+    const envs = (section ? envNames(section, key, spec) : (spec.env ?? [])).join(', ');
     options[key] = {
       type: spec.type,
-      describe: `${spec.describe} [env ${envs}]`,
+      describe: envs ? `${spec.describe} [env ${envs}]` : spec.describe,
       array: spec.array ?? false,
       choices: spec.choices,
       requiresArg: spec.type !== 'boolean',
@@ -102,37 +132,109 @@ export interface LoadSources {
 /** The config file sections every command accepts; a file may configure the whole stack. */
 export const CONFIG_SECTIONS = ['proxy', 'backend', 'simulate', 'check'] as const;
 
+/** Where each key of a loaded configuration came from, as the user wrote it (see originOf). */
+const origins = new WeakMap<object, Record<string, KeyOrigin>>();
+
+export interface KeyOrigin {
+  /** The key as the user wrote it: `--https-port`, `OCPP_EDGE_PROXY_HTTPS_PORT`, `proxy.https-port in FILE`. */
+  name: string;
+  source: 'flag' | 'env' | 'file' | 'default';
+}
+
 export function loadConfig<T extends OptionSpecs>(specs: T, sources: LoadSources): ConfigOf<T> {
   const env = sources.env ?? process.env;
   const configFile = pickConfigFile(sources.flags, env);
   const fileValues = configFile ? readConfigSection(configFile, sources.section) : {};
 
   for (const key of Object.keys(fileValues)) {
-    if (!(key in specs)) throw new ConfigError(`${sources.section}.${key}`, `unknown key in ${configFile}`);
+    if (!(key in specs))
+      throw new ConfigError(
+        `${sources.section}.${key}`,
+        `unknown key in ${configFile}${suggestion(key, Object.keys(specs), (name) => `${sources.section}.${name}`)}`,
+      );
   }
+  refuseUnprefixedNames(specs, sources.section, env);
 
   const result: Record<string, unknown> = { configFile };
+  const keyOrigins: Record<string, KeyOrigin> = {};
   for (const [key, spec] of Object.entries(specs)) {
     let value: unknown;
-    let origin: string;
+    let origin: KeyOrigin;
     const flag = sources.flags[key] ?? sources.flags[camelCase(key)];
-    const fromEnv = readEnv(key, spec, env);
+    const fromEnv = readEnv(envNames(sources.section, key, spec), spec, env);
     if (flag !== undefined) {
       value = flag;
-      origin = `--${key}`;
+      origin = { name: `--${key}`, source: 'flag' };
     } else if (fromEnv !== undefined) {
       value = fromEnv.value;
-      origin = fromEnv.name;
+      origin = { name: fromEnv.name, source: 'env' };
     } else if (key in fileValues) {
       value = fileValues[key];
-      origin = `${sources.section}.${key} in ${configFile}`;
+      origin = { name: `${sources.section}.${key} in ${configFile}`, source: 'file' };
     } else {
       value = spec.default;
-      origin = `--${key}`;
+      origin = { name: `--${key}`, source: 'default' };
     }
-    result[camelCase(key)] = coerce(value, spec, origin);
+    keyOrigins[key] = origin;
+    result[camelCase(key)] = coerce(value, spec, origin.name);
   }
+  origins.set(result, keyOrigins);
   return result as ConfigOf<T>;
+}
+
+/**
+ * Where a key of a configuration returned by loadConfig came from. Checks made after loading (a flag that needs
+ * another, two ports that collide) name the key with this, so the error points at what the user wrote.
+ */
+export function originOf(config: object, key: string): KeyOrigin {
+  return origins.get(config)?.[key] ?? { name: `--${key}`, source: 'default' };
+}
+
+/** The same error with its key as the user wrote it: `--tls` becomes `proxy.tls in FILE` when the file set it. */
+export function renameConfigError(error: ConfigError, config: object): ConfigError {
+  if (!error.key.startsWith('--')) return error;
+  const origin = originOf(config, error.key.slice(2));
+  if (origin.source === 'flag' || origin.source === 'default') return error;
+  const renamed = new ConfigError(origin.name, error.reason);
+  renamed.stack = error.stack;
+  return renamed;
+}
+
+/** The nearest of `candidates` to `name` as " (did you mean X?)", or '' when none is close. */
+export function suggestion(name: string, candidates: readonly string[], format = (candidate: string) => candidate) {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
+  for (const candidate of candidates) {
+    const distance = editDistance(name, candidate);
+    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
+  }
+  return best === undefined ? '' : ` (did you mean ${format(best)}?)`;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++)
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = current;
+  }
+  return previous[b.length];
+}
+
+/** A plain OCPP_EDGE_<KEY> set for a key of this section that is not shared: say which name to use instead. */
+function refuseUnprefixedNames(specs: OptionSpecs, section: string, env: NodeJS.ProcessEnv): void {
+  for (const [key, spec] of Object.entries(specs)) {
+    if (spec.shared) continue;
+    for (const plain of spec.array ? [envName(key), `${envName(key)}S`] : [envName(key)]) {
+      if (env[plain] === undefined || env[plain] === '') continue;
+      const prefixed = plain === envName(key) ? sectionEnvName(section, key) : `${sectionEnvName(section, key)}S`;
+      throw new ConfigError(
+        plain,
+        `is not read: each process has its own prefix, so set ${prefixed} instead (docs/OPERATIONS.md, "Environment variables")`,
+      );
+    }
+  }
 }
 
 /** A copy of a loaded configuration that is safe to log. */
@@ -189,10 +291,11 @@ function readConfigSection(file: string, section: string): Record<string, unknow
   return values;
 }
 
-function readEnv(key: string, spec: OptionSpec, env: NodeJS.ProcessEnv): { name: string; value: unknown } | undefined {
-  const names = [envName(key), ...(spec.env ?? [])];
-  // Plural form for lists, e.g. OCPP_EDGE_API_TOKENS for --api-token.
-  if (spec.array) names.splice(1, 0, `${envName(key)}S`);
+function readEnv(
+  names: readonly string[],
+  spec: OptionSpec,
+  env: NodeJS.ProcessEnv,
+): { name: string; value: unknown } | undefined {
   for (const name of names) {
     const raw = env[name];
     if (raw === undefined || raw === '') continue;

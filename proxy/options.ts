@@ -135,7 +135,7 @@ export const proxyOptions = {
     describe: 'Key type of ACME certificates',
     default: 'ecdsa-p256',
   },
-  'log-level': { type: 'string', choices: LOG_LEVELS, describe: 'Log level', default: 'info' },
+  'log-level': { type: 'string', choices: LOG_LEVELS, describe: 'Log level', default: 'info', shared: true },
 } as const satisfies OptionSpecs;
 
 export type ProxyConfig = ConfigOf<typeof proxyOptions>;

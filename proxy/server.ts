@@ -16,6 +16,7 @@ import { HttpsListener } from './listeners/https.js';
 import { listen } from './listeners/listen.js';
 import { createProxyMetrics } from './metrics.js';
 import type { ProxyConfig } from './options.js';
+import { checkListenerPorts } from './config-checks.js';
 import { ReloadableConfigFile, sameList, type CertificatePaths } from './config-reload.js';
 import { ActiveHealthChecks } from './health-checks.js';
 import { createRoutes } from './routes.js';
@@ -51,6 +52,7 @@ export interface ProxyHandle extends RunningProcess {
 
 export async function startProxy(config: ProxyConfig, logger: Logger): Promise<ProxyHandle> {
   // Provision and validate.
+  checkListenerPorts(config);
   const mode = tlsMode(config);
   const domains = servedDomains(config, mode);
   // Before anything is opened, so an unusable key file fails the start with nothing to undo.

@@ -2,10 +2,12 @@
 // Everything above this file speaks kysely and does not know which one it got.
 
 import { mkdirSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
+import { ConfigError } from '../../common/config.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -14,6 +16,33 @@ export interface DatabaseOptions {
   url: string;
   /** PostgreSQL pool size. */
   poolSize: number;
+  /** Where PGUSER is read (tests). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * The user name when the URL has none, as libpq chooses it: PGUSER, else the name of the operating-system user the
+ * process runs as. node-postgres falls back to $USER instead, which service managers may not set ("no PostgreSQL
+ * user name specified" at start-up); the uid's name from the password database is what psql would use.
+ */
+export function withDefaultUser(url: string, env: NodeJS.ProcessEnv): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return url; // pg reports the malformed URL itself
+  }
+  if (parsed.username !== '' || parsed.searchParams.has('user')) return url;
+  try {
+    // As a query parameter: also valid for a URL without a host (a Unix socket, postgres:///db?host=/run/...).
+    parsed.searchParams.set('user', env.PGUSER || os.userInfo().username);
+    return parsed.toString();
+  } catch {
+    throw new ConfigError(
+      '--database',
+      `names no user (postgres://USER@${parsed.host}${parsed.pathname}) and the process's uid ${process.getuid?.()} has no name to default to: put the user in the URL or set PGUSER`,
+    );
+  }
 }
 
 export interface OpenDatabase {
@@ -32,7 +61,8 @@ export function openDatabase(options: DatabaseOptions): OpenDatabase {
     return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }), dialect: 'sqlite' };
   }
   const pool = new pg.Pool({
-    connectionString: options.url,
+    // pg-connection-string turns a URL without a user into user '' that no `user` option can override.
+    connectionString: withDefaultUser(options.url, options.env ?? process.env),
     max: options.poolSize,
     connectionTimeoutMillis: 5000,
     // Names the backends' sessions in pg_stat_activity (several instances: pool size × instances connections).

@@ -41,7 +41,7 @@ describe('ocpp-edge backend (CLI)', () => {
       process.execPath,
       [CLI, 'backend', '--port', '0', '--database', `sqlite:${path.join(dir, 'data', 'ocpp.db')}`],
       {
-        env: cleanEnvironment({ OCPP_EDGE_API_TOKENS: 'first-token,second-token' }),
+        env: cleanEnvironment({ OCPP_EDGE_BACKEND_API_TOKENS: 'first-token,second-token' }),
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
@@ -63,7 +63,7 @@ describe('ocpp-edge backend (CLI)', () => {
       const api = await fetch(`http://127.0.0.1:${port}/api/charge-points/TEST_CHARGER_01`, {
         headers: { authorization: 'Bearer second-token' },
       });
-      assert.equal(api.status, 200, 'OCPP_EDGE_API_TOKENS is a comma-separated list');
+      assert.equal(api.status, 200, 'OCPP_EDGE_BACKEND_API_TOKENS is a comma-separated list');
       assert.equal(((await api.json()) as { vendor: string }).vendor, 'TestVendor');
 
       const closed = charger.closed;

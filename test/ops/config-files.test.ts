@@ -68,14 +68,14 @@ describe('config/production.yaml', () => {
     assert.deepEqual(proxy.upstream, [`http://${backend.host}:${backend.port}`]);
     assert.equal(backend.heartbeatInterval, 300);
     assert.deepEqual(backend.corsOrigin, ['https://yourdomain.com']);
-    assert.deepEqual(backend.apiToken, [], 'no token in the file: they come from OCPP_EDGE_API_TOKENS');
+    assert.deepEqual(backend.apiToken, [], 'no token in the file: they come from OCPP_EDGE_BACKEND_API_TOKENS');
     assert.equal(backend.database, 'sqlite:/var/lib/ocpp-edge/ocpp.db');
   });
 
   test("backend: secrets from the service's environment file win over the file", () => {
     const backend = loadBackend('config/production.yaml', {
       DATABASE_URL: 'postgres://ocpp:secret@127.0.0.1:5432/ocpp_db',
-      OCPP_EDGE_API_TOKENS: 'token-one,token-two',
+      OCPP_EDGE_BACKEND_API_TOKENS: 'token-one,token-two',
       REDIS_URL: 'redis://127.0.0.1:6379',
     });
     assert.equal(backend.database, 'postgres://ocpp:secret@127.0.0.1:5432/ocpp_db');

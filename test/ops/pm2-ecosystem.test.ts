@@ -5,7 +5,9 @@
 // no daemon.
 
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describe, test } from 'node:test';
@@ -255,5 +257,75 @@ describe('jemalloc', () => {
     // node itself is not linked with it: the preload is what brings it in.
     const plain = await mappedLibraries({ NODE_ENV: 'production' });
     assert.ok(!plain.some((file) => file.includes('libjemalloc')), 'no jemalloc without LD_PRELOAD');
+  });
+});
+
+describe('per-app environment files: the proxy never holds the database password', () => {
+  /**
+   * The environment PM2 would give each app: the process file loaded and passed through PM2's own prepareAppConf
+   * in a child whose environment is `shell` (the shell that runs `pm2 start`).
+   */
+  function pm2Environments(shell: Record<string, string>): Record<string, Record<string, string>> {
+    const script = `
+      const Common = require(${JSON.stringify(inRepo('node_modules/pm2/lib/Common.js'))});
+      const { apps } = require(${JSON.stringify(inRepo('ecosystem.config.cjs'))});
+      const result = {};
+      for (const app of apps) {
+        const prepared = Common.prepareAppConf({ cwd: ${JSON.stringify(inRepo('.'))} }, { ...app });
+        if (prepared instanceof Error) throw prepared;
+        result[app.name] = prepared.env;
+      }
+      process.stdout.write('\\n@@' + JSON.stringify(result));`;
+    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...shell };
+    // PM2's modules print their own lines on stdout first.
+    const output = execFileSync(process.execPath, ['-e', script], {
+      env,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return JSON.parse(output.slice(output.lastIndexOf('\n@@') + 3));
+  }
+
+  test("each app reads its own file from OCPP_EDGE_ENV_DIR, and filter_env keeps the backend's secrets out of the proxy", (t) => {
+    const directory = mkdtempSync(path.join(tmpdir(), 'ocpp-edge-env-'));
+    t.after(() => rmSync(directory, { recursive: true, force: true }));
+    writeFileSync(
+      path.join(directory, 'backend.env'),
+      '# secrets\nDATABASE_URL=postgres://ocpp:s3cret@127.0.0.1/ocpp\nOCPP_EDGE_BACKEND_API_TOKENS="t1,t2"\n',
+    );
+    writeFileSync(path.join(directory, 'proxy.env'), 'OCPP_EDGE_PROXY_ACME_EMAIL=ops@example.com\n');
+    // The operator's shell also holds the backend's secrets (the old recipe sourced backend.env into it).
+    const environments = pm2Environments({
+      OCPP_EDGE_ENV_DIR: directory,
+      DATABASE_URL: 'postgres://ocpp:s3cret@127.0.0.1/ocpp',
+      OCPP_EDGE_BACKEND_API_TOKENS: 'shell-token',
+    });
+    const proxy = environments['ocpp-edge-proxy'];
+    const backend = environments['ocpp-edge-backend'];
+    assert.equal(proxy.OCPP_EDGE_PROXY_ACME_EMAIL, 'ops@example.com');
+    assert.equal(backend.OCPP_EDGE_PROXY_ACME_EMAIL, undefined);
+    assert.equal(backend.DATABASE_URL, 'postgres://ocpp:s3cret@127.0.0.1/ocpp');
+    assert.equal(backend.OCPP_EDGE_BACKEND_API_TOKENS, 't1,t2', 'the file wins over the shell');
+    assert.doesNotMatch(JSON.stringify(proxy), /s3cret|t1,t2|shell-token/, 'no backend secret in the proxy');
+    // And each configuration loads from what it was given.
+    const loadedProxy = loadConfig(proxyOptions, {
+      flags: { config: configFileOf(app('ocpp-edge-proxy')) },
+      section: 'proxy',
+      env: proxy,
+    });
+    assert.equal(loadedProxy.acmeEmail, 'ops@example.com');
+    const loadedBackend = loadConfig(backendOptions, {
+      flags: { config: configFileOf(app('ocpp-edge-backend')) },
+      section: 'backend',
+      env: backend,
+    });
+    assert.deepEqual(loadedBackend.apiToken, ['t1', 't2']);
+  });
+
+  test('a malformed line is an error naming the file and line, not a silently missing secret', (t) => {
+    const directory = mkdtempSync(path.join(tmpdir(), 'ocpp-edge-env-'));
+    t.after(() => rmSync(directory, { recursive: true, force: true }));
+    writeFileSync(path.join(directory, 'backend.env'), 'DATABASE_URL=postgres://x\nnot a variable\n');
+    assert.throws(() => pm2Environments({ OCPP_EDGE_ENV_DIR: directory }), /backend\.env:2: expected VAR=value/);
   });
 });

@@ -35,17 +35,17 @@ interface Ports {
 function processFile(dir: string, ports: Ports): string {
   const overrides = {
     'ocpp-edge-proxy': {
-      OCPP_EDGE_HTTPS_PORT: String(ports.https),
-      OCPP_EDGE_HTTP_PORT: String(ports.http),
-      OCPP_EDGE_METRICS_PORT: String(ports.metrics),
-      OCPP_EDGE_HOST: '127.0.0.1',
-      OCPP_EDGE_UPSTREAMS: `http://127.0.0.1:${ports.backend}`,
-      OCPP_EDGE_DATA_DIR: path.join(dir, 'data'),
+      OCPP_EDGE_PROXY_HTTPS_PORT: String(ports.https),
+      OCPP_EDGE_PROXY_HTTP_PORT: String(ports.http),
+      OCPP_EDGE_PROXY_METRICS_PORT: String(ports.metrics),
+      OCPP_EDGE_PROXY_HOST: '127.0.0.1',
+      OCPP_EDGE_PROXY_UPSTREAMS: `http://127.0.0.1:${ports.backend}`,
+      OCPP_EDGE_PROXY_DATA_DIR: path.join(dir, 'data'),
       OCPP_EDGE_LOG_LEVEL: 'warn',
     },
     'ocpp-edge-backend': {
-      OCPP_EDGE_PORT: String(ports.backend),
-      OCPP_EDGE_DATABASE: `sqlite:${path.join(dir, 'ocpp.db')}`,
+      OCPP_EDGE_BACKEND_PORT: String(ports.backend),
+      OCPP_EDGE_BACKEND_DATABASE: `sqlite:${path.join(dir, 'ocpp.db')}`,
       OCPP_EDGE_LOG_LEVEL: 'warn',
     },
   };

@@ -6,6 +6,7 @@ import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { makeTempDir } from '../support/proxy-under-test.js';
+import { cleanEnvironment } from '../support/cli.js';
 import { runProxyCommand, type CommandResult } from '../support/proxy-process.js';
 import {
   createTestCa,
@@ -20,7 +21,7 @@ describe('invalid configuration', () => {
   let other: CertificateFiles;
   const results = new Map<string, CommandResult>();
 
-  const cases: Record<string, { args: () => string[]; key: RegExp }> = {};
+  const cases: Record<string, { args: () => string[]; key: RegExp; env?: Record<string, string> }> = {};
 
   before(async () => {
     dir = await makeTempDir('ocpp-edge-config-');
@@ -30,6 +31,11 @@ describe('invalid configuration', () => {
     await writeFile(path.join(dir, 'not-pem.crt'), 'hello\n');
     await writeFile(path.join(dir, 'unknown-key.yaml'), 'proxy:\n  https-port: 8443\n  worker-connections: 5\n');
     await mkdir(path.join(dir, 'a-directory'));
+    await writeFile(
+      path.join(dir, 'file-paths.yaml'),
+      `proxy:\n  cert: [${path.join(dir, 'missing.crt')}]\n  key: [${localhost.keyFile}]\n`,
+    );
+    await writeFile(path.join(dir, 'same-ports.yaml'), 'proxy:\n  https-port: 18443\n  http-port: 18443\n');
     const base = [
       '--host',
       '127.0.0.1',
@@ -83,10 +89,34 @@ describe('invalid configuration', () => {
         args: () => [...base, '--listen-backlog', '0'],
         key: /^ocpp-edge: invalid configuration: --listen-backlog: must be at least 1, got 0$/,
       },
+      '--https-port equal to --http-port': {
+        args: () => [...base, '--https-port', '18443', '--http-port', '18443'],
+        key: /^ocpp-edge: invalid configuration: --http-port: is 18443, the same port as --https-port: each listener needs its own port$/,
+      },
+      'equal ports in the file, named by their file keys': {
+        args: () => ['--config', path.join(dir, 'same-ports.yaml'), '--host', '127.0.0.1', '--metrics-port', '0'],
+        key: /^ocpp-edge: invalid configuration: proxy\.http-port in .*same-ports\.yaml: is 18443, the same port as proxy\.https-port in .*same-ports\.yaml/,
+      },
+      'a certificate path from the file, named by its file key': {
+        args: () => [...base, '--config', path.join(dir, 'file-paths.yaml')],
+        key: /^ocpp-edge: invalid configuration: proxy\.cert in .*file-paths\.yaml: cannot read .*missing\.crt \(ENOENT\)$/,
+      },
+      'a port from the environment, named by its variable': {
+        args: () => base.filter((arg, index) => arg !== '--https-port' && base[index - 1] !== '--https-port'),
+        env: { OCPP_EDGE_PROXY_HTTPS_PORT: 'https' },
+        key: /^ocpp-edge: invalid configuration: OCPP_EDGE_PROXY_HTTPS_PORT: expects a number, got "https"$/,
+      },
+      'a plain OCPP_EDGE_ name meant for both processes': {
+        args: () => base,
+        env: { OCPP_EDGE_HOST: '0.0.0.0' },
+        key: /^ocpp-edge: invalid configuration: OCPP_EDGE_HOST: is not read: each process has its own prefix, so set OCPP_EDGE_PROXY_HOST instead/,
+      },
     });
     // Each run pays Node's start-up; run them side by side.
     await Promise.all(
-      Object.entries(cases).map(async ([name, { args }]) => results.set(name, await runProxyCommand(args()))),
+      Object.entries(cases).map(async ([name, { args, env }]) =>
+        results.set(name, await runProxyCommand(args(), { env: cleanEnvironment(env) })),
+      ),
     );
   });
 
@@ -105,6 +135,11 @@ describe('invalid configuration', () => {
     'an unknown key in the config file',
     'a port out of range',
     'a listen backlog of 0',
+    '--https-port equal to --http-port',
+    'equal ports in the file, named by their file keys',
+    'a certificate path from the file, named by its file key',
+    'a port from the environment, named by its variable',
+    'a plain OCPP_EDGE_ name meant for both processes',
   ];
   for (const name of names) {
     test(`${name}: one line naming the key, exit code 2, nothing listened`, () => {

@@ -3,7 +3,7 @@
 // Exit codes: 0 every check passed (rows marked "not tested" aside); 1 a check failed; 2 invalid configuration.
 
 import type { Argv, CommandModule } from 'yargs';
-import { ConfigError, yargsOptions } from '../../common/config.js';
+import { ConfigError, renameConfigError, yargsOptions } from '../../common/config.js';
 import { exitWithConfigError, loadOrExit } from '../../common/command.js';
 import { checkOptions } from './options.js';
 import { formatReport, type CheckReport } from './report.js';
@@ -15,7 +15,7 @@ export const checkCommand: CommandModule = {
     "Check a deployment from outside: certificate, TLS versions, HTTP redirect, security headers, /health, and an OCPP BootNotification and Heartbeat over WSS, timed against the plan's targets",
   builder: (yargs: Argv) =>
     yargs
-      .options(yargsOptions(checkOptions) as never)
+      .options(yargsOptions(checkOptions, 'check') as never)
       .positional('url', { type: 'string', describe: 'Base URL of the site, e.g. https://yourdomain.com' })
       .example('$0 check https://yourdomain.com --charger-id HEALTHCHECK-01', 'the daily check')
       .example(
@@ -24,12 +24,13 @@ export const checkCommand: CommandModule = {
       )
       .epilogue('Exit codes: 0 every check passed; 1 a check failed; 2 invalid configuration.'),
   handler: async (argv) => {
-    const { json, ...config } = loadOrExit(checkOptions, argv as Record<string, unknown>, 'check');
+    const loaded = loadOrExit(checkOptions, argv as Record<string, unknown>, 'check');
+    const { json, ...config } = loaded;
     let report: CheckReport;
     try {
       report = await runChecks({ ...config, json });
     } catch (error) {
-      if (error instanceof ConfigError) exitWithConfigError(error);
+      if (error instanceof ConfigError) exitWithConfigError(renameConfigError(error, loaded));
       process.stderr.write(`ocpp-edge check: ${(error as Error).message}\n`);
       process.exit(1);
     }

@@ -8,7 +8,7 @@
 
 import pino from 'pino';
 import type { Argv, CommandModule } from 'yargs';
-import { ConfigError, yargsOptions } from '../../common/config.js';
+import { ConfigError, renameConfigError, yargsOptions } from '../../common/config.js';
 import { exitWithConfigError, loadOrExit } from '../../common/command.js';
 import { createLogger } from '../../common/logger.js';
 import { runSimulation } from './fleet.js';
@@ -22,19 +22,14 @@ export const simulateCommand: CommandModule = {
     'Simulate N OCPP 1.6-J chargers against a central system (ws:// or wss://) and report connect/boot times, RTTs and errors',
   builder: (yargs: Argv) =>
     yargs
-      .options(yargsOptions(simulateOptions) as never)
+      .options(yargsOptions(simulateOptions, 'simulate') as never)
       .epilogue(
         'Exit codes: 0 the run completed and at least one charger was accepted; 1 no charger was accepted (none could ' +
           'connect, upgrades refused, or never Accepted); 2 invalid configuration. Ctrl-C ends the run early and still reports.',
       ),
   handler: async (argv) => {
-    const {
-      configFile: _configFile,
-      json,
-      progressInterval,
-      logLevel,
-      ...options
-    } = loadOrExit(simulateOptions, argv as Record<string, unknown>, 'simulate');
+    const loaded = loadOrExit(simulateOptions, argv as Record<string, unknown>, 'simulate');
+    const { configFile: _configFile, json, progressInterval, logLevel, ...options } = loaded;
     // Logs go to stderr: stdout carries the report.
     const logger = createLogger({
       level: logLevel,
@@ -62,7 +57,7 @@ export const simulateCommand: CommandModule = {
       });
     } catch (error) {
       progress.finish();
-      if (error instanceof ConfigError) exitWithConfigError(error);
+      if (error instanceof ConfigError) exitWithConfigError(renameConfigError(error, loaded));
       process.stderr.write(`ocpp-edge simulate: ${(error as Error).message}\n`);
       process.exit(1);
     }

@@ -7,7 +7,7 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import type { Argv, CommandModule } from 'yargs';
 import { exitWithConfigError, loadOrExit } from '../../../common/command.js';
-import { ConfigError, yargsOptions } from '../../../common/config.js';
+import { ConfigError, renameConfigError, yargsOptions } from '../../../common/config.js';
 import { createLogger, type Logger } from '../../../common/logger.js';
 import { proxyOptions, type ProxyConfig } from '../../options.js';
 import { directoryUrlFor } from './account.js';
@@ -46,7 +46,7 @@ export const certsCommand: CommandModule = {
         choices: ['list', 'renew'] as const,
         describe: 'list: show stored certificates; renew: renew if due (or --force)',
       })
-      .options(yargsOptions(proxyOptions) as never)
+      .options(yargsOptions(proxyOptions, 'proxy') as never)
       .option('json', { type: 'boolean', default: false, describe: 'list: print JSON instead of a table' })
       .option('force', {
         type: 'boolean',
@@ -64,7 +64,7 @@ export const certsCommand: CommandModule = {
     // Logs go to stderr so stdout stays a table or JSON.
     const logger = createLogger({ level: config.logLevel, name: 'certs', destination: pino.destination(2) });
     const state = await openAcmeState(config, logger).catch((error: unknown) => {
-      if (error instanceof ConfigError) exitWithConfigError(error);
+      if (error instanceof ConfigError) exitWithConfigError(renameConfigError(error, config));
       throw error;
     });
     let code: number;
