@@ -131,9 +131,9 @@ export class CentralSystem {
     else protocol = false;
 
     const chargePoint = await store.getChargePoint(id);
-    if (chargePoint?.password_hash) {
+    if (chargePoint?.passwordHash) {
       // Hashed even when no password was sent: every refusal takes the same time.
-      const matches = await this.passwords.verify(handshake.password ?? '', chargePoint.password_hash);
+      const matches = await this.passwords.verify(handshake.password ?? '', chargePoint.passwordHash);
       if (!handshake.password || !matches) return refuse(401, 'Unauthorized');
     } else if (!chargePoint) {
       if (registration === 'known') {
