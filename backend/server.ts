@@ -13,6 +13,7 @@ import { effectiveBacklog } from '../common/listen-backlog.js';
 import type { Logger } from '../common/logger.js';
 import { buildApi } from './api/app.js';
 import { ClusterConnections } from './cluster/cluster-connections.js';
+import { EventBus } from './events/bus.js';
 import { createBackendMetrics, type BackendMetrics } from './metrics.js';
 import { CentralSystem, refuseUpgrade } from './ocpp/central-system.js';
 import { LocalConnections, type ConnectionRegistry } from './ocpp/connections.js';
@@ -28,6 +29,8 @@ export interface BackendHandle extends RunningProcess {
   /** Present with --redis. */
   cluster: ClusterConnections | undefined;
   metrics: BackendMetrics;
+  /** The in-process event bus: emit on it to reach webhooks and /api/events. */
+  events: EventBus;
 }
 
 export async function startBackend(config: BackendConfig, logger: Logger): Promise<BackendHandle> {
@@ -38,6 +41,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
   );
 
   const metrics = createBackendMetrics();
+  const events = new EventBus(logger);
   // With --redis this is one instance of several: presence and command routing in Redis (backend/cluster/).
   // Without it, the registry is this process's own connections, as it always was.
   const cluster = config.redis
@@ -57,6 +61,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     metrics,
     messageLog,
     logger,
+    events,
     heartbeatInterval: config.heartbeatInterval,
     registration: config.registration as 'open' | 'known',
     requireSubprotocol: config.requireSubprotocol,
@@ -70,7 +75,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
   let app;
   try {
     app = await buildApi(
-      { store, connections, cluster, metrics, logger, callTimeoutMs: config.callTimeout * 1000 },
+      { store, connections, cluster, metrics, logger, events, callTimeoutMs: config.callTimeout * 1000 },
       { apiTokens: config.apiToken, corsOrigins: config.corsOrigin, version: packageVersion() },
     );
     app.server.on('upgrade', (request, socket: Duplex, head: Buffer) => {
@@ -100,6 +105,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     connections,
     cluster,
     metrics,
+    events,
     stop() {
       stopped ??= (async () => {
         await centralSystem.close();
