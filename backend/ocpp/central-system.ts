@@ -13,6 +13,7 @@ import {
   printableIdentity,
 } from '../../common/charge-point-identity.js';
 import type { Logger } from '../../common/logger.js';
+import type { EventBus } from '../events/bus.js';
 import type { BackendMetrics } from '../metrics.js';
 import type { Store } from '../store/store.js';
 import { CallLimiter } from './call-limiter.js';
@@ -31,6 +32,7 @@ export interface CentralSystemOptions {
   metrics: BackendMetrics;
   messageLog: MessageLog;
   logger: Logger;
+  events: EventBus;
   /** Seconds, given to chargers in the BootNotification answer. */
   heartbeatInterval: number;
   /** open: unknown charge points are registered when they connect; known: refused (401). */
@@ -159,7 +161,7 @@ export class CentralSystem {
   }
 
   private onConnection(client: RPCClient): void {
-    const { connections, metrics, logger } = this.options;
+    const { connections, metrics, logger, events } = this.options;
     const chargePointId = client.identity as string;
     const previous = connections.attach(chargePointId, client);
     metrics.connectedChargePoints.set(connections.size);
@@ -169,6 +171,11 @@ export class CentralSystem {
     );
     // A charger that reconnects before its old socket timed out: the new connection wins, the old one is closed.
     if (previous) void previous.close({ code: 1000, reason: 'Replaced by a new connection' });
+    events.emit('charger.connected', {
+      chargePointId,
+      protocol: client.protocol || 'ocpp1.6',
+      remoteAddress: (client as unknown as { handshake?: { remoteAddress?: string } }).handshake?.remoteAddress,
+    });
 
     const recorder = new FrameRecorder(chargePointId, logger, metrics, this.options.messageLog);
     client.on('message', ({ message, outbound }: { message: string | Buffer; outbound: boolean }) =>
@@ -179,16 +186,25 @@ export class CentralSystem {
     );
     client.on(
       'strictValidationFailure',
-      ({ method, outbound, isCall, error }: { method: string; outbound: boolean; isCall: boolean; error: Error }) =>
+      ({ method, outbound, isCall, error }: { method: string; outbound: boolean; isCall: boolean; error: Error }) => {
         logger.warn(
           { chargePointId, action: method, outbound, isCall, err: error.message },
           'strict mode: schema violation',
-        ),
+        );
+        events.emit('schema.violation', {
+          chargePointId,
+          action: method,
+          direction: outbound ? 'outbound' : 'inbound',
+          isCall,
+          message: error.message,
+        });
+      },
     );
     client.once('close', ({ code, reason }: { code: number; reason: string }) => {
       connections.detach(chargePointId, client);
       metrics.connectedChargePoints.set(connections.size);
       logger.info({ chargePointId, code, reason }, 'charge point disconnected');
+      events.emit('charger.disconnected', { chargePointId, code, reason: String(reason ?? '') });
     });
 
     const limiter = new CallLimiter(1, this.options.maxPendingCalls);
@@ -196,6 +212,7 @@ export class CentralSystem {
       chargePointId,
       store: this.options.store,
       logger,
+      events,
       heartbeatInterval: this.options.heartbeatInterval,
       now: () => new Date().toISOString(),
     };
