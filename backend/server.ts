@@ -16,6 +16,7 @@ import { startMetricsServer } from '../common/metrics.js';
 import type { Logger } from '../common/logger.js';
 import { buildApi } from './api/app.js';
 import { ClusterConnections } from './cluster/cluster-connections.js';
+import { EventBus } from './events/bus.js';
 import { createBackendMetrics, type BackendMetrics } from './metrics.js';
 import { CentralSystem, refuseUpgrade } from './ocpp/central-system.js';
 import { LocalConnections, type ConnectionRegistry } from './ocpp/connections.js';
@@ -33,6 +34,8 @@ export interface BackendHandle extends RunningProcess {
   /** Present with --redis. */
   cluster: ClusterConnections | undefined;
   metrics: BackendMetrics;
+  /** The in-process event bus: emit on it to reach webhooks and /api/events. */
+  events: EventBus;
 }
 
 export async function startBackend(config: BackendConfig, logger: Logger): Promise<BackendHandle> {
@@ -43,6 +46,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
   );
 
   const metrics = createBackendMetrics();
+  const events = new EventBus(logger);
   // With --redis this is one instance of several: presence and command routing in Redis (backend/cluster/).
   // Without it, the registry is this process's own connections, as it always was.
   const cluster = config.redis
@@ -62,6 +66,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     metrics,
     messageLog,
     logger,
+    events,
     heartbeatInterval: config.heartbeatInterval,
     registration: config.registration as 'open' | 'known',
     requireSubprotocol: config.requireSubprotocol,
@@ -77,7 +82,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
   let stopping = false;
   try {
     app = await buildApi(
-      { store, connections, cluster, metrics, logger, callTimeoutMs: config.callTimeout * 1000 },
+      { store, connections, cluster, metrics, logger, events, callTimeoutMs: config.callTimeout * 1000 },
       { apiTokens: config.apiToken, corsOrigins: config.corsOrigin, version: packageVersion() },
     );
     app.server.on('upgrade', (request, socket: Duplex, head: Buffer) => {
@@ -127,6 +132,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     connections,
     cluster,
     metrics,
+    events,
     stop() {
       stopped ??= (async () => {
         stopping = true;

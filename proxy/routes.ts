@@ -1,3 +1,5 @@
+import { chargePointIdFromPath, type OcppPathIdentity } from '../common/charge-point-identity.js';
+
 // The plan's nginx locations, matched the same way (longest prefix wins), with their upstream timeouts:
 //
 //   location /ocpp/   WebSocket; idle timeout --ws-idle-timeout both ways, connect 60 s
@@ -71,16 +73,9 @@ export function matchRoute(routes: readonly Route[], pathname: string): Route {
   return routes[routes.length - 1];
 }
 
-/**
- * The charge point identity in /ocpp/{id}: one path segment of 1..48 characters from the URL-safe unreserved set
- * (RFC 3986: letters, digits, `-._~`). Anything else is refused before the upstream is contacted.
- */
-const CHARGE_POINT_ID = /^[A-Za-z0-9._~-]{1,48}$/;
-export const MAX_CHARGE_POINT_ID_LENGTH = 48;
-
-export function chargePointIdOf(pathname: string, route: Route): string | undefined {
-  const id = pathname.slice(route.prefix.length);
-  return CHARGE_POINT_ID.test(id) ? id : undefined;
+/** The charge point identity in /ocpp/{id} (the one rule of common/charge-point-identity.ts), or undefined. */
+export function chargePointIdOf(pathname: string, route: Route): OcppPathIdentity | undefined {
+  return chargePointIdFromPath(pathname, route.prefix);
 }
 
 /**
