@@ -25,10 +25,7 @@ export class SelfSignedCertificateSource implements CertificateSource {
   readonly keyFile: string;
 
   constructor(private readonly options: SelfSignedSourceOptions) {
-    const directory = path.join(options.dataDir, 'self-signed');
-    const base = options.domains[0].replace(/\*/g, '_wildcard');
-    this.certFile = path.join(directory, `${base}.crt`);
-    this.keyFile = path.join(directory, `${base}.key`);
+    ({ certFile: this.certFile, keyFile: this.keyFile } = selfSignedFiles(options.dataDir, options.domains));
   }
 
   async start(): Promise<void> {
@@ -74,6 +71,13 @@ export class SelfSignedCertificateSource implements CertificateSource {
     const freshEnough = certificate.notAfter.getTime() - Date.now() > RENEW_BEFORE_DAYS * 86_400_000;
     return coversAll && freshEnough ? certificate : undefined;
   }
+}
+
+/** Where the certificate for these domains is kept: {data-dir}/self-signed/{first domain}.crt and .key. */
+export function selfSignedFiles(dataDir: string, domains: readonly string[]): { certFile: string; keyFile: string } {
+  const directory = path.join(dataDir, 'self-signed');
+  const base = domains[0].replace(/\*/g, '_wildcard');
+  return { certFile: path.join(directory, `${base}.crt`), keyFile: path.join(directory, `${base}.key`) };
 }
 
 function generate(domains: string[]): Promise<{ certPem: string; keyPem: string }> {

@@ -1,15 +1,21 @@
 // `ocpp-edge certs list` and `ocpp-edge certs renew [--force] [--dry-run]`: the certbot commands of the migration
 // plan (`certbot certificates`, `certbot renew`), reading the proxy's own configuration (same flags, --config
-// section `proxy:`, OCPP_EDGE_* variables). `renew` stores into the data dir (or Redis, --acme-store redis); running
-// proxies watch it and serve the new certificate for new handshakes within a second or two. No signal, no restart.
+// section `proxy:`, OCPP_EDGE_PROXY_* variables). `list` shows what the proxy serves, wherever it comes from (tls:
+// files, self-signed or acme). `renew` is for tls: acme only: with certificates from files or self-signed there is
+// nothing to order, and ordering anyway made an ACME account and certificates for names the proxy never serves.
+// It stores into the data dir (or Redis, --acme-store redis); running proxies watch it and serve the new
+// certificate for new handshakes within a second or two. No signal, no restart.
 
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import type { Argv, CommandModule } from 'yargs';
 import { exitWithConfigError, loadOrExit } from '../../../common/command.js';
-import { ConfigError, renameConfigError, yargsOptions } from '../../../common/config.js';
+import { readFile } from 'node:fs/promises';
+import { ConfigError, originOf, renameConfigError, yargsOptions } from '../../../common/config.js';
 import { createLogger, type Logger } from '../../../common/logger.js';
 import { proxyOptions, type ProxyConfig } from '../../options.js';
+import { selfSignedFiles } from '../self-signed-source.js';
+import { servedDomains, tlsMode, type TlsMode } from '../sources.js';
 import { directoryUrlFor } from './account.js';
 import { readCertificateInfo, type CertificateInfo } from './certificate-info.js';
 import { createAcmeMetrics } from './metrics.js';
@@ -35,16 +41,20 @@ export interface CertificateListing {
   chainBytes: number;
   serialNumber: string;
   path: string;
+  /** Where the proxy gets it: tls: files, self-signed or acme. */
+  source: TlsMode;
 }
 
 export const certsCommand: CommandModule = {
   command: 'certs <action>',
-  describe: 'ACME certificates in the data dir: list them, or renew now (what certbot did)',
+  describe:
+    'The certificates the proxy serves: list them (files, self-signed or ACME), or renew ACME ones now (what certbot did)',
   builder: (yargs: Argv) =>
     yargs
       .positional('action', {
         choices: ['list', 'renew'] as const,
-        describe: 'list: show stored certificates; renew: renew if due (or --force)',
+        describe:
+          'list: the certificates the proxy serves; renew: order ACME certificates if due (or --force; tls: acme only)',
       })
       .options(yargsOptions(proxyOptions, 'proxy') as never)
       .option('json', { type: 'boolean', default: false, describe: 'list: print JSON instead of a table' })
@@ -61,20 +71,46 @@ export const certsCommand: CommandModule = {
   handler: async (argv) => {
     const flags = { ...(argv as Record<string, unknown>) };
     const config = loadOrExit(proxyOptions, flags, 'proxy');
-    // Logs go to stderr so stdout stays a table or JSON.
-    const logger = createLogger({ level: config.logLevel, name: 'certs', destination: pino.destination(2) });
-    const state = await openAcmeState(config, logger).catch((error: unknown) => {
+    let mode: TlsMode;
+    let domains: string[];
+    try {
+      mode = tlsMode(config);
+      domains = servedDomains(config, mode);
+    } catch (error) {
       if (error instanceof ConfigError) exitWithConfigError(renameConfigError(error, config));
       throw error;
-    });
+    }
+    if (argv.action === 'renew' && mode !== 'acme') {
+      const origin = originOf(config, 'tls');
+      const from = origin.source === 'default' ? 'tls not set: files with --cert, else self-signed' : origin.name;
+      process.stderr.write(
+        `ocpp-edge: certs renew orders ACME certificates, but the proxy's come from tls: ${mode} (${from}): nothing to renew, nothing ordered.\n` +
+          `Set tls: acme (--tls acme, proxy.tls in the config file) to have certificates ordered and renewed; \`ocpp-edge certs list\` shows what is served now.\n`,
+      );
+      process.exit(2);
+    }
+    // Logs go to stderr so stdout stays a table or JSON.
+    const logger = createLogger({ level: config.logLevel, name: 'certs', destination: pino.destination(2) });
     let code: number;
-    try {
-      code =
-        argv.action === 'list'
-          ? await listCommand(state.store, Boolean(argv.json))
-          : await renewCommand(config, state, logger, Boolean(argv.force), Boolean(argv.dryRun));
-    } finally {
-      await state.close();
+    if (mode !== 'acme') {
+      const listings = await servedListings(config, mode, domains).catch((error: unknown) => {
+        if (error instanceof ConfigError) exitWithConfigError(renameConfigError(error, config));
+        throw error;
+      });
+      code = await printListings(listings, Boolean(argv.json), mode, config);
+    } else {
+      const state = await openAcmeState(config, logger).catch((error: unknown) => {
+        if (error instanceof ConfigError) exitWithConfigError(renameConfigError(error, config));
+        throw error;
+      });
+      try {
+        code =
+          argv.action === 'list'
+            ? await printListings(await listCertificates(state.store), Boolean(argv.json), mode, config, state.store)
+            : await renewCommand(config, state, logger, Boolean(argv.force), Boolean(argv.dryRun));
+      } finally {
+        await state.close();
+      }
     }
     await new Promise<void>((resolve) => logger.flush(() => resolve()));
     process.exit(code);
@@ -89,23 +125,59 @@ export async function listCertificates(from: string | AcmeStore, now = new Date(
     const stored = await storage.readCertificate(domain);
     if (!stored) continue;
     const info = readCertificateInfo(stored.certPem);
-    listings.push(toListing(domain, info, stored.certPath, now));
+    listings.push(toListing(domain, info, stored.certPath, now, 'acme'));
   }
   return listings;
 }
 
-async function listCommand(storage: AcmeStore, json: boolean): Promise<number> {
-  const listings = await listCertificates(storage);
+/** What a proxy with tls: files or self-signed serves, read from the same files it reads. */
+export async function servedListings(
+  config: ProxyConfig,
+  mode: Exclude<TlsMode, 'acme'>,
+  domains: readonly string[],
+  now = new Date(),
+): Promise<CertificateListing[]> {
+  const files = mode === 'files' ? config.cert : [selfSignedFiles(config.dataDir, domains).certFile];
+  const listings: CertificateListing[] = [];
+  for (const file of files) {
+    let pem: string;
+    try {
+      pem = await readFile(file, 'utf8');
+    } catch (error) {
+      // Self-signed: the proxy generates it at its first start.
+      if (mode === 'self-signed' && (error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw new ConfigError(
+        '--cert',
+        `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+      );
+    }
+    const info = readCertificateInfo(pem);
+    listings.push(toListing(info.names[0] ?? file, info, file, now, mode));
+  }
+  return listings;
+}
+
+async function printListings(
+  listings: CertificateListing[],
+  json: boolean,
+  mode: TlsMode,
+  config: ProxyConfig,
+  storage?: AcmeStore,
+): Promise<number> {
   if (json) {
     process.stdout.write(`${JSON.stringify(listings, null, 2)}\n`);
     return 0;
   }
   if (listings.length === 0) {
-    process.stdout.write(`No ACME certificates in ${storage.location}\n`);
+    const where =
+      mode === 'acme'
+        ? `No ACME certificates in ${storage?.location}: the proxy orders them at its first start (tls: acme)`
+        : `No self-signed certificate in ${config.dataDir}/self-signed yet: the proxy generates it at its first start`;
+    process.stdout.write(`${where}\n`);
     return 0;
   }
   const rows = [
-    ['DOMAIN', 'NAMES', 'ISSUER', 'KEY', 'NOT BEFORE', 'NOT AFTER', 'DAYS LEFT', 'CHAIN', 'BYTES'],
+    ['DOMAIN', 'NAMES', 'ISSUER', 'KEY', 'NOT BEFORE', 'NOT AFTER', 'DAYS LEFT', 'CHAIN', 'BYTES', 'SOURCE'],
     ...listings.map((listing) => [
       listing.domain,
       listing.names.join(','),
@@ -116,6 +188,7 @@ async function listCommand(storage: AcmeStore, json: boolean): Promise<number> {
       listing.daysLeft.toFixed(1),
       String(listing.chainLength),
       String(listing.chainBytes),
+      listing.source,
     ]),
   ];
   process.stdout.write(formatTable(rows));
@@ -184,7 +257,13 @@ async function renewCommand(
   }
 }
 
-function toListing(domain: string, info: CertificateInfo, certPath: string, now: Date): CertificateListing {
+function toListing(
+  domain: string,
+  info: CertificateInfo,
+  certPath: string,
+  now: Date,
+  source: TlsMode,
+): CertificateListing {
   return {
     domain,
     names: info.names,
@@ -197,6 +276,7 @@ function toListing(domain: string, info: CertificateInfo, certPath: string, now:
     chainBytes: info.chainBytes,
     serialNumber: info.serialNumber,
     path: certPath,
+    source,
   };
 }
 

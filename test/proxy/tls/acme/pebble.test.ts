@@ -71,6 +71,7 @@ describe('ACME against Pebble', { skip, concurrency: false }, () => {
 
   /** Flags every proxy here shares; `dataDir` and extras per case. */
   const flags = (dataDir: string, extra: Record<string, unknown> = {}) => ({
+    tls: 'acme',
     domain: DOMAIN,
     'data-dir': dataDir,
     'http-port': pebble.httpPort,
@@ -213,14 +214,18 @@ describe('ACME against Pebble', { skip, concurrency: false }, () => {
     );
     socket.close();
 
-    const list = await runCli(['certs', 'list', '--json', '--data-dir', dataDir], { env: childEnv() });
+    const list = await runCli(['certs', 'list', '--json', '--tls', 'acme', '--domain', DOMAIN, '--data-dir', dataDir], {
+      env: childEnv(),
+    });
     const [listing] = JSON.parse(list.stdout) as Array<Record<string, unknown>>;
     assert.equal(listing.domain, DOMAIN);
     assert.equal(listing.serialNumber, after.serialNumber);
     assert.equal(listing.keyType, 'ecdsa-p256');
     assert.equal(listing.chainLength, 2);
     assert.ok((listing.daysLeft as number) > 1000, 'Pebble issues 5-year certificates');
-    const table = await runCli(['certs', 'list', '--data-dir', dataDir], { env: childEnv() });
+    const table = await runCli(['certs', 'list', '--tls', 'acme', '--domain', DOMAIN, '--data-dir', dataDir], {
+      env: childEnv(),
+    });
     assert.match(table.stdout, /^DOMAIN\s+NAMES\s+ISSUER\s+KEY\s+NOT BEFORE\s+NOT AFTER\s+DAYS LEFT\s+CHAIN\s+BYTES/);
     assert.match(table.stdout, /charger\.test\s+charger\.test\s+Pebble Intermediate CA \w+\s+ecdsa-p256/);
 

@@ -131,6 +131,7 @@ describe('two proxies sharing ACME state in Redis, against Pebble', { skip, conc
   });
 
   const flags = (dataDir: string, httpPort: number) => ({
+    tls: 'acme',
     domain: DOMAIN,
     'data-dir': dataDir,
     'http-port': httpPort,
