@@ -1,6 +1,6 @@
 // Turns an option table and a start function into a yargs subcommand with the behaviour every long-running
 // ocpp-edge process shares: configuration validated before anything starts (exit 2 naming the key), one logger,
-// SIGTERM/SIGINT for a graceful stop, SIGHUP for a reload.
+// SIGTERM/SIGINT for a graceful stop within a deadline (a second signal exits at once), SIGHUP for a reload.
 
 import type { Argv, CommandModule } from 'yargs';
 import {
@@ -12,7 +12,7 @@ import {
   type ConfigOf,
   type OptionSpecs,
 } from './config.js';
-import { createLogger, type Logger } from './logger.js';
+import { abandonLogOutput, closeLogOutput, createLogger, type Logger } from './logger.js';
 
 /** What a started process gives back so signals can drive it. */
 export interface RunningProcess {
@@ -31,7 +31,17 @@ export interface ServiceCommand<T extends OptionSpecs> {
   section: string;
   options: T;
   start(config: ConfigOf<T>, logger: Logger): Promise<RunningProcess>;
+  /**
+   * How long a graceful stop may take before the process exits anyway (code 1): the process's own drain time plus
+   * a margin, kept under the service manager's kill timeout (PM2 kill_timeout, systemd TimeoutStopSec).
+   */
+  stopDeadlineMs?(config: ConfigOf<T>): number;
 }
+
+/** Default stop deadline for processes that declare none. */
+export const DEFAULT_STOP_DEADLINE_MS = 15_000;
+/** Longest wait for the logger to write out its last lines; a stdout nobody reads any more must not hold the exit. */
+const LOG_FLUSH_TIMEOUT_MS = 1000;
 
 export function serviceCommand<T extends OptionSpecs>(command: ServiceCommand<T>): CommandModule {
   return {
@@ -57,7 +67,7 @@ export function serviceCommand<T extends OptionSpecs>(command: ServiceCommand<T>
         await flushAndExit(logger, 1);
         return;
       }
-      handleSignals(running, logger);
+      handleSignals(running, logger, command.stopDeadlineMs?.(config) ?? DEFAULT_STOP_DEADLINE_MS);
       // PM2 (wait_ready) starts routing to a reloaded process only once it says it is listening.
       process.send?.('ready');
     },
@@ -83,12 +93,22 @@ export function exitWithConfigError(error: ConfigError): never {
   process.exit(EXIT_CONFIG);
 }
 
-function handleSignals(running: RunningProcess, logger: Logger): void {
+function handleSignals(running: RunningProcess, logger: Logger, deadlineMs: number): void {
   let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      // The operator (or the service manager) insists: no more waiting, not even for the log.
+      process.stderr.write(`ocpp-edge: second ${signal}, exiting now\n`);
+      abandonLogOutput(logger);
+      process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+    }
     stopping = true;
-    logger.info({ signal }, 'stopping');
+    logger.info({ signal, deadlineMs }, 'stopping (again to exit at once)');
+    setTimeout(() => {
+      process.stderr.write(`ocpp-edge: still stopping after ${deadlineMs} ms, exiting anyway\n`);
+      abandonLogOutput(logger);
+      process.exit(1);
+    }, deadlineMs);
     running.stop().then(
       () => flushAndExit(logger, 0),
       (error: unknown) => {
@@ -107,6 +127,6 @@ function handleSignals(running: RunningProcess, logger: Logger): void {
 }
 
 async function flushAndExit(logger: Logger, code: number): Promise<void> {
-  await new Promise<void>((resolve) => logger.flush(() => resolve()));
+  await closeLogOutput(logger, LOG_FLUSH_TIMEOUT_MS);
   process.exit(code);
 }
