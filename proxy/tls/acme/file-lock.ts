@@ -1,5 +1,6 @@
-// One ACME order at a time across every process sharing the data dir (PM2 cluster workers, several instances on
-// a shared volume, `ocpp-edge certs renew` next to a running proxy).
+// The file implementation of lock.ts's AcmeLock (redis-lock.ts is the other one): one ACME order at a time across
+// every process sharing the data dir (PM2 cluster workers, several instances on a shared volume, `ocpp-edge certs
+// renew` next to a running proxy).
 //
 // The lock is a file created with O_EXCL holding {pid, hostname, token, heartbeatAt}. The holder rewrites
 // heartbeatAt every few seconds. Another process may break the lock when the holder is gone: same host and the pid
@@ -12,47 +13,16 @@ import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { writeFileAtomic } from './storage.js';
+import { writeFileAtomic } from '../atomic-file.js';
+import { LockBusyError, type AcmeLock, type HeldLock, type LockHolder } from './lock.js';
 
-export interface LockOptions {
+export interface FileLockOptions {
   /** Heartbeat period of the holder. */
   heartbeatMs?: number;
   /** A lock whose heartbeat is older than this is considered abandoned (crashed holder on another host). */
   staleMs?: number;
   /** How often a waiting process looks again. */
   pollMs?: number;
-}
-
-export interface LockHolder {
-  pid: number;
-  hostname: string;
-  token: string;
-  acquiredAt: string;
-  heartbeatAt: string;
-  /** What the holder is doing, for operators reading the file. */
-  purpose: string;
-}
-
-export interface HeldLock {
-  readonly holder: LockHolder;
-  release(): Promise<void>;
-}
-
-/** One ACME order at a time among everyone sharing the ACME state: FileLock here, RedisLock in redis-lock.ts. */
-export interface AcmeLock {
-  /** Takes the lock, waiting up to waitMs for a live holder to finish; throws LockBusyError after that. */
-  acquire(purpose: string, waitMs: number): Promise<HeldLock>;
-}
-
-export class LockBusyError extends Error {
-  constructor(readonly holder: LockHolder | undefined) {
-    super(
-      holder
-        ? `ACME lock held by pid ${holder.pid} on ${holder.hostname} since ${holder.acquiredAt}`
-        : 'ACME lock busy',
-    );
-    this.name = 'LockBusyError';
-  }
 }
 
 export class FileLock implements AcmeLock {
@@ -62,7 +32,7 @@ export class FileLock implements AcmeLock {
 
   constructor(
     readonly file: string,
-    options: LockOptions = {},
+    options: FileLockOptions = {},
   ) {
     this.heartbeatMs = options.heartbeatMs ?? 5_000;
     this.staleMs = options.staleMs ?? 60_000;
