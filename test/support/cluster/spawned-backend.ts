@@ -9,6 +9,8 @@ export interface SpawnedBackend {
   child: ChildProcess;
   port: number;
   httpUrl: string;
+  /** http://127.0.0.1:PORT/metrics of its private metrics listener. */
+  metricsUrl: string;
   ocppUrl: string;
   api(method: string, path: string, body?: unknown): Promise<ApiResponse>;
   /** SIGKILL, then waits for the exit. */
@@ -19,7 +21,7 @@ export interface SpawnedBackend {
 
 /** flags: kebab-case flags as on the command line. */
 export async function spawnBackend(flags: Record<string, string | number>): Promise<SpawnedBackend> {
-  const args = ['backend', '--port', '0', '--api-token', API_TOKEN, '--log-level', 'info'];
+  const args = ['backend', '--port', '0', '--metrics-port', '0', '--api-token', API_TOKEN, '--log-level', 'info'];
   for (const [key, value] of Object.entries(flags)) args.push(`--${key}`, String(value));
   const backend = spawnOcppEdge(args);
   // Generous: on a loaded machine a backend with PostgreSQL and Redis can take seconds to listen.
@@ -28,11 +30,13 @@ export async function spawnBackend(flags: Record<string, string | number>): Prom
     throw error;
   });
   const port = Number(listening.port);
+  const metricsPort = Number(listening.metricsPort);
   const httpUrl = `http://127.0.0.1:${port}`;
   return {
     child: backend.child,
     port,
     httpUrl,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     ocppUrl: `ws://127.0.0.1:${port}/ocpp`,
     async api(method, route, body) {
       const headers: Record<string, string> = { authorization: `Bearer ${API_TOKEN}` };
