@@ -4,6 +4,7 @@ import type { Logger } from '../../common/logger.js';
 import type { ClusterHealth } from '../cluster/cluster-connections.js';
 import type { BackendMetrics } from '../metrics.js';
 import type { ConnectionRegistry } from '../ocpp/connections.js';
+import type { TrustedProxies } from '../security/trusted-proxies.js';
 import type { Store } from '../store/store.js';
 
 export interface ApiContext {
@@ -15,6 +16,14 @@ export interface ApiContext {
   logger: Logger;
   /** Wait for a charger's answer to a command before 504, ms. */
   callTimeoutMs: number;
+  /** --cpo-name: the O of profile-3 charger certificates; undefined: profile 3 cannot be set. */
+  cpoName?: string;
+  /** --trusted-proxy: a request from anywhere else with client-certificate headers is refused (403). */
+  trustedProxies?: TrustedProxies;
+}
+
+export function badRequest(message: string): { error: string; message: string } {
+  return { error: 'BadRequest', message };
 }
 
 export function notFound(message: string): { error: string; message: string } {
