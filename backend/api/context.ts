@@ -2,6 +2,7 @@
 
 import type { Logger } from '../../common/logger.js';
 import type { ClusterHealth } from '../cluster/cluster-connections.js';
+import type { EventBus } from '../events/bus.js';
 import type { BackendMetrics } from '../metrics.js';
 import type { ConnectionRegistry } from '../ocpp/connections.js';
 import type { TrustedProxies } from '../security/trusted-proxies.js';
@@ -14,6 +15,8 @@ export interface ApiContext {
   cluster?: { health(): Promise<ClusterHealth> };
   metrics: BackendMetrics;
   logger: Logger;
+  /** Emit what the API changes (reservations, group limits) here. */
+  events: EventBus;
   /** Wait for a charger's answer to a command before 504, ms. */
   callTimeoutMs: number;
   /** --cpo-name: the O of profile-3 charger certificates; undefined: profile 3 cannot be set. */

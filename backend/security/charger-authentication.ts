@@ -6,20 +6,19 @@
 // Every refusal goes through UpgradeRefusals (log line, metric, status).
 
 import type { IncomingHttpHeaders } from 'node:http';
+import { isChargePointId } from '../../common/charge-point-identity.js';
 import {
   hasClientCertificateHeaders,
   readClientCertificateHeaders,
   type ClientCertificateVerification,
 } from '../../common/client-certificate-headers.js';
-import type { ChargePointRow, Store } from '../store/store.js';
+import type { ChargePoint, Store } from '../store/store.js';
 import { certificateMismatch } from './charger-certificate.js';
 import { PasswordVerifier } from './passwords.js';
-import { isSecurityProfile, requiresTls, usesPassword, type SecurityProfile } from './security-profile.js';
+import { requiresTls, usesPassword, type SecurityProfile } from './security-profile.js';
 import type { TrustedProxies } from './trusted-proxies.js';
 import type { RefusalDetails, UpgradeRefusal, UpgradeRefusalReason, UpgradeRefusals } from './upgrade-refusals.js';
 
-/** OCPP 1.6 security whitepaper: the identity is also the Basic auth user name, so no ':'; at most 48 characters. */
-const VALID_IDENTITY = /^[\x21-\x39\x3b-\x7e]{1,48}$/;
 /** A hash no password matches (its salt and hash are random), for timing-equal refusals. */
 const DUMMY_HASH = 'scrypt$16384$8$1$1T3gPNiImmmUUzxMyFE3Gw==$un5VlWJPpqYRGP/jodDTUwiFFYhicPGTKIB6nNE1l2A=';
 
@@ -42,7 +41,7 @@ export interface ChargerTransport {
 }
 
 export type AuthenticationResult =
-  | { ok: true; chargePoint: ChargePointRow | undefined; profile: SecurityProfile; transport: ChargerTransport }
+  | { ok: true; chargePoint: ChargePoint | undefined; profile: SecurityProfile; transport: ChargerTransport }
   | UpgradeRefusal;
 
 export interface ChargerAuthenticationOptions {
@@ -75,7 +74,7 @@ export class ChargerAuthentication {
       this.options.refusals.refuse(reason, { ...details, ...extra, detail });
 
     if (!transport) return refuse('untrusted_proxy_headers', 'client-certificate headers from an untrusted address');
-    if (!VALID_IDENTITY.test(identity)) return refuse('invalid_identity');
+    if (!isChargePointId(identity)) return refuse('invalid_identity');
 
     const chargePoint = await this.options.store.getChargePoint(identity);
     if (!chargePoint) {
@@ -89,7 +88,7 @@ export class ChargerAuthentication {
       return { ok: true, chargePoint: undefined, profile: 0, transport };
     }
 
-    const profile = isSecurityProfile(chargePoint.security_profile) ? chargePoint.security_profile : 0;
+    const profile = chargePoint.securityProfile;
     const profileDetails = { securityProfile: profile, tls: transport.tls };
     if (requiresTls(profile) && !transport.tls)
       return refuse('tls_required', `security profile ${profile} requires TLS`, profileDetails);
@@ -97,13 +96,13 @@ export class ChargerAuthentication {
     if (profile === 3) {
       const refusal = this.checkCertificate(identity, transport.clientCertificate, refuse);
       if (refusal) return refusal;
-    } else if (usesPassword(profile) || chargePoint.password_hash) {
-      if (!chargePoint.password_hash) {
+    } else if (usesPassword(profile) || chargePoint.passwordHash) {
+      if (!chargePoint.passwordHash) {
         await this.passwords.verify(attempt.password ?? '', DUMMY_HASH);
         return refuse('password_not_set', `security profile ${profile} but no password is set`, profileDetails);
       }
       // Hashed even when no password was sent: every refusal takes the same time.
-      const matches = await this.passwords.verify(attempt.password ?? '', chargePoint.password_hash);
+      const matches = await this.passwords.verify(attempt.password ?? '', chargePoint.passwordHash);
       if (!attempt.password) return refuse('password_missing', 'no Basic auth password sent', profileDetails);
       if (!matches) return refuse('password_wrong', 'wrong Basic auth password', profileDetails);
     }

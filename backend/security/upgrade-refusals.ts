@@ -6,11 +6,12 @@
 // it does not tell an outsider which identities exist. 403: the charger proved who it is but may not connect this
 // way (TLS required, certificate of another charge point or CPO), or the request is forged.
 
+import { CHARGE_POINT_ID_RULE } from '../../common/charge-point-identity.js';
 import type { Logger } from '../../common/logger.js';
 import type { Counter } from 'prom-client';
 
 export const UPGRADE_REFUSALS = {
-  invalid_identity: { status: 400, message: 'Invalid charge point identity' },
+  invalid_identity: { status: 400, message: CHARGE_POINT_ID_RULE },
   unsupported_subprotocol: { status: 400, message: 'Unsupported subprotocol' },
   subprotocol_required: { status: 400, message: 'Subprotocol required' },
   untrusted_proxy_headers: {

@@ -61,9 +61,7 @@ describe('security profiles through the proxy', () => {
   });
 
   const refusals = async (reason: string) =>
-    metricValue((await backend.api('GET', '/metrics')).body as string, 'ocpp_edge_upgrade_refusals_total', {
-      reason,
-    }) ?? 0;
+    metricValue(await backend.metrics(), 'ocpp_edge_upgrade_refusals_total', { reason }) ?? 0;
   const lastRefusal = () => logLines.filter((line) => line.msg?.toString().startsWith('upgrade refused')).at(-1)!;
 
   it('profile 3: the right certificate connects and speaks OCPP', async () => {
