@@ -9,7 +9,6 @@ import type { IHandshakeInterface } from 'ocpp-rpc/lib/server-client.js';
 import {
   CHARGE_POINT_ID_RULE,
   chargePointIdFromPath,
-  isChargePointId,
   printableIdentity,
 } from '../../common/charge-point-identity.js';
 import type { Logger } from '../../common/logger.js';
