@@ -25,6 +25,7 @@ interface Ports {
   https: number;
   http: number;
   metrics: number;
+  backendMetrics: number;
   backend: number;
 }
 
@@ -45,6 +46,7 @@ function processFile(dir: string, ports: Ports): string {
     },
     'ocpp-edge-backend': {
       OCPP_EDGE_BACKEND_PORT: String(ports.backend),
+      OCPP_EDGE_BACKEND_METRICS_PORT: String(ports.backendMetrics),
       OCPP_EDGE_BACKEND_DATABASE: `sqlite:${path.join(dir, 'ocpp.db')}`,
       OCPP_EDGE_LOG_LEVEL: 'warn',
     },
@@ -119,8 +121,14 @@ describe('PM2: ecosystem.config.cjs under a real daemon', { timeout: 60_000 }, (
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'ocpp-edge-pm2-'));
     home = path.join(dir, 'pm2-home');
-    const [httpsPort, httpPort, metrics, backend] = await freePorts(4);
-    ports = { https: httpsPort!, http: httpPort!, metrics: metrics!, backend: backend! };
+    const [httpsPort, httpPort, metrics, backend, backendMetrics] = await freePorts(5);
+    ports = {
+      https: httpsPort!,
+      http: httpPort!,
+      metrics: metrics!,
+      backend: backend!,
+      backendMetrics: backendMetrics!,
+    };
     const file = path.join(dir, 'ocpp-edge-test.config.cjs');
     await writeFile(file, processFile(dir, ports));
     await pm2(home, ['start', file, '--env', 'development']);
