@@ -9,12 +9,12 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { RunningProcess } from '../common/command.js';
-import { redactUrlPassword } from '../common/config.js';
+import type { ProcessLifecycle, RunningProcess } from '../common/command.js';
+import { ConfigError, redactUrlPassword } from '../common/config.js';
 import { effectiveBacklog } from '../common/listen-backlog.js';
 import { startMetricsServer } from '../common/metrics.js';
 import type { Logger } from '../common/logger.js';
-import { buildApi } from './api/app.js';
+import { buildApi, type ApiSettings } from './api/app.js';
 import { ClusterConnections } from './cluster/cluster-connections.js';
 import { EventBus } from './events/bus.js';
 import { createBackendMetrics, type BackendMetrics } from './metrics.js';
@@ -22,6 +22,7 @@ import { CentralSystem, refuseUpgrade } from './ocpp/central-system.js';
 import { LocalConnections, type ConnectionRegistry } from './ocpp/connections.js';
 import { MessageLog } from './ocpp/message-log.js';
 import type { BackendConfig } from './options.js';
+import { planReload } from './reload.js';
 import { TrustedProxies } from './security/trusted-proxies.js';
 import { Store } from './store/store.js';
 
@@ -37,9 +38,15 @@ export interface BackendHandle extends RunningProcess {
   metrics: BackendMetrics;
   /** The in-process event bus: emit on it to reach webhooks and /api/events. */
   events: EventBus;
+  /** SIGHUP: apply what can change while serving (backend/reload.ts); rejects, changing nothing, on an invalid one. */
+  reload(): Promise<void>;
 }
 
-export async function startBackend(config: BackendConfig, logger: Logger): Promise<BackendHandle> {
+export async function startBackend(
+  config: BackendConfig,
+  logger: Logger,
+  lifecycle?: ProcessLifecycle<BackendConfig>,
+): Promise<BackendHandle> {
   const { store, applied } = await Store.open({ url: config.database, poolSize: config.dbPoolSize });
   logger.info(
     { database: redactUrlPassword(config.database), dialect: store.dialect, migrationsApplied: applied },
@@ -80,6 +87,9 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     cpoName: config.cpoName,
   });
 
+  /** The configuration in force: the start's, with what reloads applied. */
+  let running = config;
+  const apiSettings: ApiSettings = { apiTokens: config.apiToken, corsOrigins: config.corsOrigin };
   const { backlog, warning: backlogWarning } = effectiveBacklog(config.listenBacklog);
   let app;
   let metricsServer: Server | undefined;
@@ -97,7 +107,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
         cpoName: config.cpoName,
         trustedProxies,
       },
-      { apiTokens: config.apiToken, corsOrigins: config.corsOrigin, version: packageVersion() },
+      { settings: apiSettings, version: packageVersion() },
     );
     app.server.on('upgrade', (request, socket: Duplex, head: Buffer) => {
       if (CentralSystem.matches(request.url)) centralSystem.handleUpgrade(request, socket, head);
@@ -147,6 +157,36 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     cluster,
     metrics,
     events,
+    async reload() {
+      if (!lifecycle) return;
+      let next: BackendConfig;
+      try {
+        next = lifecycle.reloadConfig();
+      } catch (error) {
+        const reason = error instanceof ConfigError ? error.message : String(error);
+        logger.error(`reload refused, nothing changed: invalid configuration: ${reason}`);
+        throw error;
+      }
+      const { apply, restartNeeded } = planReload(running, next);
+      // Replaced, not mutated: the token check rehashes when the list object changes.
+      apiSettings.apiTokens = next.apiToken;
+      apiSettings.corsOrigins = next.corsOrigin;
+      logger.level = next.logLevel;
+      app.log.level = next.logLevel;
+      centralSystem.reconfigure({
+        heartbeatInterval: next.heartbeatInterval,
+        registration: next.registration as 'open' | 'known',
+      });
+      running = {
+        ...running,
+        ...pick(next, ['apiToken', 'corsOrigin', 'logLevel', 'heartbeatInterval', 'registration']),
+      };
+      if (restartNeeded.length > 0)
+        logger.warn({ keys: restartNeeded }, `configuration changed ${restartNeeded.join(', ')}: restart to apply`);
+      if (next.apiToken.length === 0)
+        logger.warn('no --api-token configured: every /api/ request will be refused (401)');
+      logger.info({ applied: apply, restartNeeded }, 'reloaded');
+    },
     stop() {
       stopped ??= (async () => {
         stopping = true;
@@ -161,6 +201,10 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
       return stopped;
     },
   };
+}
+
+function pick<T extends object, K extends keyof T>(source: T, keys: readonly K[]): Pick<T, K> {
+  return Object.fromEntries(keys.map((key) => [key, source[key]])) as Pick<T, K>;
 }
 
 function closeMetricsServer(server: Server): Promise<void> {

@@ -14,6 +14,12 @@ import {
 } from './config.js';
 import { abandonLogOutput, closeLogOutput, createLogger, type Logger } from './logger.js';
 
+/** What the command gives a process it starts, besides its configuration. */
+export interface ProcessLifecycle<C> {
+  /** The configuration loaded again from the same flags, environment and file (SIGHUP); throws a ConfigError. */
+  reloadConfig(): C;
+}
+
 /** What a started process gives back so signals can drive it. */
 export interface RunningProcess {
   /** Graceful stop; resolves when everything is closed. */
@@ -30,7 +36,7 @@ export interface ServiceCommand<T extends OptionSpecs> {
   describe: string;
   section: string;
   options: T;
-  start(config: ConfigOf<T>, logger: Logger): Promise<RunningProcess>;
+  start(config: ConfigOf<T>, logger: Logger, lifecycle: ProcessLifecycle<ConfigOf<T>>): Promise<RunningProcess>;
   /**
    * How long a graceful stop may take before the process exits anyway (code 1): the process's own drain time plus
    * a margin, kept under the service manager's kill timeout (PM2 kill_timeout, systemd TimeoutStopSec).
@@ -60,7 +66,10 @@ export function serviceCommand<T extends OptionSpecs>(command: ServiceCommand<T>
       );
       let running: RunningProcess;
       try {
-        running = await command.start(config, logger);
+        const flags = argv as Record<string, unknown>;
+        running = await command.start(config, logger, {
+          reloadConfig: () => loadConfig(command.options, { flags, section: command.section }),
+        });
       } catch (error) {
         if (error instanceof ConfigError) exitWithConfigError(renameConfigError(error, config));
         logger.fatal({ err: error }, `${command.section} failed to start: ${(error as Error).message}`);

@@ -16,9 +16,15 @@ import type { ApiContext } from './context.js';
 import { idTagRoutes } from './id-tags.js';
 import { transactionRoutes } from './transactions.js';
 
-export interface ApiOptions {
+/** What SIGHUP may replace while serving (backend/server.ts reload): read at each request. */
+export interface ApiSettings {
   apiTokens: readonly string[];
   corsOrigins: readonly string[];
+}
+
+export interface ApiOptions {
+  /** Replaced in place by a reload. */
+  settings: ApiSettings;
   version: string;
 }
 
@@ -34,8 +40,10 @@ export async function buildApi(context: ApiContext, options: ApiOptions): Promis
     bodyLimit: 1024 * 1024,
   });
 
+  const { settings } = options;
   await app.register(cors, {
-    origin: options.corsOrigins.length > 0 ? [...options.corsOrigins] : false,
+    // A function, so a reload's new list applies to the next request.
+    origin: (origin, callback) => callback(null, origin !== undefined && settings.corsOrigins.includes(origin)),
     credentials: true,
   });
   await app.register(swagger, {
@@ -51,9 +59,9 @@ export async function buildApi(context: ApiContext, options: ApiOptions): Promis
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  if (options.apiTokens.length === 0)
+  if (settings.apiTokens.length === 0)
     context.logger.warn('no --api-token configured: every /api/ request will be refused (401)');
-  const requireToken = bearerAuth(options.apiTokens);
+  const requireToken = bearerAuth(() => settings.apiTokens);
   app.addHook('onRequest', async (request, reply) => {
     // Only a proxy of ours sets the client-certificate headers: from anyone else they are forged, on every route.
     const trusted = context.trustedProxies;

@@ -6,11 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createRPCError, RPCServer, type RPCClient } from 'ocpp-rpc';
 import type { IHandshakeInterface } from 'ocpp-rpc/lib/server-client.js';
-import {
-  CHARGE_POINT_ID_RULE,
-  chargePointIdFromPath,
-  printableIdentity,
-} from '../../common/charge-point-identity.js';
+import { CHARGE_POINT_ID_RULE, chargePointIdFromPath, printableIdentity } from '../../common/charge-point-identity.js';
 import type { Logger } from '../../common/logger.js';
 import { writeRawHttpResponse } from '../../common/raw-http-response.js';
 import { rpcErrorCode } from '../../common/rpc-error.js';
@@ -36,7 +32,7 @@ export interface CentralSystemOptions {
   messageLog: MessageLog;
   logger: Logger;
   events: EventBus;
-  /** Seconds, given to chargers in the BootNotification answer. */
+  /** Seconds, given to chargers in the BootNotification answer (reconfigure() may change it). */
   heartbeatInterval: number;
   /** open: unknown charge points are registered when they connect; known: refused (401). */
   registration: 'open' | 'known';
@@ -75,7 +71,10 @@ export class CentralSystem {
       store: options.store,
       refusals: this.refusals,
       trustedProxies: options.trustedProxies,
-      registration: options.registration,
+      // Read at each connection, so reconfigure() applies to the next one.
+      get registration() {
+        return options.registration;
+      },
       cpoName: options.cpoName,
       register: async (id) => {
         await options.store.ensureChargePoint(id, new Date().toISOString());
@@ -113,6 +112,12 @@ export class CentralSystem {
   }
 
   /** True for request paths this endpoint serves (/ocpp/{chargePointId}). */
+  /** SIGHUP (backend/reload.ts): what may change while chargers stay connected. */
+  reconfigure(settings: Pick<CentralSystemOptions, 'heartbeatInterval' | 'registration'>): void {
+    this.options.heartbeatInterval = settings.heartbeatInterval;
+    this.options.registration = settings.registration;
+  }
+
   static matches(url: string | undefined): boolean {
     return OCPP_PATH.test(splitTarget(url)[0]);
   }
@@ -234,12 +239,16 @@ export class CentralSystem {
     });
 
     const limiter = new CallLimiter(1, this.options.maxPendingCalls);
+    const options = this.options;
     const context: HandlerContext = {
       chargePointId,
       store: this.options.store,
       logger,
       events,
-      heartbeatInterval: this.options.heartbeatInterval,
+      // Read at each BootNotification, so reconfigure() applies to the next boot of a connected charger too.
+      get heartbeatInterval() {
+        return options.heartbeatInterval;
+      },
       now: () => new Date().toISOString(),
     };
     for (const handlers of PROFILES) {
