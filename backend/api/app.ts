@@ -150,7 +150,8 @@ export async function buildApi(context: ApiContext, options: ApiOptions): Promis
     async () => ({
       chargePoints: '/api/charge-points',
       transactions: '/api/transactions',
-      idTags: '/api/id-tags/{idTag}',
+      idTags: '/api/id-tags',
+      transactionsExport: '/api/transactions/export.csv',
       docs: '/docs',
     }),
   );

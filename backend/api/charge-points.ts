@@ -5,7 +5,9 @@ import type { FastifyInstance } from 'fastify';
 import { hashPassword } from '../security/passwords.js';
 import { SECURITY_PROFILES, usesPassword, type SecurityProfile } from '../security/security-profile.js';
 import type { ChargePoint, Connector } from '../store/store.js';
+import { toUtc } from '../ocpp/timestamps.js';
 import { badRequest, emptyBodyAsObject, notFound, type ApiContext } from './context.js';
+import { cursorParameter, decodeCursor, linkNextPage } from './paging.js';
 import { chargePointIdParams, chargePointSchema, commonErrors, errorSchema } from './schemas.js';
 
 interface IdParams {
@@ -16,18 +18,50 @@ export async function chargePointRoutes(app: FastifyInstance, context: ApiContex
   const { store, connections } = context;
   const tags = ['charge points'];
 
-  app.get(
+  app.get<{
+    Querystring: { connected?: boolean; seenSince?: string; seenBefore?: string; cursor?: string; limit?: number };
+  }>(
     '/api/charge-points',
     {
       schema: {
         tags,
-        summary: 'List charge points',
+        summary: 'List charge points (by id), filtered; paged when limit is given',
+        description:
+          'Last seen is the last heartbeat, else the last boot. With limit, a full page carries `Link: <…>; rel="next"` and `X-Next-Cursor` for the next one.',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            connected: { type: 'boolean', description: 'true: connected now; false: not connected' },
+            seenSince: { type: 'string', format: 'date-time', description: 'Last seen at or after (ISO-8601)' },
+            seenBefore: {
+              type: 'string',
+              format: 'date-time',
+              description: 'Last seen before (ISO-8601), or never: the ones gone quiet',
+            },
+            cursor: cursorParameter,
+            limit: { type: 'integer', minimum: 1, maximum: 10000, description: 'Page size (default: all)' },
+          },
+        },
         response: { 200: { type: 'array', items: chargePointSchema }, ...commonErrors },
       },
     },
-    async () => {
-      const [chargePoints, connected] = await Promise.all([store.listChargePoints(), connections.connectedIds()]);
-      const online = new Set(connected);
+    async (request, reply) => {
+      const { connected, seenSince, seenBefore, cursor, limit } = request.query;
+      const afterId = cursor === undefined ? undefined : decodeCursor(cursor);
+      if (cursor !== undefined && typeof afterId !== 'string')
+        return reply.code(400).send(badRequest('cursor is not one this API gave'));
+      const connectedIds = await connections.connectedIds();
+      const chargePoints = await store.listChargePoints({
+        onlyIds: connected === true ? connectedIds : undefined,
+        exceptIds: connected === false ? connectedIds : undefined,
+        seenSince: seenSince === undefined ? undefined : toUtc(seenSince),
+        seenBefore: seenBefore === undefined ? undefined : toUtc(seenBefore),
+        afterId: afterId as string | undefined,
+        limit,
+      });
+      if (limit !== undefined) linkNextPage(request, reply, chargePoints.length === limit, chargePoints.at(-1)?.id);
+      const online = new Set(connectedIds);
       return chargePoints.map((chargePoint) => chargePointView(chargePoint, online.has(chargePoint.id)));
     },
   );

@@ -1,32 +1,71 @@
-// /api/transactions: charging sessions with their energy and meter values.
+// /api/transactions: charging sessions with their energy and meter values; filtered, paged by cursor, and
+// exported whole as CSV.
 
+import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { notFound, type ApiContext } from './context.js';
+import { toUtc } from '../ocpp/timestamps.js';
+import type { Store, TransactionFilter } from '../store/store.js';
+import { badRequest, notFound, type ApiContext } from './context.js';
+import { csvRow } from './csv.js';
+import { cursorParameter, decodeCursor, linkNextPage } from './paging.js';
 import { commonErrors, errorSchema, meterValueSchema, transactionSchema } from './schemas.js';
 
 export async function transactionRoutes(app: FastifyInstance, context: ApiContext): Promise<void> {
   const { store } = context;
   const tags = ['transactions'];
 
-  app.get<{ Querystring: { chargePointId?: string; active?: boolean; limit: number } }>(
+  app.get<{ Querystring: TransactionQuery & { limit: number; cursor?: string } }>(
     '/api/transactions',
     {
       schema: {
         tags,
-        summary: 'Transactions, newest first',
+        summary: 'Transactions, newest first, a page at a time',
+        description:
+          'When more may follow, the answer has `Link: <…>; rel="next"` and `X-Next-Cursor`: pass it as `cursor` for the next page. For every matching transaction at once, GET /api/transactions/export.csv.',
         querystring: {
           type: 'object',
           additionalProperties: false,
           properties: {
-            chargePointId: { type: 'string' },
-            active: { type: 'boolean', description: 'true: running only; false: finished only' },
+            ...filterProperties,
+            cursor: cursorParameter,
             limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
           },
         },
         response: { 200: { type: 'array', items: transactionSchema }, ...commonErrors },
       },
     },
-    async (request) => store.listTransactions(request.query),
+    async (request, reply) => {
+      const filter = transactionFilter(request.query);
+      const position = request.query.cursor === undefined ? undefined : decodeCursor(request.query.cursor);
+      if (request.query.cursor !== undefined && typeof position !== 'number')
+        return reply.code(400).send(badRequest('cursor is not one this API gave'));
+      const beforeId = position as number | undefined;
+      const page = await store.listTransactions({ ...filter, beforeId, limit: request.query.limit });
+      linkNextPage(request, reply, page.length === request.query.limit, page.at(-1)?.id);
+      return page;
+    },
+  );
+
+  app.get<{ Querystring: TransactionQuery }>(
+    '/api/transactions/export.csv',
+    {
+      schema: {
+        tags,
+        summary: 'Every matching transaction as CSV (newest first), for billing and the rollback export',
+        description:
+          'Same filters as GET /api/transactions, no limit: read from storage a page at a time as it streams.',
+        produces: ['text/csv'],
+        querystring: { type: 'object', additionalProperties: false, properties: filterProperties },
+      },
+    },
+    async (request, reply) => {
+      const filter = transactionFilter(request.query);
+      reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', 'attachment; filename="transactions.csv"')
+        .header('cache-control', 'no-store');
+      return reply.send(Readable.from(csvTransactions(store, filter)));
+    },
   );
 
   app.get<{ Params: { id: number } }>(
@@ -52,4 +91,70 @@ export async function transactionRoutes(app: FastifyInstance, context: ApiContex
       return { ...transaction, meterValues: await store.listMeterValues(transaction.id) };
     },
   );
+}
+
+interface TransactionQuery {
+  chargePointId?: string;
+  idTag?: string;
+  active?: boolean;
+  since?: string;
+  until?: string;
+}
+
+const filterProperties = {
+  chargePointId: { type: 'string' },
+  idTag: { type: 'string' },
+  active: { type: 'boolean', description: 'true: running only; false: finished only' },
+  since: { type: 'string', format: 'date-time', description: 'Started at or after (ISO-8601)' },
+  until: { type: 'string', format: 'date-time', description: 'Started before (ISO-8601)' },
+} as const;
+
+/** Times as stored (UTC), so they compare with start_time. */
+function transactionFilter(query: TransactionQuery): Omit<TransactionFilter, 'limit'> {
+  return {
+    chargePointId: query.chargePointId,
+    idTag: query.idTag,
+    active: query.active,
+    since: query.since === undefined ? undefined : toUtc(query.since),
+    until: query.until === undefined ? undefined : toUtc(query.until),
+  };
+}
+
+const EXPORT_PAGE = 1000;
+const CSV_COLUMNS = [
+  'id',
+  'chargePointId',
+  'connectorId',
+  'idTag',
+  'startTime',
+  'stopTime',
+  'meterStart',
+  'meterStop',
+  'energyWh',
+  'stopReason',
+  'reservationId',
+];
+
+async function* csvTransactions(store: Store, filter: Omit<TransactionFilter, 'limit'>): AsyncGenerator<string> {
+  yield csvRow(CSV_COLUMNS);
+  let beforeId: number | undefined;
+  for (;;) {
+    const page = await store.listTransactions({ ...filter, beforeId, limit: EXPORT_PAGE });
+    for (const t of page)
+      yield csvRow([
+        t.id,
+        t.chargePointId,
+        t.connectorId,
+        t.idTag,
+        t.startTime,
+        t.stopTime,
+        t.meterStart,
+        t.meterStop,
+        t.energy,
+        t.stopReason,
+        t.reservationId,
+      ]);
+    if (page.length < EXPORT_PAGE) return;
+    beforeId = page.at(-1)!.id;
+  }
 }

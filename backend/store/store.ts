@@ -141,6 +141,35 @@ export interface ChargePointChanges {
 }
 
 /** stopped: now; alreadyStopped: a repeated StopTransaction, nothing changed; unknown: no such transaction here. */
+/** Which transactions to list; times are UTC ISO-8601 and compare with start_time as text. */
+export interface TransactionFilter {
+  chargePointId?: string;
+  idTag?: string;
+  /** true: running only; false: finished only. */
+  active?: boolean;
+  /** Started at or after. */
+  since?: string;
+  /** Started before. */
+  until?: string;
+  /** Only ids below this one: the next page after a page that ended with it. */
+  beforeId?: number;
+  limit: number;
+}
+
+export interface ChargePointFilter {
+  /** Only these ids (e.g. the connected ones). */
+  onlyIds?: readonly string[];
+  /** None of these ids (e.g. not the connected ones). */
+  exceptIds?: readonly string[];
+  /** Last seen (heartbeat, else boot) at or after. */
+  seenSince?: string;
+  /** Last seen before, or never. */
+  seenBefore?: string;
+  /** Only ids after this one: the next page. */
+  afterId?: string;
+  limit?: number;
+}
+
 export type StopOutcome = 'stopped' | 'alreadyStopped' | 'unknown';
 
 /** One OCPP frame for the message log. */
@@ -193,9 +222,23 @@ export class Store {
     return row && toChargePoint(row);
   }
 
-  async listChargePoints(): Promise<ChargePoint[]> {
-    const rows = await this.db.selectFrom('charge_points').selectAll().orderBy('id').execute();
-    return rows.map(toChargePoint);
+  /** In id order; every filter is optional (none: every charge point). */
+  async listChargePoints(filter: ChargePointFilter = {}): Promise<ChargePoint[]> {
+    let query = this.db.selectFrom('charge_points').selectAll();
+    if (filter.onlyIds) {
+      if (filter.onlyIds.length === 0) return [];
+      query = query.where('id', 'in', filter.onlyIds);
+    }
+    if (filter.exceptIds && filter.exceptIds.length > 0) query = query.where('id', 'not in', filter.exceptIds);
+    // Last seen: the last heartbeat, else the last boot (a charger that never booted was never seen).
+    const lastSeen = sql<string | null>`coalesce(last_heartbeat_at, last_boot_at)`;
+    if (filter.seenSince !== undefined) query = query.where(lastSeen, '>=', filter.seenSince);
+    if (filter.seenBefore !== undefined)
+      query = query.where((eb) => eb.or([eb(lastSeen, '<', filter.seenBefore!), eb(lastSeen, 'is', null)]));
+    if (filter.afterId !== undefined) query = query.where('id', '>', filter.afterId);
+    query = query.orderBy('id');
+    if (filter.limit !== undefined) query = query.limit(filter.limit);
+    return (await query.execute()).map(toChargePoint);
   }
 
   /** Registers a charge point if it is not known yet (open registration). */
@@ -328,6 +371,20 @@ export class Store {
     );
   }
 
+  /** In id-tag order; `afterIdTag` continues a previous page. */
+  async listIdTags(filter: { status?: string; afterIdTag?: string; limit: number }): Promise<IdTag[]> {
+    let query = this.db.selectFrom('id_tags').selectAll();
+    if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+    if (filter.afterIdTag !== undefined) query = query.where('id_tag', '>', filter.afterIdTag);
+    const rows = await query.orderBy('id_tag').limit(filter.limit).execute();
+    return rows.map((row) => ({
+      idTag: row.id_tag,
+      status: row.status,
+      expiryDate: row.expiry_date,
+      parentIdTag: row.parent_id_tag,
+    }));
+  }
+
   /** Returns true when the id tag was created. */
   async putIdTag(tag: IdTag): Promise<boolean> {
     const row: IdTagTable = {
@@ -432,11 +489,16 @@ export class Store {
     return row && toTransaction(row);
   }
 
-  async listTransactions(filter: { chargePointId?: string; active?: boolean; limit: number }): Promise<Transaction[]> {
+  /** Newest first (by id); `beforeId` continues a previous page. */
+  async listTransactions(filter: TransactionFilter): Promise<Transaction[]> {
     let query = this.db.selectFrom('transactions').selectAll();
     if (filter.chargePointId !== undefined) query = query.where('charge_point_id', '=', filter.chargePointId);
+    if (filter.idTag !== undefined) query = query.where('id_tag', '=', filter.idTag);
     if (filter.active === true) query = query.where('stop_time', 'is', null);
     if (filter.active === false) query = query.where('stop_time', 'is not', null);
+    if (filter.since !== undefined) query = query.where('start_time', '>=', filter.since);
+    if (filter.until !== undefined) query = query.where('start_time', '<', filter.until);
+    if (filter.beforeId !== undefined) query = query.where('id', '<', filter.beforeId);
     const rows = await query.orderBy('id', 'desc').limit(filter.limit).execute();
     return rows.map(toTransaction);
   }
