@@ -256,7 +256,10 @@ export class SimulatedCharger implements ChargePointControl {
       this.stats.booted--;
       this.countedBooted = false;
     }
-    if (!this.closingOnPurpose) {
+    if (!this.closingOnPurpose && (code === 1001 || code === 1012)) {
+      this.stats.serverRestarts++;
+      this.logger.debug({ charger: this.identity, code }, 'server going away; reconnecting');
+    } else if (!this.closingOnPurpose) {
       this.stats.connectionsLost++;
       this.stats.error('connection', `closed ${code ?? 'abnormally'}`);
       this.logger.debug({ charger: this.identity, code }, 'connection lost');

@@ -1,7 +1,8 @@
 // `ocpp-edge simulate`: runs the simulation engine (fleet.ts) from the command line, with live progress on stderr
 // and the report on stdout.
 //
-// Exit codes: 0 when the run completed and at least one charger had its BootNotification accepted; 1 when not a
+// Exit codes: 0 when the run completed, at least one charger had its BootNotification accepted and what was asked
+// for happened (--transactions: at least one started); 1 when not a
 // single charger was accepted (none could connect, every upgrade was refused, or the central system never said
 // Accepted) or the run failed; 2 for an invalid configuration. Ctrl-C (or SIGTERM) ends the run early and still
 // prints the report; a second Ctrl-C exits at once (130).
@@ -24,8 +25,9 @@ export const simulateCommand: CommandModule = {
     yargs
       .options(yargsOptions(simulateOptions, 'simulate') as never)
       .epilogue(
-        'Exit codes: 0 the run completed and at least one charger was accepted; 1 no charger was accepted (none could ' +
-          'connect, upgrades refused, or never Accepted); 2 invalid configuration. Ctrl-C ends the run early and still reports.',
+        'Exit codes: 0 the run completed, at least one charger was accepted and what was asked happened; 1 no charger was ' +
+          'accepted (none could connect, upgrades refused, or never Accepted), or --transactions started none (the ' +
+          'report says why); 2 invalid configuration. Ctrl-C ends the run early and still reports.',
       ),
   handler: async (argv) => {
     const loaded = loadOrExit(simulateOptions, argv as Record<string, unknown>, 'simulate');

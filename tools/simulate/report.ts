@@ -7,8 +7,13 @@ import type { SimulationOptions } from './options.js';
 import type { SimulationStats } from './stats.js';
 
 export interface SimulationReport {
-  /** The exit-code rule: true when at least one charger had its BootNotification accepted. */
+  /**
+   * The exit-code rule: at least one charger had its BootNotification accepted, and what was asked for happened
+   * (with --transactions: at least one transaction started).
+   */
   ok: boolean;
+  /** Why ok is false, one sentence each with what to do. */
+  failures: string[];
   startedAt: string;
   /** Length of the run until the chargers were stopped, seconds. */
   durationSec: number;
@@ -46,6 +51,8 @@ export interface SimulationReport {
   errors: Record<string, number>;
   reconnects: number;
   connectionsLost: number;
+  /** Closed by the server as planned (1001 going away, 1012 service restart): not errors. */
+  serverRestarts: number;
   transactions: { started: number; stopped: number };
   messages: { sent: number; received: number; perSecond: number };
 }
@@ -65,8 +72,10 @@ export function buildReport({ options, stats, startedAt, runMs, atEnd, interrupt
     calls[action] = { sent: entry.sent, ok: entry.ok, failed: entry.failed, rttMs: entry.rtt.summary() };
   }
   const messages = stats.messagesSent + stats.messagesReceived;
+  const failures = failuresOf(options, stats);
   return {
-    ok: stats.everBooted > 0,
+    ok: failures.length === 0,
+    failures,
     startedAt: startedAt.toISOString(),
     durationSec: round(runMs / 1000),
     interrupted,
@@ -94,6 +103,7 @@ export function buildReport({ options, stats, startedAt, runMs, atEnd, interrupt
     errors: sortedObject(stats.errors),
     reconnects: stats.reconnects,
     connectionsLost: stats.connectionsLost,
+    serverRestarts: stats.serverRestarts,
     transactions: { started: stats.transactionsStarted, stopped: stats.transactionsStopped },
     messages: {
       sent: stats.messagesSent,
@@ -115,7 +125,12 @@ export function formatReport(report: SimulationReport): string {
   lines.push(
     `chargers     started ${chargers.started}, connected ${chargers.connected}, booted ${chargers.booted}; at the end: connected ${chargers.connectedAtEnd}, booted ${chargers.bootedAtEnd}`,
   );
-  lines.push(`connections  reconnects ${report.reconnects}, lost ${report.connectionsLost}`);
+  lines.push(
+    `connections  reconnects ${report.reconnects}, lost ${report.connectionsLost}` +
+      (report.serverRestarts > 0
+        ? `, closed by a server restart (1001/1012, not errors) ${report.serverRestarts}`
+        : ''),
+  );
   lines.push(
     `messages     sent ${report.messages.sent}, received ${report.messages.received}, ${report.messages.perSecond}/s`,
   );
@@ -156,8 +171,27 @@ export function formatReport(report: SimulationReport): string {
       lines.push(`  ${String(count).padStart(8)}  ${name}`);
   }
   lines.push('');
-  lines.push(report.ok ? 'result: OK' : 'result: FAILED — no charger had its BootNotification accepted');
+  if (report.ok) lines.push('result: OK');
+  else for (const failure of report.failures) lines.push(`result: FAILED — ${failure}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** What the run was asked to do and did not. */
+function failuresOf(options: SimulationOptions, stats: SimulationStats): string[] {
+  if (stats.everBooted === 0) return ['no charger had its BootNotification accepted'];
+  const failures: string[] = [];
+  if (options.transactions && stats.transactionsStarted === 0) {
+    const refused = [...stats.refusals].filter(([name]) => /^(Authorize|StartTransaction) /.test(name));
+    const idTag = options.idTag ? `id tag ${options.idTag}` : 'the id tags (each charger presents its own id)';
+    failures.push(
+      refused.length > 0
+        ? `--transactions: no transaction started, the central system refused ${idTag} (${refused
+            .map(([name, count]) => `${name} ×${count}`)
+            .join(', ')}): register it (PUT /api/id-tags/{idTag}) or pass --id-tag with one it accepts`
+        : '--transactions: no transaction started within the run (a longer --duration?)',
+    );
+  }
+  return failures;
 }
 
 function ms(value: number): string {

@@ -50,6 +50,11 @@ export class SimulationStats {
   reconnects = 0;
   /** Established connections lost without the simulator asking (server close, network, ping timeout). */
   connectionsLost = 0;
+  /**
+   * Connections the server closed as planned: 1001 going away (a graceful restart or reload, a drain) or 1012
+   * service restart. Chargers reconnect; not an error, and not counted in connectionsLost.
+   */
+  serverRestarts = 0;
   transactionsStarted = 0;
   transactionsStopped = 0;
   messagesSent = 0;

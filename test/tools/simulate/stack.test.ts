@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runSimulation } from '../../../tools/simulate/fleet.js';
+import { formatReport } from '../../../tools/simulate/report.js';
 import { startTestBackend, type TestBackend } from '../../support/backend-instance.js';
 import { startProxyUnderTest, type ProxyUnderTest } from '../../support/proxy-under-test.js';
 import { createTestCa, issueCertificate, writeCertificateFiles } from '../../support/test-certificates.js';
@@ -30,6 +31,8 @@ describe('ocpp-edge simulate against the real proxy and backend over wss://', { 
   let caFile: string;
   let backend: TestBackend;
   let edge: ProxyUnderTest;
+  /** A backend the simulator reaches directly, to restart under it. */
+  let second: TestBackend;
 
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'ocpp-edge-simulate-stack-'));
@@ -38,6 +41,7 @@ describe('ocpp-edge simulate against the real proxy and backend over wss://', { 
     await writeFile(caFile, ca.certPem);
     const files = await writeCertificateFiles(dir, 'edge', await issueCertificate(ca, ['localhost', '127.0.0.1']));
     backend = await startTestBackend({ database: `sqlite:${path.join(dir, 'ocpp.db')}`, 'heartbeat-interval': 1 });
+    second = await startTestBackend({ database: `sqlite:${path.join(dir, 'second.db')}` });
     edge = await startProxyUnderTest({
       tls: 'files',
       cert: [files.certFile],
@@ -51,6 +55,7 @@ describe('ocpp-edge simulate against the real proxy and backend over wss://', { 
   after(async () => {
     await edge?.close();
     await backend?.stop();
+    await second?.stop();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -110,5 +115,58 @@ describe('ocpp-edge simulate against the real proxy and backend over wss://', { 
       assert.ok(transaction.stopTime, `transaction ${transaction.id} was stopped`);
       assert.ok(transaction.energy !== null && transaction.energy >= 0, `transaction ${transaction.id} has its energy`);
     }
+  });
+
+  test('--transactions where every Authorize is refused fails, and says to register the tag or pass --id-tag', async () => {
+    const report = await runSimulation({
+      url: `wss://127.0.0.1:${edge.proxy.httpsPort}/ocpp`,
+      ca: caFile,
+      chargers: 3,
+      ramp: 50,
+      duration: 2,
+      idPrefix: 'REFUSED-',
+      transactions: true,
+      idTag: 'NOT-REGISTERED',
+      transactionDuration: 1,
+      transactionPause: 0.2,
+      callTimeout: 5,
+    });
+    assert.equal(report.chargers.booted, 3, 'the chargers themselves were fine');
+    assert.equal(report.transactions.started, 0);
+    assert.equal(report.ok, false);
+    assert.equal(report.failures.length, 1);
+    assert.match(
+      report.failures[0]!,
+      /no transaction started, the central system refused id tag NOT-REGISTERED \(Authorize Invalid ×\d+\)/,
+    );
+    assert.match(report.failures[0]!, /PUT \/api\/id-tags\/\{idTag\}\) or pass --id-tag/);
+    assert.match(formatReport(report), /^result: FAILED — --transactions: no transaction started/m);
+  });
+
+  test("a graceful restart's close 1001 is counted apart, not as an error", async () => {
+    const run = runSimulation({
+      url: `ws://127.0.0.1:${second.handle.port}/ocpp`,
+      chargers: 3,
+      ramp: 50,
+      duration: 4,
+      idPrefix: 'RESTART-',
+      callTimeout: 5,
+    });
+    // Once they are connected, the central system goes away gracefully (1001) and comes back on the same port.
+    for (let waited = 0; (await second.handle.connections.connectedIds()).length < 3 && waited < 100; waited++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    const port = second.handle.port;
+    await second.stop();
+    second = await startTestBackend({ database: `sqlite:${path.join(dir, 'second.db')}`, port });
+    const report = await run;
+    assert.equal(report.serverRestarts, 3);
+    assert.equal(report.connectionsLost, 0);
+    assert.deepEqual(
+      Object.keys(report.errors).filter((key) => key.startsWith('connection')),
+      [],
+      'no connection error',
+    );
+    assert.equal(report.ok, true);
+    assert.match(formatReport(report), /closed by a server restart \(1001\/1012, not errors\) 3/);
   });
 });
