@@ -3,7 +3,8 @@
 // Exit codes: 0 every check passed (rows marked "not tested" aside); 1 a check failed; 2 invalid configuration.
 
 import type { Argv, CommandModule } from 'yargs';
-import { ConfigError, renameConfigError, yargsOptions } from '../../common/config.js';
+import { ConfigError, originOf, renameConfigError, yargsOptions } from '../../common/config.js';
+import { stackDefaults, type StackDefaults } from '../stack-defaults.js';
 import { exitWithConfigError, loadOrExit } from '../../common/command.js';
 import { checkOptions } from './options.js';
 import { formatReport, type CheckReport } from './report.js';
@@ -26,6 +27,19 @@ export const checkCommand: CommandModule = {
   handler: async (argv) => {
     const loaded = loadOrExit(checkOptions, argv as Record<string, unknown>, 'check');
     const { json, ...config } = loaded;
+    // A --config that also has a proxy: section says where that stack listens and which CA it needs.
+    let stack: StackDefaults | undefined;
+    try {
+      stack = stackDefaults(loaded.configFile);
+    } catch (error) {
+      if (error instanceof ConfigError) exitWithConfigError(error);
+      throw error;
+    }
+    if (stack) {
+      if (originOf(loaded, 'url').source === 'default') config.url = stack.siteUrl;
+      if (originOf(loaded, 'http-port').source === 'default') config.httpPort = stack.httpPort;
+      config.ca ??= stack.ca;
+    }
     let report: CheckReport;
     try {
       report = await runChecks({ ...config, json });
@@ -34,8 +48,22 @@ export const checkCommand: CommandModule = {
       process.stderr.write(`ocpp-edge check: ${(error as Error).message}\n`);
       process.exit(1);
     }
+    if (!report.ok && !config.ca && isLocal(config.url))
+      process.stderr.write(
+        'ocpp-edge check: checking a local stack (npm start)? Pass its configuration, --config config/development.yaml: ' +
+          'the CA (--ca data/self-signed/localhost.crt) and the ports (--http-port 8000) are read from its proxy: section.\n',
+      );
     const output = json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report);
     // Exit once stdout has taken the report: a pipe may not have drained yet.
     process.stdout.write(output, () => process.exit(report.ok ? 0 : 1));
   },
 };
+
+function isLocal(url: string | undefined): boolean {
+  if (!url) return false;
+  try {
+    return ['localhost', '127.0.0.1', '[::1]'].includes(new URL(url).hostname);
+  } catch {
+    return false;
+  }
+}

@@ -9,7 +9,8 @@
 
 import pino from 'pino';
 import type { Argv, CommandModule } from 'yargs';
-import { ConfigError, renameConfigError, yargsOptions } from '../../common/config.js';
+import { ConfigError, originOf, renameConfigError, yargsOptions } from '../../common/config.js';
+import { stackDefaults } from '../stack-defaults.js';
 import { exitWithConfigError, loadOrExit } from '../../common/command.js';
 import { createLogger } from '../../common/logger.js';
 import { runSimulation } from './fleet.js';
@@ -31,7 +32,19 @@ export const simulateCommand: CommandModule = {
       ),
   handler: async (argv) => {
     const loaded = loadOrExit(simulateOptions, argv as Record<string, unknown>, 'simulate');
-    const { configFile: _configFile, json, progressInterval, logLevel, ...options } = loaded;
+    const { configFile, json, progressInterval, logLevel, ...options } = loaded;
+    // A --config that also has a proxy: section says where that stack listens and which CA it needs.
+    let stack: ReturnType<typeof stackDefaults>;
+    try {
+      stack = stackDefaults(configFile);
+    } catch (error) {
+      if (error instanceof ConfigError) exitWithConfigError(error);
+      throw error;
+    }
+    if (stack) {
+      if (originOf(loaded, 'url').source === 'default') options.url = stack.ocppUrl;
+      options.ca ??= stack.ca;
+    }
     // Logs go to stderr: stdout carries the report.
     const logger = createLogger({
       level: logLevel,
