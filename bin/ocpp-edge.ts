@@ -15,6 +15,7 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   certs: async () => (await import('../proxy/tls/acme/certs-command.js')).certsCommand,
   simulate: async () => (await import('../tools/simulate/command.js')).simulateCommand,
   check: async () => (await import('../tools/check/command.js')).checkCommand,
+  validate: async () => (await import('../tools/validate/command.js')).validateCommand,
 };
 const args = hideBin(process.argv);
 const named = args[0] !== undefined && Object.hasOwn(commands, args[0]) ? [args[0]] : Object.keys(commands);
@@ -25,7 +26,7 @@ await loaded
     (parser, command) => parser.command(command),
     yargs(args).scriptName('ocpp-edge').usage('$0 <command> [options]'),
   )
-  .demandCommand(1, 'Name a command: proxy, backend, dev, certs, check, simulate')
+  .demandCommand(1, 'Name a command: proxy, backend, dev, certs, check, simulate, validate')
   .strict()
   .wrap(Math.min(120, process.stdout.columns || 120))
   .fail((message, error) => {
