@@ -8,10 +8,13 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { RunningProcess } from '../common/command.js';
-import { redactUrlPassword } from '../common/config.js';
+import { ConfigError, redactUrlPassword } from '../common/config.js';
 import { effectiveBacklog } from '../common/listen-backlog.js';
 import type { Logger } from '../common/logger.js';
 import { buildApi } from './api/app.js';
+import { OidcVerifier } from './api/oidc.js';
+import type { Role } from './api/roles.js';
+import { ProxyStatusWatcher } from './edge/proxy-status.js';
 import { ClusterConnections } from './cluster/cluster-connections.js';
 import { createBackendMetrics, type BackendMetrics } from './metrics.js';
 import { CentralSystem, refuseUpgrade } from './ocpp/central-system.js';
@@ -31,6 +34,7 @@ export interface BackendHandle extends RunningProcess {
 }
 
 export async function startBackend(config: BackendConfig, logger: Logger): Promise<BackendHandle> {
+  const oidc = oidcVerifier(config, logger);
   const { store, applied } = await Store.open({ url: config.database, poolSize: config.dbPoolSize });
   logger.info(
     { database: redactUrlPassword(config.database), dialect: store.dialect, migrationsApplied: applied },
@@ -67,11 +71,12 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
   });
 
   const { backlog, warning: backlogWarning } = effectiveBacklog(config.listenBacklog);
+  const edge = new ProxyStatusWatcher(config.proxyStatusUrl, logger.child({ component: 'edge' }));
   let app;
   try {
     app = await buildApi(
       { store, connections, cluster, metrics, logger, callTimeoutMs: config.callTimeout * 1000 },
-      { apiTokens: config.apiToken, corsOrigins: config.corsOrigin, version: packageVersion() },
+      { apiTokens: config.apiToken, oidc, edge, corsOrigins: config.corsOrigin, version: packageVersion() },
     );
     app.server.on('upgrade', (request, socket: Duplex, head: Buffer) => {
       if (CentralSystem.matches(request.url)) centralSystem.handleUpgrade(request, socket, head);
@@ -87,6 +92,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
   }
 
   const port = (app.server.address() as AddressInfo).port;
+  edge.start();
   if (backlogWarning) logger.warn(backlogWarning);
   logger.info(
     { host: config.host, port, listenBacklog: backlog, ocpp: `ws://${config.host}:${port}/ocpp/{chargePointId}` },
@@ -102,6 +108,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     metrics,
     stop() {
       stopped ??= (async () => {
+        edge.stop();
         await centralSystem.close();
         await app.close();
         await cluster?.close();
@@ -112,6 +119,30 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
       return stopped;
     },
   };
+}
+
+/** --oidc-*: validated with the rest of the configuration, before storage is opened. */
+function oidcVerifier(config: BackendConfig, logger: Logger): OidcVerifier | undefined {
+  if (!config.oidcIssuer) {
+    for (const key of ['oidc-audience', 'oidc-client-id', 'oidc-default-role'] as const) {
+      const value = config[key === 'oidc-audience' ? 'oidcAudience' : key === 'oidc-client-id' ? 'oidcClientId' : 'oidcDefaultRole'];
+      if (value !== undefined && !(Array.isArray(value) && value.length === 0))
+        throw new ConfigError(`--${key}`, 'needs --oidc-issuer');
+    }
+    return undefined;
+  }
+  if (config.oidcAudience.length === 0)
+    throw new ConfigError('--oidc-audience', 'is required with --oidc-issuer (the aud a token must name)');
+  return new OidcVerifier(
+    {
+      issuer: config.oidcIssuer,
+      audiences: config.oidcAudience,
+      roleClaim: config.oidcRoleClaim,
+      defaultRole: config.oidcDefaultRole as Role | undefined,
+      clientId: config.oidcClientId,
+    },
+    logger.child({ component: 'oidc' }),
+  );
 }
 
 function packageVersion(): string {

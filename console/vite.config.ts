@@ -1,0 +1,24 @@
+// The operator console's build: a single-page app bundled by Vite into dist/console/, served by the backend under
+// /console/. Everything is bundled (no CDN), and nothing is inlined into index.html, so the backend's
+// Content-Security-Policy can forbid inline scripts and styles.
+
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  root: fileURLToPath(new URL('.', import.meta.url)),
+  base: '/console/',
+  build: {
+    outDir: fileURLToPath(new URL('../dist/console', import.meta.url)),
+    emptyOutDir: true,
+    // An inlined asset would be a data: URL; keep every asset a file of its own.
+    assetsInlineLimit: 0,
+    sourcemap: true,
+    target: 'es2022',
+  },
+  test: {
+    root: fileURLToPath(new URL('..', import.meta.url)),
+    include: ['test/console/**/*.spec.tsx'],
+    environment: 'jsdom',
+  },
+});
