@@ -10,6 +10,12 @@ import { createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } 
 import type { Logger } from '../../common/logger.js';
 import { highestRole, type Principal, type Role } from './roles.js';
 
+/**
+ * A token signed by a key not in the cached JWKS refetches it, at most once per this interval: a provider's key
+ * rotation is followed within seconds, and a flood of tokens with made-up key ids cannot make us hammer it.
+ */
+export const JWKS_COOLDOWN_MS = 5_000;
+
 export interface OidcOptions {
   issuer: string;
   /** Accepted `aud` values; a token must name one of them. */
@@ -60,7 +66,10 @@ export class OidcVerifier {
   async verify(token: string): Promise<OidcResult> {
     let payload: JWTPayload;
     try {
-      if (!this.keys) this.keys = createRemoteJWKSet(new URL((await this.discover()).jwks_uri));
+      if (!this.keys)
+        this.keys = createRemoteJWKSet(new URL((await this.discover()).jwks_uri), {
+          cooldownDuration: JWKS_COOLDOWN_MS,
+        });
       ({ payload } = await jwtVerify(token, this.keys, {
         issuer: this.options.issuer,
         audience: [...this.options.audiences],
