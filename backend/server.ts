@@ -39,6 +39,8 @@ export interface BackendHandle extends RunningProcess {
   metrics: BackendMetrics;
   /** The in-process event bus: emit on it to reach webhooks and /api/events. */
   events: EventBus;
+  /** The proxies read for the console's Edge page (--proxy-status-url). */
+  edge: ProxyStatusWatcher;
 }
 
 export async function startBackend(config: BackendConfig, logger: Logger): Promise<BackendHandle> {
@@ -139,6 +141,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     cluster,
     metrics,
     events,
+    edge,
     stop() {
       stopped ??= (async () => {
         stopping = true;

@@ -15,6 +15,13 @@ export default defineConfig({
     assetsInlineLimit: 0,
     sourcemap: true,
     target: 'es2022',
+    rollupOptions: {
+      onwarn(warning, warn) {
+        // swr marks its modules 'use client' for React Server Components; a client-only bundle has no use for it.
+        if (warning.code === 'MODULE_LEVEL_DIRECTIVE') return;
+        warn(warning);
+      },
+    },
   },
   test: {
     root: fileURLToPath(new URL('..', import.meta.url)),

@@ -74,7 +74,9 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
       <main>
         <Switch>
           <Route path="/">{() => <FleetPage />}</Route>
-          <Route path="/charge-points/:id">{(params) => <ChargerPage id={decodeURIComponent(params.id)} me={me} />}</Route>
+          <Route path="/charge-points/:id">
+            {(params) => <ChargerPage id={decodeURIComponent(params.id)} me={me} />}
+          </Route>
           <Route path="/transactions">{() => <TransactionsPage />}</Route>
           <Route path="/id-tags">{() => <IdTagsPage me={me} />}</Route>
           <Route path="/edge">{() => <EdgePage />}</Route>

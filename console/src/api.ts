@@ -41,7 +41,7 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
 }
 
 /** For swr: the key is the API path. */
-export const fetcher = <T,>(path: string) => api<T>(path);
+export const fetcher = <T>(path: string) => api<T>(path);
 
 function parse(text: string): unknown {
   try {

@@ -92,7 +92,9 @@ export function LiveEvents() {
     };
   }, [mutate]);
 
-  const label = { connecting: 'connecting…', live: 'live', reconnecting: 'reconnecting…', unavailable: 'no stream' }[state];
+  const label = { connecting: 'connecting…', live: 'live', reconnecting: 'reconnecting…', unavailable: 'no stream' }[
+    state
+  ];
   return (
     <span className={`live live-${state}`} data-testid="live-state" title="Live updates from /api/events">
       {label}
