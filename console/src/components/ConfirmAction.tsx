@@ -31,9 +31,10 @@ export function ConfirmAction({
   describe: (values: Record<string, string>) => ReactNode;
 }) {
   const [open, setOpen] = useState(false);
-  const [values, setValues] = useState<Record<string, string>>(() =>
-    Object.fromEntries(fields.map((field) => [field.name, field.initial ?? field.options?.[0] ?? ''])),
-  );
+  // Filled when the form opens, so a default that arrived after the first render (the running transaction) is used.
+  const [values, setValues] = useState<Record<string, string>>({});
+  const initialValues = () =>
+    Object.fromEntries(fields.map((field) => [field.name, field.initial ?? field.options?.[0] ?? '']));
   const [sending, setSending] = useState(false);
   const [answer, setAnswer] = useState<{ ok: boolean; text: string }>();
 
@@ -59,7 +60,11 @@ export function ConfirmAction({
         type="button"
         disabled={disabled}
         title={disabled ? disabledReason : undefined}
-        onClick={() => (setOpen(!open), setAnswer(undefined))}
+        onClick={() => {
+          if (!open) setValues(initialValues());
+          setOpen(!open);
+          setAnswer(undefined);
+        }}
       >
         {label}
       </button>
@@ -70,7 +75,7 @@ export function ConfirmAction({
               {field.label}
               {field.type === 'select' ? (
                 <select
-                  value={values[field.name]}
+                  value={values[field.name] ?? ''}
                   onChange={(event) => setValues({ ...values, [field.name]: event.target.value })}
                 >
                   {field.options?.map((option) => (
@@ -80,7 +85,7 @@ export function ConfirmAction({
               ) : (
                 <input
                   type={field.type ?? 'text'}
-                  value={values[field.name]}
+                  value={values[field.name] ?? ''}
                   required={!field.optional}
                   onChange={(event) => setValues({ ...values, [field.name]: event.target.value })}
                 />
