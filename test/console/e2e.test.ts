@@ -12,6 +12,7 @@ import { RPCClient } from 'ocpp-rpc';
 import type { Browser, Page } from 'playwright-core';
 import { chromiumUnavailable, launchChromium } from '../support/browser.js';
 import { startConsoleStack, type ConsoleStack } from '../support/console-stack.js';
+import { waitFor } from '../support/waiting.js';
 
 const OPERATOR = 'operator-console-token-1';
 const VIEWER = 'viewer-console-token-1';
@@ -23,11 +24,13 @@ describe('the console in a browser', { skip }, () => {
   let browser: Browser;
   const chargers: RPCClient[] = [];
   const remoteStops: unknown[] = [];
+  const backendLog: Array<Record<string, unknown>> = [];
 
   before(async () => {
-    stack = await startConsoleStack({
-      'api-token': [`operator:${OPERATOR}`, `viewer:${VIEWER}`, 'admin-console-token-1'],
-    });
+    stack = await startConsoleStack(
+      { 'api-token': [`operator:${OPERATOR}`, `viewer:${VIEWER}`, 'admin-console-token-1'], 'log-level': 'info' },
+      { logLines: backendLog },
+    );
     browser = await launchChromium();
     if (SCREENSHOTS) mkdirSync(SCREENSHOTS, { recursive: true });
   });
@@ -128,6 +131,11 @@ describe('the console in a browser', { skip }, () => {
     await form.getByRole('button', { name: 'Yes, remote stop' }).click();
     await page.getByTestId('command-answer').filter({ hasText: 'Accepted' }).waitFor();
     assert.deepEqual(remoteStops, [{ transactionId: started.transactionId }]);
+    const logged = await waitFor('the command in the log', () =>
+      backendLog.find((line) => line.msg === 'api command' && String(line.url).endsWith('/remote-stop')),
+    );
+    assert.equal(logged.role, 'operator');
+    assert.match(String(logged.who), /^token:[0-9a-f]{8}$/);
     await page.context().close();
   });
 
@@ -163,8 +171,12 @@ describe('the console in a browser', { skip }, () => {
     await page.getByTestId('certificates').getByText('localhost').first().waitFor();
     assert.match(await page.getByTestId('upstreams').innerText(), /healthy/);
     await shot(page, 'edge');
-    // No token ever appears in a URL the page visited.
+    // No token ever appears in a URL the page visited, nor in a log line of either process.
     assert.doesNotMatch(page.url(), new RegExp(OPERATOR));
+    for (const token of [OPERATOR, VIEWER]) {
+      assert.doesNotMatch(JSON.stringify(backendLog), new RegExp(token));
+      assert.doesNotMatch(JSON.stringify(stack.proxy.logs.lines), new RegExp(token));
+    }
     await page.context().close();
   });
 });
