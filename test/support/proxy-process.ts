@@ -31,5 +31,5 @@ export type CommandResult = CliResult;
 
 /** Runs `ocpp-edge proxy ...` to completion (configuration errors exit at once). */
 export function runProxyCommand(args: string[], options: CliOptions = {}): Promise<CommandResult> {
-  return runCli(['proxy', ...args], { timeoutMs: 15_000, ...options, env: { ...JSON_LOGS, ...options.env } });
+  return runCli(['proxy', ...args], { ...options, env: { ...JSON_LOGS, ...options.env } });
 }
