@@ -10,6 +10,7 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../../common/logger.js';
 import type { AccessLog } from '../access-log.js';
+import type { ClientIdentity } from '../client-identity.js';
 import { sendJsonError, writeRawError } from '../errors.js';
 import { setForwardedHeaders, setSecurityHeaders } from '../headers.js';
 import type { ProxyMetrics } from '../metrics.js';
@@ -17,7 +18,6 @@ import { parseRequestTarget } from '../request-target.js';
 import { isPrivatePath, matchRoute, type Route } from '../routes.js';
 import type { MemoryCertificateStore } from '../tls/certificate-store.js';
 import { TlsSessionCache } from '../tls/session-cache.js';
-import { SHARED_TLS_OPTIONS } from '../tls/tls-options.js';
 import type { Upstream } from '../upstream.js';
 import type { UpstreamPool } from '../upstream-pool.js';
 import { WebSocketSessions } from '../websocket.js';
@@ -42,6 +42,8 @@ export interface HttpsListenerOptions {
   tlsHandshakeTimeoutMs: number;
   /** --tls-ticket-keys (proxy/tls/ticket-keys.ts); undefined: random keys of this process's own. */
   ticketKeys?: Buffer;
+  /** The client certificate verdict forwarded to the upstream (--client-ca, --client-crl). */
+  clientIdentity: ClientIdentity;
 }
 
 export class HttpsListener {
@@ -55,7 +57,12 @@ export class HttpsListener {
     const primary = options.store.lookup(undefined);
     if (!primary) throw new Error('no certificate installed before the HTTPS listener started');
     this.server = https.createServer({
-      ...SHARED_TLS_OPTIONS,
+      ...options.store.tlsOptions,
+      // Ask every client for a certificate (security profile 3) but never refuse the handshake for lacking one or
+      // for a bad one: profile-2 chargers share the port, and the backend decides per charger from the verdict the
+      // proxy forwards (setClientCertificateHeaders). Without --client-ca nobody is asked.
+      requestCert: options.clientIdentity.trust !== undefined,
+      rejectUnauthorized: false,
       // Clients without SNI (connecting by IP address) get this one; SNICallback is not called for them.
       cert: primary.certPem,
       key: primary.keyPem,
@@ -121,6 +128,7 @@ export class HttpsListener {
       return;
     }
     setForwardedHeaders(req, this.options.trustProxy);
+    this.options.clientIdentity.setHeaders(req);
     // Node already answered `100 Continue` to the client, and the body is forwarded as it comes: the upstream
     // has nothing to wait for.
     delete req.headers.expect;
@@ -183,6 +191,7 @@ export class HttpsListener {
       this.record(req, 400, route.name, startedAt, 0, true);
       return;
     }
+    this.options.clientIdentity.setHeaders(req);
     this.websockets.handleUpgrade(req, socket, head, route, target.pathname);
   };
 
@@ -221,7 +230,7 @@ export class HttpsListener {
     const primary = this.options.store.lookup(undefined);
     if (!primary) return;
     const ticketKeys = this.server.getTicketKeys();
-    this.server.setSecureContext({ ...SHARED_TLS_OPTIONS, cert: primary.certPem, key: primary.keyPem });
+    this.server.setSecureContext({ ...this.options.store.tlsOptions, cert: primary.certPem, key: primary.keyPem });
     this.server.setTicketKeys(ticketKeys);
   }
 }

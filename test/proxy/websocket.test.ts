@@ -12,6 +12,7 @@ import { AccessLog } from '../../proxy/access-log.js';
 import { HttpsListener } from '../../proxy/listeners/https.js';
 import { createProxyMetrics } from '../../proxy/metrics.js';
 import { createRoutes } from '../../proxy/routes.js';
+import { ClientIdentity } from '../../proxy/client-identity.js';
 import { MemoryCertificateStore } from '../../proxy/tls/certificate-store.js';
 import { Upstream } from '../../proxy/upstream.js';
 import { UpstreamPool } from '../../proxy/upstream-pool.js';
@@ -79,6 +80,7 @@ describe('upstream not answering an upgrade', () => {
       trustProxy: false,
       headerTimeoutMs: 10_000,
       tlsHandshakeTimeoutMs: 60_000,
+      clientIdentity: new ClientIdentity(undefined, metrics, logger),
     });
     listener.server.listen(0, '127.0.0.1');
     await once(listener.server, 'listening');
