@@ -14,6 +14,7 @@ import type { Logger } from '../common/logger.js';
 import { buildApi } from './api/app.js';
 import { ClusterConnections } from './cluster/cluster-connections.js';
 import { EventBus } from './events/bus.js';
+import { EventsOut } from './events/events-out.js';
 import { createBackendMetrics, type BackendMetrics } from './metrics.js';
 import { CentralSystem, refuseUpgrade } from './ocpp/central-system.js';
 import { LocalConnections, type ConnectionRegistry } from './ocpp/connections.js';
@@ -31,6 +32,7 @@ export interface BackendHandle extends RunningProcess {
   metrics: BackendMetrics;
   /** The in-process event bus: emit on it to reach webhooks and /api/events. */
   events: EventBus;
+  eventsOut: EventsOut;
 }
 
 export async function startBackend(config: BackendConfig, logger: Logger): Promise<BackendHandle> {
@@ -42,6 +44,19 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
 
   const metrics = createBackendMetrics();
   const events = new EventBus(logger);
+  const eventsOut = new EventsOut({
+    bus: events,
+    store,
+    registry: metrics.registry,
+    logger,
+    userAgent: `ocpp-edge/${packageVersion()}`,
+    retentionHours: config.eventRetention,
+    pollIntervalMs: config.eventPollInterval * 1000,
+    webhookTimeoutMs: config.webhookTimeout * 1000,
+    webhookMaxAttempts: config.webhookMaxAttempts,
+    webhookRetryBaseMs: config.webhookRetryBase * 1000,
+    keepAliveMs: config.eventKeepalive * 1000,
+  });
   // With --redis this is one instance of several: presence and command routing in Redis (backend/cluster/).
   // Without it, the registry is this process's own connections, as it always was.
   const cluster = config.redis
@@ -75,7 +90,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
   let app;
   try {
     app = await buildApi(
-      { store, connections, cluster, metrics, logger, events, callTimeoutMs: config.callTimeout * 1000 },
+      { store, connections, cluster, metrics, logger, events, eventsOut, callTimeoutMs: config.callTimeout * 1000 },
       { apiTokens: config.apiToken, corsOrigins: config.corsOrigin, version: packageVersion() },
     );
     app.server.on('upgrade', (request, socket: Duplex, head: Buffer) => {
@@ -86,6 +101,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
   } catch (error) {
     await app?.close().catch(() => {});
     await cluster?.close();
+    await eventsOut.close();
     await messageLog.close();
     await store.close();
     throw error;
@@ -106,11 +122,14 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     cluster,
     metrics,
     events,
+    eventsOut,
     stop() {
       stopped ??= (async () => {
         await centralSystem.close();
+        eventsOut.hub.close();
         await app.close();
         await cluster?.close();
+        await eventsOut.close();
         await messageLog.close();
         await store.close();
         logger.info('backend stopped');

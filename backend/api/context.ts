@@ -3,6 +3,7 @@
 import type { Logger } from '../../common/logger.js';
 import type { ClusterHealth } from '../cluster/cluster-connections.js';
 import type { EventBus } from '../events/bus.js';
+import type { EventsOut } from '../events/events-out.js';
 import type { BackendMetrics } from '../metrics.js';
 import type { ConnectionRegistry } from '../ocpp/connections.js';
 import type { Store } from '../store/store.js';
@@ -16,6 +17,8 @@ export interface ApiContext {
   logger: Logger;
   /** Emit what the API changes (reservations, group limits) here. */
   events: EventBus;
+  /** Stored events, the SSE hub and webhook subscriptions. */
+  eventsOut: EventsOut;
   /** Wait for a charger's answer to a command before 504, ms. */
   callTimeoutMs: number;
 }

@@ -5,6 +5,7 @@
 
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { Dialect } from './database.js';
+import { featureMigrations } from './feature-migrations.js';
 
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<string[]> {
   // PostgreSQL: the bookkeeping tables go in the schema the data lives in (the search_path's first). Without this,
@@ -180,5 +181,6 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         }
       },
     },
+    ...featureMigrations(dialect),
   };
 }
