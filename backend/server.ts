@@ -1,15 +1,18 @@
 // `ocpp-edge backend`: the OCPP 1.6-J central system. One HTTP server carries the charger WebSockets at
-// /ocpp/{chargePointId}, the REST API under /api/, OpenAPI at /docs, /health and /metrics.
+// /ocpp/{chargePointId}, the REST API under /api/, OpenAPI at /docs and /health; a second, private one (like the
+// proxy's) serves /metrics and /healthz on --metrics-host/--metrics-port.
 //
 // Lifecycle: open storage and migrate (fail early, before listening), build the OCPP endpoint and the API,
 // listen; stop() closes chargers with 1001, then HTTP, then flushes the message log and closes storage.
 
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { RunningProcess } from '../common/command.js';
 import { redactUrlPassword } from '../common/config.js';
 import { effectiveBacklog } from '../common/listen-backlog.js';
+import { startMetricsServer } from '../common/metrics.js';
 import type { Logger } from '../common/logger.js';
 import { buildApi } from './api/app.js';
 import { ClusterConnections } from './cluster/cluster-connections.js';
@@ -25,6 +28,8 @@ import { Store } from './store/store.js';
 export interface BackendHandle extends RunningProcess {
   /** The bound port (the configuration may ask for 0). */
   port: number;
+  /** The bound port of the private metrics listener. */
+  metricsPort: number;
   store: Store;
   connections: ConnectionRegistry;
   /** Present with --redis. */
@@ -88,6 +93,8 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
 
   const { backlog, warning: backlogWarning } = effectiveBacklog(config.listenBacklog);
   let app;
+  let metricsServer: Server | undefined;
+  let stopping = false;
   try {
     app = await buildApi(
       { store, connections, cluster, metrics, logger, events, eventsOut, callTimeoutMs: config.callTimeout * 1000 },
@@ -98,6 +105,17 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
       else refuseUpgrade(socket, 404, 'The WebSocket endpoint is /ocpp/{chargePointId}');
     });
     await app.listen({ host: config.host, port: config.port, backlog });
+    metricsServer = await startMetricsServer(metrics.registry, {
+      host: config.metricsHost,
+      port: config.metricsPort,
+      healthy: () => !stopping,
+    }).catch((error: NodeJS.ErrnoException) =>
+      Promise.reject(
+        new Error(
+          `cannot listen on ${config.metricsHost}:${config.metricsPort} (metrics, --metrics-port): ${error.message}`,
+        ),
+      ),
+    );
   } catch (error) {
     await app?.close().catch(() => {});
     await cluster?.close();
@@ -108,15 +126,24 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
   }
 
   const port = (app.server.address() as AddressInfo).port;
+  const metricsListener = metricsServer as Server;
+  const metricsPort = (metricsListener.address() as AddressInfo).port;
   if (backlogWarning) logger.warn(backlogWarning);
   logger.info(
-    { host: config.host, port, listenBacklog: backlog, ocpp: `ws://${config.host}:${port}/ocpp/{chargePointId}` },
+    {
+      host: config.host,
+      port,
+      metricsPort,
+      listenBacklog: backlog,
+      ocpp: `ws://${config.host}:${port}/ocpp/{chargePointId}`,
+    },
     'backend listening',
   );
 
   let stopped: Promise<void> | undefined;
   return {
     port,
+    metricsPort,
     store,
     connections,
     cluster,
@@ -125,9 +152,11 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     eventsOut,
     stop() {
       stopped ??= (async () => {
+        stopping = true;
         await centralSystem.close();
         eventsOut.hub.close();
         await app.close();
+        await closeMetricsServer(metricsListener);
         await cluster?.close();
         await eventsOut.close();
         await messageLog.close();
@@ -137,6 +166,11 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
       return stopped;
     },
   };
+}
+
+function closeMetricsServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise((resolve) => server.close(() => resolve()));
 }
 
 function packageVersion(): string {

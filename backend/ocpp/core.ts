@@ -1,6 +1,6 @@
 // OCPP 1.6 Core profile: the calls a charger makes to the central system.
 
-import type { IdTagRow, SampledValue, Store } from '../store/store.js';
+import type { IdTag, SampledValue, Store } from '../store/store.js';
 import { utcTimestamp, type HandlerContext, type ProfileHandlers } from './handler.js';
 
 interface IdTagInfo {
@@ -193,14 +193,14 @@ export async function idTagInfo(store: Store, idTag: string, now: string): Promi
   const tag = await store.getIdTag(idTag);
   if (!tag) return { status: 'Invalid' };
   const info: IdTagInfo = { status: tag.status as IdTagInfo['status'] };
-  if (tag.expiry_date) info.expiryDate = tag.expiry_date;
-  if (tag.parent_id_tag) info.parentIdTag = tag.parent_id_tag;
+  if (tag.expiryDate) info.expiryDate = tag.expiryDate;
+  if (tag.parentIdTag) info.parentIdTag = tag.parentIdTag;
   if (isExpired(tag, now)) info.status = 'Expired';
   return info;
 }
 
-function isExpired(tag: IdTagRow, now: string): boolean {
-  return tag.status === 'Accepted' && tag.expiry_date !== null && tag.expiry_date <= now;
+function isExpired(tag: IdTag, now: string): boolean {
+  return tag.status === 'Accepted' && tag.expiryDate !== null && tag.expiryDate <= now;
 }
 
 function sampledValues(meterValues: MeterValue[]): SampledValue[] {
