@@ -190,7 +190,7 @@ describe('webhooks', () => {
       // And no instance attempted one the other had: the attempts of both add up to the events.
       let attempts = 0;
       for (const backend of [first, second]) {
-        const metrics = String((await backend.api('GET', '/metrics')).body);
+        const metrics = await backend.metrics();
         attempts += Number(
           /ocpp_edge_webhook_deliveries_total\{[^}]*outcome="delivered"[^}]*\} (\d+)/.exec(metrics)?.[1] ?? 0,
         );
