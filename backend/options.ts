@@ -112,6 +112,14 @@ export const backendOptions = {
     describe: 'OCPP messages kept in the message log (oldest dropped)',
     default: 10000,
   },
+  'after-boot-delay': {
+    type: 'number',
+    min: 0,
+    max: 600,
+    describe:
+      'Seconds after a BootNotification before the charger is brought up to date (configuration read, local list, charging profiles)',
+    default: 2,
+  },
   'event-retention': {
     type: 'number',
     min: 0.01,

@@ -17,11 +17,13 @@ import type { Logger } from '../common/logger.js';
 import { buildApi } from './api/app.js';
 import { ClusterConnections } from './cluster/cluster-connections.js';
 import { EventBus } from './events/bus.js';
+import { createFeatures, type Features } from './features.js';
 import { EventsOut } from './events/events-out.js';
 import { createBackendMetrics, type BackendMetrics } from './metrics.js';
 import { CentralSystem, refuseUpgrade } from './ocpp/central-system.js';
 import { LocalConnections, type ConnectionRegistry } from './ocpp/connections.js';
 import { MessageLog } from './ocpp/message-log.js';
+import { ObservedConnections } from './ocpp/observed-connections.js';
 import type { BackendConfig } from './options.js';
 import { Store } from './store/store.js';
 
@@ -38,6 +40,7 @@ export interface BackendHandle extends RunningProcess {
   /** The in-process event bus: emit on it to reach webhooks and /api/events. */
   events: EventBus;
   eventsOut: EventsOut;
+  features: Features;
 }
 
 export async function startBackend(config: BackendConfig, logger: Logger): Promise<BackendHandle> {
@@ -73,7 +76,16 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
       })
     : undefined;
   const local = cluster?.local ?? new LocalConnections();
-  const connections: ConnectionRegistry = cluster ?? local;
+  // Every command goes through the observed registry, so the features keep state from the answers.
+  const connections = new ObservedConnections(cluster ?? local, logger);
+  const features = createFeatures({
+    store,
+    connections,
+    events,
+    logger,
+    callTimeoutMs: config.callTimeout * 1000,
+    afterBootDelayMs: config.afterBootDelay * 1000,
+  });
   const messageLog = new MessageLog(store, config.messageLogSize, logger);
   const centralSystem = new CentralSystem({
     store,
@@ -97,7 +109,17 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
   let stopping = false;
   try {
     app = await buildApi(
-      { store, connections, cluster, metrics, logger, events, eventsOut, callTimeoutMs: config.callTimeout * 1000 },
+      {
+        store,
+        connections,
+        cluster,
+        metrics,
+        logger,
+        events,
+        eventsOut,
+        features,
+        callTimeoutMs: config.callTimeout * 1000,
+      },
       { apiTokens: config.apiToken, corsOrigins: config.corsOrigin, version: packageVersion() },
     );
     app.server.on('upgrade', (request, socket: Duplex, head: Buffer) => {
@@ -118,6 +140,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     );
   } catch (error) {
     await app?.close().catch(() => {});
+    await features.close();
     await cluster?.close();
     await eventsOut.close();
     await messageLog.close();
@@ -150,6 +173,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     metrics,
     events,
     eventsOut,
+    features,
     stop() {
       stopped ??= (async () => {
         stopping = true;
@@ -157,6 +181,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
         eventsOut.hub.close();
         await app.close();
         await closeMetricsServer(metricsListener);
+        await features.close();
         await cluster?.close();
         await eventsOut.close();
         await messageLog.close();

@@ -10,6 +10,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import { bearerAuth } from './bearer-auth.js';
 import { chargePointRoutes } from './charge-points.js';
 import { commandRoutes } from './commands.js';
+import { configurationRoutes } from './configuration.js';
 import type { ApiContext } from './context.js';
 import { eventRoutes } from './events.js';
 import { idTagRoutes } from './id-tags.js';
@@ -144,6 +145,7 @@ export async function buildApi(context: ApiContext, options: ApiOptions): Promis
   await commandRoutes(app, context);
   await transactionRoutes(app, context);
   await idTagRoutes(app, context);
+  await configurationRoutes(app, context);
   await eventRoutes(app, context);
   await webhookRoutes(app, context);
   return app;

@@ -4,6 +4,7 @@ import type { Logger } from '../../common/logger.js';
 import type { ClusterHealth } from '../cluster/cluster-connections.js';
 import type { EventBus } from '../events/bus.js';
 import type { EventsOut } from '../events/events-out.js';
+import type { Features } from '../features.js';
 import type { BackendMetrics } from '../metrics.js';
 import type { ConnectionRegistry } from '../ocpp/connections.js';
 import type { Store } from '../store/store.js';
@@ -19,6 +20,8 @@ export interface ApiContext {
   events: EventBus;
   /** Stored events, the SSE hub and webhook subscriptions. */
   eventsOut: EventsOut;
+  /** Configuration inventory, local lists, reservations, smart charging. */
+  features: Features;
   /** Wait for a charger's answer to a command before 504, ms. */
   callTimeoutMs: number;
 }

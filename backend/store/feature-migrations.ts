@@ -72,5 +72,54 @@ export function featureMigrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.dropTable('events').ifExists().execute();
       },
     },
+    // Configuration inventory (backend/ocpp/configuration-inventory.ts): each charger's keys as last reported, and
+    // every change seen, for the diff over time.
+    '0190-configuration-inventory': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('charge_point_configuration')
+          .addColumn('charge_point_id', 'text', (c) => c.notNull().references('charge_points.id').onDelete('cascade'))
+          .addColumn('key', 'text', (c) => c.notNull())
+          .addColumn('value', 'text')
+          .addColumn('readonly', 'integer', (c) => c.notNull())
+          .addColumn('reported_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('charge_point_configuration_pk', ['charge_point_id', 'key'])
+          .execute();
+        await db.schema
+          .createTable('configuration_refreshes')
+          .addColumn('charge_point_id', 'text', (c) =>
+            c.primaryKey().references('charge_points.id').onDelete('cascade'),
+          )
+          .addColumn('refreshed_at', 'text')
+          .addColumn('unknown_keys', 'text', (c) => c.notNull())
+          .addColumn('last_error', 'text')
+          .addColumn('last_error_at', 'text')
+          .execute();
+        await db.schema
+          .createTable('configuration_history')
+          .addColumn('id', idType, id)
+          .addColumn('charge_point_id', 'text', (c) => c.notNull().references('charge_points.id').onDelete('cascade'))
+          .addColumn('key', 'text', (c) => c.notNull())
+          // added, changed, removed
+          .addColumn('change', 'text', (c) => c.notNull())
+          .addColumn('old_value', 'text')
+          .addColumn('new_value', 'text')
+          .addColumn('readonly', 'integer', (c) => c.notNull())
+          .addColumn('observed_at', 'text', (c) => c.notNull())
+          // GetConfiguration (a full or partial read) or ChangeConfiguration (ours, Accepted)
+          .addColumn('source', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('configuration_history_by_charge_point')
+          .on('configuration_history')
+          .columns(['charge_point_id', 'id'])
+          .execute();
+      },
+      async down(db: Kysely<any>) {
+        await db.schema.dropTable('configuration_history').ifExists().execute();
+        await db.schema.dropTable('configuration_refreshes').ifExists().execute();
+        await db.schema.dropTable('charge_point_configuration').ifExists().execute();
+      },
+    },
   };
 }
