@@ -25,6 +25,7 @@ import { LocalConnections, type ConnectionRegistry } from './ocpp/connections.js
 import { MessageLog } from './ocpp/message-log.js';
 import { ObservedConnections } from './ocpp/observed-connections.js';
 import type { BackendConfig } from './options.js';
+import { TrustedProxies } from './security/trusted-proxies.js';
 import { Store } from './store/store.js';
 
 export interface BackendHandle extends RunningProcess {
@@ -86,6 +87,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     callTimeoutMs: config.callTimeout * 1000,
     afterBootDelayMs: config.afterBootDelay * 1000,
   });
+  const trustedProxies = new TrustedProxies(config.trustedProxy);
   const messageLog = new MessageLog(store, config.messageLogSize, logger);
   const centralSystem = new CentralSystem({
     store,
@@ -101,6 +103,8 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     maxPendingCalls: config.maxPendingCalls,
     maxBadMessages: config.maxBadMessages,
     callTimeoutMs: config.callTimeout * 1000,
+    trustedProxies,
+    cpoName: config.cpoName,
   });
 
   const { backlog, warning: backlogWarning } = effectiveBacklog(config.listenBacklog);
@@ -119,6 +123,8 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
         eventsOut,
         features,
         callTimeoutMs: config.callTimeout * 1000,
+        cpoName: config.cpoName,
+        trustedProxies,
       },
       { apiTokens: config.apiToken, corsOrigins: config.corsOrigin, version: packageVersion() },
     );
