@@ -23,7 +23,7 @@ export function bearerAuth(tokens: readonly string[], oidc?: OidcVerifier) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const match = /^Bearer +(\S+) *$/i.exec(request.headers.authorization ?? '');
     if (!match) return unauthorized(reply, 'Missing Authorization: Bearer token');
-    const token = match[1]!;
+    const token = match[1] ?? '';
     let principal = verifyStatic(token);
     if (!principal && oidc && looksLikeJwt(token)) {
       const result = await oidc.verify(token);

@@ -41,7 +41,14 @@ function Gate() {
   }, [navigate]);
 
   if (!token) return <SignInPage error={callbackError} onSignedIn={() => setToken(currentToken())} />;
-  return <Shell onSignOut={() => (signOut(), setToken(undefined))} />;
+  return (
+    <Shell
+      onSignOut={() => {
+        signOut();
+        setToken(undefined);
+      }}
+    />
+  );
 }
 
 function Shell({ onSignOut }: { onSignOut: () => void }) {

@@ -47,9 +47,11 @@ describe('ConfirmAction', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Yes, reset' }));
     await waitFor(() => expect(screen.getByTestId('command-answer').textContent).toContain('Accepted'));
     expect(calls).toHaveLength(1);
-    expect(calls[0]!.init?.method).toBe('POST');
-    expect(JSON.parse(String(calls[0]!.init?.body))).toEqual({ type: 'Hard' });
-    expect((calls[0]!.init?.headers as Record<string, string>).authorization).toBe('Bearer operator-token-1');
+    expect(calls[0]?.init?.method).toBe('POST');
+    expect(JSON.parse(String(calls[0]?.init?.body))).toEqual({ type: 'Hard' });
+    expect((calls[0]?.init?.headers as Record<string, string> | undefined)?.authorization).toBe(
+      'Bearer operator-token-1',
+    );
   });
 
   it('is disabled, with the reason, when the role cannot send commands', () => {

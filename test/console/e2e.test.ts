@@ -85,8 +85,8 @@ describe('the console in a browser', { skip }, () => {
     assert.equal(await page.locator('[data-charger="CP-LIVE-1"]').count(), 0);
     await connect('CP-LIVE-1');
     await page.locator('[data-charger="CP-LIVE-1"]').waitFor({ timeout: 10_000 });
-    assert.match(await page.locator('[data-charger="CP-LIVE-1"]').innerText(), /connected/);
-    assert.match(await page.getByTestId('fleet-counts').innerText(), /1\s*connected/);
+    assert.match((await page.locator('[data-charger="CP-LIVE-1"]').textContent()) ?? '', /connected/);
+    assert.match((await page.getByTestId('fleet-counts').textContent()) ?? '', /1\s*connected/);
     await shot(page, 'fleet');
     await page.context().close();
   });
@@ -169,7 +169,7 @@ describe('the console in a browser', { skip }, () => {
     await shot(page, 'id-tags');
     await page.getByRole('link', { name: 'Edge', exact: true }).click();
     await page.getByTestId('certificates').getByText('localhost').first().waitFor();
-    assert.match(await page.getByTestId('upstreams').innerText(), /healthy/);
+    assert.match((await page.getByTestId('upstreams').textContent()) ?? '', /healthy/);
     await shot(page, 'edge');
     // No token ever appears in a URL the page visited, nor in a log line of either process.
     assert.doesNotMatch(page.url(), new RegExp(OPERATOR));

@@ -1,7 +1,7 @@
 // A command to a charger: a button that opens a form, asks for confirmation, sends the command, and shows the
 // charger's answer (or the API's error) as it came back.
 
-import { type FormEvent, type ReactNode, useState } from 'react';
+import { type FormEvent, type ReactNode, useId, useState } from 'react';
 import { api, ApiError } from '../api';
 
 export interface Field {
@@ -30,6 +30,7 @@ export function ConfirmAction({
   disabledReason?: string;
   describe: (values: Record<string, string>) => ReactNode;
 }) {
+  const formId = useId();
   const [open, setOpen] = useState(false);
   // Filled when the form opens, so a default that arrived after the first render (the running transaction) is used.
   const [values, setValues] = useState<Record<string, string>>({});
@@ -71,10 +72,11 @@ export function ConfirmAction({
       {open && (
         <form className="confirm" onSubmit={send} aria-label={`${label} form`}>
           {fields.map((field) => (
-            <label key={field.name}>
+            <label key={field.name} htmlFor={`${formId}-${field.name}`}>
               {field.label}
               {field.type === 'select' ? (
                 <select
+                  id={`${formId}-${field.name}`}
                   value={values[field.name] ?? ''}
                   onChange={(event) => setValues({ ...values, [field.name]: event.target.value })}
                 >
@@ -84,6 +86,7 @@ export function ConfirmAction({
                 </select>
               ) : (
                 <input
+                  id={`${formId}-${field.name}`}
                   type={field.type ?? 'text'}
                   value={values[field.name] ?? ''}
                   required={!field.optional}

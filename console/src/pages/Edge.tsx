@@ -48,13 +48,13 @@ export function EdgePage() {
       <h1>Edge</h1>
       {data.proxies.length === 0 && <p className="empty">No proxy configured (--proxy-status-url).</p>}
       {data.proxies.map((proxy) => (
-        <Proxy key={proxy.url} proxy={proxy} />
+        <ProxyPanel key={proxy.url} proxy={proxy} />
       ))}
     </section>
   );
 }
 
-function Proxy({ proxy }: { proxy: ProxyView }) {
+function ProxyPanel({ proxy }: { proxy: ProxyView }) {
   const { times, series } = useMemo(() => chartOf(proxy.series), [proxy.series]);
   return (
     <article className="panel" data-testid="proxy">

@@ -55,12 +55,18 @@ export function FleetPage() {
           placeholder="Search id, vendor, model, serial"
           aria-label="Search chargers"
           value={q}
-          onChange={(event) => (setQ(event.target.value), restart())}
+          onChange={(event) => {
+            setQ(event.target.value);
+            restart();
+          }}
         />
         <select
           aria-label="Connection state"
           value={state}
-          onChange={(event) => (setState(event.target.value as StateFilter), restart())}
+          onChange={(event) => {
+            setState(event.target.value as StateFilter);
+            restart();
+          }}
         >
           <option value="all">All</option>
           <option value="connected">Connected</option>

@@ -48,11 +48,23 @@ export function IdTagsPage({ me }: { me: Me | undefined }) {
     <section>
       <h1>Id tags</h1>
       {canEdit ? (
-        <AddTag onAdded={(tag) => (setMessage({ ok: true, text: `${tag} added` }), void mutate())} />
+        <AddTag
+          onAdded={(tag) => {
+            setMessage({ ok: true, text: `${tag} added` });
+            void mutate();
+          }}
+        />
       ) : (
         <p className="hint">Changes need the admin role.</p>
       )}
-      {canEdit && <ImportTags onImported={(text) => (setMessage({ ok: true, text }), void mutate())} />}
+      {canEdit && (
+        <ImportTags
+          onImported={(text) => {
+            setMessage({ ok: true, text });
+            void mutate();
+          }}
+        />
+      )}
       {message && <p className={message.ok ? 'notice' : 'error'}>{message.text}</p>}
       <div className="toolbar">
         <input
@@ -60,7 +72,10 @@ export function IdTagsPage({ me }: { me: Me | undefined }) {
           aria-label="Search tags"
           placeholder="Search"
           value={q}
-          onChange={(e) => (setQ(e.target.value), setCursors([undefined]))}
+          onChange={(e) => {
+            setQ(e.target.value);
+            setCursors([undefined]);
+          }}
         />
       </div>
       {error && (

@@ -43,7 +43,10 @@ export function TransactionsPage() {
   const after = cursors.at(-1);
   if (after) params.set('after', after);
   const { data: page, error } = useSWR<Transaction[]>(`/api/transactions?${params}`);
-  const update = (change: Partial<TransactionFilter>) => (setFilter({ ...filter, ...change }), setCursors([undefined]));
+  const update = (change: Partial<TransactionFilter>) => {
+    setFilter({ ...filter, ...change });
+    setCursors([undefined]);
+  };
 
   const exportCsv = async () => {
     setExporting('exporting…');
