@@ -10,14 +10,17 @@ export function OptionalSection<T>({
   path,
   render,
   empty = 'Nothing recorded.',
+  rowsOf = (value) => (Array.isArray(value) ? value : undefined),
 }: {
   title: string;
   path: string;
   render: (data: T) => ReactNode;
   empty?: string;
+  /** The rows in an answer, to tell an empty one (default: the answer itself when it is a list). */
+  rowsOf?: (data: T) => unknown[] | undefined;
 }) {
   const { data, error } = useSWR<T>(path);
-  const rows = Array.isArray(data) ? data : (data as { items?: unknown[] } | undefined)?.items;
+  const rows = data === undefined ? undefined : rowsOf(data);
   return (
     <section className="panel">
       <h2>{title}</h2>

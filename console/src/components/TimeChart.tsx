@@ -6,7 +6,18 @@ import 'uplot/dist/uPlot.min.css';
 
 import type { Series } from '../meter-chart';
 
-export function TimeChart({ times, series, height = 220 }: { times: number[]; series: Series[]; height?: number }) {
+export function TimeChart({
+  times,
+  series,
+  height = 220,
+  xRange,
+}: {
+  times: number[];
+  series: Series[];
+  height?: number;
+  /** Fixed time window (Unix seconds), e.g. the last hour; default: the samples' own span. */
+  xRange?: [number, number];
+}) {
   const element = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const container = element.current;
@@ -15,6 +26,7 @@ export function TimeChart({ times, series, height = 220 }: { times: number[]; se
       {
         width: container.clientWidth || 600,
         height,
+        scales: xRange ? { x: { time: true, range: () => xRange } } : undefined,
         series: [
           {},
           ...series.map((entry, index) => ({
@@ -43,7 +55,7 @@ export function TimeChart({ times, series, height = 220 }: { times: number[]; se
       resize.disconnect();
       chart.destroy();
     };
-  }, [times, series, height]);
+  }, [times, series, height, xRange]);
   if (times.length === 0) return <p className="empty">No samples yet.</p>;
   return <div className="chart" ref={element} data-testid="chart" />;
 }

@@ -170,7 +170,7 @@ export function ChargerPage({ id, me }: { id: string; me: Me | undefined }) {
           <RowsTable
             rows={rows}
             columns={[
-              ['at', 'At'],
+              ['loggedAt', 'At'],
               ['direction', 'Direction'],
               ['action', 'Action'],
               ['frame', 'Frame'],
@@ -180,17 +180,17 @@ export function ChargerPage({ id, me }: { id: string; me: Me | undefined }) {
       />
       <OptionalSection<Record<string, unknown>[]>
         title="Off-spec messages"
-        path={`${base}/violations`}
+        path={`${base}/schema-violations`}
         empty="None: every message was within the OCPP schemas."
         render={(rows) => (
           <RowsTable
             rows={rows}
             columns={[
-              ['at', 'At'],
+              ['receivedAt', 'At'],
               ['action', 'Action'],
               ['path', 'Path'],
               ['keyword', 'Rule'],
-              ['message', 'Detail'],
+              ['raw', 'Sent'],
             ]}
           />
         )}
@@ -204,17 +204,20 @@ export function ChargerPage({ id, me }: { id: string; me: Me | undefined }) {
             columns={[
               ['timestamp', 'At'],
               ['type', 'Type'],
+              ['critical', 'Critical'],
               ['techInfo', 'Detail'],
             ]}
           />
         )}
       />
-      <OptionalSection<Record<string, unknown>[]>
+      <OptionalSection<{ keys: Record<string, unknown>[]; refreshedAt: string | null }>
         title="Configuration"
-        path={`${base}/configuration-inventory`}
-        render={(rows) => (
+        path={`${base}/configuration`}
+        rowsOf={(inventory) => inventory.keys}
+        empty="Not read from the charger yet."
+        render={(inventory) => (
           <RowsTable
-            rows={rows}
+            rows={inventory.keys}
             columns={[
               ['key', 'Key'],
               ['value', 'Value'],

@@ -56,6 +56,10 @@ export function EdgePage() {
 
 function ProxyPanel({ proxy }: { proxy: ProxyView }) {
   const { times, series } = useMemo(() => chartOf(proxy.series), [proxy.series]);
+  const lastHour = useMemo<[number, number]>(() => {
+    const now = Math.floor(Date.now() / 1000);
+    return [now - 3600, now];
+  }, []);
   return (
     <article className="panel" data-testid="proxy">
       <h2>
@@ -124,7 +128,7 @@ function ProxyPanel({ proxy }: { proxy: ProxyView }) {
         </table>
       </div>
       <h3>Last hour</h3>
-      <TimeChart times={times} series={series} />
+      <TimeChart times={times} series={series} xRange={lastHour} />
     </article>
   );
 }
