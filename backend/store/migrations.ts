@@ -5,6 +5,7 @@
 
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { Dialect } from './database.js';
+import { featureMigrations } from './feature-migrations.js';
 
 /** What a migration runs on: untyped, since a migration must not depend on today's schema (Kysely's guide). */
 // biome-ignore lint/suspicious/noExplicitAny: see above; the one place migrations get their database type
@@ -196,5 +197,6 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('charge_points').dropColumn('security_profile').execute();
       },
     },
+    ...featureMigrations(dialect),
   };
 }
