@@ -115,6 +115,7 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
     store,
     routes: createRoutes({ wsIdleTimeout: config.wsIdleTimeout, upstreamTimeout: config.upstreamTimeout }),
     upstream,
+    pool,
     metrics,
     accessLog: new AccessLog(logger),
     logger,

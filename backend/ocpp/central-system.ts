@@ -2,12 +2,14 @@
 // HTTP Basic password, registration), one connection per charge point, and the handler modules of each feature
 // profile wired to every connection.
 
-import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createRPCError, RPCServer, type RPCClient } from 'ocpp-rpc';
 import type { IHandshakeInterface } from 'ocpp-rpc/lib/server-client.js';
 import { CHARGE_POINT_ID_RULE, chargePointIdFromPath, printableIdentity } from '../../common/charge-point-identity.js';
 import type { Logger } from '../../common/logger.js';
+import { writeRawHttpResponse } from '../../common/raw-http-response.js';
+import { rpcErrorCode } from '../../common/rpc-error.js';
 import type { EventBus } from '../events/bus.js';
 import type { BackendMetrics } from '../metrics.js';
 import type { Store } from '../store/store.js';
@@ -257,7 +259,7 @@ export class CentralSystem {
       return result;
     } catch (error) {
       stopTimer({ outcome: 'error' });
-      if (typeof (error as { rpcErrorCode?: unknown }).rpcErrorCode === 'string') throw error;
+      if (rpcErrorCode(error) !== undefined) throw error;
       context.logger.error(
         { err: error, chargePointId: context.chargePointId, action },
         'handler failed; answering InternalError',
@@ -276,12 +278,7 @@ function splitTarget(url: string | undefined): [string, string] {
 
 /** Answers an upgrade request with a plain HTTP error and closes the socket. */
 export function refuseUpgrade(socket: Duplex, status: number, message: string): void {
-  if (socket.writable) {
-    socket.end(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`,
-    );
-  }
-  socket.destroy();
+  writeRawHttpResponse(socket, status, { contentType: 'text/plain', body: message });
 }
 
 type UpgradeDecision = { ok: true; protocol: string | false } | { ok: false; status: number; message: string };

@@ -19,6 +19,7 @@ import { isPrivatePath, matchRoute, type Route } from '../routes.js';
 import type { MemoryCertificateStore } from '../tls/certificate-store.js';
 import { TlsSessionCache } from '../tls/session-cache.js';
 import type { Upstream } from '../upstream.js';
+import type { UpstreamPool } from '../upstream-pool.js';
 import { WebSocketSessions } from '../websocket.js';
 
 /** Request line plus headers; nginx's large_client_header_buffers allows 4 × 8 KB, Node defaults to 16 KB. */
@@ -27,7 +28,10 @@ const MAX_HEADER_BYTES = 16 * 1024;
 export interface HttpsListenerOptions {
   store: MemoryCertificateStore;
   routes: Route[];
+  /** Forwards HTTP requests. */
   upstream: Upstream;
+  /** The upstreams WebSocket sessions choose from (the forwarder's own pool). */
+  pool: UpstreamPool;
   metrics: ProxyMetrics;
   accessLog: AccessLog;
   logger: Logger;
@@ -74,7 +78,7 @@ export class HttpsListener {
     });
     new TlsSessionCache().attach(this.server);
     this.websockets = new WebSocketSessions({
-      upstream: options.upstream,
+      pool: options.pool,
       metrics: options.metrics,
       accessLog: options.accessLog,
       logger: options.logger,
