@@ -15,6 +15,7 @@ import { consoleRoutes } from '../console/serve.js';
 import type { ProxyStatusWatcher } from '../edge/proxy-status.js';
 import { edgeRoutes } from './edge.js';
 import { chargePointRoutes } from './charge-points.js';
+import { securityRoutes } from './security.js';
 import { commandRoutes } from './commands.js';
 import { configurationRoutes } from './configuration.js';
 import type { ApiContext } from './context.js';
@@ -190,6 +191,7 @@ export async function buildApi(context: ApiContext, options: ApiOptions): Promis
   await consoleRoutes(app, { oidc: options.oidc, root: options.consoleRoot });
   await edgeRoutes(app, options.edge);
   await chargePointRoutes(app, context);
+  await securityRoutes(app, context);
   await commandRoutes(app, context);
   await transactionRoutes(app, context);
   await idTagRoutes(app, context);
