@@ -15,14 +15,21 @@ import { effectiveBacklog } from '../common/listen-backlog.js';
 import { startMetricsServer } from '../common/metrics.js';
 import type { Logger } from '../common/logger.js';
 import { buildApi, type ApiSettings } from './api/app.js';
+import { OidcVerifier } from './api/oidc.js';
+import type { Role } from './api/roles.js';
+import { ProxyStatusWatcher } from './edge/proxy-status.js';
 import { ClusterConnections } from './cluster/cluster-connections.js';
 import { EventBus } from './events/bus.js';
+import { createFeatures, type Features } from './features.js';
+import { EventsOut } from './events/events-out.js';
 import { createBackendMetrics, type BackendMetrics } from './metrics.js';
 import { CentralSystem, refuseUpgrade } from './ocpp/central-system.js';
 import { LocalConnections, type ConnectionRegistry } from './ocpp/connections.js';
 import { MessageLog } from './ocpp/message-log.js';
+import { ObservedConnections } from './ocpp/observed-connections.js';
 import type { BackendConfig } from './options.js';
 import { planReload } from './reload.js';
+import { CertificateAuthority } from './security/certificate-signing.js';
 import { TrustedProxies } from './security/trusted-proxies.js';
 import { Store } from './store/store.js';
 
@@ -38,6 +45,10 @@ export interface BackendHandle extends RunningProcess {
   metrics: BackendMetrics;
   /** The in-process event bus: emit on it to reach webhooks and /api/events. */
   events: EventBus;
+  /** The proxies read for the console's Edge page (--proxy-status-url). */
+  edge: ProxyStatusWatcher;
+  eventsOut: EventsOut;
+  features: Features;
   /** SIGHUP: apply what can change while serving (backend/reload.ts); rejects, changing nothing, on an invalid one. */
   reload(): Promise<void>;
 }
@@ -47,6 +58,9 @@ export async function startBackend(
   logger: Logger,
   lifecycle?: ProcessLifecycle<BackendConfig>,
 ): Promise<BackendHandle> {
+  const oidc = oidcVerifier(config, logger);
+  // Before anything is opened: a bad CA file fails the start with nothing to undo.
+  const certificateAuthority = await loadCertificateAuthority(config);
   const { store, applied } = await Store.open({ url: config.database, poolSize: config.dbPoolSize });
   logger.info(
     { database: redactUrlPassword(config.database), dialect: store.dialect, migrationsApplied: applied },
@@ -55,6 +69,19 @@ export async function startBackend(
 
   const metrics = createBackendMetrics();
   const events = new EventBus(logger);
+  const eventsOut = new EventsOut({
+    bus: events,
+    store,
+    registry: metrics.registry,
+    logger,
+    userAgent: `ocpp-edge/${packageVersion()}`,
+    retentionHours: config.eventRetention,
+    pollIntervalMs: config.eventPollInterval * 1000,
+    webhookTimeoutMs: config.webhookTimeout * 1000,
+    webhookMaxAttempts: config.webhookMaxAttempts,
+    webhookRetryBaseMs: config.webhookRetryBase * 1000,
+    keepAliveMs: config.eventKeepalive * 1000,
+  });
   // With --redis this is one instance of several: presence and command routing in Redis (backend/cluster/).
   // Without it, the registry is this process's own connections, as it always was.
   const cluster = config.redis
@@ -66,8 +93,18 @@ export async function startBackend(
       })
     : undefined;
   const local = cluster?.local ?? new LocalConnections();
-  const connections: ConnectionRegistry = cluster ?? local;
+  // Every command goes through the observed registry, so the features keep state from the answers.
+  const connections = new ObservedConnections(cluster ?? local, logger);
+  const features = createFeatures({
+    store,
+    connections,
+    events,
+    logger,
+    callTimeoutMs: config.callTimeout * 1000,
+    afterBootDelayMs: config.afterBootDelay * 1000,
+  });
   const trustedProxies = new TrustedProxies(config.trustedProxy);
+
   const messageLog = new MessageLog(store, config.messageLogSize, logger);
   const centralSystem = new CentralSystem({
     store,
@@ -85,13 +122,15 @@ export async function startBackend(
     callTimeoutMs: config.callTimeout * 1000,
     trustedProxies,
     cpoName: config.cpoName,
+    certificateAuthority,
   });
 
   /** The configuration in force: the start's, with what reloads applied. */
   let running = config;
   const apiSettings: ApiSettings = { apiTokens: config.apiToken, corsOrigins: config.corsOrigin };
   const { backlog, warning: backlogWarning } = effectiveBacklog(config.listenBacklog);
-  let app;
+  const edge = new ProxyStatusWatcher(config.proxyStatusUrl, logger.child({ component: 'edge' }));
+  let app: Awaited<ReturnType<typeof buildApi>> | undefined;
   let metricsServer: Server | undefined;
   let stopping = false;
   try {
@@ -103,11 +142,14 @@ export async function startBackend(
         metrics,
         logger,
         events,
+        eventsOut,
+        features,
         callTimeoutMs: config.callTimeout * 1000,
         cpoName: config.cpoName,
         trustedProxies,
+        certificateAuthority,
       },
-      { settings: apiSettings, version: packageVersion() },
+      { settings: apiSettings, oidc, edge, version: packageVersion() },
     );
     app.server.on('upgrade', (request, socket: Duplex, head: Buffer) => {
       if (CentralSystem.matches(request.url)) centralSystem.handleUpgrade(request, socket, head);
@@ -127,7 +169,9 @@ export async function startBackend(
     );
   } catch (error) {
     await app?.close().catch(() => {});
+    await features.close();
     await cluster?.close();
+    await eventsOut.close();
     await messageLog.close();
     await store.close();
     throw error;
@@ -136,6 +180,7 @@ export async function startBackend(
   const port = (app.server.address() as AddressInfo).port;
   const metricsListener = metricsServer as Server;
   const metricsPort = (metricsListener.address() as AddressInfo).port;
+  edge.start();
   if (backlogWarning) logger.warn(backlogWarning);
   logger.info(
     {
@@ -157,6 +202,9 @@ export async function startBackend(
     cluster,
     metrics,
     events,
+    edge,
+    eventsOut,
+    features,
     async reload() {
       if (!lifecycle) return;
       let next: BackendConfig;
@@ -190,10 +238,14 @@ export async function startBackend(
     stop() {
       stopped ??= (async () => {
         stopping = true;
+        edge.stop();
         await centralSystem.close();
+        eventsOut.hub.close();
         await app.close();
         await closeMetricsServer(metricsListener);
+        await features.close();
         await cluster?.close();
+        await eventsOut.close();
         await messageLog.close();
         await store.close();
         logger.info('backend stopped');
@@ -207,9 +259,45 @@ function pick<T extends object, K extends keyof T>(source: T, keys: readonly K[]
   return Object.fromEntries(keys.map((key) => [key, source[key]])) as Pick<T, K>;
 }
 
+/** --oidc-*: validated with the rest of the configuration, before storage is opened. */
+function oidcVerifier(config: BackendConfig, logger: Logger): OidcVerifier | undefined {
+  if (!config.oidcIssuer) {
+    const dependents = {
+      '--oidc-audience': config.oidcAudience.length > 0 ? config.oidcAudience : undefined,
+      '--oidc-client-id': config.oidcClientId,
+      '--oidc-default-role': config.oidcDefaultRole,
+    };
+    for (const [key, value] of Object.entries(dependents))
+      if (value !== undefined) throw new ConfigError(key, 'needs --oidc-issuer');
+    return undefined;
+  }
+  if (config.oidcAudience.length === 0)
+    throw new ConfigError('--oidc-audience', 'is required with --oidc-issuer (the aud a token must name)');
+  return new OidcVerifier(
+    {
+      issuer: config.oidcIssuer,
+      audiences: config.oidcAudience,
+      roleClaim: config.oidcRoleClaim,
+      defaultRole: config.oidcDefaultRole as Role | undefined,
+      clientId: config.oidcClientId,
+    },
+    logger.child({ component: 'oidc' }),
+  );
+}
+
 function closeMetricsServer(server: Server): Promise<void> {
   server.closeAllConnections();
   return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** --cpo-ca-cert/--cpo-ca-key, both or neither; signing checks CSRs against --cpo-name, so it is needed too. */
+async function loadCertificateAuthority(config: BackendConfig): Promise<CertificateAuthority | undefined> {
+  if (config.cpoCaCert === undefined && config.cpoCaKey === undefined) return undefined;
+  if (config.cpoCaCert === undefined) throw new ConfigError('cpo-ca-cert', 'needed with --cpo-ca-key');
+  if (config.cpoCaKey === undefined) throw new ConfigError('cpo-ca-key', 'needed with --cpo-ca-cert');
+  if (config.cpoName === undefined)
+    throw new ConfigError('cpo-name', 'needed with --cpo-ca-cert: CSRs are checked for O = the CPO name');
+  return CertificateAuthority.load(config.cpoCaCert, config.cpoCaKey, config.cpoCertDays);
 }
 
 function packageVersion(): string {

@@ -5,64 +5,94 @@ import type { FastifyInstance } from 'fastify';
 import { hashPassword } from '../security/passwords.js';
 import { SECURITY_PROFILES, usesPassword, type SecurityProfile } from '../security/security-profile.js';
 import type { ChargePoint, Connector } from '../store/store.js';
-import { toUtc } from '../ocpp/timestamps.js';
 import { badRequest, emptyBodyAsObject, notFound, type ApiContext } from './context.js';
-import { cursorParameter, decodeCursor, linkNextPage } from './paging.js';
 import { chargePointIdParams, chargePointSchema, commonErrors, errorSchema } from './schemas.js';
 
 interface IdParams {
   id: string;
 }
 
+interface ChargePointQuery {
+  limit: number;
+  after?: string;
+  q?: string;
+  connected?: boolean;
+  seenSince?: string;
+}
+
 export async function chargePointRoutes(app: FastifyInstance, context: ApiContext): Promise<void> {
   const { store, connections } = context;
   const tags = ['charge points'];
 
-  app.get<{
-    Querystring: { connected?: boolean; seenSince?: string; seenBefore?: string; cursor?: string; limit?: number };
-  }>(
+  app.get<{ Querystring: ChargePointQuery }>(
     '/api/charge-points',
     {
       schema: {
         tags,
-        summary: 'List charge points (by id), filtered; paged when limit is given',
+        summary: 'List charge points in id order, a page at a time',
         description:
-          'Last seen is the last heartbeat, else the last boot. With limit, a full page carries `Link: <…>; rel="next"` and `X-Next-Cursor` for the next one.',
+          'At most `limit` charge points after the identity `after`. When there may be more, the `Link` header ' +
+          'names the next page (rel="next") and `X-Next-Cursor` holds its `after`.',
         querystring: {
           type: 'object',
           additionalProperties: false,
           properties: {
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 1000 },
+            after: { type: 'string', maxLength: 255, description: 'Cursor: the last identity of the previous page' },
+            q: { type: 'string', maxLength: 100, description: 'Substring of identity, vendor, model or serial number' },
             connected: { type: 'boolean', description: 'true: connected now; false: not connected' },
-            seenSince: { type: 'string', format: 'date-time', description: 'Last seen at or after (ISO-8601)' },
-            seenBefore: {
-              type: 'string',
-              format: 'date-time',
-              description: 'Last seen before (ISO-8601), or never: the ones gone quiet',
-            },
-            cursor: cursorParameter,
-            limit: { type: 'integer', minimum: 1, maximum: 10000, description: 'Page size (default: all)' },
+            seenSince: { type: 'string', format: 'date-time', description: 'Last heartbeat at or after this time' },
           },
         },
         response: { 200: { type: 'array', items: chargePointSchema }, ...commonErrors },
       },
     },
     async (request, reply) => {
-      const { connected, seenSince, seenBefore, cursor, limit } = request.query;
-      const afterId = cursor === undefined ? undefined : decodeCursor(cursor);
-      if (cursor !== undefined && typeof afterId !== 'string')
-        return reply.code(400).send(badRequest('cursor is not one this API gave'));
-      const connectedIds = await connections.connectedIds();
+      const { limit, after, q, connected, seenSince } = request.query;
+      const online = new Set(await connections.connectedIds());
       const chargePoints = await store.listChargePoints({
-        onlyIds: connected === true ? connectedIds : undefined,
-        exceptIds: connected === false ? connectedIds : undefined,
-        seenSince: seenSince === undefined ? undefined : toUtc(seenSince),
-        seenBefore: seenBefore === undefined ? undefined : toUtc(seenBefore),
-        afterId: afterId as string | undefined,
+        after,
         limit,
+        search: q,
+        seenSince,
+        onlyIds: connected === true ? [...online] : undefined,
+        exceptIds: connected === false ? [...online] : undefined,
       });
-      if (limit !== undefined) linkNextPage(request, reply, chargePoints.length === limit, chargePoints.at(-1)?.id);
-      const online = new Set(connectedIds);
+      const last = chargePoints.at(-1);
+      if (last && chargePoints.length === limit) {
+        const next = new URLSearchParams(request.url.split('?')[1] ?? '');
+        next.set('after', last.id);
+        reply.header('link', `</api/charge-points?${next}>; rel="next"`).header('x-next-cursor', last.id);
+      }
       return chargePoints.map((chargePoint) => chargePointView(chargePoint, online.has(chargePoint.id)));
+    },
+  );
+
+  app.get(
+    '/api/fleet/summary',
+    {
+      schema: {
+        tags,
+        summary: 'Charge points counted by state: registered, connected, with a faulted connector',
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              registered: { type: 'integer' },
+              connected: { type: 'integer' },
+              disconnected: { type: 'integer' },
+              faulted: { type: 'integer', description: 'With at least one connector in Faulted' },
+              charging: { type: 'integer', description: 'With at least one connector in Charging' },
+            },
+          },
+          ...commonErrors,
+        },
+      },
+    },
+    async () => {
+      const [counts, online] = await Promise.all([store.fleetCounts(), connections.connectedIds()]);
+      const connected = online.length;
+      return { ...counts, connected, disconnected: Math.max(0, counts.registered - connected) };
     },
   );
 

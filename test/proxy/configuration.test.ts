@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { makeTempDir } from '../support/proxy-under-test.js';
 import { cleanEnvironment } from '../support/cli.js';
-import { runProxyCommand, type CommandResult } from '../support/proxy-process.js';
+import { EPHEMERAL_PROXY_PORTS, runProxyCommand, type CommandResult } from '../support/proxy-process.js';
 import {
   createTestCa,
   issueCertificate,
@@ -36,18 +36,7 @@ describe('invalid configuration', () => {
       `proxy:\n  cert: [${path.join(dir, 'missing.crt')}]\n  key: [${localhost.keyFile}]\n`,
     );
     await writeFile(path.join(dir, 'same-ports.yaml'), 'proxy:\n  https-port: 18443\n  http-port: 18443\n');
-    const base = [
-      '--host',
-      '127.0.0.1',
-      '--https-port',
-      '0',
-      '--http-port',
-      '0',
-      '--metrics-port',
-      '0',
-      '--data-dir',
-      path.join(dir, 'data'),
-    ];
+    const base = [...EPHEMERAL_PROXY_PORTS, '--data-dir', path.join(dir, 'data')];
     Object.assign(cases, {
       'a missing certificate file': {
         args: () => [...base, '--cert', path.join(dir, 'missing.crt'), '--key', localhost.keyFile],
