@@ -3,7 +3,8 @@
 
 import http from 'node:http';
 import { once } from 'node:events';
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { readFileSync } from 'node:fs';
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
  * How often the event-loop delay is sampled (prom-client's eventLoopMonitoringPrecision). Its default of 10 ms
@@ -15,10 +16,30 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
  */
 export const EVENT_LOOP_SAMPLE_MS = 100;
 
+/** package.json's version (two levels above dist/common/). */
+const PACKAGE_VERSION = readPackageVersion();
+
+function readPackageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
+      .version;
+  } catch {
+    return 'unknown';
+  }
+}
+
 export function createRegistry(processName: string): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ process: processName });
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
+  // The Prometheus convention for what is running (like prometheus_build_info): always 1, the facts in labels, so
+  // a dashboard or an alert can tell which release, Node and OpenSSL each process runs.
+  new Gauge({
+    name: 'ocpp_edge_build_info',
+    help: 'Always 1: the ocpp-edge version, Node.js version and OpenSSL version of this process',
+    labelNames: ['version', 'node', 'openssl'],
+    registers: [registry],
+  }).set({ version: PACKAGE_VERSION, node: process.versions.node, openssl: process.versions.openssl }, 1);
   return registry;
 }
 

@@ -62,3 +62,22 @@ describe('event-loop delay metrics', () => {
     assert.ok(longest >= 0.15, `longest interval ${longest} s after a 200 ms stall`);
   });
 });
+
+describe('ocpp_edge_build_info', () => {
+  test('both processes say which release, Node and OpenSSL they run, as labels of a gauge at 1', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    for (const processName of ['proxy', 'backend']) {
+      const text = await createRegistry(processName).metrics();
+      const line = text.split('\n').find((candidate) => candidate.startsWith('ocpp_edge_build_info{'));
+      assert.ok(line, `${processName}: ${text.slice(0, 200)}`);
+      assert.match(line, new RegExp(`version="${version.replace(/\./g, '\\.')}"`));
+      assert.match(line, new RegExp(`node="${process.versions.node.replace(/\./g, '\\.')}"`));
+      assert.match(line, new RegExp(`openssl="${process.versions.openssl.replace(/[.+]/g, '\\$&')}"`));
+      assert.match(line, new RegExp(`process="${processName}"`));
+      assert.match(line, / 1$/);
+    }
+  });
+});
