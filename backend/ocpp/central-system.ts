@@ -68,6 +68,8 @@ export class CentralSystem {
   private readonly rpc: RPCServer;
   private readonly refusals: UpgradeRefusals;
   private readonly authentication: ChargerAuthentication;
+  /** Chargers already logged as sending hex-text AuthorizationKeys (bounded by the number of charge points). */
+  private readonly hexPasswordChargers = new Set<string>();
 
   constructor(private readonly options: CentralSystemOptions) {
     this.refusals = new UpgradeRefusals(options.logger, options.metrics.upgradeRefusals);
@@ -77,6 +79,17 @@ export class CentralSystem {
       trustedProxies: options.trustedProxies,
       registration: options.registration,
       cpoName: options.cpoName,
+      onHexPassword: (id) => {
+        options.metrics.hexPasswords.inc();
+        if (this.hexPasswordChargers.has(id)) return;
+        this.hexPasswordChargers.add(id);
+        options.logger.info(
+          { chargePointId: id },
+          'charger sends its AuthorizationKey as hex text, not as bytes: accepted (logged once per charger)',
+        );
+      },
+      onPasswordRotated: (id) =>
+        options.logger.info({ chargePointId: id }, 'charger logged in with its rotated password; the old one is void'),
       register: async (id) => {
         await options.store.ensureChargePoint(id, new Date().toISOString());
         options.logger.info({ chargePointId: id }, 'charge point registered (open registration)');
