@@ -12,6 +12,12 @@ export const backendOptions = {
     describe: 'HTTP port for OCPP WebSockets (/ocpp/{id}), the REST API and /metrics',
     default: 8080,
   },
+  socket: {
+    type: 'string',
+    describe:
+      'Also listen on this Unix domain socket (the proxy on this host: --upstream unix:PATH, no loopback TCP); --host/--port stay for /metrics and local tools',
+    check: checks.socketPath,
+  },
   'listen-backlog': listenBacklogOption,
   database: {
     type: 'string',

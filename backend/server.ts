@@ -4,13 +4,15 @@
 // Lifecycle: open storage and migrate (fail early, before listening), build the OCPP endpoint and the API,
 // listen; stop() closes chargers with 1001, then HTTP, then flushes the message log and closes storage.
 
-import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { mkdirSync, readFileSync } from 'node:fs';
+import net, { type AddressInfo } from 'node:net';
+import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { RunningProcess } from '../common/command.js';
 import { redactUrlPassword } from '../common/config.js';
 import { effectiveBacklog } from '../common/listen-backlog.js';
 import type { Logger } from '../common/logger.js';
+import { listenOnUnixSocket } from '../common/unix-socket.js';
 import { buildApi } from './api/app.js';
 import { ClusterConnections } from './cluster/cluster-connections.js';
 import { createBackendMetrics, type BackendMetrics } from './metrics.js';
@@ -23,6 +25,8 @@ import { Store } from './store/store.js';
 export interface BackendHandle extends RunningProcess {
   /** The bound port (the configuration may ask for 0). */
   port: number;
+  /** --socket: the Unix socket path the backend also listens on. */
+  socketPath: string | undefined;
   store: Store;
   connections: ConnectionRegistry;
   /** Present with --redis. */
@@ -68,6 +72,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
 
   const { backlog, warning: backlogWarning } = effectiveBacklog(config.listenBacklog);
   let app;
+  let socketServer: net.Server | undefined;
   try {
     app = await buildApi(
       { store, connections, cluster, metrics, logger, callTimeoutMs: config.callTimeout * 1000 },
@@ -78,7 +83,9 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
       else refuseUpgrade(socket, 404, 'The WebSocket endpoint is /ocpp/{chargePointId}');
     });
     await app.listen({ host: config.host, port: config.port, backlog });
+    if (config.socket !== undefined) socketServer = await listenOnSocket(app.server, config.socket, backlog);
   } catch (error) {
+    socketServer?.close();
     await app?.close().catch(() => {});
     await cluster?.close();
     await messageLog.close();
@@ -89,13 +96,20 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
   const port = (app.server.address() as AddressInfo).port;
   if (backlogWarning) logger.warn(backlogWarning);
   logger.info(
-    { host: config.host, port, listenBacklog: backlog, ocpp: `ws://${config.host}:${port}/ocpp/{chargePointId}` },
+    {
+      host: config.host,
+      port,
+      socket: config.socket,
+      listenBacklog: backlog,
+      ocpp: `ws://${config.host}:${port}/ocpp/{chargePointId}`,
+    },
     'backend listening',
   );
 
   let stopped: Promise<void> | undefined;
   return {
     port,
+    socketPath: config.socket,
     store,
     connections,
     cluster,
@@ -103,7 +117,13 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     stop() {
       stopped ??= (async () => {
         await centralSystem.close();
+        // Stop accepting on the socket too; its connections belong to the HTTP server, whose close ends them (the
+        // socket listener's close completes only then, and Node removes the socket file).
+        const socketClosed = new Promise<void>((resolve) =>
+          socketServer ? socketServer.close(() => resolve()) : resolve(),
+        );
         await app.close();
+        await socketClosed;
         await cluster?.close();
         await messageLog.close();
         await store.close();
@@ -112,6 +132,18 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
       return stopped;
     },
   };
+}
+
+/**
+ * --socket: a second listener whose connections go to the same HTTP server as the TCP ones, so HTTP, the
+ * WebSocket upgrade, keep-alive and close() treat both alike. The socket is 0660: the proxy runs as the same user
+ * (or group) in the PM2 and systemd deployments, nobody else may connect. Its directory is made when missing.
+ */
+async function listenOnSocket(httpServer: net.Server, socketPath: string, backlog: number): Promise<net.Server> {
+  mkdirSync(path.dirname(path.resolve(socketPath)), { recursive: true, mode: 0o750 });
+  const server = net.createServer((socket) => httpServer.emit('connection', socket));
+  await listenOnUnixSocket(server, socketPath, { mode: 0o660, backlog });
+  return server;
 }
 
 function packageVersion(): string {

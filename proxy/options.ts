@@ -12,9 +12,10 @@ export const proxyOptions = {
   upstream: {
     type: 'string',
     array: true,
-    describe: 'Central system base URL; repeat for a pool',
+    describe:
+      'Central system base URL, or unix:PATH for its Unix socket on this host (backend --socket); repeat for a pool',
     default: ['http://127.0.0.1:8080'],
-    check: checks.httpUrl,
+    check: checks.upstreamAddress,
   },
   'health-interval': {
     type: 'number',

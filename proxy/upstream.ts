@@ -109,8 +109,7 @@ export class Upstream {
   private send(exchange: Exchange, withBody: boolean): void {
     const { req, host } = exchange;
     const options: http.RequestOptions = {
-      host: host.hostname,
-      port: host.port,
+      ...(host.socketPath === undefined ? { host: host.hostname, port: host.port } : { socketPath: host.socketPath }),
       method: req.method,
       path: host.basePath + (req.url ?? '/'),
       headers: forwardedRequestHeaders(req),
@@ -273,6 +272,7 @@ export function upstreamErrorKind(error: Error): UpstreamErrorKind {
   if (code === TIMEOUT_CODE || code === 'ETIMEDOUT') return 'timeout';
   if (
     code === 'ECONNREFUSED' ||
+    code === 'ENOENT' || // a unix: upstream whose socket file is not there (the backend is not running)
     code === 'EHOSTUNREACH' ||
     code === 'ENETUNREACH' ||
     code === 'ENOTFOUND' ||
