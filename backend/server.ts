@@ -1,25 +1,30 @@
 // `ocpp-edge backend`: the OCPP 1.6-J central system. One HTTP server carries the charger WebSockets at
-// /ocpp/{chargePointId}, the REST API under /api/, OpenAPI at /docs, /health and /metrics.
+// /ocpp/{chargePointId}, the REST API under /api/, OpenAPI at /docs and /health; a second, private one (like the
+// proxy's) serves /metrics and /healthz on --metrics-host/--metrics-port.
 //
 // Lifecycle: open storage and migrate (fail early, before listening), build the OCPP endpoint and the API,
 // listen; stop() closes chargers with 1001, then HTTP, then flushes the message log and closes storage.
 
 import { mkdirSync, readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { RunningProcess } from '../common/command.js';
 import { redactUrlPassword } from '../common/config.js';
 import { effectiveBacklog } from '../common/listen-backlog.js';
+import { startMetricsServer } from '../common/metrics.js';
 import type { Logger } from '../common/logger.js';
 import { listenOnUnixSocket } from '../common/unix-socket.js';
 import { buildApi } from './api/app.js';
 import { ClusterConnections } from './cluster/cluster-connections.js';
+import { EventBus } from './events/bus.js';
 import { createBackendMetrics, type BackendMetrics } from './metrics.js';
 import { CentralSystem, refuseUpgrade } from './ocpp/central-system.js';
 import { LocalConnections, type ConnectionRegistry } from './ocpp/connections.js';
 import { MessageLog } from './ocpp/message-log.js';
 import type { BackendConfig } from './options.js';
+import { TrustedProxies } from './security/trusted-proxies.js';
 import { Store } from './store/store.js';
 
 export interface BackendHandle extends RunningProcess {
@@ -27,11 +32,15 @@ export interface BackendHandle extends RunningProcess {
   port: number;
   /** --socket: the Unix socket path the backend also listens on. */
   socketPath: string | undefined;
+  /** The bound port of the private metrics listener. */
+  metricsPort: number;
   store: Store;
   connections: ConnectionRegistry;
   /** Present with --redis. */
   cluster: ClusterConnections | undefined;
   metrics: BackendMetrics;
+  /** The in-process event bus: emit on it to reach webhooks and /api/events. */
+  events: EventBus;
 }
 
 export async function startBackend(config: BackendConfig, logger: Logger): Promise<BackendHandle> {
@@ -42,6 +51,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
   );
 
   const metrics = createBackendMetrics();
+  const events = new EventBus(logger);
   // With --redis this is one instance of several: presence and command routing in Redis (backend/cluster/).
   // Without it, the registry is this process's own connections, as it always was.
   const cluster = config.redis
@@ -54,6 +64,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     : undefined;
   const local = cluster?.local ?? new LocalConnections();
   const connections: ConnectionRegistry = cluster ?? local;
+  const trustedProxies = new TrustedProxies(config.trustedProxy);
   const messageLog = new MessageLog(store, config.messageLogSize, logger);
   const centralSystem = new CentralSystem({
     store,
@@ -61,6 +72,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     metrics,
     messageLog,
     logger,
+    events,
     heartbeatInterval: config.heartbeatInterval,
     registration: config.registration as 'open' | 'known',
     requireSubprotocol: config.requireSubprotocol,
@@ -68,14 +80,28 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     maxPendingCalls: config.maxPendingCalls,
     maxBadMessages: config.maxBadMessages,
     callTimeoutMs: config.callTimeout * 1000,
+    trustedProxies,
+    cpoName: config.cpoName,
   });
 
   const { backlog, warning: backlogWarning } = effectiveBacklog(config.listenBacklog);
   let app;
   let socketServer: net.Server | undefined;
+  let metricsServer: Server | undefined;
+  let stopping = false;
   try {
     app = await buildApi(
-      { store, connections, cluster, metrics, logger, callTimeoutMs: config.callTimeout * 1000 },
+      {
+        store,
+        connections,
+        cluster,
+        metrics,
+        logger,
+        events,
+        callTimeoutMs: config.callTimeout * 1000,
+        cpoName: config.cpoName,
+        trustedProxies,
+      },
       { apiTokens: config.apiToken, corsOrigins: config.corsOrigin, version: packageVersion() },
     );
     app.server.on('upgrade', (request, socket: Duplex, head: Buffer) => {
@@ -84,6 +110,17 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     });
     await app.listen({ host: config.host, port: config.port, backlog });
     if (config.socket !== undefined) socketServer = await listenOnSocket(app.server, config.socket, backlog);
+    metricsServer = await startMetricsServer(metrics.registry, {
+      host: config.metricsHost,
+      port: config.metricsPort,
+      healthy: () => !stopping,
+    }).catch((error: NodeJS.ErrnoException) =>
+      Promise.reject(
+        new Error(
+          `cannot listen on ${config.metricsHost}:${config.metricsPort} (metrics, --metrics-port): ${error.message}`,
+        ),
+      ),
+    );
   } catch (error) {
     socketServer?.close();
     await app?.close().catch(() => {});
@@ -94,12 +131,15 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
   }
 
   const port = (app.server.address() as AddressInfo).port;
+  const metricsListener = metricsServer as Server;
+  const metricsPort = (metricsListener.address() as AddressInfo).port;
   if (backlogWarning) logger.warn(backlogWarning);
   logger.info(
     {
       host: config.host,
       port,
       socket: config.socket,
+      metricsPort,
       listenBacklog: backlog,
       ocpp: `ws://${config.host}:${port}/ocpp/{chargePointId}`,
     },
@@ -110,12 +150,15 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
   return {
     port,
     socketPath: config.socket,
+    metricsPort,
     store,
     connections,
     cluster,
     metrics,
+    events,
     stop() {
       stopped ??= (async () => {
+        stopping = true;
         await centralSystem.close();
         // Stop accepting on the socket too; its connections belong to the HTTP server, whose close ends them (the
         // socket listener's close completes only then, and Node removes the socket file).
@@ -124,6 +167,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
         );
         await app.close();
         await socketClosed;
+        await closeMetricsServer(metricsListener);
         await cluster?.close();
         await messageLog.close();
         await store.close();
@@ -144,6 +188,11 @@ async function listenOnSocket(httpServer: net.Server, socketPath: string, backlo
   const server = net.createServer((socket) => httpServer.emit('connection', socket));
   await listenOnUnixSocket(server, socketPath, { mode: 0o660, backlog });
   return server;
+}
+
+function closeMetricsServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise((resolve) => server.close(() => resolve()));
 }
 
 function packageVersion(): string {

@@ -2,8 +2,10 @@
 
 import type { Logger } from '../../common/logger.js';
 import type { ClusterHealth } from '../cluster/cluster-connections.js';
+import type { EventBus } from '../events/bus.js';
 import type { BackendMetrics } from '../metrics.js';
 import type { ConnectionRegistry } from '../ocpp/connections.js';
+import type { TrustedProxies } from '../security/trusted-proxies.js';
 import type { Store } from '../store/store.js';
 
 export interface ApiContext {
@@ -13,8 +15,18 @@ export interface ApiContext {
   cluster?: { health(): Promise<ClusterHealth> };
   metrics: BackendMetrics;
   logger: Logger;
+  /** Emit what the API changes (reservations, group limits) here. */
+  events: EventBus;
   /** Wait for a charger's answer to a command before 504, ms. */
   callTimeoutMs: number;
+  /** --cpo-name: the O of profile-3 charger certificates; undefined: profile 3 cannot be set. */
+  cpoName?: string;
+  /** --trusted-proxy: a request from anywhere else with client-certificate headers is refused (403). */
+  trustedProxies?: TrustedProxies;
+}
+
+export function badRequest(message: string): { error: string; message: string } {
+  return { error: 'BadRequest', message };
 }
 
 export function notFound(message: string): { error: string; message: string } {
