@@ -27,7 +27,7 @@ import {
 import { closeAttempt, connectSecureCharger } from '../support/secure-chargers.js';
 import { httpsRequest } from '../support/tls-clients.js';
 import { startTestUpstream, type TestUpstream } from '../support/test-upstream.js';
-import { sleep } from '../support/waiting.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const H = CLIENT_CERTIFICATE_HEADERS;
 
