@@ -15,7 +15,7 @@ import { redactUrlPassword } from '../common/config.js';
 import { effectiveBacklog } from '../common/listen-backlog.js';
 import { startMetricsServer } from '../common/metrics.js';
 import type { Logger } from '../common/logger.js';
-import { listenOnUnixSocket } from '../common/unix-socket.js';
+import { listenOnUnixSocket, UNIX_SCHEME } from '../common/unix-socket.js';
 import { buildApi } from './api/app.js';
 import { ClusterConnections } from './cluster/cluster-connections.js';
 import { EventBus } from './events/bus.js';
@@ -181,11 +181,17 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
 /**
  * --socket: a second listener whose connections go to the same HTTP server as the TCP ones, so HTTP, the
  * WebSocket upgrade, keep-alive and close() treat both alike. The socket is 0660: the proxy runs as the same user
- * (or group) in the PM2 and systemd deployments, nobody else may connect. Its directory is made when missing.
+ * (or group) in the PM2 and systemd deployments, nobody else may connect, which is why its peers count as a
+ * trusted proxy. Its directory is made when missing.
  */
 async function listenOnSocket(httpServer: net.Server, socketPath: string, backlog: number): Promise<net.Server> {
   mkdirSync(path.dirname(path.resolve(socketPath)), { recursive: true, mode: 0o750 });
-  const server = net.createServer((socket) => httpServer.emit('connection', socket));
+  // A Unix socket peer has no address; it gets `unix:PATH`, which the logs show and --trusted-proxy trusts.
+  const peer = `${UNIX_SCHEME}${socketPath}`;
+  const server = net.createServer((socket) => {
+    Object.defineProperty(socket, 'remoteAddress', { value: peer });
+    httpServer.emit('connection', socket);
+  });
   await listenOnUnixSocket(server, socketPath, { mode: 0o660, backlog });
   return server;
 }

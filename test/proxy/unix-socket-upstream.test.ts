@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { backendOptions } from '../../backend/options.js';
+import { TrustedProxies } from '../../backend/security/trusted-proxies.js';
 import { ConfigError, loadConfig } from '../../common/config.js';
 import { MAX_SOCKET_PATH_BYTES } from '../../common/unix-socket.js';
 import { proxyOptions } from '../../proxy/options.js';
@@ -46,6 +47,12 @@ describe('proxy → backend over a Unix domain socket', () => {
     const stat = lstatSync(socketPath);
     assert.ok(stat.isSocket());
     assert.equal(stat.mode & 0o777, 0o660);
+  });
+
+  test("the socket's peers count as a trusted proxy (the file's mode admits only the service's user and group)", () => {
+    const trusted = new TrustedProxies(['127.0.0.1']);
+    assert.equal(trusted.trusts(`unix:${socketPath}`), true);
+    assert.equal(trusted.trusts('192.0.2.7'), false);
   });
 
   test('HTTP: /health and the REST API answer through the socket, with the security headers', async () => {
