@@ -11,7 +11,7 @@ import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { RunningProcess } from '../common/command.js';
-import { redactUrlPassword } from '../common/config.js';
+import { ConfigError, redactUrlPassword } from '../common/config.js';
 import { effectiveBacklog } from '../common/listen-backlog.js';
 import { startMetricsServer } from '../common/metrics.js';
 import type { Logger } from '../common/logger.js';
@@ -19,11 +19,15 @@ import { listenOnUnixSocket, UNIX_SCHEME } from '../common/unix-socket.js';
 import { buildApi } from './api/app.js';
 import { ClusterConnections } from './cluster/cluster-connections.js';
 import { EventBus } from './events/bus.js';
+import { createFeatures, type Features } from './features.js';
+import { EventsOut } from './events/events-out.js';
 import { createBackendMetrics, type BackendMetrics } from './metrics.js';
 import { CentralSystem, refuseUpgrade } from './ocpp/central-system.js';
 import { LocalConnections, type ConnectionRegistry } from './ocpp/connections.js';
 import { MessageLog } from './ocpp/message-log.js';
+import { ObservedConnections } from './ocpp/observed-connections.js';
 import type { BackendConfig } from './options.js';
+import { CertificateAuthority } from './security/certificate-signing.js';
 import { TrustedProxies } from './security/trusted-proxies.js';
 import { Store } from './store/store.js';
 
@@ -41,9 +45,13 @@ export interface BackendHandle extends RunningProcess {
   metrics: BackendMetrics;
   /** The in-process event bus: emit on it to reach webhooks and /api/events. */
   events: EventBus;
+  eventsOut: EventsOut;
+  features: Features;
 }
 
 export async function startBackend(config: BackendConfig, logger: Logger): Promise<BackendHandle> {
+  // Before anything is opened: a bad CA file fails the start with nothing to undo.
+  const certificateAuthority = await loadCertificateAuthority(config);
   const { store, applied } = await Store.open({ url: config.database, poolSize: config.dbPoolSize });
   logger.info(
     { database: redactUrlPassword(config.database), dialect: store.dialect, migrationsApplied: applied },
@@ -52,6 +60,19 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
 
   const metrics = createBackendMetrics();
   const events = new EventBus(logger);
+  const eventsOut = new EventsOut({
+    bus: events,
+    store,
+    registry: metrics.registry,
+    logger,
+    userAgent: `ocpp-edge/${packageVersion()}`,
+    retentionHours: config.eventRetention,
+    pollIntervalMs: config.eventPollInterval * 1000,
+    webhookTimeoutMs: config.webhookTimeout * 1000,
+    webhookMaxAttempts: config.webhookMaxAttempts,
+    webhookRetryBaseMs: config.webhookRetryBase * 1000,
+    keepAliveMs: config.eventKeepalive * 1000,
+  });
   // With --redis this is one instance of several: presence and command routing in Redis (backend/cluster/).
   // Without it, the registry is this process's own connections, as it always was.
   const cluster = config.redis
@@ -63,8 +84,18 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
       })
     : undefined;
   const local = cluster?.local ?? new LocalConnections();
-  const connections: ConnectionRegistry = cluster ?? local;
+  // Every command goes through the observed registry, so the features keep state from the answers.
+  const connections = new ObservedConnections(cluster ?? local, logger);
+  const features = createFeatures({
+    store,
+    connections,
+    events,
+    logger,
+    callTimeoutMs: config.callTimeout * 1000,
+    afterBootDelayMs: config.afterBootDelay * 1000,
+  });
   const trustedProxies = new TrustedProxies(config.trustedProxy);
+
   const messageLog = new MessageLog(store, config.messageLogSize, logger);
   const centralSystem = new CentralSystem({
     store,
@@ -82,10 +113,11 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     callTimeoutMs: config.callTimeout * 1000,
     trustedProxies,
     cpoName: config.cpoName,
+    certificateAuthority,
   });
 
   const { backlog, warning: backlogWarning } = effectiveBacklog(config.listenBacklog);
-  let app;
+  let app: Awaited<ReturnType<typeof buildApi>> | undefined;
   let socketServer: net.Server | undefined;
   let metricsServer: Server | undefined;
   let stopping = false;
@@ -98,9 +130,12 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
         metrics,
         logger,
         events,
+        eventsOut,
+        features,
         callTimeoutMs: config.callTimeout * 1000,
         cpoName: config.cpoName,
         trustedProxies,
+        certificateAuthority,
       },
       { apiTokens: config.apiToken, corsOrigins: config.corsOrigin, version: packageVersion() },
     );
@@ -124,7 +159,9 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
   } catch (error) {
     socketServer?.close();
     await app?.close().catch(() => {});
+    await features.close();
     await cluster?.close();
+    await eventsOut.close();
     await messageLog.close();
     await store.close();
     throw error;
@@ -156,10 +193,13 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     cluster,
     metrics,
     events,
+    eventsOut,
+    features,
     stop() {
       stopped ??= (async () => {
         stopping = true;
         await centralSystem.close();
+        eventsOut.hub.close();
         // Stop accepting on the socket too; its connections belong to the HTTP server, whose close ends them (the
         // socket listener's close completes only then, and Node removes the socket file).
         const socketClosed = new Promise<void>((resolve) =>
@@ -168,7 +208,9 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
         await app.close();
         await socketClosed;
         await closeMetricsServer(metricsListener);
+        await features.close();
         await cluster?.close();
+        await eventsOut.close();
         await messageLog.close();
         await store.close();
         logger.info('backend stopped');
@@ -199,6 +241,16 @@ async function listenOnSocket(httpServer: net.Server, socketPath: string, backlo
 function closeMetricsServer(server: Server): Promise<void> {
   server.closeAllConnections();
   return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** --cpo-ca-cert/--cpo-ca-key, both or neither; signing checks CSRs against --cpo-name, so it is needed too. */
+async function loadCertificateAuthority(config: BackendConfig): Promise<CertificateAuthority | undefined> {
+  if (config.cpoCaCert === undefined && config.cpoCaKey === undefined) return undefined;
+  if (config.cpoCaCert === undefined) throw new ConfigError('cpo-ca-cert', 'needed with --cpo-ca-key');
+  if (config.cpoCaKey === undefined) throw new ConfigError('cpo-ca-key', 'needed with --cpo-ca-cert');
+  if (config.cpoName === undefined)
+    throw new ConfigError('cpo-name', 'needed with --cpo-ca-cert: CSRs are checked for O = the CPO name');
+  return CertificateAuthority.load(config.cpoCaCert, config.cpoCaKey, config.cpoCertDays);
 }
 
 function packageVersion(): string {

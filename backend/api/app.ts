@@ -11,10 +11,14 @@ import { hasClientCertificateHeaders } from '../../common/client-certificate-hea
 import { UPGRADE_REFUSALS } from '../security/upgrade-refusals.js';
 import { bearerAuth } from './bearer-auth.js';
 import { chargePointRoutes } from './charge-points.js';
+import { securityRoutes } from './security.js';
 import { commandRoutes } from './commands.js';
+import { configurationRoutes } from './configuration.js';
 import type { ApiContext } from './context.js';
+import { eventRoutes } from './events.js';
 import { idTagRoutes } from './id-tags.js';
 import { transactionRoutes } from './transactions.js';
+import { webhookRoutes } from './webhooks.js';
 
 export interface ApiOptions {
   apiTokens: readonly string[];
@@ -143,14 +147,20 @@ export async function buildApi(context: ApiContext, options: ApiOptions): Promis
       chargePoints: '/api/charge-points',
       transactions: '/api/transactions',
       idTags: '/api/id-tags/{idTag}',
+      events: '/api/events',
+      webhooks: '/api/webhooks',
       docs: '/docs',
     }),
   );
 
   await chargePointRoutes(app, context);
+  await securityRoutes(app, context);
   await commandRoutes(app, context);
   await transactionRoutes(app, context);
   await idTagRoutes(app, context);
+  await configurationRoutes(app, context);
+  await eventRoutes(app, context);
+  await webhookRoutes(app, context);
   return app;
 }
 

@@ -3,8 +3,11 @@
 import type { Logger } from '../../common/logger.js';
 import type { ClusterHealth } from '../cluster/cluster-connections.js';
 import type { EventBus } from '../events/bus.js';
+import type { EventsOut } from '../events/events-out.js';
+import type { Features } from '../features.js';
 import type { BackendMetrics } from '../metrics.js';
 import type { ConnectionRegistry } from '../ocpp/connections.js';
+import type { CertificateAuthority } from '../security/certificate-signing.js';
 import type { TrustedProxies } from '../security/trusted-proxies.js';
 import type { Store } from '../store/store.js';
 
@@ -17,12 +20,18 @@ export interface ApiContext {
   logger: Logger;
   /** Emit what the API changes (reservations, group limits) here. */
   events: EventBus;
+  /** Stored events, the SSE hub and webhook subscriptions. */
+  eventsOut: EventsOut;
+  /** Configuration inventory, local lists, reservations, smart charging. */
+  features: Features;
   /** Wait for a charger's answer to a command before 504, ms. */
   callTimeoutMs: number;
   /** --cpo-name: the O of profile-3 charger certificates; undefined: profile 3 cannot be set. */
   cpoName?: string;
   /** --trusted-proxy: a request from anywhere else with client-certificate headers is refused (403). */
   trustedProxies?: TrustedProxies;
+  /** --cpo-ca-cert: signs CSRs itself (the API then has nothing to wait for). */
+  certificateAuthority?: CertificateAuthority;
 }
 
 export function badRequest(message: string): { error: string; message: string } {
