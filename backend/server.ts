@@ -17,6 +17,9 @@ import { startMetricsServer } from '../common/metrics.js';
 import type { Logger } from '../common/logger.js';
 import { listenOnUnixSocket, UNIX_SCHEME } from '../common/unix-socket.js';
 import { buildApi } from './api/app.js';
+import { OidcVerifier } from './api/oidc.js';
+import type { Role } from './api/roles.js';
+import { ProxyStatusWatcher } from './edge/proxy-status.js';
 import { ClusterConnections } from './cluster/cluster-connections.js';
 import { EventBus } from './events/bus.js';
 import { createFeatures, type Features } from './features.js';
@@ -45,11 +48,14 @@ export interface BackendHandle extends RunningProcess {
   metrics: BackendMetrics;
   /** The in-process event bus: emit on it to reach webhooks and /api/events. */
   events: EventBus;
+  /** The proxies read for the console's Edge page (--proxy-status-url). */
+  edge: ProxyStatusWatcher;
   eventsOut: EventsOut;
   features: Features;
 }
 
 export async function startBackend(config: BackendConfig, logger: Logger): Promise<BackendHandle> {
+  const oidc = oidcVerifier(config, logger);
   // Before anything is opened: a bad CA file fails the start with nothing to undo.
   const certificateAuthority = await loadCertificateAuthority(config);
   const { store, applied } = await Store.open({ url: config.database, poolSize: config.dbPoolSize });
@@ -117,6 +123,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
   });
 
   const { backlog, warning: backlogWarning } = effectiveBacklog(config.listenBacklog);
+  const edge = new ProxyStatusWatcher(config.proxyStatusUrl, logger.child({ component: 'edge' }));
   let app: Awaited<ReturnType<typeof buildApi>> | undefined;
   let socketServer: net.Server | undefined;
   let metricsServer: Server | undefined;
@@ -137,7 +144,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
         trustedProxies,
         certificateAuthority,
       },
-      { apiTokens: config.apiToken, corsOrigins: config.corsOrigin, version: packageVersion() },
+      { apiTokens: config.apiToken, oidc, edge, corsOrigins: config.corsOrigin, version: packageVersion() },
     );
     app.server.on('upgrade', (request, socket: Duplex, head: Buffer) => {
       if (CentralSystem.matches(request.url)) centralSystem.handleUpgrade(request, socket, head);
@@ -170,6 +177,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
   const port = (app.server.address() as AddressInfo).port;
   const metricsListener = metricsServer as Server;
   const metricsPort = (metricsListener.address() as AddressInfo).port;
+  edge.start();
   if (backlogWarning) logger.warn(backlogWarning);
   logger.info(
     {
@@ -193,11 +201,13 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     cluster,
     metrics,
     events,
+    edge,
     eventsOut,
     features,
     stop() {
       stopped ??= (async () => {
         stopping = true;
+        edge.stop();
         await centralSystem.close();
         eventsOut.hub.close();
         // Stop accepting on the socket too; its connections belong to the HTTP server, whose close ends them (the
@@ -236,6 +246,32 @@ async function listenOnSocket(httpServer: net.Server, socketPath: string, backlo
   });
   await listenOnUnixSocket(server, socketPath, { mode: 0o660, backlog });
   return server;
+}
+
+/** --oidc-*: validated with the rest of the configuration, before storage is opened. */
+function oidcVerifier(config: BackendConfig, logger: Logger): OidcVerifier | undefined {
+  if (!config.oidcIssuer) {
+    const dependents = {
+      '--oidc-audience': config.oidcAudience.length > 0 ? config.oidcAudience : undefined,
+      '--oidc-client-id': config.oidcClientId,
+      '--oidc-default-role': config.oidcDefaultRole,
+    };
+    for (const [key, value] of Object.entries(dependents))
+      if (value !== undefined) throw new ConfigError(key, 'needs --oidc-issuer');
+    return undefined;
+  }
+  if (config.oidcAudience.length === 0)
+    throw new ConfigError('--oidc-audience', 'is required with --oidc-issuer (the aud a token must name)');
+  return new OidcVerifier(
+    {
+      issuer: config.oidcIssuer,
+      audiences: config.oidcAudience,
+      roleClaim: config.oidcRoleClaim,
+      defaultRole: config.oidcDefaultRole as Role | undefined,
+      clientId: config.oidcClientId,
+    },
+    logger.child({ component: 'oidc' }),
+  );
 }
 
 function closeMetricsServer(server: Server): Promise<void> {
