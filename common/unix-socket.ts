@@ -89,12 +89,3 @@ export async function removeStaleSocket(socketPath: string): Promise<void> {
     });
   unlinkSync(socketPath);
 }
-
-/** Removes the socket file of a listener this process closed (Node removes it on close; this covers a crash path). */
-export function removeSocketFile(socketPath: string): void {
-  try {
-    if (lstatSync(socketPath).isSocket()) unlinkSync(socketPath);
-  } catch {
-    // already gone
-  }
-}
