@@ -21,6 +21,12 @@ export const backendOptions = {
     default: '127.0.0.1',
   },
   'metrics-port': { ...checks.port, describe: 'Port of the metrics listener', default: 9465 },
+  socket: {
+    type: 'string',
+    describe:
+      'Also listen on this Unix domain socket (the proxy on this host: --upstream unix:PATH, no loopback TCP); --host/--port stay for local tools',
+    check: checks.socketPath,
+  },
   'listen-backlog': listenBacklogOption,
   database: {
     type: 'string',
