@@ -134,6 +134,12 @@ export const backendOptions = {
       'Seconds after a BootNotification before the charger is brought up to date (configuration read, local list, charging profiles)',
     default: 2,
   },
+  'local-list-retry-base': {
+    type: 'number',
+    min: 0.01,
+    describe: 'Seconds before a failed local list sync is tried again; doubled per failure (at most an hour)',
+    default: 30,
+  },
   'event-retention': {
     type: 'number',
     min: 0.01,

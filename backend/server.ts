@@ -86,6 +86,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     logger,
     callTimeoutMs: config.callTimeout * 1000,
     afterBootDelayMs: config.afterBootDelay * 1000,
+    localListRetryBaseMs: config.localListRetryBase * 1000,
   });
   const trustedProxies = new TrustedProxies(config.trustedProxy);
   const messageLog = new MessageLog(store, config.messageLogSize, logger);

@@ -121,5 +121,45 @@ export function featureMigrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.dropTable('charge_point_configuration').ifExists().execute();
       },
     },
+    // Local authorization lists (backend/ocpp/local-lists.ts): per charger, the version it holds and the entries
+    // we know it holds (what a differential update is computed against), and the state of its synchronisation.
+    '0190-local-lists': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('local_list_sync')
+          .addColumn('charge_point_id', 'text', (c) =>
+            c.primaryKey().references('charge_points.id').onDelete('cascade'),
+          )
+          // The version of the last SendLocalList the charger accepted (0: none).
+          .addColumn('list_version', 'integer', (c) => c.notNull())
+          // What GetLocalListVersion last answered (-1: not supported).
+          .addColumn('charger_version', 'integer')
+          // Every entry is known to be on the charger (a Full update was completed at some point).
+          .addColumn('complete', 'integer', (c) => c.notNull())
+          // synced, pending, failed, unsupported, disabled
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('last_sync_at', 'text')
+          .addColumn('last_attempt_at', 'text')
+          .addColumn('last_error', 'text')
+          .addColumn('failures', 'integer', (c) => c.notNull())
+          .addColumn('next_attempt_at', 'text')
+          .execute();
+        await db.schema
+          .createTable('local_list_entries')
+          .addColumn('charge_point_id', 'text', (c) => c.notNull().references('charge_points.id').onDelete('cascade'))
+          .addColumn('id_tag', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('expiry_date', 'text')
+          .addColumn('parent_id_tag', 'text')
+          .addPrimaryKeyConstraint('local_list_entries_pk', ['charge_point_id', 'id_tag'])
+          .execute();
+        await db.schema.createIndex('id_tags_by_parent').on('id_tags').column('parent_id_tag').execute();
+      },
+      async down(db: Kysely<any>) {
+        await db.schema.dropIndex('id_tags_by_parent').ifExists().execute();
+        await db.schema.dropTable('local_list_entries').ifExists().execute();
+        await db.schema.dropTable('local_list_sync').ifExists().execute();
+      },
+    },
   };
 }

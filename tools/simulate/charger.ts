@@ -13,6 +13,7 @@ import { RPCClient } from 'ocpp-rpc';
 import { backoffDelayMs, type BackoffSettings } from './backoff.js';
 import { ChargerConfiguration } from './configuration.js';
 import { errorKind } from './error-kind.js';
+import { LocalAuthList } from './local-list.js';
 import {
   answerCentralSystem,
   type AvailabilityType,
@@ -87,6 +88,8 @@ const IDLE_NAP_MS = 3_600_000;
 
 export class SimulatedCharger implements ChargePointControl {
   readonly configuration: ChargerConfiguration;
+  /** Kept across reconnects and reboots, as a charger keeps it in flash. */
+  readonly localList = new LocalAuthList();
   private readonly client: RPCClient;
   private readonly stopController = new AbortController();
   private running: Promise<void> | undefined;

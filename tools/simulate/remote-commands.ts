@@ -4,6 +4,7 @@
 
 import { createRPCError, type RPCClient } from 'ocpp-rpc';
 import type { ChargerConfiguration } from './configuration.js';
+import type { LocalAuthList } from './local-list.js';
 
 export type AvailabilityType = 'Operative' | 'Inoperative';
 export type TriggerableMessage =
@@ -17,6 +18,7 @@ export type TriggerableMessage =
 /** What the handlers may ask of the charger. Effects that send messages run after the answer has gone out. */
 export interface ChargePointControl {
   readonly configuration: ChargerConfiguration;
+  readonly localList: LocalAuthList;
   remoteStart(idTag: string, connectorId: number | undefined): 'Accepted' | 'Rejected';
   remoteStop(transactionId: number): 'Accepted' | 'Rejected';
   reset(type: 'Hard' | 'Soft'): void;
@@ -60,8 +62,13 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
   GetDiagnostics: () => ({}),
   UpdateFirmware: () => ({}),
   // Profiles the simulator does not claim in SupportedFeatureProfiles, answered as such rather than NotImplemented.
-  GetLocalListVersion: () => ({ listVersion: 0 }),
-  SendLocalList: () => ({ status: 'NotSupported' }),
+  GetLocalListVersion: (charger) => ({ listVersion: charger.localList.version }),
+  SendLocalList: (charger, p) => ({
+    status: charger.localList.send(p as never, {
+      sendLocalListMaxLength: charger.configuration.integer('SendLocalListMaxLength'),
+      localAuthListMaxLength: charger.configuration.integer('LocalAuthListMaxLength'),
+    }),
+  }),
   ReserveNow: () => ({ status: 'Rejected' }),
   CancelReservation: () => ({ status: 'Rejected' }),
   SetChargingProfile: () => ({ status: 'NotSupported' }),
