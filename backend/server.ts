@@ -109,7 +109,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
   });
 
   const { backlog, warning: backlogWarning } = effectiveBacklog(config.listenBacklog);
-  let app;
+  let app: Awaited<ReturnType<typeof buildApi>> | undefined;
   let metricsServer: Server | undefined;
   let stopping = false;
   try {
