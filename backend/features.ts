@@ -7,9 +7,11 @@ import type { EventBus } from './events/bus.js';
 import { AfterBoot } from './ocpp/after-boot.js';
 import { ConfigurationInventory } from './ocpp/configuration-inventory.js';
 import { LocalListSynchronizer } from './ocpp/local-lists.js';
+import { Reservations } from './ocpp/reservations.js';
 import type { ObservedConnections } from './ocpp/observed-connections.js';
 import { ConfigurationStore } from './store/configuration-store.js';
 import { LocalListStore } from './store/local-list-store.js';
+import { ReservationStore } from './store/reservation-store.js';
 import type { Store } from './store/store.js';
 
 export interface FeatureOptions {
@@ -30,6 +32,8 @@ export interface Features {
   afterBoot: AfterBoot;
   localListStore: LocalListStore;
   localLists: LocalListSynchronizer;
+  reservationStore: ReservationStore;
+  reservations: Reservations;
   close(): Promise<void>;
 }
 
@@ -57,15 +61,26 @@ export function createFeatures(options: FeatureOptions): Features {
     debounceMs: 500,
   });
   afterBoot.add('local list', (chargePointId) => localLists.sync(chargePointId));
+  const reservationStore = new ReservationStore(options.store);
+  const reservations = new Reservations({
+    store: reservationStore,
+    connections: options.connections,
+    bus: options.events,
+    logger,
+    callTimeoutMs: options.callTimeoutMs,
+  });
   return {
     configurationStore,
     inventory,
     afterBoot,
     localListStore,
     localLists,
+    reservationStore,
+    reservations,
     async close() {
       afterBoot.close();
       localLists.close();
+      reservations.close();
     },
   };
 }

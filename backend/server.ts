@@ -97,6 +97,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     messageLog,
     logger,
     events,
+    reservations: features.reservations,
     heartbeatInterval: config.heartbeatInterval,
     registration: config.registration as 'open' | 'known',
     requireSubprotocol: config.requireSubprotocol,

@@ -161,5 +161,37 @@ export function featureMigrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.dropTable('local_list_sync').ifExists().execute();
       },
     },
+    // Reservations (backend/ocpp/reservations.ts): the id is the reservationId sent in ReserveNow.
+    '0190-reservations': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('reservations')
+          .addColumn('id', idType, id)
+          .addColumn('charge_point_id', 'text', (c) => c.notNull().references('charge_points.id').onDelete('cascade'))
+          .addColumn('connector_id', 'integer', (c) => c.notNull())
+          .addColumn('id_tag', 'text', (c) => c.notNull())
+          .addColumn('parent_id_tag', 'text')
+          .addColumn('expiry_date', 'text', (c) => c.notNull())
+          // Requested, Accepted, Rejected, Occupied, Faulted, Unavailable, Used, Expired, Cancelled
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('transaction_id', 'integer')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('reservations_by_status')
+          .on('reservations')
+          .columns(['status', 'expiry_date'])
+          .execute();
+        await db.schema
+          .createIndex('reservations_by_charge_point')
+          .on('reservations')
+          .columns(['charge_point_id', 'connector_id'])
+          .execute();
+      },
+      async down(db: Kysely<any>) {
+        await db.schema.dropTable('reservations').ifExists().execute();
+      },
+    },
   };
 }

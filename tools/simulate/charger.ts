@@ -90,6 +90,7 @@ export class SimulatedCharger implements ChargePointControl {
   readonly configuration: ChargerConfiguration;
   /** Kept across reconnects and reboots, as a charger keeps it in flash. */
   readonly localList = new LocalAuthList();
+  readonly reservations = new Map<number, { connectorId: number; idTag: string; expiryDate: string }>();
   private readonly client: RPCClient;
   private readonly stopController = new AbortController();
   private running: Promise<void> | undefined;
@@ -501,7 +502,8 @@ export class SimulatedCharger implements ChargePointControl {
     this.meterReadAt = now;
   }
 
-  private connectorStatus(): ConnectorStatus {
+  /** Its one connector's status (every connectorId is that connector). */
+  connectorStatus(_connectorId = 1): ConnectorStatus {
     if (this.transaction) return 'Charging';
     return this.operative ? 'Available' : 'Unavailable';
   }

@@ -19,6 +19,10 @@ export type TriggerableMessage =
 export interface ChargePointControl {
   readonly configuration: ChargerConfiguration;
   readonly localList: LocalAuthList;
+  /** Reservations held, by reservationId. */
+  readonly reservations: Map<number, { connectorId: number; idTag: string; expiryDate: string }>;
+  /** The connector's status now, as last reported. */
+  connectorStatus(connectorId: number): string;
   remoteStart(idTag: string, connectorId: number | undefined): 'Accepted' | 'Rejected';
   remoteStop(transactionId: number): 'Accepted' | 'Rejected';
   reset(type: 'Hard' | 'Soft'): void;
@@ -69,8 +73,27 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
       localAuthListMaxLength: charger.configuration.integer('LocalAuthListMaxLength'),
     }),
   }),
-  ReserveNow: () => ({ status: 'Rejected' }),
-  CancelReservation: () => ({ status: 'Rejected' }),
+  // A single-connector charger: connector 0 means connector 1; one reservation per connector, replaced by a
+  // ReserveNow with the same id (OCPP 1.6 §5.13).
+  ReserveNow: (charger, p) => {
+    const connectorId = p.connectorId as number;
+    if (connectorId > 1) return { status: 'Rejected' };
+    const status = charger.connectorStatus(1);
+    if (status === 'Faulted') return { status: 'Faulted' };
+    if (status === 'Unavailable') return { status: 'Unavailable' };
+    if (status !== 'Available' && status !== 'Reserved') return { status: 'Occupied' };
+    for (const [id, held] of charger.reservations)
+      if (id !== p.reservationId && held.connectorId === connectorId) return { status: 'Occupied' };
+    charger.reservations.set(p.reservationId as number, {
+      connectorId,
+      idTag: p.idTag as string,
+      expiryDate: p.expiryDate as string,
+    });
+    return { status: 'Accepted' };
+  },
+  CancelReservation: (charger, p) => ({
+    status: charger.reservations.delete(p.reservationId as number) ? 'Accepted' : 'Rejected',
+  }),
   SetChargingProfile: () => ({ status: 'NotSupported' }),
   ClearChargingProfile: () => ({ status: 'Unknown' }),
   GetCompositeSchedule: () => ({ status: 'Rejected' }),

@@ -79,10 +79,7 @@ describe('several backends on one PostgreSQL and one Redis', { skip }, () => {
     await client.connect();
     try {
       const { rows } = await client.query('select name from kysely_migration');
-      assert.deepEqual(
-        rows.map((row) => row.name),
-        ['0001-initial'],
-      );
+      assert.deepEqual(rows.map((row) => row.name).sort(), [...names].sort(), 'every migration recorded once');
     } finally {
       await client.end();
     }
