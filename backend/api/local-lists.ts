@@ -85,6 +85,8 @@ export async function localListRoutes(app: FastifyInstance, context: ApiContext)
   app.post<{ Params: { id: string }; Body: { full?: boolean } }>(
     '/api/charge-points/:id/local-list/sync',
     {
+      // A command to the charger, as the other commands: operator.
+      config: { role: 'operator' },
       preValidation: async (request) => {
         request.body ??= {};
       },

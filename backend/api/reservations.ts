@@ -54,6 +54,8 @@ export async function reservationRoutes(app: FastifyInstance, context: ApiContex
   }>(
     '/api/reservations',
     {
+      // A command to the charger, as the other commands: operator.
+      config: { role: 'operator' },
       schema: {
         tags,
         summary: "Reserve a connector for an id tag (ReserveNow); 201 with the charger's verdict as status",
@@ -134,6 +136,7 @@ export async function reservationRoutes(app: FastifyInstance, context: ApiContex
   app.delete<{ Params: { id: number } }>(
     '/api/reservations/:id',
     {
+      config: { role: 'operator' },
       schema: {
         tags,
         summary: 'Cancel a reservation (CancelReservation); 409 when the charger refuses or it already ended',

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { PendingEvent } from '../../../backend/events/types.js';
-import { withBackend } from '../../support/backend-instance.js';
+import { API_TOKEN, withBackend } from '../../support/backend-instance.js';
 import { connectCharger } from '../../support/ocpp-chargers.js';
 import { startSimulatedCharger } from '../../support/simulated-charger.js';
 import { STORAGE_NAMES } from '../../support/storage-targets.js';
@@ -65,7 +65,8 @@ describe('reservations', () => {
   }
 
   it('StartTransaction with the reservationId uses it; another tag on the reserved connector is Invalid; Faulted ends one', async (t) => {
-    await withBackend(t, 'sqlite', FAST, async (backend) => {
+    const tokens = [API_TOKEN, 'operator:operator-token-0123456789', 'viewer:viewer-token-0123456789'];
+    await withBackend(t, 'sqlite', { ...FAST, 'api-token': tokens }, async (backend) => {
       for (const idTag of ['TAG-R', 'TAG-OTHER', 'TAG-CHILD'])
         await backend.api('PUT', `/api/id-tags/${idTag}`, idTag === 'TAG-CHILD' ? { parentIdTag: 'FLEET' } : {});
       const charger = await connectCharger(backend.ocppUrl, 'CP-RES2');
@@ -90,6 +91,25 @@ describe('reservations', () => {
             timestamp: new Date().toISOString(),
             ...(reservationId ? { reservationId } : {}),
           }) as Promise<{ transactionId: number; idTagInfo: { status: string } }>;
+
+        // Reserving is a command: operators may, viewers may not.
+        const asRole = (token: string) =>
+          backend.api(
+            'POST',
+            '/api/reservations',
+            { chargePointId: 'CP-RES2', connectorId: 1, idTag: 'TAG-R', expiryDate: inMinutes(1) },
+            token,
+          );
+        assert.equal((await asRole('viewer-token-0123456789')).status, 403);
+        const byOperator = await asRole('operator-token-0123456789');
+        assert.equal(byOperator.status, 201);
+        assert.equal(
+          (await backend.api('DELETE', `/api/reservations/${byOperator.body.id}`, undefined, 'viewer-token-0123456789'))
+            .status,
+          403,
+        );
+        charger.handle('CancelReservation', async () => ({ status: 'Accepted' }));
+        assert.equal((await backend.api('DELETE', `/api/reservations/${byOperator.body.id}`)).status, 200);
 
         const first = await reserve(1, 'TAG-R');
         const other = await start(1, 'TAG-OTHER');
