@@ -186,8 +186,14 @@ export const backendOptions = {
     min: 0,
     max: 600,
     describe:
-      'Seconds after a BootNotification before the charger is brought up to date (configuration read, local list, charging profiles)',
+      'Seconds after a BootNotification before the charger is brought up to date (configuration read, local list); up to twice this, spread at random so a boot storm is not answered at once',
     default: 2,
+  },
+  'local-list-retry-base': {
+    type: 'number',
+    min: 0.01,
+    describe: 'Seconds before a failed local list sync is tried again; doubled per failure (at most an hour)',
+    default: 30,
   },
   'event-retention': {
     type: 'number',

@@ -99,6 +99,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     logger,
     callTimeoutMs: config.callTimeout * 1000,
     afterBootDelayMs: config.afterBootDelay * 1000,
+    localListRetryBaseMs: config.localListRetryBase * 1000,
   });
   const trustedProxies = new TrustedProxies(config.trustedProxy);
 
@@ -110,6 +111,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     messageLog,
     logger,
     events,
+    reservations: features.reservations,
     heartbeatInterval: config.heartbeatInterval,
     registration: config.registration as 'open' | 'known',
     requireSubprotocol: config.requireSubprotocol,

@@ -11,6 +11,7 @@ import type { Logger } from '../../common/logger.js';
 import { writeRawHttpResponse } from '../../common/raw-http-response.js';
 import { rpcErrorCode } from '../../common/rpc-error.js';
 import type { EventBus } from '../events/bus.js';
+import type { Reservations } from './reservations.js';
 import type { BackendMetrics } from '../metrics.js';
 import type { Store } from '../store/store.js';
 import { CallLimiter } from './call-limiter.js';
@@ -34,6 +35,7 @@ export interface CentralSystemOptions {
   messageLog: MessageLog;
   logger: Logger;
   events: EventBus;
+  reservations?: Reservations;
   /** Seconds, given to chargers in the BootNotification answer. */
   heartbeatInterval: number;
   /** open: unknown charge points are registered when they connect; known: refused (401). */
@@ -252,6 +254,7 @@ export class CentralSystem {
       store: this.options.store,
       logger,
       events,
+      reservations: this.options.reservations,
       heartbeatInterval: this.options.heartbeatInterval,
       now: () => new Date().toISOString(),
       metrics,
