@@ -3,8 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { toUtc } from '../ocpp/timestamps.js';
 import type { IdTag } from '../store/store.js';
-import { badRequest, emptyBodyAsObject, notFound, type ApiContext } from './context.js';
-import { cursorParameter, decodeCursor, linkNextPage } from './paging.js';
+import { emptyBodyAsObject, notFound, type ApiContext } from './context.js';
 import { commonErrors, errorSchema, ID_TAG_STATUSES, idTagParams, idTagSchema } from './schemas.js';
 
 interface IdTagBody {
@@ -16,36 +15,6 @@ interface IdTagBody {
 export async function idTagRoutes(app: FastifyInstance, context: ApiContext): Promise<void> {
   const { store } = context;
   const tags = ['id tags'];
-
-  app.get<{ Querystring: { status?: (typeof ID_TAG_STATUSES)[number]; cursor?: string; limit: number } }>(
-    '/api/id-tags',
-    {
-      schema: {
-        tags,
-        summary: 'The id-tag list, by id tag, a page at a time',
-        description: 'A full page carries `Link: <…>; rel="next"` and `X-Next-Cursor` for the next one.',
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            status: { type: 'string', enum: ID_TAG_STATUSES },
-            cursor: cursorParameter,
-            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-          },
-        },
-        response: { 200: { type: 'array', items: idTagSchema }, ...commonErrors },
-      },
-    },
-    async (request, reply) => {
-      const { status, cursor, limit } = request.query;
-      const afterIdTag = cursor === undefined ? undefined : decodeCursor(cursor);
-      if (cursor !== undefined && typeof afterIdTag !== 'string')
-        return reply.code(400).send(badRequest('cursor is not one this API gave'));
-      const page = await store.listIdTags({ status, afterIdTag: afterIdTag as string | undefined, limit });
-      linkNextPage(request, reply, page.length === limit, page.at(-1)?.idTag);
-      return page.map(idTagView);
-    },
-  );
 
   app.get<{ Params: { idTag: string } }>(
     '/api/id-tags/:idTag',
@@ -94,6 +63,7 @@ export async function idTagRoutes(app: FastifyInstance, context: ApiContext): Pr
         parentIdTag: body.parentIdTag ?? null,
       };
       const created = await store.putIdTag(tag);
+      context.features.localLists.tagsChanged();
       return reply.code(created ? 201 : 200).send(idTagView(tag));
     },
   );
@@ -111,6 +81,7 @@ export async function idTagRoutes(app: FastifyInstance, context: ApiContext): Pr
     async (request, reply) => {
       if (!(await store.deleteIdTag(request.params.idTag)))
         return reply.code(404).send(notFound(`id tag ${request.params.idTag} is not in the list`));
+      context.features.localLists.tagsChanged();
       return reply.code(204).send();
     },
   );

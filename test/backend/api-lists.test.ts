@@ -108,26 +108,6 @@ for (const dialect of STORAGE_NAMES) {
       });
     });
 
-    test('id tags: listed by tag, filtered by status, paged', async (t) => {
-      await withBackend(t, dialect, {}, async (backend) => {
-        for (let index = 0; index < 25; index++)
-          await backend.api('PUT', `/api/id-tags/TAG-${String(index).padStart(2, '0')}`, {
-            status: index % 5 === 0 ? 'Blocked' : 'Accepted',
-          });
-        const pages = await allPages(backend, '/api/id-tags?limit=10');
-        assert.deepEqual(
-          pages.map((page) => page.length),
-          [10, 10, 5],
-        );
-        assert.equal((pages[0]![0] as { idTag: string }).idTag, 'TAG-00');
-        const blocked = await backend.api('GET', '/api/id-tags?status=Blocked');
-        assert.deepEqual(
-          (blocked.body as Array<{ idTag: string }>).map((tag) => tag.idTag),
-          ['TAG-00', 'TAG-05', 'TAG-10', 'TAG-15', 'TAG-20'],
-        );
-      });
-    });
-
     test('charge points: filtered by connected and last seen, paged with a limit', async (t) => {
       await withBackend(t, dialect, {}, async (backend) => {
         const { store } = backend.handle;
