@@ -11,6 +11,7 @@ import type { RunningProcess } from '../common/command.js';
 import { redactUrlPassword } from '../common/config.js';
 import { effectiveBacklog } from '../common/listen-backlog.js';
 import type { Logger } from '../common/logger.js';
+import { parseVersionList, type OcppVersion } from '../common/ocpp-versions.js';
 import { buildApi } from './api/app.js';
 import { ClusterConnections } from './cluster/cluster-connections.js';
 import { createBackendMetrics, type BackendMetrics } from './metrics.js';
@@ -60,6 +61,8 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     heartbeatInterval: config.heartbeatInterval,
     registration: config.registration as 'open' | 'known',
     requireSubprotocol: config.requireSubprotocol,
+    // Checked when the configuration was loaded (backend/options.ts).
+    ocppVersions: parseVersionList(config.ocppVersions) as OcppVersion[],
     maxFrameSize: config.maxFrameSize,
     maxPendingCalls: config.maxPendingCalls,
     maxBadMessages: config.maxBadMessages,

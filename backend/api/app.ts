@@ -8,6 +8,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import { bearerAuth } from './bearer-auth.js';
 import { chargePointRoutes } from './charge-points.js';
 import { commandRoutes } from './commands.js';
+import { deviceModelRoutes } from './device-model.js';
 import type { ApiContext } from './context.js';
 import { idTagRoutes } from './id-tags.js';
 import { transactionRoutes } from './transactions.js';
@@ -38,7 +39,7 @@ export async function buildApi(context: ApiContext, options: ApiOptions): Promis
     openapi: {
       info: {
         title: 'ocpp-edge central system',
-        description: 'OCPP 1.6-J central system: charge points, transactions, id tags and commands',
+        description: 'OCPP 1.6-J and 2.0.1 central system: charge points, transactions, id tags and commands',
         version: options.version,
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
@@ -138,6 +139,7 @@ export async function buildApi(context: ApiContext, options: ApiOptions): Promis
   await commandRoutes(app, context);
   await transactionRoutes(app, context);
   await idTagRoutes(app, context);
+  await deviceModelRoutes(app, context);
   return app;
 }
 

@@ -2,7 +2,9 @@
 // HTTP Basic password, remove.
 
 import type { FastifyInstance } from 'fastify';
+import { OCPP_VERSIONS } from '../../common/ocpp-versions.js';
 import { hashPassword } from '../ocpp/passwords.js';
+import type { EvseConnectorStatus } from '../store/ocpp201-records.js';
 import type { ChargePointRow, ConnectorRow } from '../store/store.js';
 import { emptyBodyAsObject, notFound, type ApiContext } from './context.js';
 import { chargePointIdParams, chargePointSchema, commonErrors, errorSchema } from './schemas.js';
@@ -44,23 +46,24 @@ export async function chargePointRoutes(app: FastifyInstance, context: ApiContex
     async (request, reply) => {
       const row = await store.getChargePoint(request.params.id);
       if (!row) return reply.code(404).send(notFound(`charge point ${request.params.id} is not registered`));
-      const [connectors, connected] = await Promise.all([
+      const [connectors, connected, evseConnectors] = await Promise.all([
         store.listConnectors(row.id),
         connections.isConnected(row.id),
+        store.listEvseConnectors(row.id),
       ]);
-      return chargePointView(row, connected, connectors);
+      return chargePointView(row, connected, connectors, evseConnectors);
     },
   );
 
-  app.put<{ Params: IdParams; Body: { password?: string | null } }>(
+  app.put<{ Params: IdParams; Body: { password?: string | null; ocppVersions?: string[] | null } }>(
     '/api/charge-points/:id',
     {
       preValidation: emptyBodyAsObject,
       schema: {
         tags,
-        summary: 'Register a charge point, or set or remove its HTTP Basic password',
+        summary: 'Register a charge point, or set or remove its HTTP Basic password or its OCPP versions',
         description:
-          'password: set it (stored as a salted scrypt hash); null: remove it; absent: keep it. 201 when created.',
+          'password: set it (stored as a salted scrypt hash); null: remove it; absent: keep it. ocppVersions: the versions it is served with, preferred first (overrides --ocpp-versions from its next connection); null: back to the server default. 201 when created.',
         params: chargePointIdParams,
         body: {
           type: 'object',
@@ -72,6 +75,13 @@ export async function chargePointRoutes(app: FastifyInstance, context: ApiContex
               maxLength: 128,
               description: 'OCPP 1.6 security whitepaper: 16 to 40 characters recommended',
             },
+            ocppVersions: {
+              type: ['array', 'null'],
+              items: { type: 'string', enum: [...OCPP_VERSIONS] },
+              minItems: 1,
+              uniqueItems: true,
+              description: 'e.g. ["2.0.1"] to serve it only with OCPP 2.0.1, ["2.0.1","1.6"] to prefer 2.0.1',
+            },
           },
         },
         response: { 200: chargePointSchema, 201: chargePointSchema, ...commonErrors },
@@ -82,9 +92,15 @@ export async function chargePointRoutes(app: FastifyInstance, context: ApiContex
       const password = request.body?.password;
       const passwordHash = password === undefined ? undefined : password === null ? null : await hashPassword(password);
       const created = await store.putChargePoint(id, passwordHash, new Date().toISOString());
+      const ocppVersions = request.body?.ocppVersions;
+      if (ocppVersions !== undefined) await store.setOcppVersions(id, ocppVersions);
       const row = (await store.getChargePoint(id))!;
-      const [connectors, connected] = await Promise.all([store.listConnectors(id), connections.isConnected(id)]);
-      return reply.code(created ? 201 : 200).send(chargePointView(row, connected, connectors));
+      const [connectors, connected, evseConnectors] = await Promise.all([
+        store.listConnectors(id),
+        connections.isConnected(id),
+        store.listEvseConnectors(id),
+      ]);
+      return reply.code(created ? 201 : 200).send(chargePointView(row, connected, connectors, evseConnectors));
     },
   );
 
@@ -138,6 +154,7 @@ export async function chargePointRoutes(app: FastifyInstance, context: ApiContex
                 errorCode: { type: 'string' },
                 info: { type: ['string', 'null'] },
                 vendorErrorCode: { type: ['string', 'null'] },
+                evseConnectorId: { type: ['integer', 'null'], description: 'OCPP 2.0.1: the connector of the EVSE' },
                 timestamp: { type: 'string' },
                 receivedAt: { type: 'string' },
               },
@@ -158,6 +175,7 @@ export async function chargePointRoutes(app: FastifyInstance, context: ApiContex
         errorCode: row.error_code,
         info: row.info,
         vendorErrorCode: row.vendor_error_code,
+        evseConnectorId: row.evse_connector_id,
         timestamp: row.status_at,
         receivedAt: row.received_at,
       }));
@@ -211,10 +229,18 @@ export async function chargePointRoutes(app: FastifyInstance, context: ApiContex
   );
 }
 
-function chargePointView(row: ChargePointRow, connected: boolean, connectors?: ConnectorRow[]) {
+function chargePointView(
+  row: ChargePointRow,
+  connected: boolean,
+  connectors?: ConnectorRow[],
+  evseConnectors: EvseConnectorStatus[] = [],
+) {
   return {
     id: row.id,
     connected,
+    ocppVersion: row.ocpp_version,
+    ocppVersions: row.ocpp_versions === null ? null : row.ocpp_versions.split(','),
+    bootReason: row.boot_reason,
     hasPassword: row.password_hash !== null,
     vendor: row.vendor,
     model: row.model,
@@ -237,7 +263,21 @@ function chargePointView(row: ChargePointRow, connected: boolean, connectors?: C
         info: connector.info,
         vendorErrorCode: connector.vendor_error_code,
         timestamp: connector.status_at,
+        ...evseConnectorsOf(connector.connector_id, evseConnectors),
       })),
     }),
+  };
+}
+
+/** OCPP 2.0.1: a connector row is an EVSE; its connectors' own statuses go beside it. */
+function evseConnectorsOf(evseId: number, evseConnectors: EvseConnectorStatus[]) {
+  const own = evseConnectors.filter((connector) => connector.evseId === evseId);
+  if (own.length === 0) return {};
+  return {
+    evseConnectors: own.map((connector) => ({
+      connectorId: connector.connectorId,
+      status: connector.status,
+      timestamp: connector.at,
+    })),
   };
 }

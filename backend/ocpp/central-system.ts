@@ -1,12 +1,14 @@
-// The OCPP-J 1.6 endpoint: ocpp-rpc's RPCServer in strict mode, the upgrade checks (identity, subprotocol,
-// HTTP Basic password, registration), one connection per charge point, and the handler modules of each feature
-// profile wired to every connection.
+// The OCPP-J endpoint for OCPP 1.6 and 2.0.1 on the same URL: ocpp-rpc's RPCServer in strict mode, the upgrade
+// checks (identity, version negotiation, HTTP Basic password, registration), one connection per charge point, and
+// the handler modules of the negotiated version wired to every connection (1.6: one per feature profile, here;
+// 2.0.1: v201/).
 
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createRPCError, RPCServer, type RPCClient } from 'ocpp-rpc';
 import type { IHandshakeInterface } from 'ocpp-rpc/lib/server-client.js';
 import type { Logger } from '../../common/logger.js';
+import { parseVersionList, versionOfSubprotocol, type OcppVersion } from '../../common/ocpp-versions.js';
 import type { BackendMetrics } from '../metrics.js';
 import type { Store } from '../store/store.js';
 import { CallLimiter } from './call-limiter.js';
@@ -14,10 +16,12 @@ import type { LocalConnections } from './connections.js';
 import { coreHandlers } from './core.js';
 import { firmwareManagementHandlers } from './firmware-management.js';
 import { FrameRecorder } from './frame-recorder.js';
-import type { CallHandler, HandlerContext } from './handler.js';
+import type { CallHandler, HandlerContext, ProfileHandlers } from './handler.js';
 import type { MessageLog } from './message-log.js';
+import { negotiateVersion } from './negotiation.js';
 import { PasswordVerifier } from './passwords.js';
-import { NO_SUBPROTOCOL, OCPP16, strictModeValidators } from './validator.js';
+import { v201Handlers } from './v201/index.js';
+import { NO_SUBPROTOCOL, OCPP16, OCPP201, strictModeValidators } from './validator.js';
 
 export interface CentralSystemOptions {
   store: Store;
@@ -31,6 +35,8 @@ export interface CentralSystemOptions {
   registration: 'open' | 'known';
   /** Refuse (400) clients that offer no subprotocol instead of serving them as OCPP 1.6. */
   requireSubprotocol: boolean;
+  /** The versions served, preferred first (--ocpp-versions); a charge point's own list overrides it. */
+  ocppVersions: readonly OcppVersion[];
   /** Largest frame in bytes; ws closes the connection with 1009 beyond it. */
   maxFrameSize: number;
   /** Calls from one charger waiting behind the one being handled; more are refused with a CALLERROR. */
@@ -41,9 +47,12 @@ export interface CentralSystemOptions {
   callTimeoutMs: number;
 }
 
-/** The handler modules, one per OCPP 1.6 feature profile. Remote Trigger adds no call of its own: a trigger makes
- * the charger send one of these. Actions without a handler are answered NotImplemented by ocpp-rpc. */
-const PROFILES = [coreHandlers, firmwareManagementHandlers];
+/** The handler modules of each version. 1.6: one per feature profile (Remote Trigger adds no call of its own: a
+ * trigger makes the charger send one of these). Actions without a handler are answered NotImplemented by ocpp-rpc. */
+const HANDLERS: Readonly<Record<OcppVersion, readonly ProfileHandlers[]>> = {
+  '1.6': [coreHandlers, firmwareManagementHandlers],
+  '2.0.1': v201Handlers,
+};
 
 /** OCPP 1.6 security whitepaper: the identity is also the Basic auth user name, so no ':'; at most 48 characters. */
 const VALID_IDENTITY = /^[\x21-\x39\x3b-\x7e]{1,48}$/;
@@ -57,9 +66,10 @@ export class CentralSystem {
 
   constructor(private readonly options: CentralSystemOptions) {
     this.rpc = new RPCServer({
-      protocols: [OCPP16],
+      // The choice among these is ours (authenticate), never ocpp-rpc's default order.
+      protocols: [OCPP16, OCPP201],
       // '' is what a client that offered no subprotocol gets; it is validated as OCPP 1.6 too (see validator.ts).
-      strictMode: [OCPP16, NO_SUBPROTOCOL],
+      strictMode: [OCPP16, NO_SUBPROTOCOL, OCPP201],
       strictModeValidators,
       callTimeoutMs: options.callTimeoutMs,
       // OCPP-J allows one outstanding call per direction; ocpp-rpc queues ours.
@@ -122,15 +132,15 @@ export class CentralSystem {
 
     if (!VALID_IDENTITY.test(id)) return refuse(400, 'Invalid charge point identity');
 
-    // ocpp1.6 when offered; no subprotocol at all is served as OCPP 1.6 (many chargers send none) unless required.
-    let protocol: string | false;
-    if (handshake.protocols.has(OCPP16)) protocol = OCPP16;
-    else if (handshake.protocols.size > 0)
-      return refuse(400, `Unsupported subprotocol; this central system speaks ${OCPP16}`);
-    else if (requireSubprotocol) return refuse(400, `Subprotocol ${OCPP16} required`);
-    else protocol = false;
-
     const chargePoint = await store.getChargePoint(id);
+    // Before any registration: a charger refused for its subprotocol is not registered by open registration.
+    const negotiation = negotiateVersion(
+      handshake.protocols,
+      this.versionsFor(chargePoint?.ocpp_versions ?? null),
+      requireSubprotocol,
+    );
+    if (!negotiation.ok) return refuse(400, negotiation.message);
+
     if (chargePoint?.password_hash) {
       // Hashed even when no password was sent: every refusal takes the same time.
       const matches = await this.passwords.verify(handshake.password ?? '', chargePoint.password_hash);
@@ -144,15 +154,27 @@ export class CentralSystem {
       await store.ensureChargePoint(id, new Date().toISOString());
       this.options.logger.info({ chargePointId: id }, 'charge point registered (open registration)');
     }
+    // Kept for the API and for commands routed from another instance; written only when it changed, so a
+    // reconnecting fleet costs no extra write.
+    if (chargePoint?.ocpp_version !== negotiation.version) await store.recordOcppVersion(id, negotiation.version);
     if (signal?.aborted) return { ok: false, status: 400, message: 'Client went away' };
-    return { ok: true, protocol };
+    return { ok: true, protocol: negotiation.protocol };
+  }
+
+  /** The charge point's own list (set through the API) when it has a valid one, else --ocpp-versions. */
+  private versionsFor(stored: string | null): readonly OcppVersion[] {
+    if (stored === null) return this.options.ocppVersions;
+    const versions = parseVersionList(stored);
+    return typeof versions === 'string' ? this.options.ocppVersions : versions;
   }
 
   private onConnection(client: RPCClient): void {
     const { connections, metrics, logger } = this.options;
     const chargePointId = client.identity as string;
+    const version = versionOfSubprotocol(client.protocol) ?? '1.6';
     const previous = connections.attach(chargePointId, client);
     metrics.connectedChargePoints.set(connections.size);
+    metrics.connectionsByVersion.inc({ ocpp_version: version });
     logger.info(
       { chargePointId, protocol: client.protocol || 'none (served as ocpp1.6)', replaced: Boolean(previous) },
       'charge point connected',
@@ -160,7 +182,7 @@ export class CentralSystem {
     // A charger that reconnects before its old socket timed out: the new connection wins, the old one is closed.
     if (previous) void previous.close({ code: 1000, reason: 'Replaced by a new connection' });
 
-    const recorder = new FrameRecorder(chargePointId, logger, metrics, this.options.messageLog);
+    const recorder = new FrameRecorder(chargePointId, logger, metrics, this.options.messageLog, version);
     client.on('message', ({ message, outbound }: { message: string | Buffer; outbound: boolean }) =>
       recorder.record(String(message), outbound),
     );
@@ -178,6 +200,7 @@ export class CentralSystem {
     client.once('close', ({ code, reason }: { code: number; reason: string }) => {
       connections.detach(chargePointId, client);
       metrics.connectedChargePoints.set(connections.size);
+      metrics.connectionsByVersion.dec({ ocpp_version: version });
       logger.info({ chargePointId, code, reason }, 'charge point disconnected');
     });
 
@@ -189,7 +212,7 @@ export class CentralSystem {
       heartbeatInterval: this.options.heartbeatInterval,
       now: () => new Date().toISOString(),
     };
-    for (const handlers of PROFILES) {
+    for (const handlers of HANDLERS[version]) {
       for (const [action, handler] of Object.entries(handlers)) {
         client.handle(action, ({ params }) => limiter.run(() => this.answer(action, handler, params, context)));
       }
