@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { OCPP_VERSIONS } from '../../common/ocpp-versions.js';
 import { hashPassword } from '../ocpp/passwords.js';
 import type { EvseConnectorStatus } from '../store/ocpp201-records.js';
-import type { ChargePointRow, ConnectorRow } from '../store/store.js';
+import type { ChargePoint, Connector } from '../store/store.js';
 import { emptyBodyAsObject, notFound, type ApiContext } from './context.js';
 import { chargePointIdParams, chargePointSchema, commonErrors, errorSchema } from './schemas.js';
 
@@ -27,9 +27,9 @@ export async function chargePointRoutes(app: FastifyInstance, context: ApiContex
       },
     },
     async () => {
-      const [rows, connected] = await Promise.all([store.listChargePoints(), connections.connectedIds()]);
+      const [chargePoints, connected] = await Promise.all([store.listChargePoints(), connections.connectedIds()]);
       const online = new Set(connected);
-      return rows.map((row) => chargePointView(row, online.has(row.id)));
+      return chargePoints.map((chargePoint) => chargePointView(chargePoint, online.has(chargePoint.id)));
     },
   );
 
@@ -44,14 +44,14 @@ export async function chargePointRoutes(app: FastifyInstance, context: ApiContex
       },
     },
     async (request, reply) => {
-      const row = await store.getChargePoint(request.params.id);
-      if (!row) return reply.code(404).send(notFound(`charge point ${request.params.id} is not registered`));
+      const chargePoint = await store.getChargePoint(request.params.id);
+      if (!chargePoint) return reply.code(404).send(notFound(`charge point ${request.params.id} is not registered`));
       const [connectors, connected, evseConnectors] = await Promise.all([
-        store.listConnectors(row.id),
-        connections.isConnected(row.id),
-        store.listEvseConnectors(row.id),
+        store.listConnectors(chargePoint.id),
+        connections.isConnected(chargePoint.id),
+        store.listEvseConnectors(chargePoint.id),
       ]);
-      return chargePointView(row, connected, connectors, evseConnectors);
+      return chargePointView(chargePoint, connected, connectors, evseConnectors);
     },
   );
 
@@ -94,13 +94,13 @@ export async function chargePointRoutes(app: FastifyInstance, context: ApiContex
       const created = await store.putChargePoint(id, passwordHash, new Date().toISOString());
       const ocppVersions = request.body?.ocppVersions;
       if (ocppVersions !== undefined) await store.setOcppVersions(id, ocppVersions);
-      const row = (await store.getChargePoint(id))!;
+      const chargePoint = (await store.getChargePoint(id))!;
       const [connectors, connected, evseConnectors] = await Promise.all([
         store.listConnectors(id),
         connections.isConnected(id),
         store.listEvseConnectors(id),
       ]);
-      return reply.code(created ? 201 : 200).send(chargePointView(row, connected, connectors, evseConnectors));
+      return reply.code(created ? 201 : 200).send(chargePointView(chargePoint, connected, connectors, evseConnectors));
     },
   );
 
@@ -168,16 +168,11 @@ export async function chargePointRoutes(app: FastifyInstance, context: ApiContex
     async (request, reply) => {
       if (!(await store.getChargePoint(request.params.id)))
         return reply.code(404).send(notFound(`charge point ${request.params.id} is not registered`));
-      const rows = await store.listStatusHistory(request.params.id, request.query.limit);
-      return rows.map((row) => ({
-        connectorId: row.connector_id,
-        status: row.status,
-        errorCode: row.error_code,
-        info: row.info,
-        vendorErrorCode: row.vendor_error_code,
-        evseConnectorId: row.evse_connector_id,
-        timestamp: row.status_at,
-        receivedAt: row.received_at,
+      const history = await store.listStatusHistory(request.params.id, request.query.limit);
+      return history.map((entry) => ({
+        ...connectorView(entry),
+        evseConnectorId: entry.evseConnectorId,
+        receivedAt: entry.receivedAt,
       }));
     },
   );
@@ -216,56 +211,63 @@ export async function chargePointRoutes(app: FastifyInstance, context: ApiContex
     async (request, reply) => {
       if (!(await store.getChargePoint(request.params.id)))
         return reply.code(404).send(notFound(`charge point ${request.params.id} is not registered`));
-      const rows = await store.listMessages(request.params.id, request.query.limit);
-      return rows.map((row) => ({
-        direction: row.direction,
-        messageType: row.message_type,
-        messageId: row.message_id,
-        action: row.action,
-        frame: row.frame,
-        loggedAt: row.logged_at,
+      const messages = await store.listMessages(request.params.id, request.query.limit);
+      return messages.map((message) => ({
+        direction: message.direction,
+        messageType: message.messageType,
+        messageId: message.messageId,
+        action: message.action,
+        frame: message.frame,
+        loggedAt: message.loggedAt,
       }));
     },
   );
 }
 
 function chargePointView(
-  row: ChargePointRow,
+  chargePoint: ChargePoint,
   connected: boolean,
-  connectors?: ConnectorRow[],
+  connectors?: Connector[],
   evseConnectors: EvseConnectorStatus[] = [],
 ) {
   return {
-    id: row.id,
+    id: chargePoint.id,
     connected,
-    ocppVersion: row.ocpp_version,
-    ocppVersions: row.ocpp_versions === null ? null : row.ocpp_versions.split(','),
-    bootReason: row.boot_reason,
-    hasPassword: row.password_hash !== null,
-    vendor: row.vendor,
-    model: row.model,
-    serialNumber: row.serial_number,
-    firmwareVersion: row.firmware_version,
-    iccid: row.iccid,
-    imsi: row.imsi,
-    meterType: row.meter_type,
-    meterSerialNumber: row.meter_serial_number,
-    firmwareStatus: row.firmware_status,
-    diagnosticsStatus: row.diagnostics_status,
-    registeredAt: row.registered_at,
-    lastBootAt: row.last_boot_at,
-    lastHeartbeat: row.last_heartbeat_at,
+    ocppVersion: chargePoint.ocppVersion,
+    ocppVersions: chargePoint.ocppVersions,
+    bootReason: chargePoint.bootReason,
+    hasPassword: chargePoint.passwordHash !== null,
+    vendor: chargePoint.vendor,
+    model: chargePoint.model,
+    serialNumber: chargePoint.serialNumber,
+    firmwareVersion: chargePoint.firmwareVersion,
+    iccid: chargePoint.iccid,
+    imsi: chargePoint.imsi,
+    meterType: chargePoint.meterType,
+    meterSerialNumber: chargePoint.meterSerialNumber,
+    firmwareStatus: chargePoint.firmwareStatus,
+    diagnosticsStatus: chargePoint.diagnosticsStatus,
+    registeredAt: chargePoint.registeredAt,
+    lastBootAt: chargePoint.lastBootAt,
+    lastHeartbeat: chargePoint.lastHeartbeatAt,
     ...(connectors && {
       connectors: connectors.map((connector) => ({
-        connectorId: connector.connector_id,
-        status: connector.status,
-        errorCode: connector.error_code,
-        info: connector.info,
-        vendorErrorCode: connector.vendor_error_code,
-        timestamp: connector.status_at,
-        ...evseConnectorsOf(connector.connector_id, evseConnectors),
+        ...connectorView(connector),
+        ...evseConnectorsOf(connector.connectorId, evseConnectors),
       })),
     }),
+  };
+}
+
+/** The API calls the time a status was reported "timestamp", as OCPP's StatusNotification does. */
+function connectorView(connector: Connector) {
+  return {
+    connectorId: connector.connectorId,
+    status: connector.status,
+    errorCode: connector.errorCode,
+    info: connector.info,
+    vendorErrorCode: connector.vendorErrorCode,
+    timestamp: connector.statusAt,
   };
 }
 

@@ -7,8 +7,15 @@ import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createRPCError, RPCServer, type RPCClient } from 'ocpp-rpc';
 import type { IHandshakeInterface } from 'ocpp-rpc/lib/server-client.js';
+import {
+  CHARGE_POINT_ID_RULE,
+  chargePointIdFromPath,
+  isChargePointId,
+  printableIdentity,
+} from '../../common/charge-point-identity.js';
 import type { Logger } from '../../common/logger.js';
 import { parseVersionList, versionOfSubprotocol, type OcppVersion } from '../../common/ocpp-versions.js';
+import type { EventBus } from '../events/bus.js';
 import type { BackendMetrics } from '../metrics.js';
 import type { Store } from '../store/store.js';
 import { CallLimiter } from './call-limiter.js';
@@ -29,6 +36,7 @@ export interface CentralSystemOptions {
   metrics: BackendMetrics;
   messageLog: MessageLog;
   logger: Logger;
+  events: EventBus;
   /** Seconds, given to chargers in the BootNotification answer. */
   heartbeatInterval: number;
   /** open: unknown charge points are registered when they connect; known: refused (401). */
@@ -54,9 +62,9 @@ const HANDLERS: Readonly<Record<OcppVersion, readonly ProfileHandlers[]>> = {
   '2.0.1': v201Handlers,
 };
 
-/** OCPP 1.6 security whitepaper: the identity is also the Basic auth user name, so no ':'; at most 48 characters. */
-const VALID_IDENTITY = /^[\x21-\x39\x3b-\x7e]{1,48}$/;
-const OCPP_PATH = /^\/ocpp\/[^/]+$/;
+const OCPP_PREFIX = '/ocpp/';
+/** One segment after /ocpp/, and a trailing '/' some chargers send; the identity rule is checked on upgrade. */
+const OCPP_PATH = /^\/ocpp\/[^/]+\/?$/;
 /** A hash no password matches (its salt and hash are random), for timing-equal refusals. */
 const DUMMY_HASH = 'scrypt$16384$8$1$1T3gPNiImmmUUzxMyFE3Gw==$un5VlWJPpqYRGP/jodDTUwiFFYhicPGTKIB6nNE1l2A=';
 
@@ -94,20 +102,24 @@ export class CentralSystem {
 
   /** True for request paths this endpoint serves (/ocpp/{chargePointId}). */
   static matches(url: string | undefined): boolean {
-    return OCPP_PATH.test((url ?? '/').split('?')[0]);
+    return OCPP_PATH.test(splitTarget(url)[0]);
   }
 
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    // ocpp-rpc decodes the identity outside its error handling: a malformed escape ("/ocpp/%E0%A4%A") would be an
-    // unhandled rejection, which ends the process. Refuse it here.
-    if (decodedIdentity(request.url) === undefined) {
+    // The identity by the rule every part of ocpp-edge uses (common/charge-point-identity.ts). ocpp-rpc takes the
+    // identity from the URL again, its own way (WHATWG URL, last segment, decoded outside its error handling: a
+    // malformed escape would be an unhandled rejection), so it is given the canonical form of the one found here.
+    const [pathname, query] = splitTarget(request.url);
+    const identity = chargePointIdFromPath(pathname, OCPP_PREFIX);
+    if (identity === undefined) {
       this.options.logger.warn(
-        { url: request.url, remoteAddress: request.socket.remoteAddress },
-        'upgrade refused: malformed charge point identity',
+        { url: printableIdentity(request.url ?? ''), remoteAddress: request.socket.remoteAddress },
+        'upgrade refused: invalid charge point identity',
       );
-      refuseUpgrade(socket, 400, 'Malformed charge point identity');
+      refuseUpgrade(socket, 400, CHARGE_POINT_ID_RULE);
       return;
     }
+    request.url = `${OCPP_PREFIX}${encodeURIComponent(identity.id)}${query}`;
     this.rpc.handleUpgrade(request, socket as never, head).catch((error: unknown) => {
       this.options.logger.error({ err: error, url: request.url }, 'upgrade failed');
       socket.destroy();
@@ -130,20 +142,20 @@ export class CentralSystem {
       return { ok: false, status, message };
     };
 
-    if (!VALID_IDENTITY.test(id)) return refuse(400, 'Invalid charge point identity');
+    if (!isChargePointId(id)) return refuse(400, CHARGE_POINT_ID_RULE);
 
     const chargePoint = await store.getChargePoint(id);
     // Before any registration: a charger refused for its subprotocol is not registered by open registration.
     const negotiation = negotiateVersion(
       handshake.protocols,
-      this.versionsFor(chargePoint?.ocpp_versions ?? null),
+      this.versionsFor(chargePoint?.ocppVersions ?? null),
       requireSubprotocol,
     );
     if (!negotiation.ok) return refuse(400, negotiation.message);
 
-    if (chargePoint?.password_hash) {
+    if (chargePoint?.passwordHash) {
       // Hashed even when no password was sent: every refusal takes the same time.
-      const matches = await this.passwords.verify(handshake.password ?? '', chargePoint.password_hash);
+      const matches = await this.passwords.verify(handshake.password ?? '', chargePoint.passwordHash);
       if (!handshake.password || !matches) return refuse(401, 'Unauthorized');
     } else if (!chargePoint) {
       if (registration === 'known') {
@@ -156,20 +168,20 @@ export class CentralSystem {
     }
     // Kept for the API and for commands routed from another instance; written only when it changed, so a
     // reconnecting fleet costs no extra write.
-    if (chargePoint?.ocpp_version !== negotiation.version) await store.recordOcppVersion(id, negotiation.version);
+    if (chargePoint?.ocppVersion !== negotiation.version) await store.recordOcppVersion(id, negotiation.version);
     if (signal?.aborted) return { ok: false, status: 400, message: 'Client went away' };
     return { ok: true, protocol: negotiation.protocol };
   }
 
   /** The charge point's own list (set through the API) when it has a valid one, else --ocpp-versions. */
-  private versionsFor(stored: string | null): readonly OcppVersion[] {
+  private versionsFor(stored: readonly string[] | null): readonly OcppVersion[] {
     if (stored === null) return this.options.ocppVersions;
-    const versions = parseVersionList(stored);
+    const versions = parseVersionList(stored.join(','));
     return typeof versions === 'string' ? this.options.ocppVersions : versions;
   }
 
   private onConnection(client: RPCClient): void {
-    const { connections, metrics, logger } = this.options;
+    const { connections, metrics, logger, events } = this.options;
     const chargePointId = client.identity as string;
     const version = versionOfSubprotocol(client.protocol) ?? '1.6';
     const previous = connections.attach(chargePointId, client);
@@ -181,6 +193,11 @@ export class CentralSystem {
     );
     // A charger that reconnects before its old socket timed out: the new connection wins, the old one is closed.
     if (previous) void previous.close({ code: 1000, reason: 'Replaced by a new connection' });
+    events.emit('charger.connected', {
+      chargePointId,
+      protocol: client.protocol || 'ocpp1.6',
+      remoteAddress: (client as unknown as { handshake?: { remoteAddress?: string } }).handshake?.remoteAddress,
+    });
 
     const recorder = new FrameRecorder(chargePointId, logger, metrics, this.options.messageLog, version);
     client.on('message', ({ message, outbound }: { message: string | Buffer; outbound: boolean }) =>
@@ -191,17 +208,26 @@ export class CentralSystem {
     );
     client.on(
       'strictValidationFailure',
-      ({ method, outbound, isCall, error }: { method: string; outbound: boolean; isCall: boolean; error: Error }) =>
+      ({ method, outbound, isCall, error }: { method: string; outbound: boolean; isCall: boolean; error: Error }) => {
         logger.warn(
           { chargePointId, action: method, outbound, isCall, err: error.message },
           'strict mode: schema violation',
-        ),
+        );
+        events.emit('schema.violation', {
+          chargePointId,
+          action: method,
+          direction: outbound ? 'outbound' : 'inbound',
+          isCall,
+          message: error.message,
+        });
+      },
     );
     client.once('close', ({ code, reason }: { code: number; reason: string }) => {
       connections.detach(chargePointId, client);
       metrics.connectedChargePoints.set(connections.size);
       metrics.connectionsByVersion.dec({ ocpp_version: version });
       logger.info({ chargePointId, code, reason }, 'charge point disconnected');
+      events.emit('charger.disconnected', { chargePointId, code, reason: String(reason ?? '') });
     });
 
     const limiter = new CallLimiter(1, this.options.maxPendingCalls);
@@ -209,6 +235,7 @@ export class CentralSystem {
       chargePointId,
       store: this.options.store,
       logger,
+      events,
       heartbeatInterval: this.options.heartbeatInterval,
       now: () => new Date().toISOString(),
     };
@@ -243,12 +270,11 @@ export class CentralSystem {
   }
 }
 
-function decodedIdentity(url: string | undefined): string | undefined {
-  try {
-    return decodeURIComponent((url ?? '/').split('?')[0].split('/').pop() ?? '');
-  } catch {
-    return undefined;
-  }
+/** A request target as its path and its query (with the '?', or ''). */
+function splitTarget(url: string | undefined): [string, string] {
+  const target = url ?? '/';
+  const queryStart = target.indexOf('?');
+  return queryStart === -1 ? [target, ''] : [target.slice(0, queryStart), target.slice(queryStart)];
 }
 
 /** Answers an upgrade request with a plain HTTP error and closes the socket. */

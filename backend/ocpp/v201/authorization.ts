@@ -31,10 +31,10 @@ export async function idTokenInfo(store: Store, idToken: IdToken, now: string): 
   // 2.0.1 tells "not in the list" (Unknown) from "in the list and refused" (Invalid, Blocked, ...).
   if (!tag) return { status: 'Unknown' };
   const info: IdTokenInfo = { status: tag.status };
-  if (tag.expiry_date) {
-    info.cacheExpiryDateTime = tag.expiry_date;
-    if (tag.status === 'Accepted' && tag.expiry_date <= now) info.status = 'Expired';
+  if (tag.expiryDate) {
+    info.cacheExpiryDateTime = tag.expiryDate;
+    if (tag.status === 'Accepted' && tag.expiryDate <= now) info.status = 'Expired';
   }
-  if (tag.parent_id_tag) info.groupIdToken = { idToken: tag.parent_id_tag, type: 'Central' };
+  if (tag.parentIdTag) info.groupIdToken = { idToken: tag.parentIdTag, type: 'Central' };
   return info;
 }

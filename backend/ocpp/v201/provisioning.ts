@@ -85,6 +85,14 @@ export const provisioningHandlers: ProfileHandlers = {
       },
       'boot notification',
     );
+    context.events.emit('charger.booted', {
+      chargePointId: context.chargePointId,
+      vendor: station.vendorName,
+      model: station.model,
+      serialNumber: station.serialNumber,
+      firmwareVersion: station.firmwareVersion,
+      reason: payload.reason,
+    });
     return { status: 'Accepted', currentTime: now, interval: context.heartbeatInterval };
   },
 
@@ -98,16 +106,20 @@ export const provisioningHandlers: ProfileHandlers = {
     payload: { timestamp: string; connectorStatus: string; evseId: number; connectorId: number },
     context,
   ) {
+    const at = utcTimestamp(payload.timestamp, 'timestamp');
     await context.store.recordEvseStatus(
       context.chargePointId,
-      {
-        evseId: payload.evseId,
-        connectorId: payload.connectorId,
-        status: payload.connectorStatus,
-        at: utcTimestamp(payload.timestamp, 'timestamp'),
-      },
+      { evseId: payload.evseId, connectorId: payload.connectorId, status: payload.connectorStatus, at },
       context.now(),
     );
+    context.events.emit('connector.status', {
+      chargePointId: context.chargePointId,
+      connectorId: payload.evseId,
+      evseConnectorId: payload.connectorId,
+      status: payload.connectorStatus,
+      errorCode: 'NoError',
+      at,
+    });
     return {};
   },
 

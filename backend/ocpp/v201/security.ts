@@ -2,7 +2,7 @@
 // (CSR checks, signing, CertificateSigned) is shared with OCPP 1.6's security extension; until a CPO CA is
 // configured there is nothing to sign with, and a SignCertificate is answered Rejected.
 
-import type { ProfileHandlers } from '../handler.js';
+import { utcTimestamp, type ProfileHandlers } from '../handler.js';
 
 export const securityHandlers: ProfileHandlers = {
   async SecurityEventNotification(payload: { type: string; timestamp: string; techInfo?: string }, context) {
@@ -10,6 +10,12 @@ export const securityHandlers: ProfileHandlers = {
       { chargePointId: context.chargePointId, type: payload.type, at: payload.timestamp, techInfo: payload.techInfo },
       'security event',
     );
+    context.events.emit('security.event', {
+      chargePointId: context.chargePointId,
+      type: payload.type,
+      techInfo: payload.techInfo,
+      at: utcTimestamp(payload.timestamp, 'timestamp'),
+    });
     return {};
   },
 

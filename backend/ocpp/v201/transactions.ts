@@ -4,8 +4,8 @@
 // and the 1.6 side call a transaction id. Each event is stored once per (transaction, seqNo): a retransmission
 // (lost answer, offline queue sent twice) is answered the same and changes nothing.
 
-import type { ProfileHandlers } from '../handler.js';
-import { utcTimestamp } from '../handler.js';
+import type { TransactionEventOutcome } from '../../store/ocpp201-records.js';
+import { utcTimestamp, type HandlerContext, type ProfileHandlers } from '../handler.js';
 import { idTokenInfo, type IdToken } from './authorization.js';
 import { energyRegister, sampledValues201, type MeterValue201 } from './meter-values.js';
 
@@ -63,13 +63,22 @@ export const transactionHandlers: ProfileHandlers = {
       triggerReason: payload.triggerReason,
       offline: payload.offline ?? false,
     };
+    const authorization = payload.idToken && (await idTokenInfo(context.store, payload.idToken, now));
     if (outcome.duplicate) context.logger.info(log, 'transaction event repeated; already stored');
-    else if (outcome.created && payload.eventType !== 'Started')
+    else if (outcome.created && payload.eventType !== 'Started') {
       context.logger.warn(log, 'transaction event for a transaction whose Started never arrived; opened from it');
-    else if (outcome.created || outcome.stopped)
+      context.events.emit('transaction.flagged', {
+        chargePointId: context.chargePointId,
+        transactionId: outcome.transactionId,
+        flag: 'startedMissing',
+        detail: `TransactionEvent ${payload.eventType} (seqNo ${payload.seqNo}) for transaction ${info.transactionId}, whose Started never arrived`,
+      });
+    } else if (outcome.created || outcome.stopped)
       context.logger.info(log, outcome.stopped ? 'transaction ended' : 'transaction started');
+    if (!outcome.duplicate && (outcome.created || outcome.stopped))
+      await emitTransactionEvents(context, outcome, info.transactionId, authorization?.status);
     // OCPP 2.0.1 E: idTokenInfo is required in the answer when the request carried an idToken.
-    return payload.idToken ? { idTokenInfo: await idTokenInfo(context.store, payload.idToken, now) } : {};
+    return authorization ? { idTokenInfo: authorization } : {};
   },
 
   async MeterValues(payload: { evseId: number; meterValue: MeterValue201[] }, context) {
@@ -83,3 +92,37 @@ export const transactionHandlers: ProfileHandlers = {
     return {};
   },
 };
+
+/** The same transaction.started/stopped events as OCPP 1.6's, from the stored row (one model for both versions). */
+async function emitTransactionEvents(
+  context: HandlerContext,
+  outcome: TransactionEventOutcome,
+  chargerTransactionId: string,
+  authorization: string | undefined,
+): Promise<void> {
+  const transaction = await context.store.getTransaction(outcome.transactionId);
+  if (!transaction) return;
+  if (outcome.created)
+    context.events.emit('transaction.started', {
+      chargePointId: context.chargePointId,
+      transactionId: transaction.id,
+      chargerTransactionId,
+      connectorId: transaction.connectorId,
+      idTag: transaction.idTag,
+      meterStart: transaction.meterStart,
+      startTime: transaction.startTime,
+      reservationId: transaction.reservationId ?? undefined,
+      // A transaction started on plug-in, before anyone identified: nothing was authorized yet.
+      authorization: authorization ?? 'None',
+    });
+  if (outcome.stopped)
+    context.events.emit('transaction.stopped', {
+      chargePointId: context.chargePointId,
+      transactionId: transaction.id,
+      chargerTransactionId,
+      meterStop: transaction.meterStop,
+      stopTime: transaction.stopTime ?? context.now(),
+      reason: transaction.stopReason ?? undefined,
+      idTag: transaction.idTag || undefined,
+    });
+}

@@ -95,15 +95,13 @@ describe('OCPP version negotiation', () => {
   it('counts connections by version', async () => {
     const a = await connectCharger(backend.ocppUrl, 'CP-GAUGE-201', { protocols: ['ocpp2.0.1'] });
     const b = await connectCharger(backend.ocppUrl, 'CP-GAUGE-16', { protocols: ['ocpp1.6'] });
-    const metrics = await backend.api('GET', '/metrics');
+    const metrics = { body: await backend.metrics() };
     assert.match(String(metrics.body), /ocpp_edge_charge_point_connections\{[^}]*ocpp_version="2\.0\.1"[^}]*\} 1\n/);
     assert.match(String(metrics.body), /ocpp_edge_charge_point_connections\{[^}]*ocpp_version="1\.6"[^}]*\} 1\n/);
     await a.close();
     await b.close();
     await waitFor('the gauge back to 0', async () =>
-      /ocpp_edge_charge_point_connections\{[^}]*ocpp_version="2\.0\.1"[^}]*\} 0\n/.test(
-        String((await backend.api('GET', '/metrics')).body),
-      ),
+      /ocpp_edge_charge_point_connections\{[^}]*ocpp_version="2\.0\.1"[^}]*\} 0\n/.test(await backend.metrics()),
     );
   });
 });
