@@ -69,11 +69,9 @@ export async function transactionRoutes(app: FastifyInstance, context: ApiContex
     async (request, reply) => {
       const transaction = await store.getTransaction(request.params.id);
       if (!transaction) return reply.code(404).send(notFound(`transaction ${request.params.id} does not exist`));
-      const [meterValues, events] = await Promise.all([
-        store.listMeterValues(transaction.id),
-        transaction.ocppVersion === '2.0.1' ? store.listTransactionEvents(transaction.id) : [],
-      ]);
-      return { ...transaction, meterValues, events };
+      const meterValues = await store.listMeterValues(transaction.id);
+      if (transaction.ocppVersion !== '2.0.1') return { ...transaction, meterValues };
+      return { ...transaction, meterValues, events: await store.listTransactionEvents(transaction.id) };
     },
   );
 }
