@@ -73,6 +73,7 @@ export const chargePointSchema = {
     },
     bootReason: { ...nullableString, description: 'OCPP 2.0.1 BootNotification reason' },
     hasPassword: { type: 'boolean' },
+    securityProfile: { type: 'integer', description: 'OCPP security profile 0-3 required at the upgrade' },
     vendor: nullableString,
     model: nullableString,
     serialNumber: nullableString,

@@ -3,18 +3,15 @@
 // the handler modules of the negotiated version wired to every connection (1.6: one per feature profile, here;
 // 2.0.1: v201/).
 
-import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createRPCError, RPCServer, type RPCClient } from 'ocpp-rpc';
 import type { IHandshakeInterface } from 'ocpp-rpc/lib/server-client.js';
-import {
-  CHARGE_POINT_ID_RULE,
-  chargePointIdFromPath,
-  isChargePointId,
-  printableIdentity,
-} from '../../common/charge-point-identity.js';
+import { CHARGE_POINT_ID_RULE, chargePointIdFromPath, printableIdentity } from '../../common/charge-point-identity.js';
 import type { Logger } from '../../common/logger.js';
 import { parseVersionList, versionOfSubprotocol, type OcppVersion } from '../../common/ocpp-versions.js';
+import { writeRawHttpResponse } from '../../common/raw-http-response.js';
+import { rpcErrorCode } from '../../common/rpc-error.js';
 import type { EventBus } from '../events/bus.js';
 import type { BackendMetrics } from '../metrics.js';
 import type { Store } from '../store/store.js';
@@ -26,8 +23,10 @@ import { FrameRecorder } from './frame-recorder.js';
 import type { CallHandler, HandlerContext, ProfileHandlers } from './handler.js';
 import type { MessageLog } from './message-log.js';
 import { negotiateVersion } from './negotiation.js';
-import { PasswordVerifier } from './passwords.js';
 import { v201Handlers } from './v201/index.js';
+import { ChargerAuthentication } from '../security/charger-authentication.js';
+import type { TrustedProxies } from '../security/trusted-proxies.js';
+import { UpgradeRefusals } from '../security/upgrade-refusals.js';
 import { NO_SUBPROTOCOL, OCPP16, OCPP201, strictModeValidators } from './validator.js';
 
 export interface CentralSystemOptions {
@@ -53,6 +52,10 @@ export interface CentralSystemOptions {
   maxBadMessages: number;
   /** Default wait for a charger's answer to a command, ms. */
   callTimeoutMs: number;
+  /** --trusted-proxy: whose X-Forwarded-Proto and client-certificate headers are believed. */
+  trustedProxies: TrustedProxies;
+  /** --cpo-name: the O of profile-3 charger certificates. */
+  cpoName: string | undefined;
 }
 
 /** The handler modules of each version. 1.6: one per feature profile (Remote Trigger adds no call of its own: a
@@ -65,14 +68,25 @@ const HANDLERS: Readonly<Record<OcppVersion, readonly ProfileHandlers[]>> = {
 const OCPP_PREFIX = '/ocpp/';
 /** One segment after /ocpp/, and a trailing '/' some chargers send; the identity rule is checked on upgrade. */
 const OCPP_PATH = /^\/ocpp\/[^/]+\/?$/;
-/** A hash no password matches (its salt and hash are random), for timing-equal refusals. */
-const DUMMY_HASH = 'scrypt$16384$8$1$1T3gPNiImmmUUzxMyFE3Gw==$un5VlWJPpqYRGP/jodDTUwiFFYhicPGTKIB6nNE1l2A=';
 
 export class CentralSystem {
   private readonly rpc: RPCServer;
-  private readonly passwords = new PasswordVerifier();
+  private readonly refusals: UpgradeRefusals;
+  private readonly authentication: ChargerAuthentication;
 
   constructor(private readonly options: CentralSystemOptions) {
+    this.refusals = new UpgradeRefusals(options.logger, options.metrics.upgradeRefusals);
+    this.authentication = new ChargerAuthentication({
+      store: options.store,
+      refusals: this.refusals,
+      trustedProxies: options.trustedProxies,
+      registration: options.registration,
+      cpoName: options.cpoName,
+      register: async (id) => {
+        await options.store.ensureChargePoint(id, new Date().toISOString());
+        options.logger.info({ chargePointId: id }, 'charge point registered (open registration)');
+      },
+    });
     this.rpc = new RPCServer({
       // The choice among these is ours (authenticate), never ocpp-rpc's default order.
       protocols: [OCPP16, OCPP201],
@@ -91,7 +105,11 @@ export class CentralSystem {
         (decision) => (decision.ok ? accept({}, decision.protocol) : reject(decision.status, decision.message)),
         (error: unknown) => {
           options.logger.error({ err: error, chargePointId: handshake.identity }, 'upgrade: storage unavailable');
-          reject(503, 'Service Unavailable');
+          const refusal = this.refusals.refuse('storage_unavailable', {
+            chargePointId: handshake.identity,
+            remoteAddress: handshake.remoteAddress,
+          });
+          reject(refusal.status, refusal.message);
         },
       );
     });
@@ -106,6 +124,19 @@ export class CentralSystem {
   }
 
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // Forged client-certificate headers are refused before anything else, whatever the identity.
+    if (
+      this.authentication.transportOf({ remoteAddress: request.socket.remoteAddress, headers: request.headers }) ===
+      undefined
+    ) {
+      const refusal = this.refusals.refuse('untrusted_proxy_headers', {
+        chargePointId: printableIdentity(request.url ?? ''),
+        remoteAddress: request.socket.remoteAddress,
+        detail: 'client-certificate headers from an untrusted address',
+      });
+      refuseUpgrade(socket, refusal.status, refusal.message);
+      return;
+    }
     // The identity by the rule every part of ocpp-edge uses (common/charge-point-identity.ts). ocpp-rpc takes the
     // identity from the URL again, its own way (WHATWG URL, last segment, decoded outside its error handling: a
     // malformed escape would be an unhandled rejection), so it is given the canonical form of the one found here.
@@ -132,44 +163,38 @@ export class CentralSystem {
   }
 
   private async authenticate(handshake: IHandshakeInterface, signal?: AbortSignal): Promise<UpgradeDecision> {
-    const { store, registration, requireSubprotocol } = this.options;
+    const { requireSubprotocol } = this.options;
     const id = handshake.identity;
-    const refuse = (status: number, message: string): UpgradeDecision => {
-      this.options.logger.warn(
-        { chargePointId: id, status, reason: message, remoteAddress: handshake.remoteAddress },
-        'upgrade refused',
-      );
-      return { ok: false, status, message };
+    const attempt = {
+      identity: id,
+      password: handshake.password,
+      remoteAddress: handshake.remoteAddress,
+      headers: handshake.headers,
     };
+    const result = await this.authentication.authenticate(attempt);
+    if (!result.ok) return result;
 
-    if (!isChargePointId(id)) return refuse(400, CHARGE_POINT_ID_RULE);
-
-    const chargePoint = await store.getChargePoint(id);
-    // Before any registration: a charger refused for its subprotocol is not registered by open registration.
+    // The version: the charge point's own list (API) or --ocpp-versions, first offered wins; no subprotocol at all
+    // is served as OCPP 1.6 (many chargers send none) unless required or 1.6 is not allowed for it.
+    const { chargePoint } = result;
     const negotiation = negotiateVersion(
       handshake.protocols,
       this.versionsFor(chargePoint?.ocppVersions ?? null),
       requireSubprotocol,
     );
-    if (!negotiation.ok) return refuse(400, negotiation.message);
-
-    if (chargePoint?.passwordHash) {
-      // Hashed even when no password was sent: every refusal takes the same time.
-      const matches = await this.passwords.verify(handshake.password ?? '', chargePoint.passwordHash);
-      if (!handshake.password || !matches) return refuse(401, 'Unauthorized');
-    } else if (!chargePoint) {
-      if (registration === 'known') {
-        // Spend the same time as a wrong password, so response times do not tell which identities exist.
-        await this.passwords.verify(handshake.password ?? '', DUMMY_HASH);
-        return refuse(401, 'Unauthorized');
-      }
-      await store.ensureChargePoint(id, new Date().toISOString());
-      this.options.logger.info({ chargePointId: id }, 'charge point registered (open registration)');
-    }
+    if (!negotiation.ok)
+      return this.refusals.refuse(negotiation.reason, {
+        chargePointId: id,
+        remoteAddress: handshake.remoteAddress,
+        detail: `${negotiation.message} (offered: ${[...handshake.protocols].join(', ') || 'none'})`,
+      });
     // Kept for the API and for commands routed from another instance; written only when it changed, so a
     // reconnecting fleet costs no extra write.
-    if (chargePoint?.ocppVersion !== negotiation.version) await store.recordOcppVersion(id, negotiation.version);
+    if (chargePoint?.ocppVersion !== negotiation.version)
+      await this.options.store.recordOcppVersion(id, negotiation.version);
+
     if (signal?.aborted) return { ok: false, status: 400, message: 'Client went away' };
+    this.options.metrics.upgradesAccepted.inc({ security_profile: String(result.profile) });
     return { ok: true, protocol: negotiation.protocol };
   }
 
@@ -260,7 +285,7 @@ export class CentralSystem {
       return result;
     } catch (error) {
       stopTimer({ outcome: 'error' });
-      if (typeof (error as { rpcErrorCode?: unknown }).rpcErrorCode === 'string') throw error;
+      if (rpcErrorCode(error) !== undefined) throw error;
       context.logger.error(
         { err: error, chargePointId: context.chargePointId, action },
         'handler failed; answering InternalError',
@@ -279,12 +304,7 @@ function splitTarget(url: string | undefined): [string, string] {
 
 /** Answers an upgrade request with a plain HTTP error and closes the socket. */
 export function refuseUpgrade(socket: Duplex, status: number, message: string): void {
-  if (socket.writable) {
-    socket.end(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`,
-    );
-  }
-  socket.destroy();
+  writeRawHttpResponse(socket, status, { contentType: 'text/plain', body: message });
 }
 
 type UpgradeDecision = { ok: true; protocol: string | false } | { ok: false; status: number; message: string };

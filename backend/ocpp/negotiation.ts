@@ -8,7 +8,8 @@ import { OCPP_VERSIONS, SUBPROTOCOLS, type OcppVersion } from '../../common/ocpp
 
 export type Negotiation =
   /** protocol: the subprotocol to answer with; false: none (the charger offered none). */
-  { ok: true; version: OcppVersion; protocol: string | false } | { ok: false; message: string };
+  | { ok: true; version: OcppVersion; protocol: string | false }
+  | { ok: false; reason: 'unsupported_subprotocol' | 'subprotocol_required'; message: string };
 
 export function negotiateVersion(
   offered: ReadonlySet<string>,
@@ -17,9 +18,10 @@ export function negotiateVersion(
 ): Negotiation {
   const speaks = preference.map((version) => SUBPROTOCOLS[version]).join(', ');
   if (offered.size === 0) {
-    if (requireSubprotocol) return { ok: false, message: `Subprotocol required; this central system speaks ${speaks}` };
+    if (requireSubprotocol)
+      return { ok: false, reason: 'subprotocol_required', message: `this central system speaks ${speaks}` };
     if (!preference.includes('1.6'))
-      return { ok: false, message: `Subprotocol required; this charge point is served with ${speaks}` };
+      return { ok: false, reason: 'subprotocol_required', message: `this charge point is served with ${speaks}` };
     return { ok: true, version: '1.6', protocol: false };
   }
   for (const version of preference) {
@@ -28,8 +30,9 @@ export function negotiateVersion(
   const known = OCPP_VERSIONS.some((version) => offered.has(SUBPROTOCOLS[version]));
   return {
     ok: false,
+    reason: 'unsupported_subprotocol',
     message: known
-      ? `Subprotocol not allowed for this charge point; it is served with ${speaks}`
-      : `Unsupported subprotocol; this central system speaks ${speaks}`,
+      ? `subprotocol not allowed for this charge point; it is served with ${speaks}`
+      : `unsupported subprotocol; this central system speaks ${speaks}`,
   };
 }

@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { createRPCError, createValidator } from 'ocpp-rpc';
 import type { Validator } from 'ocpp-rpc/lib/validator.js';
 import { SUBPROTOCOLS, type OcppVersion } from '../../common/ocpp-versions.js';
+import { rpcErrorCode, rpcErrorDetails } from '../../common/rpc-error.js';
 
 export const OCPP16 = SUBPROTOCOLS['1.6'];
 export const OCPP201 = SUBPROTOCOLS['2.0.1'];
@@ -34,7 +35,7 @@ class Ocpp16Validator {
     try {
       return schemaValidator.validate(schemaId, params);
     } catch (error) {
-      const code = (error as { rpcErrorCode?: string }).rpcErrorCode;
+      const code = rpcErrorCode(error);
       const renamed =
         code === 'FormatViolation'
           ? 'FormationViolation'
@@ -42,7 +43,7 @@ class Ocpp16Validator {
             ? 'OccurrenceConstraintViolation'
             : undefined;
       if (!renamed) throw error;
-      throw createRPCError(renamed, (error as Error).message, (error as { details?: Record<string, unknown> }).details);
+      throw createRPCError(renamed, (error as Error).message, rpcErrorDetails(error));
     }
   }
 }
