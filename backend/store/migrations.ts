@@ -5,6 +5,11 @@
 
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { Dialect } from './database.js';
+import { featureMigrations } from './feature-migrations.js';
+
+/** What a migration runs on: untyped, since a migration must not depend on today's schema (Kysely's guide). */
+// biome-ignore lint/suspicious/noExplicitAny: see above; the one place migrations get their database type
+type MigrationDb = Kysely<any>;
 
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<string[]> {
   // PostgreSQL: the bookkeeping tables go in the schema the data lives in (the search_path's first). Without this,
@@ -49,7 +54,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
   const autoIncrement = dialect === 'sqlite';
   return {
     '0001-initial': {
-      async up(db: Kysely<any>) {
+      async up(db: MigrationDb) {
         await db.schema
           .createTable('charge_points')
           .addColumn('id', 'text', (c) => c.primaryKey())
@@ -166,7 +171,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .columns(['charge_point_id', 'id'])
           .execute();
       },
-      async down(db: Kysely<any>) {
+      async down(db: MigrationDb) {
         for (const table of [
           'message_log',
           'meter_values',
@@ -182,18 +187,19 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     },
     // OCPP security profiles (backend/security/security-profile.ts): 0 for every charge point there is, as before.
     '0160-1-security-profile': {
-      async up(db: Kysely<any>) {
+      async up(db: MigrationDb) {
         await db.schema
           .alterTable('charge_points')
           .addColumn('security_profile', 'integer', (c) => c.notNull().defaultTo(0))
           .execute();
       },
-      async down(db: Kysely<any>) {
+      async down(db: MigrationDb) {
         await db.schema.alterTable('charge_points').dropColumn('security_profile').execute();
       },
     },
+    ...featureMigrations(dialect),
     '0200-ocpp201': {
-      async up(db: Kysely<any>) {
+      async up(db: MigrationDb) {
         await addOcpp201(db, dialect, idType, autoIncrement);
       },
     },
@@ -205,7 +211,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
  * transactions (ids chosen by the charger, their events by seqNo, no meterStart: it comes from a meter value, so
  * meter_start may be null), per-connector status inside an EVSE, the device model and NotifyEvent.
  */
-async function addOcpp201(db: Kysely<any>, dialect: Dialect, idType: 'serial' | 'integer', autoIncrement: boolean) {
+async function addOcpp201(db: MigrationDb, dialect: Dialect, idType: 'serial' | 'integer', autoIncrement: boolean) {
   const key = (c: any) => (autoIncrement ? c.primaryKey().autoIncrement() : c.primaryKey());
   for (const column of ['ocpp_version', 'ocpp_versions', 'boot_reason'])
     await db.schema.alterTable('charge_points').addColumn(column, 'text').execute();
@@ -325,7 +331,7 @@ async function addOcpp201(db: Kysely<any>, dialect: Dialect, idType: 'serial' | 
  * dropped and the new one renamed, with foreign keys off so the drop does not touch the rows that reference it.
  * The definition is read from sqlite_master, so columns added by any earlier migration are kept.
  */
-async function dropNotNullInSqlite(db: Kysely<any>, table: string, column: string): Promise<void> {
+async function dropNotNullInSqlite(db: MigrationDb, table: string, column: string): Promise<void> {
   const definition = await sql<{ sql: string }>`select sql from sqlite_master where type = 'table' and name = ${table}`
     .execute(db)
     .then((result) => result.rows[0]?.sql);
