@@ -1,6 +1,6 @@
-// OCPP 2.0.1 functional blocks L (firmware) and N (log upload): the status notifications a charger sends after
-// UpdateFirmware and GetLog. The latest status is kept per charge point, as for OCPP 1.6 (firmwareStatus;
-// diagnosticsStatus holds the log upload's).
+// OCPP 2.0.1 functional block L (firmware): the status notifications a charger sends after UpdateFirmware. The
+// latest status is kept per charge point, as for OCPP 1.6 (firmwareStatus). LogStatusNotification (after GetLog) is
+// the security extension's, shared with 1.6 (security.ts).
 
 import type { ProfileHandlers } from '../handler.js';
 
@@ -10,15 +10,6 @@ export const firmwareAndLogHandlers: ProfileHandlers = {
     context.logger.info(
       { chargePointId: context.chargePointId, status: payload.status, requestId: payload.requestId },
       'firmware status',
-    );
-    return {};
-  },
-
-  async LogStatusNotification(payload: { status: string; requestId?: number }, context) {
-    await context.store.recordDiagnosticsStatus(context.chargePointId, payload.status);
-    context.logger.info(
-      { chargePointId: context.chargePointId, status: payload.status, requestId: payload.requestId },
-      'log upload status',
     );
     return {};
   },

@@ -368,8 +368,9 @@ for (const dialect of STORAGE_NAMES) {
 
         const view = (await backend.api('GET', '/api/charge-points/CS-MODEL')).body;
         assert.equal(view.firmwareStatus, 'Installing');
-        assert.equal(view.diagnosticsStatus, 'Uploaded');
         assert.equal((await backend.api('GET', '/api/charge-points/NOBODY/variables')).status, 404);
+        const security = (await backend.api('GET', '/api/charge-points/CS-MODEL/security-events')).body;
+        assert.equal(security[0].type, 'StartupOfTheDevice', 'stored by the code 1.6 uses');
         await charger.close();
       });
     });
