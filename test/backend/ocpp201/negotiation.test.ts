@@ -92,6 +92,19 @@ describe('OCPP version negotiation', () => {
     charger.close();
   });
 
+  it('applies the security profile before the version: a 2.0.1 charger of profile 1 needs its password', async () => {
+    const put = await backend.api('PUT', '/api/charge-points/CS-PROFILE1', {
+      password: 'a-long-password-1',
+      securityProfile: 1,
+    });
+    assert.equal(put.status, 201);
+    assert.equal(await upgradeStatus(backend.ocppUrl, 'CS-PROFILE1', { protocols: ['ocpp2.0.1'] }), 401);
+    assert.equal(
+      await upgradeStatus(backend.ocppUrl, 'CS-PROFILE1', { protocols: ['ocpp2.0.1'], password: 'a-long-password-1' }),
+      101,
+    );
+  });
+
   it('counts connections by version', async () => {
     const a = await connectCharger(backend.ocppUrl, 'CP-GAUGE-201', { protocols: ['ocpp2.0.1'] });
     const b = await connectCharger(backend.ocppUrl, 'CP-GAUGE-16', { protocols: ['ocpp1.6'] });
