@@ -48,7 +48,7 @@ function codeMigrations(dialect: Dialect): MigrationProvider {
   return { getMigrations: async () => migrations(dialect) };
 }
 
-function migrations(dialect: Dialect): Record<string, Migration> {
+export function migrations(dialect: Dialect): Record<string, Migration> {
   // Auto-incrementing integer keys are spelled differently by the two dialects.
   const idType = dialect === 'postgres' ? 'serial' : 'integer';
   const autoIncrement = dialect === 'sqlite';
