@@ -7,6 +7,8 @@ import { CRITICAL_SECURITY_EVENT_TYPES } from './security/security-events.js';
 export interface BackendMetrics {
   registry: Registry;
   connectedChargePoints: Gauge;
+  /** Open charger connections by negotiated OCPP version ('1.6' includes chargers that offered no subprotocol). */
+  connectionsByVersion: Gauge<'ocpp_version'>;
   /** OCPP calls by action; direction "in" from the charger, "out" to it. */
   ocppMessages: Counter<'action' | 'direction'>;
   /** Time to handle a charger's call (including its database commit), by action and outcome. */
@@ -16,6 +18,8 @@ export interface BackendMetrics {
   upgradeRefusals: Counter<'reason'>;
   /** Upgrades accepted, by the security profile the charger connected with. */
   upgradesAccepted: Counter<'security_profile'>;
+  /** Chargers whose Basic auth password was their AuthorizationKey's hex text rather than its bytes (tolerated). */
+  hexPasswords: Counter;
   /** SecurityEventNotification by type (whitepaper types, else "other") and criticality. */
   securityEvents: Counter<'type' | 'critical'>;
   /** SignCertificate CSRs and what became of them (rejected, pending, signed, accepted, refused). */
@@ -37,6 +41,12 @@ function buildBackendMetrics(): BackendMetrics {
     connectedChargePoints: new Gauge({
       name: 'ocpp_edge_connected_charge_points',
       help: 'Charge points with an open OCPP WebSocket to this backend',
+      registers: [registry],
+    }),
+    connectionsByVersion: new Gauge({
+      name: 'ocpp_edge_charge_point_connections',
+      help: 'Charge points connected to this backend, by the OCPP version they were served with',
+      labelNames: ['ocpp_version'],
       registers: [registry],
     }),
     ocppMessages: new Counter({
@@ -62,6 +72,11 @@ function buildBackendMetrics(): BackendMetrics {
       name: 'ocpp_edge_upgrade_refusals_total',
       help: 'Charger WebSocket upgrades refused, by reason (invalid_identity, password_wrong, tls_required, certificate_invalid, ...)',
       labelNames: ['reason'],
+      registers: [registry],
+    }),
+    hexPasswords: new Counter({
+      name: 'ocpp_edge_hex_authorization_keys_total',
+      help: 'Upgrades accepted whose Basic auth password was the AuthorizationKey as hex text, not its bytes (a tolerated charger quirk)',
       registers: [registry],
     }),
     securityEvents: new Counter({

@@ -4,6 +4,7 @@
 import { checks, type ConfigOf, type OptionSpecs } from '../common/config.js';
 import { listenBacklogOption } from '../common/listen-backlog.js';
 import { LOG_LEVELS } from '../common/logger.js';
+import { parseVersionList } from '../common/ocpp-versions.js';
 import { ROLES } from './api/roles.js';
 import { tokenSpecProblem } from './api/static-tokens.js';
 import { checkTrustedProxy } from './security/trusted-proxies.js';
@@ -30,6 +31,12 @@ export const backendOptions = {
     default: '127.0.0.1',
   },
   'metrics-port': { ...checks.port, describe: 'Port of the metrics listener', default: 9465 },
+  socket: {
+    type: 'string',
+    describe:
+      'Also listen on this Unix domain socket (the proxy on this host: --upstream unix:PATH, no loopback TCP); --host/--port stay for local tools',
+    check: checks.socketPath,
+  },
   'listen-backlog': listenBacklogOption,
   database: {
     type: 'string',
@@ -141,8 +148,18 @@ export const backendOptions = {
   },
   'require-subprotocol': {
     type: 'boolean',
-    describe: 'Refuse (400) chargers that offer no ocpp1.6 subprotocol',
+    describe: 'Refuse (400) chargers that offer no subprotocol (by default they are served as OCPP 1.6)',
     default: false,
+  },
+  'ocpp-versions': {
+    type: 'string',
+    describe:
+      'OCPP versions served, preferred first when a charger offers several (e.g. 2.0.1,1.6); a charge point can be given its own list through the API',
+    default: '1.6,2.0.1',
+    check: (value: string) => {
+      const versions = parseVersionList(value);
+      return typeof versions === 'string' ? versions : undefined;
+    },
   },
   'cors-origin': {
     type: 'string',
@@ -189,8 +206,14 @@ export const backendOptions = {
     min: 0,
     max: 600,
     describe:
-      'Seconds after a BootNotification before the charger is brought up to date (configuration read, local list, charging profiles)',
+      'Seconds after a BootNotification before the charger is brought up to date (configuration read, local list); up to twice this, spread at random so a boot storm is not answered at once',
     default: 2,
+  },
+  'local-list-retry-base': {
+    type: 'number',
+    min: 0.01,
+    describe: 'Seconds before a failed local list sync is tried again; doubled per failure (at most an hour)',
+    default: 30,
   },
   'event-retention': {
     type: 'number',
