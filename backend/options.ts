@@ -68,6 +68,20 @@ export const backendOptions = {
     describe:
       'The CPO name: the O (organizationName) every security profile 3 charger certificate must carry, and that CSRs must carry (OCPP security whitepaper)',
   },
+  'cpo-ca-cert': {
+    type: 'string',
+    describe:
+      'CPO CA certificate (PEM; intermediates after it) that signs charger CSRs (SignCertificate) itself and sends CertificateSigned; without it CSRs wait in the API for an operator',
+  },
+  'cpo-ca-key': { type: 'string', describe: 'Private key (PEM) of --cpo-ca-cert' },
+  'cpo-cert-days': {
+    type: 'number',
+    integer: true,
+    min: 1,
+    max: 3650,
+    describe: 'Validity in days of the charger certificates --cpo-ca-cert signs',
+    default: 365,
+  },
   'heartbeat-interval': {
     type: 'number',
     integer: true,

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { RunningProcess } from '../common/command.js';
-import { redactUrlPassword } from '../common/config.js';
+import { ConfigError, redactUrlPassword } from '../common/config.js';
 import { effectiveBacklog } from '../common/listen-backlog.js';
 import { startMetricsServer } from '../common/metrics.js';
 import type { Logger } from '../common/logger.js';
@@ -25,6 +25,7 @@ import { LocalConnections, type ConnectionRegistry } from './ocpp/connections.js
 import { MessageLog } from './ocpp/message-log.js';
 import { ObservedConnections } from './ocpp/observed-connections.js';
 import type { BackendConfig } from './options.js';
+import { CertificateAuthority } from './security/certificate-signing.js';
 import { TrustedProxies } from './security/trusted-proxies.js';
 import { Store } from './store/store.js';
 
@@ -45,6 +46,8 @@ export interface BackendHandle extends RunningProcess {
 }
 
 export async function startBackend(config: BackendConfig, logger: Logger): Promise<BackendHandle> {
+  // Before anything is opened: a bad CA file fails the start with nothing to undo.
+  const certificateAuthority = await loadCertificateAuthority(config);
   const { store, applied } = await Store.open({ url: config.database, poolSize: config.dbPoolSize });
   logger.info(
     { database: redactUrlPassword(config.database), dialect: store.dialect, migrationsApplied: applied },
@@ -88,6 +91,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     afterBootDelayMs: config.afterBootDelay * 1000,
   });
   const trustedProxies = new TrustedProxies(config.trustedProxy);
+
   const messageLog = new MessageLog(store, config.messageLogSize, logger);
   const centralSystem = new CentralSystem({
     store,
@@ -105,6 +109,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     callTimeoutMs: config.callTimeout * 1000,
     trustedProxies,
     cpoName: config.cpoName,
+    certificateAuthority,
   });
 
   const { backlog, warning: backlogWarning } = effectiveBacklog(config.listenBacklog);
@@ -125,6 +130,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
         callTimeoutMs: config.callTimeout * 1000,
         cpoName: config.cpoName,
         trustedProxies,
+        certificateAuthority,
       },
       { apiTokens: config.apiToken, corsOrigins: config.corsOrigin, version: packageVersion() },
     );
@@ -202,6 +208,16 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
 function closeMetricsServer(server: Server): Promise<void> {
   server.closeAllConnections();
   return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** --cpo-ca-cert/--cpo-ca-key, both or neither; signing checks CSRs against --cpo-name, so it is needed too. */
+async function loadCertificateAuthority(config: BackendConfig): Promise<CertificateAuthority | undefined> {
+  if (config.cpoCaCert === undefined && config.cpoCaKey === undefined) return undefined;
+  if (config.cpoCaCert === undefined) throw new ConfigError('cpo-ca-cert', 'needed with --cpo-ca-key');
+  if (config.cpoCaKey === undefined) throw new ConfigError('cpo-ca-key', 'needed with --cpo-ca-cert');
+  if (config.cpoName === undefined)
+    throw new ConfigError('cpo-name', 'needed with --cpo-ca-cert: CSRs are checked for O = the CPO name');
+  return CertificateAuthority.load(config.cpoCaCert, config.cpoCaKey, config.cpoCertDays);
 }
 
 function packageVersion(): string {

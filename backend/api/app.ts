@@ -11,6 +11,7 @@ import { hasClientCertificateHeaders } from '../../common/client-certificate-hea
 import { UPGRADE_REFUSALS } from '../security/upgrade-refusals.js';
 import { bearerAuth } from './bearer-auth.js';
 import { chargePointRoutes } from './charge-points.js';
+import { securityRoutes } from './security.js';
 import { commandRoutes } from './commands.js';
 import { configurationRoutes } from './configuration.js';
 import type { ApiContext } from './context.js';
@@ -153,6 +154,7 @@ export async function buildApi(context: ApiContext, options: ApiOptions): Promis
   );
 
   await chargePointRoutes(app, context);
+  await securityRoutes(app, context);
   await commandRoutes(app, context);
   await transactionRoutes(app, context);
   await idTagRoutes(app, context);

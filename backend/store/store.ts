@@ -5,6 +5,7 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { openDatabase, type DatabaseOptions, type Dialect } from './database.js';
 import { migrateToLatest } from './migrations.js';
+import { SecurityStore } from './security-store.js';
 import { isSecurityProfile, type SecurityProfile } from '../security/security-profile.js';
 import type {
   ChargePointTable,
@@ -160,10 +161,15 @@ export interface LoggedMessage extends NewLogEntry {
 }
 
 export class Store {
+  /** The OCPP security extension's records (security-store.ts). */
+  readonly security: SecurityStore;
+
   private constructor(
     readonly db: Kysely<Database>,
     readonly dialect: Dialect,
-  ) {}
+  ) {
+    this.security = new SecurityStore(db);
+  }
 
   /** Opens the database and applies pending migrations. */
   static async open(options: DatabaseOptions): Promise<{ store: Store; applied: string[] }> {
