@@ -15,6 +15,9 @@ import { effectiveBacklog } from '../common/listen-backlog.js';
 import { startMetricsServer } from '../common/metrics.js';
 import type { Logger } from '../common/logger.js';
 import { buildApi } from './api/app.js';
+import { OidcVerifier } from './api/oidc.js';
+import type { Role } from './api/roles.js';
+import { ProxyStatusWatcher } from './edge/proxy-status.js';
 import { ClusterConnections } from './cluster/cluster-connections.js';
 import { EventBus } from './events/bus.js';
 import { createFeatures, type Features } from './features.js';
@@ -41,11 +44,14 @@ export interface BackendHandle extends RunningProcess {
   metrics: BackendMetrics;
   /** The in-process event bus: emit on it to reach webhooks and /api/events. */
   events: EventBus;
+  /** The proxies read for the console's Edge page (--proxy-status-url). */
+  edge: ProxyStatusWatcher;
   eventsOut: EventsOut;
   features: Features;
 }
 
 export async function startBackend(config: BackendConfig, logger: Logger): Promise<BackendHandle> {
+  const oidc = oidcVerifier(config, logger);
   // Before anything is opened: a bad CA file fails the start with nothing to undo.
   const certificateAuthority = await loadCertificateAuthority(config);
   const { store, applied } = await Store.open({ url: config.database, poolSize: config.dbPoolSize });
@@ -113,6 +119,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
   });
 
   const { backlog, warning: backlogWarning } = effectiveBacklog(config.listenBacklog);
+  const edge = new ProxyStatusWatcher(config.proxyStatusUrl, logger.child({ component: 'edge' }));
   let app: Awaited<ReturnType<typeof buildApi>> | undefined;
   let metricsServer: Server | undefined;
   let stopping = false;
@@ -132,7 +139,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
         trustedProxies,
         certificateAuthority,
       },
-      { apiTokens: config.apiToken, corsOrigins: config.corsOrigin, version: packageVersion() },
+      { apiTokens: config.apiToken, oidc, edge, corsOrigins: config.corsOrigin, version: packageVersion() },
     );
     app.server.on('upgrade', (request, socket: Duplex, head: Buffer) => {
       if (CentralSystem.matches(request.url)) centralSystem.handleUpgrade(request, socket, head);
@@ -163,6 +170,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
   const port = (app.server.address() as AddressInfo).port;
   const metricsListener = metricsServer as Server;
   const metricsPort = (metricsListener.address() as AddressInfo).port;
+  edge.start();
   if (backlogWarning) logger.warn(backlogWarning);
   logger.info(
     {
@@ -184,11 +192,13 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     cluster,
     metrics,
     events,
+    edge,
     eventsOut,
     features,
     stop() {
       stopped ??= (async () => {
         stopping = true;
+        edge.stop();
         await centralSystem.close();
         eventsOut.hub.close();
         await app.close();
@@ -203,6 +213,32 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
       return stopped;
     },
   };
+}
+
+/** --oidc-*: validated with the rest of the configuration, before storage is opened. */
+function oidcVerifier(config: BackendConfig, logger: Logger): OidcVerifier | undefined {
+  if (!config.oidcIssuer) {
+    const dependents = {
+      '--oidc-audience': config.oidcAudience.length > 0 ? config.oidcAudience : undefined,
+      '--oidc-client-id': config.oidcClientId,
+      '--oidc-default-role': config.oidcDefaultRole,
+    };
+    for (const [key, value] of Object.entries(dependents))
+      if (value !== undefined) throw new ConfigError(key, 'needs --oidc-issuer');
+    return undefined;
+  }
+  if (config.oidcAudience.length === 0)
+    throw new ConfigError('--oidc-audience', 'is required with --oidc-issuer (the aud a token must name)');
+  return new OidcVerifier(
+    {
+      issuer: config.oidcIssuer,
+      audiences: config.oidcAudience,
+      roleClaim: config.oidcRoleClaim,
+      defaultRole: config.oidcDefaultRole as Role | undefined,
+      clientId: config.oidcClientId,
+    },
+    logger.child({ component: 'oidc' }),
+  );
 }
 
 function closeMetricsServer(server: Server): Promise<void> {
