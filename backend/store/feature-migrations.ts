@@ -128,7 +128,7 @@ export function featureMigrations(dialect: Dialect): Record<string, Migration> {
     // Local authorization lists (backend/ocpp/local-lists.ts): per charger, the version it holds and the entries
     // we know it holds (what a differential update is computed against), and the state of its synchronisation.
     '0190-local-lists': {
-      async up(db: Kysely<any>) {
+      async up(db: MigrationDb) {
         await db.schema
           .createTable('local_list_sync')
           .addColumn('charge_point_id', 'text', (c) =>
@@ -159,7 +159,7 @@ export function featureMigrations(dialect: Dialect): Record<string, Migration> {
           .execute();
         await db.schema.createIndex('id_tags_by_parent').on('id_tags').column('parent_id_tag').execute();
       },
-      async down(db: Kysely<any>) {
+      async down(db: MigrationDb) {
         await db.schema.dropIndex('id_tags_by_parent').ifExists().execute();
         await db.schema.dropTable('local_list_entries').ifExists().execute();
         await db.schema.dropTable('local_list_sync').ifExists().execute();
@@ -167,7 +167,7 @@ export function featureMigrations(dialect: Dialect): Record<string, Migration> {
     },
     // Reservations (backend/ocpp/reservations.ts): the id is the reservationId sent in ReserveNow.
     '0190-reservations': {
-      async up(db: Kysely<any>) {
+      async up(db: MigrationDb) {
         await db.schema
           .createTable('reservations')
           .addColumn('id', idType, id)
@@ -193,7 +193,7 @@ export function featureMigrations(dialect: Dialect): Record<string, Migration> {
           .columns(['charge_point_id', 'connector_id'])
           .execute();
       },
-      async down(db: Kysely<any>) {
+      async down(db: MigrationDb) {
         await db.schema.dropTable('reservations').ifExists().execute();
       },
     },
