@@ -119,7 +119,7 @@ class WebSocketSession {
     }
   }
 
-  useHost(host: UpstreamHost): void {
+  assignHost(host: UpstreamHost): void {
     this.releaseHost();
     host.sessions++;
     this.host = host;
@@ -211,7 +211,7 @@ export class WebSocketSessions {
 
   /** Opens the upstream connection and sends the upgrade request (queued by the socket until it is connected). */
   private connect(session: WebSocketSession, host: UpstreamHost): void {
-    session.useHost(host);
+    session.assignHost(host);
     const upstream = openUpstreamSocket(host) as SessionSocket;
     upstream[SESSION] = session;
     session.upstream = upstream;
