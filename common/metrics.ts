@@ -27,12 +27,15 @@ export interface MetricsServerOptions {
   port: number;
   /** Answers GET /healthz; a false result gives 503. */
   healthy?: () => boolean;
+  /** More private endpoints (the proxy's /bans): true when it answered the request. */
+  handle?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
 }
 
 /** Serves GET /metrics and GET /healthz; anything else is 404. Never bind this to a public address. */
 export async function startMetricsServer(registry: Registry, options: MetricsServerOptions): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     const url = (req.url ?? '/').split('?')[0];
+    if (options.handle?.(req, res)) return;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
     } else if (url === '/metrics') {

@@ -14,6 +14,7 @@ import { AccessLog } from './access-log.js';
 import { createRedirectServer } from './listeners/http-redirect.js';
 import { HttpsListener } from './listeners/https.js';
 import { listen } from './listeners/listen.js';
+import { createEdgeLimits } from './limits/setup.js';
 import { createProxyMetrics } from './metrics.js';
 import type { ProxyConfig } from './options.js';
 import { ReloadableConfigFile, sameList, type CertificatePaths } from './config-reload.js';
@@ -63,6 +64,13 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
   const registry = createRegistry('proxy');
   const pool = new UpstreamPool({ targets: config.upstream.map((url) => new URL(url)), logger });
   const metrics = createProxyMetrics(registry, store, pool);
+  let limits: Awaited<ReturnType<typeof createEdgeLimits>>;
+  try {
+    limits = await createEdgeLimits(config, registry, logger);
+  } catch (error) {
+    await acme.close();
+    throw error;
+  }
   const sourceFor = (sourceConfig: ProxyConfig) =>
     createCertificateSource(mode, {
       config: sourceConfig,
@@ -79,6 +87,7 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
     await source.start();
   } catch (error) {
     await acme.close();
+    await limits.close();
     throw error;
   }
   let configFile: ReloadableConfigFile | undefined;
@@ -88,6 +97,7 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
   } catch (error) {
     await source.stop();
     await acme.close();
+    await limits.close();
     throw error;
   }
   let certificatePaths: CertificatePaths = { cert: config.cert, key: config.key };
@@ -115,6 +125,8 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
     headerTimeoutMs,
     tlsHandshakeTimeoutMs: config.tlsHandshakeTimeout * 1000,
     ticketKeys,
+    limits: limits.edge,
+    maxBodyBytes: limits.maxBodyBytes,
   });
   let httpsPort = config.httpsPort;
   const redirect = createRedirectServer({
@@ -138,6 +150,7 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
       host: config.metricsHost,
       port: config.metricsPort,
       healthy: () => !stopping,
+      handle: limits.admin,
     }).catch((error: NodeJS.ErrnoException) =>
       Promise.reject(
         new Error(
@@ -149,6 +162,7 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
     https.server.close();
     redirect.close();
     upstream.close();
+    await limits.close();
     await source.stop();
     await acme.close();
     throw error;
@@ -156,12 +170,14 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
   const metricsPort = addressPort(metricsServer) ?? config.metricsPort;
   healthChecks?.start();
   if (backlogWarning) logger.warn(backlogWarning);
+  for (const warning of limits.warnings) logger.warn(warning);
   logger.info(
     {
       httpsPort,
       httpPort,
       metricsPort,
       listenBacklog: backlog,
+      maxConnections: Number.isFinite(limits.maxConnections) ? limits.maxConnections : null,
       tls: mode,
       domains: store.list().flatMap((c) => c.names),
       upstream: config.upstream,
@@ -236,6 +252,7 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
         metricsServer.closeAllConnections();
         await source.stop();
         await acme.close();
+        await limits.close();
         healthChecks?.stop();
         // Only now drop the upstream connections: under PM2 cluster mode the primary may still hand this worker a
         // connection after server.close(), and its request needs an upstream socket to finish.

@@ -45,6 +45,14 @@ export interface WebSocketSessionsOptions {
   trustProxy: boolean;
   /** Records a handshake the proxy answered itself (refusals, upstream failures) as an HTTP request. */
   recordAnswer(req: IncomingMessage, status: number, route: string, startedAt: number): void;
+  /** The edge limits (proxy/limits): may refuse an upgrade, and learn the upstream's answer to it. */
+  limits?: {
+    checkUpgrade(
+      req: IncomingMessage,
+      chargePointId: string,
+    ): { status: number; message: string; retryAfterS: number } | undefined;
+    upgradeAnswered(req: IncomingMessage, chargePointId: string, status: number): void;
+  };
 }
 
 type ClosedBy = 'client' | 'upstream' | 'proxy' | 'none';
@@ -171,6 +179,11 @@ export class WebSocketSessions {
       );
     }
     if (this.stopping) return this.refuse(req, socket, 503, 'the proxy is shutting down', route, startedAt);
+    const limited = this.options.limits?.checkUpgrade(req, chargePointId);
+    if (limited) {
+      const retryAfter = `retry-after: ${limited.retryAfterS}\r\n`;
+      return this.refuse(req, socket, limited.status, limited.message, route, startedAt, retryAfter);
+    }
 
     setForwardedHeaders(req, this.options.trustProxy);
     const client = socket as SessionSocket;
@@ -233,6 +246,7 @@ export class WebSocketSessions {
       return;
     }
     if (session.host && !session.host.healthy) this.options.upstream.pool.succeeded(session.host);
+    this.options.limits?.upgradeAnswered(session.req!, session.chargePointId, response.status);
     if (response.status !== 101) return this.declined(session, response);
 
     session.state = 'open';

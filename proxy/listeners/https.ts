@@ -12,6 +12,8 @@ import type { Logger } from '../../common/logger.js';
 import type { AccessLog } from '../access-log.js';
 import { sendJsonError, writeRawError } from '../errors.js';
 import { setForwardedHeaders, setSecurityHeaders } from '../headers.js';
+import { limitBody } from '../limits/body-size.js';
+import { answerRefusal, type EdgeLimits } from '../limits/edge-limits.js';
 import type { ProxyMetrics } from '../metrics.js';
 import { parseRequestTarget } from '../request-target.js';
 import { matchRoute, type Route } from '../routes.js';
@@ -38,6 +40,10 @@ export interface HttpsListenerOptions {
   tlsHandshakeTimeoutMs: number;
   /** --tls-ticket-keys (proxy/tls/ticket-keys.ts); undefined: random keys of this process's own. */
   ticketKeys?: Buffer;
+  /** Connection and request limits and bans (proxy/limits); none when undefined. */
+  limits?: EdgeLimits;
+  /** --max-body-size in bytes; undefined: unbounded. */
+  maxBodyBytes?: number;
 }
 
 export class HttpsListener {
@@ -73,7 +79,9 @@ export class HttpsListener {
       logger: options.logger,
       trustProxy: options.trustProxy,
       recordAnswer: (req, status, route, startedAt) => this.record(req, status, route, startedAt, 0, true),
+      limits: options.limits,
     });
+    options.limits?.attach(this.server);
     this.server.on('request', this.onRequest);
     this.server.on('upgrade', this.onUpgrade);
     this.server.on('clientError', this.onClientError);
@@ -109,6 +117,14 @@ export class HttpsListener {
     const route = target.ok ? matchRoute(this.options.routes, target.pathname) : undefined;
     res.once('close', () => this.finished(req, res, route, startedAt));
     if (!target.ok) return sendJsonError(res, 400, target.reason);
+    const refusal = this.options.limits?.checkRequest(req, route!);
+    if (refusal) {
+      answerRefusal(res, refusal, sendJsonError);
+      return;
+    }
+    const { maxBodyBytes, limits } = this.options;
+    if (maxBodyBytes !== undefined && !limitBody(req, res, maxBodyBytes, () => limits?.countRefusal('body_size')))
+      return;
     setForwardedHeaders(req, this.options.trustProxy);
     // Node already answered `100 Continue` to the client, and the body is forwarded as it comes: the upstream
     // has nothing to wait for.
@@ -199,6 +215,8 @@ export class HttpsListener {
   };
 
   private readonly onTlsClientError = (error: Error, socket: TLSSocket): void => {
+    // Closed at accept by the limits: counted there, under its reason.
+    if (this.options.limits?.refusedAtAccept(socket)) return;
     this.options.metrics.tlsHandshakeErrors.inc();
     this.options.logger.debug({ err: error, client: socket.remoteAddress }, `tls handshake failed: ${error.message}`);
   };
