@@ -1,3 +1,5 @@
+import { chargePointIdFromPath, type OcppPathIdentity } from '../common/charge-point-identity.js';
+
 // The plan's nginx locations, matched the same way (longest prefix wins), with their upstream timeouts:
 //
 //   location /ocpp/   WebSocket; idle timeout --ws-idle-timeout both ways, connect 60 s
@@ -71,14 +73,28 @@ export function matchRoute(routes: readonly Route[], pathname: string): Route {
   return routes[routes.length - 1];
 }
 
-/**
- * The charge point identity in /ocpp/{id}: one path segment of 1..48 characters from the URL-safe unreserved set
- * (RFC 3986: letters, digits, `-._~`). Anything else is refused before the upstream is contacted.
- */
-const CHARGE_POINT_ID = /^[A-Za-z0-9._~-]{1,48}$/;
-export const MAX_CHARGE_POINT_ID_LENGTH = 48;
+/** The charge point identity in /ocpp/{id} (the one rule of common/charge-point-identity.ts), or undefined. */
+export function chargePointIdOf(pathname: string, route: Route): OcppPathIdentity | undefined {
+  return chargePointIdFromPath(pathname, route.prefix);
+}
 
-export function chargePointIdOf(pathname: string, route: Route): string | undefined {
-  const id = pathname.slice(route.prefix.length);
-  return CHARGE_POINT_ID.test(id) ? id : undefined;
+/**
+ * Paths the public listener answers 404 itself, whatever the upstream would say: Prometheus metrics live on the
+ * private metrics listeners (--metrics-port of the proxy and of the backend), and an upstream that still serves
+ * them on its main port (an older backend, another central system) must not publish them through the edge.
+ * Matched on the decoded path with case and repeated slashes folded, so no spelling gets through.
+ */
+const PRIVATE_PATHS = ['/metrics'];
+
+export function isPrivatePath(pathname: string): boolean {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(pathname);
+  } catch {
+    return false; // refused as malformed before this is asked
+  }
+  const folded = decoded.toLowerCase().replace(/[/\\]+/g, '/');
+  return PRIVATE_PATHS.some(
+    (path) => folded === path || folded.startsWith(`${path}/`) || folded.startsWith(`${path};`),
+  );
 }

@@ -16,6 +16,7 @@ import net, { type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
+import { CHARGE_POINT_ID_RULE } from '../common/charge-point-identity.js';
 import type { Logger } from '../common/logger.js';
 import type { AccessLog } from './access-log.js';
 import { writeRawError } from './errors.js';
@@ -167,17 +168,9 @@ export class WebSocketSessions {
     const startedAt = performance.now();
     const refusal = checkHandshake(req);
     if (refusal) return this.refuse(req, socket, 400, refusal.reason, route, startedAt, refusal.headers);
-    const chargePointId = chargePointIdOf(pathname, route);
-    if (chargePointId === undefined) {
-      return this.refuse(
-        req,
-        socket,
-        400,
-        'the charge point id in /ocpp/{id} must be 1 to 48 characters from A-Z a-z 0-9 - . _ ~',
-        route,
-        startedAt,
-      );
-    }
+    const identity = chargePointIdOf(pathname, route);
+    if (identity === undefined) return this.refuse(req, socket, 400, CHARGE_POINT_ID_RULE, route, startedAt);
+    const chargePointId = identity.id;
     if (this.stopping) return this.refuse(req, socket, 503, 'the proxy is shutting down', route, startedAt);
     const limited = this.options.limits?.checkUpgrade(req, chargePointId);
     if (limited) {

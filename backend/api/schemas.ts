@@ -1,12 +1,23 @@
 // JSON schemas shared by the REST routes. fastify validates requests and serialises answers with them, and
 // @fastify/swagger publishes them at /docs: one schema, three uses.
 
-/** Same rule as the OCPP endpoint (see backend/ocpp/central-system.ts). */
+import {
+  CHARGE_POINT_ID_PATTERN,
+  CHARGE_POINT_ID_RULE,
+  MAX_CHARGE_POINT_ID_LENGTH,
+} from '../../common/charge-point-identity.js';
+
+/** The identity rule of the proxy and the OCPP endpoint (common/charge-point-identity.ts), on the decoded id. */
 export const chargePointIdParams = {
   type: 'object',
   required: ['id'],
   properties: {
-    id: { type: 'string', pattern: '^[\\x21-\\x39\\x3b-\\x7e]{1,48}$', description: 'Charge point identity' },
+    id: {
+      type: 'string',
+      pattern: CHARGE_POINT_ID_PATTERN,
+      maxLength: MAX_CHARGE_POINT_ID_LENGTH,
+      description: `Charge point identity, percent-encoded in the path: ${CHARGE_POINT_ID_RULE}`,
+    },
   },
 } as const;
 

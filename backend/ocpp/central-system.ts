@@ -6,7 +6,14 @@ import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createRPCError, RPCServer, type RPCClient } from 'ocpp-rpc';
 import type { IHandshakeInterface } from 'ocpp-rpc/lib/server-client.js';
+import {
+  CHARGE_POINT_ID_RULE,
+  chargePointIdFromPath,
+  isChargePointId,
+  printableIdentity,
+} from '../../common/charge-point-identity.js';
 import type { Logger } from '../../common/logger.js';
+import type { EventBus } from '../events/bus.js';
 import type { BackendMetrics } from '../metrics.js';
 import type { Store } from '../store/store.js';
 import { CallLimiter } from './call-limiter.js';
@@ -25,6 +32,7 @@ export interface CentralSystemOptions {
   metrics: BackendMetrics;
   messageLog: MessageLog;
   logger: Logger;
+  events: EventBus;
   /** Seconds, given to chargers in the BootNotification answer. */
   heartbeatInterval: number;
   /** open: unknown charge points are registered when they connect; known: refused (401). */
@@ -45,9 +53,9 @@ export interface CentralSystemOptions {
  * the charger send one of these. Actions without a handler are answered NotImplemented by ocpp-rpc. */
 const PROFILES = [coreHandlers, firmwareManagementHandlers];
 
-/** OCPP 1.6 security whitepaper: the identity is also the Basic auth user name, so no ':'; at most 48 characters. */
-const VALID_IDENTITY = /^[\x21-\x39\x3b-\x7e]{1,48}$/;
-const OCPP_PATH = /^\/ocpp\/[^/]+$/;
+const OCPP_PREFIX = '/ocpp/';
+/** One segment after /ocpp/, and a trailing '/' some chargers send; the identity rule is checked on upgrade. */
+const OCPP_PATH = /^\/ocpp\/[^/]+\/?$/;
 /** A hash no password matches (its salt and hash are random), for timing-equal refusals. */
 const DUMMY_HASH = 'scrypt$16384$8$1$1T3gPNiImmmUUzxMyFE3Gw==$un5VlWJPpqYRGP/jodDTUwiFFYhicPGTKIB6nNE1l2A=';
 
@@ -84,20 +92,24 @@ export class CentralSystem {
 
   /** True for request paths this endpoint serves (/ocpp/{chargePointId}). */
   static matches(url: string | undefined): boolean {
-    return OCPP_PATH.test((url ?? '/').split('?')[0]);
+    return OCPP_PATH.test(splitTarget(url)[0]);
   }
 
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    // ocpp-rpc decodes the identity outside its error handling: a malformed escape ("/ocpp/%E0%A4%A") would be an
-    // unhandled rejection, which ends the process. Refuse it here.
-    if (decodedIdentity(request.url) === undefined) {
+    // The identity by the rule every part of ocpp-edge uses (common/charge-point-identity.ts). ocpp-rpc takes the
+    // identity from the URL again, its own way (WHATWG URL, last segment, decoded outside its error handling: a
+    // malformed escape would be an unhandled rejection), so it is given the canonical form of the one found here.
+    const [pathname, query] = splitTarget(request.url);
+    const identity = chargePointIdFromPath(pathname, OCPP_PREFIX);
+    if (identity === undefined) {
       this.options.logger.warn(
-        { url: request.url, remoteAddress: request.socket.remoteAddress },
-        'upgrade refused: malformed charge point identity',
+        { url: printableIdentity(request.url ?? ''), remoteAddress: request.socket.remoteAddress },
+        'upgrade refused: invalid charge point identity',
       );
-      refuseUpgrade(socket, 400, 'Malformed charge point identity');
+      refuseUpgrade(socket, 400, CHARGE_POINT_ID_RULE);
       return;
     }
+    request.url = `${OCPP_PREFIX}${encodeURIComponent(identity.id)}${query}`;
     this.rpc.handleUpgrade(request, socket as never, head).catch((error: unknown) => {
       this.options.logger.error({ err: error, url: request.url }, 'upgrade failed');
       socket.destroy();
@@ -120,7 +132,7 @@ export class CentralSystem {
       return { ok: false, status, message };
     };
 
-    if (!VALID_IDENTITY.test(id)) return refuse(400, 'Invalid charge point identity');
+    if (!isChargePointId(id)) return refuse(400, CHARGE_POINT_ID_RULE);
 
     // ocpp1.6 when offered; no subprotocol at all is served as OCPP 1.6 (many chargers send none) unless required.
     let protocol: string | false;
@@ -131,9 +143,9 @@ export class CentralSystem {
     else protocol = false;
 
     const chargePoint = await store.getChargePoint(id);
-    if (chargePoint?.password_hash) {
+    if (chargePoint?.passwordHash) {
       // Hashed even when no password was sent: every refusal takes the same time.
-      const matches = await this.passwords.verify(handshake.password ?? '', chargePoint.password_hash);
+      const matches = await this.passwords.verify(handshake.password ?? '', chargePoint.passwordHash);
       if (!handshake.password || !matches) return refuse(401, 'Unauthorized');
     } else if (!chargePoint) {
       if (registration === 'known') {
@@ -149,7 +161,7 @@ export class CentralSystem {
   }
 
   private onConnection(client: RPCClient): void {
-    const { connections, metrics, logger } = this.options;
+    const { connections, metrics, logger, events } = this.options;
     const chargePointId = client.identity as string;
     const previous = connections.attach(chargePointId, client);
     metrics.connectedChargePoints.set(connections.size);
@@ -159,6 +171,11 @@ export class CentralSystem {
     );
     // A charger that reconnects before its old socket timed out: the new connection wins, the old one is closed.
     if (previous) void previous.close({ code: 1000, reason: 'Replaced by a new connection' });
+    events.emit('charger.connected', {
+      chargePointId,
+      protocol: client.protocol || 'ocpp1.6',
+      remoteAddress: (client as unknown as { handshake?: { remoteAddress?: string } }).handshake?.remoteAddress,
+    });
 
     const recorder = new FrameRecorder(chargePointId, logger, metrics, this.options.messageLog);
     client.on('message', ({ message, outbound }: { message: string | Buffer; outbound: boolean }) =>
@@ -169,16 +186,25 @@ export class CentralSystem {
     );
     client.on(
       'strictValidationFailure',
-      ({ method, outbound, isCall, error }: { method: string; outbound: boolean; isCall: boolean; error: Error }) =>
+      ({ method, outbound, isCall, error }: { method: string; outbound: boolean; isCall: boolean; error: Error }) => {
         logger.warn(
           { chargePointId, action: method, outbound, isCall, err: error.message },
           'strict mode: schema violation',
-        ),
+        );
+        events.emit('schema.violation', {
+          chargePointId,
+          action: method,
+          direction: outbound ? 'outbound' : 'inbound',
+          isCall,
+          message: error.message,
+        });
+      },
     );
     client.once('close', ({ code, reason }: { code: number; reason: string }) => {
       connections.detach(chargePointId, client);
       metrics.connectedChargePoints.set(connections.size);
       logger.info({ chargePointId, code, reason }, 'charge point disconnected');
+      events.emit('charger.disconnected', { chargePointId, code, reason: String(reason ?? '') });
     });
 
     const limiter = new CallLimiter(1, this.options.maxPendingCalls);
@@ -186,6 +212,7 @@ export class CentralSystem {
       chargePointId,
       store: this.options.store,
       logger,
+      events,
       heartbeatInterval: this.options.heartbeatInterval,
       now: () => new Date().toISOString(),
     };
@@ -220,12 +247,11 @@ export class CentralSystem {
   }
 }
 
-function decodedIdentity(url: string | undefined): string | undefined {
-  try {
-    return decodeURIComponent((url ?? '/').split('?')[0].split('/').pop() ?? '');
-  } catch {
-    return undefined;
-  }
+/** A request target as its path and its query (with the '?', or ''). */
+function splitTarget(url: string | undefined): [string, string] {
+  const target = url ?? '/';
+  const queryStart = target.indexOf('?');
+  return queryStart === -1 ? [target, ''] : [target.slice(0, queryStart), target.slice(queryStart)];
 }
 
 /** Answers an upgrade request with a plain HTTP error and closes the socket. */

@@ -16,7 +16,7 @@ import { limitBody } from '../limits/body-size.js';
 import { answerRefusal, type EdgeLimits } from '../limits/edge-limits.js';
 import type { ProxyMetrics } from '../metrics.js';
 import { parseRequestTarget } from '../request-target.js';
-import { matchRoute, type Route } from '../routes.js';
+import { isPrivatePath, matchRoute, type Route } from '../routes.js';
 import type { MemoryCertificateStore } from '../tls/certificate-store.js';
 import { TlsSessionCache } from '../tls/session-cache.js';
 import { SHARED_TLS_OPTIONS } from '../tls/tls-options.js';
@@ -117,6 +117,10 @@ export class HttpsListener {
     const route = target.ok ? matchRoute(this.options.routes, target.pathname) : undefined;
     res.once('close', () => this.finished(req, res, route, startedAt));
     if (!target.ok) return sendJsonError(res, 400, target.reason);
+    if (isPrivatePath(target.pathname)) {
+      sendJsonError(res, 404, 'not served on the public listener (metrics are on the private metrics port)');
+      return;
+    }
     const refusal = this.options.limits?.checkRequest(req, route!);
     if (refusal) {
       answerRefusal(res, refusal, sendJsonError);

@@ -93,6 +93,23 @@ describe('OCPP endpoint', () => {
     assert.equal(malformed, 400);
     assert.equal((await backend.api('GET', '/health', undefined, null)).status, 200, 'still running');
     assert.equal(await upgradeStatus(backend.ocppUrl, 'X'.repeat(49)), 400);
+    assert.equal(await upgradeStatus(backend.ocppUrl, 'a/b'), 400, 'an encoded slash');
+    assert.equal(await upgradeStatus(backend.ocppUrl, 'CPé'), 400, 'outside ASCII');
+  });
+
+  it('percent-decodes the identity (OCPP-J 3.1.1): RDAM%7C123 connects as RDAM|123, and the API finds it', async () => {
+    const charger = await RawCharger.connect(backend.ocppUrl, 'RDAM|123', []);
+    assert.equal((await charger.call('b', 'Heartbeat', {}))[0], 3);
+    const chargePoint = await backend.api('GET', '/api/charge-points/RDAM%7C123');
+    assert.equal(chargePoint.status, 200);
+    assert.equal(chargePoint.body.id, 'RDAM|123');
+    assert.equal(chargePoint.body.connected, true);
+    charger.close();
+    // The API takes the identities the endpoint takes, and refuses the others with 400.
+    assert.equal((await backend.api('PUT', '/api/charge-points/CP$1', {})).status < 300, true);
+    assert.equal(await upgradeStatus(backend.ocppUrl, 'CP$1'), 101);
+    assert.equal((await backend.api('PUT', '/api/charge-points/CP%3A1', {})).status, 400);
+    assert.equal((await backend.api('GET', `/api/charge-points/${'X'.repeat(49)}`)).status, 400);
   });
 
   it('answers invalid JSON, unknown actions and unknown message types with the OCPP-J error codes', async () => {
@@ -165,8 +182,7 @@ describe('OCPP endpoint', () => {
   it('counts connections and messages in /metrics', async () => {
     const charger = await connectCharger(backend.ocppUrl, 'CP-METRICS');
     await charger.call('Heartbeat', {});
-    const metrics = await backend.api('GET', '/metrics', undefined, null);
-    assert.equal(metrics.status, 200);
+    const metrics = { body: await backend.metrics() };
     assert.match(metrics.body, /ocpp_edge_connected_charge_points\{process="backend"\} [1-9]/);
     assert.match(
       metrics.body,

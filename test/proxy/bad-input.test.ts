@@ -82,13 +82,15 @@ describe('bad input', () => {
     });
   }
 
+  // The rule of common/charge-point-identity.ts (OCPP-J section 3.1.1): percent-decoded, printable ASCII but : / \.
   const chargePointIds: Array<[string, string]> = [
     ['empty', '/ocpp/'],
     ['49 characters long', `/ocpp/${'A'.repeat(49)}`],
-    ['with a space', '/ocpp/CP%201'],
-    ['with characters outside the URL-safe set', '/ocpp/CP$1'],
+    ['with a colon (the Basic auth separator)', '/ocpp/CP%3A1'],
     ['with a slash', '/ocpp/CP1/extra'],
-    ['percent-encoded', '/ocpp/CP%41'],
+    ['with an encoded slash', '/ocpp/CP%2F1'],
+    ['with a character outside ASCII', '/ocpp/CP%C3%A9'],
+    ['with a malformed escape', '/ocpp/CP%E0%A4%A'],
   ];
   for (const [name, path] of chargePointIds) {
     test(`a charge point id ${name} gets 400 without reaching the upstream`, async () => {
@@ -97,6 +99,20 @@ describe('bad input', () => {
       assert.equal(statusOf(response), 400, response);
       assert.equal(upstream.handshakes.length, handshakes);
       await assertStillServing();
+    });
+  }
+
+  const acceptedIds: Array<[string, string]> = [
+    ['percent-encoded (OCPP 2.0.1 Part 4 example)', '/ocpp/RDAM%7C123'],
+    ['with an encoded space (OCPP-J 1.6 example)', '/ocpp/RDAM%20123'],
+    ['with a $ the REST API accepts too', '/ocpp/CP$1'],
+    ['of 48 characters once decoded', `/ocpp/${'A'.repeat(46)}%7C%7E`],
+  ];
+  for (const [name, path] of acceptedIds) {
+    test(`a charge point id ${name} is forwarded as sent`, async () => {
+      const charger = await openWebSocket(edge.proxy.httpsPort, path, 'ocpp1.6');
+      assert.equal(upstream.handshakes.at(-1)?.url, path);
+      charger.close();
     });
   }
 
