@@ -16,8 +16,18 @@ export interface ProxyProcess {
 
 const EPHEMERAL = ['--host', '127.0.0.1', '--https-port', '0', '--http-port', '0', '--metrics-port', '0'];
 
-export async function startProxyProcess(args: string[], timeoutMs = 15_000): Promise<ProxyProcess> {
-  const child = spawn(process.execPath, [CLI, 'proxy', ...EPHEMERAL, ...args], {
+/** `nofile`: run it under `ulimit -n nofile` (a lowered open-file limit). */
+export async function startProxyProcess(
+  args: string[],
+  timeoutMs = 15_000,
+  options: { nofile?: number } = {},
+): Promise<ProxyProcess> {
+  const argv = [CLI, 'proxy', ...EPHEMERAL, ...args];
+  const [command, commandArgs] =
+    options.nofile === undefined
+      ? [process.execPath, argv]
+      : ['bash', ['-c', `ulimit -n ${options.nofile} && exec "$0" "$@"`, process.execPath, ...argv]];
+  const child = spawn(command, commandArgs, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, OCPP_EDGE_LOG_PRETTY: '0' },
   });
