@@ -52,10 +52,9 @@ export class BanList {
       whileDown,
     });
     this.subscriber.on('message', (_channel: string, message: string) => this.received(message));
-    this.subscriber.on('ready', () => {
-      this.subscriber?.subscribe(CHANNEL).catch(() => {});
-      void this.load();
-    });
+    this.subscriber.on('ready', () => this.subscriber?.subscribe(CHANNEL).catch(() => {}));
+    // Whenever the connection is (back) up: the bans imposed elsewhere meanwhile.
+    this.redis.on('ready', () => void this.load());
     await Promise.all([whenReady(this.redis, 2000), whenReady(this.subscriber, 2000)]);
   }
 

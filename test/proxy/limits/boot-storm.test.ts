@@ -7,7 +7,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type WebSocket from 'ws';
-import { metricValue, scrapeMetrics, startProxyUnderTest, type ProxyUnderTest } from '../../support/proxy-under-test.js';
+import {
+  metricValue,
+  scrapeMetrics,
+  startProxyUnderTest,
+  type ProxyUnderTest,
+} from '../../support/proxy-under-test.js';
 import { startTestUpstream, type TestUpstream } from '../../support/test-upstream.js';
 import { openWebSocket } from '../../support/tls-clients.js';
 

@@ -18,6 +18,7 @@ import {
 } from '../../support/proxy-under-test.js';
 import { startTestUpstream, type TestUpstream } from '../../support/test-upstream.js';
 import { nextMessage, openWebSocket } from '../../support/tls-clients.js';
+import { upgradeAnswer } from '../../support/upgrade-clients.js';
 import { waitFor } from '../../support/waiting.js';
 
 interface Answer {
@@ -81,41 +82,6 @@ function tlsAttempt(
   });
 }
 
-/** The status and Retry-After of a refused upgrade (fails if it was upgraded). */
-function upgradeAnswer(
-  port: number,
-  path: string,
-  localAddress: string,
-): Promise<{ status: number; retryAfter: string | undefined }> {
-  return new Promise((resolve, reject) => {
-    const req = https.request({
-      host: '127.0.0.1',
-      port,
-      path,
-      localAddress,
-      servername: 'localhost',
-      rejectUnauthorized: false,
-      agent: false,
-      headers: {
-        connection: 'Upgrade',
-        upgrade: 'websocket',
-        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
-        'sec-websocket-version': '13',
-      },
-    });
-    req.on('response', (res) => {
-      resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] as string | undefined });
-      res.resume();
-    });
-    req.on('upgrade', (_res, socket) => {
-      socket.destroy();
-      reject(new Error(`${path} was upgraded`));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 async function refusalCount(edge: ProxyUnderTest, reason: string): Promise<number> {
   return metricValue(await scrapeMetrics(edge.proxy), 'ocpp_edge_limit_refusals_total', { reason }) ?? 0;
 }
@@ -150,7 +116,7 @@ describe('connection and request limits', () => {
     for (let i = 0; i < 3; i++)
       held.push(await openWebSocket(port, `/ocpp/CP-HELD-${i}`, 'ocpp1.6', { localAddress: '127.0.0.2' }));
     const before = await refusalCount(edge, 'connections_per_address');
-    const upgrade = await upgradeAnswer(port, '/ocpp/CP-FOURTH', '127.0.0.2');
+    const upgrade = await upgradeAnswer(port, '/ocpp/CP-FOURTH', { localAddress: '127.0.0.2' });
     assert.equal(upgrade.status, 503);
     assert.match(upgrade.retryAfter ?? '', /^\d+$/);
     const plain = await request(port, '/api/status', { localAddress: '127.0.0.2' });

@@ -79,10 +79,14 @@ describe(`under ulimit -n ${NOFILE}`, () => {
       );
       assert.equal(proxy.child.exitCode, null);
       for (const socket of held.splice(0, 5)) socket.close();
-      await waitFor('a connection under the ceiling again', async () => (await tlsOutcome(proxy.httpsPort)) === 'secure', {
-        timeoutMs: 5000,
-        intervalMs: 100,
-      });
+      await waitFor(
+        'a connection under the ceiling again',
+        async () => (await tlsOutcome(proxy.httpsPort)) === 'secure',
+        {
+          timeoutMs: 5000,
+          intervalMs: 100,
+        },
+      );
     } finally {
       for (const socket of held) socket.terminate();
       await stop(proxy);
@@ -106,7 +110,9 @@ describe(`under ulimit -n ${NOFILE}`, () => {
         socket.on('error', () => {});
         flood.push(socket);
       }
-      await Promise.all(flood.map((socket) => new Promise((resolve) => socket.once('connect', resolve).once('close', resolve))));
+      await Promise.all(
+        flood.map((socket) => new Promise((resolve) => socket.once('connect', resolve).once('close', resolve))),
+      );
       // The listen backlog still holds connections the proxy cannot accept: a busy loop would burn a core here.
       const before = cpuSeconds(proxy.child.pid!);
       await new Promise((resolve) => setTimeout(resolve, 2000));
