@@ -11,6 +11,10 @@ export interface BackendMetrics {
   /** Time to handle a charger's call (including its database commit), by action and outcome. */
   handlerDuration: Histogram<'action' | 'outcome'>;
   httpRequests: Counter<'method' | 'route' | 'status'>;
+  /** Refused WebSocket upgrades by reason (backend/security/upgrade-refusals.ts). */
+  upgradeRefusals: Counter<'reason'>;
+  /** Upgrades accepted, by the security profile the charger connected with. */
+  upgradesAccepted: Counter<'security_profile'>;
 }
 
 export function createBackendMetrics(): BackendMetrics {
@@ -39,6 +43,18 @@ export function createBackendMetrics(): BackendMetrics {
       name: 'ocpp_edge_http_requests_total',
       help: 'REST API requests, by method, route pattern and status code',
       labelNames: ['method', 'route', 'status'],
+      registers: [registry],
+    }),
+    upgradeRefusals: new Counter({
+      name: 'ocpp_edge_upgrade_refusals_total',
+      help: 'Charger WebSocket upgrades refused, by reason (invalid_identity, password_wrong, tls_required, certificate_invalid, ...)',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    upgradesAccepted: new Counter({
+      name: 'ocpp_edge_upgrades_accepted_total',
+      help: 'Charger WebSocket upgrades accepted, by the security profile required of the charger (0-3)',
+      labelNames: ['security_profile'],
       registers: [registry],
     }),
   };

@@ -22,6 +22,7 @@ import { CentralSystem, refuseUpgrade } from './ocpp/central-system.js';
 import { LocalConnections, type ConnectionRegistry } from './ocpp/connections.js';
 import { MessageLog } from './ocpp/message-log.js';
 import type { BackendConfig } from './options.js';
+import { TrustedProxies } from './security/trusted-proxies.js';
 import { Store } from './store/store.js';
 
 export interface BackendHandle extends RunningProcess {
@@ -59,6 +60,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     : undefined;
   const local = cluster?.local ?? new LocalConnections();
   const connections: ConnectionRegistry = cluster ?? local;
+  const trustedProxies = new TrustedProxies(config.trustedProxy);
   const messageLog = new MessageLog(store, config.messageLogSize, logger);
   const centralSystem = new CentralSystem({
     store,
@@ -74,6 +76,8 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     maxPendingCalls: config.maxPendingCalls,
     maxBadMessages: config.maxBadMessages,
     callTimeoutMs: config.callTimeout * 1000,
+    trustedProxies,
+    cpoName: config.cpoName,
   });
 
   const { backlog, warning: backlogWarning } = effectiveBacklog(config.listenBacklog);
@@ -82,7 +86,17 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
   let stopping = false;
   try {
     app = await buildApi(
-      { store, connections, cluster, metrics, logger, events, callTimeoutMs: config.callTimeout * 1000 },
+      {
+        store,
+        connections,
+        cluster,
+        metrics,
+        logger,
+        events,
+        callTimeoutMs: config.callTimeout * 1000,
+        cpoName: config.cpoName,
+        trustedProxies,
+      },
       { apiTokens: config.apiToken, corsOrigins: config.corsOrigin, version: packageVersion() },
     );
     app.server.on('upgrade', (request, socket: Duplex, head: Buffer) => {

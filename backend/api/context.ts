@@ -5,6 +5,7 @@ import type { ClusterHealth } from '../cluster/cluster-connections.js';
 import type { EventBus } from '../events/bus.js';
 import type { BackendMetrics } from '../metrics.js';
 import type { ConnectionRegistry } from '../ocpp/connections.js';
+import type { TrustedProxies } from '../security/trusted-proxies.js';
 import type { Store } from '../store/store.js';
 
 export interface ApiContext {
@@ -18,6 +19,14 @@ export interface ApiContext {
   events: EventBus;
   /** Wait for a charger's answer to a command before 504, ms. */
   callTimeoutMs: number;
+  /** --cpo-name: the O of profile-3 charger certificates; undefined: profile 3 cannot be set. */
+  cpoName?: string;
+  /** --trusted-proxy: a request from anywhere else with client-certificate headers is refused (403). */
+  trustedProxies?: TrustedProxies;
+}
+
+export function badRequest(message: string): { error: string; message: string } {
+  return { error: 'BadRequest', message };
 }
 
 export function notFound(message: string): { error: string; message: string } {

@@ -2,17 +2,18 @@
 // HTTP Basic password, registration), one connection per charge point, and the handler modules of each feature
 // profile wired to every connection.
 
-import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createRPCError, RPCServer, type RPCClient } from 'ocpp-rpc';
 import type { IHandshakeInterface } from 'ocpp-rpc/lib/server-client.js';
 import {
   CHARGE_POINT_ID_RULE,
   chargePointIdFromPath,
-  isChargePointId,
   printableIdentity,
 } from '../../common/charge-point-identity.js';
 import type { Logger } from '../../common/logger.js';
+import { writeRawHttpResponse } from '../../common/raw-http-response.js';
+import { rpcErrorCode } from '../../common/rpc-error.js';
 import type { EventBus } from '../events/bus.js';
 import type { BackendMetrics } from '../metrics.js';
 import type { Store } from '../store/store.js';
@@ -23,7 +24,9 @@ import { firmwareManagementHandlers } from './firmware-management.js';
 import { FrameRecorder } from './frame-recorder.js';
 import type { CallHandler, HandlerContext } from './handler.js';
 import type { MessageLog } from './message-log.js';
-import { PasswordVerifier } from './passwords.js';
+import { ChargerAuthentication } from '../security/charger-authentication.js';
+import type { TrustedProxies } from '../security/trusted-proxies.js';
+import { UpgradeRefusals } from '../security/upgrade-refusals.js';
 import { NO_SUBPROTOCOL, OCPP16, strictModeValidators } from './validator.js';
 
 export interface CentralSystemOptions {
@@ -47,6 +50,10 @@ export interface CentralSystemOptions {
   maxBadMessages: number;
   /** Default wait for a charger's answer to a command, ms. */
   callTimeoutMs: number;
+  /** --trusted-proxy: whose X-Forwarded-Proto and client-certificate headers are believed. */
+  trustedProxies: TrustedProxies;
+  /** --cpo-name: the O of profile-3 charger certificates. */
+  cpoName: string | undefined;
 }
 
 /** The handler modules, one per OCPP 1.6 feature profile. Remote Trigger adds no call of its own: a trigger makes
@@ -56,14 +63,25 @@ const PROFILES = [coreHandlers, firmwareManagementHandlers];
 const OCPP_PREFIX = '/ocpp/';
 /** One segment after /ocpp/, and a trailing '/' some chargers send; the identity rule is checked on upgrade. */
 const OCPP_PATH = /^\/ocpp\/[^/]+\/?$/;
-/** A hash no password matches (its salt and hash are random), for timing-equal refusals. */
-const DUMMY_HASH = 'scrypt$16384$8$1$1T3gPNiImmmUUzxMyFE3Gw==$un5VlWJPpqYRGP/jodDTUwiFFYhicPGTKIB6nNE1l2A=';
 
 export class CentralSystem {
   private readonly rpc: RPCServer;
-  private readonly passwords = new PasswordVerifier();
+  private readonly refusals: UpgradeRefusals;
+  private readonly authentication: ChargerAuthentication;
 
   constructor(private readonly options: CentralSystemOptions) {
+    this.refusals = new UpgradeRefusals(options.logger, options.metrics.upgradeRefusals);
+    this.authentication = new ChargerAuthentication({
+      store: options.store,
+      refusals: this.refusals,
+      trustedProxies: options.trustedProxies,
+      registration: options.registration,
+      cpoName: options.cpoName,
+      register: async (id) => {
+        await options.store.ensureChargePoint(id, new Date().toISOString());
+        options.logger.info({ chargePointId: id }, 'charge point registered (open registration)');
+      },
+    });
     this.rpc = new RPCServer({
       protocols: [OCPP16],
       // '' is what a client that offered no subprotocol gets; it is validated as OCPP 1.6 too (see validator.ts).
@@ -81,7 +99,11 @@ export class CentralSystem {
         (decision) => (decision.ok ? accept({}, decision.protocol) : reject(decision.status, decision.message)),
         (error: unknown) => {
           options.logger.error({ err: error, chargePointId: handshake.identity }, 'upgrade: storage unavailable');
-          reject(503, 'Service Unavailable');
+          const refusal = this.refusals.refuse('storage_unavailable', {
+            chargePointId: handshake.identity,
+            remoteAddress: handshake.remoteAddress,
+          });
+          reject(refusal.status, refusal.message);
         },
       );
     });
@@ -96,6 +118,19 @@ export class CentralSystem {
   }
 
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // Forged client-certificate headers are refused before anything else, whatever the identity.
+    if (
+      this.authentication.transportOf({ remoteAddress: request.socket.remoteAddress, headers: request.headers }) ===
+      undefined
+    ) {
+      const refusal = this.refusals.refuse('untrusted_proxy_headers', {
+        chargePointId: printableIdentity(request.url ?? ''),
+        remoteAddress: request.socket.remoteAddress,
+        detail: 'client-certificate headers from an untrusted address',
+      });
+      refuseUpgrade(socket, refusal.status, refusal.message);
+      return;
+    }
     // The identity by the rule every part of ocpp-edge uses (common/charge-point-identity.ts). ocpp-rpc takes the
     // identity from the URL again, its own way (WHATWG URL, last segment, decoded outside its error handling: a
     // malformed escape would be an unhandled rejection), so it is given the canonical form of the one found here.
@@ -122,41 +157,32 @@ export class CentralSystem {
   }
 
   private async authenticate(handshake: IHandshakeInterface, signal?: AbortSignal): Promise<UpgradeDecision> {
-    const { store, registration, requireSubprotocol } = this.options;
+    const { requireSubprotocol } = this.options;
     const id = handshake.identity;
-    const refuse = (status: number, message: string): UpgradeDecision => {
-      this.options.logger.warn(
-        { chargePointId: id, status, reason: message, remoteAddress: handshake.remoteAddress },
-        'upgrade refused',
-      );
-      return { ok: false, status, message };
+    const attempt = {
+      identity: id,
+      password: handshake.password,
+      remoteAddress: handshake.remoteAddress,
+      headers: handshake.headers,
     };
-
-    if (!isChargePointId(id)) return refuse(400, CHARGE_POINT_ID_RULE);
+    const result = await this.authentication.authenticate(attempt);
+    if (!result.ok) return result;
 
     // ocpp1.6 when offered; no subprotocol at all is served as OCPP 1.6 (many chargers send none) unless required.
     let protocol: string | false;
+    const details = { chargePointId: id, remoteAddress: handshake.remoteAddress };
     if (handshake.protocols.has(OCPP16)) protocol = OCPP16;
     else if (handshake.protocols.size > 0)
-      return refuse(400, `Unsupported subprotocol; this central system speaks ${OCPP16}`);
-    else if (requireSubprotocol) return refuse(400, `Subprotocol ${OCPP16} required`);
+      return this.refusals.refuse('unsupported_subprotocol', {
+        ...details,
+        detail: `none of ${[...handshake.protocols].join(', ')} is ${OCPP16}`,
+      });
+    else if (requireSubprotocol)
+      return this.refusals.refuse('subprotocol_required', { ...details, detail: `no ${OCPP16} subprotocol offered` });
     else protocol = false;
 
-    const chargePoint = await store.getChargePoint(id);
-    if (chargePoint?.passwordHash) {
-      // Hashed even when no password was sent: every refusal takes the same time.
-      const matches = await this.passwords.verify(handshake.password ?? '', chargePoint.passwordHash);
-      if (!handshake.password || !matches) return refuse(401, 'Unauthorized');
-    } else if (!chargePoint) {
-      if (registration === 'known') {
-        // Spend the same time as a wrong password, so response times do not tell which identities exist.
-        await this.passwords.verify(handshake.password ?? '', DUMMY_HASH);
-        return refuse(401, 'Unauthorized');
-      }
-      await store.ensureChargePoint(id, new Date().toISOString());
-      this.options.logger.info({ chargePointId: id }, 'charge point registered (open registration)');
-    }
     if (signal?.aborted) return { ok: false, status: 400, message: 'Client went away' };
+    this.options.metrics.upgradesAccepted.inc({ security_profile: String(result.profile) });
     return { ok: true, protocol };
   }
 
@@ -237,7 +263,7 @@ export class CentralSystem {
       return result;
     } catch (error) {
       stopTimer({ outcome: 'error' });
-      if (typeof (error as { rpcErrorCode?: unknown }).rpcErrorCode === 'string') throw error;
+      if (rpcErrorCode(error) !== undefined) throw error;
       context.logger.error(
         { err: error, chargePointId: context.chargePointId, action },
         'handler failed; answering InternalError',
@@ -256,12 +282,7 @@ function splitTarget(url: string | undefined): [string, string] {
 
 /** Answers an upgrade request with a plain HTTP error and closes the socket. */
 export function refuseUpgrade(socket: Duplex, status: number, message: string): void {
-  if (socket.writable) {
-    socket.end(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`,
-    );
-  }
-  socket.destroy();
+  writeRawHttpResponse(socket, status, { contentType: 'text/plain', body: message });
 }
 
 type UpgradeDecision = { ok: true; protocol: string | false } | { ok: false; status: number; message: string };

@@ -7,6 +7,7 @@
 import { createRequire } from 'node:module';
 import { createRPCError, createValidator } from 'ocpp-rpc';
 import type { Validator } from 'ocpp-rpc/lib/validator.js';
+import { rpcErrorCode, rpcErrorDetails } from '../../common/rpc-error.js';
 
 export const OCPP16 = 'ocpp1.6';
 /** What ws reports as the protocol of a client that offered none. */
@@ -29,7 +30,7 @@ class Ocpp16Validator {
     try {
       return schemaValidator.validate(schemaId, params);
     } catch (error) {
-      const code = (error as { rpcErrorCode?: string }).rpcErrorCode;
+      const code = rpcErrorCode(error);
       const renamed =
         code === 'FormatViolation'
           ? 'FormationViolation'
@@ -37,7 +38,7 @@ class Ocpp16Validator {
             ? 'OccurrenceConstraintViolation'
             : undefined;
       if (!renamed) throw error;
-      throw createRPCError(renamed, (error as Error).message, (error as { details?: Record<string, unknown> }).details);
+      throw createRPCError(renamed, (error as Error).message, rpcErrorDetails(error));
     }
   }
 }

@@ -38,9 +38,11 @@ function tlsOutcome(port: number): Promise<'secure' | 'closed'> {
 }
 
 async function stop(proxy: ProxyProcess | undefined): Promise<void> {
-  if (!proxy || proxy.child.exitCode !== null) return;
-  proxy.child.kill('SIGTERM');
-  await proxy.exited;
+  await proxy?.stop();
+}
+
+function logLines(proxy: ProxyProcess): Array<Record<string, unknown>> {
+  return proxy.output.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 describe(`under ulimit -n ${NOFILE}`, () => {
@@ -61,10 +63,10 @@ describe(`under ulimit -n ${NOFILE}`, () => {
     const held: WebSocket[] = [];
     try {
       const ceiling = ceilingFor(NOFILE);
-      const listening = proxy.lines.find((line) => line.msg === 'proxy listening')!;
+      const listening = logLines(proxy).find((line) => line.msg === 'proxy listening')!;
       assert.equal(listening.maxConnections, ceiling);
       assert.ok(
-        proxy.lines.some((line) => line.level === 40 && /RLIMIT_NOFILE\) is 256/.test(String(line.msg))),
+        logLines(proxy).some((line) => line.level === 40 && /RLIMIT_NOFILE\) is 256/.test(String(line.msg))),
         'a warning names the low limit',
       );
       for (let i = 0; i < ceiling; i++) held.push(await openWebSocket(proxy.httpsPort, `/ocpp/CP-${i}`, 'ocpp1.6'));
@@ -102,7 +104,7 @@ describe(`under ulimit -n ${NOFILE}`, () => {
     const flood: net.Socket[] = [];
     try {
       assert.ok(
-        proxy.lines.some((line) => line.level === 40 && /--max-connections 100000 is above/.test(String(line.msg))),
+        logLines(proxy).some((line) => line.level === 40 && /--max-connections 100000 is above/.test(String(line.msg))),
       );
       // More TCP connections than the process has descriptors; they never start TLS.
       for (let i = 0; i < NOFILE + 100; i++) {
