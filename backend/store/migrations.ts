@@ -194,3 +194,8 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     },
   };
 }
+
+/** The migrations this build knows, in order: what a backup's schema version is checked against. */
+export function knownMigrationNames(dialect: Dialect): string[] {
+  return Object.keys(migrations(dialect)).sort();
+}
