@@ -1,7 +1,7 @@
 // OCPP 1.6 Core profile: the calls a charger makes to the central system.
 
 import type { IdTag, SampledValue, Store } from '../store/store.js';
-import { utcTimestamp, type HandlerContext, type ProfileHandlers } from './handler.js';
+import { utcTimestamp, type ProfileHandlers } from './handler.js';
 
 interface IdTagInfo {
   status: 'Accepted' | 'Blocked' | 'Expired' | 'Invalid' | 'ConcurrentTx';

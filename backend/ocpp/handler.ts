@@ -21,6 +21,7 @@ export interface HandlerContext {
 
 // Payloads are validated against the OCPP 1.6 schemas by strict mode before a handler sees them, so each handler
 // declares the payload type it gets.
+// biome-ignore lint/suspicious/noExplicitAny: each handler declares its own payload type; a handler taking `unknown` would accept none of them
 export type CallHandler = (payload: any, context: HandlerContext) => Promise<Record<string, unknown>>;
 
 export type ProfileHandlers = Readonly<Record<string, CallHandler>>;

@@ -16,7 +16,17 @@ export interface ProxyProcess extends OcppEdgeProcess {
   metricsPort: number;
 }
 
-const EPHEMERAL = ['--host', '127.0.0.1', '--https-port', '0', '--http-port', '0', '--metrics-port', '0'];
+/** Loopback, and ports the OS picks (the "proxy listening" line says which). */
+export const EPHEMERAL_PROXY_PORTS = [
+  '--host',
+  '127.0.0.1',
+  '--https-port',
+  '0',
+  '--http-port',
+  '0',
+  '--metrics-port',
+  '0',
+];
 const JSON_LOGS = { OCPP_EDGE_LOG_PRETTY: '0' };
 
 /** `ocpp-edge proxy` on ephemeral ports with `args`, once it listens. */
@@ -25,7 +35,7 @@ export async function startProxyProcess(
   timeoutMs = 15_000,
   options: Omit<OcppEdgeOptions, 'env'> = {},
 ): Promise<ProxyProcess> {
-  const proxy = spawnOcppEdge(['proxy', ...EPHEMERAL, ...args], { ...options, env: JSON_LOGS });
+  const proxy = spawnOcppEdge(['proxy', ...EPHEMERAL_PROXY_PORTS, ...args], { ...options, env: JSON_LOGS });
   const line = await proxy.logLine('proxy listening', timeoutMs).catch(async (error: Error) => {
     await proxy.stop('SIGKILL');
     throw error;
@@ -42,5 +52,5 @@ export type CommandResult = CliResult;
 
 /** Runs `ocpp-edge proxy ...` to completion (configuration errors exit at once). */
 export function runProxyCommand(args: string[], options: CliOptions = {}): Promise<CommandResult> {
-  return runCli(['proxy', ...args], { timeoutMs: 15_000, ...options, env: { ...JSON_LOGS, ...options.env } });
+  return runCli(['proxy', ...args], { ...options, env: { ...JSON_LOGS, ...options.env } });
 }
