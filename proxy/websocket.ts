@@ -234,8 +234,9 @@ export class WebSocketSessions {
     upstream.on('error', onUpstreamError);
     upstream.on('close', onUpstreamClose);
     upstream.write(upgradeRequestHead(session.req!, host.basePath), 'latin1');
-    // Bytes the client sent right behind its request (Node hands them over as `head`).
-    if (session.head.length > 0) upstream.write(session.head);
+    // Bytes the client sent right behind its request (Node hands them over as `head`) wait for the 101: an
+    // upstream that declines the upgrade and keeps its connection would read them as a request of its own, one
+    // the proxy never saw (WebSocket request smuggling; test/fuzz/http-edge.test.ts).
   }
 
   /** The upstream's answer to the upgrade arrived: a 101 opens the session, anything else is passed on. */
@@ -263,6 +264,7 @@ export class WebSocketSessions {
     // An open session lives for hours: it keeps neither the request (its headers, raw headers, parser state) nor
     // the client's early bytes.
     session.req = undefined;
+    if (session.head.length > 0) upstream.write(session.head);
     session.head = NO_BYTES;
     this.open.add(session);
     this.options.metrics.wsConnections.inc();
