@@ -104,6 +104,24 @@ export const coreHandlers: ProfileHandlers = {
       startTime: utcTimestamp(payload.timestamp, 'timestamp'),
       reservationId: payload.reservationId,
     });
+    // A connector reserved for another tag: the charger should not have started; it is told Invalid and stops.
+    const reservation = await context.reservations?.startTransaction({
+      chargePointId: context.chargePointId,
+      connectorId: payload.connectorId,
+      idTag: payload.idTag,
+      parentIdTag: info.parentIdTag ?? null,
+      reservationId: payload.reservationId,
+      transactionId,
+    });
+    if (reservation === 'reservedForOther' && info.status === 'Accepted') {
+      info.status = 'Invalid';
+      context.events.emit('transaction.flagged', {
+        chargePointId: context.chargePointId,
+        transactionId,
+        flag: 'reservedConnector',
+        detail: `connector ${payload.connectorId} is reserved for another id tag; ${payload.idTag} was answered Invalid`,
+      });
+    }
     context.logger.info(
       { chargePointId: context.chargePointId, transactionId, connectorId: payload.connectorId, status: info.status },
       'transaction started',
