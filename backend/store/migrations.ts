@@ -476,3 +476,8 @@ async function dropNotNullInSqlite(db: MigrationDb, table: string, column: strin
     await sql`pragma foreign_keys = on`.execute(db);
   }
 }
+
+/** The migrations this build knows, in order: what a backup's schema version is checked against. */
+export function knownMigrationNames(dialect: Dialect): string[] {
+  return Object.keys(migrations(dialect)).sort();
+}
