@@ -4,9 +4,19 @@
 import { checks, type ConfigOf, type OptionSpecs } from '../common/config.js';
 import { listenBacklogOption } from '../common/listen-backlog.js';
 import { LOG_LEVELS } from '../common/logger.js';
+import { parseVersionList } from '../common/ocpp-versions.js';
 import { ROLES } from './api/roles.js';
 import { tokenSpecProblem } from './api/static-tokens.js';
 import { checkTrustedProxy } from './security/trusted-proxies.js';
+
+/** An issuer is reached over HTTPS; plain HTTP only on this machine (a provider run for development or tests). */
+function issuerUrl(value: string): string | undefined {
+  const problem = checks.httpUrl(value);
+  if (problem) return problem;
+  const { protocol, hostname } = new URL(value);
+  const loopback = hostname === 'localhost' || hostname === '[::1]' || hostname.startsWith('127.');
+  return protocol === 'https:' || loopback ? undefined : 'must be an https:// URL (http:// only on loopback)';
+}
 
 export const backendOptions = {
   host: { type: 'string', describe: 'Address to bind: keep it on loopback behind the proxy', default: '127.0.0.1' },
@@ -67,8 +77,8 @@ export const backendOptions = {
   },
   'oidc-issuer': {
     type: 'string',
-    describe: 'OpenID Connect issuer URL: /api/ also accepts its JWTs (verified against its JWKS)',
-    check: checks.httpUrl,
+    describe: 'OpenID Connect issuer URL (https://; http:// only on loopback): /api/ also accepts its JWTs',
+    check: issuerUrl,
   },
   'oidc-audience': {
     type: 'string',
@@ -138,8 +148,18 @@ export const backendOptions = {
   },
   'require-subprotocol': {
     type: 'boolean',
-    describe: 'Refuse (400) chargers that offer no ocpp1.6 subprotocol',
+    describe: 'Refuse (400) chargers that offer no subprotocol (by default they are served as OCPP 1.6)',
     default: false,
+  },
+  'ocpp-versions': {
+    type: 'string',
+    describe:
+      'OCPP versions served, preferred first when a charger offers several (e.g. 2.0.1,1.6); a charge point can be given its own list through the API',
+    default: '1.6,2.0.1',
+    check: (value: string) => {
+      const versions = parseVersionList(value);
+      return typeof versions === 'string' ? versions : undefined;
+    },
   },
   'cors-origin': {
     type: 'string',
