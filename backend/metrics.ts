@@ -11,6 +11,8 @@ export interface BackendMetrics {
   /** Time to handle a charger's call (including its database commit), by action and outcome. */
   handlerDuration: Histogram<'action' | 'outcome'>;
   httpRequests: Counter<'method' | 'route' | 'status'>;
+  /** Schema violations the tolerant policy accepted in chargers' requests, by action and JSON-schema keyword. */
+  schemaViolations: Counter<'action' | 'keyword'>;
 }
 
 export function createBackendMetrics(): BackendMetrics {
@@ -39,6 +41,12 @@ export function createBackendMetrics(): BackendMetrics {
       name: 'ocpp_edge_http_requests_total',
       help: 'REST API requests, by method, route pattern and status code',
       labelNames: ['method', 'route', 'status'],
+      registers: [registry],
+    }),
+    schemaViolations: new Counter({
+      name: 'ocpp_edge_ocpp_schema_violations_total',
+      help: "Schema violations accepted (--ocpp-validation tolerant) in chargers' requests, by action and JSON-schema keyword",
+      labelNames: ['action', 'keyword'],
       registers: [registry],
     }),
   };

@@ -17,6 +17,8 @@ import { createBackendMetrics, type BackendMetrics } from './metrics.js';
 import { CentralSystem, refuseUpgrade } from './ocpp/central-system.js';
 import { LocalConnections, type ConnectionRegistry } from './ocpp/connections.js';
 import { MessageLog } from './ocpp/message-log.js';
+import { ValidationModes } from './ocpp/validation-modes.js';
+import type { ValidationMode } from './ocpp/validator.js';
 import type { BackendConfig } from './options.js';
 import { Store } from './store/store.js';
 
@@ -51,6 +53,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
   const local = cluster?.local ?? new LocalConnections();
   const connections: ConnectionRegistry = cluster ?? local;
   const messageLog = new MessageLog(store, config.messageLogSize, logger);
+  const validationModes = new ValidationModes(config.ocppValidation as ValidationMode);
   const centralSystem = new CentralSystem({
     store,
     connections: local,
@@ -64,13 +67,14 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     maxPendingCalls: config.maxPendingCalls,
     maxBadMessages: config.maxBadMessages,
     callTimeoutMs: config.callTimeout * 1000,
+    validationModes,
   });
 
   const { backlog, warning: backlogWarning } = effectiveBacklog(config.listenBacklog);
   let app;
   try {
     app = await buildApi(
-      { store, connections, cluster, metrics, logger, callTimeoutMs: config.callTimeout * 1000 },
+      { store, connections, cluster, metrics, logger, callTimeoutMs: config.callTimeout * 1000, validationModes },
       { apiTokens: config.apiToken, corsOrigins: config.corsOrigin, version: packageVersion() },
     );
     app.server.on('upgrade', (request, socket: Duplex, head: Buffer) => {

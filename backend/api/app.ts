@@ -7,6 +7,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { bearerAuth } from './bearer-auth.js';
 import { chargePointRoutes } from './charge-points.js';
+import { schemaViolationRoutes } from './schema-violations.js';
 import { commandRoutes } from './commands.js';
 import type { ApiContext } from './context.js';
 import { idTagRoutes } from './id-tags.js';
@@ -130,6 +131,7 @@ export async function buildApi(context: ApiContext, options: ApiOptions): Promis
       chargePoints: '/api/charge-points',
       transactions: '/api/transactions',
       idTags: '/api/id-tags/{idTag}',
+      schemaViolations: '/api/schema-violations',
       docs: '/docs',
     }),
   );
@@ -138,6 +140,7 @@ export async function buildApi(context: ApiContext, options: ApiOptions): Promis
   await commandRoutes(app, context);
   await transactionRoutes(app, context);
   await idTagRoutes(app, context);
+  await schemaViolationRoutes(app, context);
   return app;
 }
 

@@ -229,6 +229,9 @@ function chargePointView(row: ChargePointRow, connected: boolean, connectors?: C
     registeredAt: row.registered_at,
     lastBootAt: row.last_boot_at,
     lastHeartbeat: row.last_heartbeat_at,
+    ocppValidation: row.ocpp_validation,
+    schemaViolations: Number(row.schema_violations),
+    lastSchemaViolationAt: row.last_schema_violation_at,
     ...(connectors && {
       connectors: connectors.map((connector) => ({
         connectorId: connector.connector_id,

@@ -4,6 +4,7 @@ import type { Logger } from '../../common/logger.js';
 import type { ClusterHealth } from '../cluster/cluster-connections.js';
 import type { BackendMetrics } from '../metrics.js';
 import type { ConnectionRegistry } from '../ocpp/connections.js';
+import type { ValidationModes } from '../ocpp/validation-modes.js';
 import type { Store } from '../store/store.js';
 
 export interface ApiContext {
@@ -15,6 +16,8 @@ export interface ApiContext {
   logger: Logger;
   /** Wait for a charger's answer to a command before 504, ms. */
   callTimeoutMs: number;
+  /** --ocpp-validation and its per-charger overrides (applied at once to chargers connected here). */
+  validationModes: ValidationModes;
 }
 
 export function notFound(message: string): { error: string; message: string } {

@@ -67,6 +67,12 @@ export const chargePointSchema = {
     registeredAt: { type: 'string', format: 'date-time' },
     lastBootAt: nullableString,
     lastHeartbeat: nullableString,
+    ocppValidation: {
+      type: ['string', 'null'],
+      description: 'Override of --ocpp-validation (PUT …/ocpp-validation); null: the default',
+    },
+    schemaViolations: { type: 'integer', description: 'Schema violations tolerated so far (…/schema-violations)' },
+    lastSchemaViolationAt: nullableString,
     connectors: { type: 'array', items: connectorSchema },
   },
 } as const;

@@ -1,4 +1,5 @@
-// The OCPP-J 1.6 endpoint: ocpp-rpc's RPCServer in strict mode, the upgrade checks (identity, subprotocol,
+// The OCPP-J 1.6 endpoint: ocpp-rpc's RPCServer in strict mode (with the tolerant policy per charger on top,
+// validator.ts), the upgrade checks (identity, subprotocol,
 // HTTP Basic password, registration), one connection per charge point, and the handler modules of each feature
 // profile wired to every connection.
 
@@ -6,6 +7,7 @@ import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createRPCError, RPCServer, type RPCClient } from 'ocpp-rpc';
 import type { IHandshakeInterface } from 'ocpp-rpc/lib/server-client.js';
+import type { Validator } from 'ocpp-rpc/lib/validator.js';
 import {
   CHARGE_POINT_ID_RULE,
   chargePointIdFromPath,
@@ -20,10 +22,20 @@ import type { LocalConnections } from './connections.js';
 import { coreHandlers } from './core.js';
 import { firmwareManagementHandlers } from './firmware-management.js';
 import { FrameRecorder } from './frame-recorder.js';
-import type { CallHandler, HandlerContext } from './handler.js';
+import type { CallHandler, CallInfo, HandlerContext } from './handler.js';
 import type { MessageLog } from './message-log.js';
 import { PasswordVerifier } from './passwords.js';
-import { NO_SUBPROTOCOL, OCPP16, strictModeValidators } from './validator.js';
+import { SchemaViolationRecorder } from './schema-violations.js';
+import type { SchemaViolation } from './tolerance/policy.js';
+import type { ValidationModes } from './validation-modes.js';
+import {
+  type ValidationMode,
+  chargerValidators,
+  NO_SUBPROTOCOL,
+  OCPP16,
+  strictModeValidators,
+  toleratedViolations,
+} from './validator.js';
 
 export interface CentralSystemOptions {
   store: Store;
@@ -45,6 +57,8 @@ export interface CentralSystemOptions {
   maxBadMessages: number;
   /** Default wait for a charger's answer to a command, ms. */
   callTimeoutMs: number;
+  /** --ocpp-validation and the per-charger overrides. */
+  validationModes: ValidationModes;
 }
 
 /** The handler modules, one per OCPP 1.6 feature profile. Remote Trigger adds no call of its own: a trigger makes
@@ -52,6 +66,7 @@ export interface CentralSystemOptions {
 const PROFILES = [coreHandlers, firmwareManagementHandlers];
 
 const OCPP_PREFIX = '/ocpp/';
+const NO_VIOLATIONS: readonly SchemaViolation[] = [];
 /** One segment after /ocpp/, and a trailing '/' some chargers send; the identity rule is checked on upgrade. */
 const OCPP_PATH = /^\/ocpp\/[^/]+\/?$/;
 /** A hash no password matches (its salt and hash are random), for timing-equal refusals. */
@@ -60,8 +75,10 @@ const DUMMY_HASH = 'scrypt$16384$8$1$1T3gPNiImmmUUzxMyFE3Gw==$un5VlWJPpqYRGP/jod
 export class CentralSystem {
   private readonly rpc: RPCServer;
   private readonly passwords = new PasswordVerifier();
+  private readonly violations: SchemaViolationRecorder;
 
   constructor(private readonly options: CentralSystemOptions) {
+    this.violations = new SchemaViolationRecorder(options.store, options.metrics, options.logger);
     this.rpc = new RPCServer({
       protocols: [OCPP16],
       // '' is what a client that offered no subprotocol gets; it is validated as OCPP 1.6 too (see validator.ts).
@@ -76,7 +93,10 @@ export class CentralSystem {
     });
     this.rpc.auth((accept, reject, handshake, signal) => {
       this.authenticate(handshake, signal).then(
-        (decision) => (decision.ok ? accept({}, decision.protocol) : reject(decision.status, decision.message)),
+        (decision) =>
+          decision.ok
+            ? accept({ validation: decision.validation }, decision.protocol)
+            : reject(decision.status, decision.message),
         (error: unknown) => {
           options.logger.error({ err: error, chargePointId: handshake.identity }, 'upgrade: storage unavailable');
           reject(503, 'Service Unavailable');
@@ -155,7 +175,7 @@ export class CentralSystem {
       this.options.logger.info({ chargePointId: id }, 'charge point registered (open registration)');
     }
     if (signal?.aborted) return { ok: false, status: 400, message: 'Client went away' };
-    return { ok: true, protocol };
+    return { ok: true, protocol, validation: this.options.validationModes.effective(chargePoint?.ocpp_validation) };
   }
 
   private onConnection(client: RPCClient): void {
@@ -169,6 +189,14 @@ export class CentralSystem {
     );
     // A charger that reconnects before its old socket timed out: the new connection wins, the old one is closed.
     if (previous) void previous.close({ code: 1000, reason: 'Replaced by a new connection' });
+
+    // This charger's validators (its mode may change through the REST API while it is connected).
+    const { session } = client as unknown as { session: { validation: ValidationMode } };
+    const validators = chargerValidators(session.validation);
+    (client as unknown as { reconfigure(options: { strictModeValidators: Validator[] }): void }).reconfigure({
+      strictModeValidators: validators as unknown as Validator[],
+    });
+    this.options.validationModes.attach(chargePointId, validators);
 
     const recorder = new FrameRecorder(chargePointId, logger, metrics, this.options.messageLog);
     client.on('message', ({ message, outbound }: { message: string | Buffer; outbound: boolean }) =>
@@ -187,6 +215,7 @@ export class CentralSystem {
     );
     client.once('close', ({ code, reason }: { code: number; reason: string }) => {
       connections.detach(chargePointId, client);
+      this.options.validationModes.detach(chargePointId, validators);
       metrics.connectedChargePoints.set(connections.size);
       logger.info({ chargePointId, code, reason }, 'charge point disconnected');
     });
@@ -201,7 +230,12 @@ export class CentralSystem {
     };
     for (const handlers of PROFILES) {
       for (const [action, handler] of Object.entries(handlers)) {
-        client.handle(action, ({ params }) => limiter.run(() => this.answer(action, handler, params, context)));
+        client.handle(action, ({ params, messageId = '' }) => {
+          // Only a request the tolerant policy repaired carries violations; a conformant one costs a WeakMap miss.
+          const violations = toleratedViolations(params) ?? NO_VIOLATIONS;
+          if (violations.length > 0) this.violations.record(chargePointId, action, messageId, violations);
+          return limiter.run(() => this.answer(action, handler, params, context, { messageId, violations }));
+        });
       }
     }
   }
@@ -212,10 +246,11 @@ export class CentralSystem {
     handler: CallHandler,
     params: unknown,
     context: HandlerContext,
+    call: CallInfo,
   ): Promise<Record<string, unknown>> {
     const stopTimer = this.options.metrics.handlerDuration.startTimer({ action });
     try {
-      const result = await handler(params, context);
+      const result = await handler(params, context, call);
       stopTimer({ outcome: 'ok' });
       return result;
     } catch (error) {
@@ -247,4 +282,6 @@ export function refuseUpgrade(socket: Duplex, status: number, message: string): 
   socket.destroy();
 }
 
-type UpgradeDecision = { ok: true; protocol: string | false } | { ok: false; status: number; message: string };
+type UpgradeDecision =
+  | { ok: true; protocol: string | false; validation: ValidationMode }
+  | { ok: false; status: number; message: string };

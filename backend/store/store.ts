@@ -2,7 +2,7 @@
 // transaction and is committed before the method returns, so a charger is never told "Accepted" for something
 // that is not stored, and a failure leaves nothing half-written.
 
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
 import { openDatabase, type DatabaseOptions, type Dialect } from './database.js';
 import { migrateToLatest } from './migrations.js';
 import type {
@@ -50,6 +50,8 @@ export interface SampledValue {
   location?: string;
   phase?: string;
   format?: string;
+  /** Why the value is suspect (outside its transaction's time, from a repaired payload...); none: nothing. */
+  flags?: string[];
 }
 
 export interface Transaction {
@@ -94,6 +96,39 @@ export interface TransactionStop {
 export type StopOutcome = 'stopped' | 'alreadyStopped' | 'unknown';
 
 export type NewLogEntry = Omit<MessageLogTable, 'id'>;
+
+export interface NewSchemaViolation {
+  action: string;
+  messageId?: string;
+  path: string;
+  keyword: string;
+  rule: string;
+  repair: string;
+  raw?: string;
+}
+
+export interface StoredSchemaViolation {
+  action: string;
+  messageId: string | null;
+  path: string;
+  keyword: string;
+  rule: string;
+  repair: string;
+  raw: string | null;
+  receivedAt: string;
+}
+
+export interface OffSpecChargePoint {
+  id: string;
+  vendor: string | null;
+  model: string | null;
+  firmwareVersion: string | null;
+  ocppValidation: string | null;
+  violations: number;
+  lastViolationAt: string | null;
+  /** What its kept violations were: by action, keyword and JSON path, with how many of the kept rows each. */
+  kinds: Array<{ action: string; keyword: string; path: string; count: number }>;
+}
 
 export class Store {
   private constructor(
@@ -383,6 +418,132 @@ export class Store {
     }));
   }
 
+  // ---- schema violations (the tolerant validation policy's record) ----
+
+  /** Sets a charger's --ocpp-validation override (null: back to the default). False when it is not known. */
+  async setValidationMode(id: string, mode: string | null): Promise<boolean> {
+    const result = await this.db
+      .updateTable('charge_points')
+      .set({ ocpp_validation: mode })
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  /** Adds one request's tolerated violations to the charger's count and keeps its newest `keep` rows. */
+  async recordSchemaViolations(
+    chargePointId: string,
+    violations: NewSchemaViolation[],
+    receivedAt: string,
+    keep: number,
+  ): Promise<void> {
+    if (violations.length === 0) return;
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('charge_points')
+        .set((eb) => ({
+          schema_violations: eb('schema_violations', '+', violations.length),
+          last_schema_violation_at: receivedAt,
+        }))
+        .where('id', '=', chargePointId)
+        .execute();
+      await trx
+        .insertInto('schema_violations')
+        .values(
+          violations.map((violation) => ({
+            charge_point_id: chargePointId,
+            action: violation.action,
+            message_id: violation.messageId ?? null,
+            path: violation.path,
+            keyword: violation.keyword,
+            rule: violation.rule,
+            repair: violation.repair,
+            raw: violation.raw ?? null,
+            received_at: receivedAt,
+          })),
+        )
+        .execute();
+      const oldest = await trx
+        .selectFrom('schema_violations')
+        .select('id')
+        .where('charge_point_id', '=', chargePointId)
+        .orderBy('id', 'desc')
+        .offset(keep)
+        .limit(1)
+        .executeTakeFirst();
+      if (oldest)
+        await trx
+          .deleteFrom('schema_violations')
+          .where('charge_point_id', '=', chargePointId)
+          .where('id', '<=', oldest.id)
+          .execute();
+    });
+  }
+
+  async listSchemaViolations(chargePointId: string, limit: number): Promise<StoredSchemaViolation[]> {
+    const rows = await this.db
+      .selectFrom('schema_violations')
+      .selectAll()
+      .where('charge_point_id', '=', chargePointId)
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => ({
+      action: row.action,
+      messageId: row.message_id,
+      path: row.path,
+      keyword: row.keyword,
+      rule: row.rule,
+      repair: row.repair,
+      raw: row.raw,
+      receivedAt: row.received_at,
+    }));
+  }
+
+  /** The chargers that sent anything off-spec: their counts, and what their kept violations were (action, keyword). */
+  async listOffSpecChargePoints(): Promise<OffSpecChargePoint[]> {
+    const chargePoints = await this.db
+      .selectFrom('charge_points')
+      .select([
+        'id',
+        'vendor',
+        'model',
+        'firmware_version',
+        'schema_violations',
+        'last_schema_violation_at',
+        'ocpp_validation',
+      ])
+      .where('schema_violations', '>', 0)
+      .orderBy('id')
+      .execute();
+    // Kept rows are bounded per charger; grouped here by the path with its array indices as '*'.
+    const kept = await this.db
+      .selectFrom('schema_violations')
+      .select(['charge_point_id', 'action', 'keyword', 'path'])
+      .orderBy('id')
+      .execute();
+    const byChargePoint = new Map<string, Map<string, OffSpecChargePoint['kinds'][number]>>();
+    for (const row of kept) {
+      const path = row.path.replace(/\/\d+(?=\/|$)/g, '/*');
+      const key = `${row.action} ${row.keyword} ${path}`;
+      const kinds = byChargePoint.get(row.charge_point_id) ?? new Map();
+      const kind = kinds.get(key) ?? { action: row.action, keyword: row.keyword, path, count: 0 };
+      kind.count++;
+      kinds.set(key, kind);
+      byChargePoint.set(row.charge_point_id, kinds);
+    }
+    return chargePoints.map((row) => ({
+      id: row.id,
+      vendor: row.vendor,
+      model: row.model,
+      firmwareVersion: row.firmware_version,
+      ocppValidation: row.ocpp_validation,
+      violations: Number(row.schema_violations),
+      lastViolationAt: row.last_schema_violation_at,
+      kinds: [...(byChargePoint.get(row.id)?.values() ?? [])],
+    }));
+  }
+
   // ---- message log ----
 
   /**
@@ -454,6 +615,7 @@ async function insertMeterValues(
     location: value.location ?? null,
     phase: value.phase ?? null,
     format: value.format ?? null,
+    flags: value.flags && value.flags.length > 0 ? JSON.stringify(value.flags) : null,
   }));
   // Chunks keep each statement under SQLite's bound-parameter limit.
   for (let i = 0; i < rows.length; i += 500)
@@ -481,7 +643,7 @@ function toTransaction(row: Selectable<TransactionTable>): Transaction {
   };
 }
 
-function emptyChargePoint(id: string): Omit<ChargePointTable, 'registered_at'> {
+function emptyChargePoint(id: string): Omit<Insertable<ChargePointTable>, 'registered_at'> {
   return {
     id,
     password_hash: null,
@@ -497,6 +659,8 @@ function emptyChargePoint(id: string): Omit<ChargePointTable, 'registered_at'> {
     diagnostics_status: null,
     last_boot_at: null,
     last_heartbeat_at: null,
+    ocpp_validation: null,
+    last_schema_violation_at: null,
   };
 }
 
