@@ -9,9 +9,15 @@ export const backendOptions = {
   host: { type: 'string', describe: 'Address to bind: keep it on loopback behind the proxy', default: '127.0.0.1' },
   port: {
     ...checks.port,
-    describe: 'HTTP port for OCPP WebSockets (/ocpp/{id}), the REST API and /metrics',
+    describe: 'HTTP port for OCPP WebSockets (/ocpp/{id}), the REST API, /health and /docs',
     default: 8080,
   },
+  'metrics-host': {
+    type: 'string',
+    describe: 'Address of the private metrics listener (/metrics, /healthz); never a public one',
+    default: '127.0.0.1',
+  },
+  'metrics-port': { ...checks.port, describe: 'Port of the metrics listener', default: 9465 },
   'listen-backlog': listenBacklogOption,
   database: {
     type: 'string',

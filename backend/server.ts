@@ -1,18 +1,22 @@
 // `ocpp-edge backend`: the OCPP 1.6-J central system. One HTTP server carries the charger WebSockets at
-// /ocpp/{chargePointId}, the REST API under /api/, OpenAPI at /docs, /health and /metrics.
+// /ocpp/{chargePointId}, the REST API under /api/, OpenAPI at /docs and /health; a second, private one (like the
+// proxy's) serves /metrics and /healthz on --metrics-host/--metrics-port.
 //
 // Lifecycle: open storage and migrate (fail early, before listening), build the OCPP endpoint and the API,
 // listen; stop() closes chargers with 1001, then HTTP, then flushes the message log and closes storage.
 
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { RunningProcess } from '../common/command.js';
 import { redactUrlPassword } from '../common/config.js';
 import { effectiveBacklog } from '../common/listen-backlog.js';
+import { startMetricsServer } from '../common/metrics.js';
 import type { Logger } from '../common/logger.js';
 import { buildApi } from './api/app.js';
 import { ClusterConnections } from './cluster/cluster-connections.js';
+import { EventBus } from './events/bus.js';
 import { createBackendMetrics, type BackendMetrics } from './metrics.js';
 import { CentralSystem, refuseUpgrade } from './ocpp/central-system.js';
 import { LocalConnections, type ConnectionRegistry } from './ocpp/connections.js';
@@ -25,11 +29,15 @@ import { Store } from './store/store.js';
 export interface BackendHandle extends RunningProcess {
   /** The bound port (the configuration may ask for 0). */
   port: number;
+  /** The bound port of the private metrics listener. */
+  metricsPort: number;
   store: Store;
   connections: ConnectionRegistry;
   /** Present with --redis. */
   cluster: ClusterConnections | undefined;
   metrics: BackendMetrics;
+  /** The in-process event bus: emit on it to reach webhooks and /api/events. */
+  events: EventBus;
 }
 
 export async function startBackend(config: BackendConfig, logger: Logger): Promise<BackendHandle> {
@@ -40,6 +48,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
   );
 
   const metrics = createBackendMetrics();
+  const events = new EventBus(logger);
   // With --redis this is one instance of several: presence and command routing in Redis (backend/cluster/).
   // Without it, the registry is this process's own connections, as it always was.
   const cluster = config.redis
@@ -60,6 +69,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     metrics,
     messageLog,
     logger,
+    events,
     heartbeatInterval: config.heartbeatInterval,
     registration: config.registration as 'open' | 'known',
     requireSubprotocol: config.requireSubprotocol,
@@ -72,9 +82,20 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
 
   const { backlog, warning: backlogWarning } = effectiveBacklog(config.listenBacklog);
   let app;
+  let metricsServer: Server | undefined;
+  let stopping = false;
   try {
     app = await buildApi(
-      { store, connections, cluster, metrics, logger, callTimeoutMs: config.callTimeout * 1000, validationModes },
+      {
+        store,
+        connections,
+        cluster,
+        metrics,
+        logger,
+        events,
+        callTimeoutMs: config.callTimeout * 1000,
+        validationModes,
+      },
       { apiTokens: config.apiToken, corsOrigins: config.corsOrigin, version: packageVersion() },
     );
     app.server.on('upgrade', (request, socket: Duplex, head: Buffer) => {
@@ -82,6 +103,17 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
       else refuseUpgrade(socket, 404, 'The WebSocket endpoint is /ocpp/{chargePointId}');
     });
     await app.listen({ host: config.host, port: config.port, backlog });
+    metricsServer = await startMetricsServer(metrics.registry, {
+      host: config.metricsHost,
+      port: config.metricsPort,
+      healthy: () => !stopping,
+    }).catch((error: NodeJS.ErrnoException) =>
+      Promise.reject(
+        new Error(
+          `cannot listen on ${config.metricsHost}:${config.metricsPort} (metrics, --metrics-port): ${error.message}`,
+        ),
+      ),
+    );
   } catch (error) {
     await app?.close().catch(() => {});
     await cluster?.close();
@@ -91,23 +123,35 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
   }
 
   const port = (app.server.address() as AddressInfo).port;
+  const metricsListener = metricsServer as Server;
+  const metricsPort = (metricsListener.address() as AddressInfo).port;
   if (backlogWarning) logger.warn(backlogWarning);
   logger.info(
-    { host: config.host, port, listenBacklog: backlog, ocpp: `ws://${config.host}:${port}/ocpp/{chargePointId}` },
+    {
+      host: config.host,
+      port,
+      metricsPort,
+      listenBacklog: backlog,
+      ocpp: `ws://${config.host}:${port}/ocpp/{chargePointId}`,
+    },
     'backend listening',
   );
 
   let stopped: Promise<void> | undefined;
   return {
     port,
+    metricsPort,
     store,
     connections,
     cluster,
     metrics,
+    events,
     stop() {
       stopped ??= (async () => {
+        stopping = true;
         await centralSystem.close();
         await app.close();
+        await closeMetricsServer(metricsListener);
         await cluster?.close();
         await messageLog.close();
         await store.close();
@@ -116,6 +160,11 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
       return stopped;
     },
   };
+}
+
+function closeMetricsServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise((resolve) => server.close(() => resolve()));
 }
 
 function packageVersion(): string {

@@ -77,3 +77,24 @@ export function matchRoute(routes: readonly Route[], pathname: string): Route {
 export function chargePointIdOf(pathname: string, route: Route): OcppPathIdentity | undefined {
   return chargePointIdFromPath(pathname, route.prefix);
 }
+
+/**
+ * Paths the public listener answers 404 itself, whatever the upstream would say: Prometheus metrics live on the
+ * private metrics listeners (--metrics-port of the proxy and of the backend), and an upstream that still serves
+ * them on its main port (an older backend, another central system) must not publish them through the edge.
+ * Matched on the decoded path with case and repeated slashes folded, so no spelling gets through.
+ */
+const PRIVATE_PATHS = ['/metrics'];
+
+export function isPrivatePath(pathname: string): boolean {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(pathname);
+  } catch {
+    return false; // refused as malformed before this is asked
+  }
+  const folded = decoded.toLowerCase().replace(/[/\\]+/g, '/');
+  return PRIVATE_PATHS.some(
+    (path) => folded === path || folded.startsWith(`${path}/`) || folded.startsWith(`${path};`),
+  );
+}

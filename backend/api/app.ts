@@ -1,5 +1,7 @@
 // The backend's HTTP application: the REST API under /api/ (Bearer tokens), OpenAPI at /docs, CORS for the
-// configured origins, and the public GET /health, GET /metrics and GET /.
+// configured origins, and the public GET /health and GET /. Prometheus metrics are not here: they are served on
+// the private metrics listener (--metrics-host/--metrics-port, backend/server.ts), because this port is what the
+// proxy forwards / to, and whatever it serves is public.
 
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
@@ -103,7 +105,13 @@ export async function buildApi(context: ApiContext, options: ApiOptions): Promis
       const [storage, cluster] = await Promise.all([
         withTimeout(context.store.ping(), HEALTH_TIMEOUT_MS).then(
           () => ({ status: 'up' as const, dialect: context.store.dialect }),
-          (error: Error) => ({ status: 'down' as const, dialect: context.store.dialect, error: error.message }),
+          (error: Error) => {
+            // /health is public (the proxy forwards it): the driver's message may name hosts, users or paths, so it
+            // goes to the log and the answer says only what kind of failure it was.
+            context.logger.warn({ err: error.message }, 'health: storage check failed');
+            const kind = error.message.startsWith('no answer within') ? 'timeout' : 'query failed';
+            return { status: 'down' as const, dialect: context.store.dialect, error: kind };
+          },
         ),
         context.cluster?.health(),
       ]);
@@ -117,12 +125,6 @@ export async function buildApi(context: ApiContext, options: ApiOptions): Promis
       return { status: redis?.status === 'down' ? 'degraded' : 'ok', storage, redis, connectedChargePoints };
     },
   );
-
-  // Prometheus text format, public like /health: the backend listens on loopback, behind the proxy.
-  app.get('/metrics', { schema: { hide: true, response: { 200: { type: 'string' } } } }, async (_request, reply) => {
-    reply.type(context.metrics.registry.contentType);
-    return context.metrics.registry.metrics();
-  });
 
   app.get(
     '/api/',

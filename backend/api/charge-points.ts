@@ -3,7 +3,7 @@
 
 import type { FastifyInstance } from 'fastify';
 import { hashPassword } from '../ocpp/passwords.js';
-import type { ChargePointRow, ConnectorRow } from '../store/store.js';
+import type { ChargePoint, Connector } from '../store/store.js';
 import { emptyBodyAsObject, notFound, type ApiContext } from './context.js';
 import { chargePointIdParams, chargePointSchema, commonErrors, errorSchema } from './schemas.js';
 
@@ -25,9 +25,9 @@ export async function chargePointRoutes(app: FastifyInstance, context: ApiContex
       },
     },
     async () => {
-      const [rows, connected] = await Promise.all([store.listChargePoints(), connections.connectedIds()]);
+      const [chargePoints, connected] = await Promise.all([store.listChargePoints(), connections.connectedIds()]);
       const online = new Set(connected);
-      return rows.map((row) => chargePointView(row, online.has(row.id)));
+      return chargePoints.map((chargePoint) => chargePointView(chargePoint, online.has(chargePoint.id)));
     },
   );
 
@@ -42,13 +42,13 @@ export async function chargePointRoutes(app: FastifyInstance, context: ApiContex
       },
     },
     async (request, reply) => {
-      const row = await store.getChargePoint(request.params.id);
-      if (!row) return reply.code(404).send(notFound(`charge point ${request.params.id} is not registered`));
+      const chargePoint = await store.getChargePoint(request.params.id);
+      if (!chargePoint) return reply.code(404).send(notFound(`charge point ${request.params.id} is not registered`));
       const [connectors, connected] = await Promise.all([
-        store.listConnectors(row.id),
-        connections.isConnected(row.id),
+        store.listConnectors(chargePoint.id),
+        connections.isConnected(chargePoint.id),
       ]);
-      return chargePointView(row, connected, connectors);
+      return chargePointView(chargePoint, connected, connectors);
     },
   );
 
@@ -82,9 +82,9 @@ export async function chargePointRoutes(app: FastifyInstance, context: ApiContex
       const password = request.body?.password;
       const passwordHash = password === undefined ? undefined : password === null ? null : await hashPassword(password);
       const created = await store.putChargePoint(id, passwordHash, new Date().toISOString());
-      const row = (await store.getChargePoint(id))!;
+      const chargePoint = (await store.getChargePoint(id))!;
       const [connectors, connected] = await Promise.all([store.listConnectors(id), connections.isConnected(id)]);
-      return reply.code(created ? 201 : 200).send(chargePointView(row, connected, connectors));
+      return reply.code(created ? 201 : 200).send(chargePointView(chargePoint, connected, connectors));
     },
   );
 
@@ -151,16 +151,8 @@ export async function chargePointRoutes(app: FastifyInstance, context: ApiContex
     async (request, reply) => {
       if (!(await store.getChargePoint(request.params.id)))
         return reply.code(404).send(notFound(`charge point ${request.params.id} is not registered`));
-      const rows = await store.listStatusHistory(request.params.id, request.query.limit);
-      return rows.map((row) => ({
-        connectorId: row.connector_id,
-        status: row.status,
-        errorCode: row.error_code,
-        info: row.info,
-        vendorErrorCode: row.vendor_error_code,
-        timestamp: row.status_at,
-        receivedAt: row.received_at,
-      }));
+      const history = await store.listStatusHistory(request.params.id, request.query.limit);
+      return history.map((entry) => ({ ...connectorView(entry), receivedAt: entry.receivedAt }));
     },
   );
 
@@ -198,49 +190,52 @@ export async function chargePointRoutes(app: FastifyInstance, context: ApiContex
     async (request, reply) => {
       if (!(await store.getChargePoint(request.params.id)))
         return reply.code(404).send(notFound(`charge point ${request.params.id} is not registered`));
-      const rows = await store.listMessages(request.params.id, request.query.limit);
-      return rows.map((row) => ({
-        direction: row.direction,
-        messageType: row.message_type,
-        messageId: row.message_id,
-        action: row.action,
-        frame: row.frame,
-        loggedAt: row.logged_at,
+      const messages = await store.listMessages(request.params.id, request.query.limit);
+      return messages.map((message) => ({
+        direction: message.direction,
+        messageType: message.messageType,
+        messageId: message.messageId,
+        action: message.action,
+        frame: message.frame,
+        loggedAt: message.loggedAt,
       }));
     },
   );
 }
 
-function chargePointView(row: ChargePointRow, connected: boolean, connectors?: ConnectorRow[]) {
+function chargePointView(chargePoint: ChargePoint, connected: boolean, connectors?: Connector[]) {
   return {
-    id: row.id,
+    id: chargePoint.id,
     connected,
-    hasPassword: row.password_hash !== null,
-    vendor: row.vendor,
-    model: row.model,
-    serialNumber: row.serial_number,
-    firmwareVersion: row.firmware_version,
-    iccid: row.iccid,
-    imsi: row.imsi,
-    meterType: row.meter_type,
-    meterSerialNumber: row.meter_serial_number,
-    firmwareStatus: row.firmware_status,
-    diagnosticsStatus: row.diagnostics_status,
-    registeredAt: row.registered_at,
-    lastBootAt: row.last_boot_at,
-    lastHeartbeat: row.last_heartbeat_at,
-    ocppValidation: row.ocpp_validation,
-    schemaViolations: Number(row.schema_violations),
-    lastSchemaViolationAt: row.last_schema_violation_at,
-    ...(connectors && {
-      connectors: connectors.map((connector) => ({
-        connectorId: connector.connector_id,
-        status: connector.status,
-        errorCode: connector.error_code,
-        info: connector.info,
-        vendorErrorCode: connector.vendor_error_code,
-        timestamp: connector.status_at,
-      })),
-    }),
+    hasPassword: chargePoint.passwordHash !== null,
+    vendor: chargePoint.vendor,
+    model: chargePoint.model,
+    serialNumber: chargePoint.serialNumber,
+    firmwareVersion: chargePoint.firmwareVersion,
+    iccid: chargePoint.iccid,
+    imsi: chargePoint.imsi,
+    meterType: chargePoint.meterType,
+    meterSerialNumber: chargePoint.meterSerialNumber,
+    firmwareStatus: chargePoint.firmwareStatus,
+    diagnosticsStatus: chargePoint.diagnosticsStatus,
+    registeredAt: chargePoint.registeredAt,
+    lastBootAt: chargePoint.lastBootAt,
+    lastHeartbeat: chargePoint.lastHeartbeatAt,
+    ocppValidation: chargePoint.ocppValidation,
+    schemaViolations: chargePoint.schemaViolations,
+    lastSchemaViolationAt: chargePoint.lastSchemaViolationAt,
+    ...(connectors && { connectors: connectors.map(connectorView) }),
+  };
+}
+
+/** The API calls the time a status was reported "timestamp", as OCPP's StatusNotification does. */
+function connectorView(connector: Connector) {
+  return {
+    connectorId: connector.connectorId,
+    status: connector.status,
+    errorCode: connector.errorCode,
+    info: connector.info,
+    vendorErrorCode: connector.vendorErrorCode,
+    timestamp: connector.statusAt,
   };
 }

@@ -2,6 +2,7 @@
 
 import type { Logger } from '../../common/logger.js';
 import type { ClusterHealth } from '../cluster/cluster-connections.js';
+import type { EventBus } from '../events/bus.js';
 import type { BackendMetrics } from '../metrics.js';
 import type { ConnectionRegistry } from '../ocpp/connections.js';
 import type { ValidationModes } from '../ocpp/validation-modes.js';
@@ -14,6 +15,8 @@ export interface ApiContext {
   cluster?: { health(): Promise<ClusterHealth> };
   metrics: BackendMetrics;
   logger: Logger;
+  /** Emit what the API changes (reservations, group limits) here. */
+  events: EventBus;
   /** Wait for a charger's answer to a command before 504, ms. */
   callTimeoutMs: number;
   /** --ocpp-validation and its per-charger overrides (applied at once to chargers connected here). */

@@ -2,7 +2,7 @@
 
 import type { FastifyInstance } from 'fastify';
 import { toUtc } from '../ocpp/timestamps.js';
-import type { IdTagRow } from '../store/store.js';
+import type { IdTag } from '../store/store.js';
 import { emptyBodyAsObject, notFound, type ApiContext } from './context.js';
 import { commonErrors, errorSchema, ID_TAG_STATUSES, idTagParams, idTagSchema } from './schemas.js';
 
@@ -27,9 +27,9 @@ export async function idTagRoutes(app: FastifyInstance, context: ApiContext): Pr
       },
     },
     async (request, reply) => {
-      const row = await store.getIdTag(request.params.idTag);
-      if (!row) return reply.code(404).send(notFound(`id tag ${request.params.idTag} is not in the list`));
-      return idTagView(row);
+      const tag = await store.getIdTag(request.params.idTag);
+      if (!tag) return reply.code(404).send(notFound(`id tag ${request.params.idTag} is not in the list`));
+      return idTagView(tag);
     },
   );
 
@@ -55,15 +55,15 @@ export async function idTagRoutes(app: FastifyInstance, context: ApiContext): Pr
     },
     async (request, reply) => {
       const body = request.body ?? { status: 'Accepted' };
-      const row: IdTagRow = {
-        id_tag: request.params.idTag,
+      const tag: IdTag = {
+        idTag: request.params.idTag,
         status: body.status ?? 'Accepted',
         // Stored as UTC like every timestamp, so expiry compares as text.
-        expiry_date: body.expiryDate ? (toUtc(body.expiryDate) ?? null) : null,
-        parent_id_tag: body.parentIdTag ?? null,
+        expiryDate: body.expiryDate ? (toUtc(body.expiryDate) ?? null) : null,
+        parentIdTag: body.parentIdTag ?? null,
       };
-      const created = await store.putIdTag(row);
-      return reply.code(created ? 201 : 200).send(idTagView(row));
+      const created = await store.putIdTag(tag);
+      return reply.code(created ? 201 : 200).send(idTagView(tag));
     },
   );
 
@@ -85,6 +85,6 @@ export async function idTagRoutes(app: FastifyInstance, context: ApiContext): Pr
   );
 }
 
-function idTagView(row: IdTagRow) {
-  return { idTag: row.id_tag, status: row.status, expiryDate: row.expiry_date, parentIdTag: row.parent_id_tag };
+function idTagView(tag: IdTag) {
+  return { idTag: tag.idTag, status: tag.status, expiryDate: tag.expiryDate, parentIdTag: tag.parentIdTag };
 }

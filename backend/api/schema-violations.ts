@@ -119,9 +119,9 @@ export async function schemaViolationRoutes(app: FastifyInstance, context: ApiCo
       if (!row) return reply.code(404).send(notFound(`charge point ${request.params.id} is not registered`));
       return {
         id: row.id,
-        ocppValidation: validationView(row.id, row.ocpp_validation, validationModes.effective(row.ocpp_validation)),
-        count: Number(row.schema_violations),
-        lastViolationAt: row.last_schema_violation_at,
+        ocppValidation: validationView(row.id, row.ocppValidation, validationModes.effective(row.ocppValidation)),
+        count: row.schemaViolations,
+        lastViolationAt: row.lastSchemaViolationAt,
         violations: await store.listSchemaViolations(row.id, request.query.limit),
       };
     },

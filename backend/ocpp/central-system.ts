@@ -15,6 +15,7 @@ import {
   printableIdentity,
 } from '../../common/charge-point-identity.js';
 import type { Logger } from '../../common/logger.js';
+import type { EventBus } from '../events/bus.js';
 import type { BackendMetrics } from '../metrics.js';
 import type { Store } from '../store/store.js';
 import { CallLimiter } from './call-limiter.js';
@@ -43,6 +44,7 @@ export interface CentralSystemOptions {
   metrics: BackendMetrics;
   messageLog: MessageLog;
   logger: Logger;
+  events: EventBus;
   /** Seconds, given to chargers in the BootNotification answer. */
   heartbeatInterval: number;
   /** open: unknown charge points are registered when they connect; known: refused (401). */
@@ -78,7 +80,7 @@ export class CentralSystem {
   private readonly violations: SchemaViolationRecorder;
 
   constructor(private readonly options: CentralSystemOptions) {
-    this.violations = new SchemaViolationRecorder(options.store, options.metrics, options.logger);
+    this.violations = new SchemaViolationRecorder(options.store, options.metrics, options.logger, options.events);
     this.rpc = new RPCServer({
       protocols: [OCPP16],
       // '' is what a client that offered no subprotocol gets; it is validated as OCPP 1.6 too (see validator.ts).
@@ -161,9 +163,9 @@ export class CentralSystem {
     else protocol = false;
 
     const chargePoint = await store.getChargePoint(id);
-    if (chargePoint?.password_hash) {
+    if (chargePoint?.passwordHash) {
       // Hashed even when no password was sent: every refusal takes the same time.
-      const matches = await this.passwords.verify(handshake.password ?? '', chargePoint.password_hash);
+      const matches = await this.passwords.verify(handshake.password ?? '', chargePoint.passwordHash);
       if (!handshake.password || !matches) return refuse(401, 'Unauthorized');
     } else if (!chargePoint) {
       if (registration === 'known') {
@@ -175,11 +177,11 @@ export class CentralSystem {
       this.options.logger.info({ chargePointId: id }, 'charge point registered (open registration)');
     }
     if (signal?.aborted) return { ok: false, status: 400, message: 'Client went away' };
-    return { ok: true, protocol, validation: this.options.validationModes.effective(chargePoint?.ocpp_validation) };
+    return { ok: true, protocol, validation: this.options.validationModes.effective(chargePoint?.ocppValidation) };
   }
 
   private onConnection(client: RPCClient): void {
-    const { connections, metrics, logger } = this.options;
+    const { connections, metrics, logger, events } = this.options;
     const chargePointId = client.identity as string;
     const previous = connections.attach(chargePointId, client);
     metrics.connectedChargePoints.set(connections.size);
@@ -189,6 +191,11 @@ export class CentralSystem {
     );
     // A charger that reconnects before its old socket timed out: the new connection wins, the old one is closed.
     if (previous) void previous.close({ code: 1000, reason: 'Replaced by a new connection' });
+    events.emit('charger.connected', {
+      chargePointId,
+      protocol: client.protocol || 'ocpp1.6',
+      remoteAddress: (client as unknown as { handshake?: { remoteAddress?: string } }).handshake?.remoteAddress,
+    });
 
     // This charger's validators (its mode may change through the REST API while it is connected).
     const { session } = client as unknown as { session: { validation: ValidationMode } };
@@ -207,17 +214,26 @@ export class CentralSystem {
     );
     client.on(
       'strictValidationFailure',
-      ({ method, outbound, isCall, error }: { method: string; outbound: boolean; isCall: boolean; error: Error }) =>
+      ({ method, outbound, isCall, error }: { method: string; outbound: boolean; isCall: boolean; error: Error }) => {
         logger.warn(
           { chargePointId, action: method, outbound, isCall, err: error.message },
           'strict mode: schema violation',
-        ),
+        );
+        events.emit('schema.violation', {
+          chargePointId,
+          action: method,
+          direction: outbound ? 'outbound' : 'inbound',
+          isCall,
+          message: error.message,
+        });
+      },
     );
     client.once('close', ({ code, reason }: { code: number; reason: string }) => {
       connections.detach(chargePointId, client);
       this.options.validationModes.detach(chargePointId, validators);
       metrics.connectedChargePoints.set(connections.size);
       logger.info({ chargePointId, code, reason }, 'charge point disconnected');
+      events.emit('charger.disconnected', { chargePointId, code, reason: String(reason ?? '') });
     });
 
     const limiter = new CallLimiter(1, this.options.maxPendingCalls);
@@ -225,6 +241,7 @@ export class CentralSystem {
       chargePointId,
       store: this.options.store,
       logger,
+      events,
       heartbeatInterval: this.options.heartbeatInterval,
       now: () => new Date().toISOString(),
     };

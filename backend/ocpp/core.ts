@@ -1,6 +1,6 @@
 // OCPP 1.6 Core profile: the calls a charger makes to the central system.
 
-import type { IdTagRow, SampledValue, Store } from '../store/store.js';
+import type { IdTag, SampledValue, Store } from '../store/store.js';
 import { utcTimestamp, type HandlerContext, type ProfileHandlers } from './handler.js';
 
 interface IdTagInfo {
@@ -43,6 +43,13 @@ export const coreHandlers: ProfileHandlers = {
       { chargePointId: context.chargePointId, vendor: payload.chargePointVendor, model: payload.chargePointModel },
       'boot notification',
     );
+    context.events.emit('charger.booted', {
+      chargePointId: context.chargePointId,
+      vendor: payload.chargePointVendor,
+      model: payload.chargePointModel,
+      serialNumber: payload.chargePointSerialNumber ?? payload.chargeBoxSerialNumber,
+      firmwareVersion: payload.firmwareVersion,
+    });
     // Unknown charge points were refused at the upgrade (registration "known"), so whoever boots here is accepted.
     return { status: 'Accepted', currentTime: now, interval: context.heartbeatInterval };
   },
@@ -65,18 +72,16 @@ export const coreHandlers: ProfileHandlers = {
     context,
   ) {
     const now = context.now();
-    await context.store.recordStatus(
-      context.chargePointId,
-      {
-        connectorId: payload.connectorId,
-        status: payload.status,
-        errorCode: payload.errorCode,
-        info: payload.info,
-        vendorErrorCode: payload.vendorErrorCode,
-        at: payload.timestamp ? utcTimestamp(payload.timestamp, 'timestamp') : now,
-      },
-      now,
-    );
+    const status = {
+      connectorId: payload.connectorId,
+      status: payload.status,
+      errorCode: payload.errorCode,
+      info: payload.info,
+      vendorErrorCode: payload.vendorErrorCode,
+      at: payload.timestamp ? utcTimestamp(payload.timestamp, 'timestamp') : now,
+    };
+    await context.store.recordStatus(context.chargePointId, status, now);
+    context.events.emit('connector.status', { chargePointId: context.chargePointId, ...status });
     return {};
   },
 
@@ -103,6 +108,16 @@ export const coreHandlers: ProfileHandlers = {
       { chargePointId: context.chargePointId, transactionId, connectorId: payload.connectorId, status: info.status },
       'transaction started',
     );
+    context.events.emit('transaction.started', {
+      chargePointId: context.chargePointId,
+      transactionId,
+      connectorId: payload.connectorId,
+      idTag: payload.idTag,
+      meterStart: payload.meterStart,
+      startTime: utcTimestamp(payload.timestamp, 'timestamp'),
+      reservationId: payload.reservationId,
+      authorization: info.status,
+    });
     return { transactionId, idTagInfo: info };
   },
 
@@ -137,8 +152,28 @@ export const coreHandlers: ProfileHandlers = {
       transactionData: sampledValues(payload.transactionData ?? []),
     });
     const log = { chargePointId: context.chargePointId, transactionId: payload.transactionId, outcome };
-    if (outcome === 'stopped') context.logger.info(log, 'transaction stopped');
-    else context.logger.warn(log, 'stop transaction ignored');
+    if (outcome === 'stopped') {
+      context.logger.info(log, 'transaction stopped');
+      context.events.emit('transaction.stopped', {
+        chargePointId: context.chargePointId,
+        transactionId: payload.transactionId,
+        meterStop: payload.meterStop,
+        stopTime: utcTimestamp(payload.timestamp, 'timestamp'),
+        reason: payload.reason,
+        idTag: payload.idTag,
+      });
+    } else {
+      context.logger.warn(log, 'stop transaction ignored');
+      context.events.emit('transaction.flagged', {
+        chargePointId: context.chargePointId,
+        transactionId: payload.transactionId,
+        flag: outcome === 'unknown' ? 'unknownTransaction' : 'alreadyStopped',
+        detail:
+          outcome === 'unknown'
+            ? `StopTransaction for transaction ${payload.transactionId}, which this central system does not know`
+            : `StopTransaction again for transaction ${payload.transactionId}, already stopped`,
+      });
+    }
     // The charger must get an answer even for a transaction we do not know, or it retries forever (OCPP 1.6 4.10).
     return payload.idTag ? { idTagInfo: await idTagInfo(context.store, payload.idTag, context.now()) } : {};
   },
@@ -158,14 +193,14 @@ export async function idTagInfo(store: Store, idTag: string, now: string): Promi
   const tag = await store.getIdTag(idTag);
   if (!tag) return { status: 'Invalid' };
   const info: IdTagInfo = { status: tag.status as IdTagInfo['status'] };
-  if (tag.expiry_date) info.expiryDate = tag.expiry_date;
-  if (tag.parent_id_tag) info.parentIdTag = tag.parent_id_tag;
+  if (tag.expiryDate) info.expiryDate = tag.expiryDate;
+  if (tag.parentIdTag) info.parentIdTag = tag.parentIdTag;
   if (isExpired(tag, now)) info.status = 'Expired';
   return info;
 }
 
-function isExpired(tag: IdTagRow, now: string): boolean {
-  return tag.status === 'Accepted' && tag.expiry_date !== null && tag.expiry_date <= now;
+function isExpired(tag: IdTag, now: string): boolean {
+  return tag.status === 'Accepted' && tag.expiryDate !== null && tag.expiryDate <= now;
 }
 
 function sampledValues(meterValues: MeterValue[]): SampledValue[] {

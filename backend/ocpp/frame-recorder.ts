@@ -43,13 +43,13 @@ export class FrameRecorder {
 
     if (this.messageLog.enabled) {
       this.messageLog.add({
-        charge_point_id: this.chargePointId,
+        chargePointId: this.chargePointId,
         direction,
-        message_type: parsed?.type ?? null,
-        message_id: parsed?.id ?? null,
+        messageType: parsed?.type ?? null,
+        messageId: parsed?.id ?? null,
         action,
         frame,
-        logged_at: new Date().toISOString(),
+        loggedAt: new Date().toISOString(),
       });
     }
   }

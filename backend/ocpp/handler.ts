@@ -3,6 +3,7 @@
 
 import { createRPCError } from 'ocpp-rpc';
 import type { Logger } from '../../common/logger.js';
+import type { EventBus } from '../events/bus.js';
 import type { Store } from '../store/store.js';
 import type { SchemaViolation } from './tolerance/policy.js';
 import { toUtc } from './timestamps.js';
@@ -11,6 +12,8 @@ export interface HandlerContext {
   chargePointId: string;
   store: Store;
   logger: Logger;
+  /** Where handlers tell the outside world what happened (webhooks, /api/events). */
+  events: EventBus;
   /** Seconds between heartbeats given to chargers at boot. */
   heartbeatInterval: number;
   /** Current time as stored: UTC ISO-8601. */

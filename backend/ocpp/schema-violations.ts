@@ -1,8 +1,10 @@
 // The record of every violation the tolerant policy accepted: a counter by action and keyword, a warn log line
 // per violation naming the charger, the action, the JSON path and the rule, and per charger in the database a count
-// and its newest violations (GET /api/charge-points/{id}/schema-violations, GET /api/schema-violations).
+// and its newest violations (GET /api/charge-points/{id}/schema-violations, GET /api/schema-violations), and a
+// schema.violation event (webhooks, /api/events) per violation.
 
 import type { Logger } from '../../common/logger.js';
+import type { EventBus } from '../events/bus.js';
 import type { BackendMetrics } from '../metrics.js';
 import type { Store } from '../store/store.js';
 import type { SchemaViolation } from './tolerance/policy.js';
@@ -17,11 +19,25 @@ export class SchemaViolationRecorder {
     private readonly store: Store,
     private readonly metrics: BackendMetrics,
     private readonly logger: Logger,
+    private readonly events: EventBus,
   ) {}
 
   /** Counts and logs now; the database write follows, off the charger's answer (its failure is logged). */
   record(chargePointId: string, action: string, messageId: string, violations: readonly SchemaViolation[]): void {
-    for (const violation of violations) this.metrics.schemaViolations.inc({ action, keyword: violation.keyword });
+    for (const violation of violations) {
+      this.metrics.schemaViolations.inc({ action, keyword: violation.keyword });
+      this.events.emit('schema.violation', {
+        chargePointId,
+        action,
+        direction: 'inbound',
+        isCall: true,
+        message: `${violation.path || '(payload)'} ${violation.rule}`,
+        tolerated: true,
+        path: violation.path,
+        keyword: violation.keyword,
+        repair: violation.repair,
+      });
+    }
     for (const violation of violations.slice(0, LOGGED_PER_REQUEST)) {
       this.logger.warn(
         {

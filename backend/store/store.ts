@@ -12,13 +12,60 @@ import type {
   IdTagTable,
   MessageLogTable,
   MeterValueTable,
-  StatusHistoryTable,
   TransactionTable,
 } from './schema.js';
 
-export type ChargePointRow = Selectable<ChargePointTable>;
-export type ConnectorRow = Selectable<ConnectorTable>;
-export type IdTagRow = Selectable<IdTagTable>;
+// The store speaks in domain objects (camelCase, numbers as numbers); the snake_case rows of schema.ts stay in this
+// file. The REST API shapes these objects for its answers.
+
+export interface ChargePoint {
+  id: string;
+  /** scrypt hash of the HTTP Basic password (see backend/ocpp/passwords.ts); null: no password set. */
+  passwordHash: string | null;
+  vendor: string | null;
+  model: string | null;
+  serialNumber: string | null;
+  firmwareVersion: string | null;
+  iccid: string | null;
+  imsi: string | null;
+  meterType: string | null;
+  meterSerialNumber: string | null;
+  firmwareStatus: string | null;
+  diagnosticsStatus: string | null;
+  registeredAt: string;
+  lastBootAt: string | null;
+  lastHeartbeatAt: string | null;
+  /** Override of --ocpp-validation ('tolerant' | 'strict'); null: the default. */
+  ocppValidation: string | null;
+  /** Schema violations tolerated so far (backend/ocpp/tolerance/). */
+  schemaViolations: number;
+  lastSchemaViolationAt: string | null;
+}
+
+/** A connector's current status as stored (the last StatusNotification). */
+export interface Connector {
+  connectorId: number;
+  status: string;
+  errorCode: string;
+  info: string | null;
+  vendorErrorCode: string | null;
+  /** UTC ISO time the charger reported, or when we received it. */
+  statusAt: string;
+}
+
+/** One StatusNotification as kept in the history. */
+export interface StatusHistoryEntry extends Connector {
+  receivedAt: string;
+}
+
+/** An entry of the local id-tag list. */
+export interface IdTag {
+  idTag: string;
+  status: string;
+  /** UTC ISO time, so expiry compares as text. */
+  expiryDate: string | null;
+  parentIdTag: string | null;
+}
 
 export interface BootInfo {
   vendor: string;
@@ -95,7 +142,21 @@ export interface TransactionStop {
 /** stopped: now; alreadyStopped: a repeated StopTransaction, nothing changed; unknown: no such transaction here. */
 export type StopOutcome = 'stopped' | 'alreadyStopped' | 'unknown';
 
-export type NewLogEntry = Omit<MessageLogTable, 'id'>;
+/** One OCPP frame for the message log. */
+export interface NewLogEntry {
+  chargePointId: string;
+  /** "in": from the charger; "out": to the charger. */
+  direction: string;
+  messageType: number | null;
+  messageId: string | null;
+  action: string | null;
+  frame: string;
+  loggedAt: string;
+}
+
+export interface LoggedMessage extends NewLogEntry {
+  id: number;
+}
 
 export interface NewSchemaViolation {
   action: string;
@@ -159,12 +220,14 @@ export class Store {
 
   // ---- charge points ----
 
-  async getChargePoint(id: string): Promise<ChargePointRow | undefined> {
-    return this.db.selectFrom('charge_points').selectAll().where('id', '=', id).executeTakeFirst();
+  async getChargePoint(id: string): Promise<ChargePoint | undefined> {
+    const row = await this.db.selectFrom('charge_points').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toChargePoint(row);
   }
 
-  async listChargePoints(): Promise<ChargePointRow[]> {
-    return this.db.selectFrom('charge_points').selectAll().orderBy('id').execute();
+  async listChargePoints(): Promise<ChargePoint[]> {
+    const rows = await this.db.selectFrom('charge_points').selectAll().orderBy('id').execute();
+    return rows.map(toChargePoint);
   }
 
   /** Registers a charge point if it is not known yet (open registration). */
@@ -264,33 +327,44 @@ export class Store {
     });
   }
 
-  async listStatusHistory(id: string, limit: number): Promise<Selectable<StatusHistoryTable>[]> {
-    return this.db
+  async listStatusHistory(id: string, limit: number): Promise<StatusHistoryEntry[]> {
+    const rows = await this.db
       .selectFrom('status_history')
       .selectAll()
       .where('charge_point_id', '=', id)
       .orderBy('id', 'desc')
       .limit(limit)
       .execute();
+    return rows.map((row) => ({ ...toConnector(row), receivedAt: row.received_at }));
   }
 
-  async listConnectors(id: string): Promise<ConnectorRow[]> {
-    return this.db
+  async listConnectors(id: string): Promise<Connector[]> {
+    const rows = await this.db
       .selectFrom('connectors')
       .selectAll()
       .where('charge_point_id', '=', id)
       .orderBy('connector_id')
       .execute();
+    return rows.map(toConnector);
   }
 
   // ---- id tags ----
 
-  async getIdTag(idTag: string): Promise<IdTagRow | undefined> {
-    return this.db.selectFrom('id_tags').selectAll().where('id_tag', '=', idTag).executeTakeFirst();
+  async getIdTag(idTag: string): Promise<IdTag | undefined> {
+    const row = await this.db.selectFrom('id_tags').selectAll().where('id_tag', '=', idTag).executeTakeFirst();
+    return (
+      row && { idTag: row.id_tag, status: row.status, expiryDate: row.expiry_date, parentIdTag: row.parent_id_tag }
+    );
   }
 
   /** Returns true when the id tag was created. */
-  async putIdTag(row: IdTagRow): Promise<boolean> {
+  async putIdTag(tag: IdTag): Promise<boolean> {
+    const row: IdTagTable = {
+      id_tag: tag.idTag,
+      status: tag.status,
+      expiry_date: tag.expiryDate,
+      parent_id_tag: tag.parentIdTag,
+    };
     return this.db.transaction().execute(async (trx) => {
       const existing = await trx
         .selectFrom('id_tags')
@@ -553,7 +627,7 @@ export class Store {
   async appendMessages(entries: NewLogEntry[], keep?: number): Promise<void> {
     if (entries.length === 0) return;
     await this.db.transaction().execute(async (trx) => {
-      await trx.insertInto('message_log').values(entries).execute();
+      await trx.insertInto('message_log').values(entries.map(toMessageLogRow)).execute();
       if (keep !== undefined) await pruneMessages(trx, keep);
     });
   }
@@ -563,14 +637,24 @@ export class Store {
     await pruneMessages(this.db, keep);
   }
 
-  async listMessages(chargePointId: string, limit: number): Promise<Selectable<MessageLogTable>[]> {
-    return this.db
+  async listMessages(chargePointId: string, limit: number): Promise<LoggedMessage[]> {
+    const rows = await this.db
       .selectFrom('message_log')
       .selectAll()
       .where('charge_point_id', '=', chargePointId)
       .orderBy('id', 'desc')
       .limit(limit)
       .execute();
+    return rows.map((row) => ({
+      id: Number(row.id),
+      chargePointId: row.charge_point_id,
+      direction: row.direction,
+      messageType: row.message_type,
+      messageId: row.message_id,
+      action: row.action,
+      frame: row.frame,
+      loggedAt: row.logged_at,
+    }));
   }
 
   async countMessages(): Promise<number> {
@@ -640,6 +724,52 @@ function toTransaction(row: Selectable<TransactionTable>): Transaction {
     stopTime: row.stop_time,
     stopReason: row.stop_reason,
     energy: meterStop === null ? null : meterStop - meterStart,
+  };
+}
+
+function toChargePoint(row: Selectable<ChargePointTable>): ChargePoint {
+  return {
+    id: row.id,
+    passwordHash: row.password_hash,
+    vendor: row.vendor,
+    model: row.model,
+    serialNumber: row.serial_number,
+    firmwareVersion: row.firmware_version,
+    iccid: row.iccid,
+    imsi: row.imsi,
+    meterType: row.meter_type,
+    meterSerialNumber: row.meter_serial_number,
+    firmwareStatus: row.firmware_status,
+    diagnosticsStatus: row.diagnostics_status,
+    registeredAt: row.registered_at,
+    lastBootAt: row.last_boot_at,
+    lastHeartbeatAt: row.last_heartbeat_at,
+    ocppValidation: row.ocpp_validation,
+    schemaViolations: Number(row.schema_violations),
+    lastSchemaViolationAt: row.last_schema_violation_at,
+  };
+}
+
+function toConnector(row: Selectable<ConnectorTable>): Connector {
+  return {
+    connectorId: row.connector_id,
+    status: row.status,
+    errorCode: row.error_code,
+    info: row.info,
+    vendorErrorCode: row.vendor_error_code,
+    statusAt: row.status_at,
+  };
+}
+
+function toMessageLogRow(entry: NewLogEntry): Omit<MessageLogTable, 'id'> {
+  return {
+    charge_point_id: entry.chargePointId,
+    direction: entry.direction,
+    message_type: entry.messageType,
+    message_id: entry.messageId,
+    action: entry.action,
+    frame: entry.frame,
+    logged_at: entry.loggedAt,
   };
 }
 

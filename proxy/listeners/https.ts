@@ -14,7 +14,7 @@ import { sendJsonError, writeRawError } from '../errors.js';
 import { setForwardedHeaders, setSecurityHeaders } from '../headers.js';
 import type { ProxyMetrics } from '../metrics.js';
 import { parseRequestTarget } from '../request-target.js';
-import { matchRoute, type Route } from '../routes.js';
+import { isPrivatePath, matchRoute, type Route } from '../routes.js';
 import type { MemoryCertificateStore } from '../tls/certificate-store.js';
 import { TlsSessionCache } from '../tls/session-cache.js';
 import { SHARED_TLS_OPTIONS } from '../tls/tls-options.js';
@@ -109,6 +109,10 @@ export class HttpsListener {
     const route = target.ok ? matchRoute(this.options.routes, target.pathname) : undefined;
     res.once('close', () => this.finished(req, res, route, startedAt));
     if (!target.ok) return sendJsonError(res, 400, target.reason);
+    if (isPrivatePath(target.pathname)) {
+      sendJsonError(res, 404, 'not served on the public listener (metrics are on the private metrics port)');
+      return;
+    }
     setForwardedHeaders(req, this.options.trustProxy);
     // Node already answered `100 Continue` to the client, and the body is forwarded as it comes: the upstream
     // has nothing to wait for.

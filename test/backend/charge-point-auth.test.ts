@@ -38,8 +38,8 @@ describe('charge point authentication', () => {
     await withBackend(t, 'sqlite', {}, async (backend) => {
       await backend.api('PUT', '/api/charge-points/CP-A', { password: PASSWORD });
       await backend.api('PUT', '/api/charge-points/CP-B', { password: PASSWORD });
-      const a = (await backend.handle.store.getChargePoint('CP-A'))!.password_hash!;
-      const b = (await backend.handle.store.getChargePoint('CP-B'))!.password_hash!;
+      const a = (await backend.handle.store.getChargePoint('CP-A'))!.passwordHash!;
+      const b = (await backend.handle.store.getChargePoint('CP-B'))!.passwordHash!;
       assert.match(a, /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/);
       assert.ok(!a.includes(PASSWORD));
       assert.notEqual(a, b, 'salted: the same password hashes differently');

@@ -1,4 +1,5 @@
-// The REST API's envelope: Bearer tokens on /api/, public /health and /metrics, OpenAPI at /docs, CORS for the
+// The REST API's envelope: Bearer tokens on /api/, public /health, metrics only on the private metrics listener,
+// OpenAPI at /docs, CORS for the
 // configured origins only.
 
 import assert from 'node:assert/strict';
@@ -46,6 +47,27 @@ describe('REST API envelope', () => {
       storage: { status: 'up', dialect: 'sqlite' },
       connectedChargePoints: 0,
     });
+  });
+
+  it('serves /metrics on the private metrics listener only, never on the port the proxy forwards to', async () => {
+    const metrics = await backend.metrics();
+    assert.match(metrics, /^ocpp_edge_connected_charge_points\{process="backend"\} 0$/m);
+    for (const path of ['/metrics', '/metrics/', '/METRICS']) {
+      const onPublicPort = await backend.api('GET', path, undefined, null);
+      assert.equal(onPublicPort.status, 404, path);
+      assert.doesNotMatch(JSON.stringify(onPublicPort.body), /ocpp_edge_|# HELP/, path);
+    }
+    const healthz = await fetch(`http://127.0.0.1:${backend.handle.metricsPort}/healthz`);
+    assert.equal(healthz.status, 200);
+  });
+
+  it('tells nothing of the storage error on the public /health but its kind', async (t) => {
+    t.mock.method(backend.handle.store, 'ping', async () => {
+      throw new Error('password authentication failed for user "ocpp" at 10.0.0.5:5432');
+    });
+    const health = await backend.api('GET', '/health', undefined, null);
+    assert.equal(health.status, 503);
+    assert.deepEqual(health.body.storage, { status: 'down', dialect: 'sqlite', error: 'query failed' });
   });
 
   it("serves OpenAPI at /docs with every route's schema", async () => {

@@ -256,6 +256,72 @@ for (const dialect of STORAGE_NAMES) {
       });
     });
 
+    it('returns domain objects (camelCase, numbers as numbers) for every kind of record it stores', async (t) => {
+      await withBackend(t, dialect, {}, async (backend) => {
+        const store = backend.handle.store;
+        const now = '2025-06-01T12:00:00.000Z';
+        assert.equal(await store.putChargePoint('CP-DOMAIN', 'hash', now), true);
+        await store.recordBoot('CP-DOMAIN', { vendor: 'Acme', model: 'Wallbox', serialNumber: 'SN-9' }, now);
+        await store.recordStatus(
+          'CP-DOMAIN',
+          { connectorId: 2, status: 'Faulted', errorCode: 'GroundFailure', at: now },
+          now,
+        );
+        assert.deepEqual(await store.getChargePoint('CP-DOMAIN'), {
+          id: 'CP-DOMAIN',
+          passwordHash: 'hash',
+          vendor: 'Acme',
+          model: 'Wallbox',
+          serialNumber: 'SN-9',
+          firmwareVersion: null,
+          iccid: null,
+          imsi: null,
+          meterType: null,
+          meterSerialNumber: null,
+          firmwareStatus: null,
+          diagnosticsStatus: null,
+          registeredAt: now,
+          lastBootAt: now,
+          lastHeartbeatAt: now,
+          ocppValidation: null,
+          schemaViolations: 0,
+          lastSchemaViolationAt: null,
+        });
+        assert.deepEqual(
+          (await store.listChargePoints()).map((chargePoint) => chargePoint.id),
+          ['CP-DOMAIN'],
+        );
+        const connector = {
+          connectorId: 2,
+          status: 'Faulted',
+          errorCode: 'GroundFailure',
+          info: null,
+          vendorErrorCode: null,
+          statusAt: now,
+        };
+        assert.deepEqual(await store.listConnectors('CP-DOMAIN'), [connector]);
+        assert.deepEqual(await store.listStatusHistory('CP-DOMAIN', 10), [{ ...connector, receivedAt: now }]);
+
+        const tag = { idTag: 'RFID-D', status: 'Blocked', expiryDate: now, parentIdTag: 'GROUP' };
+        assert.equal(await store.putIdTag(tag), true);
+        assert.deepEqual(await store.getIdTag('RFID-D'), tag);
+
+        const entry = {
+          chargePointId: 'CP-DOMAIN',
+          direction: 'in',
+          messageType: 2,
+          messageId: 'm1',
+          action: 'Heartbeat',
+          frame: '[2,"m1","Heartbeat",{}]',
+          loggedAt: now,
+        };
+        await store.appendMessages([entry]);
+        const [logged] = await store.listMessages('CP-DOMAIN', 1);
+        assert.equal(typeof logged?.id, 'number');
+        assert.deepEqual({ ...logged, id: undefined }, { ...entry, id: undefined });
+      });
+    });
+
     it('answers InternalError when storage fails and leaves nothing half-written; /health turns 503', async (t) => {
       await withBackend(t, dialect, {}, async (backend, storage) => {
         const charger = await RawCharger.connect(backend.ocppUrl, 'CP-FAIL', ['ocpp1.6']);

@@ -31,6 +31,10 @@ for (const dialect of STORAGE_NAMES) {
       const logLines: Array<Record<string, unknown>> = [];
       const backend = await startTestBackend({ database: storage.url, 'log-level': 'info' }, { logLines });
       try {
+        const events: Array<Record<string, unknown>> = [];
+        backend.handle.events.subscribe((event) => {
+          if (event.type === 'schema.violation') events.push(event.data as Record<string, unknown>);
+        });
         const charger = await RawCharger.connect(backend.ocppUrl, 'EVLINK-1', ['ocpp1.6']);
         // Schneider EVlink: a 33-character chargeBoxSerialNumber; plus a number where a string belongs.
         const serial = 'EVB1A22P4RI3N2024123456789012345X';
@@ -48,7 +52,7 @@ for (const dialect of STORAGE_NAMES) {
         assert.equal(chargePoint.body.serialNumber, serial, 'the serial is stored whole, as sent');
         assert.equal(chargePoint.body.firmwareVersion, '3.4');
 
-        const metrics = await backend.api('GET', '/metrics', undefined, null);
+        const metrics = { body: await backend.metrics() };
         assert.equal(metric(metrics.body, 'BootNotification', 'maxLength'), 1);
         assert.equal(metric(metrics.body, 'BootNotification', 'type'), 1);
 
@@ -61,6 +65,14 @@ for (const dialect of STORAGE_NAMES) {
           ],
         );
         assert.match(String(warned[0]?.rule), /25 characters/);
+        assert.deepEqual(
+          events.map((event) => [event.chargePointId, event.tolerated, event.path, event.repair]),
+          [
+            ['EVLINK-1', true, '/chargeBoxSerialNumber', 'kept'],
+            ['EVLINK-1', true, '/firmwareVersion', 'coerced'],
+          ],
+          'one schema.violation event per violation, for webhooks',
+        );
 
         const record = await waitFor('the violations stored', async () => {
           const answer = await backend.api('GET', '/api/charge-points/EVLINK-1/schema-violations');
@@ -224,7 +236,7 @@ describe('tolerant validation: what stays strict', () => {
         chargeBoxSerialNumber: 'X'.repeat(33),
       });
       assert.deepEqual(boot.slice(0, 3), [4, 'b', 'FormationViolation']);
-      const metrics = await backend.api('GET', '/metrics', undefined, null);
+      const metrics = { body: await backend.metrics() };
       assert.equal(metric(metrics.body, 'BootNotification', 'maxLength'), 0);
       assert.equal((await backend.api('GET', '/api/charge-points/CP-S/schema-violations')).body.count, 0);
       charger.close();

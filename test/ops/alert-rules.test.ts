@@ -192,10 +192,12 @@ describe('config/prometheus.yml', () => {
       { targets: [`${proxy.metricsHost}:${proxy.metricsPort}`] },
     ]);
     assert.equal(job('ocpp-edge-proxy')?.metrics_path, '/metrics');
-    assert.deepEqual(job('ocpp-edge-backend')?.static_configs, [{ targets: [`${backend.host}:${backend.port}`] }]);
+    assert.deepEqual(job('ocpp-edge-backend')?.static_configs, [
+      { targets: [`${backend.metricsHost}:${backend.metricsPort}`] },
+    ]);
     assert.equal(job('ocpp-edge-backend')?.metrics_path, '/metrics');
     assert.deepEqual(job('ocpp-edge-proxy')?.static_configs, [{ targets: ['127.0.0.1:9464'] }]);
-    assert.deepEqual(job('ocpp-edge-backend')?.static_configs, [{ targets: ['127.0.0.1:8080'] }]);
+    assert.deepEqual(job('ocpp-edge-backend')?.static_configs, [{ targets: ['127.0.0.1:9465'] }]);
   });
 
   test('its job names are the ones the down alerts watch', () => {

@@ -111,9 +111,23 @@ describe('observability', () => {
     assert.deepEqual(await response.json(), { status: 'ok' });
   });
 
-  test('metrics are never served on the public listener', async () => {
-    const response = await httpsRequest(edge.proxy.httpsPort, '/metrics');
-    assert.doesNotMatch(response.body, /ocpp_edge_/);
-    assert.equal(upstream.requests.at(-1)?.url, '/metrics');
+  test('metrics are never served on the public listener, nor forwarded to an upstream that would serve them', async () => {
+    const forwardedBefore = upstream.requests.length;
+    for (const path of [
+      '/metrics',
+      '/metrics/',
+      '/metrics?name=x',
+      '//metrics',
+      '/METRICS',
+      '/%6detrics',
+      '/metrics/x',
+    ]) {
+      const response = await httpsRequest(edge.proxy.httpsPort, path);
+      assert.equal(response.status, 404, path);
+      assert.doesNotMatch(response.body, /ocpp_edge_|# HELP/, path);
+    }
+    assert.equal(upstream.requests.length, forwardedBefore, 'none of them reached the upstream');
+    // Paths that only start alike are the upstream's.
+    assert.equal((await httpsRequest(edge.proxy.httpsPort, '/metrics-dashboard')).status, 200);
   });
 });

@@ -16,6 +16,8 @@ export interface TestBackend {
   /** ws://127.0.0.1:PORT/ocpp */
   ocppUrl: string;
   api(method: string, path: string, body?: unknown, token?: string | null): Promise<ApiResponse>;
+  /** The Prometheus text of the private metrics listener. */
+  metrics(): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -36,7 +38,7 @@ export async function startTestBackend(
   options: TestBackendOptions = {},
 ): Promise<TestBackend> {
   const config = loadConfig(backendOptions, {
-    flags: { host: '127.0.0.1', port: 0, 'api-token': [API_TOKEN], 'log-level': 'silent', ...flags },
+    flags: { host: '127.0.0.1', port: 0, 'metrics-port': 0, 'api-token': [API_TOKEN], 'log-level': 'silent', ...flags },
     section: 'backend',
     env: {},
   });
@@ -74,6 +76,11 @@ export async function startTestBackend(
         // not JSON (metrics, docs): keep the text
       }
       return { status: response.status, body: parsed, headers: response.headers };
+    },
+    async metrics() {
+      const response = await fetch(`http://127.0.0.1:${handle.metricsPort}/metrics`);
+      if (response.status !== 200) throw new Error(`metrics listener answered ${response.status}`);
+      return response.text();
     },
     stop: () => handle.stop(),
   };

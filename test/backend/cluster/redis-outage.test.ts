@@ -36,7 +36,7 @@ describe('Redis going away and coming back', { skip }, () => {
       ]),
     );
   const redisUpMetric = async (backend: TestBackend) =>
-    /^ocpp_edge_redis_up\{[^}]*\} (\d)$/m.exec((await backend.api('GET', '/metrics', undefined, null)).body)?.[1];
+    /^ocpp_edge_redis_up\{[^}]*\} (\d)$/m.exec(await backend.metrics())?.[1];
   /** The answer and how long it took. */
   const timed = async <T>(work: () => Promise<T>): Promise<[T, number]> => {
     const started = performance.now();

@@ -272,7 +272,7 @@ describe('several backends on one PostgreSQL and one Redis', { skip }, () => {
       assert.equal(health.body.status, 'ok');
       assert.equal(health.body.redis.status, 'up');
       ids.add(health.body.redis.instanceId);
-      const metrics = await backend.api('GET', '/metrics', undefined, null);
+      const metrics = { body: await backend.metrics() };
       assert.match(metrics.body, /^ocpp_edge_redis_up\{process="backend"\} 1$/m);
       assert.match(metrics.body, /^ocpp_edge_routed_commands_total\{.*outcome="answered".*\} \d+$/m);
     }
@@ -290,7 +290,7 @@ describe('a single backend without --redis', () => {
       assert.equal(health.body.status, 'ok');
       assert.equal(health.body.redis, undefined);
       assert.equal(backend.handle.cluster, undefined);
-      assert.doesNotMatch((await backend.api('GET', '/metrics', undefined, null)).body, /ocpp_edge_redis_up/);
+      assert.doesNotMatch(await backend.metrics(), /ocpp_edge_redis_up/);
     } finally {
       await backend.stop();
       await storage.cleanup();

@@ -160,7 +160,7 @@ describe('the scale-out topology: 3 backends, 2 proxies, 12 chargers, Redis and 
     let total = 0;
     for (const backend of live())
       total +=
-        metricValue(await (await fetch(`${backend.httpUrl}/metrics`)).text(), 'ocpp_edge_routed_commands_total', {
+        metricValue(await (await fetch(backend.metricsUrl)).text(), 'ocpp_edge_routed_commands_total', {
           outcome: 'answered',
         }) ?? 0;
     return total;

@@ -10,6 +10,8 @@ export interface SpawnedBackend {
   child: ChildProcess;
   port: number;
   httpUrl: string;
+  /** http://127.0.0.1:PORT/metrics of its private metrics listener. */
+  metricsUrl: string;
   ocppUrl: string;
   api(method: string, path: string, body?: unknown): Promise<ApiResponse>;
   /** SIGKILL, then waits for the exit. */
@@ -20,7 +22,7 @@ export interface SpawnedBackend {
 
 /** flags: kebab-case flags as on the command line. */
 export async function spawnBackend(flags: Record<string, string | number>): Promise<SpawnedBackend> {
-  const args = [CLI, 'backend', '--port', '0', '--api-token', API_TOKEN, '--log-level', 'info'];
+  const args = [CLI, 'backend', '--port', '0', '--metrics-port', '0', '--api-token', API_TOKEN, '--log-level', 'info'];
   for (const [key, value] of Object.entries(flags)) args.push(`--${key}`, String(value));
   // Nothing from the test's own environment configures the backend.
   const child = spawn(process.execPath, args, { env: cleanEnvironment(), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -28,7 +30,7 @@ export async function spawnBackend(flags: Record<string, string | number>): Prom
   const reap = () => child.kill('SIGKILL');
   process.once('exit', reap);
   child.once('exit', () => process.off('exit', reap));
-  const port = await listeningPort(child);
+  const { port, metricsPort } = await listeningPorts(child);
   const httpUrl = `http://127.0.0.1:${port}`;
   const exit = async (signal: NodeJS.Signals) => {
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -40,6 +42,7 @@ export async function spawnBackend(flags: Record<string, string | number>): Prom
     child,
     port,
     httpUrl,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     ocppUrl: `ws://127.0.0.1:${port}/ocpp`,
     async api(method, route, body) {
       const headers: Record<string, string> = { authorization: `Bearer ${API_TOKEN}` };
@@ -57,8 +60,8 @@ export async function spawnBackend(flags: Record<string, string | number>): Prom
   };
 }
 
-/** The port from the "backend listening" log line (bounded). */
-function listeningPort(child: ChildProcess, timeoutMs = 10000): Promise<number> {
+/** The ports from the "backend listening" log line (bounded). */
+function listeningPorts(child: ChildProcess, timeoutMs = 10000): Promise<{ port: number; metricsPort: number }> {
   let output = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -73,7 +76,7 @@ function listeningPort(child: ChildProcess, timeoutMs = 10000): Promise<number> 
       clearTimeout(timer);
       // Keep draining stdout so the child never blocks on a full pipe.
       child.stdout!.removeAllListeners('data').resume();
-      resolve((JSON.parse(line) as { port: number }).port);
+      resolve(JSON.parse(line) as { port: number; metricsPort: number });
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
