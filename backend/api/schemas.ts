@@ -91,6 +91,12 @@ export const transactionSchema = {
     stopTime: nullableString,
     stopReason: nullableString,
     energy: { type: ['integer', 'null'], description: 'Wh delivered (meterStop - meterStart); null while active' },
+    flags: {
+      type: 'array',
+      items: { type: 'string' },
+      description:
+        'Suspect data, kept and flagged (docs/INTEROP.md): closedByNewStart, meterStopBelowStart, stopBeforeStart, timestampDefaulted, schemaViolations',
+    },
   },
 } as const;
 
@@ -106,6 +112,11 @@ export const meterValueSchema = {
     location: { type: 'string' },
     phase: { type: 'string' },
     format: { type: 'string' },
+    flags: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'outsideTransaction: sampled before its start or after its stop; schemaViolation: repaired',
+    },
   },
 } as const;
 

@@ -8,7 +8,7 @@ export async function transactionRoutes(app: FastifyInstance, context: ApiContex
   const { store } = context;
   const tags = ['transactions'];
 
-  app.get<{ Querystring: { chargePointId?: string; active?: boolean; limit: number } }>(
+  app.get<{ Querystring: { chargePointId?: string; active?: boolean; flagged?: boolean; limit: number } }>(
     '/api/transactions',
     {
       schema: {
@@ -20,6 +20,7 @@ export async function transactionRoutes(app: FastifyInstance, context: ApiContex
           properties: {
             chargePointId: { type: 'string' },
             active: { type: 'boolean', description: 'true: running only; false: finished only' },
+            flagged: { type: 'boolean', description: 'true: only those with flags (suspect data); false: none' },
             limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
           },
         },
@@ -27,6 +28,43 @@ export async function transactionRoutes(app: FastifyInstance, context: ApiContex
       },
     },
     async (request) => store.listTransactions(request.query),
+  );
+
+  app.get<{ Querystring: { chargePointId?: string; limit: number } }>(
+    '/api/transactions/unmatched-stops',
+    {
+      schema: {
+        tags,
+        summary: 'StopTransactions for transactions this central system does not know: answered, and kept here',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            chargePointId: { type: 'string' },
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+          },
+        },
+        response: {
+          200: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                chargePointId: { type: 'string' },
+                transactionId: { type: 'integer', description: 'As the charger named it' },
+                meterStop: { type: 'integer', description: 'Wh' },
+                stopTime: { type: 'string' },
+                stopReason: { type: ['string', 'null'] },
+                idTag: { type: ['string', 'null'] },
+                receivedAt: { type: 'string' },
+              },
+            },
+          },
+          ...commonErrors,
+        },
+      },
+    },
+    async (request) => store.listUnmatchedStops(request.query),
   );
 
   app.get<{ Params: { id: number } }>(

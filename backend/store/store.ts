@@ -114,6 +114,8 @@ export interface Transaction {
   stopReason: string | null;
   /** Wh delivered; null while the transaction is running. */
   energy: number | null;
+  /** Why the record is suspect (closedByNewStart, meterStopBelowStart, timestampDefaulted...); [] when nothing is. */
+  flags: string[];
 }
 
 export interface MeterValue extends SampledValue {
@@ -127,6 +129,8 @@ export interface NewTransaction {
   meterStart: number;
   startTime: string;
   reservationId?: number;
+  /** Why this start is suspect as received (timestampDefaulted, schemaViolations). */
+  flags?: string[];
 }
 
 export interface TransactionStop {
@@ -137,10 +141,41 @@ export interface TransactionStop {
   reason?: string;
   idTag?: string;
   transactionData: SampledValue[];
+  /** Why this stop is suspect as received (timestampDefaulted, schemaViolations). */
+  flags?: string[];
 }
 
-/** stopped: now; alreadyStopped: a repeated StopTransaction, nothing changed; unknown: no such transaction here. */
+/** stopped: now; alreadyStopped: a repeated StopTransaction, nothing changed; unknown: no such transaction here
+ * (kept in unmatched_stops). */
 export type StopOutcome = 'stopped' | 'alreadyStopped' | 'unknown';
+
+export interface StopResult {
+  outcome: StopOutcome;
+  /** What was suspect about this stop (see Store#stopTransaction). */
+  flags: string[];
+}
+
+export interface StartedTransaction {
+  /** The OCPP transactionId. */
+  id: number;
+  /** A retransmission of a start already stored: this is its transaction. */
+  retransmission: boolean;
+  /** Transactions still open on the connector, closed by this start (flagged closedByNewStart). */
+  closed: number[];
+  /** The id tag is in another running transaction (OCPP 1.6 ConcurrentTx). */
+  concurrent: boolean;
+}
+
+export interface UnmatchedStop {
+  chargePointId: string;
+  /** The transactionId the charger named. */
+  transactionId: number;
+  meterStop: number;
+  stopTime: string;
+  stopReason: string | null;
+  idTag: string | null;
+  receivedAt: string;
+}
 
 /** One OCPP frame for the message log. */
 export interface NewLogEntry {
@@ -350,8 +385,19 @@ export class Store {
 
   // ---- id tags ----
 
+  /**
+   * The id tag, compared case-insensitively (OCPP 1.6 IdToken is a CiString): the exact spelling when stored,
+   * else the one that differs only in case.
+   */
   async getIdTag(idTag: string): Promise<IdTag | undefined> {
-    const row = await this.db.selectFrom('id_tags').selectAll().where('id_tag', '=', idTag).executeTakeFirst();
+    const row =
+      (await this.db.selectFrom('id_tags').selectAll().where('id_tag', '=', idTag).executeTakeFirst()) ??
+      (await this.db
+        .selectFrom('id_tags')
+        .selectAll()
+        .where(sql<string>`lower(id_tag)`, '=', idTag.toLowerCase())
+        .orderBy('id_tag')
+        .executeTakeFirst());
     return (
       row && { idTag: row.id_tag, status: row.status, expiryDate: row.expiry_date, parentIdTag: row.parent_id_tag }
     );
@@ -366,13 +412,19 @@ export class Store {
       parent_id_tag: tag.parentIdTag,
     };
     return this.db.transaction().execute(async (trx) => {
+      // Case-insensitive, as chargers compare them: "abc" updates a stored "ABC" (keeping its spelling).
       const existing = await trx
         .selectFrom('id_tags')
         .select('id_tag')
-        .where('id_tag', '=', row.id_tag)
+        .where(sql<string>`lower(id_tag)`, '=', row.id_tag.toLowerCase())
+        .orderBy('id_tag')
         .executeTakeFirst();
       if (existing) {
-        await trx.updateTable('id_tags').set(row).where('id_tag', '=', row.id_tag).execute();
+        await trx
+          .updateTable('id_tags')
+          .set({ ...row, id_tag: existing.id_tag })
+          .where('id_tag', '=', existing.id_tag)
+          .execute();
         return false;
       }
       await trx.insertInto('id_tags').values(row).execute();
@@ -381,27 +433,121 @@ export class Store {
   }
 
   async deleteIdTag(idTag: string): Promise<boolean> {
-    const result = await this.db.deleteFrom('id_tags').where('id_tag', '=', idTag).executeTakeFirst();
+    const result = await this.db
+      .deleteFrom('id_tags')
+      .where(sql<string>`lower(id_tag)`, '=', idTag.toLowerCase())
+      .executeTakeFirst();
     return result.numDeletedRows > 0n;
   }
 
   // ---- transactions and meter values ----
 
-  /** Inserts the transaction; its id (the OCPP transactionId) comes from the database. */
-  async startTransaction(start: NewTransaction): Promise<number> {
+  /**
+   * Starts a transaction, once: a retransmitted StartTransaction (same charger, connector, id tag in any case,
+   * start time and meter start) gets the transaction the first one created, also from another instance or after a
+   * restart, by the unique start key in the database. A transaction still open on the connector is closed first,
+   * flagged closedByNewStart (its meter stop: the new meter start, when that is not below its own). `concurrent`:
+   * the id tag is in a running transaction elsewhere (OCPP 1.6 ConcurrentTx).
+   */
+  async startTransaction(start: NewTransaction): Promise<StartedTransaction> {
+    const startKey = transactionStartKey(start);
+    const existing = () =>
+      this.db
+        .selectFrom('transactions')
+        .select('id')
+        .where('charge_point_id', '=', start.chargePointId)
+        .where('start_key', '=', startKey)
+        .executeTakeFirst();
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        const again = await trx
+          .selectFrom('transactions')
+          .select('id')
+          .where('charge_point_id', '=', start.chargePointId)
+          .where('start_key', '=', startKey)
+          .executeTakeFirst();
+        if (again) {
+          const id = Number(again.id);
+          return { id, retransmission: true, closed: [], concurrent: await concurrentTransaction(trx, start, id) };
+        }
+        const open = await trx
+          .selectFrom('transactions')
+          .select(['id', 'meter_start', 'flags'])
+          .where('charge_point_id', '=', start.chargePointId)
+          .where('connector_id', '=', start.connectorId)
+          .where('stop_time', 'is', null)
+          .execute();
+        for (const previous of open) {
+          const meterStart = Number(previous.meter_start);
+          await trx
+            .updateTable('transactions')
+            .set({
+              stop_time: start.startTime,
+              meter_stop: Math.max(start.meterStart, meterStart),
+              stop_reason: 'Other',
+              flags: withFlags(previous.flags, ['closedByNewStart']),
+            })
+            .where('id', '=', previous.id)
+            .execute();
+        }
+        const row = await trx
+          .insertInto('transactions')
+          .values({
+            charge_point_id: start.chargePointId,
+            connector_id: start.connectorId,
+            id_tag: start.idTag,
+            reservation_id: start.reservationId ?? null,
+            meter_start: start.meterStart,
+            start_time: start.startTime,
+            start_key: startKey,
+            flags: withFlags(null, start.flags ?? []),
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        const id = Number(row.id);
+        return {
+          id,
+          retransmission: false,
+          closed: open.map((previous) => Number(previous.id)),
+          concurrent: await concurrentTransaction(trx, start, id),
+        };
+      });
+    } catch (error) {
+      // Another instance (or a concurrent retransmission) inserted the same start between our check and insert.
+      if (!isUniqueViolation(error)) throw error;
+      const winner = await existing();
+      if (!winner) throw error;
+      const id = Number(winner.id);
+      return { id, retransmission: true, closed: [], concurrent: await concurrentTransaction(this.db, start, id) };
+    }
+  }
+
+  /** True when the id tag (any case) is in a running transaction (OCPP 1.6 ConcurrentTx for Authorize). */
+  async inRunningTransaction(idTag: string): Promise<boolean> {
     const row = await this.db
-      .insertInto('transactions')
-      .values({
-        charge_point_id: start.chargePointId,
-        connector_id: start.connectorId,
-        id_tag: start.idTag,
-        reservation_id: start.reservationId ?? null,
-        meter_start: start.meterStart,
-        start_time: start.startTime,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    return Number(row.id);
+      .selectFrom('transactions')
+      .select('id')
+      .where(sql<string>`lower(id_tag)`, '=', idTag.toLowerCase())
+      .where('stop_time', 'is', null)
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /** StopTransactions for transactions this central system does not know, newest first. */
+  async listUnmatchedStops(filter: { chargePointId?: string; limit: number }): Promise<UnmatchedStop[]> {
+    let query = this.db.selectFrom('unmatched_stops').selectAll();
+    if (filter.chargePointId !== undefined) query = query.where('charge_point_id', '=', filter.chargePointId);
+    const rows = await query.orderBy('id', 'desc').limit(filter.limit).execute();
+    return rows.map((row) => ({
+      chargePointId: row.charge_point_id,
+      transactionId: Number(row.transaction_id),
+      meterStop: Number(row.meter_stop),
+      stopTime: row.stop_time,
+      stopReason: row.stop_reason,
+      idTag: row.id_tag,
+      receivedAt: row.received_at,
+    }));
   }
 
   /**
@@ -416,28 +562,52 @@ export class Store {
   ): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       let linked: number | null = null;
+      let window: { start_time: string; stop_time: string | null } | undefined;
       if (transactionId !== undefined) {
-        const owner = await trx
+        window = await trx
           .selectFrom('transactions')
-          .select('id')
+          .select(['start_time', 'stop_time'])
           .where('id', '=', transactionId)
           .where('charge_point_id', '=', chargePointId)
           .executeTakeFirst();
-        linked = owner ? transactionId : null;
+        linked = window ? transactionId : null;
       }
-      await insertMeterValues(trx, chargePointId, connectorId, linked, values);
+      const checked = window ? flagOutsideWindow(values, window.start_time, window.stop_time) : values;
+      await insertMeterValues(trx, chargePointId, connectorId, linked, checked);
     });
   }
 
-  async stopTransaction(stop: TransactionStop): Promise<StopOutcome> {
+  /**
+   * Stops the transaction. Suspect data is flagged, never refused (refusing loses the energy: SteVe had to undo such
+   * a check, steve-community/steve#1992): meterStopBelowStart, stopBeforeStart, meter values outside the
+   * transaction's time. A stop for a transaction we do not know is kept in unmatched_stops.
+   */
+  async stopTransaction(stop: TransactionStop): Promise<StopResult> {
     return this.db.transaction().execute(async (trx) => {
       const current = await trx
         .selectFrom('transactions')
-        .select(['connector_id', 'stop_time'])
+        .select(['connector_id', 'stop_time', 'start_time', 'meter_start', 'flags'])
         .where('id', '=', stop.transactionId)
         .where('charge_point_id', '=', stop.chargePointId)
         .executeTakeFirst();
-      if (!current) return 'unknown';
+      if (!current) {
+        await trx
+          .insertInto('unmatched_stops')
+          .values({
+            charge_point_id: stop.chargePointId,
+            transaction_id: stop.transactionId,
+            meter_stop: stop.meterStop,
+            stop_time: stop.stopTime,
+            stop_reason: stop.reason ?? null,
+            id_tag: stop.idTag ?? null,
+            received_at: new Date().toISOString(),
+          })
+          .execute();
+        return { outcome: 'unknown', flags: [] };
+      }
+      const flags = [...(stop.flags ?? [])];
+      if (stop.meterStop < Number(current.meter_start)) flags.push('meterStopBelowStart');
+      if (stop.stopTime < current.start_time) flags.push('stopBeforeStart');
       // The "stop_time is null" condition makes two concurrent stops of the same transaction safe: one updates.
       const updated = await trx
         .updateTable('transactions')
@@ -446,13 +616,15 @@ export class Store {
           stop_time: stop.stopTime,
           stop_reason: stop.reason ?? null,
           stop_id_tag: stop.idTag ?? null,
+          flags: withFlags(current.flags, flags),
         })
         .where('id', '=', stop.transactionId)
         .where('stop_time', 'is', null)
         .executeTakeFirst();
-      if (updated.numUpdatedRows === 0n) return 'alreadyStopped';
-      await insertMeterValues(trx, stop.chargePointId, current.connector_id, stop.transactionId, stop.transactionData);
-      return 'stopped';
+      if (updated.numUpdatedRows === 0n) return { outcome: 'alreadyStopped', flags: [] };
+      const values = flagOutsideWindow(stop.transactionData, current.start_time, stop.stopTime);
+      await insertMeterValues(trx, stop.chargePointId, current.connector_id, stop.transactionId, values);
+      return { outcome: 'stopped', flags };
     });
   }
 
@@ -461,8 +633,15 @@ export class Store {
     return row && toTransaction(row);
   }
 
-  async listTransactions(filter: { chargePointId?: string; active?: boolean; limit: number }): Promise<Transaction[]> {
+  async listTransactions(filter: {
+    chargePointId?: string;
+    active?: boolean;
+    flagged?: boolean;
+    limit: number;
+  }): Promise<Transaction[]> {
     let query = this.db.selectFrom('transactions').selectAll();
+    if (filter.flagged === true) query = query.where('flags', 'is not', null);
+    if (filter.flagged === false) query = query.where('flags', 'is', null);
     if (filter.chargePointId !== undefined) query = query.where('charge_point_id', '=', filter.chargePointId);
     if (filter.active === true) query = query.where('stop_time', 'is', null);
     if (filter.active === false) query = query.where('stop_time', 'is not', null);
@@ -489,6 +668,7 @@ export class Store {
         phase: row.phase,
         format: row.format,
       }),
+      ...(row.flags ? { flags: parseFlags(row.flags) } : {}),
     }));
   }
 
@@ -724,7 +904,59 @@ function toTransaction(row: Selectable<TransactionTable>): Transaction {
     stopTime: row.stop_time,
     stopReason: row.stop_reason,
     energy: meterStop === null ? null : meterStop - meterStart,
+    flags: parseFlags(row.flags),
   };
+}
+
+/** What makes two StartTransactions the same start (the id tag compared as OCPP compares it: without case). */
+function transactionStartKey(start: NewTransaction): string {
+  return JSON.stringify([start.connectorId, start.idTag.toLowerCase(), start.startTime, start.meterStart]);
+}
+
+/** Another running transaction of the id tag, on another connector or charger, than transaction `self`. */
+async function concurrentTransaction(db: Kysely<Database>, start: NewTransaction, self: number): Promise<boolean> {
+  const other = await db
+    .selectFrom('transactions')
+    .select('id')
+    .where(sql<string>`lower(id_tag)`, '=', start.idTag.toLowerCase())
+    .where('stop_time', 'is', null)
+    .where('id', '!=', self)
+    .where((eb) =>
+      eb.or([eb('charge_point_id', '!=', start.chargePointId), eb('connector_id', '!=', start.connectorId)]),
+    )
+    .limit(1)
+    .executeTakeFirst();
+  return other !== undefined;
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+function parseFlags(text: string | null): string[] {
+  if (!text) return [];
+  try {
+    const flags: unknown = JSON.parse(text);
+    return Array.isArray(flags) ? flags.map(String) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** The stored flags with `added` (each once), as stored: null for none. */
+function withFlags(stored: string | null, added: readonly string[]): string | null {
+  const flags = [...new Set([...parseFlags(stored), ...added])];
+  return flags.length > 0 ? JSON.stringify(flags) : null;
+}
+
+/** Flags the values sampled before the transaction started or after it stopped. */
+function flagOutsideWindow(values: SampledValue[], startTime: string, stopTime: string | null): SampledValue[] {
+  return values.map((value) =>
+    value.sampledAt < startTime || (stopTime !== null && value.sampledAt > stopTime)
+      ? { ...value, flags: [...(value.flags ?? []), 'outsideTransaction'] }
+      : value,
+  );
 }
 
 function toChargePoint(row: Selectable<ChargePointTable>): ChargePoint {

@@ -56,6 +56,14 @@ export interface AjvError {
 
 export type ToleranceOutcome = { accepted: true; violations: SchemaViolation[] } | { accepted: false; error: Error };
 
+/** Objects in accepted payloads that held a repaired value (their property or item), for handlers to flag. */
+const repairedObjects = new WeakSet<object>();
+
+/** True when the policy repaired a value in this object (a sampled value, a meter value, the payload itself). */
+export function wasRepaired(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && repairedObjects.has(value);
+}
+
 /** A payload that needs more repairs than this is refused: real quirks need a handful. */
 const MAX_REPAIRS = 500;
 const MAX_RAW_CHARACTERS = 200;
@@ -113,6 +121,13 @@ export class TolerancePolicy {
       if (!step) return { accepted: false, error: asError(current.error) };
       violations.push(step.violation);
       if (step.restore) restores.push(step.restore);
+      const holder = valueAt(
+        params,
+        current.ajv.keyword === 'required' || current.ajv.keyword === 'additionalProperties'
+          ? current.ajv.instancePath
+          : parentPointer(current.ajv.instancePath),
+      );
+      if (typeof holder === 'object' && holder !== null) repairedObjects.add(holder);
       try {
         this.validate(schemaId, params);
         break;
@@ -362,6 +377,10 @@ function schemaAt(schema: unknown, schemaPath: string): unknown {
     node = (node as Record<string, unknown>)[segment];
   }
   return node;
+}
+
+function parentPointer(pointer: string): string {
+  return pointer.slice(0, Math.max(0, pointer.lastIndexOf('/')));
 }
 
 function valueAt(root: unknown, pointer: string): unknown {
