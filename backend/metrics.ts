@@ -13,6 +13,10 @@ export interface BackendMetrics {
   httpRequests: Counter<'method' | 'route' | 'status'>;
   /** Schema violations the tolerant policy accepted in chargers' requests, by action and JSON-schema keyword. */
   schemaViolations: Counter<'action' | 'keyword'>;
+  /** Refused WebSocket upgrades by reason (backend/security/upgrade-refusals.ts). */
+  upgradeRefusals: Counter<'reason'>;
+  /** Upgrades accepted, by the security profile the charger connected with. */
+  upgradesAccepted: Counter<'security_profile'>;
 }
 
 export function createBackendMetrics(): BackendMetrics {
@@ -47,6 +51,18 @@ export function createBackendMetrics(): BackendMetrics {
       name: 'ocpp_edge_ocpp_schema_violations_total',
       help: "Schema violations accepted (--ocpp-validation tolerant) in chargers' requests, by action and JSON-schema keyword",
       labelNames: ['action', 'keyword'],
+      registers: [registry],
+    }),
+    upgradeRefusals: new Counter({
+      name: 'ocpp_edge_upgrade_refusals_total',
+      help: 'Charger WebSocket upgrades refused, by reason (invalid_identity, password_wrong, tls_required, certificate_invalid, ...)',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    upgradesAccepted: new Counter({
+      name: 'ocpp_edge_upgrades_accepted_total',
+      help: 'Charger WebSocket upgrades accepted, by the security profile required of the charger (0-3)',
+      labelNames: ['security_profile'],
       registers: [registry],
     }),
   };

@@ -4,6 +4,7 @@
 import { checks, type ConfigOf, type OptionSpecs } from '../common/config.js';
 import { listenBacklogOption } from '../common/listen-backlog.js';
 import { LOG_LEVELS } from '../common/logger.js';
+import { checkTrustedProxy } from './security/trusted-proxies.js';
 
 export const backendOptions = {
   host: { type: 'string', describe: 'Address to bind: keep it on loopback behind the proxy', default: '127.0.0.1' },
@@ -53,6 +54,19 @@ export const backendOptions = {
     array: true,
     secret: true,
     describe: 'Bearer token accepted by /api/; repeat for several',
+  },
+  'trusted-proxy': {
+    type: 'string',
+    array: true,
+    describe:
+      'Address or CIDR range of a proxy whose X-Forwarded-Proto and client-certificate headers are believed (OCPP security profiles 2 and 3); a request from anywhere else carrying client-certificate headers is refused (403). Repeat for several',
+    default: ['127.0.0.1', '::1'],
+    check: checkTrustedProxy,
+  },
+  'cpo-name': {
+    type: 'string',
+    describe:
+      'The CPO name: the O (organizationName) every security profile 3 charger certificate must carry, and that CSRs must carry (OCPP security whitepaper)',
   },
   'heartbeat-interval': {
     type: 'number',

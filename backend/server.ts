@@ -24,6 +24,7 @@ import { MessageLog } from './ocpp/message-log.js';
 import { ValidationModes } from './ocpp/validation-modes.js';
 import type { ValidationMode } from './ocpp/validator.js';
 import type { BackendConfig } from './options.js';
+import { TrustedProxies } from './security/trusted-proxies.js';
 import { Store } from './store/store.js';
 
 export interface BackendHandle extends RunningProcess {
@@ -61,6 +62,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     : undefined;
   const local = cluster?.local ?? new LocalConnections();
   const connections: ConnectionRegistry = cluster ?? local;
+  const trustedProxies = new TrustedProxies(config.trustedProxy);
   const messageLog = new MessageLog(store, config.messageLogSize, logger);
   const validationModes = new ValidationModes(config.ocppValidation as ValidationMode);
   const centralSystem = new CentralSystem({
@@ -78,6 +80,8 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     maxBadMessages: config.maxBadMessages,
     callTimeoutMs: config.callTimeout * 1000,
     validationModes,
+    trustedProxies,
+    cpoName: config.cpoName,
   });
 
   const { backlog, warning: backlogWarning } = effectiveBacklog(config.listenBacklog);
@@ -95,6 +99,8 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
         events,
         callTimeoutMs: config.callTimeout * 1000,
         validationModes,
+        cpoName: config.cpoName,
+        trustedProxies,
       },
       { apiTokens: config.apiToken, corsOrigins: config.corsOrigin, version: packageVersion() },
     );

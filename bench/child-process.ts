@@ -3,7 +3,6 @@
 
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 
 export interface StartedProcess {
   child: ChildProcess;
@@ -86,19 +85,6 @@ export async function stopProcess(child: ChildProcess, timeoutMs = 5000): Promis
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   await exited;
   clearTimeout(timer);
-}
-
-/** A loopback port free now (bound, then released) for programs that cannot listen on port 0 and report it. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function parseJson(text: string): Record<string, unknown> | undefined {

@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import WebSocket from 'ws';
+import { errorKind } from '../tools/simulate/error-kind.js';
 import type { LoadCommand, LoadReply, MessagesResult, OpenResult, OpenSpec } from './load-protocol.js';
 
 const BOOT_FRAME = JSON.stringify([
@@ -40,10 +41,6 @@ function send(reply: LoadReply): void {
 
 function count(failures: Record<string, number>, kind: string): void {
   failures[kind] = (failures[kind] ?? 0) + 1;
-}
-
-function errorKind(error: Error): string {
-  return (error as NodeJS.ErrnoException).code ?? error.message.slice(0, 60);
 }
 
 async function open(spec: OpenSpec): Promise<OpenResult> {

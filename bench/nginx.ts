@@ -8,8 +8,9 @@ import { execFile, spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { stopProcess, sleep } from './child-process.js';
+import { stopProcess } from './child-process.js';
 import { aptInstall } from './debian-packages.js';
 import type { ChildProcess } from 'node:child_process';
 

@@ -2,7 +2,7 @@
 // nginx, the Node floor's ratio to nginx (what no Node proxy gets under), and the target it is held to; as text
 // for the terminal and as Markdown for docs/PERFORMANCE.md.
 
-import { median } from './statistics.js';
+import { median } from '../common/median.js';
 import type { TargetName } from './targets.js';
 
 /** How a ratio to nginx is judged: at most `limit` (costs, latencies) or at least `limit` (rates). */

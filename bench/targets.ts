@@ -22,7 +22,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchCertificates } from './certificates.js';
-import { freePort, startProcess, stopProcess } from './child-process.js';
+import { freePort } from '../test/support/ports.js';
+import { startProcess, stopProcess } from './child-process.js';
 import { aptInstall } from './debian-packages.js';
 import { startNginx } from './nginx.js';
 

@@ -1,8 +1,9 @@
 // Answers the proxy generates itself: JSON bodies for HTTP requests, and raw HTTP answers for sockets that never
 // became a ServerResponse (refused WebSocket upgrades, malformed requests). All carry the security headers.
 
-import { STATUS_CODES, type ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { writeRawHttpResponse } from '../common/raw-http-response.js';
 import { SECURITY_HEADER_LINES } from './headers.js';
 
 const ERROR_NAMES: Record<number, string> = {
@@ -36,23 +37,9 @@ export function sendJsonError(res: ServerResponse, status: number, message: stri
 
 /** Writes a complete HTTP/1.1 answer to a raw socket and closes it once written. */
 export function writeRawError(socket: Duplex, status: number, message: string, extraHeaders = ''): void {
-  if (!socket.writable) {
-    socket.destroy();
-    return;
-  }
-  const text = body(status, message);
-  socket.write(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
-      'connection: close\r\n' +
-      'content-type: application/json; charset=utf-8\r\n' +
-      `content-length: ${Buffer.byteLength(text)}\r\n` +
-      'cache-control: no-store\r\n' +
-      SECURITY_HEADER_LINES +
-      extraHeaders +
-      `\r\n${text}`,
-  );
-  // End once written, then destroy: the peer may never close its side.
-  const closable = socket as Duplex & { destroySoon?: () => void };
-  if (closable.destroySoon) closable.destroySoon();
-  else socket.end();
+  writeRawHttpResponse(socket, status, {
+    contentType: 'application/json; charset=utf-8',
+    body: body(status, message),
+    headerLines: `cache-control: no-store\r\n${SECURITY_HEADER_LINES}${extraHeaders}`,
+  });
 }

@@ -18,8 +18,6 @@ import type { UpstreamHost, UpstreamPool } from './upstream-pool.js';
 
 const HEALTH_PATH = '/health';
 const USER_AGENT = 'ocpp-edge-health-check';
-/** Errors meaning the connection was never established: no byte of the exchange reached the upstream. */
-const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
 export interface ActiveHealthChecksOptions {
   pool: UpstreamPool;
@@ -34,11 +32,6 @@ export interface ProbeResult {
   healthy: boolean;
   /** Why not, for the log line: "HTTP 503", "connect ECONNREFUSED …", "no answer within 2000 ms". */
   reason: string;
-}
-
-/** Passive check: whether this upstream error happened before anything was sent. */
-export function isConnectFailure(error: Error): boolean {
-  return CONNECT_FAILURES.has((error as NodeJS.ErrnoException).code ?? '');
 }
 
 export class ActiveHealthChecks {

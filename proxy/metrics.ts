@@ -28,6 +28,12 @@ export function createProxyMetrics(registry: Registry, certificates: Certificate
         for (const host of upstreams?.hosts ?? []) this.set({ upstream: host.label }, host.sessions);
       },
     }),
+    clientCertificates: new Counter({
+      name: 'ocpp_edge_tls_client_certificates_total',
+      help: 'TLS connections by client certificate verdict (SUCCESS, NONE, FAILED:REASON) and whether the session was resumed; counted once per connection, only with --client-ca',
+      labelNames: ['result', 'resumed'] as const,
+      registers: [registry],
+    }),
     wsConnections: new Gauge({
       name: 'ocpp_edge_ws_connections',
       help: 'Proxied WebSocket sessions open now',

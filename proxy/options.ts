@@ -51,6 +51,18 @@ export const proxyOptions = {
     describe:
       'File with the TLS session ticket key (48 bytes: raw, hex or base64) shared by every proxy that reads it (PM2 workers, machines behind a balancer), so a session resumes on any of them; created with a random key, mode 0600, when missing. Unset: a random key per process',
   },
+  'client-ca': {
+    type: 'string',
+    array: true,
+    describe:
+      'CA certificate file (PEM, may hold several) that charger client certificates are verified against (OCPP security profile 3); repeat for several. Clients are asked for a certificate but never refused for lacking one: the backend decides per charger',
+  },
+  'client-crl': {
+    type: 'string',
+    array: true,
+    describe:
+      'CRL file (PEM) of a --client-ca; a revoked charger certificate is forwarded as FAILED:CERT_REVOKED, also on resumed TLS sessions. Re-read on SIGHUP; repeat for several',
+  },
   'data-dir': {
     type: 'string',
     describe: 'State directory: generated and ACME certificates, ACME account, locks',

@@ -5,12 +5,15 @@
 // challenge listener, the private metrics listener), reload (SIGHUP: certificates), stop (SIGTERM: drain).
 
 import type { Server } from 'node:http';
+import type { SecureContextOptions } from 'node:tls';
 import type { Registry } from 'prom-client';
 import type { RunningProcess } from '../common/command.js';
+import { ConfigError } from '../common/config.js';
 import type { Logger } from '../common/logger.js';
 import { effectiveBacklog } from '../common/listen-backlog.js';
 import { createRegistry, startMetricsServer } from '../common/metrics.js';
 import { AccessLog } from './access-log.js';
+import { ClientIdentity } from './client-identity.js';
 import { createRedirectServer } from './listeners/http-redirect.js';
 import { HttpsListener } from './listeners/https.js';
 import { listen } from './listeners/listen.js';
@@ -21,6 +24,8 @@ import { ActiveHealthChecks } from './health-checks.js';
 import { createRoutes } from './routes.js';
 import { openAcmeState } from './tls/acme/state.js';
 import { MemoryCertificateStore } from './tls/certificate-store.js';
+import type { ClientTrust } from './tls/client-trust.js';
+import { SHARED_TLS_OPTIONS } from './tls/tls-options.js';
 import { checkDomainsCovered, createCertificateSource, servedDomains, tlsMode } from './tls/sources.js';
 import { loadTicketKeys } from './tls/ticket-keys.js';
 import type { CertificateSource, CertificateStore, ChallengeStore } from './tls/types.js';
@@ -55,7 +60,8 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
   const domains = servedDomains(config, mode);
   // Before anything is opened, so an unusable key file fails the start with nothing to undo.
   const ticketKeys = config.tlsTicketKeys === undefined ? undefined : await loadTicketKeys(config.tlsTicketKeys);
-  const store = new MemoryCertificateStore(domains[0]);
+  const clientTrust = await loadClientTrust(config);
+  const store = new MemoryCertificateStore(domains[0], tlsOptionsWith(clientTrust));
   // Redis only serves ACME: with certificates from files (or self-signed) the port-80 listener keeps answering
   // tokens from the data dir, where `ocpp-edge certs renew` on this host would put them.
   const acme = await openAcmeState(mode === 'acme' ? config : { ...config, acmeStore: 'file' }, logger);
@@ -104,10 +110,12 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
         })
       : undefined;
   const headerTimeoutMs = config.headerTimeout * 1000;
+  const clientIdentity = new ClientIdentity(clientTrust, metrics, logger);
   const https = new HttpsListener({
     store,
     routes: createRoutes({ wsIdleTimeout: config.wsIdleTimeout, upstreamTimeout: config.upstreamTimeout }),
     upstream,
+    pool,
     metrics,
     accessLog: new AccessLog(logger),
     logger,
@@ -115,6 +123,7 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
     headerTimeoutMs,
     tlsHandshakeTimeoutMs: config.tlsHandshakeTimeout * 1000,
     ticketKeys,
+    clientIdentity,
   });
   let httpsPort = config.httpsPort;
   const redirect = createRedirectServer({
@@ -165,6 +174,11 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
       tls: mode,
       domains: store.list().flatMap((c) => c.names),
       upstream: config.upstream,
+      ...(clientTrust && {
+        clientCas: clientTrust.caPems.length,
+        clientCrls: clientTrust.crlCount,
+        revokedCertificates: clientTrust.revocations,
+      }),
     },
     'proxy listening',
   );
@@ -203,7 +217,12 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
             logger.info({ cert: paths.cert }, 'certificate paths changed in the config file');
           }
         }
+        const nextClientTrust = await loadClientTrust(config);
         await source.reload();
+        if (nextClientTrust) {
+          clientIdentity.trust = nextClientTrust;
+          store.setTlsOptions(tlsOptionsWith(nextClientTrust));
+        }
         if (mode === 'files') checkDomainsCovered(domains, store);
         if (nextTicketKeys) https.server.setTicketKeys(nextTicketKeys);
         metrics.configReloads.inc({ result: 'success' });
@@ -246,6 +265,22 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
       return stopped;
     },
   };
+}
+
+/** --client-ca and --client-crl, read (again on SIGHUP); @peculiar/x509 is only loaded when they are given. */
+async function loadClientTrust(config: ProxyConfig): Promise<ClientTrust | undefined> {
+  if (config.clientCa.length === 0) {
+    if (config.clientCrl.length > 0)
+      throw new ConfigError('client-crl', 'needs --client-ca (the CAs the CRLs belong to)');
+    return undefined;
+  }
+  const { ClientTrust } = await import('./tls/client-trust.js');
+  return ClientTrust.load(config.clientCa, config.clientCrl);
+}
+
+/** The options of every secure context: SHARED_TLS_OPTIONS, plus the CAs client certificates chain to. */
+function tlsOptionsWith(clientTrust: ClientTrust | undefined): SecureContextOptions {
+  return clientTrust ? { ...SHARED_TLS_OPTIONS, ca: clientTrust.caPems } : SHARED_TLS_OPTIONS;
 }
 
 function addressPort(server: Server): number | undefined {

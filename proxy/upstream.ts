@@ -21,15 +21,12 @@ import https from 'node:https';
 import net, { type Socket } from 'node:net';
 import type { Logger } from '../common/logger.js';
 import { sendJsonError } from './errors.js';
-import { isConnectFailure } from './health-checks.js';
 import { SECURITY_HEADERS } from './headers.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { Route } from './routes.js';
+import { isConnectFailure, upstreamErrorKind, upstreamTimeoutError } from './upstream-errors.js';
 import { UpstreamPool, type UpstreamHost } from './upstream-pool.js';
 
-export type UpstreamErrorKind = 'refused' | 'timeout' | 'reset' | 'other';
-
-const TIMEOUT_CODE = 'OCPP_EDGE_UPSTREAM_TIMEOUT';
 const AGENT_OPTIONS = { keepAlive: true, maxFreeSockets: 1024, timeout: 4000 } as const;
 
 /**
@@ -266,25 +263,6 @@ function onClientGone(this: ServerResponse & ExchangeEmitter): void {
   // Marked first, so the error this destroy causes is not reported as the upstream's.
   exchange.over = true;
   exchange.upstreamRequest?.destroy();
-}
-
-export function upstreamErrorKind(error: Error): UpstreamErrorKind {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === TIMEOUT_CODE || code === 'ETIMEDOUT') return 'timeout';
-  if (
-    code === 'ECONNREFUSED' ||
-    code === 'EHOSTUNREACH' ||
-    code === 'ENETUNREACH' ||
-    code === 'ENOTFOUND' ||
-    code === 'EAI_AGAIN'
-  )
-    return 'refused';
-  if (code === 'ECONNRESET' || code === 'EPIPE' || error.message === 'socket hang up') return 'reset';
-  return 'other';
-}
-
-export function upstreamTimeoutError(message: string): Error {
-  return Object.assign(new Error(message), { code: TIMEOUT_CODE });
 }
 
 /**

@@ -1,6 +1,7 @@
-// The upstream half of a WebSocket upgrade, written and read on a plain socket: the request head the proxy sends
-// (the client's, with nginx's forwarding headers), and the response head it reads back (the 101, or a refusal
-// such as 401 or 404) with the security headers put in. An HTTP client would do the same with a ClientRequest,
+// Both halves of a WebSocket upgrade as the proxy sees it. The client half: the checks of RFC 6455 a proxy must
+// make before it spends an upstream connection. The upstream half, written and read on a plain socket: the request
+// head the proxy sends (the client's, with nginx's forwarding headers), and the response head it reads back (the
+// 101, or a refusal such as 401 or 404) with the security headers put in. An HTTP client would do the same with a ClientRequest,
 // a parser and an IncomingMessage per charger; this is the part of a WebSocket session's cost that is paid once
 // per handshake, so it is kept to string building and one scan for the end of the head.
 
@@ -10,6 +11,8 @@ import { SECURITY_HEADERS, SECURITY_HEADER_LINES } from './headers.js';
 /** The most an upstream may send before the end of its response head (Node's own limit for a head is 16 KB). */
 export const MAX_RESPONSE_HEAD_BYTES = 16 * 1024;
 
+/** RFC 6455 §4.1: the key is 16 random bytes, base64. */
+const WEBSOCKET_KEY = /^[+/0-9A-Za-z]{22}==$/;
 const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 const STATUS_LINE = /^HTTP\/1\.[01] (\d{3})(?: [^\r\n]*)?$/;
 /** Hop-by-hop headers of the client's connection, not forwarded; Connection and Upgrade are set anew. */
@@ -23,6 +26,26 @@ const NOT_FORWARDED = new Set([
   'transfer-encoding',
 ]);
 const SECURITY_HEADER_NAMES: ReadonlySet<string> = new Set(Object.keys(SECURITY_HEADERS));
+
+export interface HandshakeRefusal {
+  /** For the 400 answer. */
+  reason: string;
+  /** Header lines to add to it (each ending in \r\n). */
+  headers?: string;
+}
+
+/** RFC 6455 §4.2.1, as far as a proxy must check before spending an upstream connection. */
+export function checkClientHandshake(req: IncomingMessage): HandshakeRefusal | undefined {
+  if (req.method !== 'GET') return { reason: 'a WebSocket upgrade must use GET' };
+  if (req.headers.upgrade?.toLowerCase() !== 'websocket') return { reason: 'Upgrade header must be websocket' };
+  const key = req.headers['sec-websocket-key'];
+  if (typeof key !== 'string' || !WEBSOCKET_KEY.test(key))
+    return { reason: 'Missing or invalid Sec-WebSocket-Key header' };
+  if (req.headers['sec-websocket-version'] !== '13') {
+    return { reason: 'Missing or unsupported Sec-WebSocket-Version header', headers: 'sec-websocket-version: 13\r\n' };
+  }
+  return undefined;
+}
 
 /**
  * The upgrade request for the upstream: the client's request line and headers (X-Forwarded-* already set on

@@ -1,6 +1,6 @@
-// WebSocket upgrades on /ocpp/{chargePointId}: the handshake is checked here (400 without contacting the
+// WebSocket upgrades on /ocpp/{chargePointId}: the client's handshake is checked first (400 without contacting the
 // upstream), then the proxy opens the upstream connection itself, writes the upgrade request, reads the answer
-// (websocket-handshake.ts) and from the 101 on forwards bytes both ways. Around that it does what nginx did:
+// (both halves of the handshake: websocket-handshake.ts) and from the 101 on forwards bytes both ways. Around that it does what nginx did:
 // the connect and idle timeouts, closing one side when the other goes, one access-log line per session, and close
 // frames 1001 "going away" to both sides on shutdown. The upstream is the pool's choice (least connections,
 // upstream-pool.ts); a refused connect is retried on the next one.
@@ -20,26 +20,29 @@ import { CHARGE_POINT_ID_RULE } from '../common/charge-point-identity.js';
 import type { Logger } from '../common/logger.js';
 import type { AccessLog } from './access-log.js';
 import { writeRawError } from './errors.js';
-import { isConnectFailure } from './health-checks.js';
 import { setForwardedHeaders } from './headers.js';
 import type { ProxyMetrics } from './metrics.js';
 import { chargePointIdOf, type Route } from './routes.js';
-import { upstreamErrorKind, upstreamTimeoutError, type Upstream } from './upstream.js';
-import type { UpstreamHost } from './upstream-pool.js';
+import { isConnectFailure, upstreamErrorKind, upstreamTimeoutError } from './upstream-errors.js';
+import type { UpstreamHost, UpstreamPool } from './upstream-pool.js';
 import { CLOSE_ABNORMAL, CLOSE_GOING_AWAY, FrameScanner, closeFrame } from './websocket-frames.js';
-import { readResponseHead, upgradeRequestHead, type UpstreamResponseHead } from './websocket-handshake.js';
+import {
+  checkClientHandshake,
+  readResponseHead,
+  upgradeRequestHead,
+  type UpstreamResponseHead,
+} from './websocket-handshake.js';
 
 /** After the proxy sends its close frame, how long each side gets to answer before its socket is destroyed. */
 const CLOSE_GRACE_MS = 2000;
-/** RFC 6455 §4.1: the key is 16 random bytes, base64. */
-const WEBSOCKET_KEY = /^[+/0-9A-Za-z]{22}==$/;
 
 const SESSION = Symbol('ocpp-edge.websocket-session');
 const NO_BYTES = Buffer.alloc(0);
 type SessionSocket = Socket & { [SESSION]?: WebSocketSession };
 
 export interface WebSocketSessionsOptions {
-  upstream: Upstream;
+  /** The upstreams to choose from (the same pool HTTP forwarding uses, so least connections counts both). */
+  pool: UpstreamPool;
   metrics: ProxyMetrics;
   accessLog: AccessLog;
   logger: Logger;
@@ -158,7 +161,7 @@ export class WebSocketSessions {
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, route: Route, pathname: string): void {
     const startedAt = performance.now();
-    const refusal = checkHandshake(req);
+    const refusal = checkClientHandshake(req);
     if (refusal) return this.refuse(req, socket, 400, refusal.reason, route, startedAt, refusal.headers);
     const identity = chargePointIdOf(pathname, route);
     if (identity === undefined) return this.refuse(req, socket, 400, CHARGE_POINT_ID_RULE, route, startedAt);
@@ -171,7 +174,7 @@ export class WebSocketSessions {
     client[SESSION] = session;
     client.on('close', onClientClose);
     this.pending.add(session);
-    const host = this.options.upstream.pool.forSession()!; // never undefined without `tried`: all down → all are tried
+    const host = this.options.pool.forSession()!; // never undefined without `tried`: all down → all are tried
     this.connect(session, host);
   }
 
@@ -225,7 +228,7 @@ export class WebSocketSessions {
       session.releaseHost();
       return;
     }
-    if (session.host && !session.host.healthy) this.options.upstream.pool.succeeded(session.host);
+    if (session.host && !session.host.healthy) this.options.pool.succeeded(session.host);
     if (response.status !== 101) return this.declined(session, response);
 
     session.state = 'open';
@@ -275,7 +278,7 @@ export class WebSocketSessions {
     const refusedBy = session.host;
     if (refusedBy && isConnectFailure(error)) {
       // Passive health check; and since the connection was never made, the upgrade can go to the next upstream.
-      this.options.upstream.pool.markDown(refusedBy, 'passive', error.message);
+      this.options.pool.markDown(refusedBy, 'passive', error.message);
       if (!session.client.destroyed && this.retry(session, refusedBy)) return;
     }
     session.state = 'done';
@@ -302,7 +305,7 @@ export class WebSocketSessions {
   private retry(session: WebSocketSession, refusedBy: UpstreamHost): boolean {
     const tried = (session.tried ??= new Set());
     tried.add(refusedBy);
-    const next = this.options.upstream.pool.forSession(tried);
+    const next = this.options.pool.forSession(tried);
     if (!next) return false;
     this.options.logger.info(
       { from: refusedBy.label, to: next.label, chargePointId: session.chargePointId },
@@ -363,24 +366,6 @@ export class WebSocketSessions {
     writeRawError(socket, status, message, headers);
     this.options.recordAnswer(req, status, route.name, startedAt);
   }
-}
-
-interface HandshakeRefusal {
-  reason: string;
-  headers?: string;
-}
-
-/** RFC 6455 §4.2.1, as far as a proxy must check before spending an upstream connection. */
-function checkHandshake(req: IncomingMessage): HandshakeRefusal | undefined {
-  if (req.method !== 'GET') return { reason: 'a WebSocket upgrade must use GET' };
-  if (req.headers.upgrade?.toLowerCase() !== 'websocket') return { reason: 'Upgrade header must be websocket' };
-  const key = req.headers['sec-websocket-key'];
-  if (typeof key !== 'string' || !WEBSOCKET_KEY.test(key))
-    return { reason: 'Missing or invalid Sec-WebSocket-Key header' };
-  if (req.headers['sec-websocket-version'] !== '13') {
-    return { reason: 'Missing or unsupported Sec-WebSocket-Version header', headers: 'sec-websocket-version: 13\r\n' };
-  }
-  return undefined;
 }
 
 /**

@@ -7,6 +7,8 @@ import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { hasClientCertificateHeaders } from '../../common/client-certificate-headers.js';
+import { UPGRADE_REFUSALS } from '../security/upgrade-refusals.js';
 import { bearerAuth } from './bearer-auth.js';
 import { chargePointRoutes } from './charge-points.js';
 import { schemaViolationRoutes } from './schema-violations.js';
@@ -54,6 +56,15 @@ export async function buildApi(context: ApiContext, options: ApiOptions): Promis
     context.logger.warn('no --api-token configured: every /api/ request will be refused (401)');
   const requireToken = bearerAuth(options.apiTokens);
   app.addHook('onRequest', async (request, reply) => {
+    // Only a proxy of ours sets the client-certificate headers: from anyone else they are forged, on every route.
+    const trusted = context.trustedProxies;
+    if (trusted && hasClientCertificateHeaders(request.headers) && !trusted.trusts(request.socket.remoteAddress)) {
+      context.logger.warn(
+        { remoteAddress: request.socket.remoteAddress, url: request.url },
+        'request refused: client-certificate headers from an untrusted address',
+      );
+      return reply.code(403).send({ error: 'Forbidden', message: UPGRADE_REFUSALS.untrusted_proxy_headers.message });
+    }
     // By path and by matched route, so no spelling of a URL reaches an /api/ route without a token.
     const route = request.routeOptions.url ?? '';
     if (request.url === '/api' || request.url.startsWith('/api/') || route.startsWith('/api'))

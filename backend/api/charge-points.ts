@@ -2,9 +2,10 @@
 // HTTP Basic password, remove.
 
 import type { FastifyInstance } from 'fastify';
-import { hashPassword } from '../ocpp/passwords.js';
+import { hashPassword } from '../security/passwords.js';
+import { SECURITY_PROFILES, usesPassword, type SecurityProfile } from '../security/security-profile.js';
 import type { ChargePoint, Connector } from '../store/store.js';
-import { emptyBodyAsObject, notFound, type ApiContext } from './context.js';
+import { badRequest, emptyBodyAsObject, notFound, type ApiContext } from './context.js';
 import { chargePointIdParams, chargePointSchema, commonErrors, errorSchema } from './schemas.js';
 
 interface IdParams {
@@ -52,15 +53,17 @@ export async function chargePointRoutes(app: FastifyInstance, context: ApiContex
     },
   );
 
-  app.put<{ Params: IdParams; Body: { password?: string | null } }>(
+  app.put<{ Params: IdParams; Body: { password?: string | null; securityProfile?: SecurityProfile } }>(
     '/api/charge-points/:id',
     {
       preValidation: emptyBodyAsObject,
       schema: {
         tags,
-        summary: 'Register a charge point, or set or remove its HTTP Basic password',
+        summary: 'Register a charge point, or set its HTTP Basic password and security profile',
         description:
-          'password: set it (stored as a salted scrypt hash); null: remove it; absent: keep it. 201 when created.',
+          'password: set it (stored as a salted scrypt hash); null: remove it; absent: keep it. securityProfile (0-3): ' +
+          'what the charger must present at the upgrade from now on (1, 2: a password; 2, 3: TLS; 3: a client ' +
+          'certificate with CN = id and O = --cpo-name); absent: keep it. 201 when created.',
         params: chargePointIdParams,
         body: {
           type: 'object',
@@ -72,6 +75,7 @@ export async function chargePointRoutes(app: FastifyInstance, context: ApiContex
               maxLength: 128,
               description: 'OCPP 1.6 security whitepaper: 16 to 40 characters recommended',
             },
+            securityProfile: { type: 'integer', enum: [...SECURITY_PROFILES] },
           },
         },
         response: { 200: chargePointSchema, 201: chargePointSchema, ...commonErrors },
@@ -79,9 +83,20 @@ export async function chargePointRoutes(app: FastifyInstance, context: ApiContex
     },
     async (request, reply) => {
       const { id } = request.params;
-      const password = request.body?.password;
+      const { password, securityProfile } = request.body ?? {};
+      const current = await store.getChargePoint(id);
+      const profile = securityProfile ?? current?.securityProfile ?? 0;
+      const willHavePassword = password === undefined ? Boolean(current?.passwordHash) : password !== null;
+      if (usesPassword(profile) && !willHavePassword)
+        return reply.code(400).send(badRequest(`security profile ${profile} needs a password: set "password" too`));
+      if (profile === 3 && context.cpoName === undefined)
+        return reply
+          .code(400)
+          .send(
+            badRequest('security profile 3 needs the backend started with --cpo-name (the O of charger certificates)'),
+          );
       const passwordHash = password === undefined ? undefined : password === null ? null : await hashPassword(password);
-      const created = await store.putChargePoint(id, passwordHash, new Date().toISOString());
+      const created = await store.putChargePoint(id, { passwordHash, securityProfile }, new Date().toISOString());
       const chargePoint = (await store.getChargePoint(id))!;
       const [connectors, connected] = await Promise.all([store.listConnectors(id), connections.isConnected(id)]);
       return reply.code(created ? 201 : 200).send(chargePointView(chargePoint, connected, connectors));
@@ -208,6 +223,7 @@ function chargePointView(chargePoint: ChargePoint, connected: boolean, connector
     id: chargePoint.id,
     connected,
     hasPassword: chargePoint.passwordHash !== null,
+    securityProfile: chargePoint.securityProfile,
     vendor: chargePoint.vendor,
     model: chargePoint.model,
     serialNumber: chargePoint.serialNumber,

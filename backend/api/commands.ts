@@ -5,6 +5,7 @@
 // instance answers through it (backend/cluster/) with exactly the same statuses.
 
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { rpcErrorCode } from '../../common/rpc-error.js';
 import { CallTimeoutError, ClusterUnavailableError, NotConnectedError } from '../ocpp/connections.js';
 import { CENTRAL_SYSTEM_ACTIONS, COMMANDS } from '../ocpp/commands.js';
 import { ocpp16Validator, payloadSchema } from '../ocpp/validator.js';
@@ -103,7 +104,7 @@ export async function commandRoutes(app: FastifyInstance, context: ApiContext): 
         // not a failed call.
         await ocpp16Validator.validate(`urn:${action}.req`, payload);
       } catch (error) {
-        const code = (error as { rpcErrorCode?: string }).rpcErrorCode ?? 'FormationViolation';
+        const code = rpcErrorCode(error) ?? 'FormationViolation';
         return reply.code(400).send({ error: 'BadRequest', code, message: `payload: ${(error as Error).message}` });
       }
       return send(reply, request.params.id, action, payload);
@@ -132,7 +133,7 @@ function sender(context: ApiContext) {
       if (error instanceof CallTimeoutError) return reply.code(504).send({ error: 'Timeout', message: error.message });
       if (error instanceof ClusterUnavailableError)
         return reply.code(503).send({ error: 'ClusterUnavailable', message: error.message });
-      const code = (error as { rpcErrorCode?: string }).rpcErrorCode;
+      const code = rpcErrorCode(error);
       if (code !== undefined) {
         context.logger.warn({ ...log, code, err: (error as Error).message }, 'command failed at the charger');
         return reply

@@ -6,6 +6,7 @@ import type { EventBus } from '../events/bus.js';
 import type { BackendMetrics } from '../metrics.js';
 import type { ConnectionRegistry } from '../ocpp/connections.js';
 import type { ValidationModes } from '../ocpp/validation-modes.js';
+import type { TrustedProxies } from '../security/trusted-proxies.js';
 import type { Store } from '../store/store.js';
 
 export interface ApiContext {
@@ -21,6 +22,14 @@ export interface ApiContext {
   callTimeoutMs: number;
   /** --ocpp-validation and its per-charger overrides (applied at once to chargers connected here). */
   validationModes: ValidationModes;
+  /** --cpo-name: the O of profile-3 charger certificates; undefined: profile 3 cannot be set. */
+  cpoName?: string;
+  /** --trusted-proxy: a request from anywhere else with client-certificate headers is refused (403). */
+  trustedProxies?: TrustedProxies;
+}
+
+export function badRequest(message: string): { error: string; message: string } {
+  return { error: 'BadRequest', message };
 }
 
 export function notFound(message: string): { error: string; message: string } {

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../common/logger.js';
+import { rpcErrorCode } from '../../common/rpc-error.js';
 import {
   CallTimeoutError,
   ClusterUnavailableError,
@@ -221,6 +222,6 @@ function outcomeOf(error: unknown): string {
   if (error instanceof NotConnectedError) return 'not_connected';
   if (error instanceof CallTimeoutError) return 'timeout';
   if (error instanceof ClusterUnavailableError) return 'unavailable';
-  if (typeof (error as { rpcErrorCode?: unknown }).rpcErrorCode === 'string') return 'call_error';
+  if (rpcErrorCode(error) !== undefined) return 'call_error';
   return 'error';
 }

@@ -3,6 +3,7 @@
 // CallTimeoutError (504), the charger's CALLERROR as an ocpp-rpc RPCError (502), anything else as an Error (500).
 
 import { createRPCError } from 'ocpp-rpc';
+import { rpcErrorCode, rpcErrorDetails } from '../../common/rpc-error.js';
 import { CallTimeoutError, NotConnectedError } from '../ocpp/connections.js';
 
 export type InboxMessage =
@@ -30,14 +31,9 @@ export type WireError =
 export function toWireError(error: unknown): WireError {
   if (error instanceof NotConnectedError) return { kind: 'NotConnected' };
   if (error instanceof CallTimeoutError) return { kind: 'Timeout', timeoutMs: error.timeoutMs };
-  const code = (error as { rpcErrorCode?: unknown }).rpcErrorCode;
-  if (typeof code === 'string')
-    return {
-      kind: 'CallError',
-      code,
-      message: (error as Error).message,
-      details: (error as { details?: unknown }).details ?? {},
-    };
+  const code = rpcErrorCode(error);
+  if (code !== undefined)
+    return { kind: 'CallError', code, message: (error as Error).message, details: rpcErrorDetails(error) };
   return { kind: 'Error', message: (error as Error)?.message ?? String(error) };
 }
 

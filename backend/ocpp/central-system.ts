@@ -3,18 +3,15 @@
 // HTTP Basic password, registration), one connection per charge point, and the handler modules of each feature
 // profile wired to every connection.
 
-import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createRPCError, RPCServer, type RPCClient } from 'ocpp-rpc';
 import type { IHandshakeInterface } from 'ocpp-rpc/lib/server-client.js';
 import type { Validator } from 'ocpp-rpc/lib/validator.js';
-import {
-  CHARGE_POINT_ID_RULE,
-  chargePointIdFromPath,
-  isChargePointId,
-  printableIdentity,
-} from '../../common/charge-point-identity.js';
+import { CHARGE_POINT_ID_RULE, chargePointIdFromPath, printableIdentity } from '../../common/charge-point-identity.js';
 import type { Logger } from '../../common/logger.js';
+import { writeRawHttpResponse } from '../../common/raw-http-response.js';
+import { rpcErrorCode } from '../../common/rpc-error.js';
 import type { EventBus } from '../events/bus.js';
 import type { BackendMetrics } from '../metrics.js';
 import type { Store } from '../store/store.js';
@@ -25,7 +22,9 @@ import { firmwareManagementHandlers } from './firmware-management.js';
 import { FrameRecorder } from './frame-recorder.js';
 import type { CallHandler, CallInfo, HandlerContext } from './handler.js';
 import type { MessageLog } from './message-log.js';
-import { PasswordVerifier } from './passwords.js';
+import { ChargerAuthentication } from '../security/charger-authentication.js';
+import type { TrustedProxies } from '../security/trusted-proxies.js';
+import { UpgradeRefusals } from '../security/upgrade-refusals.js';
 import { SchemaViolationRecorder } from './schema-violations.js';
 import type { SchemaViolation } from './tolerance/policy.js';
 import type { ValidationModes } from './validation-modes.js';
@@ -61,6 +60,10 @@ export interface CentralSystemOptions {
   callTimeoutMs: number;
   /** --ocpp-validation and the per-charger overrides. */
   validationModes: ValidationModes;
+  /** --trusted-proxy: whose X-Forwarded-Proto and client-certificate headers are believed. */
+  trustedProxies: TrustedProxies;
+  /** --cpo-name: the O of profile-3 charger certificates. */
+  cpoName: string | undefined;
 }
 
 /** The handler modules, one per OCPP 1.6 feature profile. Remote Trigger adds no call of its own: a trigger makes
@@ -71,16 +74,28 @@ const OCPP_PREFIX = '/ocpp/';
 const NO_VIOLATIONS: readonly SchemaViolation[] = [];
 /** One segment after /ocpp/, and a trailing '/' some chargers send; the identity rule is checked on upgrade. */
 const OCPP_PATH = /^\/ocpp\/[^/]+\/?$/;
-/** A hash no password matches (its salt and hash are random), for timing-equal refusals. */
-const DUMMY_HASH = 'scrypt$16384$8$1$1T3gPNiImmmUUzxMyFE3Gw==$un5VlWJPpqYRGP/jodDTUwiFFYhicPGTKIB6nNE1l2A=';
 
 export class CentralSystem {
   private readonly rpc: RPCServer;
-  private readonly passwords = new PasswordVerifier();
+  private readonly refusals: UpgradeRefusals;
+  private readonly authentication: ChargerAuthentication;
+
   private readonly violations: SchemaViolationRecorder;
 
   constructor(private readonly options: CentralSystemOptions) {
     this.violations = new SchemaViolationRecorder(options.store, options.metrics, options.logger, options.events);
+    this.refusals = new UpgradeRefusals(options.logger, options.metrics.upgradeRefusals);
+    this.authentication = new ChargerAuthentication({
+      store: options.store,
+      refusals: this.refusals,
+      trustedProxies: options.trustedProxies,
+      registration: options.registration,
+      cpoName: options.cpoName,
+      register: async (id) => {
+        await options.store.ensureChargePoint(id, new Date().toISOString());
+        options.logger.info({ chargePointId: id }, 'charge point registered (open registration)');
+      },
+    });
     this.rpc = new RPCServer({
       protocols: [OCPP16],
       // '' is what a client that offered no subprotocol gets; it is validated as OCPP 1.6 too (see validator.ts).
@@ -101,7 +116,11 @@ export class CentralSystem {
             : reject(decision.status, decision.message),
         (error: unknown) => {
           options.logger.error({ err: error, chargePointId: handshake.identity }, 'upgrade: storage unavailable');
-          reject(503, 'Service Unavailable');
+          const refusal = this.refusals.refuse('storage_unavailable', {
+            chargePointId: handshake.identity,
+            remoteAddress: handshake.remoteAddress,
+          });
+          reject(refusal.status, refusal.message);
         },
       );
     });
@@ -116,6 +135,19 @@ export class CentralSystem {
   }
 
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // Forged client-certificate headers are refused before anything else, whatever the identity.
+    if (
+      this.authentication.transportOf({ remoteAddress: request.socket.remoteAddress, headers: request.headers }) ===
+      undefined
+    ) {
+      const refusal = this.refusals.refuse('untrusted_proxy_headers', {
+        chargePointId: printableIdentity(request.url ?? ''),
+        remoteAddress: request.socket.remoteAddress,
+        detail: 'client-certificate headers from an untrusted address',
+      });
+      refuseUpgrade(socket, refusal.status, refusal.message);
+      return;
+    }
     // The identity by the rule every part of ocpp-edge uses (common/charge-point-identity.ts). ocpp-rpc takes the
     // identity from the URL again, its own way (WHATWG URL, last segment, decoded outside its error handling: a
     // malformed escape would be an unhandled rejection), so it is given the canonical form of the one found here.
@@ -142,42 +174,37 @@ export class CentralSystem {
   }
 
   private async authenticate(handshake: IHandshakeInterface, signal?: AbortSignal): Promise<UpgradeDecision> {
-    const { store, registration, requireSubprotocol } = this.options;
+    const { requireSubprotocol } = this.options;
     const id = handshake.identity;
-    const refuse = (status: number, message: string): UpgradeDecision => {
-      this.options.logger.warn(
-        { chargePointId: id, status, reason: message, remoteAddress: handshake.remoteAddress },
-        'upgrade refused',
-      );
-      return { ok: false, status, message };
+    const attempt = {
+      identity: id,
+      password: handshake.password,
+      remoteAddress: handshake.remoteAddress,
+      headers: handshake.headers,
     };
-
-    if (!isChargePointId(id)) return refuse(400, CHARGE_POINT_ID_RULE);
+    const result = await this.authentication.authenticate(attempt);
+    if (!result.ok) return result;
 
     // ocpp1.6 when offered; no subprotocol at all is served as OCPP 1.6 (many chargers send none) unless required.
     let protocol: string | false;
+    const details = { chargePointId: id, remoteAddress: handshake.remoteAddress };
     if (handshake.protocols.has(OCPP16)) protocol = OCPP16;
     else if (handshake.protocols.size > 0)
-      return refuse(400, `Unsupported subprotocol; this central system speaks ${OCPP16}`);
-    else if (requireSubprotocol) return refuse(400, `Subprotocol ${OCPP16} required`);
+      return this.refusals.refuse('unsupported_subprotocol', {
+        ...details,
+        detail: `none of ${[...handshake.protocols].join(', ')} is ${OCPP16}`,
+      });
+    else if (requireSubprotocol)
+      return this.refusals.refuse('subprotocol_required', { ...details, detail: `no ${OCPP16} subprotocol offered` });
     else protocol = false;
 
-    const chargePoint = await store.getChargePoint(id);
-    if (chargePoint?.passwordHash) {
-      // Hashed even when no password was sent: every refusal takes the same time.
-      const matches = await this.passwords.verify(handshake.password ?? '', chargePoint.passwordHash);
-      if (!handshake.password || !matches) return refuse(401, 'Unauthorized');
-    } else if (!chargePoint) {
-      if (registration === 'known') {
-        // Spend the same time as a wrong password, so response times do not tell which identities exist.
-        await this.passwords.verify(handshake.password ?? '', DUMMY_HASH);
-        return refuse(401, 'Unauthorized');
-      }
-      await store.ensureChargePoint(id, new Date().toISOString());
-      this.options.logger.info({ chargePointId: id }, 'charge point registered (open registration)');
-    }
     if (signal?.aborted) return { ok: false, status: 400, message: 'Client went away' };
-    return { ok: true, protocol, validation: this.options.validationModes.effective(chargePoint?.ocppValidation) };
+    this.options.metrics.upgradesAccepted.inc({ security_profile: String(result.profile) });
+    return {
+      ok: true,
+      protocol,
+      validation: this.options.validationModes.effective(result.chargePoint?.ocppValidation),
+    };
   }
 
   private onConnection(client: RPCClient): void {
@@ -272,7 +299,7 @@ export class CentralSystem {
       return result;
     } catch (error) {
       stopTimer({ outcome: 'error' });
-      if (typeof (error as { rpcErrorCode?: unknown }).rpcErrorCode === 'string') throw error;
+      if (rpcErrorCode(error) !== undefined) throw error;
       context.logger.error(
         { err: error, chargePointId: context.chargePointId, action },
         'handler failed; answering InternalError',
@@ -291,12 +318,7 @@ function splitTarget(url: string | undefined): [string, string] {
 
 /** Answers an upgrade request with a plain HTTP error and closes the socket. */
 export function refuseUpgrade(socket: Duplex, status: number, message: string): void {
-  if (socket.writable) {
-    socket.end(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`,
-    );
-  }
-  socket.destroy();
+  writeRawHttpResponse(socket, status, { contentType: 'text/plain', body: message });
 }
 
 type UpgradeDecision =

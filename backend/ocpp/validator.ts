@@ -8,6 +8,7 @@
 import { createRequire } from 'node:module';
 import { createRPCError, createValidator } from 'ocpp-rpc';
 import type { Validator } from 'ocpp-rpc/lib/validator.js';
+import { rpcErrorCode, rpcErrorDetails } from '../../common/rpc-error.js';
 import { ocpp16Profile } from './tolerance/ocpp16-profile.js';
 import { TolerancePolicy, type SchemaViolation } from './tolerance/policy.js';
 
@@ -26,7 +27,7 @@ const schemaValidator = createValidator(OCPP16, schemas);
  * literally 'ocpp1.6'; this does the same for everyone so a client without a subprotocol gets 1.6 error codes.
  */
 function ocpp16Error(error: unknown): unknown {
-  const code = (error as { rpcErrorCode?: string }).rpcErrorCode;
+  const code = rpcErrorCode(error);
   const renamed =
     code === 'FormatViolation'
       ? 'FormationViolation'
@@ -34,7 +35,7 @@ function ocpp16Error(error: unknown): unknown {
         ? 'OccurrenceConstraintViolation'
         : undefined;
   if (!renamed) return error;
-  return createRPCError(renamed, (error as Error).message, (error as { details?: Record<string, unknown> }).details);
+  return createRPCError(renamed, (error as Error).message, rpcErrorDetails(error));
 }
 
 class Ocpp16Validator {

@@ -246,5 +246,17 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    // OCPP security profiles (backend/security/security-profile.ts): 0 for every charge point there is, as before.
+    '0160-1-security-profile': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .alterTable('charge_points')
+          .addColumn('security_profile', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute();
+      },
+      async down(db: Kysely<any>) {
+        await db.schema.alterTable('charge_points').dropColumn('security_profile').execute();
+      },
+    },
   };
 }

@@ -9,6 +9,8 @@ export interface ChargePointTable {
   id: string;
   /** scrypt hash of the HTTP Basic password (see backend/ocpp/passwords.ts); null: no password set. */
   password_hash: string | null;
+  /** OCPP security profile 0-3 (backend/security/security-profile.ts). */
+  security_profile: number;
   vendor: string | null;
   model: string | null;
   serial_number: string | null;

@@ -5,6 +5,7 @@
 import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
 import { openDatabase, type DatabaseOptions, type Dialect } from './database.js';
 import { migrateToLatest } from './migrations.js';
+import { isSecurityProfile, type SecurityProfile } from '../security/security-profile.js';
 import type {
   ChargePointTable,
   ConnectorTable,
@@ -20,8 +21,10 @@ import type {
 
 export interface ChargePoint {
   id: string;
-  /** scrypt hash of the HTTP Basic password (see backend/ocpp/passwords.ts); null: no password set. */
+  /** scrypt hash of the HTTP Basic password (see backend/security/passwords.ts); null: no password set. */
   passwordHash: string | null;
+  /** OCPP security profile 0-3 required at the upgrade (backend/security/security-profile.ts). */
+  securityProfile: SecurityProfile;
   vendor: string | null;
   model: string | null;
   serialNumber: string | null;
@@ -143,6 +146,11 @@ export interface TransactionStop {
   transactionData: SampledValue[];
   /** Why this stop is suspect as received (timestampDefaulted, schemaViolations). */
   flags?: string[];
+}
+
+export interface ChargePointChanges {
+  passwordHash?: string | null;
+  securityProfile?: SecurityProfile;
 }
 
 /** stopped: now; alreadyStopped: a repeated StopTransaction, nothing changed; unknown: no such transaction here
@@ -276,20 +284,23 @@ export class Store {
 
   /**
    * Registers or updates a charge point from the REST API. passwordHash: a new hash, null to remove the password,
-   * undefined to keep it. Returns true when the charge point was created.
+   * undefined to keep it; securityProfile: undefined to keep it. Returns true when the charge point was created.
    */
-  async putChargePoint(id: string, passwordHash: string | null | undefined, now: string): Promise<boolean> {
+  async putChargePoint(id: string, changes: ChargePointChanges, now: string): Promise<boolean> {
+    const set = {
+      ...(changes.passwordHash !== undefined && { password_hash: changes.passwordHash }),
+      ...(changes.securityProfile !== undefined && { security_profile: changes.securityProfile }),
+    };
     return this.db.transaction().execute(async (trx) => {
       const existing = await trx.selectFrom('charge_points').select('id').where('id', '=', id).executeTakeFirst();
       if (!existing) {
         await trx
           .insertInto('charge_points')
-          .values({ ...emptyChargePoint(id), registered_at: now, password_hash: passwordHash ?? null })
+          .values({ ...emptyChargePoint(id), registered_at: now, ...set })
           .execute();
         return true;
       }
-      if (passwordHash !== undefined)
-        await trx.updateTable('charge_points').set({ password_hash: passwordHash }).where('id', '=', id).execute();
+      if (Object.keys(set).length > 0) await trx.updateTable('charge_points').set(set).where('id', '=', id).execute();
       return false;
     });
   }
@@ -963,6 +974,7 @@ function toChargePoint(row: Selectable<ChargePointTable>): ChargePoint {
   return {
     id: row.id,
     passwordHash: row.password_hash,
+    securityProfile: isSecurityProfile(row.security_profile) ? row.security_profile : 0,
     vendor: row.vendor,
     model: row.model,
     serialNumber: row.serial_number,
@@ -1009,6 +1021,7 @@ function emptyChargePoint(id: string): Omit<Insertable<ChargePointTable>, 'regis
   return {
     id,
     password_hash: null,
+    security_profile: 0,
     vendor: null,
     model: null,
     serial_number: null,

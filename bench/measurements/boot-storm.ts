@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { BenchCertificates } from '../certificates.js';
 import { startProcess, stopProcess } from '../child-process.js';
 import { chargerIds, type LoadFleet } from '../load-fleet.js';
-import { percentile } from '../statistics.js';
+import { LatencyHistogram } from '../../common/latency-histogram.js';
 import { OCPP_EDGE_CLI, startTarget, type TargetName } from '../targets.js';
 import { totalFailures } from './context.js';
 
@@ -84,7 +84,7 @@ export async function measureBootStorm(
         failures: totalFailures(result.failures),
         failureKinds: result.failures,
         allAcceptedSeconds: result.lastReadyMs / 1000,
-        p99Ms: percentile(result.readyAtMs, 99),
+        p99Ms: LatencyHistogram.of(result.readyAtMs).percentileMs(99),
       };
     } finally {
       await target.stop();

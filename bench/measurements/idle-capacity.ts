@@ -3,7 +3,7 @@
 // its CPU per handshake is the CPU it spent while they were being opened (TLS, HTTP upgrade, upstream connect).
 
 import { chargerIds } from '../load-fleet.js';
-import { sleep } from '../child-process.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { targetStats, totalFailures, type MeasureContext } from './context.js';
 
 export interface IdleCapacityOptions {

@@ -2,9 +2,9 @@
 // messages per second in all), for a fixed time. RTT percentiles over every answered call; the target's CPU per
 // 1,000 round trips (a call and its answer: two frames through the proxy).
 
-import { sleep } from '../child-process.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LatencyHistogram } from '../../common/latency-histogram.js';
 import { chargerIds } from '../load-fleet.js';
-import { maximum, percentile } from '../statistics.js';
 import { targetStats, totalFailures, type MeasureContext } from './context.js';
 
 export interface LatencyOptions {
@@ -35,12 +35,13 @@ export async function measureLatency(context: MeasureContext, options: LatencyOp
   const result = await fleet.heartbeats(options.intervalMs, options.durationMs);
   const after = targetStats(context);
   await fleet.closeAll();
+  const rtt = LatencyHistogram.of(result.rttMs);
   return {
     answered: result.answered,
     failures: totalFailures(opened.failures) + totalFailures(result.failures),
-    p50Ms: percentile(result.rttMs, 50),
-    p99Ms: percentile(result.rttMs, 99),
-    maxMs: maximum(result.rttMs),
+    p50Ms: rtt.percentileMs(50),
+    p99Ms: rtt.percentileMs(99),
+    maxMs: rtt.maxMs,
     cpuPer1kMs: ((after.cpuMs - before.cpuMs) / Math.max(1, result.answered)) * 1000,
   };
 }

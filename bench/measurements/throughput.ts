@@ -1,7 +1,7 @@
 // c. Throughput: N connections, each with one call in flight (the next goes out when the answer arrives), for a
 // fixed time: round trips per second, and the target's CPU per 1,000 round trips.
 
-import { sleep } from '../child-process.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { chargerIds } from '../load-fleet.js';
 import { targetStats, totalFailures, type MeasureContext } from './context.js';
 

@@ -4,6 +4,7 @@
 
 import http from 'node:http';
 import type { Logger } from '../../common/logger.js';
+import { writeRawHttpResponse } from '../../common/raw-http-response.js';
 import type { ProxyMetrics } from '../metrics.js';
 import type { ChallengeStore } from '../tls/types.js';
 
@@ -43,9 +44,7 @@ export function createRedirectServer(options: RedirectListenerOptions): http.Ser
   );
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
-    socket.end(
-      `HTTP/1.1 ${error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nconnection: close\r\n\r\n`,
-    );
+    writeRawHttpResponse(socket, error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400);
   });
   return server;
 }

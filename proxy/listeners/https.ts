@@ -10,6 +10,7 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../../common/logger.js';
 import type { AccessLog } from '../access-log.js';
+import type { ClientIdentity } from '../client-identity.js';
 import { sendJsonError, writeRawError } from '../errors.js';
 import { setForwardedHeaders, setSecurityHeaders } from '../headers.js';
 import type { ProxyMetrics } from '../metrics.js';
@@ -17,8 +18,8 @@ import { parseRequestTarget } from '../request-target.js';
 import { isPrivatePath, matchRoute, type Route } from '../routes.js';
 import type { MemoryCertificateStore } from '../tls/certificate-store.js';
 import { TlsSessionCache } from '../tls/session-cache.js';
-import { SHARED_TLS_OPTIONS } from '../tls/tls-options.js';
 import type { Upstream } from '../upstream.js';
+import type { UpstreamPool } from '../upstream-pool.js';
 import { WebSocketSessions } from '../websocket.js';
 
 /** Request line plus headers; nginx's large_client_header_buffers allows 4 × 8 KB, Node defaults to 16 KB. */
@@ -27,7 +28,10 @@ const MAX_HEADER_BYTES = 16 * 1024;
 export interface HttpsListenerOptions {
   store: MemoryCertificateStore;
   routes: Route[];
+  /** Forwards HTTP requests. */
   upstream: Upstream;
+  /** The upstreams WebSocket sessions choose from (the forwarder's own pool). */
+  pool: UpstreamPool;
   metrics: ProxyMetrics;
   accessLog: AccessLog;
   logger: Logger;
@@ -38,6 +42,8 @@ export interface HttpsListenerOptions {
   tlsHandshakeTimeoutMs: number;
   /** --tls-ticket-keys (proxy/tls/ticket-keys.ts); undefined: random keys of this process's own. */
   ticketKeys?: Buffer;
+  /** The client certificate verdict forwarded to the upstream (--client-ca, --client-crl). */
+  clientIdentity: ClientIdentity;
 }
 
 export class HttpsListener {
@@ -51,7 +57,12 @@ export class HttpsListener {
     const primary = options.store.lookup(undefined);
     if (!primary) throw new Error('no certificate installed before the HTTPS listener started');
     this.server = https.createServer({
-      ...SHARED_TLS_OPTIONS,
+      ...options.store.tlsOptions,
+      // Ask every client for a certificate (security profile 3) but never refuse the handshake for lacking one or
+      // for a bad one: profile-2 chargers share the port, and the backend decides per charger from the verdict the
+      // proxy forwards (setClientCertificateHeaders). Without --client-ca nobody is asked.
+      requestCert: options.clientIdentity.trust !== undefined,
+      rejectUnauthorized: false,
       // Clients without SNI (connecting by IP address) get this one; SNICallback is not called for them.
       cert: primary.certPem,
       key: primary.keyPem,
@@ -67,7 +78,7 @@ export class HttpsListener {
     });
     new TlsSessionCache().attach(this.server);
     this.websockets = new WebSocketSessions({
-      upstream: options.upstream,
+      pool: options.pool,
       metrics: options.metrics,
       accessLog: options.accessLog,
       logger: options.logger,
@@ -114,6 +125,7 @@ export class HttpsListener {
       return;
     }
     setForwardedHeaders(req, this.options.trustProxy);
+    this.options.clientIdentity.setHeaders(req);
     // Node already answered `100 Continue` to the client, and the body is forwarded as it comes: the upstream
     // has nothing to wait for.
     delete req.headers.expect;
@@ -174,6 +186,7 @@ export class HttpsListener {
       writeRawError(socket, 400, 'WebSocket upgrades are served under /ocpp/ only');
       return this.record(req, 400, route.name, startedAt, 0, true);
     }
+    this.options.clientIdentity.setHeaders(req);
     this.websockets.handleUpgrade(req, socket, head, route, target.pathname);
   };
 
@@ -212,7 +225,7 @@ export class HttpsListener {
     const primary = this.options.store.lookup(undefined);
     if (!primary) return;
     const ticketKeys = this.server.getTicketKeys();
-    this.server.setSecureContext({ ...SHARED_TLS_OPTIONS, cert: primary.certPem, key: primary.keyPem });
+    this.server.setSecureContext({ ...this.options.store.tlsOptions, cert: primary.certPem, key: primary.keyPem });
     this.server.setTicketKeys(ticketKeys);
   }
 }

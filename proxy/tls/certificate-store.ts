@@ -4,7 +4,7 @@
 // keep theirs, so replacing a certificate never disturbs open connections.
 
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { createSecureContext, type SecureContext } from 'node:tls';
+import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
 import { SHARED_TLS_OPTIONS } from './tls-options.js';
 import type { CertificateStore, ServedCertificate } from './types.js';
 
@@ -21,12 +21,36 @@ export class MemoryCertificateStore implements CertificateStore {
   private readonly byName = new Map<string, InstalledCertificate>();
   private readonly changeListeners: Array<(certificate: ServedCertificate) => void> = [];
 
-  /** @param primaryDomain served to clients without SNI; when undefined, the first certificate installed. */
-  constructor(private primaryDomain: string | undefined) {}
+  /**
+   * @param primaryDomain served to clients without SNI; when undefined, the first certificate installed.
+   * @param tlsOptions what every context shares: SHARED_TLS_OPTIONS, plus the --client-ca certificates.
+   */
+  constructor(
+    private primaryDomain: string | undefined,
+    private options: SecureContextOptions = SHARED_TLS_OPTIONS,
+  ) {}
+
+  /** The options every secure context is made with (the listener's default context too). */
+  get tlsOptions(): SecureContextOptions {
+    return this.options;
+  }
+
+  /** New shared options (SIGHUP re-read the client CAs): every context is rebuilt, for new handshakes only. */
+  setTlsOptions(options: SecureContextOptions): void {
+    this.options = options;
+    for (const installed of new Set(this.byName.values()))
+      installed.context = createSecureContext({
+        ...options,
+        cert: installed.served.certPem,
+        key: installed.served.keyPem,
+      });
+    const primary = this.lookup(undefined);
+    if (primary) for (const listener of this.changeListeners) listener(primary);
+  }
 
   install(certPem: string, keyPem: string, origin: string): ServedCertificate {
     const served = describeCertificate(certPem, keyPem, origin);
-    const context = createSecureContext({ ...SHARED_TLS_OPTIONS, cert: certPem, key: keyPem });
+    const context = createSecureContext({ ...this.options, cert: certPem, key: keyPem });
     const installed = { served, context };
     for (const name of served.names) this.byName.set(name, installed);
     this.primaryDomain ??= served.names[0];

@@ -2,8 +2,9 @@
 // memory so that every process sharing the data dir (several proxies behind a balancer, or the `certs` command)
 // answers every token, whichever of them asked the CA.
 
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomic } from './atomic-file.js';
 import type { ChallengeStore } from './types.js';
 
 /** RFC 8555 §8.3: a token is base64url; anything else can never be ours (and must never become a path). */
@@ -29,10 +30,8 @@ export class FileChallengeStore implements ChallengeStore {
   async set(token: string, keyAuthorization: string): Promise<void> {
     if (!isChallengeToken(token)) throw new Error(`invalid ACME challenge token ${JSON.stringify(token)}`);
     await mkdir(this.directory, { recursive: true });
-    // Write then rename, so a concurrent reader never sees a half-written answer.
-    const temporary = path.join(this.directory, `.${token}.${process.pid}.tmp`);
-    await writeFile(temporary, keyAuthorization);
-    await rename(temporary, path.join(this.directory, token));
+    // Atomically, so a concurrent reader never sees a half-written answer.
+    await writeFileAtomic(path.join(this.directory, token), keyAuthorization, 0o644);
   }
 
   async remove(token: string): Promise<void> {

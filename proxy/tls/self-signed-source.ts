@@ -2,10 +2,11 @@
 // Generated once into {data-dir}/self-signed/ and reused, so a developer trusts it once; regenerated only when
 // it no longer covers the domains or is about to expire.
 
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { generateSelfSignedCertificate } from './self-signed-certificate.js';
 import type { Logger } from '../../common/logger.js';
+import { writeFileAtomic } from './atomic-file.js';
+import { generateSelfSignedCertificate } from './self-signed-certificate.js';
 import { describeCertificate } from './certificate-store.js';
 import type { CertificateSource, CertificateStore, ServedCertificate } from './types.js';
 
@@ -84,8 +85,7 @@ function generate(domains: string[]): Promise<{ certPem: string; keyPem: string 
 }
 
 async function writeAtomically(file: string, content: string, mode: number): Promise<void> {
+  // The directory is made as it always was (the process's umask), before writeFileAtomic would make it 0700.
   await mkdir(path.dirname(file), { recursive: true });
-  const temporary = `${file}.${process.pid}.tmp`;
-  await writeFile(temporary, content, { mode });
-  await rename(temporary, file);
+  await writeFileAtomic(file, content, mode);
 }

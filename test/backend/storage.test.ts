@@ -262,7 +262,7 @@ for (const dialect of STORAGE_NAMES) {
       await withBackend(t, dialect, {}, async (backend) => {
         const store = backend.handle.store;
         const now = '2025-06-01T12:00:00.000Z';
-        assert.equal(await store.putChargePoint('CP-DOMAIN', 'hash', now), true);
+        assert.equal(await store.putChargePoint('CP-DOMAIN', { passwordHash: 'hash' }, now), true);
         await store.recordBoot('CP-DOMAIN', { vendor: 'Acme', model: 'Wallbox', serialNumber: 'SN-9' }, now);
         await store.recordStatus(
           'CP-DOMAIN',
@@ -272,6 +272,7 @@ for (const dialect of STORAGE_NAMES) {
         assert.deepEqual(await store.getChargePoint('CP-DOMAIN'), {
           id: 'CP-DOMAIN',
           passwordHash: 'hash',
+          securityProfile: 0,
           vendor: 'Acme',
           model: 'Wallbox',
           serialNumber: 'SN-9',

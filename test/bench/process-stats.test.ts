@@ -9,12 +9,13 @@ import { processTree, processTreeStats, readCpuMs, readRssBytes } from '../../be
 
 describe('process stats', () => {
   it('reads the RSS and CPU time of a process and its children', async () => {
-    // Holds 50 MB and spins for 300 ms, then waits to be killed.
+    // Holds 50 MB and spins until it has used 300 ms of CPU (not of wall time: on a loaded machine a 300 ms
+    // wall-clock spin may get half of that), then waits to be killed.
     const child = spawn(
       process.execPath,
       [
         '-e',
-        'globalThis.held = Buffer.alloc(50e6, 1); const end = Date.now() + 300; while (Date.now() < end); console.log("ready"); setInterval(() => {}, 1000);',
+        'globalThis.held = Buffer.alloc(50e6, 1); const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; }; while (cpu() < 300); console.log("ready"); setInterval(() => {}, 1000);',
       ],
       {
         stdio: ['ignore', 'pipe', 'inherit'],

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseWrkOutput } from '../../bench/measurements/https-get.js';
 import { markdownTable, summarise, textTable } from '../../bench/report.js';
-import { median, percentile, repetitionOrder } from '../../bench/statistics.js';
+import { repetitionOrder } from '../../bench/statistics.js';
 
 describe('bench report', () => {
   it('reports medians, ratios to nginx and whether each target is met', () => {
@@ -72,15 +72,6 @@ describe('bench report', () => {
     assert.equal(line!.ratio, 0.5);
     assert.equal(line!.clusterRatio, 0.9);
     assert.equal(line!.met, true);
-  });
-
-  it('computes percentiles and medians', () => {
-    const samples = Array.from({ length: 100 }, (_, i) => i + 1);
-    assert.equal(percentile(samples, 50), 50);
-    assert.equal(percentile(samples, 99), 99);
-    assert.equal(percentile([], 99), 0);
-    assert.equal(median([3, 1, 2]), 2);
-    assert.equal(median([1, 2]), 1.5);
   });
 
   it('starts each repetition with another target, every target once per repetition', () => {

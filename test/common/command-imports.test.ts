@@ -3,13 +3,11 @@
 // certificate generator when its certificates come from files; the backend does not carry the proxy's.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { CLI, cleanEnvironment } from '../support/cli.js';
+import { spawnOcppEdge } from '../support/cli.js';
 import { makeTempDir } from '../support/proxy-under-test.js';
 import {
   createTestCa,
@@ -24,33 +22,14 @@ const CENTRAL_SYSTEM_PACKAGES = ['fastify', 'kysely', 'better-sqlite3', 'pg', 'o
 /** Starts `ocpp-edge ...args` until it logs `readyMessage`, stops it, and returns the npm packages it imported. */
 async function importedPackages(dir: string, args: string[], readyMessage: string): Promise<Set<string>> {
   const traceFile = path.join(dir, `imports-${args[0]}.txt`);
-  const child = spawn(process.execPath, ['--import', MODULE_TRACE, CLI, ...args], {
-    env: cleanEnvironment({ OCPP_EDGE_TEST_MODULE_TRACE: traceFile, OCPP_EDGE_LOG_PRETTY: '0' }),
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const child = spawnOcppEdge(args, {
+    nodeArgs: ['--import', MODULE_TRACE],
+    env: { OCPP_EDGE_TEST_MODULE_TRACE: traceFile, OCPP_EDGE_LOG_PRETTY: '0' },
   });
   try {
-    let output = '';
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no "${readyMessage}" within 15 s: ${output}`)), 15_000);
-      const onData = (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes(`"msg":"${readyMessage}"`)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      child.stdout.on('data', onData);
-      child.stderr.on('data', onData);
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`exited (${code}) before "${readyMessage}": ${output}`));
-      });
-    });
+    await child.logLine(readyMessage, 15_000);
   } finally {
-    if (child.exitCode === null) {
-      child.kill('SIGTERM');
-      await once(child, 'exit');
-    }
+    await child.stop();
   }
   return new Set((await readFile(traceFile, 'utf8')).split('\n').filter(Boolean));
 }

@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Registry } from 'prom-client';
 import { createRegistry, EVENT_LOOP_SAMPLE_MS, startMetricsServer } from '../../common/metrics.js';
 import { metricValue } from '../support/proxy-under-test.js';
-import { sleep } from '../support/waiting.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 describe('event-loop delay metrics', () => {
   let registry: Registry;

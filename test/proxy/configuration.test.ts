@@ -149,7 +149,7 @@ describe('privileged ports', () => {
           '--data-dir',
           path.join(dir, 'data'),
         ],
-        { uid: 65534, gid: 65534, env: { ...process.env, OCPP_EDGE_LOG_PRETTY: '0' } },
+        { uid: 65534, gid: 65534 },
       );
       assert.equal(result.code, 1);
       const output = result.stdout + result.stderr;

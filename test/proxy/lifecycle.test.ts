@@ -110,7 +110,7 @@ describe('the proxy command', () => {
       await writeFile(files.certFile, renewed.certPem);
       await writeFile(files.keyFile, renewed.keyPem);
       proxy.child.kill('SIGHUP');
-      await waitFor('the reload log line', () => proxy.lines.some((line) => line.msg === 'reloaded'));
+      await proxy.logLine('reloaded', 5000);
       const socket = await tlsConnect(proxy.httpsPort, { servername: 'localhost' });
       assert.equal(socket.getPeerX509Certificate()?.serialNumber, renewed.serialNumber);
       socket.destroy();

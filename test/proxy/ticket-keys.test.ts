@@ -31,9 +31,7 @@ function clientOptions(version: (typeof VERSIONS)[number]): ConnectionOptions {
 }
 
 async function stopProcess(edge: ProxyProcess | undefined): Promise<void> {
-  if (!edge || edge.child.exitCode !== null || edge.child.signalCode !== null) return;
-  edge.child.kill('SIGTERM');
-  await edge.exited;
+  await edge?.stop();
 }
 
 describe('--tls-ticket-keys: proxies sharing one key file', () => {

@@ -238,8 +238,7 @@ describe('an https:// upstream', () => {
   });
 
   after(async () => {
-    proxy?.child.kill('SIGTERM');
-    await proxy?.exited;
+    await proxy?.stop();
     upstream?.closeAllConnections();
     await new Promise((resolve) => upstream?.close(resolve));
   });

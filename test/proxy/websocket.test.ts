@@ -12,8 +12,10 @@ import { AccessLog } from '../../proxy/access-log.js';
 import { HttpsListener } from '../../proxy/listeners/https.js';
 import { createProxyMetrics } from '../../proxy/metrics.js';
 import { createRoutes } from '../../proxy/routes.js';
+import { ClientIdentity } from '../../proxy/client-identity.js';
 import { MemoryCertificateStore } from '../../proxy/tls/certificate-store.js';
 import { Upstream } from '../../proxy/upstream.js';
+import { UpstreamPool } from '../../proxy/upstream-pool.js';
 import { LogCapture, metricValue, startProxyUnderTest, type ProxyUnderTest } from '../support/proxy-under-test.js';
 import { createTestCa, issueCertificate } from '../support/test-certificates.js';
 import { startTestUpstream, type TestUpstream } from '../support/test-upstream.js';
@@ -66,16 +68,19 @@ describe('upstream not answering an upgrade', () => {
       route.name === 'ocpp' ? { ...route, connectTimeoutMs: 500 } : route,
     );
     const port = (silent.address() as net.AddressInfo).port;
+    const pool = new UpstreamPool({ targets: [new URL(`http://127.0.0.1:${port}`)], logger });
     listener = new HttpsListener({
       store,
       routes,
-      upstream: new Upstream({ targets: [new URL(`http://127.0.0.1:${port}`)], logger, metrics }),
+      upstream: new Upstream({ pool, logger, metrics }),
+      pool,
       metrics,
       accessLog: new AccessLog(logger),
       logger,
       trustProxy: false,
       headerTimeoutMs: 10_000,
       tlsHandshakeTimeoutMs: 60_000,
+      clientIdentity: new ClientIdentity(undefined, metrics, logger),
     });
     listener.server.listen(0, '127.0.0.1');
     await once(listener.server, 'listening');

@@ -1,7 +1,6 @@
 // Helpers for the ACME tests: a proxy configuration as the CLI would load it, captured logs, the certificate a
 // fresh TLS handshake sees, Prometheus scrapes, `ocpp-edge proxy` as a long-running child, and a WebSocket upstream.
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { Writable } from 'node:stream';
 import tls from 'node:tls';
@@ -9,7 +8,7 @@ import { WebSocketServer } from 'ws';
 import { loadConfig } from '../../common/config.js';
 import { createLogger, type Logger } from '../../common/logger.js';
 import { proxyOptions, type ProxyConfig } from '../../proxy/options.js';
-import { CLI } from './cli.js';
+import { spawnOcppEdge, type OcppEdgeProcess } from './cli.js';
 
 /** Flags as on the command line (kebab-case), validated exactly like `ocpp-edge proxy` does. */
 export function proxyConfig(flags: Record<string, unknown>): ProxyConfig {
@@ -102,54 +101,22 @@ export function scrape(port: number): Promise<string> {
   });
 }
 
-export interface ProxyProcess {
-  child: ChildProcess;
-  output: string[];
+export interface ProxyProcess extends OcppEdgeProcess {
   /** Ports from its "proxy listening" log line. */
   ports: Promise<{ httpsPort: number; httpPort: number; metricsPort: number }>;
-  stop(): Promise<void>;
 }
 
-/** `ocpp-edge proxy ...args` as a long-running child (or `command` instead, e.g. a cluster launcher); its log lines are kept. */
-export function spawnProxy(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  command: string[] = [CLI, 'proxy', ...args],
-): ProxyProcess {
-  const child = spawn(process.execPath, command, {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output: string[] = [];
-  let buffered = '';
-  const ports = new Promise<{ httpsPort: number; httpPort: number; metricsPort: number }>((resolve, reject) => {
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      buffered += chunk;
-      const lines = buffered.split('\n');
-      buffered = lines.pop() ?? '';
-      for (const line of lines) {
-        output.push(line);
-        if (line.includes('"proxy listening"'))
-          resolve(JSON.parse(line) as { httpsPort: number; httpPort: number; metricsPort: number });
-      }
-    });
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => output.push(chunk));
-    child.on('exit', (code) => reject(new Error(`proxy exited with ${code} before listening:\n${output.join('\n')}`)));
-  });
+/** `ocpp-edge proxy ...args` as a long-running child (or through `script`, e.g. a cluster launcher); its output is kept. */
+export function spawnProxy(args: string[], env: NodeJS.ProcessEnv, script?: string): ProxyProcess {
+  const proxy = spawnOcppEdge(['proxy', ...args], { env, script });
+  // An order against Pebble may come before the listening line: more time than a plain start.
+  const ports = proxy.logLine('proxy listening', 60_000).then((line) => ({
+    httpsPort: Number(line.httpsPort),
+    httpPort: Number(line.httpPort),
+    metricsPort: Number(line.metricsPort),
+  }));
   ports.catch(() => undefined);
-  return {
-    child,
-    output,
-    ports,
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
+  return { ...proxy, ports };
 }
 
 /** A WebSocket upstream that echoes every message, standing in for the central system. */

@@ -1,6 +1,7 @@
 // Bounded waiting for tests: every wait has a deadline and says what it was waiting for when it gives up.
 
 import { once, type EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface WaitOptions {
   /** Give up after this long (default 5000 ms). */
@@ -51,8 +52,4 @@ export async function nextEvent<T extends unknown[] = unknown[]>(
   timeoutMs = 5000,
 ): Promise<T> {
   return (await once(emitter, event, { signal: AbortSignal.timeout(timeoutMs) })) as T;
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -9,6 +9,7 @@ import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import tls, { type SecureContext, type SecureContextOptions, type TLSSocket } from 'node:tls';
 import { ConfigError } from '../../common/config.js';
+import { median } from '../../common/median.js';
 import type { CheckConfig } from './options.js';
 
 export interface CheckTarget {
@@ -127,12 +128,6 @@ export async function timedGet(target: CheckTarget, path: string, samples = 1): 
   } finally {
     agent.destroy();
   }
-}
-
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 function get(target: CheckTarget, path: string, agent: https.Agent): Promise<HttpsAnswer> {

@@ -7,8 +7,9 @@
 
 import { performance } from 'node:perf_hooks';
 import { RPCClient } from 'ocpp-rpc';
+import { median } from '../../common/median.js';
 import { type CheckResult, describeError, formatMs, PLAN_TARGETS_MS, timed } from './result.js';
-import { connectTls, median, type CheckTarget } from './target.js';
+import { connectTls, type CheckTarget } from './target.js';
 
 const GROUP = 'websocket';
 const UPGRADE = 'WebSocket upgrade';

@@ -2,16 +2,18 @@
 // a refused upgrade, the system or TLS error code, the OCPP-J error code of a CALLERROR, or "timeout".
 
 import ocppRpc from 'ocpp-rpc';
+import { rpcErrorCode } from '../../common/rpc-error.js';
 
 // ocpp-rpc is CommonJS and spreads its error classes into module.exports, which Node cannot expose as named ESM
 // exports: take them from the default export (module.exports).
-const { RPCError, TimeoutError, UnexpectedHttpResponse } = ocppRpc;
+const { TimeoutError, UnexpectedHttpResponse } = ocppRpc;
 
 export function errorKind(error: unknown): string {
   if (error instanceof UnexpectedHttpResponse) return `HTTP ${String(error.code)}`;
   if (error instanceof TimeoutError) return 'timeout';
   // Strict mode turns a CALLERROR, and an answer that breaks the OCPP schema, into an RPCError with the OCPP-J code.
-  if (error instanceof RPCError) return error.rpcErrorCode;
+  const ocppCode = rpcErrorCode(error);
+  if (ocppCode !== undefined) return ocppCode;
   if (error instanceof Error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (typeof code === 'string') return code; // ECONNREFUSED, ECONNRESET, DEPTH_ZERO_SELF_SIGNED_CERT...

@@ -2,7 +2,7 @@
 // rendering as a table for people. Latencies are in milliseconds.
 
 import { redactUrlPassword } from '../../common/config.js';
-import type { LatencySummary } from './histogram.js';
+import type { LatencySummary } from '../../common/latency-histogram.js';
 import type { SimulationOptions } from './options.js';
 import type { SimulationStats } from './stats.js';
 

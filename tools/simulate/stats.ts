@@ -2,7 +2,7 @@
 // are plain numbers and latencies go to fixed-size histograms, so memory stays flat over a 24-hour run.
 
 import { performance } from 'node:perf_hooks';
-import { Histogram } from './histogram.js';
+import { LatencyHistogram } from '../../common/latency-histogram.js';
 
 /** Calls the chargers made, by OCPP action. */
 export interface ActionStats {
@@ -10,7 +10,7 @@ export interface ActionStats {
   ok: number;
   failed: number;
   /** Round trip from the frame leaving to the answer arriving; queueing inside the charger is excluded. */
-  rtt: Histogram;
+  rtt: LatencyHistogram;
 }
 
 /** A point-in-time view for the live progress line. */
@@ -36,9 +36,9 @@ export class SimulationStats {
   everBooted = 0;
 
   /** Attempt start to WebSocket open (TCP, TLS and HTTP upgrade), every successful attempt. */
-  readonly connectTime = new Histogram();
+  readonly connectTime = new LatencyHistogram();
   /** Charger start to its first accepted BootNotification, once per charger: what a boot storm waits for. */
-  readonly bootTime = new Histogram();
+  readonly bootTime = new LatencyHistogram();
 
   readonly actions = new Map<string, ActionStats>();
   /** Calls from the central system the chargers answered, by action. */
@@ -58,7 +58,7 @@ export class SimulationStats {
   action(name: string): ActionStats {
     let stats = this.actions.get(name);
     if (!stats) {
-      stats = { sent: 0, ok: 0, failed: 0, rtt: new Histogram() };
+      stats = { sent: 0, ok: 0, failed: 0, rtt: new LatencyHistogram() };
       this.actions.set(name, stats);
     }
     return stats;

@@ -18,7 +18,7 @@ import { problemOf } from './problem.js';
 import { CertificateRenewer } from './renewer.js';
 import { selfCheckTarget } from './source.js';
 import { openAcmeState, type AcmeState } from './state.js';
-import { AcmeStorage } from './storage.js';
+import { FileAcmeStore } from './file-store.js';
 import type { AcmeStore } from './store.js';
 
 const DAY_MS = 86_400_000;
@@ -83,7 +83,7 @@ export const certsCommand: CommandModule = {
 
 /** From a data dir, or from any ACME store. */
 export async function listCertificates(from: string | AcmeStore, now = new Date()): Promise<CertificateListing[]> {
-  const storage = typeof from === 'string' ? new AcmeStorage(from) : from;
+  const storage = typeof from === 'string' ? new FileAcmeStore(from) : from;
   const listings: CertificateListing[] = [];
   for (const domain of await storage.listDomains()) {
     const stored = await storage.readCertificate(domain);

@@ -9,7 +9,7 @@
 //   ocpp-edge:acme:challenge:{token}               string, PX expiry: pending http-01 key authorizations
 //   ocpp-edge:acme:certificate-stored              pub/sub channel: a domain whose certificate was just stored
 
-import { directoryId } from './storage.js';
+import { directoryId } from './store.js';
 
 const PREFIX = 'ocpp-edge:acme:';
 

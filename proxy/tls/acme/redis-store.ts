@@ -1,6 +1,6 @@
 // --acme-store redis: the ACME account and certificates in Redis (keys in redis-keys.ts), so proxies on several
 // machines behind DNS round robin or an L4 balancer serve one certificate and need one account. The second
-// implementation of store.ts's AcmeStore, beside the data-dir one in storage.ts.
+// implementation of store.ts's AcmeStore, beside the data-dir one in file-store.ts.
 //
 // A certificate is one hash (record, chain and key) written by one HSET inside a MULTI: a reader sees the old
 // triple or the new one, never a new key with an old chain, and a failed write changes nothing. The same MULTI

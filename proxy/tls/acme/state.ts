@@ -1,6 +1,6 @@
 // --acme-store: where the ACME account, certificates, challenge tokens and the ordering lock live.
 //
-//   file    (default) the data dir: storage.ts, lock.ts, ../challenge-store.ts. Processes on one machine (PM2
+//   file    (default) the data dir: file-store.ts, file-lock.ts, ../challenge-store.ts. Processes on one machine (PM2
 //           cluster workers, `ocpp-edge certs`) share it; so do machines sharing a volume.
 //   redis   --redis URL: redis-store.ts, redis-lock.ts, ../redis-challenge-store.ts. Proxies on several machines
 //           share one account, one certificate and every challenge token, with no shared disk. Imported only
@@ -12,8 +12,9 @@ import type { Logger } from '../../../common/logger.js';
 import type { ProxyConfig } from '../../options.js';
 import { FileChallengeStore } from '../challenge-store.js';
 import type { ChallengeStore } from '../types.js';
-import { FileLock, type AcmeLock } from './lock.js';
-import { AcmeStorage } from './storage.js';
+import { FileLock } from './file-lock.js';
+import { FileAcmeStore } from './file-store.js';
+import type { AcmeLock } from './lock.js';
 import type { AcmeStore } from './store.js';
 
 /** At start, how long to wait for Redis before serving the placeholder and going on (it keeps reconnecting). */
@@ -78,7 +79,7 @@ export async function openAcmeState(config: AcmeStateConfig, logger: Logger): Pr
 }
 
 export function fileAcmeState(dataDir: string): AcmeState {
-  const store = new AcmeStorage(dataDir);
+  const store = new FileAcmeStore(dataDir);
   return {
     kind: 'file',
     store,

@@ -1,5 +1,6 @@
-// The contracts ACME state is kept behind, so that it can live in the data dir (one machine: storage.ts, lock.ts,
-// ../challenge-store.ts) or in Redis (several machines: redis-store.ts, redis-lock.ts, ../redis-challenge-store.ts)
+// The contract ACME state is kept behind, so that it can live in the data dir (one machine: file-store.ts,
+// file-lock.ts, ../challenge-store.ts) or in Redis (several machines: redis-store.ts, redis-lock.ts,
+// ../redis-challenge-store.ts)
 // with the same renewer, account and source code above it. Chosen by --acme-store (state.ts).
 //
 // What every implementation promises:
@@ -7,9 +8,40 @@
 //   - a failed write leaves the certificate that was live untouched;
 //   - watchCertificate reports writes by any process sharing the store, within seconds.
 
-import type { AccountRecord, CurrentRecord, StoredAccount, StoredCertificate } from './storage.js';
+export interface StoredAccount {
+  keyPem: string;
+  url: string | undefined;
+}
 
-export type { AccountRecord, CurrentRecord, StoredAccount, StoredCertificate };
+export interface AccountRecord {
+  url: string;
+  directory: string;
+  email: string | undefined;
+  createdAt: string;
+}
+
+/** current.json: the live certificate of a domain. */
+export interface CurrentRecord {
+  version: string;
+  domains: string[];
+  keyType: string;
+  directory: string;
+  serialNumber: string;
+  notBefore: string;
+  notAfter: string;
+  issuedAt: string;
+  /** RFC 9773 id of the certificate this one replaced, when it was ordered with `replaces`. */
+  replaced?: string;
+}
+
+export interface StoredCertificate {
+  record: CurrentRecord;
+  certPem: string;
+  keyPem: string;
+  /** Where chain and key are, for operators and `certs list`: absolute file paths, or Redis key and field. */
+  certPath: string;
+  keyPath: string;
+}
 
 export interface AcmeStore {
   /** Where the state lives, for logs and `certs list`: a directory, or a Redis URL (password hidden) and key prefix. */
@@ -45,4 +77,10 @@ export function parseJson<T>(text: string | undefined): T | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A stable, readable directory name per ACME directory URL: "acme-v02.api.letsencrypt.org-directory". */
+export function directoryId(directoryUrl: string): string {
+  const url = new URL(directoryUrl);
+  return `${url.host}${url.pathname}`.replace(/[^a-zA-Z0-9.-]+/g, '-').replace(/-+$/, '');
 }

@@ -15,6 +15,7 @@ import { createStorage, POSTGRES_HOST, type StorageTarget } from '../../support/
 import { waitFor } from '../../support/waiting.js';
 import { missingServices } from '../../support/cluster/services.js';
 import { startTcpRelay, type TcpRelay } from '../../support/cluster/tcp-relay.js';
+import { rpcErrorCode } from '../../../common/rpc-error.js';
 
 const skip = await missingServices();
 
@@ -42,7 +43,7 @@ describe('PostgreSQL cut off and back', { skip }, () => {
       meterStart,
       timestamp: new Date().toISOString(),
     }) as Promise<{ transactionId: number }>;
-  const isInternalError = (error: unknown) => (error as { rpcErrorCode?: string }).rpcErrorCode === 'InternalError';
+  const isInternalError = (error: unknown) => rpcErrorCode(error) === 'InternalError';
 
   before(async (t) => {
     redis = await startRedis();

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createRPCError, type RPCClient } from 'ocpp-rpc';
 import pg from 'pg';
+import { LatencyHistogram } from '../../../common/latency-histogram.js';
 import { startTestBackend, type TestBackend } from '../../support/backend-instance.js';
 import { connectCharger } from '../../support/ocpp-chargers.js';
 import { startRedis, type TestRedis } from '../../support/redis-server.js';
@@ -141,11 +142,10 @@ describe('several backends on one PostgreSQL and one Redis', { skip }, () => {
       local.push(await timed(backends[0]));
       routed.push(await timed(backends[1]));
     }
-    const percentile = (times: number[], p: number) =>
-      [...times].sort((a, b) => a - b)[Math.floor(times.length * p)].toFixed(2);
+    const percentile = (times: number[], p: number) => LatencyHistogram.of(times).percentileMs(p).toFixed(2);
     console.log(
-      `REST command round trip, 100 each: on the holding instance p50 ${percentile(local, 0.5)} ms p95 ${percentile(local, 0.95)} ms; ` +
-        `through another instance p50 ${percentile(routed, 0.5)} ms p95 ${percentile(routed, 0.95)} ms`,
+      `REST command round trip, 100 each: on the holding instance p50 ${percentile(local, 50)} ms p95 ${percentile(local, 95)} ms; ` +
+        `through another instance p50 ${percentile(routed, 50)} ms p95 ${percentile(routed, 95)} ms`,
     );
   });
 

@@ -2,10 +2,10 @@
 // central system on loopback, its report on stdout, progress on stderr and the documented exit codes.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import type { SimulationReport } from '../../../tools/simulate/report.js';
-import { CLI, runCli, type CliResult } from '../../support/cli.js';
+import { runCli, spawnOcppEdge, type CliResult } from '../../support/cli.js';
 import { freePort } from '../../support/ports.js';
 import { startCentralSystem, type TestCentralSystem } from '../../support/simulate-central-system.js';
 import { selfSignedCertificate } from '../../support/simulate-test-support.js';
@@ -131,17 +131,18 @@ describe('ocpp-edge simulate (CLI)', () => {
       '--progress-interval',
       '0.2',
     ];
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const simulator = spawnOcppEdge(args);
+    const { child } = simulator;
     let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stdout!.on('data', (chunk: string) => (stdout += chunk));
     // Interrupt once it is running (both booted), not while node is still loading modules.
     let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
+    child.stderr!.on('data', (chunk: string) => {
+      stderr += chunk;
       if (/booted 2/.test(stderr) && child.exitCode === null && !child.killed) child.kill('SIGINT');
     });
     const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    const [code] = await once(child, 'close');
     clearTimeout(killer);
     assert.equal(code, 0, stderr);
     const report = JSON.parse(stdout) as SimulationReport;

@@ -308,17 +308,17 @@ describe('ACME against Pebble', { skip, concurrency: false }, () => {
   test('PM2-style cluster: workers sharing ports and data dir start together and place exactly one order', async () => {
     const dataDir = path.join(root, 'cluster');
     const [httpsPort, metricsPort] = await freePorts(2);
-    const cluster = spawnProxy([], childEnv(), [
-      CLUSTER,
-      'proxy',
-      ...flagsToArgs({
+    const cluster = spawnProxy(
+      flagsToArgs({
         ...flags(dataDir),
         host: '127.0.0.1',
         'https-port': httpsPort,
         'metrics-port': metricsPort,
         tls: 'acme',
       }),
-    ]);
+      childEnv(),
+      CLUSTER,
+    );
     running.push(cluster);
     const lines = () =>
       cluster.output

@@ -1,14 +1,16 @@
+// The data-dir ACME store: certificate facts read from PEM, atomic writes that never pair a new key with an old
+// chain, and a failed write that leaves the live certificate untouched. (The data-dir lock: file-lock.test.ts.)
+
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import fs, { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import fs, { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { syncBuiltinESMExports } from 'node:module';
 import { after, describe, mock, test } from 'node:test';
 import { generate } from 'selfsigned';
 import { ariCertificateId, readCertificateInfo } from '../../../../proxy/tls/acme/certificate-info.js';
-import { FileLock, LockBusyError } from '../../../../proxy/tls/acme/lock.js';
-import { AcmeStorage } from '../../../../proxy/tls/acme/storage.js';
+import { FileAcmeStore } from '../../../../proxy/tls/acme/file-store.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'ocpp-edge-acme-storage-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -93,7 +95,7 @@ describe('certificate facts', () => {
 
 describe('ACME storage', () => {
   test('private keys are 0600, and what current.json names is what is read back', async () => {
-    const storage = new AcmeStorage(freshDir());
+    const storage = new FileAcmeStore(freshDir());
     const { certPem, keyPem } = await certificate('charger.test');
     const stored = await storage.writeCertificate('charger.test', certPem, keyPem, record(certPem));
     assert.equal(statSync(stored.keyPath).mode & 0o777, 0o600);
@@ -109,7 +111,7 @@ describe('ACME storage', () => {
   });
 
   test('a write failing half-way (disk full) leaves the previous certificate live and no partial file', async () => {
-    const storage = new AcmeStorage(freshDir());
+    const storage = new FileAcmeStore(freshDir());
     const first = await certificate('charger.test');
     await storage.writeCertificate('charger.test', first.certPem, first.keyPem, record(first.certPem));
     const second = await certificate('charger.test');
@@ -137,88 +139,5 @@ describe('ACME storage', () => {
       .map(String)
       .filter((name) => name.includes('.tmp-'));
     assert.deepEqual(leftovers, []);
-  });
-});
-
-describe('data-dir lock', () => {
-  test('one holder at a time; a waiter gets it when the holder releases', async () => {
-    const file = path.join(freshDir(), 'acme', 'lock');
-    const a = new FileLock(file, { pollMs: 20 });
-    const b = new FileLock(file, { pollMs: 20 });
-    const held = await a.acquire('first', 0);
-    await assert.rejects(b.acquire('second', 100), LockBusyError);
-    const waiting = b.acquire('second', 5_000);
-    setTimeout(() => void held.release(), 100);
-    const second = await waiting;
-    assert.equal(second.holder.purpose, 'second');
-    await second.release();
-  });
-
-  test('a lock left by a crashed process on this host is taken over at once', async () => {
-    const file = path.join(freshDir(), 'acme', 'lock');
-    // A real process that held the lock and died without releasing it.
-    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 10)']);
-    const deadPid = child.pid!;
-    await new Promise((resolve) => child.once('exit', resolve));
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    const now = new Date().toISOString();
-    writeFileSync(
-      file,
-      JSON.stringify({
-        pid: deadPid,
-        hostname: (await import('node:os')).hostname(),
-        token: 'dead',
-        acquiredAt: now,
-        heartbeatAt: now,
-        purpose: 'crashed',
-      }),
-    );
-    const started = Date.now();
-    const held = await new FileLock(file).acquire('survivor', 1_000);
-    assert.ok(Date.now() - started < 500);
-    assert.equal(held.holder.purpose, 'survivor');
-    await held.release();
-  });
-
-  test('a lock from another host is taken over only when its heartbeat is stale', async () => {
-    const file = path.join(freshDir(), 'acme', 'lock');
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    const fresh = new Date().toISOString();
-    writeFileSync(
-      file,
-      JSON.stringify({
-        pid: 1,
-        hostname: 'other-host',
-        token: 'x',
-        acquiredAt: fresh,
-        heartbeatAt: fresh,
-        purpose: 'remote',
-      }),
-    );
-    await assert.rejects(new FileLock(file, { staleMs: 60_000, pollMs: 20 }).acquire('local', 100), LockBusyError);
-    const old = new Date(Date.now() - 120_000).toISOString();
-    writeFileSync(
-      file,
-      JSON.stringify({
-        pid: 1,
-        hostname: 'other-host',
-        token: 'y',
-        acquiredAt: old,
-        heartbeatAt: old,
-        purpose: 'remote',
-      }),
-    );
-    const held = await new FileLock(file, { staleMs: 60_000 }).acquire('local', 100);
-    assert.equal(held.holder.purpose, 'local');
-    await held.release();
-  });
-
-  test("the holder's heartbeat keeps its lock fresh", async () => {
-    const file = path.join(freshDir(), 'acme', 'lock');
-    const lock = new FileLock(file, { heartbeatMs: 50, staleMs: 300, pollMs: 20 });
-    const held = await lock.acquire('long order', 0);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    await assert.rejects(new FileLock(file, { staleMs: 300, pollMs: 20 }).acquire('intruder', 100), LockBusyError);
-    await held.release();
   });
 });

@@ -4,7 +4,7 @@
 //   accounts/{directory-id}/account.json   account URL, contact, directory
 //   certificates/{domain}/{version}/fullchain.pem, privkey.pem (0600)   one directory per issued certificate
 //   certificates/{domain}/current.json     which version is live, with its facts (written last)
-//   lock                                   see lock.ts
+//   lock                                   see file-lock.ts
 //
 // Every file is written to a temporary name and renamed into place, so a crash or a full disk leaves either the
 // old file or the new one, never a partial one. A certificate and its key live in their own version directory and
@@ -13,53 +13,26 @@
 //
 // This is the --acme-store file implementation of store.ts's AcmeStore; redis-store.ts is the other one.
 
-import { randomBytes } from 'node:crypto';
 import { unwatchFile, watchFile, type Stats } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { parseJson, type AcmeStore } from './store.js';
+import { writeFileAtomic } from '../atomic-file.js';
+import {
+  directoryId,
+  parseJson,
+  type AccountRecord,
+  type AcmeStore,
+  type CurrentRecord,
+  type StoredAccount,
+  type StoredCertificate,
+} from './store.js';
 
 /** Versions kept per domain besides the live one, so an operator can roll back by editing current.json. */
 const KEPT_OLD_VERSIONS = 3;
 /** How often current.json is stat()ed for certificates stored by another process. */
 const WATCH_INTERVAL_MS = 1_000;
 
-export interface StoredAccount {
-  keyPem: string;
-  url: string | undefined;
-}
-
-export interface AccountRecord {
-  url: string;
-  directory: string;
-  email: string | undefined;
-  createdAt: string;
-}
-
-/** current.json: the live certificate of a domain. */
-export interface CurrentRecord {
-  version: string;
-  domains: string[];
-  keyType: string;
-  directory: string;
-  serialNumber: string;
-  notBefore: string;
-  notAfter: string;
-  issuedAt: string;
-  /** RFC 9773 id of the certificate this one replaced, when it was ordered with `replaces`. */
-  replaced?: string;
-}
-
-export interface StoredCertificate {
-  record: CurrentRecord;
-  certPem: string;
-  keyPem: string;
-  /** Where chain and key are, for operators and `certs list`: absolute file paths, or Redis key and field. */
-  certPath: string;
-  keyPath: string;
-}
-
-export class AcmeStorage implements AcmeStore {
+export class FileAcmeStore implements AcmeStore {
   readonly root: string;
 
   constructor(dataDir: string) {
@@ -185,35 +158,6 @@ export class AcmeStorage implements AcmeStore {
       // Pruning is housekeeping; a failure here must not turn a successful renewal into an error.
     }
   }
-}
-
-/**
- * Writes a file so that readers see the old contents or the new ones, never a mix: temporary file in the same
- * directory (same file system), created with its final mode (a key is never briefly world-readable), fsync, rename.
- */
-export async function writeFileAtomic(file: string, contents: string, mode: number): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  const temporary = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  let handle;
-  try {
-    handle = await open(temporary, 'wx', mode);
-    await handle.writeFile(contents);
-    await handle.chmod(mode); // the umask applies at creation; make the final mode exact
-    await handle.sync();
-    await handle.close();
-    handle = undefined;
-    await rename(temporary, file);
-  } catch (error) {
-    await handle?.close().catch(() => undefined);
-    await unlink(temporary).catch(() => undefined);
-    throw error;
-  }
-}
-
-/** A stable, readable directory name per ACME directory URL: "acme-v02.api.letsencrypt.org-directory". */
-export function directoryId(directoryUrl: string): string {
-  const url = new URL(directoryUrl);
-  return `${url.host}${url.pathname}`.replace(/[^a-zA-Z0-9.-]+/g, '-').replace(/-+$/, '');
 }
 
 async function readOptional(file: string): Promise<string | undefined> {

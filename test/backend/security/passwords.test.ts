@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { hashPassword, PasswordVerifier, verifyPassword } from '../../backend/ocpp/passwords.js';
+import { hashPassword, PasswordVerifier, verifyPassword } from '../../../backend/security/passwords.js';
 
 describe('charge point passwords', () => {
   test('are stored as salted scrypt hashes: the same password hashes differently twice', async () => {

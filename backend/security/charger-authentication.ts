@@ -1,0 +1,155 @@
+// Who may open a charger's WebSocket: the one place the backend decides it, for any OCPP version. In order:
+//   1. the request's origin: client-certificate headers from anyone but a --trusted-proxy are refused (forged);
+//      TLS is what a trusted proxy says it was (X-Forwarded-Proto: https), a direct request is plain HTTP;
+//   2. the identity's syntax, then whether the charge point is known (--registration);
+//   3. its security profile (security-profile.ts): TLS, the Basic auth password, the client certificate.
+// Every refusal goes through UpgradeRefusals (log line, metric, status).
+
+import type { IncomingHttpHeaders } from 'node:http';
+import { isChargePointId } from '../../common/charge-point-identity.js';
+import {
+  hasClientCertificateHeaders,
+  readClientCertificateHeaders,
+  type ClientCertificateVerification,
+} from '../../common/client-certificate-headers.js';
+import type { ChargePoint, Store } from '../store/store.js';
+import { certificateMismatch } from './charger-certificate.js';
+import { PasswordVerifier } from './passwords.js';
+import { requiresTls, usesPassword, type SecurityProfile } from './security-profile.js';
+import type { TrustedProxies } from './trusted-proxies.js';
+import type { RefusalDetails, UpgradeRefusal, UpgradeRefusalReason, UpgradeRefusals } from './upgrade-refusals.js';
+
+/** A hash no password matches (its salt and hash are random), for timing-equal refusals. */
+const DUMMY_HASH = 'scrypt$16384$8$1$1T3gPNiImmmUUzxMyFE3Gw==$un5VlWJPpqYRGP/jodDTUwiFFYhicPGTKIB6nNE1l2A=';
+
+export interface UpgradeAttempt {
+  identity: string;
+  /** The Basic auth password (bytes: the whitepaper's AuthorizationKey may be binary), if one was sent. */
+  password: Buffer | undefined;
+  /** The TCP peer: the proxy, or the charger itself when it reached the backend directly. */
+  remoteAddress: string | undefined;
+  headers: IncomingHttpHeaders;
+}
+
+/** How the charger reached us, as far as the backend can tell. */
+export interface ChargerTransport {
+  tls: boolean;
+  /** The proxy's verdict on the client certificate; undefined when no trusted proxy gave one. */
+  clientCertificate: ClientCertificateVerification | undefined;
+  /** The charger's address: X-Real-IP from a trusted proxy, else the TCP peer. */
+  clientAddress: string | undefined;
+}
+
+export type AuthenticationResult =
+  | { ok: true; chargePoint: ChargePoint | undefined; profile: SecurityProfile; transport: ChargerTransport }
+  | UpgradeRefusal;
+
+export interface ChargerAuthenticationOptions {
+  store: Store;
+  refusals: UpgradeRefusals;
+  trustedProxies: TrustedProxies;
+  /** open: unknown charge points are registered when they connect; known: refused (401). */
+  registration: 'open' | 'known';
+  /** --cpo-name: the O every profile-3 charger certificate must carry. */
+  cpoName: string | undefined;
+  /** Registers an unknown charge point (open registration). */
+  register(identity: string): Promise<void>;
+}
+
+export class ChargerAuthentication {
+  readonly passwords = new PasswordVerifier();
+
+  constructor(private readonly options: ChargerAuthenticationOptions) {}
+
+  /** Decides one upgrade. Rejects only when storage fails (the caller answers 503). */
+  async authenticate(attempt: UpgradeAttempt): Promise<AuthenticationResult> {
+    const { identity } = attempt;
+    const transport = this.transportOf(attempt);
+    const details: RefusalDetails = {
+      chargePointId: identity,
+      remoteAddress: attempt.remoteAddress,
+      clientAddress: transport?.clientAddress,
+    };
+    const refuse = (reason: UpgradeRefusalReason, detail?: string, extra?: Record<string, unknown>) =>
+      this.options.refusals.refuse(reason, { ...details, ...extra, detail });
+
+    if (!transport) return refuse('untrusted_proxy_headers', 'client-certificate headers from an untrusted address');
+    if (!isChargePointId(identity)) return refuse('invalid_identity');
+
+    const chargePoint = await this.options.store.getChargePoint(identity);
+    if (!chargePoint) {
+      if (this.options.registration === 'known') {
+        // Spend the same time as a wrong password, so response times do not tell which identities exist.
+        await this.passwords.verify(attempt.password ?? '', DUMMY_HASH);
+        return refuse('unknown_charge_point', 'unknown charge point (registration known)');
+      }
+      await this.options.register(identity);
+      // A new charge point has profile 0; a password it sent is not checked (there is none to check against).
+      return { ok: true, chargePoint: undefined, profile: 0, transport };
+    }
+
+    const profile = chargePoint.securityProfile;
+    const profileDetails = { securityProfile: profile, tls: transport.tls };
+    if (requiresTls(profile) && !transport.tls)
+      return refuse('tls_required', `security profile ${profile} requires TLS`, profileDetails);
+
+    if (profile === 3) {
+      const refusal = this.checkCertificate(identity, transport.clientCertificate, refuse);
+      if (refusal) return refusal;
+    } else if (usesPassword(profile) || chargePoint.passwordHash) {
+      if (!chargePoint.passwordHash) {
+        await this.passwords.verify(attempt.password ?? '', DUMMY_HASH);
+        return refuse('password_not_set', `security profile ${profile} but no password is set`, profileDetails);
+      }
+      // Hashed even when no password was sent: every refusal takes the same time.
+      const matches = await this.passwords.verify(attempt.password ?? '', chargePoint.passwordHash);
+      if (!attempt.password) return refuse('password_missing', 'no Basic auth password sent', profileDetails);
+      if (!matches) return refuse('password_wrong', 'wrong Basic auth password', profileDetails);
+    }
+    return { ok: true, chargePoint, profile, transport };
+  }
+
+  /** Profile 3: a certificate the proxy verified, issued to this identity by this CPO. */
+  private checkCertificate(
+    identity: string,
+    certificate: ClientCertificateVerification | undefined,
+    refuse: (reason: UpgradeRefusalReason, detail?: string, extra?: Record<string, unknown>) => UpgradeRefusal,
+  ): UpgradeRefusal | undefined {
+    if (!certificate || certificate.verify === 'NONE')
+      return refuse('certificate_missing', 'security profile 3 but no client certificate');
+    const facts = { subject: certificate.subject, serial: certificate.serial };
+    if (certificate.verify === 'FAILED')
+      return refuse('certificate_invalid', `client certificate did not verify: ${certificate.reason}`, facts);
+    const mismatch = certificateMismatch(certificate.der, identity, this.options.cpoName);
+    if (!mismatch) return undefined;
+    switch (mismatch.mismatch) {
+      case 'unreadable':
+        return refuse('certificate_invalid', 'the forwarded client certificate cannot be parsed', facts);
+      case 'identity':
+        return refuse('certificate_identity', `certificate CN ${JSON.stringify(mismatch.subject?.commonName)}`, facts);
+      case 'no_cpo_name':
+        return refuse('certificate_organization', 'no --cpo-name configured: profile 3 cannot be checked', facts);
+      case 'organization':
+        return refuse(
+          'certificate_organization',
+          `certificate O ${JSON.stringify(mismatch.subject?.organization)} is not --cpo-name`,
+          facts,
+        );
+    }
+  }
+
+  /** undefined: the request carries client-certificate headers but does not come from a trusted proxy. */
+  transportOf(attempt: Pick<UpgradeAttempt, 'remoteAddress' | 'headers'>): ChargerTransport | undefined {
+    const { headers } = attempt;
+    if (!this.options.trustedProxies.trusts(attempt.remoteAddress)) {
+      if (hasClientCertificateHeaders(headers)) return undefined;
+      return { tls: false, clientCertificate: undefined, clientAddress: attempt.remoteAddress };
+    }
+    const realIp = headers['x-real-ip'];
+    return {
+      tls: headers['x-forwarded-proto'] === 'https',
+      clientCertificate: readClientCertificateHeaders(headers),
+      clientAddress: typeof realIp === 'string' ? realIp : attempt.remoteAddress,
+    };
+  }
+}
