@@ -1,6 +1,7 @@
 // The backend's Prometheus metrics, served at GET /metrics on its own port.
 
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { HANDSHAKE_TOLERANCE_METRIC } from '../common/handshake-tolerance.js';
 import { createRegistry } from '../common/metrics.js';
 
 export interface BackendMetrics {
@@ -13,6 +14,8 @@ export interface BackendMetrics {
   httpRequests: Counter<'method' | 'route' | 'status'>;
   /** Schema violations the tolerant policy accepted in chargers' requests, by action and JSON-schema keyword. */
   schemaViolations: Counter<'action' | 'keyword'>;
+  /** Handshakes on /ocpp/ accepted despite a known quirk (common/handshake-tolerance.ts). */
+  handshakeTolerances: Counter<'kind'>;
   /** Refused WebSocket upgrades by reason (backend/security/upgrade-refusals.ts). */
   upgradeRefusals: Counter<'reason'>;
   /** Upgrades accepted, by the security profile the charger connected with. */
@@ -53,6 +56,7 @@ export function createBackendMetrics(): BackendMetrics {
       labelNames: ['action', 'keyword'],
       registers: [registry],
     }),
+    handshakeTolerances: new Counter({ ...HANDSHAKE_TOLERANCE_METRIC, registers: [registry] }),
     upgradeRefusals: new Counter({
       name: 'ocpp_edge_upgrade_refusals_total',
       help: 'Charger WebSocket upgrades refused, by reason (invalid_identity, password_wrong, tls_required, certificate_invalid, ...)',

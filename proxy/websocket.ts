@@ -166,6 +166,8 @@ export class WebSocketSessions {
     const identity = chargePointIdOf(pathname, route);
     if (identity === undefined) return this.refuse(req, socket, 400, CHARGE_POINT_ID_RULE, route, startedAt);
     const chargePointId = identity.id;
+    // Forwarded as sent: the backend accepts the '/' too (common/handshake-tolerance.ts).
+    if (identity.trailingSlash) this.options.metrics.handshakeTolerances.inc({ kind: 'trailing_slash' });
     if (this.stopping) return this.refuse(req, socket, 503, 'the proxy is shutting down', route, startedAt);
 
     setForwardedHeaders(req, this.options.trustProxy);

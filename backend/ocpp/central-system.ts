@@ -9,6 +9,7 @@ import { createRPCError, RPCServer, type RPCClient } from 'ocpp-rpc';
 import type { IHandshakeInterface } from 'ocpp-rpc/lib/server-client.js';
 import type { Validator } from 'ocpp-rpc/lib/validator.js';
 import { CHARGE_POINT_ID_RULE, chargePointIdFromPath, printableIdentity } from '../../common/charge-point-identity.js';
+import { normaliseSubprotocols } from '../../common/handshake-tolerance.js';
 import type { Logger } from '../../common/logger.js';
 import { writeRawHttpResponse } from '../../common/raw-http-response.js';
 import { rpcErrorCode } from '../../common/rpc-error.js';
@@ -162,6 +163,17 @@ export class CentralSystem {
       return;
     }
     request.url = `${OCPP_PREFIX}${encodeURIComponent(identity.id)}${query}`;
+    if (identity.trailingSlash) this.options.metrics.handshakeTolerances.inc({ kind: 'trailing_slash' });
+    // ws refuses an offer that is not a clean token list, and OCPP16 is compared case-sensitively by ocpp-rpc.
+    const offer = request.headers['sec-websocket-protocol'];
+    if (typeof offer === 'string') {
+      const normal = normaliseSubprotocols(offer, [OCPP16]);
+      if (normal !== offer) {
+        this.options.metrics.handshakeTolerances.inc({ kind: 'subprotocol_spelling' });
+        if (normal === '') delete request.headers['sec-websocket-protocol'];
+        else request.headers['sec-websocket-protocol'] = normal;
+      }
+    }
     this.rpc.handleUpgrade(request, socket as never, head).catch((error: unknown) => {
       this.options.logger.error({ err: error, url: request.url }, 'upgrade failed');
       socket.destroy();
