@@ -133,6 +133,55 @@ export const backendOptions = {
     describe: 'OCPP messages kept in the message log (oldest dropped)',
     default: 10000,
   },
+  'after-boot-delay': {
+    type: 'number',
+    min: 0,
+    max: 600,
+    describe:
+      'Seconds after a BootNotification before the charger is brought up to date (configuration read, local list, charging profiles)',
+    default: 2,
+  },
+  'event-retention': {
+    type: 'number',
+    min: 0.01,
+    describe: 'Hours events are kept for /api/events resume (Last-Event-ID) and finished webhook deliveries in the log',
+    default: 72,
+  },
+  'event-poll-interval': {
+    type: 'number',
+    min: 0.05,
+    max: 60,
+    describe: "Seconds between looks for other instances' events (/api/events) and due webhook retries",
+    default: 1,
+  },
+  'event-keepalive': {
+    type: 'number',
+    min: 1,
+    max: 3600,
+    describe: 'Seconds between keep-alive comments on an idle /api/events stream',
+    default: 15,
+  },
+  'webhook-timeout': {
+    type: 'number',
+    min: 1,
+    max: 300,
+    describe: "Seconds to wait for a webhook receiver's answer",
+    default: 10,
+  },
+  'webhook-max-attempts': {
+    type: 'number',
+    integer: true,
+    min: 1,
+    max: 100,
+    describe: 'Attempts to deliver a webhook before it is marked failed',
+    default: 12,
+  },
+  'webhook-retry-base': {
+    type: 'number',
+    min: 0.01,
+    describe: 'Seconds before the first webhook retry; doubled for each next one (at most an hour)',
+    default: 10,
+  },
   'log-level': { type: 'string', choices: LOG_LEVELS, describe: 'Log level', default: 'info' },
 } as const satisfies OptionSpecs;
 

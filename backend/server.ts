@@ -17,12 +17,15 @@ import type { Logger } from '../common/logger.js';
 import { buildApi } from './api/app.js';
 import { ClusterConnections } from './cluster/cluster-connections.js';
 import { EventBus } from './events/bus.js';
+import { createFeatures, type Features } from './features.js';
+import { EventsOut } from './events/events-out.js';
 import { createBackendMetrics, type BackendMetrics } from './metrics.js';
 import { CentralSystem, refuseUpgrade } from './ocpp/central-system.js';
 import { LocalConnections, type ConnectionRegistry } from './ocpp/connections.js';
 import { MessageLog } from './ocpp/message-log.js';
 import { ValidationModes } from './ocpp/validation-modes.js';
 import type { ValidationMode } from './ocpp/validator.js';
+import { ObservedConnections } from './ocpp/observed-connections.js';
 import type { BackendConfig } from './options.js';
 import { TrustedProxies } from './security/trusted-proxies.js';
 import { Store } from './store/store.js';
@@ -39,6 +42,8 @@ export interface BackendHandle extends RunningProcess {
   metrics: BackendMetrics;
   /** The in-process event bus: emit on it to reach webhooks and /api/events. */
   events: EventBus;
+  eventsOut: EventsOut;
+  features: Features;
 }
 
 export async function startBackend(config: BackendConfig, logger: Logger): Promise<BackendHandle> {
@@ -50,6 +55,19 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
 
   const metrics = createBackendMetrics();
   const events = new EventBus(logger);
+  const eventsOut = new EventsOut({
+    bus: events,
+    store,
+    registry: metrics.registry,
+    logger,
+    userAgent: `ocpp-edge/${packageVersion()}`,
+    retentionHours: config.eventRetention,
+    pollIntervalMs: config.eventPollInterval * 1000,
+    webhookTimeoutMs: config.webhookTimeout * 1000,
+    webhookMaxAttempts: config.webhookMaxAttempts,
+    webhookRetryBaseMs: config.webhookRetryBase * 1000,
+    keepAliveMs: config.eventKeepalive * 1000,
+  });
   // With --redis this is one instance of several: presence and command routing in Redis (backend/cluster/).
   // Without it, the registry is this process's own connections, as it always was.
   const cluster = config.redis
@@ -61,7 +79,16 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
       })
     : undefined;
   const local = cluster?.local ?? new LocalConnections();
-  const connections: ConnectionRegistry = cluster ?? local;
+  // Every command goes through the observed registry, so the features keep state from the answers.
+  const connections = new ObservedConnections(cluster ?? local, logger);
+  const features = createFeatures({
+    store,
+    connections,
+    events,
+    logger,
+    callTimeoutMs: config.callTimeout * 1000,
+    afterBootDelayMs: config.afterBootDelay * 1000,
+  });
   const trustedProxies = new TrustedProxies(config.trustedProxy);
   const messageLog = new MessageLog(store, config.messageLogSize, logger);
   const validationModes = new ValidationModes(config.ocppValidation as ValidationMode);
@@ -85,7 +112,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
   });
 
   const { backlog, warning: backlogWarning } = effectiveBacklog(config.listenBacklog);
-  let app;
+  let app: Awaited<ReturnType<typeof buildApi>> | undefined;
   let metricsServer: Server | undefined;
   let stopping = false;
   try {
@@ -97,6 +124,8 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
         metrics,
         logger,
         events,
+        eventsOut,
+        features,
         callTimeoutMs: config.callTimeout * 1000,
         validationModes,
         cpoName: config.cpoName,
@@ -122,7 +151,9 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     );
   } catch (error) {
     await app?.close().catch(() => {});
+    await features.close();
     await cluster?.close();
+    await eventsOut.close();
     await messageLog.close();
     await store.close();
     throw error;
@@ -152,13 +183,18 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     cluster,
     metrics,
     events,
+    eventsOut,
+    features,
     stop() {
       stopped ??= (async () => {
         stopping = true;
         await centralSystem.close();
+        eventsOut.hub.close();
         await app.close();
         await closeMetricsServer(metricsListener);
+        await features.close();
         await cluster?.close();
+        await eventsOut.close();
         await messageLog.close();
         await store.close();
         logger.info('backend stopped');

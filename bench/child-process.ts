@@ -48,8 +48,7 @@ export async function startProcess(command: string, args: string[], options: Sta
       // Once ready, a target's access log is only drained: parsing it would take CPU from what is measured.
       if (readyLine && !onLine) return;
       buffered += chunk.toString();
-      let newline: number;
-      while ((newline = buffered.indexOf('\n')) !== -1) {
+      for (let newline = buffered.indexOf('\n'); newline !== -1; newline = buffered.indexOf('\n')) {
         const text = buffered.slice(0, newline);
         buffered = buffered.slice(newline + 1);
         if (readyLine) {

@@ -140,7 +140,7 @@ export class LoadFleet {
   /** Round robin, so every worker gets an equal share. */
   private split(ids: string[]): string[][] {
     const shares: string[][] = this.workers.map(() => []);
-    ids.forEach((id, index) => shares[index % shares.length]!.push(id));
+    for (const [index, id] of ids.entries()) shares[index % shares.length]!.push(id);
     return shares;
   }
 }

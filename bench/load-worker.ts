@@ -98,7 +98,7 @@ async function open(spec: OpenSpec): Promise<OpenResult> {
 
 function onMessage(this: WebSocket, data: Buffer): void {
   const charger = (this as WebSocket & { charger?: Charger }).charger;
-  if (!charger || !charger.waiting || data[0] !== OPEN_CHAR) return;
+  if (!charger?.waiting || data[0] !== OPEN_CHAR) return;
   charger.waiting = false;
   onAnswer?.(charger, data[1] === CALLRESULT_CHAR);
 }

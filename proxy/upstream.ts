@@ -102,6 +102,12 @@ export class Upstream {
     this.secureAgent?.destroy();
   }
 
+  /** The keep-alive agent for https:// upstreams, made when the first one is used. */
+  private secureAgentOnce(): https.Agent {
+    this.secureAgent ??= new https.Agent(AGENT_OPTIONS);
+    return this.secureAgent;
+  }
+
   /** Sends the request to `exchange.host`; `withBody`: pipe the client's body (false on a retry: it was read). */
   private send(exchange: Exchange, withBody: boolean): void {
     const { req, host } = exchange;
@@ -119,7 +125,7 @@ export class Upstream {
       host.secure
         ? https.request({
             ...options,
-            agent: (this.secureAgent ??= new https.Agent(AGENT_OPTIONS)),
+            agent: this.secureAgentOnce(),
             servername: net.isIP(host.hostname) ? undefined : host.hostname,
           })
         : http.request({ ...options, agent: this.agent })
@@ -159,7 +165,8 @@ export class Upstream {
   private retry(exchange: Exchange, refusedBy: UpstreamHost): boolean {
     const { req, res } = exchange;
     if (res.headersSent || res.destroyed || hasBody(req)) return false;
-    const tried = (exchange.tried ??= new Set());
+    exchange.tried ??= new Set();
+    const tried = exchange.tried;
     tried.add(refusedBy);
     const next = this.pool.forRequest(tried);
     if (!next) return false;

@@ -162,13 +162,22 @@ export class WebSocketSessions {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, route: Route, pathname: string): void {
     const startedAt = performance.now();
     const refusal = checkClientHandshake(req);
-    if (refusal) return this.refuse(req, socket, 400, refusal.reason, route, startedAt, refusal.headers);
+    if (refusal) {
+      this.refuse(req, socket, 400, refusal.reason, route, startedAt, refusal.headers);
+      return;
+    }
     const identity = chargePointIdOf(pathname, route);
-    if (identity === undefined) return this.refuse(req, socket, 400, CHARGE_POINT_ID_RULE, route, startedAt);
+    if (identity === undefined) {
+      this.refuse(req, socket, 400, CHARGE_POINT_ID_RULE, route, startedAt);
+      return;
+    }
     const chargePointId = identity.id;
     // Forwarded as sent: the backend accepts the '/' too (common/handshake-tolerance.ts).
     if (identity.trailingSlash) this.options.metrics.handshakeTolerances.inc({ kind: 'trailing_slash' });
-    if (this.stopping) return this.refuse(req, socket, 503, 'the proxy is shutting down', route, startedAt);
+    if (this.stopping) {
+      this.refuse(req, socket, 503, 'the proxy is shutting down', route, startedAt);
+      return;
+    }
 
     setForwardedHeaders(req, this.options.trustProxy);
     const client = socket as SessionSocket;
@@ -231,7 +240,10 @@ export class WebSocketSessions {
       return;
     }
     if (session.host && !session.host.healthy) this.options.pool.succeeded(session.host);
-    if (response.status !== 101) return this.declined(session, response);
+    if (response.status !== 101) {
+      this.declined(session, response);
+      return;
+    }
 
     session.state = 'open';
     session.subprotocol = response.subprotocol;
@@ -305,7 +317,8 @@ export class WebSocketSessions {
 
   /** The upgrade again, on the healthy upstream with the fewest sessions not tried yet; false when none is left. */
   private retry(session: WebSocketSession, refusedBy: UpstreamHost): boolean {
-    const tried = (session.tried ??= new Set());
+    session.tried ??= new Set();
+    const tried = session.tried;
     tried.add(refusedBy);
     const next = this.options.pool.forSession(tried);
     if (!next) return false;
@@ -496,7 +509,7 @@ function onUpstreamClose(this: SessionSocket): void {
 
 function onSocketTimeout(this: SessionSocket): void {
   const session = this[SESSION];
-  if (!session || session.state !== 'open') {
+  if (session?.state !== 'open') {
     this.destroy();
     return;
   }

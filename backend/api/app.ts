@@ -13,9 +13,12 @@ import { bearerAuth } from './bearer-auth.js';
 import { chargePointRoutes } from './charge-points.js';
 import { schemaViolationRoutes } from './schema-violations.js';
 import { commandRoutes } from './commands.js';
+import { configurationRoutes } from './configuration.js';
 import type { ApiContext } from './context.js';
+import { eventRoutes } from './events.js';
 import { idTagRoutes } from './id-tags.js';
 import { transactionRoutes } from './transactions.js';
+import { webhookRoutes } from './webhooks.js';
 
 export interface ApiOptions {
   apiTokens: readonly string[];
@@ -144,6 +147,8 @@ export async function buildApi(context: ApiContext, options: ApiOptions): Promis
       chargePoints: '/api/charge-points',
       transactions: '/api/transactions',
       idTags: '/api/id-tags/{idTag}',
+      events: '/api/events',
+      webhooks: '/api/webhooks',
       schemaViolations: '/api/schema-violations',
       docs: '/docs',
     }),
@@ -153,6 +158,9 @@ export async function buildApi(context: ApiContext, options: ApiOptions): Promis
   await commandRoutes(app, context);
   await transactionRoutes(app, context);
   await idTagRoutes(app, context);
+  await configurationRoutes(app, context);
+  await eventRoutes(app, context);
+  await webhookRoutes(app, context);
   await schemaViolationRoutes(app, context);
   return app;
 }

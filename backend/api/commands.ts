@@ -65,6 +65,7 @@ export async function commandRoutes(app: FastifyInstance, context: ApiContext): 
             value: { type: 'string', maxLength: 500 },
           },
           if: { properties: { operation: { const: 'change' } } },
+          // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword, not a thenable
           then: { required: ['key', 'value'] },
         },
         response: {

@@ -3,6 +3,8 @@
 import type { Logger } from '../../common/logger.js';
 import type { ClusterHealth } from '../cluster/cluster-connections.js';
 import type { EventBus } from '../events/bus.js';
+import type { EventsOut } from '../events/events-out.js';
+import type { Features } from '../features.js';
 import type { BackendMetrics } from '../metrics.js';
 import type { ConnectionRegistry } from '../ocpp/connections.js';
 import type { ValidationModes } from '../ocpp/validation-modes.js';
@@ -18,6 +20,10 @@ export interface ApiContext {
   logger: Logger;
   /** Emit what the API changes (reservations, group limits) here. */
   events: EventBus;
+  /** Stored events, the SSE hub and webhook subscriptions. */
+  eventsOut: EventsOut;
+  /** Configuration inventory, local lists, reservations, smart charging. */
+  features: Features;
   /** Wait for a charger's answer to a command before 504, ms. */
   callTimeoutMs: number;
   /** --ocpp-validation and its per-charger overrides (applied at once to chargers connected here). */

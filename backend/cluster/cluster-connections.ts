@@ -205,7 +205,7 @@ export class ClusterConnections implements ConnectionRegistry {
 
   /** The live instance other than this one that holds the charger. */
   private async remoteHolder(chargePointId: string): Promise<string> {
-    let holder;
+    let holder: Awaited<ReturnType<Presence['holderOf']>>;
     try {
       holder = await this.presence.holderOf(chargePointId);
     } catch (error) {

@@ -87,6 +87,7 @@ export interface EventPayloads {
 
 export type EventType = keyof EventPayloads;
 
+/** Every event type, for consumers that list or filter them (the event stream); @public */
 export const EVENT_TYPES = [
   'charger.connected',
   'charger.disconnected',
@@ -109,7 +110,7 @@ export interface PendingEvent<T extends EventType = EventType> {
   data: EventPayloads[T];
 }
 
-/** An event as stored and delivered: its id orders events and is what `Last-Event-ID` resumes from. */
+/** An event as stored and delivered: its id orders events and is what `Last-Event-ID` resumes from. @public */
 export interface StoredEvent<T extends EventType = EventType> extends PendingEvent<T> {
   id: number;
 }

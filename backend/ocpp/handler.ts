@@ -30,6 +30,7 @@ export interface CallInfo {
 // Payloads are validated against the OCPP 1.6 schemas by strict mode before a handler sees them (in tolerant mode
 // repaired first: the values in ocpp16-profile.ts's protectedPaths are always as the schema says), so each handler
 // declares the payload type it gets.
+// biome-ignore lint/suspicious/noExplicitAny: each handler declares its own payload type; a handler taking `unknown` would accept none of them
 export type CallHandler = (payload: any, context: HandlerContext, call?: CallInfo) => Promise<Record<string, unknown>>;
 
 export type ProfileHandlers = Readonly<Record<string, CallHandler>>;

@@ -5,6 +5,11 @@
 
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { Dialect } from './database.js';
+import { featureMigrations } from './feature-migrations.js';
+
+/** What a migration runs on: untyped, since a migration must not depend on today's schema (Kysely's guide). */
+// biome-ignore lint/suspicious/noExplicitAny: see above; the one place migrations get their database type
+type MigrationDb = Kysely<any>;
 
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<string[]> {
   // PostgreSQL: the bookkeeping tables go in the schema the data lives in (the search_path's first). Without this,
@@ -49,7 +54,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
   const autoIncrement = dialect === 'sqlite';
   return {
     '0001-initial': {
-      async up(db: Kysely<any>) {
+      async up(db: MigrationDb) {
         await db.schema
           .createTable('charge_points')
           .addColumn('id', 'text', (c) => c.primaryKey())
@@ -166,7 +171,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .columns(['charge_point_id', 'id'])
           .execute();
       },
-      async down(db: Kysely<any>) {
+      async down(db: MigrationDb) {
         for (const table of [
           'message_log',
           'meter_values',
@@ -248,15 +253,16 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     },
     // OCPP security profiles (backend/security/security-profile.ts): 0 for every charge point there is, as before.
     '0160-1-security-profile': {
-      async up(db: Kysely<any>) {
+      async up(db: MigrationDb) {
         await db.schema
           .alterTable('charge_points')
           .addColumn('security_profile', 'integer', (c) => c.notNull().defaultTo(0))
           .execute();
       },
-      async down(db: Kysely<any>) {
+      async down(db: MigrationDb) {
         await db.schema.alterTable('charge_points').dropColumn('security_profile').execute();
       },
     },
+    ...featureMigrations(dialect),
   };
 }

@@ -119,7 +119,10 @@ export class HttpsListener {
     const target = parseRequestTarget(req.url);
     const route = target.ok ? matchRoute(this.options.routes, target.pathname) : undefined;
     res.once('close', () => this.finished(req, res, route, startedAt));
-    if (!target.ok) return sendJsonError(res, 400, target.reason);
+    if (!target.ok) {
+      sendJsonError(res, 400, target.reason);
+      return;
+    }
     if (isPrivatePath(target.pathname)) {
       sendJsonError(res, 404, 'not served on the public listener (metrics are on the private metrics port)');
       return;
@@ -179,12 +182,14 @@ export class HttpsListener {
     const target = parseRequestTarget(req.url);
     if (!target.ok) {
       writeRawError(socket, 400, target.reason);
-      return this.record(req, 400, 'invalid', startedAt, 0, true);
+      this.record(req, 400, 'invalid', startedAt, 0, true);
+      return;
     }
     const route = matchRoute(this.options.routes, target.pathname);
     if (!route.websocket) {
       writeRawError(socket, 400, 'WebSocket upgrades are served under /ocpp/ only');
-      return this.record(req, 400, route.name, startedAt, 0, true);
+      this.record(req, 400, route.name, startedAt, 0, true);
+      return;
     }
     this.options.clientIdentity.setHeaders(req);
     this.websockets.handleUpgrade(req, socket, head, route, target.pathname);

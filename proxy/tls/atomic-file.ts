@@ -2,7 +2,7 @@
 // written so that a crash or a full disk leaves either the old file or the new one, never a partial one.
 
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
@@ -12,7 +12,7 @@ import path from 'node:path';
 export async function writeFileAtomic(file: string, contents: string, mode: number): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   const temporary = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  let handle;
+  let handle: FileHandle | undefined;
   try {
     handle = await open(temporary, 'wx', mode);
     await handle.writeFile(contents);

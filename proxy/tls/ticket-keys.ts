@@ -13,7 +13,7 @@
 // the same moment exactly one of them creates it, the others get EEXIST, and all read the same complete key.
 
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, unlink } from 'node:fs/promises';
+import { type FileHandle, link, mkdir, open, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from '../../common/config.js';
 
@@ -56,7 +56,7 @@ export function parseTicketKeys(contents: Buffer, file: string): Buffer {
 
 /** The file's contents, or undefined when it does not exist. */
 async function readKeyFile(file: string): Promise<Buffer | undefined> {
-  let handle;
+  let handle: FileHandle;
   try {
     handle = await open(file, 'r');
   } catch (error) {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { spawnOcppEdge } from '../support/cli.js';
+import { EPHEMERAL_PROXY_PORTS } from '../support/proxy-process.js';
 import { makeTempDir } from '../support/proxy-under-test.js';
 import {
   createTestCa,
@@ -27,7 +28,8 @@ async function importedPackages(dir: string, args: string[], readyMessage: strin
     env: { OCPP_EDGE_TEST_MODULE_TRACE: traceFile, OCPP_EDGE_LOG_PRETTY: '0' },
   });
   try {
-    await child.logLine(readyMessage, 15_000);
+    // Generous: a guard against a hang, not a measure (loaded CI machines start slowly).
+    await child.logLine(readyMessage, 60_000);
   } finally {
     await child.stop();
   }
@@ -49,14 +51,7 @@ describe('what each command imports', () => {
       dir,
       [
         'proxy',
-        '--host',
-        '127.0.0.1',
-        '--https-port',
-        '0',
-        '--http-port',
-        '0',
-        '--metrics-port',
-        '0',
+        ...EPHEMERAL_PROXY_PORTS,
         '--cert',
         files.certFile,
         '--key',
@@ -81,14 +76,7 @@ describe('what each command imports', () => {
       dir,
       [
         'proxy',
-        '--host',
-        '127.0.0.1',
-        '--https-port',
-        '0',
-        '--http-port',
-        '0',
-        '--metrics-port',
-        '0',
+        ...EPHEMERAL_PROXY_PORTS,
         '--tls',
         'self-signed',
         '--upstream',

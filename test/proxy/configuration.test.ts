@@ -6,7 +6,7 @@ import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { makeTempDir } from '../support/proxy-under-test.js';
-import { runProxyCommand, type CommandResult } from '../support/proxy-process.js';
+import { EPHEMERAL_PROXY_PORTS, runProxyCommand, type CommandResult } from '../support/proxy-process.js';
 import {
   createTestCa,
   issueCertificate,
@@ -30,18 +30,7 @@ describe('invalid configuration', () => {
     await writeFile(path.join(dir, 'not-pem.crt'), 'hello\n');
     await writeFile(path.join(dir, 'unknown-key.yaml'), 'proxy:\n  https-port: 8443\n  worker-connections: 5\n');
     await mkdir(path.join(dir, 'a-directory'));
-    const base = [
-      '--host',
-      '127.0.0.1',
-      '--https-port',
-      '0',
-      '--http-port',
-      '0',
-      '--metrics-port',
-      '0',
-      '--data-dir',
-      path.join(dir, 'data'),
-    ];
+    const base = [...EPHEMERAL_PROXY_PORTS, '--data-dir', path.join(dir, 'data')];
     Object.assign(cases, {
       'a missing certificate file': {
         args: () => [...base, '--cert', path.join(dir, 'missing.crt'), '--key', localhost.keyFile],

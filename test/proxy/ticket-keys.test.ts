@@ -14,7 +14,12 @@ import type { ConnectionOptions } from 'node:tls';
 import { ConfigError } from '../../common/config.js';
 import { loadTicketKeys, TICKET_KEYS_BYTES } from '../../proxy/tls/ticket-keys.js';
 import { makeTempDir, startProxyUnderTest } from '../support/proxy-under-test.js';
-import { runProxyCommand, startProxyProcess, type ProxyProcess } from '../support/proxy-process.js';
+import {
+  EPHEMERAL_PROXY_PORTS,
+  runProxyCommand,
+  startProxyProcess,
+  type ProxyProcess,
+} from '../support/proxy-process.js';
 import {
   createTestCa,
   issueCertificate,
@@ -228,14 +233,7 @@ describe('--tls-ticket-keys: invalid files', () => {
       'short-hex.key': Buffer.from(`${'ab'.repeat(TICKET_KEYS_BYTES - 1)}\n`),
     };
     const base = [
-      '--host',
-      '127.0.0.1',
-      '--https-port',
-      '0',
-      '--http-port',
-      '0',
-      '--metrics-port',
-      '0',
+      ...EPHEMERAL_PROXY_PORTS,
       '--data-dir',
       path.join(dir, 'data'),
       '--cert',

@@ -94,7 +94,7 @@ function upgradeResponse(
       servername: 'localhost',
     } as ClientOptions);
     socket.once('open', () => reject(new Error(`${requestPath} was upgraded`)));
-    socket.once('unexpected-response', (request, response) => {
+    socket.once('unexpected-response', (_request, response) => {
       let body = '';
       response.on('data', (chunk) => (body += chunk));
       response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body }));

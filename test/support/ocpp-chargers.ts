@@ -65,7 +65,7 @@ export class RawCharger {
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data) => {
       this.frames.push(JSON.parse(String(data)) as Frame);
-      this.waiters.splice(0).forEach((wake) => wake());
+      for (const wake of this.waiters.splice(0)) wake();
     });
     this.closed = new Promise((resolve) =>
       ws.once('close', (code, reason) => resolve({ code, reason: String(reason) })),

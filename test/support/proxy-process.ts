@@ -9,12 +9,22 @@ export interface ProxyProcess extends OcppEdgeProcess {
   metricsPort: number;
 }
 
-const EPHEMERAL = ['--host', '127.0.0.1', '--https-port', '0', '--http-port', '0', '--metrics-port', '0'];
+/** Loopback, and ports the OS picks (the "proxy listening" line says which). */
+export const EPHEMERAL_PROXY_PORTS = [
+  '--host',
+  '127.0.0.1',
+  '--https-port',
+  '0',
+  '--http-port',
+  '0',
+  '--metrics-port',
+  '0',
+];
 const JSON_LOGS = { OCPP_EDGE_LOG_PRETTY: '0' };
 
 /** `ocpp-edge proxy` on ephemeral ports with `args`, once it listens. */
 export async function startProxyProcess(args: string[], timeoutMs = 15_000): Promise<ProxyProcess> {
-  const proxy = spawnOcppEdge(['proxy', ...EPHEMERAL, ...args], { env: JSON_LOGS });
+  const proxy = spawnOcppEdge(['proxy', ...EPHEMERAL_PROXY_PORTS, ...args], { env: JSON_LOGS });
   const line = await proxy.logLine('proxy listening', timeoutMs).catch(async (error: Error) => {
     await proxy.stop('SIGKILL');
     throw error;
@@ -31,5 +41,5 @@ export type CommandResult = CliResult;
 
 /** Runs `ocpp-edge proxy ...` to completion (configuration errors exit at once). */
 export function runProxyCommand(args: string[], options: CliOptions = {}): Promise<CommandResult> {
-  return runCli(['proxy', ...args], { timeoutMs: 15_000, ...options, env: { ...JSON_LOGS, ...options.env } });
+  return runCli(['proxy', ...args], { ...options, env: { ...JSON_LOGS, ...options.env } });
 }

@@ -95,17 +95,38 @@ export async function startCentralSystem(options: CentralSystemOptions = {}): Pr
       boots.set(identity, attempt);
       return { status: options.bootStatus?.(identity, attempt) ?? 'Accepted', currentTime: now(), interval };
     });
-    client.handle('Heartbeat', async () => (count('Heartbeat'), { currentTime: now() }));
-    client.handle('StatusNotification', async () => (count('StatusNotification'), {}));
-    client.handle('Authorize', async () => (count('Authorize'), accepted));
-    client.handle(
-      'StartTransaction',
-      async () => (count('StartTransaction'), { ...accepted, transactionId: nextTransactionId++ }),
-    );
-    client.handle('MeterValues', async () => (count('MeterValues'), {}));
-    client.handle('StopTransaction', async () => (count('StopTransaction'), accepted));
-    client.handle('DiagnosticsStatusNotification', async () => (count('DiagnosticsStatusNotification'), {}));
-    client.handle('FirmwareStatusNotification', async () => (count('FirmwareStatusNotification'), {}));
+    client.handle('Heartbeat', async () => {
+      count('Heartbeat');
+      return { currentTime: now() };
+    });
+    client.handle('StatusNotification', async () => {
+      count('StatusNotification');
+      return {};
+    });
+    client.handle('Authorize', async () => {
+      count('Authorize');
+      return accepted;
+    });
+    client.handle('StartTransaction', async () => {
+      count('StartTransaction');
+      return { ...accepted, transactionId: nextTransactionId++ };
+    });
+    client.handle('MeterValues', async () => {
+      count('MeterValues');
+      return {};
+    });
+    client.handle('StopTransaction', async () => {
+      count('StopTransaction');
+      return accepted;
+    });
+    client.handle('DiagnosticsStatusNotification', async () => {
+      count('DiagnosticsStatusNotification');
+      return {};
+    });
+    client.handle('FirmwareStatusNotification', async () => {
+      count('FirmwareStatusNotification');
+      return {};
+    });
   });
 
   let httpsServer: HttpsServer | undefined;

@@ -23,7 +23,7 @@ const CHAIN_PROBLEMS: Record<string, string> = {
 };
 
 export async function checkCertificate(target: CheckTarget): Promise<CheckResult[]> {
-  let connection;
+  let connection: Awaited<ReturnType<typeof connectTls>>;
   try {
     connection = await connectTls(target);
   } catch (error) {
@@ -155,7 +155,7 @@ function certificateChain(leaf: DetailedPeerCertificate): PeerCertificate[] {
   const seen = new Set<string>();
   for (
     let current: DetailedPeerCertificate | undefined = leaf;
-    current && current.raw && !seen.has(current.fingerprint256);
+    current?.raw && !seen.has(current.fingerprint256);
     current = current.issuerCertificate
   ) {
     seen.add(current.fingerprint256);

@@ -9,7 +9,7 @@ const SAMPLES = 5;
 
 export async function checkHealth(target: CheckTarget): Promise<CheckResult[]> {
   const path = target.config.healthPath;
-  let answer;
+  let answer: Awaited<ReturnType<typeof timedGet>>;
   try {
     answer = await timedGet(target, path, SAMPLES);
   } catch (error) {

@@ -29,7 +29,7 @@ export async function checkWebSocket(target: CheckTarget): Promise<CheckResult[]
   const skipped = (names: string[], reason: string): CheckResult[] =>
     names.map((name) => ({ group: GROUP, name, status: 'skipped', figure: '–', detail: reason }));
 
-  let connection;
+  let connection: Awaited<ReturnType<typeof connectTls>>;
   try {
     connection = await connectTls(target);
   } catch (error) {

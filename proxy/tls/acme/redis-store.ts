@@ -106,7 +106,10 @@ export class RedisAcmeStore implements AcmeStore {
   watchCertificate(domain: string, onChange: () => void): () => void {
     const name = domain.toLowerCase();
     let listeners = this.watchers.get(name);
-    if (!listeners) this.watchers.set(name, (listeners = new Set()));
+    if (!listeners) {
+      listeners = new Set();
+      this.watchers.set(name, listeners);
+    }
     listeners.add(onChange);
     this.subscribe();
     const poll = setInterval(onChange, WATCH_POLL_MS);

@@ -142,7 +142,7 @@ export class CertificateRenewer {
         facts.renewalInfo && evaluation.stored?.record.directory === directoryUrl
           ? evaluation.info?.ariCertId
           : undefined;
-      let issued;
+      let issued: Awaited<ReturnType<typeof orderCertificate>>;
       try {
         issued = await orderCertificate(this.orderRequest(account, replaces));
       } catch (error) {

@@ -126,8 +126,14 @@ describe('Redis going away and coming back', { skip }, () => {
     const moved = await charger(b1, 'CP-MOVE');
     const oldClosed = new Promise<{ code: number; reason: string }>((resolve) => moving.once('close', resolve));
     let answeredBy = '';
-    moving.handle('GetLocalListVersion', async () => ((answeredBy = 'old'), { listVersion: 1 }));
-    moved.handle('GetLocalListVersion', async () => ((answeredBy = 'new'), { listVersion: 2 }));
+    moving.handle('GetLocalListVersion', async () => {
+      answeredBy = 'old';
+      return { listVersion: 1 };
+    });
+    moved.handle('GetLocalListVersion', async () => {
+      answeredBy = 'new';
+      return { listVersion: 2 };
+    });
 
     await redis.start();
     const restartedAt = Date.now();

@@ -205,8 +205,14 @@ describe('several backends on one PostgreSQL and one Redis', { skip }, () => {
 
     const second = await charger(backends[1], 'CP-MOVE');
     let answeredBy = '';
-    first.handle('GetLocalListVersion', async () => ((answeredBy = 'first'), { listVersion: 1 }));
-    second.handle('GetLocalListVersion', async () => ((answeredBy = 'second'), { listVersion: 2 }));
+    first.handle('GetLocalListVersion', async () => {
+      answeredBy = 'first';
+      return { listVersion: 1 };
+    });
+    second.handle('GetLocalListVersion', async () => {
+      answeredBy = 'second';
+      return { listVersion: 2 };
+    });
     const { code, reason } = await Promise.race([
       closed,
       new Promise<never>((_, reject) =>

@@ -18,12 +18,7 @@ import { checkTlsVersions } from '../../../tools/check/tls-versions.js';
 import { checkWebSocket } from '../../../tools/check/websocket.js';
 import { freePort } from '../../support/ports.js';
 import { startProxyUnderTest } from '../../support/proxy-under-test.js';
-import {
-  createTestCa,
-  issueCertificate,
-  writeCertificateFiles,
-  type TestCertificate,
-} from '../../support/test-certificates.js';
+import { issueCertificate, writeCertificateFiles, type TestCertificate } from '../../support/test-certificates.js';
 import {
   checkConfig,
   expiredCertificate,

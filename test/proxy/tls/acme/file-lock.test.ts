@@ -12,7 +12,10 @@ import { LockBusyError } from '../../../../proxy/tls/acme/lock.js';
 const root = mkdtempSync(path.join(tmpdir(), 'ocpp-edge-acme-lock-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 let counter = 0;
-const freshDir = () => path.join(root, `case-${(counter += 1)}`);
+const freshDir = () => {
+  counter += 1;
+  return path.join(root, `case-${counter}`);
+};
 
 describe('data-dir lock', () => {
   test('one holder at a time; a waiter gets it when the holder releases', async () => {

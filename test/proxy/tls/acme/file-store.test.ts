@@ -15,7 +15,10 @@ import { FileAcmeStore } from '../../../../proxy/tls/acme/file-store.js';
 const root = mkdtempSync(path.join(tmpdir(), 'ocpp-edge-acme-storage-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 let counter = 0;
-const freshDir = () => path.join(root, `case-${(counter += 1)}`);
+const freshDir = () => {
+  counter += 1;
+  return path.join(root, `case-${counter}`);
+};
 
 async function certificate(name: string, withCa = true): Promise<{ certPem: string; keyPem: string }> {
   const ca = await generate([{ name: 'commonName', value: 'Test CA' }], {

@@ -199,7 +199,10 @@ describe('ACME against Pebble', { skip, concurrency: false }, () => {
     let after = before;
     await waitFor(
       'the renewed certificate',
-      async () => (after = await handshakeCertificate(proxy.httpsPort, DOMAIN)).serialNumber !== before.serialNumber,
+      async () => {
+        after = await handshakeCertificate(proxy.httpsPort, DOMAIN);
+        return after.serialNumber !== before.serialNumber;
+      },
       { ...ACME_POLL, timeoutMs: 5_000 },
     );
     timings.pickUpAfterCli = Date.now() - started - timings.certsRenewForceCli;
