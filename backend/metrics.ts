@@ -3,6 +3,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { HANDSHAKE_TOLERANCE_METRIC } from '../common/handshake-tolerance.js';
 import { createRegistry } from '../common/metrics.js';
+import { CRITICAL_SECURITY_EVENT_TYPES } from './security/security-events.js';
 
 export interface BackendMetrics {
   registry: Registry;
@@ -20,9 +21,21 @@ export interface BackendMetrics {
   upgradeRefusals: Counter<'reason'>;
   /** Upgrades accepted, by the security profile the charger connected with. */
   upgradesAccepted: Counter<'security_profile'>;
+  /** SecurityEventNotification by type (whitepaper types, else "other") and criticality. */
+  securityEvents: Counter<'type' | 'critical'>;
+  /** SignCertificate CSRs and what became of them (rejected, pending, signed, accepted, refused). */
+  certificateRequests: Counter<'result'>;
 }
 
 export function createBackendMetrics(): BackendMetrics {
+  const metrics = buildBackendMetrics();
+  // Critical security event series exist from the start at 0, so the first event of a type is an increase for
+  // Prometheus (OcppEdgeCriticalSecurityEvent); a series born at 1 would not be.
+  for (const type of CRITICAL_SECURITY_EVENT_TYPES) metrics.securityEvents.inc({ type, critical: 'true' }, 0);
+  return metrics;
+}
+
+function buildBackendMetrics(): BackendMetrics {
   const registry = createRegistry('backend');
   return {
     registry,
@@ -61,6 +74,18 @@ export function createBackendMetrics(): BackendMetrics {
       name: 'ocpp_edge_upgrade_refusals_total',
       help: 'Charger WebSocket upgrades refused, by reason (invalid_identity, password_wrong, tls_required, certificate_invalid, ...)',
       labelNames: ['reason'],
+      registers: [registry],
+    }),
+    securityEvents: new Counter({
+      name: 'ocpp_edge_security_events_total',
+      help: 'SecurityEventNotification from chargers, by type (the whitepaper types, else "other") and whether the type is critical',
+      labelNames: ['type', 'critical'],
+      registers: [registry],
+    }),
+    certificateRequests: new Counter({
+      name: 'ocpp_edge_certificate_requests_total',
+      help: 'SignCertificate requests by result: rejected (CSR failed a check), pending (waits for an operator), signed, accepted or refused (by the charger in CertificateSigned)',
+      labelNames: ['result'],
       registers: [registry],
     }),
     upgradesAccepted: new Counter({

@@ -4,6 +4,8 @@
 import { checks, type ConfigOf, type OptionSpecs } from '../common/config.js';
 import { listenBacklogOption } from '../common/listen-backlog.js';
 import { LOG_LEVELS } from '../common/logger.js';
+import { ROLES } from './api/roles.js';
+import { tokenSpecProblem } from './api/static-tokens.js';
 import { checkTrustedProxy } from './security/trusted-proxies.js';
 
 export const backendOptions = {
@@ -53,7 +55,40 @@ export const backendOptions = {
     type: 'string',
     array: true,
     secret: true,
-    describe: 'Bearer token accepted by /api/; repeat for several',
+    describe:
+      'Bearer token accepted by /api/, as ROLE:TOKEN (viewer, operator or admin) or a bare TOKEN (admin); repeat for several',
+    check: tokenSpecProblem,
+  },
+  'oidc-issuer': {
+    type: 'string',
+    describe: 'OpenID Connect issuer URL: /api/ also accepts its JWTs (verified against its JWKS)',
+    check: checks.httpUrl,
+  },
+  'oidc-audience': {
+    type: 'string',
+    array: true,
+    describe: 'With --oidc-issuer: accepted aud values (repeatable; required)',
+  },
+  'oidc-role-claim': {
+    type: 'string',
+    describe: 'With --oidc-issuer: claim (dotted path, e.g. realm_access.roles) holding viewer, operator or admin',
+    default: 'role',
+  },
+  'oidc-default-role': {
+    type: 'string',
+    choices: ROLES,
+    describe: 'With --oidc-issuer: role of a valid token whose role claim names none (default: refused, 403)',
+  },
+  'oidc-client-id': {
+    type: 'string',
+    describe: "With --oidc-issuer: the console's client id, for sign-in by authorization code with PKCE",
+  },
+  'proxy-status-url': {
+    type: 'string',
+    array: true,
+    describe: "The proxies' private metrics listeners, read for the console's Edge page (repeatable)",
+    default: ['http://127.0.0.1:9464'],
+    check: checks.httpUrl,
   },
   'trusted-proxy': {
     type: 'string',
@@ -67,6 +102,20 @@ export const backendOptions = {
     type: 'string',
     describe:
       'The CPO name: the O (organizationName) every security profile 3 charger certificate must carry, and that CSRs must carry (OCPP security whitepaper)',
+  },
+  'cpo-ca-cert': {
+    type: 'string',
+    describe:
+      'CPO CA certificate (PEM; intermediates after it) that signs charger CSRs (SignCertificate) itself and sends CertificateSigned; without it CSRs wait in the API for an operator',
+  },
+  'cpo-ca-key': { type: 'string', describe: 'Private key (PEM) of --cpo-ca-cert' },
+  'cpo-cert-days': {
+    type: 'number',
+    integer: true,
+    min: 1,
+    max: 3650,
+    describe: 'Validity in days of the charger certificates --cpo-ca-cert signs',
+    default: 365,
   },
   'heartbeat-interval': {
     type: 'number',

@@ -10,11 +10,14 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { RunningProcess } from '../common/command.js';
-import { redactUrlPassword } from '../common/config.js';
+import { ConfigError, redactUrlPassword } from '../common/config.js';
 import { effectiveBacklog } from '../common/listen-backlog.js';
 import { startMetricsServer } from '../common/metrics.js';
 import type { Logger } from '../common/logger.js';
 import { buildApi } from './api/app.js';
+import { OidcVerifier } from './api/oidc.js';
+import type { Role } from './api/roles.js';
+import { ProxyStatusWatcher } from './edge/proxy-status.js';
 import { ClusterConnections } from './cluster/cluster-connections.js';
 import { EventBus } from './events/bus.js';
 import { createFeatures, type Features } from './features.js';
@@ -27,6 +30,7 @@ import { ValidationModes } from './ocpp/validation-modes.js';
 import type { ValidationMode } from './ocpp/validator.js';
 import { ObservedConnections } from './ocpp/observed-connections.js';
 import type { BackendConfig } from './options.js';
+import { CertificateAuthority } from './security/certificate-signing.js';
 import { TrustedProxies } from './security/trusted-proxies.js';
 import { Store } from './store/store.js';
 
@@ -42,11 +46,16 @@ export interface BackendHandle extends RunningProcess {
   metrics: BackendMetrics;
   /** The in-process event bus: emit on it to reach webhooks and /api/events. */
   events: EventBus;
+  /** The proxies read for the console's Edge page (--proxy-status-url). */
+  edge: ProxyStatusWatcher;
   eventsOut: EventsOut;
   features: Features;
 }
 
 export async function startBackend(config: BackendConfig, logger: Logger): Promise<BackendHandle> {
+  const oidc = oidcVerifier(config, logger);
+  // Before anything is opened: a bad CA file fails the start with nothing to undo.
+  const certificateAuthority = await loadCertificateAuthority(config);
   const { store, applied } = await Store.open({ url: config.database, poolSize: config.dbPoolSize });
   logger.info(
     { database: redactUrlPassword(config.database), dialect: store.dialect, migrationsApplied: applied },
@@ -90,6 +99,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     afterBootDelayMs: config.afterBootDelay * 1000,
   });
   const trustedProxies = new TrustedProxies(config.trustedProxy);
+
   const messageLog = new MessageLog(store, config.messageLogSize, logger);
   const validationModes = new ValidationModes(config.ocppValidation as ValidationMode);
   const centralSystem = new CentralSystem({
@@ -109,9 +119,11 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     validationModes,
     trustedProxies,
     cpoName: config.cpoName,
+    certificateAuthority,
   });
 
   const { backlog, warning: backlogWarning } = effectiveBacklog(config.listenBacklog);
+  const edge = new ProxyStatusWatcher(config.proxyStatusUrl, logger.child({ component: 'edge' }));
   let app: Awaited<ReturnType<typeof buildApi>> | undefined;
   let metricsServer: Server | undefined;
   let stopping = false;
@@ -130,8 +142,9 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
         validationModes,
         cpoName: config.cpoName,
         trustedProxies,
+        certificateAuthority,
       },
-      { apiTokens: config.apiToken, corsOrigins: config.corsOrigin, version: packageVersion() },
+      { apiTokens: config.apiToken, oidc, edge, corsOrigins: config.corsOrigin, version: packageVersion() },
     );
     app.server.on('upgrade', (request, socket: Duplex, head: Buffer) => {
       if (CentralSystem.matches(request.url)) centralSystem.handleUpgrade(request, socket, head);
@@ -162,6 +175,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
   const port = (app.server.address() as AddressInfo).port;
   const metricsListener = metricsServer as Server;
   const metricsPort = (metricsListener.address() as AddressInfo).port;
+  edge.start();
   if (backlogWarning) logger.warn(backlogWarning);
   logger.info(
     {
@@ -183,11 +197,13 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     cluster,
     metrics,
     events,
+    edge,
     eventsOut,
     features,
     stop() {
       stopped ??= (async () => {
         stopping = true;
+        edge.stop();
         await centralSystem.close();
         eventsOut.hub.close();
         await app.close();
@@ -204,9 +220,45 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
   };
 }
 
+/** --oidc-*: validated with the rest of the configuration, before storage is opened. */
+function oidcVerifier(config: BackendConfig, logger: Logger): OidcVerifier | undefined {
+  if (!config.oidcIssuer) {
+    const dependents = {
+      '--oidc-audience': config.oidcAudience.length > 0 ? config.oidcAudience : undefined,
+      '--oidc-client-id': config.oidcClientId,
+      '--oidc-default-role': config.oidcDefaultRole,
+    };
+    for (const [key, value] of Object.entries(dependents))
+      if (value !== undefined) throw new ConfigError(key, 'needs --oidc-issuer');
+    return undefined;
+  }
+  if (config.oidcAudience.length === 0)
+    throw new ConfigError('--oidc-audience', 'is required with --oidc-issuer (the aud a token must name)');
+  return new OidcVerifier(
+    {
+      issuer: config.oidcIssuer,
+      audiences: config.oidcAudience,
+      roleClaim: config.oidcRoleClaim,
+      defaultRole: config.oidcDefaultRole as Role | undefined,
+      clientId: config.oidcClientId,
+    },
+    logger.child({ component: 'oidc' }),
+  );
+}
+
 function closeMetricsServer(server: Server): Promise<void> {
   server.closeAllConnections();
   return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** --cpo-ca-cert/--cpo-ca-key, both or neither; signing checks CSRs against --cpo-name, so it is needed too. */
+async function loadCertificateAuthority(config: BackendConfig): Promise<CertificateAuthority | undefined> {
+  if (config.cpoCaCert === undefined && config.cpoCaKey === undefined) return undefined;
+  if (config.cpoCaCert === undefined) throw new ConfigError('cpo-ca-cert', 'needed with --cpo-ca-key');
+  if (config.cpoCaKey === undefined) throw new ConfigError('cpo-ca-key', 'needed with --cpo-ca-cert');
+  if (config.cpoName === undefined)
+    throw new ConfigError('cpo-name', 'needed with --cpo-ca-cert: CSRs are checked for O = the CPO name');
+  return CertificateAuthority.load(config.cpoCaCert, config.cpoCaKey, config.cpoCertDays);
 }
 
 function packageVersion(): string {

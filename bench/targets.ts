@@ -23,6 +23,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchCertificates } from './certificates.js';
 import { freePort } from '../test/support/ports.js';
+import { EPHEMERAL_PROXY_PORTS } from '../test/support/proxy-process.js';
 import { startProcess, stopProcess } from './child-process.js';
 import { aptInstall } from './debian-packages.js';
 import { startNginx } from './nginx.js';
@@ -97,14 +98,7 @@ async function startOcppEdge(setup: TargetSetup, workers: number): Promise<Targe
       ...nodeArgs,
       ...launcher,
       'proxy',
-      '--host',
-      '127.0.0.1',
-      '--https-port',
-      '0',
-      '--http-port',
-      '0',
-      '--metrics-port',
-      '0',
+      ...EPHEMERAL_PROXY_PORTS,
       '--cert',
       setup.certificates.certFile,
       '--key',

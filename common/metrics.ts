@@ -27,9 +27,14 @@ export interface MetricsServerOptions {
   port: number;
   /** Answers GET /healthz; a false result gives 503. */
   healthy?: () => boolean;
+  /**
+   * Answers GET /status with this JSON: what the process serves right now (the proxy: certificates, upstreams),
+   * for the operator console, which reads it from this private listener.
+   */
+  status?: () => Promise<unknown>;
 }
 
-/** Serves GET /metrics and GET /healthz; anything else is 404. Never bind this to a public address. */
+/** Serves GET /metrics, /healthz and /status; anything else is 404. Never bind this to a public address. */
 export async function startMetricsServer(registry: Registry, options: MetricsServerOptions): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     const url = (req.url ?? '/').split('?')[0];
@@ -45,6 +50,11 @@ export async function startMetricsServer(registry: Registry, options: MetricsSer
       res
         .writeHead(ok ? 200 : 503, { 'content-type': 'application/json' })
         .end(JSON.stringify({ status: ok ? 'ok' : 'unhealthy' }));
+    } else if (url === '/status' && options.status) {
+      options.status().then(
+        (status) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(status)),
+        (error: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${error.message}\n`),
+      );
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     }

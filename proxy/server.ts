@@ -13,6 +13,7 @@ import type { Logger } from '../common/logger.js';
 import { effectiveBacklog } from '../common/listen-backlog.js';
 import { createRegistry, startMetricsServer } from '../common/metrics.js';
 import { AccessLog } from './access-log.js';
+import { edgeStatusReporter } from './edge-status.js';
 import { ClientIdentity } from './client-identity.js';
 import { createRedirectServer } from './listeners/http-redirect.js';
 import { HttpsListener } from './listeners/https.js';
@@ -147,6 +148,7 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
       host: config.metricsHost,
       port: config.metricsPort,
       healthy: () => !stopping,
+      status: edgeStatusReporter(registry, store, pool),
     }).catch((error: NodeJS.ErrnoException) =>
       Promise.reject(
         new Error(

@@ -10,8 +10,13 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import { hasClientCertificateHeaders } from '../../common/client-certificate-headers.js';
 import { UPGRADE_REFUSALS } from '../security/upgrade-refusals.js';
 import { bearerAuth } from './bearer-auth.js';
+import type { OidcVerifier } from './oidc.js';
+import { consoleRoutes } from '../console/serve.js';
+import type { ProxyStatusWatcher } from '../edge/proxy-status.js';
+import { edgeRoutes } from './edge.js';
 import { chargePointRoutes } from './charge-points.js';
 import { schemaViolationRoutes } from './schema-violations.js';
+import { securityRoutes } from './security.js';
 import { commandRoutes } from './commands.js';
 import { configurationRoutes } from './configuration.js';
 import type { ApiContext } from './context.js';
@@ -21,7 +26,14 @@ import { transactionRoutes } from './transactions.js';
 import { webhookRoutes } from './webhooks.js';
 
 export interface ApiOptions {
+  /** --api-token values: `ROLE:TOKEN` or a bare (admin) `TOKEN`. */
   apiTokens: readonly string[];
+  /** With --oidc-issuer: JWTs from that provider are accepted too. */
+  oidc?: OidcVerifier;
+  /** The proxies read for GET /api/edge (the console's Edge page). */
+  edge?: ProxyStatusWatcher;
+  /** Where the built console is (tests); default dist/console. */
+  consoleRoot?: string;
   corsOrigins: readonly string[];
   version: string;
 }
@@ -55,9 +67,9 @@ export async function buildApi(context: ApiContext, options: ApiOptions): Promis
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  if (options.apiTokens.length === 0)
-    context.logger.warn('no --api-token configured: every /api/ request will be refused (401)');
-  const requireToken = bearerAuth(options.apiTokens);
+  if (options.apiTokens.length === 0 && !options.oidc)
+    context.logger.warn('no --api-token or --oidc-issuer configured: every /api/ request will be refused (401)');
+  const requireToken = bearerAuth(options.apiTokens, options.oidc);
   app.addHook('onRequest', async (request, reply) => {
     // Only a proxy of ours sets the client-certificate headers: from anyone else they are forged, on every route.
     const trusted = context.trustedProxies;
@@ -76,10 +88,16 @@ export async function buildApi(context: ApiContext, options: ApiOptions): Promis
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     context.metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
-    request.log.debug(
-      { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
-      'http request',
-    );
+    const line = {
+      method: request.method,
+      url: request.url,
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime),
+    };
+    // Every change made through the API (a command to a charger, a write) is logged with who sent it.
+    if (request.principal && request.method !== 'GET' && request.method !== 'HEAD')
+      request.log.info({ ...line, who: request.principal.id, role: request.principal.role }, 'api command');
+    else request.log.debug(line, 'http request');
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -98,6 +116,7 @@ export async function buildApi(context: ApiContext, options: ApiOptions): Promis
     ocpp: '/ocpp/{chargePointId}',
     api: '/api/',
     docs: '/docs',
+    console: '/console/',
     health: '/health',
   }));
 
@@ -154,7 +173,27 @@ export async function buildApi(context: ApiContext, options: ApiOptions): Promis
     }),
   );
 
+  app.get(
+    '/api/me',
+    {
+      schema: {
+        tags: ['meta'],
+        summary: 'Who the bearer token is and what it may do',
+        response: {
+          200: {
+            type: 'object',
+            properties: { id: { type: 'string' }, role: { type: 'string' }, name: { type: 'string' } },
+          },
+        },
+      },
+    },
+    async (request) => request.principal,
+  );
+
+  await consoleRoutes(app, { oidc: options.oidc, root: options.consoleRoot });
+  await edgeRoutes(app, options.edge);
   await chargePointRoutes(app, context);
+  await securityRoutes(app, context);
   await commandRoutes(app, context);
   await transactionRoutes(app, context);
   await idTagRoutes(app, context);

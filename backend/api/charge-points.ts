@@ -12,23 +12,87 @@ interface IdParams {
   id: string;
 }
 
+interface ChargePointQuery {
+  limit: number;
+  after?: string;
+  q?: string;
+  connected?: boolean;
+  seenSince?: string;
+}
+
 export async function chargePointRoutes(app: FastifyInstance, context: ApiContext): Promise<void> {
   const { store, connections } = context;
   const tags = ['charge points'];
 
-  app.get(
+  app.get<{ Querystring: ChargePointQuery }>(
     '/api/charge-points',
     {
       schema: {
         tags,
-        summary: 'List charge points',
+        summary: 'List charge points in id order, a page at a time',
+        description:
+          'At most `limit` charge points after the identity `after`. When there may be more, the `Link` header ' +
+          'names the next page (rel="next") and `X-Next-Cursor` holds its `after`.',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 1000 },
+            after: { type: 'string', maxLength: 255, description: 'Cursor: the last identity of the previous page' },
+            q: { type: 'string', maxLength: 100, description: 'Substring of identity, vendor, model or serial number' },
+            connected: { type: 'boolean', description: 'true: connected now; false: not connected' },
+            seenSince: { type: 'string', format: 'date-time', description: 'Last heartbeat at or after this time' },
+          },
+        },
         response: { 200: { type: 'array', items: chargePointSchema }, ...commonErrors },
       },
     },
-    async () => {
-      const [chargePoints, connected] = await Promise.all([store.listChargePoints(), connections.connectedIds()]);
-      const online = new Set(connected);
+    async (request, reply) => {
+      const { limit, after, q, connected, seenSince } = request.query;
+      const online = new Set(await connections.connectedIds());
+      const chargePoints = await store.listChargePoints({
+        after,
+        limit,
+        search: q,
+        seenSince,
+        onlyIds: connected === true ? [...online] : undefined,
+        exceptIds: connected === false ? [...online] : undefined,
+      });
+      const last = chargePoints.at(-1);
+      if (last && chargePoints.length === limit) {
+        const next = new URLSearchParams(request.url.split('?')[1] ?? '');
+        next.set('after', last.id);
+        reply.header('link', `</api/charge-points?${next}>; rel="next"`).header('x-next-cursor', last.id);
+      }
       return chargePoints.map((chargePoint) => chargePointView(chargePoint, online.has(chargePoint.id)));
+    },
+  );
+
+  app.get(
+    '/api/fleet/summary',
+    {
+      schema: {
+        tags,
+        summary: 'Charge points counted by state: registered, connected, with a faulted connector',
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              registered: { type: 'integer' },
+              connected: { type: 'integer' },
+              disconnected: { type: 'integer' },
+              faulted: { type: 'integer', description: 'With at least one connector in Faulted' },
+              charging: { type: 'integer', description: 'With at least one connector in Charging' },
+            },
+          },
+          ...commonErrors,
+        },
+      },
+    },
+    async () => {
+      const [counts, online] = await Promise.all([store.fleetCounts(), connections.connectedIds()]);
+      const connected = online.length;
+      return { ...counts, connected, disconnected: Math.max(0, counts.registered - connected) };
     },
   );
 

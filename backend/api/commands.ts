@@ -33,6 +33,7 @@ export async function commandRoutes(app: FastifyInstance, context: ApiContext): 
     app.post<{ Params: IdParams; Body: Record<string, unknown> }>(
       `/api/charge-points/:id/${command.route}`,
       {
+        config: { role: 'operator' },
         schema: {
           tags,
           summary: `${command.summary} (${command.action}, ${command.profile})`,
@@ -48,6 +49,7 @@ export async function commandRoutes(app: FastifyInstance, context: ApiContext): 
   app.post<{ Params: IdParams; Body: { operation: 'get' | 'change'; keys?: string[]; key?: string; value?: string } }>(
     '/api/charge-points/:id/configuration',
     {
+      config: { role: 'operator' },
       schema: {
         tags,
         summary: "Read (GetConfiguration) or change (ChangeConfiguration) the charger's configuration",

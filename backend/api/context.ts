@@ -8,6 +8,7 @@ import type { Features } from '../features.js';
 import type { BackendMetrics } from '../metrics.js';
 import type { ConnectionRegistry } from '../ocpp/connections.js';
 import type { ValidationModes } from '../ocpp/validation-modes.js';
+import type { CertificateAuthority } from '../security/certificate-signing.js';
 import type { TrustedProxies } from '../security/trusted-proxies.js';
 import type { Store } from '../store/store.js';
 
@@ -32,6 +33,8 @@ export interface ApiContext {
   cpoName?: string;
   /** --trusted-proxy: a request from anywhere else with client-certificate headers is refused (403). */
   trustedProxies?: TrustedProxies;
+  /** --cpo-ca-cert: signs CSRs itself (the API then has nothing to wait for). */
+  certificateAuthority?: CertificateAuthority;
 }
 
 export function badRequest(message: string): { error: string; message: string } {

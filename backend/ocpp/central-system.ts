@@ -20,6 +20,8 @@ import { CallLimiter } from './call-limiter.js';
 import type { LocalConnections } from './connections.js';
 import { coreHandlers } from './core.js';
 import { firmwareManagementHandlers } from './firmware-management.js';
+import { securityHandlers } from './security.js';
+import type { CertificateAuthority } from '../security/certificate-signing.js';
 import { FrameRecorder } from './frame-recorder.js';
 import type { CallHandler, CallInfo, HandlerContext } from './handler.js';
 import type { MessageLog } from './message-log.js';
@@ -32,6 +34,7 @@ import type { ValidationModes } from './validation-modes.js';
 import {
   type ValidationMode,
   chargerValidators,
+  markOutbound,
   NO_SUBPROTOCOL,
   OCPP16,
   strictModeValidators,
@@ -63,13 +66,15 @@ export interface CentralSystemOptions {
   validationModes: ValidationModes;
   /** --trusted-proxy: whose X-Forwarded-Proto and client-certificate headers are believed. */
   trustedProxies: TrustedProxies;
-  /** --cpo-name: the O of profile-3 charger certificates. */
+  /** --cpo-name: the O of profile-3 charger certificates and of CSRs. */
   cpoName: string | undefined;
+  /** --cpo-ca-cert/--cpo-ca-key: signs charger CSRs; undefined: they wait in the API. */
+  certificateAuthority: CertificateAuthority | undefined;
 }
 
 /** The handler modules, one per OCPP 1.6 feature profile. Remote Trigger adds no call of its own: a trigger makes
  * the charger send one of these. Actions without a handler are answered NotImplemented by ocpp-rpc. */
-const PROFILES = [coreHandlers, firmwareManagementHandlers];
+const PROFILES = [coreHandlers, firmwareManagementHandlers, securityHandlers];
 
 const OCPP_PREFIX = '/ocpp/';
 const NO_VIOLATIONS: readonly SchemaViolation[] = [];
@@ -283,6 +288,19 @@ export class CentralSystem {
       events,
       heartbeatInterval: this.options.heartbeatInterval,
       now: () => new Date().toISOString(),
+      metrics,
+      cpoName: this.options.cpoName,
+      certificateAuthority: this.options.certificateAuthority,
+      callCharger: (action, payload) =>
+        // Marked ours: the tolerant policy repairs only what chargers send.
+        client.call(action, markOutbound(payload), { callTimeoutMs: this.options.callTimeoutMs }) as Promise<unknown>,
+      // ocpp-rpc sends the answer when the handler's promise settles; a macrotask later it is written.
+      afterAnswer: (task) =>
+        void setImmediate(() =>
+          task().catch((error: unknown) =>
+            logger.error({ err: error, chargePointId }, 'a follow-up of an answered call failed'),
+          ),
+        ),
     };
     for (const handlers of PROFILES) {
       for (const [action, handler] of Object.entries(handlers)) {

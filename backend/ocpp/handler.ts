@@ -4,6 +4,8 @@
 import { createRPCError } from 'ocpp-rpc';
 import type { Logger } from '../../common/logger.js';
 import type { EventBus } from '../events/bus.js';
+import type { BackendMetrics } from '../metrics.js';
+import type { CertificateAuthority } from '../security/certificate-signing.js';
 import type { Store } from '../store/store.js';
 import type { SchemaViolation } from './tolerance/policy.js';
 import { toUtc } from './timestamps.js';
@@ -18,6 +20,15 @@ export interface HandlerContext {
   heartbeatInterval: number;
   /** Current time as stored: UTC ISO-8601. */
   now(): string;
+  metrics: BackendMetrics;
+  /** --cpo-name: the O of charger certificates and CSRs. */
+  cpoName: string | undefined;
+  /** --cpo-ca-cert/--cpo-ca-key: signs CSRs itself; undefined: they wait for an operator. */
+  certificateAuthority: CertificateAuthority | undefined;
+  /** Sends a call to this charger (after the current answer, when given to afterAnswer). */
+  callCharger(action: string, payload: Record<string, unknown>): Promise<unknown>;
+  /** Runs the task once the answer to the current call is on its way (a call to the charger must follow it). */
+  afterAnswer(task: () => Promise<void>): void;
 }
 
 /** One call as received. */

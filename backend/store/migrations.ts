@@ -263,6 +263,88 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('charge_points').dropColumn('security_profile').execute();
       },
     },
+    // What chargers send under the OCPP 1.6 security extension (backend/ocpp/security.ts): security events, CSRs
+    // and the certificates signed for them, the log-upload and signed-firmware status histories, and the
+    // certificates each charger reported as installed. All go with their charge point.
+    '0160-2-security-messages': {
+      async up(db: Kysely<any>) {
+        const chargePoint = (c: any) => c.notNull().references('charge_points.id').onDelete('cascade');
+        await db.schema
+          .createTable('security_events')
+          .addColumn('id', idType, (c) => (autoIncrement ? c.primaryKey().autoIncrement() : c.primaryKey()))
+          .addColumn('charge_point_id', 'text', chargePoint)
+          .addColumn('type', 'text', (c) => c.notNull())
+          .addColumn('event_at', 'text', (c) => c.notNull())
+          .addColumn('tech_info', 'text')
+          .addColumn('critical', 'integer', (c) => c.notNull())
+          .addColumn('received_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('security_events_by_charge_point')
+          .on('security_events')
+          .columns(['charge_point_id', 'id'])
+          .execute();
+
+        await db.schema
+          .createTable('certificate_requests')
+          .addColumn('id', idType, (c) => (autoIncrement ? c.primaryKey().autoIncrement() : c.primaryKey()))
+          .addColumn('charge_point_id', 'text', chargePoint)
+          .addColumn('csr', 'text', (c) => c.notNull())
+          .addColumn('subject', 'text', (c) => c.notNull())
+          .addColumn('key_type', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('detail', 'text')
+          .addColumn('certificate_chain', 'text')
+          .addColumn('received_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('certificate_requests_by_charge_point')
+          .on('certificate_requests')
+          .columns(['charge_point_id', 'id'])
+          .execute();
+
+        await db.schema
+          .createTable('security_status_history')
+          .addColumn('id', idType, (c) => (autoIncrement ? c.primaryKey().autoIncrement() : c.primaryKey()))
+          .addColumn('charge_point_id', 'text', chargePoint)
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('request_id', 'integer')
+          .addColumn('received_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('security_status_history_by_charge_point')
+          .on('security_status_history')
+          .columns(['charge_point_id', 'kind', 'id'])
+          .execute();
+
+        await db.schema
+          .createTable('installed_certificates')
+          .addColumn('charge_point_id', 'text', chargePoint)
+          .addColumn('certificate_type', 'text', (c) => c.notNull())
+          .addColumn('hash_algorithm', 'text', (c) => c.notNull())
+          .addColumn('issuer_name_hash', 'text', (c) => c.notNull())
+          .addColumn('issuer_key_hash', 'text', (c) => c.notNull())
+          .addColumn('serial_number', 'text', (c) => c.notNull())
+          .addColumn('reported_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('installed_certificates_by_charge_point')
+          .on('installed_certificates')
+          .columns(['charge_point_id', 'certificate_type'])
+          .execute();
+      },
+      async down(db: Kysely<any>) {
+        for (const table of [
+          'installed_certificates',
+          'security_status_history',
+          'certificate_requests',
+          'security_events',
+        ])
+          await sql`drop table if exists ${sql.table(table)}`.execute(db);
+      },
+    },
     ...featureMigrations(dialect),
   };
 }

@@ -136,6 +136,59 @@ export interface UnmatchedStopTable {
   received_at: string;
 }
 
+/** SecurityEventNotification, one row per event. */
+export interface SecurityEventTable {
+  id: Generated<number>;
+  charge_point_id: string;
+  type: string;
+  /** The charger's timestamp of the event (UTC). */
+  event_at: string;
+  tech_info: string | null;
+  /** 1 for the types the whitepaper marks critical (backend/security/security-events.ts). */
+  critical: number;
+  received_at: string;
+}
+
+/** SignCertificate: a charger's CSR, and what became of it. */
+export interface CertificateRequestTable {
+  id: Generated<number>;
+  charge_point_id: string;
+  /** PEM. */
+  csr: string;
+  subject: string;
+  /** "EC P-256", "RSA 2048", ... */
+  key_type: string;
+  /** rejected, pending (waits for an operator), signed, accepted (the charger installed it), refused (it did not). */
+  status: string;
+  detail: string | null;
+  /** PEM chain sent in CertificateSigned. */
+  certificate_chain: string | null;
+  received_at: string;
+  updated_at: string;
+}
+
+/** LogStatusNotification and SignedFirmwareStatusNotification, one row each. */
+export interface SecurityStatusHistoryTable {
+  id: Generated<number>;
+  charge_point_id: string;
+  /** "log" or "signedFirmware". */
+  kind: string;
+  status: string;
+  request_id: number | null;
+  received_at: string;
+}
+
+/** The last GetInstalledCertificateIds answer per charge point and certificate type. */
+export interface InstalledCertificateTable {
+  charge_point_id: string;
+  certificate_type: string;
+  hash_algorithm: string;
+  issuer_name_hash: string;
+  issuer_key_hash: string;
+  serial_number: string;
+  reported_at: string;
+}
+
 export interface Database {
   charge_points: ChargePointTable;
   connectors: ConnectorTable;
@@ -146,4 +199,8 @@ export interface Database {
   message_log: MessageLogTable;
   schema_violations: SchemaViolationTable;
   unmatched_stops: UnmatchedStopTable;
+  security_events: SecurityEventTable;
+  certificate_requests: CertificateRequestTable;
+  security_status_history: SecurityStatusHistoryTable;
+  installed_certificates: InstalledCertificateTable;
 }

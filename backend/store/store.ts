@@ -5,6 +5,7 @@
 import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
 import { openDatabase, type DatabaseOptions, type Dialect } from './database.js';
 import { migrateToLatest } from './migrations.js';
+import { SecurityStore } from './security-store.js';
 import { isSecurityProfile, type SecurityProfile } from '../security/security-profile.js';
 import type {
   ChargePointTable,
@@ -68,6 +69,20 @@ export interface IdTag {
   /** UTC ISO time, so expiry compares as text. */
   expiryDate: string | null;
   parentIdTag: string | null;
+}
+
+/** A page of charge points: ids after `after`, at most `limit`, narrowed by the rest. */
+export interface ChargePointFilter {
+  after?: string;
+  limit?: number;
+  /** Only these ids (e.g. the connected ones); an empty list matches nothing. */
+  onlyIds?: readonly string[];
+  /** None of these ids. */
+  exceptIds?: readonly string[];
+  /** Substring of id, vendor, model or serial number, any case. */
+  search?: string;
+  /** Heartbeat at or after this ISO time. */
+  seenSince?: string;
 }
 
 export interface BootInfo {
@@ -235,10 +250,15 @@ export interface OffSpecChargePoint {
 }
 
 export class Store {
+  /** The OCPP security extension's records (security-store.ts). */
+  readonly security: SecurityStore;
+
   private constructor(
     readonly db: Kysely<Database>,
     readonly dialect: Dialect,
-  ) {}
+  ) {
+    this.security = new SecurityStore(db);
+  }
 
   /** Opens the database and applies pending migrations. */
   static async open(options: DatabaseOptions): Promise<{ store: Store; applied: string[] }> {
@@ -268,9 +288,47 @@ export class Store {
     return row && toChargePoint(row);
   }
 
-  async listChargePoints(): Promise<ChargePoint[]> {
-    const rows = await this.db.selectFrom('charge_points').selectAll().orderBy('id').execute();
-    return rows.map(toChargePoint);
+  /** Charge points in id order: all, or one page of those matching the filter (see ChargePointFilter). */
+  async listChargePoints(filter: ChargePointFilter = {}): Promise<ChargePoint[]> {
+    let query = this.db.selectFrom('charge_points').selectAll().orderBy('id');
+    if (filter.after !== undefined) query = query.where('id', '>', filter.after);
+    if (filter.onlyIds) {
+      if (filter.onlyIds.length === 0) return [];
+      query = query.where('id', 'in', [...filter.onlyIds]);
+    }
+    if (filter.exceptIds && filter.exceptIds.length > 0) query = query.where('id', 'not in', [...filter.exceptIds]);
+    if (filter.search) {
+      // Case-insensitive substring of the identity, vendor, model or serial number; LIKE's wildcards are escaped.
+      const pattern = `%${filter.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      query = query.where((eb) =>
+        eb.or(
+          (['id', 'vendor', 'model', 'serial_number'] as const).map(
+            (column) => sql<boolean>`lower(${sql.ref(column)}) like ${pattern} escape '\\'`,
+          ),
+        ),
+      );
+    }
+    if (filter.seenSince) query = query.where('last_heartbeat_at', '>=', filter.seenSince);
+    if (filter.limit !== undefined) query = query.limit(filter.limit);
+    return (await query.execute()).map(toChargePoint);
+  }
+
+  /** How many charge points are registered, and how many have a connector Faulted or Charging now. */
+  async fleetCounts(): Promise<{ registered: number; faulted: number; charging: number }> {
+    const [registered, connectors] = await Promise.all([
+      this.db
+        .selectFrom('charge_points')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirst(),
+      this.db
+        .selectFrom('connectors')
+        .select(['status', (eb) => eb.fn.count<number>('charge_point_id').distinct().as('n')])
+        .where('status', 'in', ['Faulted', 'Charging'])
+        .groupBy('status')
+        .execute(),
+    ]);
+    const of = (status: string) => Number(connectors.find((row) => row.status === status)?.n ?? 0);
+    return { registered: Number(registered?.n ?? 0), faulted: of('Faulted'), charging: of('Charging') };
   }
 
   /** Registers a charge point if it is not known yet (open registration). */

@@ -16,7 +16,7 @@ describe('ocpp-edge backend (CLI)', () => {
       { env: { OCPP_EDGE_API_TOKENS: 'first-token,second-token' } },
     );
     try {
-      const port = Number((await backend.logLine('backend listening', 10_000)).port);
+      const port = Number((await backend.logLine('backend listening', 30_000)).port);
       const charger = await RawCharger.connect(`ws://127.0.0.1:${port}/ocpp`, 'TEST_CHARGER_01', []);
       const answer = await charger.call('12345', 'BootNotification', {
         chargePointVendor: 'TestVendor',
@@ -47,7 +47,7 @@ describe('ocpp-edge backend (CLI)', () => {
   });
 
   it('exits 2 naming the key on an invalid configuration', async () => {
-    const result = await runCli(['backend', '--database', 'mysql://nope'], { timeoutMs: 10_000 });
+    const result = await runCli(['backend', '--database', 'mysql://nope'], { timeoutMs: 30_000 });
     assert.equal(result.code, 2);
     assert.match(result.stderr, /--database/);
   });

@@ -27,6 +27,8 @@ const CONTRACT_METRICS = [
   'ocpp_edge_ws_connections',
   'ocpp_edge_upstream_healthy',
   'ocpp_edge_redis_up',
+  // Issue 16: backend/metrics.ts, proven by test/backend/ocpp/security-messages.test.ts.
+  'ocpp_edge_security_events_total',
 ];
 
 interface AlertRule {
@@ -106,6 +108,7 @@ describe('config/alerts.yml', () => {
       'OcppEdgeBackendDown',
       'OcppEdgeCertificateExpiry',
       'OcppEdgeChargersDisconnected',
+      'OcppEdgeCriticalSecurityEvent',
       'OcppEdgeHttp5xx',
       'OcppEdgeProxyDown',
       'OcppEdgeRedisDown',

@@ -103,3 +103,43 @@ async function keyPem(key: webcrypto.CryptoKey): Promise<string> {
   const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key));
   return x509.PemConverter.encode(der, 'PRIVATE KEY');
 }
+
+export interface CsrOptions {
+  subject: string;
+  /** Default EC P-256; RSA with the modulus length given. */
+  rsaBits?: number;
+}
+
+/** A PKCS#10 CSR as a charger makes one for SignCertificate, with its private key. */
+export async function createCsr(options: CsrOptions): Promise<{ csrPem: string; keyPem: string }> {
+  const algorithm = options.rsaBits
+    ? {
+        name: 'RSASSA-PKCS1-v1_5',
+        hash: 'SHA-256',
+        publicExponent: new Uint8Array([1, 0, 1]),
+        modulusLength: options.rsaBits,
+      }
+    : EC;
+  const keys = (await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+    name: options.subject,
+    keys,
+    signingAlgorithm: options.rsaBits ? { name: 'RSASSA-PKCS1-v1_5' } : SIGNING,
+  });
+  return { csrPem: csr.toString('pem'), keyPem: await keyPem(keys.privateKey) };
+}
+
+/** Signs a CSR with the test CA, as an external CA would (for the operator's POST of a chain). */
+export async function signCsr(ca: TestChargerCa, csrPem: string): Promise<string> {
+  const csr = new x509.Pkcs10CertificateRequest(csrPem);
+  const certificate = await x509.X509CertificateGenerator.create({
+    subject: csr.subjectName,
+    issuer: ca.certificate.subject,
+    publicKey: csr.publicKey,
+    signingKey: ca.keys.privateKey,
+    signingAlgorithm: SIGNING,
+    notBefore: new Date(Date.now() - 60_000),
+    notAfter: new Date(Date.now() + 86_400_000),
+  });
+  return `${certificate.toString('pem')}\n${ca.certPem}`;
+}

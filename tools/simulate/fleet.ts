@@ -7,12 +7,10 @@
 // Bounded in count (simulateOptions caps --chargers) and in time: the run ends at --duration or when `signal`
 // aborts, whichever comes first, and every charger is then closed (in-flight calls get a short grace period).
 
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import pino from 'pino';
-import { ConfigError } from '../../common/config.js';
 import type { Logger } from '../../common/logger.js';
+import { chargerCredentials, type ChargerCredentials } from './security-profile.js';
 import { SimulatedCharger, type ChargerSettings } from './charger.js';
 import { simulationOptions, type SimulationOptions } from './options.js';
 import { buildReport, type SimulationReport } from './report.js';
@@ -46,8 +44,14 @@ export async function runSimulation(
     const due = Math.min(options.chargers, Math.floor(((performance.now() - began) / 1000) * options.ramp) + 1);
     while (chargers.length < due) {
       const identity = `${options.idPrefix}${String(chargers.length + 1).padStart(idWidth, '0')}`;
+      const { credentials, ...settings } = base;
       const charger = new SimulatedCharger(
-        { ...base, identity, idTag: options.idTag ?? identity.slice(0, 20) },
+        {
+          ...settings,
+          identity,
+          idTag: options.idTag ?? identity.slice(0, 20),
+          secureContext: credentials.secureContext(identity),
+        },
         stats,
         logger,
       );
@@ -90,35 +94,15 @@ export async function runSimulation(
   return buildReport({ options, stats, startedAt, runMs, atEnd, interrupted });
 }
 
-/** The settings every charger shares, built once (the CA file is read once, not per charger). */
-function chargerBase(options: SimulationOptions): Omit<ChargerSettings, 'identity' | 'idTag'> {
-  let ca: string | undefined;
-  if (options.ca) {
-    try {
-      ca = readFileSync(options.ca, 'utf8');
-    } catch (error) {
-      throw new ConfigError(
-        '--ca',
-        `cannot read ${options.ca}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-      );
-    }
-  }
-  let secureContext: SecureContext | undefined;
-  try {
-    // One TLS context for the whole fleet: given `ca` per connection, Node would parse every root certificate again
-    // for each handshake (measured: 3,000 wss chargers took 70 s and 3 GB). Sessions are still not shared: each
-    // charger does a full handshake, as real ones do. The --ca is added to the system CAs rather than replacing
-    // them, so the same run may target a public endpoint.
-    secureContext = options.url.startsWith('wss:')
-      ? createSecureContext({ ca: ca ? [...rootCertificates, ca] : undefined })
-      : undefined;
-  } catch (error) {
-    throw new ConfigError('--ca', `${options.ca} is not a PEM certificate: ${(error as Error).message}`);
-  }
+/** The settings every charger shares, built once (the CA and certificate files are read once, not per charger). */
+function chargerBase(options: SimulationOptions): Omit<ChargerSettings, 'identity' | 'idTag' | 'secureContext'> & {
+  credentials: ChargerCredentials;
+} {
+  const credentials = chargerCredentials(options);
   return {
     endpoint: options.url.replace(/\/+$/, ''),
-    password: options.password,
-    secureContext,
+    password: credentials.password,
+    credentials,
     rejectUnauthorized: !options.insecure,
     heartbeatOverrideSec: options.heartbeat,
     runTransactions: options.transactions,

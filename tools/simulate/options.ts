@@ -42,6 +42,24 @@ export const simulateOptions = {
     secret: true,
     describe: 'HTTP Basic password (security profile 1/2); the user name is the charger id',
   },
+  'security-profile': {
+    type: 'number',
+    integer: true,
+    min: 0,
+    max: 3,
+    describe:
+      'OCPP security profile of every charger: 0 none, 1 --password, 2 --password over wss://, 3 --client-cert/--client-key over wss://',
+    default: 0,
+  },
+  'client-cert': {
+    type: 'string',
+    describe:
+      'Client certificate (PEM) for security profile 3; "{id}" in the path is replaced by each charger\'s id (its CN must be the id)',
+  },
+  'client-key': {
+    type: 'string',
+    describe: 'Private key (PEM) of --client-cert; "{id}" is replaced as there',
+  },
   'id-prefix': {
     type: 'string',
     describe: 'Charger ids are this prefix and a zero-padded number: SIM00001, SIM00002...',

@@ -65,20 +65,18 @@ describe('several backends on one PostgreSQL and one Redis', { skip }, () => {
   });
 
   it('applies the migrations once when three instances start together on an empty schema', async () => {
-    const applied = logs.map((lines) => lines.find((line) => line.msg === 'storage ready')?.migrationsApplied);
-    assert.deepEqual(
-      applied.flat().sort(),
-      ['0001-initial'],
-      `exactly one instance migrated: ${JSON.stringify(applied)}`,
+    const applied = logs.map(
+      (lines) => lines.find((line) => line.msg === 'storage ready')?.migrationsApplied as string[] | undefined,
     );
+    // Whatever migrations there are (several issues add theirs): one instance applied all of them, the others none.
+    const migrated = applied.filter((names) => names !== undefined && names.length > 0);
+    assert.equal(migrated.length, 1, `exactly one instance migrated: ${JSON.stringify(applied)}`);
+    assert.ok(migrated[0]!.includes('0001-initial'));
     const client = new pg.Client({ connectionString: storage.url });
     await client.connect();
     try {
       const { rows } = await client.query('select name from kysely_migration');
-      assert.deepEqual(
-        rows.map((row) => row.name),
-        ['0001-initial'],
-      );
+      assert.deepEqual(rows.map((row) => row.name).sort(), [...migrated[0]!].sort());
     } finally {
       await client.end();
     }

@@ -13,6 +13,7 @@ import fc from 'fast-check';
 import { createLogger } from '../../../common/logger.js';
 import { rpcErrorCode } from '../../../common/rpc-error.js';
 import { EventBus } from '../../../backend/events/bus.js';
+import { createBackendMetrics } from '../../../backend/metrics.js';
 import { coreHandlers } from '../../../backend/ocpp/core.js';
 import type { HandlerContext } from '../../../backend/ocpp/handler.js';
 import { ChargerValidator, toleratedViolations } from '../../../backend/ocpp/validator.js';
@@ -133,6 +134,11 @@ describe('tolerant policy, property-based', () => {
       events: new EventBus(),
       heartbeatInterval: 300,
       now: () => new Date().toISOString(),
+      metrics: createBackendMetrics(),
+      cpoName: undefined,
+      certificateAuthority: undefined,
+      callCharger: async () => ({}),
+      afterAnswer: () => {},
     };
   });
   after(async () => {
