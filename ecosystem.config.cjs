@@ -93,6 +93,8 @@ module.exports = {
         OCPP_EDGE_DOMAIN: 'localhost',
         OCPP_EDGE_DATA_DIR: './data',
         OCPP_EDGE_TLS_TICKET_KEYS: './data/tls-ticket-keys',
+        // The backend's socket in ./data instead of /var/lib/ocpp-edge (production.yaml), as the backend's below.
+        OCPP_EDGE_UPSTREAMS: 'unix:./data/backend.sock',
         OCPP_EDGE_LOG_LEVEL: 'debug',
       },
     },
@@ -105,10 +107,12 @@ module.exports = {
       instances: 1,
       out_file: path.join(logDir, 'ocpp-edge-backend.out.log'),
       error_file: path.join(logDir, 'ocpp-edge-backend.err.log'),
-      // 127.0.0.1:8080 in every environment (from production.yaml); SQLite in ./data and a development token.
+      // 127.0.0.1:8080 and the Unix socket the proxy forwards to in every environment (from production.yaml);
+      // SQLite, the socket in ./data and a development token.
       env_development: {
         NODE_ENV: 'development',
         OCPP_EDGE_DATABASE: 'sqlite:./data/ocpp.db',
+        OCPP_EDGE_SOCKET: './data/backend.sock',
         OCPP_EDGE_API_TOKENS: 'dev-token',
         OCPP_EDGE_CORS_ORIGINS: 'http://localhost:3000,http://127.0.0.1:3000',
         OCPP_EDGE_LOG_LEVEL: 'debug',

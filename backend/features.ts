@@ -6,8 +6,12 @@ import type { Logger } from '../common/logger.js';
 import type { EventBus } from './events/bus.js';
 import { AfterBoot } from './ocpp/after-boot.js';
 import { ConfigurationInventory } from './ocpp/configuration-inventory.js';
+import { LocalListSynchronizer } from './ocpp/local-lists.js';
+import { Reservations } from './ocpp/reservations.js';
 import type { ObservedConnections } from './ocpp/observed-connections.js';
 import { ConfigurationStore } from './store/configuration-store.js';
+import { LocalListStore } from './store/local-list-store.js';
+import { ReservationStore } from './store/reservation-store.js';
 import type { Store } from './store/store.js';
 
 export interface FeatureOptions {
@@ -18,12 +22,18 @@ export interface FeatureOptions {
   callTimeoutMs: number;
   /** Wait between a BootNotification and the after-boot steps, ms. */
   afterBootDelayMs: number;
+  /** First retry of a failed local list sync, ms (doubled per failure, at most an hour). */
+  localListRetryBaseMs: number;
 }
 
 export interface Features {
   configurationStore: ConfigurationStore;
   inventory: ConfigurationInventory;
   afterBoot: AfterBoot;
+  localListStore: LocalListStore;
+  localLists: LocalListSynchronizer;
+  reservationStore: ReservationStore;
+  reservations: Reservations;
   close(): Promise<void>;
 }
 
@@ -38,12 +48,39 @@ export function createFeatures(options: FeatureOptions): Features {
   });
   const afterBoot = new AfterBoot(options.events, logger, options.afterBootDelayMs);
   afterBoot.add('configuration inventory', (chargePointId) => inventory.refresh(chargePointId));
+  const localListStore = new LocalListStore(options.store);
+  const localLists = new LocalListSynchronizer({
+    store: localListStore,
+    inventory,
+    connections: options.connections,
+    bus: options.events,
+    logger,
+    callTimeoutMs: options.callTimeoutMs,
+    retryBaseMs: options.localListRetryBaseMs,
+    maxRetryMs: 3_600_000,
+    debounceMs: 500,
+  });
+  afterBoot.add('local list', (chargePointId) => localLists.sync(chargePointId));
+  const reservationStore = new ReservationStore(options.store);
+  const reservations = new Reservations({
+    store: reservationStore,
+    connections: options.connections,
+    bus: options.events,
+    logger,
+    callTimeoutMs: options.callTimeoutMs,
+  });
   return {
     configurationStore,
     inventory,
     afterBoot,
+    localListStore,
+    localLists,
+    reservationStore,
+    reservations,
     async close() {
       afterBoot.close();
+      localLists.close();
+      reservations.close();
     },
   };
 }

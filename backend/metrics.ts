@@ -21,6 +21,8 @@ export interface BackendMetrics {
   upgradeRefusals: Counter<'reason'>;
   /** Upgrades accepted, by the security profile the charger connected with. */
   upgradesAccepted: Counter<'security_profile'>;
+  /** Chargers whose Basic auth password was their AuthorizationKey's hex text rather than its bytes (tolerated). */
+  hexPasswords: Counter;
   /** SecurityEventNotification by type (whitepaper types, else "other") and criticality. */
   securityEvents: Counter<'type' | 'critical'>;
   /** SignCertificate CSRs and what became of them (rejected, pending, signed, accepted, refused). */
@@ -74,6 +76,11 @@ function buildBackendMetrics(): BackendMetrics {
       name: 'ocpp_edge_upgrade_refusals_total',
       help: 'Charger WebSocket upgrades refused, by reason (invalid_identity, password_wrong, tls_required, certificate_invalid, ...)',
       labelNames: ['reason'],
+      registers: [registry],
+    }),
+    hexPasswords: new Counter({
+      name: 'ocpp_edge_hex_authorization_keys_total',
+      help: 'Upgrades accepted whose Basic auth password was the AuthorizationKey as hex text, not its bytes (a tolerated charger quirk)',
       registers: [registry],
     }),
     securityEvents: new Counter({

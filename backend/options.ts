@@ -21,6 +21,12 @@ export const backendOptions = {
     default: '127.0.0.1',
   },
   'metrics-port': { ...checks.port, describe: 'Port of the metrics listener', default: 9465 },
+  socket: {
+    type: 'string',
+    describe:
+      'Also listen on this Unix domain socket (the proxy on this host: --upstream unix:PATH, no loopback TCP); --host/--port stay for local tools',
+    check: checks.socketPath,
+  },
   'listen-backlog': listenBacklogOption,
   database: {
     type: 'string',
@@ -187,8 +193,14 @@ export const backendOptions = {
     min: 0,
     max: 600,
     describe:
-      'Seconds after a BootNotification before the charger is brought up to date (configuration read, local list, charging profiles)',
+      'Seconds after a BootNotification before the charger is brought up to date (configuration read, local list); up to twice this, spread at random so a boot storm is not answered at once',
     default: 2,
+  },
+  'local-list-retry-base': {
+    type: 'number',
+    min: 0.01,
+    describe: 'Seconds before a failed local list sync is tried again; doubled per failure (at most an hour)',
+    default: 30,
   },
   'event-retention': {
     type: 'number',

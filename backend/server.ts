@@ -5,15 +5,17 @@
 // Lifecycle: open storage and migrate (fail early, before listening), build the OCPP endpoint and the API,
 // listen; stop() closes chargers with 1001, then HTTP, then flushes the message log and closes storage.
 
-import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { mkdirSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { RunningProcess } from '../common/command.js';
 import { ConfigError, redactUrlPassword } from '../common/config.js';
 import { effectiveBacklog } from '../common/listen-backlog.js';
 import { startMetricsServer } from '../common/metrics.js';
 import type { Logger } from '../common/logger.js';
+import { listenOnUnixSocket, UNIX_SCHEME } from '../common/unix-socket.js';
 import { buildApi } from './api/app.js';
 import { OidcVerifier } from './api/oidc.js';
 import type { Role } from './api/roles.js';
@@ -37,6 +39,8 @@ import { Store } from './store/store.js';
 export interface BackendHandle extends RunningProcess {
   /** The bound port (the configuration may ask for 0). */
   port: number;
+  /** --socket: the Unix socket path the backend also listens on. */
+  socketPath: string | undefined;
   /** The bound port of the private metrics listener. */
   metricsPort: number;
   store: Store;
@@ -97,6 +101,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     logger,
     callTimeoutMs: config.callTimeout * 1000,
     afterBootDelayMs: config.afterBootDelay * 1000,
+    localListRetryBaseMs: config.localListRetryBase * 1000,
   });
   const trustedProxies = new TrustedProxies(config.trustedProxy);
 
@@ -109,6 +114,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     messageLog,
     logger,
     events,
+    reservations: features.reservations,
     heartbeatInterval: config.heartbeatInterval,
     registration: config.registration as 'open' | 'known',
     requireSubprotocol: config.requireSubprotocol,
@@ -125,6 +131,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
   const { backlog, warning: backlogWarning } = effectiveBacklog(config.listenBacklog);
   const edge = new ProxyStatusWatcher(config.proxyStatusUrl, logger.child({ component: 'edge' }));
   let app: Awaited<ReturnType<typeof buildApi>> | undefined;
+  let socketServer: net.Server | undefined;
   let metricsServer: Server | undefined;
   let stopping = false;
   try {
@@ -151,6 +158,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
       else refuseUpgrade(socket, 404, 'The WebSocket endpoint is /ocpp/{chargePointId}');
     });
     await app.listen({ host: config.host, port: config.port, backlog });
+    if (config.socket !== undefined) socketServer = await listenOnSocket(app.server, config.socket, backlog);
     metricsServer = await startMetricsServer(metrics.registry, {
       host: config.metricsHost,
       port: config.metricsPort,
@@ -163,6 +171,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
       ),
     );
   } catch (error) {
+    socketServer?.close();
     await app?.close().catch(() => {});
     await features.close();
     await cluster?.close();
@@ -181,6 +190,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     {
       host: config.host,
       port,
+      socket: config.socket,
       metricsPort,
       listenBacklog: backlog,
       ocpp: `ws://${config.host}:${port}/ocpp/{chargePointId}`,
@@ -191,6 +201,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
   let stopped: Promise<void> | undefined;
   return {
     port,
+    socketPath: config.socket,
     metricsPort,
     store,
     connections,
@@ -206,7 +217,13 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
         edge.stop();
         await centralSystem.close();
         eventsOut.hub.close();
+        // Stop accepting on the socket too; its connections belong to the HTTP server, whose close ends them (the
+        // socket listener's close completes only then, and Node removes the socket file).
+        const socketClosed = new Promise<void>((resolve) =>
+          socketServer ? socketServer.close(() => resolve()) : resolve(),
+        );
         await app.close();
+        await socketClosed;
         await closeMetricsServer(metricsListener);
         await features.close();
         await cluster?.close();
@@ -218,6 +235,24 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
       return stopped;
     },
   };
+}
+
+/**
+ * --socket: a second listener whose connections go to the same HTTP server as the TCP ones, so HTTP, the
+ * WebSocket upgrade, keep-alive and close() treat both alike. The socket is 0660: the proxy runs as the same user
+ * (or group) in the PM2 and systemd deployments, nobody else may connect, which is why its peers count as a
+ * trusted proxy. Its directory is made when missing.
+ */
+async function listenOnSocket(httpServer: net.Server, socketPath: string, backlog: number): Promise<net.Server> {
+  mkdirSync(path.dirname(path.resolve(socketPath)), { recursive: true, mode: 0o750 });
+  // A Unix socket peer has no address; it gets `unix:PATH`, which the logs show and --trusted-proxy trusts.
+  const peer = `${UNIX_SCHEME}${socketPath}`;
+  const server = net.createServer((socket) => {
+    Object.defineProperty(socket, 'remoteAddress', { value: peer });
+    httpServer.emit('connection', socket);
+  });
+  await listenOnUnixSocket(server, socketPath, { mode: 0o660, backlog });
+  return server;
 }
 
 /** --oidc-*: validated with the rest of the configuration, before storage is opened. */

@@ -129,3 +129,85 @@ export function formatNumber(value: number | undefined): string {
   if (magnitude >= 1 || value === 0) return value.toFixed(2);
   return value.toFixed(3);
 }
+
+/** The Node targets compared across runtimes (--node): one column per runtime, and the last / the first. */
+const COMPARED: TargetName[] = ['ocpp-edge', 'node-floor', 'ocpp-edge-x2'];
+
+export interface ComparisonLine {
+  measurement: string;
+  /** Per compared target: its value on each runtime, in the order of `labels`. */
+  values: Partial<Record<TargetName, Array<number | undefined>>>;
+  labels: string[];
+}
+
+/**
+ * Lines of the per-runtime tables side by side: for each measurement, each Node target's value on each runtime.
+ * Targets measured on no runtime are left out; so are rows of nginx alone.
+ */
+export function runtimeComparison(tables: Array<{ label: string; lines: TableLine[] }>): ComparisonLine[] {
+  const [first] = tables;
+  if (!first) return [];
+  const labels = tables.map((table) => table.label);
+  return first.lines
+    .map((line, index) => {
+      const values: ComparisonLine['values'] = {};
+      for (const name of COMPARED) {
+        const each = tables.map((table) => table.lines[index]?.values[name]);
+        if (each.some((value) => value !== undefined)) values[name] = each;
+      }
+      return { measurement: line.measurement, values, labels };
+    })
+    .filter((line) => Object.keys(line.values).length > 0);
+}
+
+function comparisonColumns(lines: ComparisonLine[]): Array<{ name: TargetName; runtimes: number }> {
+  const labels = lines[0]?.labels ?? [];
+  return COMPARED.filter((name) => lines.some((line) => line.values[name])).map((name) => ({
+    name,
+    runtimes: labels.length,
+  }));
+}
+
+function comparisonCells(lines: ComparisonLine[]): string[][] {
+  const labels = lines[0]?.labels ?? [];
+  const columns = comparisonColumns(lines);
+  const header = [
+    'measurement',
+    ...columns.flatMap(({ name }) => [
+      ...labels.map((label) => `${name}, ${label}`),
+      `${labels.at(-1)} / ${labels[0]}`,
+    ]),
+  ];
+  const body = lines.map((line) => [
+    line.measurement,
+    ...columns.flatMap(({ name }) => {
+      const each = line.values[name] ?? [];
+      const firstValue = each[0];
+      const lastValue = each.at(-1);
+      const ratio =
+        firstValue !== undefined && lastValue !== undefined && firstValue !== 0
+          ? `${(lastValue / firstValue).toFixed(2)}×`
+          : '';
+      return [...labels.map((_, index) => formatNumber(each[index])), ratio];
+    }),
+  ]);
+  return [header, ...body];
+}
+
+export function textComparison(lines: ComparisonLine[]): string {
+  const rows = comparisonCells(lines);
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
+        .join('  '),
+    )
+    .join('\n');
+}
+
+export function markdownComparison(lines: ComparisonLine[]): string {
+  const [header, ...body] = comparisonCells(lines);
+  const rule = `|${header!.map((_, column) => (column === 0 ? ' --- ' : ' ---: ')).join('|')}|`;
+  return [`| ${header!.join(' | ')} |`, rule, ...body.map((row) => `| ${row.join(' | ')} |`)].join('\n');
+}

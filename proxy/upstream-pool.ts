@@ -7,6 +7,7 @@
 // 502 at once, as with a single upstream; when one just came back it is used without waiting for its next check.
 
 import type { Logger } from '../common/logger.js';
+import { unixSocketPath } from '../common/unix-socket.js';
 import { leastConnections, roundRobin, type Selectable } from './selection-policy.js';
 
 export type HealthCheckKind = 'active' | 'passive';
@@ -20,15 +21,22 @@ export class UpstreamHost implements Selectable {
   readonly secure: boolean;
   /** The path the URL puts in front of every request: '' for `http://host:port` or `http://host:port/`. */
   readonly basePath: string;
+  /** For `unix:PATH`: plain HTTP over that Unix domain socket instead of TCP (hostname and port are unused). */
+  readonly socketPath: string | undefined;
   healthy = true;
   sessions = 0;
 
   constructor(readonly url: URL) {
     this.label = url.href.replace(/\/$/, '');
+    // The path as written: URL percent-encodes what it would not keep in a path (`unix:/run/a b.sock`).
+    const socketPath = unixSocketPath(url.href);
+    this.socketPath = socketPath === undefined ? undefined : decodeURIComponent(socketPath);
     this.hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     this.secure = url.protocol === 'https:';
     this.port = Number(url.port || (this.secure ? 443 : 80));
-    this.basePath = url.pathname.endsWith('/') ? url.pathname.slice(0, -1) : url.pathname;
+    // A socket path is where to connect, not a prefix of the requests' paths.
+    this.basePath =
+      this.socketPath !== undefined ? '' : url.pathname.endsWith('/') ? url.pathname.slice(0, -1) : url.pathname;
   }
 }
 

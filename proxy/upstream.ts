@@ -112,8 +112,7 @@ export class Upstream {
   private send(exchange: Exchange, withBody: boolean): void {
     const { req, host } = exchange;
     const options: http.RequestOptions = {
-      host: host.hostname,
-      port: host.port,
+      ...(host.socketPath === undefined ? { host: host.hostname, port: host.port } : { socketPath: host.socketPath }),
       method: req.method,
       path: host.basePath + (req.url ?? '/'),
       headers: forwardedRequestHeaders(req),

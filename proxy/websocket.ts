@@ -405,7 +405,10 @@ function openUpstreamSocket(upstream: UpstreamHost): Socket {
     socket.on('data', onUpstreamData);
     return socket.setNoDelay(true);
   }
-  return net.connect({ host, port, noDelay: true, onread: { buffer: UPSTREAM_READ_BUFFER, callback: onUpstreamRead } });
+  const onread = { buffer: UPSTREAM_READ_BUFFER, callback: onUpstreamRead };
+  // A unix: upstream: the same byte pipe over a Unix domain socket (no Nagle there to turn off).
+  if (upstream.socketPath !== undefined) return net.connect({ path: upstream.socketPath, onread });
+  return net.connect({ host, port, noDelay: true, onread });
 }
 
 // Shared listeners: `this` is the socket, the session hangs off it.

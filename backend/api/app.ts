@@ -22,6 +22,8 @@ import { configurationRoutes } from './configuration.js';
 import type { ApiContext } from './context.js';
 import { eventRoutes } from './events.js';
 import { idTagRoutes } from './id-tags.js';
+import { localListRoutes } from './local-lists.js';
+import { reservationRoutes } from './reservations.js';
 import { transactionRoutes } from './transactions.js';
 import { webhookRoutes } from './webhooks.js';
 
@@ -198,6 +200,8 @@ export async function buildApi(context: ApiContext, options: ApiOptions): Promis
   await transactionRoutes(app, context);
   await idTagRoutes(app, context);
   await configurationRoutes(app, context);
+  await localListRoutes(app, context);
+  await reservationRoutes(app, context);
   await eventRoutes(app, context);
   await webhookRoutes(app, context);
   await schemaViolationRoutes(app, context);

@@ -2,6 +2,8 @@
 // HTTP Basic password, remove.
 
 import type { FastifyInstance } from 'fastify';
+import { CallTimeoutError, NotConnectedError } from '../ocpp/connections.js';
+import { authorizationKeyBytes, newAuthorizationKey } from '../security/authorization-key.js';
 import { hashPassword } from '../security/passwords.js';
 import { SECURITY_PROFILES, usesPassword, type SecurityProfile } from '../security/security-profile.js';
 import type { ChargePoint, Connector } from '../store/store.js';
@@ -117,7 +119,15 @@ export async function chargePointRoutes(app: FastifyInstance, context: ApiContex
     },
   );
 
-  app.put<{ Params: IdParams; Body: { password?: string | null; securityProfile?: SecurityProfile } }>(
+  app.put<{
+    Params: IdParams;
+    Body: {
+      password?: string | null;
+      authorizationKey?: string;
+      authorizationKeyText?: string;
+      securityProfile?: SecurityProfile;
+    };
+  }>(
     '/api/charge-points/:id',
     {
       preValidation: emptyBodyAsObject,
@@ -127,7 +137,8 @@ export async function chargePointRoutes(app: FastifyInstance, context: ApiContex
         description:
           'password: set it (stored as a salted scrypt hash); null: remove it; absent: keep it. securityProfile (0-3): ' +
           'what the charger must present at the upgrade from now on (1, 2: a password; 2, 3: TLS; 3: a client ' +
-          'certificate with CN = id and O = --cpo-name); absent: keep it. 201 when created.',
+          'certificate with CN = id and O = --cpo-name); absent: keep it. authorizationKey (hex) or authorizationKeyText: ' +
+          'the password as the whitepaper defines it, 16-20 bytes, compared on its bytes. 201 when created.',
         params: chargePointIdParams,
         body: {
           type: 'object',
@@ -139,6 +150,11 @@ export async function chargePointRoutes(app: FastifyInstance, context: ApiContex
               maxLength: 128,
               description: 'OCPP 1.6 security whitepaper: 16 to 40 characters recommended',
             },
+            authorizationKey: {
+              type: 'string',
+              description: 'The AuthorizationKey as hex, 16-20 bytes (32-40 hex digits): the Basic auth password',
+            },
+            authorizationKeyText: { type: 'string', description: 'The AuthorizationKey as text, 16-20 bytes of UTF-8' },
             securityProfile: { type: 'integer', enum: [...SECURITY_PROFILES] },
           },
         },
@@ -147,12 +163,25 @@ export async function chargePointRoutes(app: FastifyInstance, context: ApiContex
     },
     async (request, reply) => {
       const { id } = request.params;
-      const { password, securityProfile } = request.body ?? {};
+      const { authorizationKey, authorizationKeyText, securityProfile } = request.body ?? {};
+      let password: string | Buffer | null | undefined = request.body?.password;
+      const keyInputs = [password, authorizationKey, authorizationKeyText].filter((value) => value !== undefined);
+      if (keyInputs.length > 1)
+        return reply.code(400).send(badRequest('give one of password, authorizationKey, authorizationKeyText'));
+      if (authorizationKey !== undefined || authorizationKeyText !== undefined) {
+        const key = authorizationKeyBytes(
+          authorizationKey !== undefined ? { hex: authorizationKey } : { text: authorizationKeyText! },
+        );
+        if (!key.ok) return reply.code(400).send(badRequest(key.reason));
+        password = key.key;
+      }
       const current = await store.getChargePoint(id);
       const profile = securityProfile ?? current?.securityProfile ?? 0;
       const willHavePassword = password === undefined ? Boolean(current?.passwordHash) : password !== null;
       if (usesPassword(profile) && !willHavePassword)
-        return reply.code(400).send(badRequest(`security profile ${profile} needs a password: set "password" too`));
+        return reply
+          .code(400)
+          .send(badRequest(`security profile ${profile} needs a password: set "authorizationKey" (or "password") too`));
       if (profile === 3 && context.cpoName === undefined)
         return reply
           .code(400)
@@ -164,6 +193,92 @@ export async function chargePointRoutes(app: FastifyInstance, context: ApiContex
       const chargePoint = (await store.getChargePoint(id))!;
       const [connectors, connected] = await Promise.all([store.listConnectors(id), connections.isConnected(id)]);
       return reply.code(created ? 201 : 200).send(chargePointView(chargePoint, connected, connectors));
+    },
+  );
+
+  app.post<{ Params: IdParams; Body: { authorizationKey?: string; authorizationKeyText?: string } }>(
+    '/api/charge-points/:id/rotate-password',
+    {
+      preValidation: emptyBodyAsObject,
+      schema: {
+        tags,
+        summary:
+          "Rotate the charger's AuthorizationKey (ChangeConfiguration), keeping the old one until it uses the new",
+        description:
+          'authorizationKey (hex) or authorizationKeyText: the new key, 16-20 bytes; absent: 20 random bytes, returned ' +
+          'once in the answer. The new key is stored only after the charger answers Accepted; until it reconnects ' +
+          'with it, both keys work, then only the new one. 409: not connected, or the charger did not accept.',
+        params: chargePointIdParams,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { authorizationKey: { type: 'string' }, authorizationKeyText: { type: 'string' } },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              status: { type: 'string' },
+              authorizationKey: { type: 'string', description: 'The generated key, hex (only when none was given)' },
+            },
+          },
+          404: errorSchema,
+          409: errorSchema,
+          502: errorSchema,
+          504: errorSchema,
+          ...commonErrors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const { authorizationKey, authorizationKeyText } = request.body;
+      if (authorizationKey !== undefined && authorizationKeyText !== undefined)
+        return reply.code(400).send(badRequest('give authorizationKey or authorizationKeyText, not both'));
+      let key: Buffer;
+      if (authorizationKey === undefined && authorizationKeyText === undefined) key = newAuthorizationKey();
+      else {
+        const checked = authorizationKeyBytes(
+          authorizationKey !== undefined ? { hex: authorizationKey } : { text: authorizationKeyText! },
+        );
+        if (!checked.ok) return reply.code(400).send(badRequest(checked.reason));
+        key = checked.key;
+      }
+      const chargePoint = await store.getChargePoint(id);
+      if (!chargePoint) return reply.code(404).send(notFound(`charge point ${id} is not registered`));
+      // What the charger is told: the hex of the key (the whitepaper's form), or the text it was given as.
+      const value = authorizationKeyText ?? key.toString('hex');
+      let answer: { status?: string };
+      try {
+        answer = (await connections.call(
+          id,
+          'ChangeConfiguration',
+          { key: 'AuthorizationKey', value },
+          { timeoutMs: context.callTimeoutMs },
+        )) as { status?: string };
+      } catch (error) {
+        if (error instanceof NotConnectedError)
+          return reply.code(409).send({ error: 'Conflict', message: error.message });
+        if (error instanceof CallTimeoutError)
+          return reply.code(504).send({ error: 'Timeout', message: error.message });
+        return reply.code(502).send({ error: 'BadGateway', message: (error as Error).message });
+      }
+      if (answer.status !== 'Accepted') {
+        context.logger.warn(
+          { chargePointId: id, status: answer.status },
+          'password rotation: the charger did not accept',
+        );
+        return reply
+          .code(409)
+          .send({ error: 'Conflict', message: `the charger answered ${answer.status}: the key is unchanged` });
+      }
+      await store.setPendingPassword(id, await hashPassword(key));
+      context.logger.info({ chargePointId: id }, 'password rotation accepted: the old key works until it reconnects');
+      return {
+        status: 'Accepted',
+        ...(authorizationKey === undefined &&
+          authorizationKeyText === undefined && { authorizationKey: key.toString('hex') }),
+      };
     },
   );
 
@@ -287,6 +402,7 @@ function chargePointView(chargePoint: ChargePoint, connected: boolean, connector
     id: chargePoint.id,
     connected,
     hasPassword: chargePoint.passwordHash !== null,
+    passwordRotationPending: chargePoint.pendingPasswordHash !== null,
     securityProfile: chargePoint.securityProfile,
     vendor: chargePoint.vendor,
     model: chargePoint.model,

@@ -102,6 +102,8 @@ export async function configurationRoutes(app: FastifyInstance, context: ApiCont
   app.post<{ Params: { id: string } }>(
     '/api/charge-points/:id/configuration/refresh',
     {
+      // A command to the charger, as the other commands: operator.
+      config: { role: 'operator' },
       schema: {
         tags,
         summary: 'Read every key from the charger now (GetConfiguration) and store it',

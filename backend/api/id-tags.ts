@@ -63,6 +63,7 @@ export async function idTagRoutes(app: FastifyInstance, context: ApiContext): Pr
         parentIdTag: body.parentIdTag ?? null,
       };
       const created = await store.putIdTag(tag);
+      context.features.localLists.tagsChanged();
       return reply.code(created ? 201 : 200).send(idTagView(tag));
     },
   );
@@ -80,6 +81,7 @@ export async function idTagRoutes(app: FastifyInstance, context: ApiContext): Pr
     async (request, reply) => {
       if (!(await store.deleteIdTag(request.params.idTag)))
         return reply.code(404).send(notFound(`id tag ${request.params.idTag} is not in the list`));
+      context.features.localLists.tagsChanged();
       return reply.code(204).send();
     },
   );

@@ -54,6 +54,7 @@ export const chargePointSchema = {
     id: { type: 'string' },
     connected: { type: 'boolean' },
     hasPassword: { type: 'boolean' },
+    passwordRotationPending: { type: 'boolean', description: 'A rotated key waits for the charger to log in with it' },
     securityProfile: { type: 'integer', description: 'OCPP security profile 0-3 required at the upgrade' },
     vendor: nullableString,
     model: nullableString,

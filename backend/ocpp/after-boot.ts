@@ -18,7 +18,7 @@ export class AfterBoot {
   constructor(
     bus: EventBus,
     private readonly logger: Logger,
-    /** Wait after the boot, ms. */
+    /** Wait after the boot, ms (up to twice this, spread at random). */
     private readonly delayMs: number,
   ) {
     this.unsubscribe = bus.on('charger.booted', (event) => this.schedule(event.data.chargePointId));
@@ -49,15 +49,19 @@ export class AfterBoot {
     clearTimeout(this.timers.get(chargePointId));
     this.timers.set(
       chargePointId,
-      setTimeout(() => {
-        this.timers.delete(chargePointId);
-        const previous = this.running.get(chargePointId) ?? Promise.resolve();
-        const run = previous.then(() => this.run(chargePointId));
-        this.running.set(chargePointId, run);
-        void run.finally(() => {
-          if (this.running.get(chargePointId) === run) this.running.delete(chargePointId);
-        });
-      }, this.delayMs),
+      setTimeout(
+        () => {
+          this.timers.delete(chargePointId);
+          const previous = this.running.get(chargePointId) ?? Promise.resolve();
+          const run = previous.then(() => this.run(chargePointId));
+          this.running.set(chargePointId, run);
+          void run.finally(() => {
+            if (this.running.get(chargePointId) === run) this.running.delete(chargePointId);
+          });
+          // Between one and two delays: a boot storm's chargers are not all asked in the same second.
+        },
+        this.delayMs * (1 + Math.random()),
+      ),
     );
   }
 

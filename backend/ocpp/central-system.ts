@@ -14,6 +14,7 @@ import type { Logger } from '../../common/logger.js';
 import { writeRawHttpResponse } from '../../common/raw-http-response.js';
 import { rpcErrorCode } from '../../common/rpc-error.js';
 import type { EventBus } from '../events/bus.js';
+import type { Reservations } from './reservations.js';
 import type { BackendMetrics } from '../metrics.js';
 import type { Store } from '../store/store.js';
 import { CallLimiter } from './call-limiter.js';
@@ -48,6 +49,7 @@ export interface CentralSystemOptions {
   messageLog: MessageLog;
   logger: Logger;
   events: EventBus;
+  reservations?: Reservations;
   /** Seconds, given to chargers in the BootNotification answer. */
   heartbeatInterval: number;
   /** open: unknown charge points are registered when they connect; known: refused (401). */
@@ -85,6 +87,8 @@ export class CentralSystem {
   private readonly rpc: RPCServer;
   private readonly refusals: UpgradeRefusals;
   private readonly authentication: ChargerAuthentication;
+  /** Chargers already logged as sending hex-text AuthorizationKeys (bounded by the number of charge points). */
+  private readonly hexPasswordChargers = new Set<string>();
 
   private readonly violations: SchemaViolationRecorder;
 
@@ -97,6 +101,17 @@ export class CentralSystem {
       trustedProxies: options.trustedProxies,
       registration: options.registration,
       cpoName: options.cpoName,
+      onHexPassword: (id) => {
+        options.metrics.hexPasswords.inc();
+        if (this.hexPasswordChargers.has(id)) return;
+        this.hexPasswordChargers.add(id);
+        options.logger.info(
+          { chargePointId: id },
+          'charger sends its AuthorizationKey as hex text, not as bytes: accepted (logged once per charger)',
+        );
+      },
+      onPasswordRotated: (id) =>
+        options.logger.info({ chargePointId: id }, 'charger logged in with its rotated password; the old one is void'),
       register: async (id) => {
         await options.store.ensureChargePoint(id, new Date().toISOString());
         options.logger.info({ chargePointId: id }, 'charge point registered (open registration)');
@@ -286,6 +301,7 @@ export class CentralSystem {
       store: this.options.store,
       logger,
       events,
+      reservations: this.options.reservations,
       heartbeatInterval: this.options.heartbeatInterval,
       now: () => new Date().toISOString(),
       metrics,

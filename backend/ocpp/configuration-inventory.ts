@@ -55,9 +55,12 @@ export class ConfigurationInventory {
     return this.options.store.snapshot(chargePointId);
   }
 
-  /** The limits from the stored keys (all null before the first refresh). */
-  async limits(chargePointId: string): Promise<ChargerLimits> {
-    return chargerLimits((await this.options.store.snapshot(chargePointId)).keys);
+  /** The limits from the stored keys (all null before the first refresh; readIfUnknown: refresh first then). */
+  async limits(chargePointId: string, options: { readIfUnknown?: boolean } = {}): Promise<ChargerLimits> {
+    let snapshot = await this.options.store.snapshot(chargePointId);
+    if (options.readIfUnknown && snapshot.refreshedAt === null)
+      snapshot = await this.refresh(chargePointId).catch(() => snapshot);
+    return chargerLimits(snapshot.keys);
   }
 
   private get connections(): ConnectionRegistry {

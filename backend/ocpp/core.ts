@@ -132,6 +132,24 @@ export const coreHandlers: ProfileHandlers = {
         detail: `transaction ${closed} was still open on connector ${payload.connectorId} when transaction ${transactionId} started; closed at its start`,
       });
     }
+    // A connector reserved for another tag: the charger should not have started; it is told Invalid and stops.
+    const reservation = await context.reservations?.startTransaction({
+      chargePointId: context.chargePointId,
+      connectorId: payload.connectorId,
+      idTag: payload.idTag,
+      parentIdTag: info.parentIdTag ?? null,
+      reservationId: payload.reservationId,
+      transactionId,
+    });
+    if (reservation === 'reservedForOther' && info.status === 'Accepted') {
+      info.status = 'Invalid';
+      context.events.emit('transaction.flagged', {
+        chargePointId: context.chargePointId,
+        transactionId,
+        flag: 'reservedConnector',
+        detail: `connector ${payload.connectorId} is reserved for another id tag; ${payload.idTag} was answered Invalid`,
+      });
+    }
     context.logger.info({ ...log, status: info.status }, 'transaction started');
     context.events.emit('transaction.started', {
       chargePointId: context.chargePointId,

@@ -6,6 +6,7 @@ import type { Logger } from '../../common/logger.js';
 import type { EventBus } from '../events/bus.js';
 import type { BackendMetrics } from '../metrics.js';
 import type { CertificateAuthority } from '../security/certificate-signing.js';
+import type { Reservations } from './reservations.js';
 import type { Store } from '../store/store.js';
 import type { SchemaViolation } from './tolerance/policy.js';
 import { toUtc } from './timestamps.js';
@@ -16,6 +17,8 @@ export interface HandlerContext {
   logger: Logger;
   /** Where handlers tell the outside world what happened (webhooks, /api/events). */
   events: EventBus;
+  /** Consulted by StartTransaction (reserved connectors); absent in a central system without the feature. */
+  reservations?: Reservations;
   /** Seconds between heartbeats given to chargers at boot. */
   heartbeatInterval: number;
   /** Current time as stored: UTC ISO-8601. */

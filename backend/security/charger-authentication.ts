@@ -13,6 +13,7 @@ import {
   type ClientCertificateVerification,
 } from '../../common/client-certificate-headers.js';
 import type { ChargePoint, Store } from '../store/store.js';
+import { basicCredentials, hexDecodedPassword } from './authorization-key.js';
 import { certificateMismatch } from './charger-certificate.js';
 import { PasswordVerifier } from './passwords.js';
 import { requiresTls, usesPassword, type SecurityProfile } from './security-profile.js';
@@ -54,6 +55,10 @@ export interface ChargerAuthenticationOptions {
   cpoName: string | undefined;
   /** Registers an unknown charge point (open registration). */
   register(identity: string): Promise<void>;
+  /** A charger sent its AuthorizationKey as hex text rather than as bytes (counted, logged once). */
+  onHexPassword?(identity: string): void;
+  /** A charger logged in with the password of a rotation: the old one no longer works. */
+  onPasswordRotated?(identity: string): void;
 }
 
 export class ChargerAuthentication {
@@ -101,10 +106,24 @@ export class ChargerAuthentication {
         await this.passwords.verify(attempt.password ?? '', DUMMY_HASH);
         return refuse('password_not_set', `security profile ${profile} but no password is set`, profileDetails);
       }
+      const credentials = basicCredentials(
+        typeof attempt.headers.authorization === 'string' ? attempt.headers.authorization : undefined,
+      );
       // Hashed even when no password was sent: every refusal takes the same time.
-      const matches = await this.passwords.verify(attempt.password ?? '', chargePoint.passwordHash);
-      if (!attempt.password) return refuse('password_missing', 'no Basic auth password sent', profileDetails);
-      if (!matches) return refuse('password_wrong', 'wrong Basic auth password', profileDetails);
+      const match = await this.matchPassword(identity, credentials?.password ?? Buffer.alloc(0), chargePoint);
+      if (!credentials) return refuse('password_missing', 'no Basic auth password sent', profileDetails);
+      // OCPP-J: the user name is the identity, exactly (ocpp-rpc drops the password of any other user name).
+      if (credentials.user !== identity)
+        return refuse(
+          'password_wrong',
+          `Basic auth user ${JSON.stringify(credentials.user)} is not the identity`,
+          profileDetails,
+        );
+      if (!match) return refuse('password_wrong', 'wrong Basic auth password', profileDetails);
+      if (match === 'pending') {
+        await this.options.store.promotePendingPassword(identity, chargePoint.pendingPasswordHash!);
+        this.options.onPasswordRotated?.(identity);
+      }
     }
     return { ok: true, chargePoint, profile, transport };
   }
@@ -136,6 +155,33 @@ export class ChargerAuthentication {
           facts,
         );
     }
+  }
+
+  /**
+   * Which stored password the sent one matches: the current one, or the pending one of a rotation. Compared on the
+   * key's bytes: as sent, then (a charger that sends its AuthorizationKey as the hex text it was configured with)
+   * hex-decoded.
+   */
+  private async matchPassword(
+    identity: string,
+    password: Buffer,
+    chargePoint: ChargePoint,
+  ): Promise<'current' | 'pending' | undefined> {
+    const candidates = [password];
+    const decoded = hexDecodedPassword(password);
+    if (decoded) candidates.push(decoded);
+    for (const [index, candidate] of candidates.entries()) {
+      let match: 'current' | 'pending' | undefined;
+      if (await this.passwords.verify(candidate, chargePoint.passwordHash!)) match = 'current';
+      else if (
+        chargePoint.pendingPasswordHash &&
+        (await this.passwords.verify(candidate, chargePoint.pendingPasswordHash))
+      )
+        match = 'pending';
+      if (match && index === 1) this.options.onHexPassword?.(identity);
+      if (match) return match;
+    }
+    return undefined;
   }
 
   /** undefined: the request carries client-certificate headers but does not come from a trusted proxy. */

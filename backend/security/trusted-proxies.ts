@@ -3,6 +3,7 @@
 // refused (403), since only a proxy of ours could have set them honestly.
 
 import { BlockList, isIP } from 'node:net';
+import { UNIX_SCHEME } from '../../common/unix-socket.js';
 
 export class TrustedProxies {
   private readonly list = new BlockList();
@@ -19,6 +20,9 @@ export class TrustedProxies {
 
   trusts(remoteAddress: string | undefined): boolean {
     if (!remoteAddress) return false;
+    // A peer on the backend's --socket (its connections carry `unix:PATH` as their address, backend/server.ts):
+    // the socket file is 0660, so only a process of the service's user or group, the proxy, can have connected.
+    if (remoteAddress.startsWith(UNIX_SCHEME)) return true;
     // An IPv4 peer of a dual-stack socket shows as ::ffff:a.b.c.d.
     const address = remoteAddress.startsWith('::ffff:') ? remoteAddress.slice(7) : remoteAddress;
     return this.list.check(address, isIP(address) === 6 ? 'ipv6' : 'ipv4');

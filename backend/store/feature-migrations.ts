@@ -121,5 +121,77 @@ export function featureMigrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.dropTable('charge_point_configuration').ifExists().execute();
       },
     },
+    // Local authorization lists (backend/ocpp/local-lists.ts): per charger, the version it holds and the entries
+    // we know it holds (what a differential update is computed against), and the state of its synchronisation.
+    '0190-local-lists': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('local_list_sync')
+          .addColumn('charge_point_id', 'text', (c) =>
+            c.primaryKey().references('charge_points.id').onDelete('cascade'),
+          )
+          // The version of the last SendLocalList the charger accepted (0: none).
+          .addColumn('list_version', 'integer', (c) => c.notNull())
+          // What GetLocalListVersion last answered (-1: not supported).
+          .addColumn('charger_version', 'integer')
+          // Every entry is known to be on the charger (a Full update was completed at some point).
+          .addColumn('complete', 'integer', (c) => c.notNull())
+          // synced, pending, failed, unsupported, disabled
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('last_sync_at', 'text')
+          .addColumn('last_attempt_at', 'text')
+          .addColumn('last_error', 'text')
+          .addColumn('failures', 'integer', (c) => c.notNull())
+          .addColumn('next_attempt_at', 'text')
+          .execute();
+        await db.schema
+          .createTable('local_list_entries')
+          .addColumn('charge_point_id', 'text', (c) => c.notNull().references('charge_points.id').onDelete('cascade'))
+          .addColumn('id_tag', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('expiry_date', 'text')
+          .addColumn('parent_id_tag', 'text')
+          .addPrimaryKeyConstraint('local_list_entries_pk', ['charge_point_id', 'id_tag'])
+          .execute();
+        await db.schema.createIndex('id_tags_by_parent').on('id_tags').column('parent_id_tag').execute();
+      },
+      async down(db: Kysely<any>) {
+        await db.schema.dropIndex('id_tags_by_parent').ifExists().execute();
+        await db.schema.dropTable('local_list_entries').ifExists().execute();
+        await db.schema.dropTable('local_list_sync').ifExists().execute();
+      },
+    },
+    // Reservations (backend/ocpp/reservations.ts): the id is the reservationId sent in ReserveNow.
+    '0190-reservations': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('reservations')
+          .addColumn('id', idType, id)
+          .addColumn('charge_point_id', 'text', (c) => c.notNull().references('charge_points.id').onDelete('cascade'))
+          .addColumn('connector_id', 'integer', (c) => c.notNull())
+          .addColumn('id_tag', 'text', (c) => c.notNull())
+          .addColumn('parent_id_tag', 'text')
+          .addColumn('expiry_date', 'text', (c) => c.notNull())
+          // Requested, Accepted, Rejected, Occupied, Faulted, Unavailable, Used, Expired, Cancelled
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('transaction_id', 'integer')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('reservations_by_status')
+          .on('reservations')
+          .columns(['status', 'expiry_date'])
+          .execute();
+        await db.schema
+          .createIndex('reservations_by_charge_point')
+          .on('reservations')
+          .columns(['charge_point_id', 'connector_id'])
+          .execute();
+      },
+      async down(db: Kysely<any>) {
+        await db.schema.dropTable('reservations').ifExists().execute();
+      },
+    },
   };
 }

@@ -345,6 +345,16 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           await sql`drop table if exists ${sql.table(table)}`.execute(db);
       },
     },
+    // Password rotation (backend/api/charge-points.ts, rotate-password): the new key's hash waits here from the
+    // charger's Accepted until it logs in with it; the old one keeps working meanwhile.
+    '0160-3-pending-password': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('charge_points').addColumn('pending_password_hash', 'text').execute();
+      },
+      async down(db: Kysely<any>) {
+        await db.schema.alterTable('charge_points').dropColumn('pending_password_hash').execute();
+      },
+    },
     ...featureMigrations(dialect),
   };
 }

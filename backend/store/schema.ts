@@ -11,6 +11,8 @@ export interface ChargePointTable {
   password_hash: string | null;
   /** OCPP security profile 0-3 (backend/security/security-profile.ts). */
   security_profile: number;
+  /** A rotated password the charger accepted but has not logged in with yet. */
+  pending_password_hash: string | null;
   vendor: string | null;
   model: string | null;
   serial_number: string | null;

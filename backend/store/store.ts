@@ -26,6 +26,8 @@ export interface ChargePoint {
   passwordHash: string | null;
   /** OCPP security profile 0-3 required at the upgrade (backend/security/security-profile.ts). */
   securityProfile: SecurityProfile;
+  /** A rotated password the charger accepted (ChangeConfiguration) and has not logged in with yet; both work. */
+  pendingPasswordHash: string | null;
   vendor: string | null;
   model: string | null;
   serialNumber: string | null;
@@ -164,6 +166,7 @@ export interface TransactionStop {
 }
 
 export interface ChargePointChanges {
+  /** Setting a password (or removing it) drops a pending rotation. */
   passwordHash?: string | null;
   securityProfile?: SecurityProfile;
 }
@@ -346,7 +349,7 @@ export class Store {
    */
   async putChargePoint(id: string, changes: ChargePointChanges, now: string): Promise<boolean> {
     const set = {
-      ...(changes.passwordHash !== undefined && { password_hash: changes.passwordHash }),
+      ...(changes.passwordHash !== undefined && { password_hash: changes.passwordHash, pending_password_hash: null }),
       ...(changes.securityProfile !== undefined && { security_profile: changes.securityProfile }),
     };
     return this.db.transaction().execute(async (trx) => {
@@ -361,6 +364,25 @@ export class Store {
       if (Object.keys(set).length > 0) await trx.updateTable('charge_points').set(set).where('id', '=', id).execute();
       return false;
     });
+  }
+
+  /** The charger accepted a new password: it is kept beside the current one until the charger logs in with it. */
+  async setPendingPassword(id: string, pendingHash: string): Promise<void> {
+    await this.db
+      .updateTable('charge_points')
+      .set({ pending_password_hash: pendingHash })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** The charger logged in with the pending password: it becomes the only one (unless it changed meanwhile). */
+  async promotePendingPassword(id: string, pendingHash: string): Promise<void> {
+    await this.db
+      .updateTable('charge_points')
+      .set({ password_hash: pendingHash, pending_password_hash: null })
+      .where('id', '=', id)
+      .where('pending_password_hash', '=', pendingHash)
+      .execute();
   }
 
   async deleteChargePoint(id: string): Promise<boolean> {
@@ -1033,6 +1055,7 @@ function toChargePoint(row: Selectable<ChargePointTable>): ChargePoint {
     id: row.id,
     passwordHash: row.password_hash,
     securityProfile: isSecurityProfile(row.security_profile) ? row.security_profile : 0,
+    pendingPasswordHash: row.pending_password_hash ?? null,
     vendor: row.vendor,
     model: row.model,
     serialNumber: row.serial_number,
@@ -1080,6 +1103,7 @@ function emptyChargePoint(id: string): Omit<Insertable<ChargePointTable>, 'regis
     id,
     password_hash: null,
     security_profile: 0,
+    pending_password_hash: null,
     vendor: null,
     model: null,
     serial_number: null,

@@ -31,6 +31,8 @@ export interface BootStormSetup {
   fleet: LoadFleet;
   certificates: BenchCertificates;
   nginxBinary: string;
+  /** The Node binary of the whole stack (backend and proxy): --node, else this one. */
+  nodeBinary?: string;
 }
 
 export async function measureBootStorm(
@@ -40,7 +42,7 @@ export async function measureBootStorm(
 ): Promise<BootStormResult> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'ocpp-edge-bench-backend-'));
   const backend = await startProcess(
-    process.execPath,
+    setup.nodeBinary ?? process.execPath,
     [
       OCPP_EDGE_CLI,
       'backend',
@@ -67,6 +69,7 @@ export async function measureBootStorm(
       directApiUrl: undefined,
       certificates: setup.certificates,
       nginxBinary: setup.nginxBinary,
+      nodeBinary: setup.nodeBinary,
     });
     try {
       const ids = chargerIds('BOOT', options.chargers);

@@ -273,6 +273,7 @@ for (const dialect of STORAGE_NAMES) {
           id: 'CP-DOMAIN',
           passwordHash: 'hash',
           securityProfile: 0,
+          pendingPasswordHash: null,
           vendor: 'Acme',
           model: 'Wallbox',
           serialNumber: 'SN-9',

@@ -2,6 +2,7 @@
 // unknown key, and say what their comments and docs/MIGRATION.md promise.
 
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { describe, test } from 'node:test';
 import { loadConfig } from '../../common/config.js';
 import { backendOptions } from '../../backend/options.js';
@@ -17,12 +18,12 @@ function loadBackend(file: string, env: NodeJS.ProcessEnv = {}) {
 }
 
 describe('config/production.yaml', () => {
-  test("proxy: the plan's nginx site — 443/80, upstream 127.0.0.1:8080, one domain, Let's Encrypt", () => {
+  test("proxy: the plan's nginx site — 443/80, the backend's Unix socket as upstream, one domain, Let's Encrypt", () => {
     const proxy = loadProxy('config/production.yaml');
     assert.equal(proxy.host, undefined, 'listens on every interface, IPv4 and IPv6');
     assert.equal(proxy.httpsPort, 443);
     assert.equal(proxy.httpPort, 80);
-    assert.deepEqual(proxy.upstream, ['http://127.0.0.1:8080']);
+    assert.deepEqual(proxy.upstream, ['unix:/var/lib/ocpp-edge/backend.sock']);
     assert.deepEqual(proxy.domain, ['yourdomain.com']);
     assert.equal(proxy.tls, 'acme');
     assert.equal(proxy.acmeStaging, false);
@@ -60,12 +61,14 @@ describe('config/production.yaml', () => {
     assert.equal(proxy.metricsPort, 9464);
   });
 
-  test("backend: the plan's uvicorn --host 127.0.0.1 --port 8080, the proxy's upstream", () => {
+  test("backend: the plan's uvicorn --host 127.0.0.1 --port 8080, and the socket that is the proxy's upstream", () => {
     const backend = loadBackend('config/production.yaml');
     const proxy = loadProxy('config/production.yaml');
     assert.equal(backend.host, '127.0.0.1');
     assert.equal(backend.port, 8080);
-    assert.deepEqual(proxy.upstream, [`http://${backend.host}:${backend.port}`]);
+    assert.deepEqual(proxy.upstream, [`unix:${backend.socket}`]);
+    // In the state directory, which both processes may write under systemd and PM2.
+    assert.equal(path.dirname(backend.socket ?? ''), proxy.dataDir);
     assert.equal(backend.heartbeatInterval, 300);
     assert.deepEqual(backend.corsOrigin, ['https://yourdomain.com']);
     assert.deepEqual(backend.apiToken, [], 'no token in the file: they come from OCPP_EDGE_API_TOKENS');

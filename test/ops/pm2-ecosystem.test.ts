@@ -157,7 +157,7 @@ describe('ocpp-edge-proxy and ocpp-edge-backend', () => {
 
 describe('environments', () => {
   for (const name of [undefined, 'production'] as const) {
-    test(`${name ? `env_${name}` : 'env (no --env)'}: the production configuration, 443/80 and 127.0.0.1:8080`, () => {
+    test(`${name ? `env_${name}` : 'env (no --env)'}: the production configuration, 443/80, the backend's socket`, () => {
       const proxyApp = app('ocpp-edge-proxy');
       const backendApp = app('ocpp-edge-backend');
       const proxy = loadConfig(proxyOptions, {
@@ -174,7 +174,8 @@ describe('environments', () => {
       assert.equal(proxy.httpsPort, 443);
       assert.equal(proxy.httpPort, 80);
       assert.equal(proxy.tls, 'acme');
-      assert.deepEqual(proxy.upstream, ['http://127.0.0.1:8080']);
+      assert.deepEqual(proxy.upstream, ['unix:/var/lib/ocpp-edge/backend.sock']);
+      assert.equal(backend.socket, '/var/lib/ocpp-edge/backend.sock');
       assert.equal(backend.host, '127.0.0.1');
       assert.equal(backend.port, 8080);
       assert.equal(
@@ -208,6 +209,8 @@ describe('environments', () => {
     assert.equal(backend.port, 8080);
     assert.equal(backend.database, 'sqlite:./data/ocpp.db');
     assert.deepEqual(backend.apiToken, ['dev-token']);
+    assert.deepEqual(proxy.upstream, ['unix:./data/backend.sock']);
+    assert.equal(backend.socket, './data/backend.sock', "the proxy's upstream, both relative to the same cwd");
   });
 
   test("every environment keeps the shared TLS ticket key file in the proxy's data dir, where it may write", () => {

@@ -1,6 +1,6 @@
 // The PM2 ecosystem for real: a private PM2 daemon (its own PM2_HOME) starts ecosystem.config.cjs with
-// --env development, moved to free ports, a temporary data dir and SQLite file; the backend's /health answers
-// through the proxy; then `pm2 reload ocpp-edge-proxy` while 50 chargers are connected and HTTP requests keep
+// --env development, moved to free ports, a temporary data dir, SQLite file and backend socket; the backend's
+// /health answers through the proxy (over the socket); then `pm2 reload ocpp-edge-proxy` while 50 chargers are connected and HTTP requests keep
 // coming: not one request fails and every charger is connected again within seconds. The daemon is killed at the end.
 
 import assert from 'node:assert/strict';
@@ -39,12 +39,14 @@ function processFile(dir: string, ports: Ports): string {
       OCPP_EDGE_HTTP_PORT: String(ports.http),
       OCPP_EDGE_METRICS_PORT: String(ports.metrics),
       OCPP_EDGE_HOST: '127.0.0.1',
-      OCPP_EDGE_UPSTREAMS: `http://127.0.0.1:${ports.backend}`,
+      // As the ecosystem's own environments: the proxy forwards to the backend's Unix socket, here in `dir`.
+      OCPP_EDGE_UPSTREAMS: `unix:${path.join(dir, 'backend.sock')}`,
       OCPP_EDGE_DATA_DIR: path.join(dir, 'data'),
       OCPP_EDGE_LOG_LEVEL: 'warn',
     },
     'ocpp-edge-backend': {
       OCPP_EDGE_PORT: String(ports.backend),
+      OCPP_EDGE_SOCKET: path.join(dir, 'backend.sock'),
       OCPP_EDGE_DATABASE: `sqlite:${path.join(dir, 'ocpp.db')}`,
       OCPP_EDGE_LOG_LEVEL: 'warn',
     },

@@ -19,6 +19,8 @@ export async function startSimulatedCharger(
   ocppUrl: string,
   identity: string,
   overrides: Partial<ChargerSettings> = {},
+  /** Shapes the charger before it connects (configuration keys, local list). */
+  prepare?: (charger: SimulatedCharger) => void,
 ): Promise<TestSimulatedCharger> {
   const stats = new SimulationStats();
   const charger = new SimulatedCharger(
@@ -42,6 +44,7 @@ export async function startSimulatedCharger(
     stats,
     pino({ level: 'silent' }),
   );
+  prepare?.(charger);
   charger.start();
   const handle: TestSimulatedCharger = {
     charger,

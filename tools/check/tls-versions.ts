@@ -49,7 +49,7 @@ const CLIENT_REFUSALS = new Set([
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 export type ProbeOutcome =
-  | { kind: 'accepted'; protocol: string; cipher: string; handshakeMs: number }
+  | { kind: 'accepted'; protocol: string; cipher: string; group: string | undefined; handshakeMs: number }
   | { kind: 'refused-by-server' | 'refused-by-client' | 'unreachable'; reason: string };
 
 export async function checkTlsVersions(target: CheckTarget): Promise<CheckResult[]> {
@@ -69,8 +69,10 @@ export async function probeVersion(target: CheckTarget, probe: VersionProbe): Pr
     });
     const protocol = socket.getProtocol() ?? '?';
     const cipher = socket.getCipher()?.name ?? '?';
+    // The key exchange group negotiated: X25519MLKEM768 (post-quantum hybrid), X25519, P-256...
+    const group = (socket.getEphemeralKeyInfo() as { name?: string } | null)?.name;
     socket.destroy();
-    return { kind: 'accepted', protocol, cipher, handshakeMs };
+    return { kind: 'accepted', protocol, cipher, group, handshakeMs };
   } catch (error) {
     return { kind: classify(error as NodeJS.ErrnoException), reason: describeError(error) };
   }
@@ -91,6 +93,15 @@ function classify(error: NodeJS.ErrnoException): 'refused-by-server' | 'refused-
   return 'refused-by-client';
 }
 
+/**
+ * "key exchange X25519MLKEM768 (post-quantum)": what this client and the server agreed on. A client whose OpenSSL
+ * has no ML-KEM (Node 20) cannot offer it, so a classical group then says nothing about the server.
+ */
+export function keyExchange(group: string | undefined): string {
+  if (!group) return 'key exchange unknown';
+  return /MLKEM/i.test(group) ? `key exchange ${group} (post-quantum)` : `key exchange ${group}`;
+}
+
 function judge(probe: VersionProbe, outcome: ProbeOutcome): CheckResult {
   const base = { group: GROUP, name: probe.label, target: probe.expected };
   switch (outcome.kind) {
@@ -100,7 +111,7 @@ function judge(probe: VersionProbe, outcome: ProbeOutcome): CheckResult {
             ...base,
             status: 'pass',
             figure: 'accepted',
-            detail: `${outcome.cipher}, handshake ${formatMs(outcome.handshakeMs)}`,
+            detail: `${outcome.cipher}, ${keyExchange(outcome.group)}, handshake ${formatMs(outcome.handshakeMs)}`,
             value: round(outcome.handshakeMs),
             unit: 'ms',
           }

@@ -13,6 +13,7 @@ import { RPCClient } from 'ocpp-rpc';
 import { backoffDelayMs, type BackoffSettings } from './backoff.js';
 import { ChargerConfiguration } from './configuration.js';
 import { errorKind } from './error-kind.js';
+import { LocalAuthList } from './local-list.js';
 import {
   answerCentralSystem,
   type AvailabilityType,
@@ -90,6 +91,9 @@ const IDLE_NAP_MS = 3_600_000;
 
 export class SimulatedCharger implements ChargePointControl {
   readonly configuration: ChargerConfiguration;
+  /** Kept across reconnects and reboots, as a charger keeps it in flash. */
+  readonly localList = new LocalAuthList();
+  readonly reservations = new Map<number, { connectorId: number; idTag: string; expiryDate: string }>();
   private readonly client: RPCClient;
   private readonly stopController = new AbortController();
   private running: Promise<void> | undefined;
@@ -502,7 +506,8 @@ export class SimulatedCharger implements ChargePointControl {
     this.meterReadAt = now;
   }
 
-  private connectorStatus(): ConnectorStatus {
+  /** Its one connector's status (every connectorId is that connector). */
+  connectorStatus(_connectorId = 1): ConnectorStatus {
     if (this.transaction) return 'Charging';
     return this.operative ? 'Available' : 'Unavailable';
   }

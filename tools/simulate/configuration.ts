@@ -31,6 +31,8 @@ export class ChargerConfiguration {
     this.keys.set('ConnectionTimeOut', rw(60));
     this.keys.set('GetConfigurationMaxKeys', ro(50));
     this.keys.set('HeartbeatInterval', rw(Math.round(initial.heartbeatIntervalSec)));
+    this.keys.set('LocalAuthListEnabled', rw('true'));
+    this.keys.set('LocalAuthListMaxLength', { ...ro(1000), integer: true });
     this.keys.set('LocalAuthorizeOffline', rw('false'));
     this.keys.set('LocalPreAuthorize', rw('false'));
     this.keys.set('MeterValuesAlignedData', rw('Energy.Active.Import.Register'));
@@ -38,9 +40,10 @@ export class ChargerConfiguration {
     this.keys.set('MeterValueSampleInterval', rw(initial.meterIntervalSec));
     this.keys.set('NumberOfConnectors', ro(1));
     this.keys.set('ResetRetries', rw(3));
+    this.keys.set('SendLocalListMaxLength', { ...ro(20), integer: true });
     this.keys.set('StopTransactionOnEVSideDisconnect', rw('true'));
     this.keys.set('StopTransactionOnInvalidId', rw('true'));
-    this.keys.set('SupportedFeatureProfiles', ro('Core,RemoteTrigger'));
+    this.keys.set('SupportedFeatureProfiles', ro('Core,RemoteTrigger,LocalAuthListManagement'));
     this.keys.set('TransactionMessageAttempts', rw(3));
     this.keys.set('TransactionMessageRetryInterval', rw(30));
     this.keys.set('UnlockConnectorOnEVSideDisconnect', rw('true'));
@@ -74,7 +77,8 @@ export class ChargerConfiguration {
     return Number(this.keys.get(name)?.value ?? 0);
   }
 
-  set(name: string, value: number): void {
+  /** Sets a key as the charger's own firmware would (read-only ones too); tests shape a charger with it. */
+  set(name: string, value: number | string): void {
     const key = this.keys.get(name);
     if (key) key.value = String(value);
   }

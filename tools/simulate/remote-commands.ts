@@ -4,6 +4,7 @@
 
 import { createRPCError, type RPCClient } from 'ocpp-rpc';
 import type { ChargerConfiguration } from './configuration.js';
+import type { LocalAuthList } from './local-list.js';
 
 export type AvailabilityType = 'Operative' | 'Inoperative';
 export type TriggerableMessage =
@@ -17,6 +18,11 @@ export type TriggerableMessage =
 /** What the handlers may ask of the charger. Effects that send messages run after the answer has gone out. */
 export interface ChargePointControl {
   readonly configuration: ChargerConfiguration;
+  readonly localList: LocalAuthList;
+  /** Reservations held, by reservationId. */
+  readonly reservations: Map<number, { connectorId: number; idTag: string; expiryDate: string }>;
+  /** The connector's status now, as last reported. */
+  connectorStatus(connectorId: number): string;
   remoteStart(idTag: string, connectorId: number | undefined): 'Accepted' | 'Rejected';
   remoteStop(transactionId: number): 'Accepted' | 'Rejected';
   reset(type: 'Hard' | 'Soft'): void;
@@ -60,10 +66,34 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
   GetDiagnostics: () => ({}),
   UpdateFirmware: () => ({}),
   // Profiles the simulator does not claim in SupportedFeatureProfiles, answered as such rather than NotImplemented.
-  GetLocalListVersion: () => ({ listVersion: 0 }),
-  SendLocalList: () => ({ status: 'NotSupported' }),
-  ReserveNow: () => ({ status: 'Rejected' }),
-  CancelReservation: () => ({ status: 'Rejected' }),
+  GetLocalListVersion: (charger) => ({ listVersion: charger.localList.version }),
+  SendLocalList: (charger, p) => ({
+    status: charger.localList.send(p as never, {
+      sendLocalListMaxLength: charger.configuration.integer('SendLocalListMaxLength'),
+      localAuthListMaxLength: charger.configuration.integer('LocalAuthListMaxLength'),
+    }),
+  }),
+  // A single-connector charger: connector 0 means connector 1; one reservation per connector, replaced by a
+  // ReserveNow with the same id (OCPP 1.6 §5.13).
+  ReserveNow: (charger, p) => {
+    const connectorId = p.connectorId as number;
+    if (connectorId > 1) return { status: 'Rejected' };
+    const status = charger.connectorStatus(1);
+    if (status === 'Faulted') return { status: 'Faulted' };
+    if (status === 'Unavailable') return { status: 'Unavailable' };
+    if (status !== 'Available' && status !== 'Reserved') return { status: 'Occupied' };
+    for (const [id, held] of charger.reservations)
+      if (id !== p.reservationId && held.connectorId === connectorId) return { status: 'Occupied' };
+    charger.reservations.set(p.reservationId as number, {
+      connectorId,
+      idTag: p.idTag as string,
+      expiryDate: p.expiryDate as string,
+    });
+    return { status: 'Accepted' };
+  },
+  CancelReservation: (charger, p) => ({
+    status: charger.reservations.delete(p.reservationId as number) ? 'Accepted' : 'Rejected',
+  }),
   SetChargingProfile: () => ({ status: 'NotSupported' }),
   ClearChargingProfile: () => ({ status: 'Unknown' }),
   GetCompositeSchedule: () => ({ status: 'Rejected' }),

@@ -7,6 +7,7 @@
 // certs renew`) is served by all, for new handshakes only.
 
 import type { Registry } from 'prom-client';
+import { COMMON_NAME_WARNING, hasCommonName, profileDropsCommonName } from './common-name.js';
 import { ConfigError } from '../../../common/config.js';
 import type { Logger } from '../../../common/logger.js';
 import type { ProxyConfig } from '../../options.js';
@@ -61,6 +62,11 @@ class AcmeCertificateSource implements CertificateSource {
     this.logger = options.logger.child({ component: 'acme' });
     this.storage = options.acme.store;
     this.metrics = createAcmeMetrics(registry);
+    if (profileDropsCommonName(config.acmeProfile))
+      this.logger.warn(
+        { acmeProfile: config.acmeProfile },
+        `--acme-profile ${config.acmeProfile}: ${COMMON_NAME_WARNING}`,
+      );
     this.renewer = new CertificateRenewer({
       domains: this.domains,
       directoryUrl: directoryUrlFor(config),
@@ -189,6 +195,8 @@ class AcmeCertificateSource implements CertificateSource {
     try {
       const served = this.options.store.install(stored.certPem, stored.keyPem, 'acme');
       this.servedSerial = stored.record.serialNumber;
+      if (!hasCommonName(stored.certPem))
+        this.logger.warn({ names: served.names, serialNumber: served.serialNumber }, COMMON_NAME_WARNING);
       this.logger.info(
         { names: served.names, serialNumber: served.serialNumber, notAfter: served.notAfter, why },
         'serving ACME certificate for new handshakes',
