@@ -8,6 +8,8 @@ import { CRITICAL_SECURITY_EVENT_TYPES } from './security/security-events.js';
 export interface BackendMetrics {
   registry: Registry;
   connectedChargePoints: Gauge;
+  /** Open charger connections by negotiated OCPP version ('1.6' includes chargers that offered no subprotocol). */
+  connectionsByVersion: Gauge<'ocpp_version'>;
   /** OCPP calls by action; direction "in" from the charger, "out" to it. */
   ocppMessages: Counter<'action' | 'direction'>;
   /** Time to handle a charger's call (including its database commit), by action and outcome. */
@@ -44,6 +46,12 @@ function buildBackendMetrics(): BackendMetrics {
     connectedChargePoints: new Gauge({
       name: 'ocpp_edge_connected_charge_points',
       help: 'Charge points with an open OCPP WebSocket to this backend',
+      registers: [registry],
+    }),
+    connectionsByVersion: new Gauge({
+      name: 'ocpp_edge_charge_point_connections',
+      help: 'Charge points connected to this backend, by the OCPP version they were served with',
+      labelNames: ['ocpp_version'],
       registers: [registry],
     }),
     ocppMessages: new Counter({

@@ -4,6 +4,7 @@
 import { checks, type ConfigOf, type OptionSpecs } from '../common/config.js';
 import { listenBacklogOption } from '../common/listen-backlog.js';
 import { LOG_LEVELS } from '../common/logger.js';
+import { parseVersionList } from '../common/ocpp-versions.js';
 import { ROLES } from './api/roles.js';
 import { tokenSpecProblem } from './api/static-tokens.js';
 import { checkTrustedProxy } from './security/trusted-proxies.js';
@@ -138,8 +139,18 @@ export const backendOptions = {
   },
   'require-subprotocol': {
     type: 'boolean',
-    describe: 'Refuse (400) chargers that offer no ocpp1.6 subprotocol',
+    describe: 'Refuse (400) chargers that offer no subprotocol (by default they are served as OCPP 1.6)',
     default: false,
+  },
+  'ocpp-versions': {
+    type: 'string',
+    describe:
+      'OCPP versions served, preferred first when a charger offers several (e.g. 2.0.1,1.6); a charge point can be given its own list through the API',
+    default: '1.6,2.0.1',
+    check: (value: string) => {
+      const versions = parseVersionList(value);
+      return typeof versions === 'string' ? versions : undefined;
+    },
   },
   'cors-origin': {
     type: 'string',

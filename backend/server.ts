@@ -16,6 +16,7 @@ import { effectiveBacklog } from '../common/listen-backlog.js';
 import { startMetricsServer } from '../common/metrics.js';
 import type { Logger } from '../common/logger.js';
 import { listenOnUnixSocket, UNIX_SCHEME } from '../common/unix-socket.js';
+import { parseVersionList, type OcppVersion } from '../common/ocpp-versions.js';
 import { buildApi } from './api/app.js';
 import { OidcVerifier } from './api/oidc.js';
 import type { Role } from './api/roles.js';
@@ -118,6 +119,8 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     heartbeatInterval: config.heartbeatInterval,
     registration: config.registration as 'open' | 'known',
     requireSubprotocol: config.requireSubprotocol,
+    // Checked when the configuration was loaded (backend/options.ts).
+    ocppVersions: parseVersionList(config.ocppVersions) as OcppVersion[],
     maxFrameSize: config.maxFrameSize,
     maxPendingCalls: config.maxPendingCalls,
     maxBadMessages: config.maxBadMessages,

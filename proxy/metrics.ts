@@ -41,6 +41,12 @@ export function createProxyMetrics(registry: Registry, certificates: Certificate
       help: 'Proxied WebSocket sessions open now',
       registers: [registry],
     }),
+    wsConnectionsBySubprotocol: new Gauge({
+      name: 'ocpp_edge_ws_connections_by_subprotocol',
+      help: 'Proxied WebSocket sessions open now, by the subprotocol the upstream chose (ocpp1.6, ocpp2.0.1, none, other)',
+      labelNames: ['subprotocol'] as const,
+      registers: [registry],
+    }),
     wsSessions: new Counter({
       name: 'ocpp_edge_ws_sessions_total',
       help: 'WebSocket upgrade attempts by result (opened, rejected, upstream_error, timeout)',

@@ -18,6 +18,7 @@ import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { CHARGE_POINT_ID_RULE } from '../common/charge-point-identity.js';
 import type { Logger } from '../common/logger.js';
+import { subprotocolLabel } from '../common/ocpp-versions.js';
 import type { AccessLog } from './access-log.js';
 import { writeRawError } from './errors.js';
 import { setForwardedHeaders } from './headers.js';
@@ -253,6 +254,8 @@ export class WebSocketSessions {
     session.head = NO_BYTES;
     this.open.add(session);
     this.options.metrics.wsConnections.inc();
+    // The only version-aware line of the proxy: OCPP 1.6 and 2.0.1 pass through alike (the backend negotiates).
+    this.options.metrics.wsConnectionsBySubprotocol.inc({ subprotocol: subprotocolLabel(session.subprotocol) });
     client.write(response.head, 'latin1');
     const idleMs = session.route.idleTimeoutMs;
     client.setTimeout(idleMs);
@@ -353,6 +356,7 @@ export class WebSocketSessions {
     session.releaseHost();
     const { metrics, accessLog } = this.options;
     metrics.wsConnections.dec();
+    metrics.wsConnectionsBySubprotocol.dec({ subprotocol: subprotocolLabel(session.subprotocol) });
     metrics.wsSessions.inc({ result: session.result });
     accessLog.session({
       chargePointId: session.chargePointId,

@@ -18,6 +18,7 @@ import { chargePointRoutes } from './charge-points.js';
 import { schemaViolationRoutes } from './schema-violations.js';
 import { securityRoutes } from './security.js';
 import { commandRoutes } from './commands.js';
+import { deviceModelRoutes } from './device-model.js';
 import { configurationRoutes } from './configuration.js';
 import type { ApiContext } from './context.js';
 import { eventRoutes } from './events.js';
@@ -60,7 +61,7 @@ export async function buildApi(context: ApiContext, options: ApiOptions): Promis
     openapi: {
       info: {
         title: 'ocpp-edge central system',
-        description: 'OCPP 1.6-J central system: charge points, transactions, id tags and commands',
+        description: 'OCPP 1.6-J and 2.0.1 central system: charge points, transactions, id tags and commands',
         version: options.version,
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
@@ -199,6 +200,7 @@ export async function buildApi(context: ApiContext, options: ApiOptions): Promis
   await commandRoutes(app, context);
   await transactionRoutes(app, context);
   await idTagRoutes(app, context);
+  await deviceModelRoutes(app, context);
   await configurationRoutes(app, context);
   await localListRoutes(app, context);
   await reservationRoutes(app, context);

@@ -4,8 +4,10 @@
 import type { FastifyInstance } from 'fastify';
 import { CallTimeoutError, NotConnectedError } from '../ocpp/connections.js';
 import { authorizationKeyBytes, newAuthorizationKey } from '../security/authorization-key.js';
+import { OCPP_VERSIONS } from '../../common/ocpp-versions.js';
 import { hashPassword } from '../security/passwords.js';
 import { SECURITY_PROFILES, usesPassword, type SecurityProfile } from '../security/security-profile.js';
+import type { EvseConnectorStatus } from '../store/ocpp201-records.js';
 import type { ChargePoint, Connector } from '../store/store.js';
 import { badRequest, emptyBodyAsObject, notFound, type ApiContext } from './context.js';
 import { chargePointIdParams, chargePointSchema, commonErrors, errorSchema } from './schemas.js';
@@ -111,11 +113,12 @@ export async function chargePointRoutes(app: FastifyInstance, context: ApiContex
     async (request, reply) => {
       const chargePoint = await store.getChargePoint(request.params.id);
       if (!chargePoint) return reply.code(404).send(notFound(`charge point ${request.params.id} is not registered`));
-      const [connectors, connected] = await Promise.all([
+      const [connectors, connected, evseConnectors] = await Promise.all([
         store.listConnectors(chargePoint.id),
         connections.isConnected(chargePoint.id),
+        store.listEvseConnectors(chargePoint.id),
       ]);
-      return chargePointView(chargePoint, connected, connectors);
+      return chargePointView(chargePoint, connected, connectors, evseConnectors);
     },
   );
 
@@ -126,6 +129,7 @@ export async function chargePointRoutes(app: FastifyInstance, context: ApiContex
       authorizationKey?: string;
       authorizationKeyText?: string;
       securityProfile?: SecurityProfile;
+      ocppVersions?: string[] | null;
     };
   }>(
     '/api/charge-points/:id',
@@ -133,12 +137,14 @@ export async function chargePointRoutes(app: FastifyInstance, context: ApiContex
       preValidation: emptyBodyAsObject,
       schema: {
         tags,
-        summary: 'Register a charge point, or set its HTTP Basic password and security profile',
+        summary: 'Register a charge point, or set its HTTP Basic password, security profile and OCPP versions',
         description:
           'password: set it (stored as a salted scrypt hash); null: remove it; absent: keep it. securityProfile (0-3): ' +
           'what the charger must present at the upgrade from now on (1, 2: a password; 2, 3: TLS; 3: a client ' +
           'certificate with CN = id and O = --cpo-name); absent: keep it. authorizationKey (hex) or authorizationKeyText: ' +
-          'the password as the whitepaper defines it, 16-20 bytes, compared on its bytes. 201 when created.',
+          'the password as the whitepaper defines it, 16-20 bytes, compared on its bytes. ocppVersions: the OCPP ' +
+          'versions it is served with, preferred first (overrides --ocpp-versions from its next connection); null: ' +
+          'back to the server default. 201 when created.',
         params: chargePointIdParams,
         body: {
           type: 'object',
@@ -156,6 +162,13 @@ export async function chargePointRoutes(app: FastifyInstance, context: ApiContex
             },
             authorizationKeyText: { type: 'string', description: 'The AuthorizationKey as text, 16-20 bytes of UTF-8' },
             securityProfile: { type: 'integer', enum: [...SECURITY_PROFILES] },
+            ocppVersions: {
+              type: ['array', 'null'],
+              items: { type: 'string', enum: [...OCPP_VERSIONS] },
+              minItems: 1,
+              uniqueItems: true,
+              description: 'e.g. ["2.0.1"] to serve it only with OCPP 2.0.1, ["2.0.1","1.6"] to prefer 2.0.1',
+            },
           },
         },
         response: { 200: chargePointSchema, 201: chargePointSchema, ...commonErrors },
@@ -190,9 +203,15 @@ export async function chargePointRoutes(app: FastifyInstance, context: ApiContex
           );
       const passwordHash = password === undefined ? undefined : password === null ? null : await hashPassword(password);
       const created = await store.putChargePoint(id, { passwordHash, securityProfile }, new Date().toISOString());
+      const ocppVersions = request.body?.ocppVersions;
+      if (ocppVersions !== undefined) await store.setOcppVersions(id, ocppVersions);
       const chargePoint = (await store.getChargePoint(id))!;
-      const [connectors, connected] = await Promise.all([store.listConnectors(id), connections.isConnected(id)]);
-      return reply.code(created ? 201 : 200).send(chargePointView(chargePoint, connected, connectors));
+      const [connectors, connected, evseConnectors] = await Promise.all([
+        store.listConnectors(id),
+        connections.isConnected(id),
+        store.listEvseConnectors(id),
+      ]);
+      return reply.code(created ? 201 : 200).send(chargePointView(chargePoint, connected, connectors, evseConnectors));
     },
   );
 
@@ -332,6 +351,7 @@ export async function chargePointRoutes(app: FastifyInstance, context: ApiContex
                 errorCode: { type: 'string' },
                 info: { type: ['string', 'null'] },
                 vendorErrorCode: { type: ['string', 'null'] },
+                evseConnectorId: { type: ['integer', 'null'], description: 'OCPP 2.0.1: the connector of the EVSE' },
                 timestamp: { type: 'string' },
                 receivedAt: { type: 'string' },
               },
@@ -346,7 +366,11 @@ export async function chargePointRoutes(app: FastifyInstance, context: ApiContex
       if (!(await store.getChargePoint(request.params.id)))
         return reply.code(404).send(notFound(`charge point ${request.params.id} is not registered`));
       const history = await store.listStatusHistory(request.params.id, request.query.limit);
-      return history.map((entry) => ({ ...connectorView(entry), receivedAt: entry.receivedAt }));
+      return history.map((entry) => ({
+        ...connectorView(entry),
+        evseConnectorId: entry.evseConnectorId,
+        receivedAt: entry.receivedAt,
+      }));
     },
   );
 
@@ -397,10 +421,18 @@ export async function chargePointRoutes(app: FastifyInstance, context: ApiContex
   );
 }
 
-function chargePointView(chargePoint: ChargePoint, connected: boolean, connectors?: Connector[]) {
+function chargePointView(
+  chargePoint: ChargePoint,
+  connected: boolean,
+  connectors?: Connector[],
+  evseConnectors: EvseConnectorStatus[] = [],
+) {
   return {
     id: chargePoint.id,
     connected,
+    ocppVersion: chargePoint.ocppVersion,
+    ocppVersions: chargePoint.ocppVersions,
+    bootReason: chargePoint.bootReason,
     hasPassword: chargePoint.passwordHash !== null,
     passwordRotationPending: chargePoint.pendingPasswordHash !== null,
     securityProfile: chargePoint.securityProfile,
@@ -420,7 +452,12 @@ function chargePointView(chargePoint: ChargePoint, connected: boolean, connector
     ocppValidation: chargePoint.ocppValidation,
     schemaViolations: chargePoint.schemaViolations,
     lastSchemaViolationAt: chargePoint.lastSchemaViolationAt,
-    ...(connectors && { connectors: connectors.map(connectorView) }),
+    ...(connectors && {
+      connectors: connectors.map((connector) => ({
+        ...connectorView(connector),
+        ...evseConnectorsOf(connector.connectorId, evseConnectors),
+      })),
+    }),
   };
 }
 
@@ -433,5 +470,18 @@ function connectorView(connector: Connector) {
     info: connector.info,
     vendorErrorCode: connector.vendorErrorCode,
     timestamp: connector.statusAt,
+  };
+}
+
+/** OCPP 2.0.1: a connector row is an EVSE; its connectors' own statuses go beside it. */
+function evseConnectorsOf(evseId: number, evseConnectors: EvseConnectorStatus[]) {
+  const own = evseConnectors.filter((connector) => connector.evseId === evseId);
+  if (own.length === 0) return {};
+  return {
+    evseConnectors: own.map((connector) => ({
+      connectorId: connector.connectorId,
+      status: connector.status,
+      timestamp: connector.at,
+    })),
   };
 }

@@ -1,14 +1,19 @@
-// Commands to a charger: POST /api/charge-points/{id}/{command}. The body is the OCPP payload (validated with the
-// OCPP 1.6 schema), the answer is the charger's. 404: not registered; 409: not connected; 504: no answer within
+// Commands to a charger: POST /api/charge-points/{id}/{command}. The body is the OCPP payload, validated with the
+// schema of the version the charger speaks; an OCPP 2.0.1 charger takes the 2.0.1 payload or the 1.6 one, translated
+// (backend/ocpp/v201/commands.ts), so one body works for a mixed fleet. The answer is the charger's. 400: a body
+// neither version accepts; 404: not registered; 409: not connected; 504: no answer within
 // --call-timeout; 502: the charger answered with a CALLERROR (or an answer strict mode rejected); 503 (several
 // instances only): the charger is held by another instance and Redis is unreachable. A charger held by another
 // instance answers through it (backend/cluster/) with exactly the same statuses.
 
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { CHARGE_POINT_ID_RULE, isChargePointId } from '../../common/charge-point-identity.js';
 import { rpcErrorCode } from '../../common/rpc-error.js';
 import { CallTimeoutError, ClusterUnavailableError, NotConnectedError } from '../ocpp/connections.js';
-import { CENTRAL_SYSTEM_ACTIONS, COMMANDS } from '../ocpp/commands.js';
-import { ocpp16Validator, payloadSchema } from '../ocpp/validator.js';
+import { CENTRAL_SYSTEM_ACTIONS, COMMANDS, CSMS_ACTIONS_201 } from '../ocpp/commands.js';
+import { CommandInputError, toV201Call } from '../ocpp/v201/commands.js';
+import { hasSchema, ocpp16Validator, payloadSchema, validatorFor } from '../ocpp/validator.js';
+import type { DeviceVariable } from '../store/ocpp201-records.js';
 import { notFound, type ApiContext } from './context.js';
 import { chargePointIdParams, commonErrors, errorSchema } from './schemas.js';
 
@@ -37,12 +42,52 @@ export async function commandRoutes(app: FastifyInstance, context: ApiContext): 
         schema: {
           tags,
           summary: `${command.summary} (${command.action}, ${command.profile})`,
+          description:
+            `OCPP 1.6: the ${command.action} payload. OCPP 2.0.1: the 2.0.1 payload of the same concept, or the 1.6 ` +
+            'one, translated (docs/OCPP.md). Validated for the version the charger speaks: 400 with the OCPP-J code.',
           params: chargePointIdParams,
+          // The 1.6 schema documents the body; it is validated by the charger's version in the handler, since one
+          // schema cannot say "1.6 or 2.0.1" to fastify's ajv (its removeAdditional would strip one version's
+          // fields while trying the other).
           body: payloadSchema(command.action, 'req'),
-          response: { 200: payloadSchema(command.action, 'conf'), ...commandErrors },
+          response: { 200: { type: 'object', additionalProperties: true }, ...commandErrors },
+        },
+        validatorCompiler: bodyCheckedInHandler,
+      },
+      async (request, reply) => dispatch(reply, request.params.id, command.action, request.body ?? {}),
+    );
+  }
+
+  for (const [route, action, summary] of [
+    [
+      'get-variables',
+      'GetVariables',
+      'Read device model variables (OCPP 2.0.1 GetVariables); results kept in …/variables',
+    ],
+    ['set-variables', 'SetVariables', 'Set device model variables (OCPP 2.0.1 SetVariables); accepted ones kept'],
+    [
+      'get-base-report',
+      'GetBaseReport',
+      'Ask for the device model (OCPP 2.0.1 GetBaseReport); it arrives by NotifyReport',
+    ],
+  ] as const) {
+    app.post<{ Params: IdParams; Body: Record<string, any> }>(
+      `/api/charge-points/:id/${route}`,
+      {
+        schema: {
+          tags,
+          summary,
+          description: 'OCPP 2.0.1 chargers only (1.6: …/configuration). The body is the 2.0.1 payload.',
+          params: chargePointIdParams,
+          // Validated in the handler (the 2.0.1 schemas use keywords fastify's strict ajv refuses).
+          body: { type: 'object', additionalProperties: true },
+          response: { 200: { type: 'object', additionalProperties: true }, ...commandErrors },
         },
       },
-      async (request, reply) => send(reply, request.params.id, command.action, request.body ?? {}),
+      async (request, reply) =>
+        dispatch(reply, request.params.id, action, request.body, (answer) =>
+          recordVariables(context, request.params.id, action, request.body, answer),
+        ),
     );
   }
 
@@ -78,8 +123,9 @@ export async function commandRoutes(app: FastifyInstance, context: ApiContext): 
     },
     async (request, reply) => {
       const { operation, keys, key, value } = request.body;
-      if (operation === 'change') return send(reply, request.params.id, 'ChangeConfiguration', { key, value });
-      return send(reply, request.params.id, 'GetConfiguration', keys ? { key: keys } : {});
+      // An OCPP 2.0.1 charger has a device model instead: 400 pointing at …/get-variables and …/set-variables.
+      if (operation === 'change') return dispatch(reply, request.params.id, 'ChangeConfiguration', { key, value });
+      return dispatch(reply, request.params.id, 'GetConfiguration', keys ? { key: keys } : {});
     },
   );
 
@@ -89,34 +135,145 @@ export async function commandRoutes(app: FastifyInstance, context: ApiContext): 
       schema: {
         tags,
         summary:
-          'Send any OCPP 1.6 call to the charger; the payload is validated by strict mode (400 with the OCPP-J error code)',
+          'Send any OCPP call of the version the charger speaks (1.6 or 2.0.1); the payload is validated by strict mode (400 with the OCPP-J error code)',
         params: chargePointIdParams,
         body: {
           type: 'object',
           additionalProperties: false,
           required: ['action', 'payload'],
-          properties: { action: { type: 'string', enum: CENTRAL_SYSTEM_ACTIONS }, payload: { type: 'object' } },
+          properties: {
+            action: { type: 'string', enum: [...new Set([...CENTRAL_SYSTEM_ACTIONS, ...CSMS_ACTIONS_201])] },
+            payload: { type: 'object' },
+          },
         },
         response: { 200: { type: 'object', additionalProperties: true }, ...commandErrors },
       },
     },
     async (request, reply) => {
       const { action, payload } = request.body;
+      const version = await versionOf(request.params.id);
+      if (version === undefined)
+        return reply.code(404).send(notFound(`charge point ${request.params.id} is not registered`));
+      const actions: readonly string[] = version === '2.0.1' ? CSMS_ACTIONS_201 : CENTRAL_SYSTEM_ACTIONS;
+      if (!actions.includes(action) || !hasSchema(action, version))
+        return reply
+          .code(400)
+          .send({ error: 'BadRequest', message: `${action} is not an OCPP ${version} call to a charger` });
       try {
         // The validator strict mode applies to every call we send; checked here so a bad payload is the caller's 400,
         // not a failed call.
-        await ocpp16Validator.validate(`urn:${action}.req`, payload);
+        await validatorFor(version).validate(`urn:${action}.req`, payload);
       } catch (error) {
-        const code = rpcErrorCode(error) ?? 'FormationViolation';
-        return reply.code(400).send({ error: 'BadRequest', code, message: `payload: ${(error as Error).message}` });
+        return badPayload(reply, error);
       }
       return send(reply, request.params.id, action, payload);
     },
   );
+
+  /** The version a charge point speaks (its last connection; 1.6 before it ever connected); undefined: unknown. */
+  async function versionOf(chargePointId: string): Promise<'1.6' | '2.0.1' | undefined> {
+    const chargePoint = await context.store.getChargePoint(chargePointId);
+    if (!chargePoint && !(await context.connections.isConnected(chargePointId))) return undefined;
+    return chargePoint?.ocppVersion === '2.0.1' ? '2.0.1' : '1.6';
+  }
+
+  /** A REST command to the charger in its version: validated (400), translated for 2.0.1, sent. */
+  async function dispatch(
+    reply: FastifyReply,
+    chargePointId: string,
+    action16: string,
+    body: Record<string, unknown>,
+    onAnswer?: (answer: any) => Promise<void>,
+  ) {
+    const version = await versionOf(chargePointId);
+    if (version === undefined) return reply.code(404).send(notFound(`charge point ${chargePointId} is not registered`));
+    let call: { action: string; payload: unknown };
+    try {
+      if (version === '2.0.1') call = await toV201Call(action16, body, { chargePointId, store: context.store });
+      else if (!hasSchema(action16, '1.6')) throw new CommandInputError(`${action16} is an OCPP 2.0.1 call only`);
+      else {
+        await ocpp16Validator.validate(`urn:${action16}.req`, body);
+        call = { action: action16, payload: body };
+      }
+    } catch (error) {
+      return badPayload(reply, error);
+    }
+    return send(reply, chargePointId, call.action, call.payload, onAnswer);
+  }
+}
+
+/** Fastify's validation for the parameters; the body is left to dispatch(), which knows the charger's version. */
+function bodyCheckedInHandler({ httpPart }: { httpPart?: string }) {
+  if (httpPart !== 'params') return () => true;
+  return (params: { id?: unknown }) =>
+    typeof params.id === 'string' && isChargePointId(params.id)
+      ? { value: params }
+      : { error: Object.assign(new Error(`params/id: ${CHARGE_POINT_ID_RULE}`), { statusCode: 400 }) };
+}
+
+function badPayload(reply: FastifyReply, error: unknown) {
+  const code = rpcErrorCode(error) ?? (error instanceof CommandInputError ? error.code : 'FormationViolation');
+  return reply.code(400).send({ error: 'BadRequest', code, message: `payload: ${(error as Error).message}` });
+}
+
+/** GetVariables and SetVariables answers go into the device model, as NotifyReport's do. */
+async function recordVariables(
+  context: ApiContext,
+  chargePointId: string,
+  action: string,
+  request: Record<string, any>,
+  answer: Record<string, any>,
+): Promise<void> {
+  const now = new Date().toISOString();
+  const variables: DeviceVariable[] = [];
+  const component = (entry: Record<string, any>) => ({
+    component: entry.component.name,
+    componentInstance: entry.component.instance,
+    evseId: entry.component.evse?.id,
+    evseConnectorId: entry.component.evse?.connectorId,
+    variable: entry.variable.name,
+    variableInstance: entry.variable.instance,
+  });
+  if (action === 'GetVariables') {
+    for (const result of answer.getVariableResult ?? []) {
+      if (result.attributeStatus !== 'Accepted') continue;
+      variables.push({
+        ...component(result),
+        attributeType: result.attributeType ?? 'Actual',
+        value: result.attributeValue,
+      });
+    }
+  } else if (action === 'SetVariables') {
+    const requested = request.setVariableData ?? [];
+    (answer.setVariableResult ?? []).forEach((result: Record<string, any>, index: number) => {
+      // RebootRequired: accepted, in force after the next reboot; kept as the value asked for.
+      if (result.attributeStatus !== 'Accepted' && result.attributeStatus !== 'RebootRequired') return;
+      const asked =
+        requested.find(
+          (data: Record<string, any>) =>
+            data.component.name === result.component.name &&
+            data.variable.name === result.variable.name &&
+            (data.attributeType ?? 'Actual') === (result.attributeType ?? 'Actual'),
+        ) ?? requested[index];
+      if (!asked) return;
+      variables.push({
+        ...component(result),
+        attributeType: result.attributeType ?? 'Actual',
+        value: asked.attributeValue,
+      });
+    });
+  }
+  await context.store.upsertDeviceVariables(chargePointId, variables, action, now);
 }
 
 function sender(context: ApiContext) {
-  return async (reply: FastifyReply, chargePointId: string, action: string, payload: unknown) => {
+  return async (
+    reply: FastifyReply,
+    chargePointId: string,
+    action: string,
+    payload: unknown,
+    onAnswer?: (answer: any) => Promise<void>,
+  ) => {
     const log = { chargePointId, action };
     try {
       if (
@@ -129,6 +286,7 @@ function sender(context: ApiContext) {
         timeoutMs: context.callTimeoutMs,
       });
       context.logger.info({ ...log, answer }, 'command answered');
+      await onAnswer?.(answer);
       return reply.code(200).send(answer);
     } catch (error) {
       if (error instanceof NotConnectedError)

@@ -47,7 +47,7 @@ export async function idTagRoutes(app: FastifyInstance, context: ApiContext): Pr
           properties: {
             status: { type: 'string', enum: ID_TAG_STATUSES, default: 'Accepted' },
             expiryDate: { type: ['string', 'null'], format: 'date-time' },
-            parentIdTag: { type: ['string', 'null'], minLength: 1, maxLength: 20 },
+            parentIdTag: { type: ['string', 'null'], minLength: 1, maxLength: 36 },
           },
         },
         response: { 200: idTagSchema, 201: idTagSchema, ...commonErrors },

@@ -45,6 +45,18 @@ export const connectorSchema = {
     info: nullableString,
     vendorErrorCode: nullableString,
     timestamp: { type: 'string', format: 'date-time' },
+    evseConnectors: {
+      type: 'array',
+      description: 'OCPP 2.0.1: the connector row is an EVSE (its status summarises these); each connector of it',
+      items: {
+        type: 'object',
+        properties: {
+          connectorId: { type: 'integer' },
+          status: { type: 'string' },
+          timestamp: { type: 'string', format: 'date-time' },
+        },
+      },
+    },
   },
 } as const;
 
@@ -53,6 +65,13 @@ export const chargePointSchema = {
   properties: {
     id: { type: 'string' },
     connected: { type: 'boolean' },
+    ocppVersion: { ...nullableString, description: 'OCPP version of its last connection (1.6, 2.0.1)' },
+    ocppVersions: {
+      type: ['array', 'null'],
+      items: { type: 'string' },
+      description: 'Versions it is served with, preferred first; null: the server default (--ocpp-versions)',
+    },
+    bootReason: { ...nullableString, description: 'OCPP 2.0.1 BootNotification reason' },
     hasPassword: { type: 'boolean' },
     passwordRotationPending: { type: 'boolean', description: 'A rotated key waits for the charger to log in with it' },
     securityProfile: { type: 'integer', description: 'OCPP security profile 0-3 required at the upgrade' },
@@ -82,16 +101,28 @@ export const chargePointSchema = {
 export const transactionSchema = {
   type: 'object',
   properties: {
-    id: { type: 'integer' },
+    id: { type: 'integer', description: 'Ours; for OCPP 1.6 also the transactionId the charger was given' },
+    ocppVersion: { type: 'string', enum: ['1.6', '2.0.1'] },
+    chargerTransactionId: {
+      ...nullableString,
+      description: 'OCPP 2.0.1: the transactionId the charger chose (unique per charger)',
+    },
     chargePointId: { type: 'string' },
-    connectorId: { type: 'integer' },
-    idTag: { type: 'string' },
+    connectorId: { type: 'integer', description: 'OCPP 1.6 connector; OCPP 2.0.1 EVSE id' },
+    evseConnectorId: { type: ['integer', 'null'], description: 'OCPP 2.0.1: the connector of the EVSE' },
+    idTag: { type: 'string', description: "'' for a 2.0.1 transaction that has no id token (yet)" },
+    idTokenType: { ...nullableString, description: 'OCPP 2.0.1 IdToken type (ISO14443, eMAID, Central, ...)' },
     reservationId: { type: ['integer', 'null'] },
-    meterStart: { type: 'integer', description: 'Wh' },
+    remoteStartId: { type: ['integer', 'null'], description: 'OCPP 2.0.1: from RequestStartTransaction' },
+    meterStart: {
+      type: ['integer', 'null'],
+      description: 'Wh; null for a 2.0.1 transaction no meter value has given the energy register of yet',
+    },
     meterStop: { type: ['integer', 'null'], description: 'Wh' },
     startTime: { type: 'string', format: 'date-time' },
     stopTime: nullableString,
     stopReason: nullableString,
+    chargingState: { ...nullableString, description: 'OCPP 2.0.1 chargingState of its latest event' },
     energy: { type: ['integer', 'null'], description: 'Wh delivered (meterStop - meterStart); null while active' },
     flags: {
       type: 'array',
@@ -137,5 +168,12 @@ export const idTagSchema = {
 export const idTagParams = {
   type: 'object',
   required: ['idTag'],
-  properties: { idTag: { type: 'string', minLength: 1, maxLength: 20, description: 'OCPP 1.6 IdToken (CiString20)' } },
+  properties: {
+    idTag: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 36,
+      description: 'OCPP 1.6 IdToken (CiString20) or OCPP 2.0.1 idToken (up to 36 characters)',
+    },
+  },
 } as const;

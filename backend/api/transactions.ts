@@ -77,7 +77,27 @@ export async function transactionRoutes(app: FastifyInstance, context: ApiContex
         response: {
           200: {
             type: 'object',
-            properties: { ...transactionSchema.properties, meterValues: { type: 'array', items: meterValueSchema } },
+            properties: {
+              ...transactionSchema.properties,
+              meterValues: { type: 'array', items: meterValueSchema },
+              events: {
+                type: 'array',
+                description: 'OCPP 2.0.1: its TransactionEvent requests in seqNo order (none for 1.6)',
+                items: {
+                  type: 'object',
+                  properties: {
+                    seqNo: { type: 'integer' },
+                    eventType: { type: 'string', enum: ['Started', 'Updated', 'Ended'] },
+                    triggerReason: { type: 'string' },
+                    timestamp: { type: 'string', format: 'date-time' },
+                    offline: { type: 'boolean', description: 'sent from the offline queue' },
+                    chargingState: { type: 'string' },
+                    idToken: { type: 'string' },
+                    receivedAt: { type: 'string', format: 'date-time' },
+                  },
+                },
+              },
+            },
           },
           404: errorSchema,
           ...commonErrors,
@@ -87,7 +107,9 @@ export async function transactionRoutes(app: FastifyInstance, context: ApiContex
     async (request, reply) => {
       const transaction = await store.getTransaction(request.params.id);
       if (!transaction) return reply.code(404).send(notFound(`transaction ${request.params.id} does not exist`));
-      return { ...transaction, meterValues: await store.listMeterValues(transaction.id) };
+      const meterValues = await store.listMeterValues(transaction.id);
+      if (transaction.ocppVersion !== '2.0.1') return { ...transaction, meterValues };
+      return { ...transaction, meterValues, events: await store.listTransactionEvents(transaction.id) };
     },
   );
 }

@@ -15,6 +15,8 @@ export interface EventPayloads {
     model: string;
     serialNumber?: string;
     firmwareVersion?: string;
+    /** OCPP 2.0.1 BootNotification reason (PowerUp, FirmwareUpdate, RemoteReset, ...). */
+    reason?: string;
   };
   /** StatusNotification: a connector (0: the charger itself) changed state. */
   'connector.status': {
@@ -25,13 +27,21 @@ export interface EventPayloads {
     info?: string;
     vendorErrorCode?: string;
     at: string;
+    /** OCPP 2.0.1: connectorId is the EVSE id, this the connector of it (errorCode is then always NoError). */
+    evseConnectorId?: number;
   };
   'transaction.started': {
     chargePointId: string;
+    /** Ours: the id /api/transactions shows, for both versions. */
     transactionId: number;
+    /** OCPP 2.0.1: the transactionId the charger chose. */
+    chargerTransactionId?: string;
+    /** OCPP 1.6 connector; OCPP 2.0.1 EVSE id. */
     connectorId: number;
+    /** '' for an OCPP 2.0.1 transaction started without an id token (e.g. on plug-in). */
     idTag: string;
-    meterStart: number;
+    /** Wh; null for an OCPP 2.0.1 transaction whose start reading is not known (yet). */
+    meterStart: number | null;
     startTime: string;
     reservationId?: number;
     /** The IdTagInfo status the charger was answered with. */
@@ -40,7 +50,10 @@ export interface EventPayloads {
   'transaction.stopped': {
     chargePointId: string;
     transactionId: number;
-    meterStop: number;
+    /** OCPP 2.0.1: the transactionId the charger chose. */
+    chargerTransactionId?: string;
+    /** Wh; null for an OCPP 2.0.1 transaction that ended without any energy register reading. */
+    meterStop: number | null;
     stopTime: string;
     reason?: string;
     idTag?: string;

@@ -1,7 +1,7 @@
-// The OCPP-J 1.6 endpoint: ocpp-rpc's RPCServer in strict mode (with the tolerant policy per charger on top,
-// validator.ts), the upgrade checks (identity, subprotocol,
-// HTTP Basic password, registration), one connection per charge point, and the handler modules of each feature
-// profile wired to every connection.
+// The OCPP-J endpoint for OCPP 1.6 and 2.0.1 on the same URL: ocpp-rpc's RPCServer in strict mode, the upgrade
+// checks (identity, version negotiation, HTTP Basic password, registration), one connection per charge point, and
+// the handler modules of the negotiated version wired to every connection (1.6: one per feature profile, here;
+// 2.0.1: v201/). OCPP 1.6 requests get the tolerant policy per charger (validator.ts, docs/INTEROP.md).
 
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -11,6 +11,7 @@ import type { Validator } from 'ocpp-rpc/lib/validator.js';
 import { CHARGE_POINT_ID_RULE, chargePointIdFromPath, printableIdentity } from '../../common/charge-point-identity.js';
 import { normaliseSubprotocols } from '../../common/handshake-tolerance.js';
 import type { Logger } from '../../common/logger.js';
+import { parseVersionList, versionOfSubprotocol, type OcppVersion } from '../../common/ocpp-versions.js';
 import { writeRawHttpResponse } from '../../common/raw-http-response.js';
 import { rpcErrorCode } from '../../common/rpc-error.js';
 import type { EventBus } from '../events/bus.js';
@@ -24,8 +25,10 @@ import { firmwareManagementHandlers } from './firmware-management.js';
 import { securityHandlers } from './security.js';
 import type { CertificateAuthority } from '../security/certificate-signing.js';
 import { FrameRecorder } from './frame-recorder.js';
-import type { CallHandler, CallInfo, HandlerContext } from './handler.js';
+import type { CallHandler, CallInfo, HandlerContext, ProfileHandlers } from './handler.js';
 import type { MessageLog } from './message-log.js';
+import { negotiateVersion } from './negotiation.js';
+import { v201Handlers } from './v201/index.js';
 import { ChargerAuthentication } from '../security/charger-authentication.js';
 import type { TrustedProxies } from '../security/trusted-proxies.js';
 import { UpgradeRefusals } from '../security/upgrade-refusals.js';
@@ -36,8 +39,10 @@ import {
   type ValidationMode,
   chargerValidators,
   markOutbound,
+  ocpp201Validator,
   NO_SUBPROTOCOL,
   OCPP16,
+  OCPP201,
   strictModeValidators,
   toleratedViolations,
 } from './validator.js';
@@ -56,6 +61,8 @@ export interface CentralSystemOptions {
   registration: 'open' | 'known';
   /** Refuse (400) clients that offer no subprotocol instead of serving them as OCPP 1.6. */
   requireSubprotocol: boolean;
+  /** The versions served, preferred first (--ocpp-versions); a charge point's own list overrides it. */
+  ocppVersions: readonly OcppVersion[];
   /** Largest frame in bytes; ws closes the connection with 1009 beyond it. */
   maxFrameSize: number;
   /** Calls from one charger waiting behind the one being handled; more are refused with a CALLERROR. */
@@ -74,9 +81,12 @@ export interface CentralSystemOptions {
   certificateAuthority: CertificateAuthority | undefined;
 }
 
-/** The handler modules, one per OCPP 1.6 feature profile. Remote Trigger adds no call of its own: a trigger makes
- * the charger send one of these. Actions without a handler are answered NotImplemented by ocpp-rpc. */
-const PROFILES = [coreHandlers, firmwareManagementHandlers, securityHandlers];
+/** The handler modules of each version. 1.6: one per feature profile (Remote Trigger adds no call of its own: a
+ * trigger makes the charger send one of these). Actions without a handler are answered NotImplemented by ocpp-rpc. */
+const HANDLERS: Readonly<Record<OcppVersion, readonly ProfileHandlers[]>> = {
+  '1.6': [coreHandlers, firmwareManagementHandlers, securityHandlers],
+  '2.0.1': v201Handlers,
+};
 
 const OCPP_PREFIX = '/ocpp/';
 const NO_VIOLATIONS: readonly SchemaViolation[] = [];
@@ -118,9 +128,10 @@ export class CentralSystem {
       },
     });
     this.rpc = new RPCServer({
-      protocols: [OCPP16],
+      // The choice among these is ours (authenticate), never ocpp-rpc's default order.
+      protocols: [OCPP16, OCPP201],
       // '' is what a client that offered no subprotocol gets; it is validated as OCPP 1.6 too (see validator.ts).
-      strictMode: [OCPP16, NO_SUBPROTOCOL],
+      strictMode: [OCPP16, NO_SUBPROTOCOL, OCPP201],
       strictModeValidators,
       callTimeoutMs: options.callTimeoutMs,
       // OCPP-J allows one outstanding call per direction; ocpp-rpc queues ours.
@@ -217,33 +228,48 @@ export class CentralSystem {
     const result = await this.authentication.authenticate(attempt);
     if (!result.ok) return result;
 
-    // ocpp1.6 when offered; no subprotocol at all is served as OCPP 1.6 (many chargers send none) unless required.
-    let protocol: string | false;
-    const details = { chargePointId: id, remoteAddress: handshake.remoteAddress };
-    if (handshake.protocols.has(OCPP16)) protocol = OCPP16;
-    else if (handshake.protocols.size > 0)
-      return this.refusals.refuse('unsupported_subprotocol', {
-        ...details,
-        detail: `none of ${[...handshake.protocols].join(', ')} is ${OCPP16}`,
+    // The version: the charge point's own list (API) or --ocpp-versions, first offered wins; no subprotocol at all
+    // is served as OCPP 1.6 (many chargers send none) unless required or 1.6 is not allowed for it.
+    const { chargePoint } = result;
+    const negotiation = negotiateVersion(
+      handshake.protocols,
+      this.versionsFor(chargePoint?.ocppVersions ?? null),
+      requireSubprotocol,
+    );
+    if (!negotiation.ok)
+      return this.refusals.refuse(negotiation.reason, {
+        chargePointId: id,
+        remoteAddress: handshake.remoteAddress,
+        detail: `${negotiation.message} (offered: ${[...handshake.protocols].join(', ') || 'none'})`,
       });
-    else if (requireSubprotocol)
-      return this.refusals.refuse('subprotocol_required', { ...details, detail: `no ${OCPP16} subprotocol offered` });
-    else protocol = false;
+    // Kept for the API and for commands routed from another instance; written only when it changed, so a
+    // reconnecting fleet costs no extra write.
+    if (chargePoint?.ocppVersion !== negotiation.version)
+      await this.options.store.recordOcppVersion(id, negotiation.version);
 
     if (signal?.aborted) return { ok: false, status: 400, message: 'Client went away' };
     this.options.metrics.upgradesAccepted.inc({ security_profile: String(result.profile) });
     return {
       ok: true,
-      protocol,
+      protocol: negotiation.protocol,
       validation: this.options.validationModes.effective(result.chargePoint?.ocppValidation),
     };
+  }
+
+  /** The charge point's own list (set through the API) when it has a valid one, else --ocpp-versions. */
+  private versionsFor(stored: readonly string[] | null): readonly OcppVersion[] {
+    if (stored === null) return this.options.ocppVersions;
+    const versions = parseVersionList(stored.join(','));
+    return typeof versions === 'string' ? this.options.ocppVersions : versions;
   }
 
   private onConnection(client: RPCClient): void {
     const { connections, metrics, logger, events } = this.options;
     const chargePointId = client.identity as string;
+    const version = versionOfSubprotocol(client.protocol) ?? '1.6';
     const previous = connections.attach(chargePointId, client);
     metrics.connectedChargePoints.set(connections.size);
+    metrics.connectionsByVersion.inc({ ocpp_version: version });
     logger.info(
       { chargePointId, protocol: client.protocol || 'none (served as ocpp1.6)', replaced: Boolean(previous) },
       'charge point connected',
@@ -260,11 +286,11 @@ export class CentralSystem {
     const { session } = client as unknown as { session: { validation: ValidationMode } };
     const validators = chargerValidators(session.validation);
     (client as unknown as { reconfigure(options: { strictModeValidators: Validator[] }): void }).reconfigure({
-      strictModeValidators: validators as unknown as Validator[],
+      strictModeValidators: [...validators, ocpp201Validator] as unknown as Validator[],
     });
     this.options.validationModes.attach(chargePointId, validators);
 
-    const recorder = new FrameRecorder(chargePointId, logger, metrics, this.options.messageLog);
+    const recorder = new FrameRecorder(chargePointId, logger, metrics, this.options.messageLog, version);
     client.on('message', ({ message, outbound }: { message: string | Buffer; outbound: boolean }) =>
       recorder.record(String(message), outbound),
     );
@@ -291,6 +317,7 @@ export class CentralSystem {
       connections.detach(chargePointId, client);
       this.options.validationModes.detach(chargePointId, validators);
       metrics.connectedChargePoints.set(connections.size);
+      metrics.connectionsByVersion.dec({ ocpp_version: version });
       logger.info({ chargePointId, code, reason }, 'charge point disconnected');
       events.emit('charger.disconnected', { chargePointId, code, reason: String(reason ?? '') });
     });
@@ -318,7 +345,7 @@ export class CentralSystem {
           ),
         ),
     };
-    for (const handlers of PROFILES) {
+    for (const handlers of HANDLERS[version]) {
       for (const [action, handler] of Object.entries(handlers)) {
         client.handle(action, ({ params, messageId = '' }) => {
           // Only a request the tolerant policy repaired carries violations; a conformant one costs a WeakMap miss.

@@ -5,7 +5,7 @@ export interface Command {
   /** Path segment under /api/charge-points/{id}/. */
   route: string;
   action: string;
-  profile: 'Core' | 'Firmware Management' | 'Remote Trigger';
+  profile: 'Core' | 'Firmware Management' | 'Remote Trigger' | 'Smart Charging';
   summary: string;
 }
 
@@ -49,7 +49,63 @@ export const COMMANDS: readonly Command[] = [
     profile: 'Firmware Management',
     summary: 'Ask the charger to download and install firmware',
   },
+  {
+    route: 'set-charging-profile',
+    action: 'SetChargingProfile',
+    profile: 'Smart Charging',
+    summary: 'Install a charging profile (a power or current limit over time) on a connector or the whole charger',
+  },
+  {
+    route: 'clear-charging-profile',
+    action: 'ClearChargingProfile',
+    profile: 'Smart Charging',
+    summary: 'Remove charging profiles by id or by connector, purpose and stack level',
+  },
 ];
+
+/** Every OCPP 2.0.1 call a CSMS may send, for POST …/call to a 2.0.1 charger. */
+export const CSMS_ACTIONS_201 = [
+  'CancelReservation',
+  'CertificateSigned',
+  'ChangeAvailability',
+  'ClearCache',
+  'ClearChargingProfile',
+  'ClearDisplayMessage',
+  'ClearVariableMonitoring',
+  'CostUpdated',
+  'CustomerInformation',
+  'DataTransfer',
+  'DeleteCertificate',
+  'GetBaseReport',
+  'GetChargingProfiles',
+  'GetCompositeSchedule',
+  'GetDisplayMessages',
+  'GetInstalledCertificateIds',
+  'GetLocalListVersion',
+  'GetLog',
+  'GetMonitoringReport',
+  'GetReport',
+  'GetTransactionStatus',
+  'GetVariables',
+  'InstallCertificate',
+  'PublishFirmware',
+  'RequestStartTransaction',
+  'RequestStopTransaction',
+  'ReserveNow',
+  'Reset',
+  'SendLocalList',
+  'SetChargingProfile',
+  'SetDisplayMessage',
+  'SetMonitoringBase',
+  'SetMonitoringLevel',
+  'SetNetworkProfile',
+  'SetVariableMonitoring',
+  'SetVariables',
+  'TriggerMessage',
+  'UnlockConnector',
+  'UnpublishFirmware',
+  'UpdateFirmware',
+] as const;
 
 /** Every OCPP 1.6 call a central system may send (core profiles plus the security extension), for POST …/call. */
 export const CENTRAL_SYSTEM_ACTIONS = [

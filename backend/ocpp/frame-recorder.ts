@@ -3,6 +3,7 @@
 // the action of each open call is remembered by message id until its answer passes.
 
 import type { Logger } from '../../common/logger.js';
+import type { OcppVersion } from '../../common/ocpp-versions.js';
 import type { BackendMetrics } from '../metrics.js';
 import type { MessageLog } from './message-log.js';
 import { hasSchema } from './validator.js';
@@ -20,6 +21,7 @@ export class FrameRecorder {
     private readonly logger: Logger,
     private readonly metrics: BackendMetrics,
     private readonly messageLog: MessageLog,
+    private readonly version: OcppVersion = '1.6',
   ) {
     this.debug = logger.isLevelEnabled('debug');
   }
@@ -32,7 +34,7 @@ export class FrameRecorder {
     let action: string | null = null;
     if (parsed?.type === CALL && parsed.action !== undefined) {
       // Garbage action names are counted as "unknown" so a charger cannot blow up the metric's label set.
-      action = hasSchema(parsed.action) ? parsed.action : 'unknown';
+      action = hasSchema(parsed.action, this.version) ? parsed.action : 'unknown';
       this.metrics.ocppMessages.inc({ action, direction });
       if (this.openCalls.size >= MAX_OPEN_CALLS) this.openCalls.clear();
       if (parsed.id !== undefined) this.openCalls.set(parsed.id, action);

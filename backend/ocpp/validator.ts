@@ -1,5 +1,4 @@
-// Strict mode for every charger, including those that offer no subprotocol, and the tolerant policy on top of it
-// (--ocpp-validation, per charger through the REST API).
+// Strict mode for every charger, including those that offer no subprotocol.
 //
 // ocpp-rpc applies strict mode by the negotiated subprotocol, and a client that offers none gets protocol '' —
 // so without this it is served with no validation at all (an invalid BootNotification was Accepted). We register
@@ -8,16 +7,21 @@
 import { createRequire } from 'node:module';
 import { createRPCError, createValidator } from 'ocpp-rpc';
 import type { Validator } from 'ocpp-rpc/lib/validator.js';
+import { SUBPROTOCOLS, type OcppVersion } from '../../common/ocpp-versions.js';
 import { rpcErrorCode, rpcErrorDetails } from '../../common/rpc-error.js';
 import { ocpp16Profile } from './tolerance/ocpp16-profile.js';
 import { TolerancePolicy, type SchemaViolation } from './tolerance/policy.js';
 
-export const OCPP16 = 'ocpp1.6';
+export const OCPP16 = SUBPROTOCOLS['1.6'];
+export const OCPP201 = SUBPROTOCOLS['2.0.1'];
 /** What ws reports as the protocol of a client that offered none. */
 export const NO_SUBPROTOCOL = '';
 
 const require = createRequire(import.meta.url);
 const schemas = require('ocpp-rpc/lib/schemas/ocpp1_6.json') as unknown[];
+const schemas201 = require('ocpp-rpc/lib/schemas/ocpp2_0_1.json') as unknown[];
+/** ocpp-rpc compiles its 2.0.1 validator when it loads (standard-validators.js); strict mode uses that one. */
+const standardValidators = require('ocpp-rpc/lib/standard-validators.js') as Validator[];
 
 /** ocpp-rpc's own validator over the OCPP 1.6 JSON schemas. */
 const schemaValidator = createValidator(OCPP16, schemas);
@@ -26,6 +30,62 @@ const schemaValidator = createValidator(OCPP16, schemas);
  * ocpp-rpc renames the error codes that the OCPP 1.6 spec misspells (errata section 5) only when the protocol is
  * literally 'ocpp1.6'; this does the same for everyone so a client without a subprotocol gets 1.6 error codes.
  */
+class Ocpp16Validator {
+  constructor(readonly subprotocol: string) {}
+
+  validate(schemaId: string, params: unknown): ReturnType<Validator['validate']> {
+    try {
+      return schemaValidator.validate(schemaId, params);
+    } catch (error) {
+      const code = rpcErrorCode(error);
+      const renamed =
+        code === 'FormatViolation'
+          ? 'FormationViolation'
+          : code === 'OccurenceConstraintViolation'
+            ? 'OccurrenceConstraintViolation'
+            : undefined;
+      if (!renamed) throw error;
+      throw createRPCError(renamed, (error as Error).message, rpcErrorDetails(error));
+    }
+  }
+}
+
+/** The validator strict mode applies to OCPP 1.6 connections, for checking a payload before it is sent. */
+export const ocpp16Validator = new Ocpp16Validator(OCPP16);
+
+/**
+ * ocpp-rpc's own 2.0.1 validator, with one code corrected: it answers "OccurenceConstraintViolation" (1.6's
+ * misspelling) for every protocol, and OCPP 2.0.1 (Part 4, 4.3) spells it OccurrenceConstraintViolation.
+ * FormatViolation is the right 2.0.1 name and stays.
+ */
+class Ocpp201Validator {
+  readonly subprotocol = OCPP201;
+  private readonly schemaValidator = standardValidators.find((validator) => validator.subprotocol === OCPP201)!;
+
+  validate(schemaId: string, params: unknown): ReturnType<Validator['validate']> {
+    try {
+      return this.schemaValidator.validate(schemaId, params);
+    } catch (error) {
+      if ((error as { rpcErrorCode?: string }).rpcErrorCode !== 'OccurenceConstraintViolation') throw error;
+      throw createRPCError(
+        'OccurrenceConstraintViolation',
+        (error as Error).message,
+        (error as { details?: Record<string, unknown> }).details,
+      );
+    }
+  }
+}
+
+/** The validator strict mode applies to OCPP 2.0.1 connections. */
+export const ocpp201Validator = new Ocpp201Validator();
+
+export const strictModeValidators = [
+  ocpp16Validator,
+  new Ocpp16Validator(NO_SUBPROTOCOL),
+  ocpp201Validator,
+] as unknown as Validator[];
+
+/** OCPP 1.6 error codes (errata section 5 spelling) for an error of ocpp-rpc's 1.6 validator. */
 function ocpp16Error(error: unknown): unknown {
   const code = rpcErrorCode(error);
   const renamed =
@@ -37,23 +97,6 @@ function ocpp16Error(error: unknown): unknown {
   if (!renamed) return error;
   return createRPCError(renamed, (error as Error).message, rpcErrorDetails(error));
 }
-
-class Ocpp16Validator {
-  constructor(readonly subprotocol: string) {}
-
-  validate(schemaId: string, params: unknown): ReturnType<Validator['validate']> {
-    try {
-      return schemaValidator.validate(schemaId, params);
-    } catch (error) {
-      throw ocpp16Error(error);
-    }
-  }
-}
-
-/** The validator strict mode applies to OCPP 1.6 connections, for checking a payload before it is sent. */
-export const ocpp16Validator = new Ocpp16Validator(OCPP16);
-
-export const strictModeValidators = [ocpp16Validator, new Ocpp16Validator(NO_SUBPROTOCOL)] as unknown as Validator[];
 
 export type ValidationMode = 'tolerant' | 'strict';
 export const VALIDATION_MODES: readonly ValidationMode[] = ['tolerant', 'strict'];
@@ -73,11 +116,9 @@ export function toleratedViolations(params: unknown): SchemaViolation[] | undefi
 }
 
 /**
- * One charger's validator, given to its ocpp-rpc client: strict mode as before for everything, and for the
- * charger's own requests in tolerant mode the policy of tolerance/policy.ts once the one validation failed.
- * Answers and calls we send are never repaired: our calls were validated strictly before they were queued
- * (api/commands.ts), and ocpp-rpc validates `.req` schemas of outbound calls with payloads marked by
- * `markOutbound`, which this refuses as strict mode does.
+ * One OCPP 1.6 charger's validator, given to its ocpp-rpc client: strict mode as before for everything, and for
+ * the charger's own requests in tolerant mode the policy of tolerance/policy.ts once the one validation failed.
+ * Answers and calls we send are never repaired: payloads we send are marked by `markOutbound`.
  */
 export class ChargerValidator {
   constructor(
@@ -98,7 +139,7 @@ export class ChargerValidator {
   }
 }
 
-/** Both subprotocol names a charger may be served under, validated alike (see the top of this file). */
+/** A charger's 1.6 validators, both names with its mode (2.0.1 stays strict: ocpp201Validator). */
 export function chargerValidators(mode: ValidationMode): ChargerValidator[] {
   return [new ChargerValidator(OCPP16, mode), new ChargerValidator(NO_SUBPROTOCOL, mode)];
 }
@@ -115,15 +156,40 @@ function isOutbound(params: unknown): boolean {
   return typeof params === 'object' && params !== null && outbound.has(params);
 }
 
-/** True for the actions OCPP 1.6 defines (those with a request schema). */
-export function hasSchema(action: string): boolean {
-  return schemas.some((schema) => (schema as { $id?: string }).$id === `urn:${action}.req`);
+/** The validator of each version, for checking a payload before it is sent. */
+export function validatorFor(version: OcppVersion): Pick<Validator, 'validate'> {
+  return version === '2.0.1' ? ocpp201Validator : ocpp16Validator;
 }
 
-/** The JSON schema of an OCPP 1.6 payload without its $id/$schema, for embedding in REST route schemas. */
-export function payloadSchema(action: string, kind: 'req' | 'conf'): Record<string, unknown> {
-  const schema = schemas.find((entry) => (entry as { $id?: string }).$id === `urn:${action}.${kind}`);
-  if (!schema) throw new Error(`no OCPP 1.6 schema for ${action}.${kind}`);
+const SCHEMAS: Record<OcppVersion, unknown[]> = { '1.6': schemas, '2.0.1': schemas201 };
+
+const ACTIONS: Record<OcppVersion, ReadonlySet<string>> = {
+  '1.6': actionsOf(schemas),
+  '2.0.1': actionsOf(schemas201),
+};
+
+/** True for the actions the version defines (those with a request schema). */
+export function hasSchema(action: string, version: OcppVersion = '1.6'): boolean {
+  return ACTIONS[version].has(action);
+}
+
+function actionsOf(list: unknown[]): ReadonlySet<string> {
+  const actions = new Set<string>();
+  for (const schema of list) {
+    const match = /^urn:(.+)\.req$/.exec((schema as { $id?: string }).$id ?? '');
+    if (match) actions.add(match[1]);
+  }
+  return actions;
+}
+
+/** The JSON schema of an OCPP payload without its $id/$schema, for embedding in REST route schemas. */
+export function payloadSchema(
+  action: string,
+  kind: 'req' | 'conf',
+  version: OcppVersion = '1.6',
+): Record<string, unknown> {
+  const schema = SCHEMAS[version].find((entry) => (entry as { $id?: string }).$id === `urn:${action}.${kind}`);
+  if (!schema) throw new Error(`no OCPP ${version} schema for ${action}.${kind}`);
   const { $id: _id, $schema: _schema, ...rest } = structuredClone(schema) as Record<string, unknown>;
   return rest;
 }

@@ -48,7 +48,7 @@ function codeMigrations(dialect: Dialect): MigrationProvider {
   return { getMigrations: async () => migrations(dialect) };
 }
 
-function migrations(dialect: Dialect): Record<string, Migration> {
+export function migrations(dialect: Dialect): Record<string, Migration> {
   // Auto-incrementing integer keys are spelled differently by the two dialects.
   const idType = dialect === 'postgres' ? 'serial' : 'integer';
   const autoIncrement = dialect === 'sqlite';
@@ -356,5 +356,181 @@ function migrations(dialect: Dialect): Record<string, Migration> {
       },
     },
     ...featureMigrations(dialect),
+    '0200-ocpp201': {
+      async up(db: MigrationDb) {
+        await addOcpp201(db, dialect, idType, autoIncrement);
+      },
+    },
   };
+}
+
+/**
+ * OCPP 2.0.1 beside 1.6 in the same tables (docs/OCPP.md): the version each charger speaks and may speak, 2.0.1
+ * transactions (ids chosen by the charger, their events by seqNo, no meterStart: it comes from a meter value, so
+ * meter_start may be null), per-connector status inside an EVSE, the device model and NotifyEvent.
+ */
+async function addOcpp201(db: MigrationDb, dialect: Dialect, idType: 'serial' | 'integer', autoIncrement: boolean) {
+  const key = (c: any) => (autoIncrement ? c.primaryKey().autoIncrement() : c.primaryKey());
+  for (const column of ['ocpp_version', 'ocpp_versions', 'boot_reason'])
+    await db.schema.alterTable('charge_points').addColumn(column, 'text').execute();
+
+  await db.schema.alterTable('status_history').addColumn('evse_connector_id', 'integer').execute();
+  await db.schema
+    .createTable('evse_connectors')
+    .addColumn('charge_point_id', 'text', (c) => c.notNull().references('charge_points.id').onDelete('cascade'))
+    .addColumn('evse_id', 'integer', (c) => c.notNull())
+    .addColumn('connector_id', 'integer', (c) => c.notNull())
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('status_at', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('evse_connectors_pk', ['charge_point_id', 'evse_id', 'connector_id'])
+    .execute();
+
+  if (dialect === 'postgres') {
+    await sql`alter table transactions alter column meter_start drop not null`.execute(db);
+  } else {
+    await dropNotNullInSqlite(db, 'transactions', 'meter_start');
+  }
+  await db.schema
+    .alterTable('transactions')
+    .addColumn('ocpp_version', 'text', (c) => c.notNull().defaultTo('1.6'))
+    .execute();
+  for (const [column, type] of [
+    ['charger_transaction_id', 'text'],
+    ['evse_connector_id', 'integer'],
+    ['id_token_type', 'text'],
+    ['charging_state', 'text'],
+    ['remote_start_id', 'integer'],
+  ] as const)
+    await db.schema.alterTable('transactions').addColumn(column, type).execute();
+  // Unique per charger (OCPP 2.0.1 E01: the Charging Station chooses the id); 1.6 rows have none (NULLs differ).
+  await db.schema
+    .createIndex('transactions_by_charger_transaction_id')
+    .unique()
+    .on('transactions')
+    .columns(['charge_point_id', 'charger_transaction_id'])
+    .execute();
+
+  await db.schema
+    .createTable('transaction_events')
+    .addColumn('id', idType, key)
+    .addColumn('transaction_id', 'integer', (c) => c.notNull().references('transactions.id').onDelete('cascade'))
+    .addColumn('seq_no', 'integer', (c) => c.notNull())
+    .addColumn('event_type', 'text', (c) => c.notNull())
+    .addColumn('trigger_reason', 'text', (c) => c.notNull())
+    .addColumn('event_time', 'text', (c) => c.notNull())
+    .addColumn('offline', 'integer', (c) => c.notNull())
+    .addColumn('charging_state', 'text')
+    .addColumn('id_token', 'text')
+    .addColumn('received_at', 'text', (c) => c.notNull())
+    .execute();
+  // A retransmitted event (same transaction, same seqNo) is recognised by this key and changes nothing.
+  await db.schema
+    .createIndex('transaction_events_by_seq_no')
+    .unique()
+    .on('transaction_events')
+    .columns(['transaction_id', 'seq_no'])
+    .execute();
+
+  await db.schema
+    .createTable('device_variables')
+    .addColumn('charge_point_id', 'text', (c) => c.notNull().references('charge_points.id').onDelete('cascade'))
+    .addColumn('variable_key', 'text', (c) => c.notNull())
+    .addColumn('component', 'text', (c) => c.notNull())
+    .addColumn('component_instance', 'text')
+    .addColumn('evse_id', 'integer')
+    .addColumn('evse_connector_id', 'integer')
+    .addColumn('variable', 'text', (c) => c.notNull())
+    .addColumn('variable_instance', 'text')
+    .addColumn('attribute_type', 'text', (c) => c.notNull())
+    .addColumn('value', 'text')
+    .addColumn('mutability', 'text')
+    .addColumn('persistent', 'integer')
+    .addColumn('constant', 'integer')
+    .addColumn('data_type', 'text')
+    .addColumn('unit', 'text')
+    .addColumn('source', 'text', (c) => c.notNull())
+    .addColumn('updated_at', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('device_variables_pk', ['charge_point_id', 'variable_key'])
+    .execute();
+
+  await db.schema
+    .createTable('device_events')
+    .addColumn('id', idType, key)
+    .addColumn('charge_point_id', 'text', (c) => c.notNull().references('charge_points.id').onDelete('cascade'))
+    .addColumn('event_id', 'integer', (c) => c.notNull())
+    .addColumn('event_time', 'text', (c) => c.notNull())
+    .addColumn('trigger', 'text', (c) => c.notNull())
+    .addColumn('notification_type', 'text', (c) => c.notNull())
+    .addColumn('component', 'text', (c) => c.notNull())
+    .addColumn('component_instance', 'text')
+    .addColumn('evse_id', 'integer')
+    .addColumn('evse_connector_id', 'integer')
+    .addColumn('variable', 'text', (c) => c.notNull())
+    .addColumn('variable_instance', 'text')
+    .addColumn('actual_value', 'text', (c) => c.notNull())
+    .addColumn('cleared', 'integer', (c) => c.notNull())
+    .addColumn('cause', 'integer')
+    .addColumn('tech_code', 'text')
+    .addColumn('tech_info', 'text')
+    .addColumn('transaction_id', 'text')
+    .addColumn('variable_monitoring_id', 'integer')
+    .addColumn('received_at', 'text', (c) => c.notNull())
+    .execute();
+  await db.schema
+    .createIndex('device_events_by_charge_point')
+    .on('device_events')
+    .columns(['charge_point_id', 'id'])
+    .execute();
+}
+
+/**
+ * SQLite cannot drop a NOT NULL constraint in place; its documented way (sqlite.org/lang_altertable.html, "making
+ * other kinds of table schema changes") is a new table from the edited definition, the rows copied, the old one
+ * dropped and the new one renamed, with foreign keys off so the drop does not touch the rows that reference it.
+ * The definition is read from sqlite_master, so columns added by any earlier migration are kept.
+ */
+async function dropNotNullInSqlite(db: MigrationDb, table: string, column: string): Promise<void> {
+  const definition = await sql<{ sql: string }>`select sql from sqlite_master where type = 'table' and name = ${table}`
+    .execute(db)
+    .then((result) => result.rows[0]?.sql);
+  if (!definition) throw new Error(`table ${table} not found`);
+  const columnDefinition = new RegExp(`("${column}"\\s+\\w+)\\s+not null`, 'i');
+  if (!columnDefinition.test(definition)) throw new Error(`${table}.${column} is not declared NOT NULL as expected`);
+  const replacement = `${table}_0200`;
+  const edited = definition
+    .replace(columnDefinition, '$1')
+    .replace(new RegExp(`^create table\\s+"?${table}"?`, 'i'), `create table "${replacement}"`);
+  const indexes = await sql<{ sql: string }>`select sql from sqlite_master
+    where type = 'index' and tbl_name = ${table} and sql is not null`
+    .execute(db)
+    .then((result) => result.rows.map((row) => row.sql));
+  // AUTOINCREMENT's high-water mark, so an id once given out is never given again.
+  const sequence = await sql<{ seq: number }>`select seq from sqlite_sequence where name = ${table}`
+    .execute(db)
+    .then((result) => result.rows[0]?.seq);
+  // Outside a transaction (it is a no-op inside one); the migration runs on one connection.
+  await sql`pragma foreign_keys = off`.execute(db);
+  try {
+    await sql`begin`.execute(db);
+    try {
+      await sql.raw(edited).execute(db);
+      await sql.raw(`insert into "${replacement}" select * from "${table}"`).execute(db);
+      await sql.raw(`drop table "${table}"`).execute(db);
+      await sql.raw(`alter table "${replacement}" rename to "${table}"`).execute(db);
+      for (const index of indexes) await sql.raw(index).execute(db);
+      if (sequence !== undefined) {
+        // The copy's own mark is the highest id left, never above the old one.
+        await sql`delete from sqlite_sequence where name = ${table}`.execute(db);
+        await sql`insert into sqlite_sequence (name, seq) values (${table}, ${sequence})`.execute(db);
+      }
+      const broken = await sql`pragma foreign_key_check`.execute(db);
+      if (broken.rows.length > 0) throw new Error(`foreign keys broken after rebuilding ${table}`);
+      await sql`commit`.execute(db);
+    } catch (error) {
+      await sql`rollback`.execute(db);
+      throw error;
+    }
+  } finally {
+    await sql`pragma foreign_keys = on`.execute(db);
+  }
 }

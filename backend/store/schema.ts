@@ -31,6 +31,12 @@ export interface ChargePointTable {
   /** Schema violations tolerated so far (bigint in PostgreSQL: read back through Number()). */
   schema_violations: Generated<number | string>;
   last_schema_violation_at: string | null;
+  /** The OCPP version of its last connection ('1.6', '2.0.1'). */
+  ocpp_version: string | null;
+  /** Versions it may be served with, preferred first ("2.0.1,1.6"); null: the server's --ocpp-versions. */
+  ocpp_versions: string | null;
+  /** OCPP 2.0.1 BootNotification reason of its last boot. */
+  boot_reason: string | null;
 }
 
 export interface ConnectorTable {
@@ -53,6 +59,17 @@ export interface StatusHistoryTable {
   vendor_error_code: string | null;
   status_at: string;
   received_at: string;
+  /** OCPP 2.0.1: the connector within the EVSE (connector_id is then the EVSE id). */
+  evse_connector_id: number | null;
+}
+
+/** OCPP 2.0.1: the status of each connector of an EVSE (connectors holds the EVSE's status). */
+export interface EvseConnectorTable {
+  charge_point_id: string;
+  evse_id: number;
+  connector_id: number;
+  status: string;
+  status_at: string;
 }
 
 export interface IdTagTable {
@@ -68,8 +85,11 @@ export interface TransactionTable {
   connector_id: number;
   id_tag: string;
   reservation_id: number | null;
-  /** bigint in PostgreSQL (a lifetime energy register in Wh can exceed int4); read back through Number(). */
-  meter_start: number | string;
+  /**
+   * bigint in PostgreSQL (a lifetime energy register in Wh can exceed int4); read back through Number(). Null for
+   * an OCPP 2.0.1 transaction until a meter value gave its energy register.
+   */
+  meter_start: number | string | null;
   start_time: string;
   meter_stop: number | string | null;
   stop_time: string | null;
@@ -79,6 +99,77 @@ export interface TransactionTable {
   start_key: string | null;
   /** JSON array of flag names (see backend/ocpp/transaction-flags.ts); null: nothing suspect. */
   flags: string | null;
+  /** '1.6' or '2.0.1'. */
+  ocpp_version: Generated<string>;
+  /** OCPP 2.0.1: the transactionId the charger chose (unique per charger); null for 1.6. */
+  charger_transaction_id: string | null;
+  /** OCPP 2.0.1: the connector within the EVSE (connector_id is the EVSE id). */
+  evse_connector_id: number | null;
+  id_token_type: string | null;
+  charging_state: string | null;
+  remote_start_id: number | null;
+}
+
+/** OCPP 2.0.1 TransactionEvent requests, one row per (transaction, seqNo). */
+export interface TransactionEventTable {
+  id: Generated<number>;
+  transaction_id: number;
+  seq_no: number;
+  event_type: string;
+  trigger_reason: string;
+  event_time: string;
+  /** 1: the charger sent it after being offline (queued). */
+  offline: number;
+  charging_state: string | null;
+  id_token: string | null;
+  received_at: string;
+}
+
+/** The configuration inventory of an OCPP 2.0.1 charger: its device model (NotifyReport, Get/SetVariables). */
+export interface DeviceVariableTable {
+  charge_point_id: string;
+  /** component[instance]@evse.connector/variable[instance]#attributeType: one row per variable attribute. */
+  variable_key: string;
+  component: string;
+  component_instance: string | null;
+  evse_id: number | null;
+  evse_connector_id: number | null;
+  variable: string;
+  variable_instance: string | null;
+  attribute_type: string;
+  value: string | null;
+  mutability: string | null;
+  persistent: number | null;
+  constant: number | null;
+  data_type: string | null;
+  unit: string | null;
+  /** The message that last set it: NotifyReport, GetVariables, SetVariables, NotifyEvent. */
+  source: string;
+  updated_at: string;
+}
+
+/** OCPP 2.0.1 NotifyEvent: one row per event data entry. */
+export interface DeviceEventTable {
+  id: Generated<number>;
+  charge_point_id: string;
+  event_id: number;
+  event_time: string;
+  trigger: string;
+  notification_type: string;
+  component: string;
+  component_instance: string | null;
+  evse_id: number | null;
+  evse_connector_id: number | null;
+  variable: string;
+  variable_instance: string | null;
+  actual_value: string;
+  cleared: number;
+  cause: number | null;
+  tech_code: string | null;
+  tech_info: string | null;
+  transaction_id: string | null;
+  variable_monitoring_id: number | null;
+  received_at: string;
 }
 
 /** One row per sampled value. */
@@ -201,6 +292,10 @@ export interface Database {
   message_log: MessageLogTable;
   schema_violations: SchemaViolationTable;
   unmatched_stops: UnmatchedStopTable;
+  evse_connectors: EvseConnectorTable;
+  transaction_events: TransactionEventTable;
+  device_variables: DeviceVariableTable;
+  device_events: DeviceEventTable;
   security_events: SecurityEventTable;
   certificate_requests: CertificateRequestTable;
   security_status_history: SecurityStatusHistoryTable;

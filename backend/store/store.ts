@@ -5,6 +5,24 @@
 import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
 import { openDatabase, type DatabaseOptions, type Dialect } from './database.js';
 import { migrateToLatest } from './migrations.js';
+import {
+  addDeviceEvents,
+  listDeviceEvents,
+  listDeviceVariables,
+  listEvseConnectors,
+  listTransactionEvents,
+  recordEvseStatus,
+  recordTransactionEvent,
+  upsertDeviceVariables,
+  type DeviceEvent,
+  type DeviceVariable,
+  type EvseConnectorStatus,
+  type StoredDeviceEvent,
+  type StoredDeviceVariable,
+  type StoredTransactionEvent,
+  type TransactionEventOutcome,
+  type TransactionEventRecord,
+} from './ocpp201-records.js';
 import { SecurityStore } from './security-store.js';
 import { isSecurityProfile, type SecurityProfile } from '../security/security-profile.js';
 import type {
@@ -46,6 +64,12 @@ export interface ChargePoint {
   /** Schema violations tolerated so far (backend/ocpp/tolerance/). */
   schemaViolations: number;
   lastSchemaViolationAt: string | null;
+  /** The OCPP version of its last connection ('1.6', '2.0.1'). */
+  ocppVersion: string | null;
+  /** Versions it may be served with, preferred first; null: the server's --ocpp-versions. */
+  ocppVersions: string[] | null;
+  /** OCPP 2.0.1 BootNotification reason of its last boot. */
+  bootReason: string | null;
 }
 
 /** A connector's current status as stored (the last StatusNotification). */
@@ -61,6 +85,8 @@ export interface Connector {
 
 /** One StatusNotification as kept in the history. */
 export interface StatusHistoryEntry extends Connector {
+  /** OCPP 2.0.1: the connector within the EVSE (connectorId is then the EVSE id); null for 1.6. */
+  evseConnectorId: number | null;
   receivedAt: string;
 }
 
@@ -96,6 +122,8 @@ export interface BootInfo {
   imsi?: string;
   meterType?: string;
   meterSerialNumber?: string;
+  /** OCPP 2.0.1 BootReasonEnumType. */
+  reason?: string;
 }
 
 export interface ConnectorStatus {
@@ -122,17 +150,30 @@ export interface SampledValue {
 }
 
 export interface Transaction {
+  /** Ours, from the database; also the OCPP 1.6 transactionId. */
   id: number;
+  ocppVersion: string;
+  /** OCPP 2.0.1: the transactionId the charger chose; null for 1.6. */
+  chargerTransactionId: string | null;
   chargePointId: string;
+  /** OCPP 1.6 connector; for 2.0.1 the EVSE id (OCPP 2.0.1 Part 0: a 1.6 connector is a 2.0.1 EVSE). */
   connectorId: number;
+  /** OCPP 2.0.1: the connector within the EVSE. */
+  evseConnectorId: number | null;
+  /** '' when a 2.0.1 transaction started without an id token (e.g. on cable plug-in) and none came since. */
   idTag: string;
+  idTokenType: string | null;
   reservationId: number | null;
-  meterStart: number;
+  remoteStartId: number | null;
+  /** Wh; null for a 2.0.1 transaction whose energy register no meter value has given yet. */
+  meterStart: number | null;
   meterStop: number | null;
   startTime: string;
   stopTime: string | null;
   stopReason: string | null;
-  /** Wh delivered; null while the transaction is running. */
+  /** OCPP 2.0.1 chargingState (Charging, EVConnected, SuspendedEV, SuspendedEVSE, Idle). */
+  chargingState: string | null;
+  /** Wh delivered; null while the transaction is running (or a meter reading is missing). */
   energy: number | null;
   /** Why the record is suspect (closedByNewStart, meterStopBelowStart, timestampDefaulted...); [] when nothing is. */
   flags: string[];
@@ -402,9 +443,24 @@ export class Store {
         imsi: boot.imsi ?? null,
         meter_type: boot.meterType ?? null,
         meter_serial_number: boot.meterSerialNumber ?? null,
+        boot_reason: boot.reason ?? null,
         last_boot_at: now,
         last_heartbeat_at: now,
       })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** The OCPP version the charge point connected with (written only when it changed: see central-system.ts). */
+  async recordOcppVersion(id: string, version: string): Promise<void> {
+    await this.db.updateTable('charge_points').set({ ocpp_version: version }).where('id', '=', id).execute();
+  }
+
+  /** The versions a charge point may be served with, preferred first; null: the server's --ocpp-versions. */
+  async setOcppVersions(id: string, versions: readonly string[] | null): Promise<void> {
+    await this.db
+      .updateTable('charge_points')
+      .set({ ocpp_versions: versions === null ? null : versions.join(',') })
       .where('id', '=', id)
       .execute();
   }
@@ -461,7 +517,11 @@ export class Store {
       .orderBy('id', 'desc')
       .limit(limit)
       .execute();
-    return rows.map((row) => ({ ...toConnector(row), receivedAt: row.received_at }));
+    return rows.map((row) => ({
+      ...toConnector(row),
+      evseConnectorId: row.evse_connector_id,
+      receivedAt: row.received_at,
+    }));
   }
 
   async listConnectors(id: string): Promise<Connector[]> {
@@ -472,6 +532,38 @@ export class Store {
       .orderBy('connector_id')
       .execute();
     return rows.map(toConnector);
+  }
+
+  // ---- OCPP 2.0.1: EVSEs, device model, events ----
+
+  /** A 2.0.1 StatusNotification: the connector's status and its EVSE's (see ocpp201-records.ts). */
+  async recordEvseStatus(id: string, status: EvseConnectorStatus, now: string): Promise<void> {
+    await recordEvseStatus(this.db, id, status, now);
+  }
+
+  async listEvseConnectors(id: string): Promise<EvseConnectorStatus[]> {
+    return listEvseConnectors(this.db, id);
+  }
+
+  async upsertDeviceVariables(
+    id: string,
+    variables: readonly DeviceVariable[],
+    source: string,
+    now: string,
+  ): Promise<void> {
+    await upsertDeviceVariables(this.db, id, variables, source, now);
+  }
+
+  async listDeviceVariables(id: string, component?: string): Promise<StoredDeviceVariable[]> {
+    return listDeviceVariables(this.db, id, component);
+  }
+
+  async addDeviceEvents(id: string, events: readonly DeviceEvent[], now: string): Promise<void> {
+    await addDeviceEvents(this.db, id, events, now);
+  }
+
+  async listDeviceEvents(id: string, limit: number): Promise<StoredDeviceEvent[]> {
+    return listDeviceEvents(this.db, id, limit);
   }
 
   // ---- id tags ----
@@ -666,6 +758,26 @@ export class Store {
       const checked = window ? flagOutsideWindow(values, window.start_time, window.stop_time) : values;
       await insertMeterValues(trx, chargePointId, connectorId, linked, checked);
     });
+  }
+
+  /** An OCPP 2.0.1 TransactionEvent, idempotent by (transaction, seqNo): see ocpp201-records.ts. */
+  async recordTransactionEvent(event: TransactionEventRecord): Promise<TransactionEventOutcome> {
+    return recordTransactionEvent(this.db, event);
+  }
+
+  async listTransactionEvents(transactionId: number): Promise<StoredTransactionEvent[]> {
+    return listTransactionEvents(this.db, transactionId);
+  }
+
+  /** Our row of a 2.0.1 transaction, by the id its charger chose. */
+  async findChargerTransaction(chargePointId: string, chargerTransactionId: string): Promise<Transaction | undefined> {
+    const row = await this.db
+      .selectFrom('transactions')
+      .selectAll()
+      .where('charge_point_id', '=', chargePointId)
+      .where('charger_transaction_id', '=', chargerTransactionId)
+      .executeTakeFirst();
+    return row && toTransaction(row);
   }
 
   /**
@@ -950,7 +1062,7 @@ async function pruneMessages(db: Kysely<Database>, keep: number): Promise<void> 
       .execute();
 }
 
-async function insertMeterValues(
+export async function insertMeterValues(
   trx: Kysely<Database>,
   chargePointId: string,
   connectorId: number,
@@ -981,21 +1093,27 @@ async function insertMeterValues(
 }
 
 function toTransaction(row: Selectable<TransactionTable>): Transaction {
-  const meterStart = Number(row.meter_start);
+  const meterStart = row.meter_start === null ? null : Number(row.meter_start);
   const meterStop = row.meter_stop === null ? null : Number(row.meter_stop);
   return {
     id: Number(row.id),
+    ocppVersion: row.ocpp_version,
+    chargerTransactionId: row.charger_transaction_id,
     chargePointId: row.charge_point_id,
     connectorId: row.connector_id,
+    evseConnectorId: row.evse_connector_id,
     idTag: row.id_tag,
+    idTokenType: row.id_token_type,
     reservationId: row.reservation_id,
+    remoteStartId: row.remote_start_id,
     meterStart,
     meterStop,
     startTime: row.start_time,
     stopTime: row.stop_time,
     stopReason: row.stop_reason,
-    energy: meterStop === null ? null : meterStop - meterStart,
     flags: parseFlags(row.flags),
+    chargingState: row.charging_state,
+    energy: meterStop === null || meterStart === null ? null : meterStop - meterStart,
   };
 }
 
@@ -1072,6 +1190,9 @@ function toChargePoint(row: Selectable<ChargePointTable>): ChargePoint {
     ocppValidation: row.ocpp_validation,
     schemaViolations: Number(row.schema_violations),
     lastSchemaViolationAt: row.last_schema_violation_at,
+    ocppVersion: row.ocpp_version,
+    ocppVersions: row.ocpp_versions === null ? null : row.ocpp_versions.split(','),
+    bootReason: row.boot_reason,
   };
 }
 
@@ -1118,6 +1239,9 @@ function emptyChargePoint(id: string): Omit<Insertable<ChargePointTable>, 'regis
     last_heartbeat_at: null,
     ocpp_validation: null,
     last_schema_violation_at: null,
+    ocpp_version: null,
+    ocpp_versions: null,
+    boot_reason: null,
   };
 }
 

@@ -75,7 +75,7 @@ describe('OCPP endpoint', () => {
   });
 
   it('refuses a client offering only other subprotocols with 400', async () => {
-    assert.equal(await upgradeStatus(backend.ocppUrl, 'CP-201', { protocols: ['ocpp2.0.1'] }), 400);
+    assert.equal(await upgradeStatus(backend.ocppUrl, 'CP-21', { protocols: ['ocpp2.1', 'ocpp1.5'] }), 400);
   });
 
   it('refuses paths other than /ocpp/{id} and invalid identities', async () => {

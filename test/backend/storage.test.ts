@@ -78,10 +78,16 @@ for (const dialect of STORAGE_NAMES) {
           { ...transaction.body, meterValues: undefined },
           {
             id: start.transactionId,
+            ocppVersion: '1.6',
+            chargerTransactionId: null,
             chargePointId: 'CP-SESSION',
             connectorId: 1,
+            evseConnectorId: null,
             idTag: 'RFID-1',
+            idTokenType: null,
             reservationId: null,
+            remoteStartId: null,
+            chargingState: null,
             meterStart: 1000,
             meterStop: 3500,
             startTime: '2025-06-01T12:00:00.000Z',
@@ -290,6 +296,9 @@ for (const dialect of STORAGE_NAMES) {
           ocppValidation: null,
           schemaViolations: 0,
           lastSchemaViolationAt: null,
+          ocppVersion: null,
+          ocppVersions: null,
+          bootReason: null,
         });
         assert.deepEqual(
           (await store.listChargePoints()).map((chargePoint) => chargePoint.id),
@@ -304,7 +313,9 @@ for (const dialect of STORAGE_NAMES) {
           statusAt: now,
         };
         assert.deepEqual(await store.listConnectors('CP-DOMAIN'), [connector]);
-        assert.deepEqual(await store.listStatusHistory('CP-DOMAIN', 10), [{ ...connector, receivedAt: now }]);
+        assert.deepEqual(await store.listStatusHistory('CP-DOMAIN', 10), [
+          { ...connector, evseConnectorId: null, receivedAt: now },
+        ]);
 
         const tag = { idTag: 'RFID-D', status: 'Blocked', expiryDate: now, parentIdTag: 'GROUP' };
         assert.equal(await store.putIdTag(tag), true);
