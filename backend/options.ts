@@ -9,6 +9,15 @@ import { ROLES } from './api/roles.js';
 import { tokenSpecProblem } from './api/static-tokens.js';
 import { checkTrustedProxy } from './security/trusted-proxies.js';
 
+/** An issuer is reached over HTTPS; plain HTTP only on this machine (a provider run for development or tests). */
+function issuerUrl(value: string): string | undefined {
+  const problem = checks.httpUrl(value);
+  if (problem) return problem;
+  const { protocol, hostname } = new URL(value);
+  const loopback = hostname === 'localhost' || hostname === '[::1]' || hostname.startsWith('127.');
+  return protocol === 'https:' || loopback ? undefined : 'must be an https:// URL (http:// only on loopback)';
+}
+
 export const backendOptions = {
   host: { type: 'string', describe: 'Address to bind: keep it on loopback behind the proxy', default: '127.0.0.1' },
   port: {
@@ -68,8 +77,8 @@ export const backendOptions = {
   },
   'oidc-issuer': {
     type: 'string',
-    describe: 'OpenID Connect issuer URL: /api/ also accepts its JWTs (verified against its JWKS)',
-    check: checks.httpUrl,
+    describe: 'OpenID Connect issuer URL (https://; http:// only on loopback): /api/ also accepts its JWTs',
+    check: issuerUrl,
   },
   'oidc-audience': {
     type: 'string',

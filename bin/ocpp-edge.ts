@@ -13,6 +13,9 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   backend: async () => (await import('../backend/command.js')).backendCommand,
   dev: async () => (await import('./dev.js')).devCommand,
   certs: async () => (await import('../proxy/tls/acme/certs-command.js')).certsCommand,
+  bans: async () => (await import('../proxy/limits/bans-command.js')).bansCommand,
+  backup: async () => (await import('../backend/backup/command.js')).backupCommand,
+  restore: async () => (await import('../backend/backup/command.js')).restoreCommand,
   simulate: async () => (await import('../tools/simulate/command.js')).simulateCommand,
   check: async () => (await import('../tools/check/command.js')).checkCommand,
 };
@@ -25,7 +28,7 @@ await loaded
     (parser, command) => parser.command(command),
     yargs(args).scriptName('ocpp-edge').usage('$0 <command> [options]'),
   )
-  .demandCommand(1, 'Name a command: proxy, backend, dev, certs, check, simulate')
+  .demandCommand(1, 'Name a command: proxy, backend, dev, certs, bans, backup, restore, check, simulate')
   .strict()
   .wrap(Math.min(120, process.stdout.columns || 120))
   .fail((message, error) => {

@@ -32,12 +32,15 @@ export interface MetricsServerOptions {
    * for the operator console, which reads it from this private listener.
    */
   status?: () => Promise<unknown>;
+  /** More private endpoints (the proxy's /bans): true when it answered the request. */
+  handle?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
 }
 
 /** Serves GET /metrics, /healthz and /status; anything else is 404. Never bind this to a public address. */
 export async function startMetricsServer(registry: Registry, options: MetricsServerOptions): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     const url = (req.url ?? '/').split('?')[0];
+    if (options.handle?.(req, res)) return;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
     } else if (url === '/metrics') {

@@ -10,6 +10,8 @@ const ERROR_NAMES: Record<number, string> = {
   400: 'bad_request',
   404: 'not_found',
   408: 'request_timeout',
+  413: 'content_too_large',
+  429: 'too_many_requests',
   431: 'request_header_fields_too_large',
   502: 'bad_gateway',
   503: 'service_unavailable',

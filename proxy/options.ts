@@ -4,6 +4,7 @@
 import { checks, type ConfigOf, type OptionSpecs } from '../common/config.js';
 import { listenBacklogOption } from '../common/listen-backlog.js';
 import { LOG_LEVELS } from '../common/logger.js';
+import { limitOptions } from './limits/options.js';
 import { defaultTlsGroups, tlsGroupsProblem } from './tls/key-exchange-groups.js';
 
 export const proxyOptions = {
@@ -143,7 +144,8 @@ export const proxyOptions = {
   },
   redis: {
     type: 'string',
-    describe: 'Redis URL for --acme-store redis (redis:// or rediss:// for TLS; user and password in the URL)',
+    describe:
+      'Redis URL for --acme-store redis and --bans-store redis (redis:// or rediss:// for TLS; user and password in the URL)',
     env: ['REDIS_URL'],
     check: (value: string) =>
       /^rediss?:\/\//.test(value)
@@ -157,6 +159,7 @@ export const proxyOptions = {
     default: 'ecdsa-p256',
   },
   'log-level': { type: 'string', choices: LOG_LEVELS, describe: 'Log level', default: 'info' },
+  ...limitOptions,
 } as const satisfies OptionSpecs;
 
 export type ProxyConfig = ConfigOf<typeof proxyOptions>;

@@ -18,6 +18,7 @@ import { ClientIdentity } from './client-identity.js';
 import { createRedirectServer } from './listeners/http-redirect.js';
 import { HttpsListener } from './listeners/https.js';
 import { listen } from './listeners/listen.js';
+import { createEdgeLimits } from './limits/setup.js';
 import { createProxyMetrics } from './metrics.js';
 import type { ProxyConfig } from './options.js';
 import { ReloadableConfigFile, sameList, type CertificatePaths } from './config-reload.js';
@@ -70,6 +71,13 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
   const registry = createRegistry('proxy');
   const pool = new UpstreamPool({ targets: config.upstream.map((url) => new URL(url)), logger });
   const metrics = createProxyMetrics(registry, store, pool);
+  let limits: Awaited<ReturnType<typeof createEdgeLimits>>;
+  try {
+    limits = await createEdgeLimits(config, registry, logger);
+  } catch (error) {
+    await acme.close();
+    throw error;
+  }
   const sourceFor = (sourceConfig: ProxyConfig) =>
     createCertificateSource(mode, {
       config: sourceConfig,
@@ -86,6 +94,7 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
     await source.start();
   } catch (error) {
     await acme.close();
+    await limits.close();
     throw error;
   }
   let configFile: ReloadableConfigFile | undefined;
@@ -95,6 +104,7 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
   } catch (error) {
     await source.stop();
     await acme.close();
+    await limits.close();
     throw error;
   }
   let certificatePaths: CertificatePaths = { cert: config.cert, key: config.key };
@@ -125,6 +135,8 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
     tlsHandshakeTimeoutMs: config.tlsHandshakeTimeout * 1000,
     ticketKeys,
     clientIdentity,
+    limits: limits.edge,
+    maxBodyBytes: limits.maxBodyBytes,
   });
   let httpsPort = config.httpsPort;
   const redirect = createRedirectServer({
@@ -148,6 +160,7 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
       host: config.metricsHost,
       port: config.metricsPort,
       healthy: () => !stopping,
+      handle: limits.admin,
       status: edgeStatusReporter(registry, store, pool),
     }).catch((error: NodeJS.ErrnoException) =>
       Promise.reject(
@@ -160,6 +173,7 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
     https.server.close();
     redirect.close();
     upstream.close();
+    await limits.close();
     await source.stop();
     await acme.close();
     throw error;
@@ -167,12 +181,14 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
   const metricsPort = addressPort(metricsServer) ?? config.metricsPort;
   healthChecks?.start();
   if (backlogWarning) logger.warn(backlogWarning);
+  for (const warning of limits.warnings) logger.warn(warning);
   logger.info(
     {
       httpsPort,
       httpPort,
       metricsPort,
       listenBacklog: backlog,
+      maxConnections: Number.isFinite(limits.maxConnections) ? limits.maxConnections : null,
       tls: mode,
       tlsGroups: config.tlsGroups,
       domains: store.list().flatMap((c) => c.names),
@@ -258,6 +274,7 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
         metricsServer.closeAllConnections();
         await source.stop();
         await acme.close();
+        await limits.close();
         healthChecks?.stop();
         // Only now drop the upstream connections: under PM2 cluster mode the primary may still hand this worker a
         // connection after server.close(), and its request needs an upstream socket to finish.

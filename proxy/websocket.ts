@@ -50,6 +50,14 @@ export interface WebSocketSessionsOptions {
   trustProxy: boolean;
   /** Records a handshake the proxy answered itself (refusals, upstream failures) as an HTTP request. */
   recordAnswer(req: IncomingMessage, status: number, route: string, startedAt: number): void;
+  /** The edge limits (proxy/limits): may refuse an upgrade, and learn the upstream's answer to it. */
+  limits?: {
+    checkUpgrade(
+      req: IncomingMessage,
+      chargePointId: string,
+    ): { status: number; message: string; retryAfterS: number } | undefined;
+    upgradeAnswered(req: IncomingMessage, chargePointId: string, status: number): void;
+  };
 }
 
 type ClosedBy = 'client' | 'upstream' | 'proxy' | 'none';
@@ -119,7 +127,7 @@ class WebSocketSession {
     }
   }
 
-  useHost(host: UpstreamHost): void {
+  assignHost(host: UpstreamHost): void {
     this.releaseHost();
     host.sessions++;
     this.host = host;
@@ -179,6 +187,12 @@ export class WebSocketSessions {
       this.refuse(req, socket, 503, 'the proxy is shutting down', route, startedAt);
       return;
     }
+    const limited = this.options.limits?.checkUpgrade(req, chargePointId);
+    if (limited) {
+      const retryAfter = `retry-after: ${limited.retryAfterS}\r\n`;
+      this.refuse(req, socket, limited.status, limited.message, route, startedAt, retryAfter);
+      return;
+    }
 
     setForwardedHeaders(req, this.options.trustProxy);
     const client = socket as SessionSocket;
@@ -213,7 +227,7 @@ export class WebSocketSessions {
 
   /** Opens the upstream connection and sends the upgrade request (queued by the socket until it is connected). */
   private connect(session: WebSocketSession, host: UpstreamHost): void {
-    session.useHost(host);
+    session.assignHost(host);
     const upstream = openUpstreamSocket(host) as SessionSocket;
     upstream[SESSION] = session;
     session.upstream = upstream;
@@ -223,8 +237,9 @@ export class WebSocketSessions {
     upstream.on('error', onUpstreamError);
     upstream.on('close', onUpstreamClose);
     upstream.write(upgradeRequestHead(session.req!, host.basePath), 'latin1');
-    // Bytes the client sent right behind its request (Node hands them over as `head`).
-    if (session.head.length > 0) upstream.write(session.head);
+    // Bytes the client sent right behind its request (Node hands them over as `head`) wait for the 101: an
+    // upstream that declines the upgrade and keeps its connection would read them as a request of its own, one
+    // the proxy never saw (WebSocket request smuggling; test/fuzz/http-edge.test.ts).
   }
 
   /** The upstream's answer to the upgrade arrived: a 101 opens the session, anything else is passed on. */
@@ -241,6 +256,7 @@ export class WebSocketSessions {
       return;
     }
     if (session.host && !session.host.healthy) this.options.pool.succeeded(session.host);
+    this.options.limits?.upgradeAnswered(session.req!, session.chargePointId, response.status);
     if (response.status !== 101) {
       this.declined(session, response);
       return;
@@ -251,6 +267,7 @@ export class WebSocketSessions {
     // An open session lives for hours: it keeps neither the request (its headers, raw headers, parser state) nor
     // the client's early bytes.
     session.req = undefined;
+    if (session.head.length > 0) upstream.write(session.head);
     session.head = NO_BYTES;
     this.open.add(session);
     this.options.metrics.wsConnections.inc();

@@ -36,6 +36,7 @@ export interface OidcDiscovery {
   authorization_endpoint?: string;
   token_endpoint?: string;
   end_session_endpoint?: string;
+  id_token_signing_alg_values_supported?: string[];
 }
 
 export type OidcResult = { principal: Principal } | { refused: 'invalid' | 'no-role'; reason: string };

@@ -57,6 +57,8 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsoleOption
           clientId,
           authorizationEndpoint: discovery.authorization_endpoint,
           tokenEndpoint: discovery.token_endpoint,
+          // The algorithm the provider signs ID tokens with (RS256 when it does not say, as OpenID Connect says).
+          idTokenSigningAlg: discovery.id_token_signing_alg_values_supported?.[0] ?? 'RS256',
           scope: 'openid profile email',
         },
       };

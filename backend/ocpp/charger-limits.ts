@@ -53,7 +53,7 @@ export function chargerLimits(keys: readonly ConfigurationKey[]): ChargerLimits 
   };
 }
 
-/** True when the charger lists the profile, or when it never said (many chargers omit the key). */
+/** True when the charger lists the profile, or when it never said (many chargers omit the key). @public */
 export function supportsProfile(limits: ChargerLimits, profile: string): boolean {
   if (!limits.supportedFeatureProfiles) return true;
   const wanted = profile.toLowerCase();

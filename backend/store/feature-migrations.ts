@@ -2,17 +2,21 @@
 // reservations, smart charging). Kept apart from migrations.ts so the features' tables do not crowd the Core
 // ones; migrations.ts applies them all in name order. Never edit a released migration: add a new one.
 
-import type { Kysely, Migration } from 'kysely';
+import type { ColumnDefinitionBuilder, Kysely, Migration } from 'kysely';
 import type { Dialect } from './database.js';
+
+/** What a migration runs on: untyped, since a migration must not depend on today's schema (Kysely's guide). */
+// biome-ignore lint/suspicious/noExplicitAny: see above; the one place these migrations get their database type
+type MigrationDb = Kysely<any>;
 
 export function featureMigrations(dialect: Dialect): Record<string, Migration> {
   const idType = dialect === 'postgres' ? 'serial' : 'integer';
   const autoIncrement = dialect === 'sqlite';
-  const id = (c: any) => (autoIncrement ? c.primaryKey().autoIncrement() : c.primaryKey());
+  const id = (c: ColumnDefinitionBuilder) => (autoIncrement ? c.primaryKey().autoIncrement() : c.primaryKey());
   return {
     // Events out (backend/events/): the stored events behind /api/events and the durable webhook queue.
     '0190-events-out': {
-      async up(db: Kysely<any>) {
+      async up(db: MigrationDb) {
         await db.schema
           .createTable('events')
           .addColumn('id', idType, id)
@@ -66,7 +70,7 @@ export function featureMigrations(dialect: Dialect): Record<string, Migration> {
           .columns(['subscription_id', 'id'])
           .execute();
       },
-      async down(db: Kysely<any>) {
+      async down(db: MigrationDb) {
         await db.schema.dropTable('webhook_deliveries').ifExists().execute();
         await db.schema.dropTable('webhook_subscriptions').ifExists().execute();
         await db.schema.dropTable('events').ifExists().execute();
@@ -75,7 +79,7 @@ export function featureMigrations(dialect: Dialect): Record<string, Migration> {
     // Configuration inventory (backend/ocpp/configuration-inventory.ts): each charger's keys as last reported, and
     // every change seen, for the diff over time.
     '0190-configuration-inventory': {
-      async up(db: Kysely<any>) {
+      async up(db: MigrationDb) {
         await db.schema
           .createTable('charge_point_configuration')
           .addColumn('charge_point_id', 'text', (c) => c.notNull().references('charge_points.id').onDelete('cascade'))
@@ -115,7 +119,7 @@ export function featureMigrations(dialect: Dialect): Record<string, Migration> {
           .columns(['charge_point_id', 'id'])
           .execute();
       },
-      async down(db: Kysely<any>) {
+      async down(db: MigrationDb) {
         await db.schema.dropTable('configuration_history').ifExists().execute();
         await db.schema.dropTable('configuration_refreshes').ifExists().execute();
         await db.schema.dropTable('charge_point_configuration').ifExists().execute();
@@ -124,7 +128,7 @@ export function featureMigrations(dialect: Dialect): Record<string, Migration> {
     // Local authorization lists (backend/ocpp/local-lists.ts): per charger, the version it holds and the entries
     // we know it holds (what a differential update is computed against), and the state of its synchronisation.
     '0190-local-lists': {
-      async up(db: Kysely<any>) {
+      async up(db: MigrationDb) {
         await db.schema
           .createTable('local_list_sync')
           .addColumn('charge_point_id', 'text', (c) =>
@@ -155,7 +159,7 @@ export function featureMigrations(dialect: Dialect): Record<string, Migration> {
           .execute();
         await db.schema.createIndex('id_tags_by_parent').on('id_tags').column('parent_id_tag').execute();
       },
-      async down(db: Kysely<any>) {
+      async down(db: MigrationDb) {
         await db.schema.dropIndex('id_tags_by_parent').ifExists().execute();
         await db.schema.dropTable('local_list_entries').ifExists().execute();
         await db.schema.dropTable('local_list_sync').ifExists().execute();
@@ -163,7 +167,7 @@ export function featureMigrations(dialect: Dialect): Record<string, Migration> {
     },
     // Reservations (backend/ocpp/reservations.ts): the id is the reservationId sent in ReserveNow.
     '0190-reservations': {
-      async up(db: Kysely<any>) {
+      async up(db: MigrationDb) {
         await db.schema
           .createTable('reservations')
           .addColumn('id', idType, id)
@@ -189,7 +193,7 @@ export function featureMigrations(dialect: Dialect): Record<string, Migration> {
           .columns(['charge_point_id', 'connector_id'])
           .execute();
       },
-      async down(db: Kysely<any>) {
+      async down(db: MigrationDb) {
         await db.schema.dropTable('reservations').ifExists().execute();
       },
     },

@@ -3,7 +3,14 @@
 // instances starting together apply each migration once, the others wait and find nothing left to do (proved by
 // test/backend/cluster/routing.test.ts). Never edit a released migration: add a new one.
 
-import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import {
+  type ColumnDefinitionBuilder,
+  Migrator,
+  sql,
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+} from 'kysely';
 import type { Dialect } from './database.js';
 import { featureMigrations } from './feature-migrations.js';
 
@@ -267,8 +274,9 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     // and the certificates signed for them, the log-upload and signed-firmware status histories, and the
     // certificates each charger reported as installed. All go with their charge point.
     '0160-2-security-messages': {
-      async up(db: Kysely<any>) {
-        const chargePoint = (c: any) => c.notNull().references('charge_points.id').onDelete('cascade');
+      async up(db: MigrationDb) {
+        const chargePoint = (c: ColumnDefinitionBuilder) =>
+          c.notNull().references('charge_points.id').onDelete('cascade');
         await db.schema
           .createTable('security_events')
           .addColumn('id', idType, (c) => (autoIncrement ? c.primaryKey().autoIncrement() : c.primaryKey()))
@@ -335,7 +343,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .columns(['charge_point_id', 'certificate_type'])
           .execute();
       },
-      async down(db: Kysely<any>) {
+      async down(db: MigrationDb) {
         for (const table of [
           'installed_certificates',
           'security_status_history',
@@ -348,10 +356,10 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     // Password rotation (backend/api/charge-points.ts, rotate-password): the new key's hash waits here from the
     // charger's Accepted until it logs in with it; the old one keeps working meanwhile.
     '0160-3-pending-password': {
-      async up(db: Kysely<any>) {
+      async up(db: MigrationDb) {
         await db.schema.alterTable('charge_points').addColumn('pending_password_hash', 'text').execute();
       },
-      async down(db: Kysely<any>) {
+      async down(db: MigrationDb) {
         await db.schema.alterTable('charge_points').dropColumn('pending_password_hash').execute();
       },
     },
@@ -533,4 +541,9 @@ async function dropNotNullInSqlite(db: MigrationDb, table: string, column: strin
   } finally {
     await sql`pragma foreign_keys = on`.execute(db);
   }
+}
+
+/** The migrations this build knows, in order: what a backup's schema version is checked against. */
+export function knownMigrationNames(dialect: Dialect): string[] {
+  return Object.keys(migrations(dialect)).sort();
 }

@@ -36,7 +36,7 @@ function Gate() {
         setToken(currentToken());
         navigate('/', { replace: true });
       },
-      (error: Error) => setCallbackError(error.message),
+      (error: Error) => setCallbackError(`sign-in failed: ${error.message}`),
     );
   }, [navigate]);
 

@@ -13,6 +13,7 @@ export interface OidcConfig {
   clientId: string;
   authorizationEndpoint: string;
   tokenEndpoint: string;
+  idTokenSigningAlg: string;
   scope: string;
 }
 
@@ -61,7 +62,10 @@ export async function completeOidcSignIn(): Promise<void> {
     authorization_endpoint: pending.config.authorizationEndpoint,
     token_endpoint: pending.config.tokenEndpoint,
   };
-  const client: oauth.Client = { client_id: pending.config.clientId };
+  const client: oauth.Client = {
+    client_id: pending.config.clientId,
+    id_token_signed_response_alg: pending.config.idTokenSigningAlg,
+  };
   const params = oauth.validateAuthResponse(server, client, current, pending.state);
   const response = await oauth.authorizationCodeGrantRequest(
     server,
@@ -70,11 +74,18 @@ export async function completeOidcSignIn(): Promise<void> {
     params,
     redirectUri(),
     pending.verifier,
+    // Plain HTTP only to a provider on this machine (development); the backend refuses any other http:// issuer.
+    { [oauth.allowInsecureRequests]: isLoopback(pending.config.tokenEndpoint) },
   );
   const result = await oauth.processAuthorizationCodeResponse(server, client, response);
   const token = isJwt(result.access_token) ? result.access_token : result.id_token;
   if (!token) throw new Error('the provider returned neither a JWT access token nor an ID token');
   signIn(token);
+}
+
+function isLoopback(url: string): boolean {
+  const { protocol, hostname } = new URL(url);
+  return protocol === 'http:' && (hostname === 'localhost' || hostname === '[::1]' || hostname.startsWith('127.'));
 }
 
 function isJwt(token: string | undefined): token is string {

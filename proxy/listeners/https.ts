@@ -13,6 +13,8 @@ import type { AccessLog } from '../access-log.js';
 import type { ClientIdentity } from '../client-identity.js';
 import { sendJsonError, writeRawError } from '../errors.js';
 import { setForwardedHeaders, setSecurityHeaders } from '../headers.js';
+import { limitBody } from '../limits/body-size.js';
+import { answerRefusal, type EdgeLimits } from '../limits/edge-limits.js';
 import type { ProxyMetrics } from '../metrics.js';
 import { parseRequestTarget } from '../request-target.js';
 import { isPrivatePath, matchRoute, type Route } from '../routes.js';
@@ -44,6 +46,10 @@ export interface HttpsListenerOptions {
   ticketKeys?: Buffer;
   /** The client certificate verdict forwarded to the upstream (--client-ca, --client-crl). */
   clientIdentity: ClientIdentity;
+  /** Connection and request limits and bans (proxy/limits); none when undefined. */
+  limits?: EdgeLimits;
+  /** --max-body-size in bytes; undefined: unbounded. */
+  maxBodyBytes?: number;
 }
 
 export class HttpsListener {
@@ -84,7 +90,9 @@ export class HttpsListener {
       logger: options.logger,
       trustProxy: options.trustProxy,
       recordAnswer: (req, status, route, startedAt) => this.record(req, status, route, startedAt, 0, true),
+      limits: options.limits,
     });
+    options.limits?.attach(this.server);
     this.server.on('request', this.onRequest);
     this.server.on('upgrade', this.onUpgrade);
     this.server.on('clientError', this.onClientError);
@@ -127,6 +135,14 @@ export class HttpsListener {
       sendJsonError(res, 404, 'not served on the public listener (metrics are on the private metrics port)');
       return;
     }
+    const refusal = this.options.limits?.checkRequest(req, route!);
+    if (refusal) {
+      answerRefusal(res, refusal, sendJsonError);
+      return;
+    }
+    const { maxBodyBytes, limits } = this.options;
+    if (maxBodyBytes !== undefined && !limitBody(req, res, maxBodyBytes, () => limits?.countRefusal('body_size')))
+      return;
     setForwardedHeaders(req, this.options.trustProxy);
     this.options.clientIdentity.setHeaders(req);
     // Node already answered `100 Continue` to the client, and the body is forwarded as it comes: the upstream
@@ -221,6 +237,8 @@ export class HttpsListener {
   };
 
   private readonly onTlsClientError = (error: Error, socket: TLSSocket): void => {
+    // Closed at accept by the limits: counted there, under its reason.
+    if (this.options.limits?.refusedAtAccept(socket)) return;
     this.options.metrics.tlsHandshakeErrors.inc();
     this.options.logger.debug({ err: error, client: socket.remoteAddress }, `tls handshake failed: ${error.message}`);
   };

@@ -28,6 +28,8 @@ export interface OcppEdgeOptions {
   /** Run as this user and group (a test of what an unprivileged user may do). */
   uid?: number;
   gid?: number;
+  /** Run under `ulimit -n nofile`: a lowered open-file limit. */
+  nofile?: number;
 }
 
 export interface OcppEdgeProcess {
@@ -155,8 +157,13 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
 }
 
 function spawnChild(args: string[], options: OcppEdgeOptions) {
-  const { env = {}, nodeArgs = [], script = CLI, uid, gid } = options;
-  return spawn(process.execPath, [...nodeArgs, script, ...args], {
+  const { env = {}, nodeArgs = [], script = CLI, uid, gid, nofile } = options;
+  const argv = [...nodeArgs, script, ...args];
+  const [command, commandArgs] =
+    nofile === undefined
+      ? [process.execPath, argv]
+      : ['bash', ['-c', `ulimit -n ${nofile} && exec "$0" "$@"`, process.execPath, ...argv]];
+  return spawn(command, commandArgs, {
     env: cleanEnvironment(env),
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(uid !== undefined && { uid }),

@@ -43,6 +43,7 @@ export async function startTestOidcProvider(audience: string): Promise<TestOidcP
         token_endpoint: `${issuer}/token`,
         response_types_supported: ['code'],
         code_challenge_methods_supported: ['S256'],
+        id_token_signing_alg_values_supported: ['ES256'],
       });
     }
     if (url.pathname === '/jwks') return json(res, 200, { keys: keys.map((key) => key.jwk) });

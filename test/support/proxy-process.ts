@@ -1,7 +1,14 @@
 // The real `ocpp-edge proxy` command as a child process, on ephemeral ports, its JSON log lines read (the bound
 // ports come from its "proxy listening" line).
 
-import { runCli, spawnOcppEdge, type CliOptions, type CliResult, type OcppEdgeProcess } from './cli.js';
+import {
+  runCli,
+  spawnOcppEdge,
+  type CliOptions,
+  type CliResult,
+  type OcppEdgeOptions,
+  type OcppEdgeProcess,
+} from './cli.js';
 
 export interface ProxyProcess extends OcppEdgeProcess {
   httpsPort: number;
@@ -23,8 +30,12 @@ export const EPHEMERAL_PROXY_PORTS = [
 const JSON_LOGS = { OCPP_EDGE_LOG_PRETTY: '0' };
 
 /** `ocpp-edge proxy` on ephemeral ports with `args`, once it listens. */
-export async function startProxyProcess(args: string[], timeoutMs = 15_000): Promise<ProxyProcess> {
-  const proxy = spawnOcppEdge(['proxy', ...EPHEMERAL_PROXY_PORTS, ...args], { env: JSON_LOGS });
+export async function startProxyProcess(
+  args: string[],
+  timeoutMs = 15_000,
+  options: Omit<OcppEdgeOptions, 'env'> = {},
+): Promise<ProxyProcess> {
+  const proxy = spawnOcppEdge(['proxy', ...EPHEMERAL_PROXY_PORTS, ...args], { ...options, env: JSON_LOGS });
   const line = await proxy.logLine('proxy listening', timeoutMs).catch(async (error: Error) => {
     await proxy.stop('SIGKILL');
     throw error;

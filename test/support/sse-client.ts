@@ -17,6 +17,7 @@ export interface SseClient {
   messages: SseMessage[];
   comments: string[];
   /** Parsed data (JSON) of the messages received so far. */
+  // biome-ignore lint/suspicious/noExplicitAny: each event type's own JSON; the tests read the fields they assert
   events(): Array<{ id: number; type: string; occurredAt: string; data: any }>;
   /** Waits until `count` messages have arrived. */
   waitForEvents(count: number, timeoutMs?: number): Promise<void>;

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 export interface ReceivedWebhook {
   headers: http.IncomingHttpHeaders;
   body: string;
+  // biome-ignore lint/suspicious/noExplicitAny: the delivered JSON; the tests read the fields they assert
   json: any;
   receivedAt: number;
 }

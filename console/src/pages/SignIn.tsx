@@ -10,7 +10,8 @@ import { signIn, signOut } from '../session';
 export function SignInPage({ error, onSignedIn }: { error?: string; onSignedIn: () => void }) {
   const { data: config } = useSWR<{ oidc: OidcConfig | null }>('/console/config.json');
   const [token, setToken] = useState('');
-  const [problem, setProblem] = useState(error);
+  const [problem, setProblem] = useState<string>();
+  const shown = problem ?? error;
   const [busy, setBusy] = useState(false);
 
   const submit = async (event: FormEvent) => {
@@ -50,9 +51,9 @@ export function SignInPage({ error, onSignedIn }: { error?: string; onSignedIn: 
           Sign in with {new URL(config.oidc.issuer).host}
         </button>
       )}
-      {problem && (
+      {shown && (
         <p className="error" role="alert">
-          {problem}
+          {shown}
         </p>
       )}
       <p className="hint">The token is kept in this tab only and sent as a bearer token; it never goes in a URL.</p>

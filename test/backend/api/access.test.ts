@@ -124,6 +124,18 @@ describe('API roles and sign-in', () => {
 });
 
 describe('API role configuration', () => {
+  it('refuses an http:// OIDC issuer that is not on loopback, naming the key', async (t) => {
+    const storage = (await createStorage('sqlite', t as never))!;
+    try {
+      await assert.rejects(
+        startTestBackend({ database: storage.url, 'oidc-issuer': 'http://id.example.com', 'oidc-audience': ['x'] }),
+        (error: Error & { key?: string }) => error.key === '--oidc-issuer' && /https:\/\//.test(error.message),
+      );
+    } finally {
+      await storage.cleanup();
+    }
+  });
+
   it('refuses --oidc-issuer without --oidc-audience, naming the key', async (t) => {
     const storage = (await createStorage('sqlite', t as never))!;
     try {

@@ -76,6 +76,7 @@ describe('the console under /console/', () => {
         clientId: 'console-client',
         authorizationEndpoint: `${provider.issuer}/authorize`,
         tokenEndpoint: `${provider.issuer}/token`,
+        idTokenSigningAlg: 'ES256',
         scope: 'openid profile email',
       },
     });

@@ -158,7 +158,7 @@ describe('SignCertificate → CertificateSigned', () => {
         assert.deepEqual(await charger.call('SignCertificate', { csr: csrPem }), { status: 'Accepted' });
         await waitFor('CertificateSigned at the charger', () => chains.length === 1);
         const leaf = new X509Certificate(
-          chains[0]!.split('-----END CERTIFICATE-----')[0] + '-----END CERTIFICATE-----',
+          `${chains[0]!.split('-----END CERTIFICATE-----')[0]}-----END CERTIFICATE-----`,
         );
         assert.match(leaf.subject, /CN=CP-CSR/);
         assert.ok(leaf.checkIssued(new X509Certificate(ca.certPem)));
