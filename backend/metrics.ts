@@ -1,6 +1,7 @@
 // The backend's Prometheus metrics, served at GET /metrics on its own port.
 
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { HANDSHAKE_TOLERANCE_METRIC } from '../common/handshake-tolerance.js';
 import { createRegistry } from '../common/metrics.js';
 import { CRITICAL_SECURITY_EVENT_TYPES } from './security/security-events.js';
 
@@ -14,6 +15,10 @@ export interface BackendMetrics {
   /** Time to handle a charger's call (including its database commit), by action and outcome. */
   handlerDuration: Histogram<'action' | 'outcome'>;
   httpRequests: Counter<'method' | 'route' | 'status'>;
+  /** Schema violations the tolerant policy accepted in chargers' requests, by action and JSON-schema keyword. */
+  schemaViolations: Counter<'action' | 'keyword'>;
+  /** Handshakes on /ocpp/ accepted despite a known quirk (common/handshake-tolerance.ts). */
+  handshakeTolerances: Counter<'kind'>;
   /** Refused WebSocket upgrades by reason (backend/security/upgrade-refusals.ts). */
   upgradeRefusals: Counter<'reason'>;
   /** Upgrades accepted, by the security profile the charger connected with. */
@@ -68,6 +73,13 @@ function buildBackendMetrics(): BackendMetrics {
       labelNames: ['method', 'route', 'status'],
       registers: [registry],
     }),
+    schemaViolations: new Counter({
+      name: 'ocpp_edge_ocpp_schema_violations_total',
+      help: "Schema violations accepted (--ocpp-validation tolerant) in chargers' requests, by action and JSON-schema keyword",
+      labelNames: ['action', 'keyword'],
+      registers: [registry],
+    }),
+    handshakeTolerances: new Counter({ ...HANDSHAKE_TOLERANCE_METRIC, registers: [registry] }),
     upgradeRefusals: new Counter({
       name: 'ocpp_edge_upgrade_refusals_total',
       help: 'Charger WebSocket upgrades refused, by reason (invalid_identity, password_wrong, tls_required, certificate_invalid, ...)',

@@ -194,6 +194,13 @@ export const backendOptions = {
     describe: 'Consecutive malformed frames after which a charger is disconnected (1002)',
     default: 10,
   },
+  'ocpp-validation': {
+    type: 'string',
+    choices: ['tolerant', 'strict'],
+    describe:
+      "Chargers' requests that break their schema: tolerant repairs and records what it can (see docs/INTEROP.md), strict refuses with a CALLERROR; per charger: PUT /api/charge-points/{id}/ocpp-validation",
+    default: 'tolerant',
+  },
   'message-log-size': {
     type: 'number',
     integer: true,

@@ -29,6 +29,8 @@ import { createBackendMetrics, type BackendMetrics } from './metrics.js';
 import { CentralSystem, refuseUpgrade } from './ocpp/central-system.js';
 import { LocalConnections, type ConnectionRegistry } from './ocpp/connections.js';
 import { MessageLog } from './ocpp/message-log.js';
+import { ValidationModes } from './ocpp/validation-modes.js';
+import type { ValidationMode } from './ocpp/validator.js';
 import { ObservedConnections } from './ocpp/observed-connections.js';
 import type { BackendConfig } from './options.js';
 import { planReload } from './reload.js';
@@ -112,6 +114,7 @@ export async function startBackend(
   const trustedProxies = new TrustedProxies(config.trustedProxy);
 
   const messageLog = new MessageLog(store, config.messageLogSize, logger);
+  const validationModes = new ValidationModes(config.ocppValidation as ValidationMode);
   const centralSystem = new CentralSystem({
     store,
     connections: local,
@@ -129,6 +132,7 @@ export async function startBackend(
     maxPendingCalls: config.maxPendingCalls,
     maxBadMessages: config.maxBadMessages,
     callTimeoutMs: config.callTimeout * 1000,
+    validationModes,
     trustedProxies,
     cpoName: config.cpoName,
     certificateAuthority,
@@ -155,6 +159,7 @@ export async function startBackend(
         eventsOut,
         features,
         callTimeoutMs: config.callTimeout * 1000,
+        validationModes,
         cpoName: config.cpoName,
         trustedProxies,
         certificateAuthority,

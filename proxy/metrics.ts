@@ -2,6 +2,7 @@
 // process metrics). Served only on the private metrics listener, never on the public ones.
 
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { HANDSHAKE_TOLERANCE_METRIC } from '../common/handshake-tolerance.js';
 import type { CertificateStore } from './tls/types.js';
 import type { UpstreamStates } from './upstream-pool.js';
 
@@ -34,6 +35,7 @@ export function createProxyMetrics(registry: Registry, certificates: Certificate
       labelNames: ['result', 'resumed'] as const,
       registers: [registry],
     }),
+    handshakeTolerances: new Counter({ ...HANDSHAKE_TOLERANCE_METRIC, registers: [registry] }),
     wsConnections: new Gauge({
       name: 'ocpp_edge_ws_connections',
       help: 'Proxied WebSocket sessions open now',

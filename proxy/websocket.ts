@@ -181,6 +181,8 @@ export class WebSocketSessions {
       return;
     }
     const chargePointId = identity.id;
+    // Forwarded as sent: the backend accepts the '/' too (common/handshake-tolerance.ts).
+    if (identity.trailingSlash) this.options.metrics.handshakeTolerances.inc({ kind: 'trailing_slash' });
     if (this.stopping) {
       this.refuse(req, socket, 503, 'the proxy is shutting down', route, startedAt);
       return;

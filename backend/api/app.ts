@@ -15,6 +15,7 @@ import { consoleRoutes } from '../console/serve.js';
 import type { ProxyStatusWatcher } from '../edge/proxy-status.js';
 import { edgeRoutes } from './edge.js';
 import { chargePointRoutes } from './charge-points.js';
+import { schemaViolationRoutes } from './schema-violations.js';
 import { securityRoutes } from './security.js';
 import { commandRoutes } from './commands.js';
 import { deviceModelRoutes } from './device-model.js';
@@ -179,6 +180,7 @@ export async function buildApi(context: ApiContext, options: ApiOptions): Promis
       transactionsExport: '/api/transactions/export.csv',
       events: '/api/events',
       webhooks: '/api/webhooks',
+      schemaViolations: '/api/schema-violations',
       docs: '/docs',
     }),
   );
@@ -213,6 +215,7 @@ export async function buildApi(context: ApiContext, options: ApiOptions): Promis
   await reservationRoutes(app, context);
   await eventRoutes(app, context);
   await webhookRoutes(app, context);
+  await schemaViolationRoutes(app, context);
   return app;
 }
 

@@ -449,6 +449,9 @@ function chargePointView(
     registeredAt: chargePoint.registeredAt,
     lastBootAt: chargePoint.lastBootAt,
     lastHeartbeat: chargePoint.lastHeartbeatAt,
+    ocppValidation: chargePoint.ocppValidation,
+    schemaViolations: chargePoint.schemaViolations,
+    lastSchemaViolationAt: chargePoint.lastSchemaViolationAt,
     ...(connectors && {
       connectors: connectors.map((connector) => ({
         ...connectorView(connector),

@@ -7,6 +7,7 @@ import type { EventsOut } from '../events/events-out.js';
 import type { Features } from '../features.js';
 import type { BackendMetrics } from '../metrics.js';
 import type { ConnectionRegistry } from '../ocpp/connections.js';
+import type { ValidationModes } from '../ocpp/validation-modes.js';
 import type { CertificateAuthority } from '../security/certificate-signing.js';
 import type { TrustedProxies } from '../security/trusted-proxies.js';
 import type { Store } from '../store/store.js';
@@ -26,6 +27,8 @@ export interface ApiContext {
   features: Features;
   /** Wait for a charger's answer to a command before 504, ms. */
   callTimeoutMs: number;
+  /** --ocpp-validation and its per-charger overrides (applied at once to chargers connected here). */
+  validationModes: ValidationModes;
   /** --cpo-name: the O of profile-3 charger certificates; undefined: profile 3 cannot be set. */
   cpoName?: string;
   /** --trusted-proxy: a request from anywhere else with client-certificate headers is refused (403). */

@@ -88,6 +88,12 @@ export const chargePointSchema = {
     registeredAt: { type: 'string', format: 'date-time' },
     lastBootAt: nullableString,
     lastHeartbeat: nullableString,
+    ocppValidation: {
+      type: ['string', 'null'],
+      description: 'Override of --ocpp-validation (PUT …/ocpp-validation); null: the default',
+    },
+    schemaViolations: { type: 'integer', description: 'Schema violations tolerated so far (…/schema-violations)' },
+    lastSchemaViolationAt: nullableString,
     connectors: { type: 'array', items: connectorSchema },
   },
 } as const;
@@ -118,6 +124,12 @@ export const transactionSchema = {
     stopReason: nullableString,
     chargingState: { ...nullableString, description: 'OCPP 2.0.1 chargingState of its latest event' },
     energy: { type: ['integer', 'null'], description: 'Wh delivered (meterStop - meterStart); null while active' },
+    flags: {
+      type: 'array',
+      items: { type: 'string' },
+      description:
+        'Suspect data, kept and flagged (docs/INTEROP.md): closedByNewStart, meterStopBelowStart, stopBeforeStart, timestampDefaulted, schemaViolations',
+    },
   },
 } as const;
 
@@ -133,6 +145,11 @@ export const meterValueSchema = {
     location: { type: 'string' },
     phase: { type: 'string' },
     format: { type: 'string' },
+    flags: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'outsideTransaction: sampled before its start or after its stop; schemaViolation: repaired',
+    },
   },
 } as const;
 

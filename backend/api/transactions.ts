@@ -68,6 +68,43 @@ export async function transactionRoutes(app: FastifyInstance, context: ApiContex
     },
   );
 
+  app.get<{ Querystring: { chargePointId?: string; limit: number } }>(
+    '/api/transactions/unmatched-stops',
+    {
+      schema: {
+        tags,
+        summary: 'StopTransactions for transactions this central system does not know: answered, and kept here',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            chargePointId: { type: 'string' },
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+          },
+        },
+        response: {
+          200: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                chargePointId: { type: 'string' },
+                transactionId: { type: 'integer', description: 'As the charger named it' },
+                meterStop: { type: 'integer', description: 'Wh' },
+                stopTime: { type: 'string' },
+                stopReason: { type: ['string', 'null'] },
+                idTag: { type: ['string', 'null'] },
+                receivedAt: { type: 'string' },
+              },
+            },
+          },
+          ...commonErrors,
+        },
+      },
+    },
+    async (request) => store.listUnmatchedStops(request.query),
+  );
+
   app.get<{ Params: { id: number } }>(
     '/api/transactions/:id',
     {
@@ -119,6 +156,7 @@ interface TransactionQuery {
   chargePointId?: string;
   idTag?: string;
   active?: boolean;
+  flagged?: boolean;
   since?: string;
   until?: string;
 }
@@ -129,6 +167,7 @@ const filterProperties = {
   active: { type: 'boolean', description: 'true: running only; false: finished only' },
   since: { type: 'string', format: 'date-time', description: 'Started at or after (ISO-8601)' },
   until: { type: 'string', format: 'date-time', description: 'Started before (ISO-8601)' },
+  flagged: { type: 'boolean', description: 'true: only those with flags (suspect data); false: none' },
 } as const;
 
 /** Times as stored (UTC), so they compare with start_time. */
@@ -137,6 +176,7 @@ function transactionFilter(query: TransactionQuery): Omit<TransactionFilter, 'li
     chargePointId: query.chargePointId,
     idTag: query.idTag,
     active: query.active,
+    flagged: query.flagged,
     since: query.since === undefined ? undefined : toUtc(query.since),
     until: query.until === undefined ? undefined : toUtc(query.until),
   };

@@ -63,7 +63,8 @@ export interface EventPayloads {
   'transaction.flagged': { chargePointId: string; transactionId?: number; flag: string; detail: string };
   /** SecurityEventNotification from a charger, or a security-relevant event the central system saw itself. */
   'security.event': { chargePointId: string; type: string; techInfo?: string; at: string };
-  /** A frame that failed the OCPP JSON schemas (strict mode). */
+  /** A frame that failed the OCPP JSON schemas: refused (strict mode), or accepted by the tolerant policy
+   * (`tolerated`, one event per violation, with where and what was done: docs/INTEROP.md). */
   'schema.violation': {
     chargePointId: string;
     action: string;
@@ -71,6 +72,13 @@ export interface EventPayloads {
     direction: 'inbound' | 'outbound';
     isCall: boolean;
     message: string;
+    tolerated?: boolean;
+    /** JSON pointer of the value, as sent. */
+    path?: string;
+    /** The JSON-schema keyword it broke. */
+    keyword?: string;
+    /** kept, normalised, coerced, renamed, defaulted or dropped. */
+    repair?: string;
   };
   /** A reservation was created or changed state. */
   'reservation.updated': {

@@ -1,13 +1,15 @@
 // The OCPP-J endpoint for OCPP 1.6 and 2.0.1 on the same URL: ocpp-rpc's RPCServer in strict mode, the upgrade
 // checks (identity, version negotiation, HTTP Basic password, registration), one connection per charge point, and
 // the handler modules of the negotiated version wired to every connection (1.6: one per feature profile, here;
-// 2.0.1: v201/).
+// 2.0.1: v201/). OCPP 1.6 requests get the tolerant policy per charger (validator.ts, docs/INTEROP.md).
 
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createRPCError, RPCServer, type RPCClient } from 'ocpp-rpc';
 import type { IHandshakeInterface } from 'ocpp-rpc/lib/server-client.js';
+import type { Validator } from 'ocpp-rpc/lib/validator.js';
 import { CHARGE_POINT_ID_RULE, chargePointIdFromPath, printableIdentity } from '../../common/charge-point-identity.js';
+import { normaliseSubprotocols } from '../../common/handshake-tolerance.js';
 import type { Logger } from '../../common/logger.js';
 import { parseVersionList, versionOfSubprotocol, type OcppVersion } from '../../common/ocpp-versions.js';
 import { writeRawHttpResponse } from '../../common/raw-http-response.js';
@@ -23,14 +25,27 @@ import { firmwareManagementHandlers } from './firmware-management.js';
 import { securityHandlers } from './security.js';
 import type { CertificateAuthority } from '../security/certificate-signing.js';
 import { FrameRecorder } from './frame-recorder.js';
-import type { CallHandler, HandlerContext, ProfileHandlers } from './handler.js';
+import type { CallHandler, CallInfo, HandlerContext, ProfileHandlers } from './handler.js';
 import type { MessageLog } from './message-log.js';
 import { negotiateVersion } from './negotiation.js';
 import { v201Handlers } from './v201/index.js';
 import { ChargerAuthentication } from '../security/charger-authentication.js';
 import type { TrustedProxies } from '../security/trusted-proxies.js';
 import { UpgradeRefusals } from '../security/upgrade-refusals.js';
-import { NO_SUBPROTOCOL, OCPP16, OCPP201, strictModeValidators } from './validator.js';
+import { SchemaViolationRecorder } from './schema-violations.js';
+import type { SchemaViolation } from './tolerance/policy.js';
+import type { ValidationModes } from './validation-modes.js';
+import {
+  type ValidationMode,
+  chargerValidators,
+  markOutbound,
+  ocpp201Validator,
+  NO_SUBPROTOCOL,
+  OCPP16,
+  OCPP201,
+  strictModeValidators,
+  toleratedViolations,
+} from './validator.js';
 
 export interface CentralSystemOptions {
   store: Store;
@@ -56,6 +71,8 @@ export interface CentralSystemOptions {
   maxBadMessages: number;
   /** Default wait for a charger's answer to a command, ms. */
   callTimeoutMs: number;
+  /** --ocpp-validation and the per-charger overrides. */
+  validationModes: ValidationModes;
   /** --trusted-proxy: whose X-Forwarded-Proto and client-certificate headers are believed. */
   trustedProxies: TrustedProxies;
   /** --cpo-name: the O of profile-3 charger certificates and of CSRs. */
@@ -72,6 +89,7 @@ const HANDLERS: Readonly<Record<OcppVersion, readonly ProfileHandlers[]>> = {
 };
 
 const OCPP_PREFIX = '/ocpp/';
+const NO_VIOLATIONS: readonly SchemaViolation[] = [];
 /** One segment after /ocpp/, and a trailing '/' some chargers send; the identity rule is checked on upgrade. */
 const OCPP_PATH = /^\/ocpp\/[^/]+\/?$/;
 
@@ -82,7 +100,10 @@ export class CentralSystem {
   /** Chargers already logged as sending hex-text AuthorizationKeys (bounded by the number of charge points). */
   private readonly hexPasswordChargers = new Set<string>();
 
+  private readonly violations: SchemaViolationRecorder;
+
   constructor(private readonly options: CentralSystemOptions) {
+    this.violations = new SchemaViolationRecorder(options.store, options.metrics, options.logger, options.events);
     this.refusals = new UpgradeRefusals(options.logger, options.metrics.upgradeRefusals);
     this.authentication = new ChargerAuthentication({
       store: options.store,
@@ -124,7 +145,10 @@ export class CentralSystem {
     });
     this.rpc.auth((accept, reject, handshake, signal) => {
       this.authenticate(handshake, signal).then(
-        (decision) => (decision.ok ? accept({}, decision.protocol) : reject(decision.status, decision.message)),
+        (decision) =>
+          decision.ok
+            ? accept({ validation: decision.validation }, decision.protocol)
+            : reject(decision.status, decision.message),
         (error: unknown) => {
           options.logger.error({ err: error, chargePointId: handshake.identity }, 'upgrade: storage unavailable');
           const refusal = this.refusals.refuse('storage_unavailable', {
@@ -179,6 +203,17 @@ export class CentralSystem {
       return;
     }
     request.url = `${OCPP_PREFIX}${encodeURIComponent(identity.id)}${query}`;
+    if (identity.trailingSlash) this.options.metrics.handshakeTolerances.inc({ kind: 'trailing_slash' });
+    // ws refuses an offer that is not a clean token list, and OCPP16 is compared case-sensitively by ocpp-rpc.
+    const offer = request.headers['sec-websocket-protocol'];
+    if (typeof offer === 'string') {
+      const normal = normaliseSubprotocols(offer, [OCPP16]);
+      if (normal !== offer) {
+        this.options.metrics.handshakeTolerances.inc({ kind: 'subprotocol_spelling' });
+        if (normal === '') delete request.headers['sec-websocket-protocol'];
+        else request.headers['sec-websocket-protocol'] = normal;
+      }
+    }
     this.rpc.handleUpgrade(request, socket as never, head).catch((error: unknown) => {
       this.options.logger.error({ err: error, url: request.url }, 'upgrade failed');
       socket.destroy();
@@ -223,7 +258,11 @@ export class CentralSystem {
 
     if (signal?.aborted) return { ok: false, status: 400, message: 'Client went away' };
     this.options.metrics.upgradesAccepted.inc({ security_profile: String(result.profile) });
-    return { ok: true, protocol: negotiation.protocol };
+    return {
+      ok: true,
+      protocol: negotiation.protocol,
+      validation: this.options.validationModes.effective(result.chargePoint?.ocppValidation),
+    };
   }
 
   /** The charge point's own list (set through the API) when it has a valid one, else --ocpp-versions. */
@@ -252,6 +291,14 @@ export class CentralSystem {
       remoteAddress: (client as unknown as { handshake?: { remoteAddress?: string } }).handshake?.remoteAddress,
     });
 
+    // This charger's validators (its mode may change through the REST API while it is connected).
+    const { session } = client as unknown as { session: { validation: ValidationMode } };
+    const validators = chargerValidators(session.validation);
+    (client as unknown as { reconfigure(options: { strictModeValidators: Validator[] }): void }).reconfigure({
+      strictModeValidators: [...validators, ocpp201Validator] as unknown as Validator[],
+    });
+    this.options.validationModes.attach(chargePointId, validators);
+
     const recorder = new FrameRecorder(chargePointId, logger, metrics, this.options.messageLog, version);
     client.on('message', ({ message, outbound }: { message: string | Buffer; outbound: boolean }) =>
       recorder.record(String(message), outbound),
@@ -277,6 +324,7 @@ export class CentralSystem {
     );
     client.once('close', ({ code, reason }: { code: number; reason: string }) => {
       connections.detach(chargePointId, client);
+      this.options.validationModes.detach(chargePointId, validators);
       metrics.connectedChargePoints.set(connections.size);
       metrics.connectionsByVersion.dec({ ocpp_version: version });
       logger.info({ chargePointId, code, reason }, 'charge point disconnected');
@@ -300,7 +348,8 @@ export class CentralSystem {
       cpoName: this.options.cpoName,
       certificateAuthority: this.options.certificateAuthority,
       callCharger: (action, payload) =>
-        client.call(action, payload, { callTimeoutMs: this.options.callTimeoutMs }) as Promise<unknown>,
+        // Marked ours: the tolerant policy repairs only what chargers send.
+        client.call(action, markOutbound(payload), { callTimeoutMs: this.options.callTimeoutMs }) as Promise<unknown>,
       // ocpp-rpc sends the answer when the handler's promise settles; a macrotask later it is written.
       afterAnswer: (task) =>
         void setImmediate(() =>
@@ -311,7 +360,12 @@ export class CentralSystem {
     };
     for (const handlers of HANDLERS[version]) {
       for (const [action, handler] of Object.entries(handlers)) {
-        client.handle(action, ({ params }) => limiter.run(() => this.answer(action, handler, params, context)));
+        client.handle(action, ({ params, messageId = '' }) => {
+          // Only a request the tolerant policy repaired carries violations; a conformant one costs a WeakMap miss.
+          const violations = toleratedViolations(params) ?? NO_VIOLATIONS;
+          if (violations.length > 0) this.violations.record(chargePointId, action, messageId, violations);
+          return limiter.run(() => this.answer(action, handler, params, context, { messageId, violations }));
+        });
       }
     }
   }
@@ -322,10 +376,11 @@ export class CentralSystem {
     handler: CallHandler,
     params: unknown,
     context: HandlerContext,
+    call: CallInfo,
   ): Promise<Record<string, unknown>> {
     const stopTimer = this.options.metrics.handlerDuration.startTimer({ action });
     try {
-      const result = await handler(params, context);
+      const result = await handler(params, context, call);
       stopTimer({ outcome: 'ok' });
       return result;
     } catch (error) {
@@ -352,4 +407,6 @@ export function refuseUpgrade(socket: Duplex, status: number, message: string): 
   writeRawHttpResponse(socket, status, { contentType: 'text/plain', body: message });
 }
 
-type UpgradeDecision = { ok: true; protocol: string | false } | { ok: false; status: number; message: string };
+type UpgradeDecision =
+  | { ok: true; protocol: string | false; validation: ValidationMode }
+  | { ok: false; status: number; message: string };

@@ -6,6 +6,7 @@
 // query is async.
 
 import ocppRpc, { type RPCClient } from 'ocpp-rpc';
+import { markOutbound } from './validator.js';
 
 export interface CallOptions {
   timeoutMs: number;
@@ -109,7 +110,8 @@ export class LocalConnections implements ConnectionRegistry {
     // Closing (replaced, removed, going away): ocpp-rpc would refuse the call with a plain Error.
     if (!connection || connection.state !== ocppRpc.RPCClient.OPEN) throw new NotConnectedError(chargePointId);
     try {
-      return await connection.call(action, payload, { callTimeoutMs: options.timeoutMs });
+      // Marked ours: the tolerant policy repairs only what chargers send.
+      return await connection.call(action, markOutbound(payload), { callTimeoutMs: options.timeoutMs });
     } catch (error) {
       if (error instanceof ocppRpc.TimeoutError) throw new CallTimeoutError(chargePointId, action, options.timeoutMs);
       // The socket closed while the call was pending ("Client disconnected" / "Client going away").

@@ -1,7 +1,8 @@
 // OCPP 1.6 Core profile: the calls a charger makes to the central system.
 
 import type { IdTag, SampledValue, Store } from '../store/store.js';
-import { utcTimestamp, type ProfileHandlers } from './handler.js';
+import { utcTimestamp, type CallInfo, type HandlerContext, type ProfileHandlers } from './handler.js';
+import { wasRepaired } from './tolerance/policy.js';
 
 interface IdTagInfo {
   status: 'Accepted' | 'Blocked' | 'Expired' | 'Invalid' | 'ConcurrentTx';
@@ -86,24 +87,51 @@ export const coreHandlers: ProfileHandlers = {
   },
 
   async Authorize(payload: { idTag: string }, context) {
-    return { idTagInfo: await idTagInfo(context.store, payload.idTag, context.now()) };
+    const info = await idTagInfo(context.store, payload.idTag, context.now());
+    if (info.status === 'Accepted' && (await context.store.inRunningTransaction(payload.idTag)))
+      info.status = 'ConcurrentTx';
+    return { idTagInfo: info };
   },
 
   async StartTransaction(
     payload: { connectorId: number; idTag: string; meterStart: number; timestamp: string; reservationId?: number },
     context,
+    call,
   ) {
+    const startTime = utcTimestamp(payload.timestamp, 'timestamp');
     const info = await idTagInfo(context.store, payload.idTag, context.now());
     // The transaction is stored whatever the id tag's status: the charger has started it and will stop it itself
     // when the answer is not Accepted; the record must exist for its StopTransaction.
-    const transactionId = await context.store.startTransaction({
+    const started = await context.store.startTransaction({
       chargePointId: context.chargePointId,
       connectorId: payload.connectorId,
       idTag: payload.idTag,
       meterStart: payload.meterStart,
-      startTime: utcTimestamp(payload.timestamp, 'timestamp'),
+      startTime,
       reservationId: payload.reservationId,
+      flags: flagsOf(call),
     });
+    const transactionId = started.id;
+    // OCPP 1.6 IdTagInfo: "the identifier is already involved in another transaction".
+    if (started.concurrent && info.status === 'Accepted') info.status = 'ConcurrentTx';
+    const log = { chargePointId: context.chargePointId, transactionId, connectorId: payload.connectorId };
+    if (started.retransmission) {
+      // A charger that lost our answer (GPRS) sends the same start again: it gets the same transaction.
+      context.logger.info({ ...log, status: info.status }, 'StartTransaction retransmitted: same transaction');
+      return { transactionId, idTagInfo: info };
+    }
+    for (const closed of started.closed) {
+      context.logger.warn(
+        { ...log, closedTransactionId: closed },
+        'open transaction on the connector closed by a new start',
+      );
+      context.events.emit('transaction.flagged', {
+        chargePointId: context.chargePointId,
+        transactionId: closed,
+        flag: 'closedByNewStart',
+        detail: `transaction ${closed} was still open on connector ${payload.connectorId} when transaction ${transactionId} started; closed at its start`,
+      });
+    }
     // A connector reserved for another tag: the charger should not have started; it is told Invalid and stops.
     const reservation = await context.reservations?.startTransaction({
       chargePointId: context.chargePointId,
@@ -122,20 +150,18 @@ export const coreHandlers: ProfileHandlers = {
         detail: `connector ${payload.connectorId} is reserved for another id tag; ${payload.idTag} was answered Invalid`,
       });
     }
-    context.logger.info(
-      { chargePointId: context.chargePointId, transactionId, connectorId: payload.connectorId, status: info.status },
-      'transaction started',
-    );
+    context.logger.info({ ...log, status: info.status }, 'transaction started');
     context.events.emit('transaction.started', {
       chargePointId: context.chargePointId,
       transactionId,
       connectorId: payload.connectorId,
       idTag: payload.idTag,
       meterStart: payload.meterStart,
-      startTime: utcTimestamp(payload.timestamp, 'timestamp'),
+      startTime,
       reservationId: payload.reservationId,
       authorization: info.status,
     });
+    for (const flag of flagsOf(call)) emitFlag(context, transactionId, flag);
     return { transactionId, idTagInfo: info };
   },
 
@@ -159,36 +185,43 @@ export const coreHandlers: ProfileHandlers = {
       transactionData?: MeterValue[];
     },
     context,
+    call,
   ) {
-    const outcome = await context.store.stopTransaction({
+    const stopTime = utcTimestamp(payload.timestamp, 'timestamp');
+    const { outcome, flags } = await context.store.stopTransaction({
       transactionId: payload.transactionId,
       chargePointId: context.chargePointId,
       meterStop: payload.meterStop,
-      stopTime: utcTimestamp(payload.timestamp, 'timestamp'),
+      stopTime,
       reason: payload.reason,
       idTag: payload.idTag,
       transactionData: sampledValues(payload.transactionData ?? []),
+      flags: flagsOf(call),
     });
-    const log = { chargePointId: context.chargePointId, transactionId: payload.transactionId, outcome };
+    const log = { chargePointId: context.chargePointId, transactionId: payload.transactionId, outcome, flags };
     if (outcome === 'stopped') {
       context.logger.info(log, 'transaction stopped');
       context.events.emit('transaction.stopped', {
         chargePointId: context.chargePointId,
         transactionId: payload.transactionId,
         meterStop: payload.meterStop,
-        stopTime: utcTimestamp(payload.timestamp, 'timestamp'),
+        stopTime,
         reason: payload.reason,
         idTag: payload.idTag,
       });
+      for (const flag of flags) emitFlag(context, payload.transactionId, flag);
     } else {
-      context.logger.warn(log, 'stop transaction ignored');
+      context.logger.warn(
+        log,
+        outcome === 'unknown' ? 'stop for an unknown transaction: kept' : 'stop transaction ignored',
+      );
       context.events.emit('transaction.flagged', {
         chargePointId: context.chargePointId,
         transactionId: payload.transactionId,
         flag: outcome === 'unknown' ? 'unknownTransaction' : 'alreadyStopped',
         detail:
           outcome === 'unknown'
-            ? `StopTransaction for transaction ${payload.transactionId}, which this central system does not know`
+            ? `StopTransaction for transaction ${payload.transactionId}, which this central system does not know (kept: GET /api/transactions/unmatched-stops)`
             : `StopTransaction again for transaction ${payload.transactionId}, already stopped`,
       });
     }
@@ -221,9 +254,40 @@ function isExpired(tag: IdTag, now: string): boolean {
   return tag.status === 'Accepted' && tag.expiryDate !== null && tag.expiryDate <= now;
 }
 
+/** The stored sampled values; one the tolerant policy repaired (or whose meter value it repaired) is flagged. */
 function sampledValues(meterValues: MeterValue[]): SampledValue[] {
   return meterValues.flatMap((meterValue) => {
     const sampledAt = utcTimestamp(meterValue.timestamp, 'meterValue.timestamp');
-    return meterValue.sampledValue.map((sample) => ({ sampledAt, ...sample }));
+    const repairedTime = wasRepaired(meterValue);
+    return meterValue.sampledValue.map((sample) =>
+      repairedTime || wasRepaired(sample)
+        ? { sampledAt, ...sample, flags: ['schemaViolation'] }
+        : { sampledAt, ...sample },
+    );
+  });
+}
+
+/** Flags a transaction gets from how its start or stop arrived (the tolerant policy's repairs). */
+function flagsOf(call: CallInfo | undefined): string[] {
+  if (!call || call.violations.length === 0) return [];
+  const flags = ['schemaViolations'];
+  if (call.violations.some((violation) => violation.path === '/timestamp' && violation.repair === 'defaulted'))
+    flags.push('timestampDefaulted');
+  return flags;
+}
+
+const FLAG_DETAILS: Readonly<Record<string, string>> = {
+  schemaViolations: 'the charger sent it outside its schema; tolerated and recorded (…/schema-violations)',
+  timestampDefaulted: 'the charger sent no readable timestamp; the time it was received was used',
+  meterStopBelowStart: 'meterStop is below meterStart',
+  stopBeforeStart: 'the stop time is before the start time',
+};
+
+function emitFlag(context: HandlerContext, transactionId: number, flag: string): void {
+  context.events.emit('transaction.flagged', {
+    chargePointId: context.chargePointId,
+    transactionId,
+    flag,
+    detail: `transaction ${transactionId}: ${FLAG_DETAILS[flag] ?? flag}`,
   });
 }

@@ -8,6 +8,7 @@ import type { BackendMetrics } from '../metrics.js';
 import type { CertificateAuthority } from '../security/certificate-signing.js';
 import type { Reservations } from './reservations.js';
 import type { Store } from '../store/store.js';
+import type { SchemaViolation } from './tolerance/policy.js';
 import { toUtc } from './timestamps.js';
 
 export interface HandlerContext {
@@ -33,10 +34,18 @@ export interface HandlerContext {
   afterAnswer(task: () => Promise<void>): void;
 }
 
-// Payloads are validated against the OCPP 1.6 schemas by strict mode before a handler sees them, so each handler
+/** One call as received. */
+export interface CallInfo {
+  messageId: string;
+  /** What the tolerant policy repaired in this payload (empty for a conformant one). */
+  violations: readonly SchemaViolation[];
+}
+
+// Payloads are validated against the OCPP 1.6 schemas by strict mode before a handler sees them (in tolerant mode
+// repaired first: the values in ocpp16-profile.ts's protectedPaths are always as the schema says), so each handler
 // declares the payload type it gets.
 // biome-ignore lint/suspicious/noExplicitAny: each handler declares its own payload type; a handler taking `unknown` would accept none of them
-export type CallHandler = (payload: any, context: HandlerContext) => Promise<Record<string, unknown>>;
+export type CallHandler = (payload: any, context: HandlerContext, call?: CallInfo) => Promise<Record<string, unknown>>;
 
 export type ProfileHandlers = Readonly<Record<string, CallHandler>>;
 

@@ -9,6 +9,8 @@ import { createRPCError, createValidator } from 'ocpp-rpc';
 import type { Validator } from 'ocpp-rpc/lib/validator.js';
 import { SUBPROTOCOLS, type OcppVersion } from '../../common/ocpp-versions.js';
 import { rpcErrorCode, rpcErrorDetails } from '../../common/rpc-error.js';
+import { ocpp16Profile } from './tolerance/ocpp16-profile.js';
+import { TolerancePolicy, type SchemaViolation } from './tolerance/policy.js';
 
 export const OCPP16 = SUBPROTOCOLS['1.6'];
 export const OCPP201 = SUBPROTOCOLS['2.0.1'];
@@ -82,6 +84,77 @@ export const strictModeValidators = [
   new Ocpp16Validator(NO_SUBPROTOCOL),
   ocpp201Validator,
 ] as unknown as Validator[];
+
+/** OCPP 1.6 error codes (errata section 5 spelling) for an error of ocpp-rpc's 1.6 validator. */
+function ocpp16Error(error: unknown): unknown {
+  const code = rpcErrorCode(error);
+  const renamed =
+    code === 'FormatViolation'
+      ? 'FormationViolation'
+      : code === 'OccurenceConstraintViolation'
+        ? 'OccurrenceConstraintViolation'
+        : undefined;
+  if (!renamed) return error;
+  return createRPCError(renamed, (error as Error).message, rpcErrorDetails(error));
+}
+
+export type ValidationMode = 'tolerant' | 'strict';
+export const VALIDATION_MODES: readonly ValidationMode[] = ['tolerant', 'strict'];
+
+const tolerancePolicy = new TolerancePolicy(
+  schemas,
+  (schemaId, params) => schemaValidator.validate(schemaId, params),
+  ocpp16Profile,
+);
+
+/** What a connection's validator passes on: the violations tolerated in one request, by its payload object. */
+const tolerated = new WeakMap<object, SchemaViolation[]>();
+
+/** The violations the tolerant policy accepted in this payload (the handler's params), if any. */
+export function toleratedViolations(params: unknown): SchemaViolation[] | undefined {
+  return typeof params === 'object' && params !== null ? tolerated.get(params) : undefined;
+}
+
+/**
+ * One OCPP 1.6 charger's validator, given to its ocpp-rpc client: strict mode as before for everything, and for
+ * the charger's own requests in tolerant mode the policy of tolerance/policy.ts once the one validation failed.
+ * Answers and calls we send are never repaired: payloads we send are marked by `markOutbound`.
+ */
+export class ChargerValidator {
+  constructor(
+    readonly subprotocol: string,
+    public mode: ValidationMode,
+  ) {}
+
+  validate(schemaId: string, params: unknown): ReturnType<Validator['validate']> {
+    try {
+      return schemaValidator.validate(schemaId, params);
+    } catch (error) {
+      if (this.mode !== 'tolerant' || !schemaId.endsWith('.req') || isOutbound(params)) throw ocpp16Error(error);
+      const outcome = tolerancePolicy.repair(schemaId, params, error, new Date().toISOString());
+      if (!outcome.accepted) throw ocpp16Error(outcome.error);
+      tolerated.set(params as object, outcome.violations);
+      return true;
+    }
+  }
+}
+
+/** A charger's 1.6 validators, both names with its mode (2.0.1 stays strict: ocpp201Validator). */
+export function chargerValidators(mode: ValidationMode): ChargerValidator[] {
+  return [new ChargerValidator(OCPP16, mode), new ChargerValidator(NO_SUBPROTOCOL, mode)];
+}
+
+const outbound = new WeakSet<object>();
+
+/** Marks a payload we send to a charger: never repaired, whatever the charger's mode. */
+export function markOutbound<T>(payload: T): T {
+  if (typeof payload === 'object' && payload !== null) outbound.add(payload);
+  return payload;
+}
+
+function isOutbound(params: unknown): boolean {
+  return typeof params === 'object' && params !== null && outbound.has(params);
+}
 
 /** The validator of each version, for checking a payload before it is sent. */
 export function validatorFor(version: OcppVersion): Pick<Validator, 'validate'> {

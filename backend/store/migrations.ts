@@ -192,6 +192,72 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         }
       },
     },
+    // Issue 15: the tolerant validation policy's record (per charger: its mode, a count, the last violations).
+    '0150-schema-violations': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('charge_points').addColumn('ocpp_validation', 'text').execute();
+        await db.schema
+          .alterTable('charge_points')
+          .addColumn('schema_violations', 'bigint', (c) => c.notNull().defaultTo(0))
+          .execute();
+        await db.schema.alterTable('charge_points').addColumn('last_schema_violation_at', 'text').execute();
+        await db.schema
+          .createTable('schema_violations')
+          .addColumn('id', idType, (c) => (autoIncrement ? c.primaryKey().autoIncrement() : c.primaryKey()))
+          .addColumn('charge_point_id', 'text', (c) => c.notNull().references('charge_points.id').onDelete('cascade'))
+          .addColumn('action', 'text', (c) => c.notNull())
+          .addColumn('message_id', 'text')
+          .addColumn('path', 'text', (c) => c.notNull())
+          .addColumn('keyword', 'text', (c) => c.notNull())
+          .addColumn('rule', 'text', (c) => c.notNull())
+          .addColumn('repair', 'text', (c) => c.notNull())
+          .addColumn('raw', 'text')
+          .addColumn('received_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('schema_violations_by_charge_point')
+          .on('schema_violations')
+          .columns(['charge_point_id', 'id'])
+          .execute();
+      },
+    },
+    // Issue 15: transactions that survive retransmission (a unique start key) and carry flags for suspect data.
+    '0150-transaction-flags': {
+      async up(db: Kysely<any>) {
+        // Null for transactions stored before this migration, which may already hold duplicates.
+        await db.schema.alterTable('transactions').addColumn('start_key', 'text').execute();
+        await db.schema.alterTable('transactions').addColumn('flags', 'text').execute();
+        await db.schema
+          .createIndex('transactions_by_start_key')
+          .on('transactions')
+          .columns(['charge_point_id', 'start_key'])
+          .unique()
+          .execute();
+        await db.schema
+          .createIndex('transactions_open_by_connector')
+          .on('transactions')
+          .columns(['charge_point_id', 'connector_id', 'stop_time'])
+          .execute();
+        await db.schema.alterTable('meter_values').addColumn('flags', 'text').execute();
+        // A StopTransaction for a transaction we do not know: answered, and kept here.
+        await db.schema
+          .createTable('unmatched_stops')
+          .addColumn('id', idType, (c) => (autoIncrement ? c.primaryKey().autoIncrement() : c.primaryKey()))
+          .addColumn('charge_point_id', 'text', (c) => c.notNull())
+          .addColumn('transaction_id', 'bigint', (c) => c.notNull())
+          .addColumn('meter_stop', 'bigint', (c) => c.notNull())
+          .addColumn('stop_time', 'text', (c) => c.notNull())
+          .addColumn('stop_reason', 'text')
+          .addColumn('id_tag', 'text')
+          .addColumn('received_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('unmatched_stops_by_charge_point')
+          .on('unmatched_stops')
+          .columns(['charge_point_id', 'id'])
+          .execute();
+      },
+    },
     // OCPP security profiles (backend/security/security-profile.ts): 0 for every charge point there is, as before.
     '0160-1-security-profile': {
       async up(db: MigrationDb) {

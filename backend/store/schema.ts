@@ -26,6 +26,11 @@ export interface ChargePointTable {
   registered_at: string;
   last_boot_at: string | null;
   last_heartbeat_at: string | null;
+  /** Per-charger override of --ocpp-validation ('tolerant' | 'strict'); null: the default. */
+  ocpp_validation: string | null;
+  /** Schema violations tolerated so far (bigint in PostgreSQL: read back through Number()). */
+  schema_violations: Generated<number | string>;
+  last_schema_violation_at: string | null;
   /** The OCPP version of its last connection ('1.6', '2.0.1'). */
   ocpp_version: string | null;
   /** Versions it may be served with, preferred first ("2.0.1,1.6"); null: the server's --ocpp-versions. */
@@ -90,6 +95,10 @@ export interface TransactionTable {
   stop_time: string | null;
   stop_reason: string | null;
   stop_id_tag: string | null;
+  /** charger, connector, id tag (lower case), start time, meter start: one transaction per retransmitted start. */
+  start_key: string | null;
+  /** JSON array of flag names (see backend/ocpp/transaction-flags.ts); null: nothing suspect. */
+  flags: string | null;
   /** '1.6' or '2.0.1'. */
   ocpp_version: Generated<string>;
   /** OCPP 2.0.1: the transactionId the charger chose (unique per charger); null for 1.6. */
@@ -177,6 +186,8 @@ export interface MeterValueTable {
   location: string | null;
   phase: string | null;
   format: string | null;
+  /** JSON array of flag names; null: nothing suspect. */
+  flags: string | null;
 }
 
 export interface MessageLogTable {
@@ -189,6 +200,33 @@ export interface MessageLogTable {
   action: string | null;
   frame: string;
   logged_at: string;
+}
+
+/** The last tolerated schema violations of each charger (the policy of backend/ocpp/tolerance/). */
+export interface SchemaViolationTable {
+  id: Generated<number>;
+  charge_point_id: string;
+  action: string;
+  message_id: string | null;
+  /** JSON pointer of the value in the payload as sent. */
+  path: string;
+  keyword: string;
+  rule: string;
+  repair: string;
+  raw: string | null;
+  received_at: string;
+}
+
+/** A StopTransaction for a transaction this central system does not know: answered, and kept. */
+export interface UnmatchedStopTable {
+  id: Generated<number>;
+  charge_point_id: string;
+  transaction_id: number | string;
+  meter_stop: number | string;
+  stop_time: string;
+  stop_reason: string | null;
+  id_tag: string | null;
+  received_at: string;
 }
 
 /** SecurityEventNotification, one row per event. */
@@ -252,6 +290,8 @@ export interface Database {
   transactions: TransactionTable;
   meter_values: MeterValueTable;
   message_log: MessageLogTable;
+  schema_violations: SchemaViolationTable;
+  unmatched_stops: UnmatchedStopTable;
   evse_connectors: EvseConnectorTable;
   transaction_events: TransactionEventTable;
   device_variables: DeviceVariableTable;

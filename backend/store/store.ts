@@ -2,7 +2,7 @@
 // transaction and is committed before the method returns, so a charger is never told "Accepted" for something
 // that is not stored, and a failure leaves nothing half-written.
 
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
 import { openDatabase, type DatabaseOptions, type Dialect } from './database.js';
 import { migrateToLatest } from './migrations.js';
 import {
@@ -59,6 +59,11 @@ export interface ChargePoint {
   registeredAt: string;
   lastBootAt: string | null;
   lastHeartbeatAt: string | null;
+  /** Override of --ocpp-validation ('tolerant' | 'strict'); null: the default. */
+  ocppValidation: string | null;
+  /** Schema violations tolerated so far (backend/ocpp/tolerance/). */
+  schemaViolations: number;
+  lastSchemaViolationAt: string | null;
   /** The OCPP version of its last connection ('1.6', '2.0.1'). */
   ocppVersion: string | null;
   /** Versions it may be served with, preferred first; null: the server's --ocpp-versions. */
@@ -140,6 +145,8 @@ export interface SampledValue {
   location?: string;
   phase?: string;
   format?: string;
+  /** Why the value is suspect (outside its transaction's time, from a repaired payload...); none: nothing. */
+  flags?: string[];
 }
 
 export interface Transaction {
@@ -168,6 +175,8 @@ export interface Transaction {
   chargingState: string | null;
   /** Wh delivered; null while the transaction is running (or a meter reading is missing). */
   energy: number | null;
+  /** Why the record is suspect (closedByNewStart, meterStopBelowStart, timestampDefaulted...); [] when nothing is. */
+  flags: string[];
 }
 
 export interface MeterValue extends SampledValue {
@@ -181,6 +190,8 @@ export interface NewTransaction {
   meterStart: number;
   startTime: string;
   reservationId?: number;
+  /** Why this start is suspect as received (timestampDefaulted, schemaViolations). */
+  flags?: string[];
 }
 
 export interface TransactionStop {
@@ -191,6 +202,8 @@ export interface TransactionStop {
   reason?: string;
   idTag?: string;
   transactionData: SampledValue[];
+  /** Why this stop is suspect as received (timestampDefaulted, schemaViolations). */
+  flags?: string[];
 }
 
 export interface ChargePointChanges {
@@ -199,13 +212,14 @@ export interface ChargePointChanges {
   securityProfile?: SecurityProfile;
 }
 
-/** stopped: now; alreadyStopped: a repeated StopTransaction, nothing changed; unknown: no such transaction here. */
 /** Which transactions to list; times are UTC ISO-8601 and compare with start_time as text. */
 export interface TransactionFilter {
   chargePointId?: string;
   idTag?: string;
   /** true: running only; false: finished only. */
   active?: boolean;
+  /** true: only those with flags (suspect data); false: only those without. */
+  flagged?: boolean;
   /** Started at or after. */
   since?: string;
   /** Started before. */
@@ -215,7 +229,37 @@ export interface TransactionFilter {
   limit: number;
 }
 
+/** stopped: now; alreadyStopped: a repeated StopTransaction, nothing changed; unknown: no such transaction here
+ * (kept in unmatched_stops). */
 export type StopOutcome = 'stopped' | 'alreadyStopped' | 'unknown';
+
+export interface StopResult {
+  outcome: StopOutcome;
+  /** What was suspect about this stop (see Store#stopTransaction). */
+  flags: string[];
+}
+
+export interface StartedTransaction {
+  /** The OCPP transactionId. */
+  id: number;
+  /** A retransmission of a start already stored: this is its transaction. */
+  retransmission: boolean;
+  /** Transactions still open on the connector, closed by this start (flagged closedByNewStart). */
+  closed: number[];
+  /** The id tag is in another running transaction (OCPP 1.6 ConcurrentTx). */
+  concurrent: boolean;
+}
+
+export interface UnmatchedStop {
+  chargePointId: string;
+  /** The transactionId the charger named. */
+  transactionId: number;
+  meterStop: number;
+  stopTime: string;
+  stopReason: string | null;
+  idTag: string | null;
+  receivedAt: string;
+}
 
 /** One OCPP frame for the message log. */
 export interface NewLogEntry {
@@ -231,6 +275,39 @@ export interface NewLogEntry {
 
 export interface LoggedMessage extends NewLogEntry {
   id: number;
+}
+
+export interface NewSchemaViolation {
+  action: string;
+  messageId?: string;
+  path: string;
+  keyword: string;
+  rule: string;
+  repair: string;
+  raw?: string;
+}
+
+export interface StoredSchemaViolation {
+  action: string;
+  messageId: string | null;
+  path: string;
+  keyword: string;
+  rule: string;
+  repair: string;
+  raw: string | null;
+  receivedAt: string;
+}
+
+export interface OffSpecChargePoint {
+  id: string;
+  vendor: string | null;
+  model: string | null;
+  firmwareVersion: string | null;
+  ocppValidation: string | null;
+  violations: number;
+  lastViolationAt: string | null;
+  /** What its kept violations were: by action, keyword and JSON path, with how many of the kept rows each. */
+  kinds: Array<{ action: string; keyword: string; path: string; count: number }>;
 }
 
 export class Store {
@@ -508,8 +585,19 @@ export class Store {
 
   // ---- id tags ----
 
+  /**
+   * The id tag, compared case-insensitively (OCPP 1.6 IdToken is a CiString): the exact spelling when stored,
+   * else the one that differs only in case.
+   */
   async getIdTag(idTag: string): Promise<IdTag | undefined> {
-    const row = await this.db.selectFrom('id_tags').selectAll().where('id_tag', '=', idTag).executeTakeFirst();
+    const row =
+      (await this.db.selectFrom('id_tags').selectAll().where('id_tag', '=', idTag).executeTakeFirst()) ??
+      (await this.db
+        .selectFrom('id_tags')
+        .selectAll()
+        .where(sql<string>`lower(id_tag)`, '=', idTag.toLowerCase())
+        .orderBy('id_tag')
+        .executeTakeFirst());
     return (
       row && { idTag: row.id_tag, status: row.status, expiryDate: row.expiry_date, parentIdTag: row.parent_id_tag }
     );
@@ -524,13 +612,19 @@ export class Store {
       parent_id_tag: tag.parentIdTag,
     };
     return this.db.transaction().execute(async (trx) => {
+      // Case-insensitive, as chargers compare them: "abc" updates a stored "ABC" (keeping its spelling).
       const existing = await trx
         .selectFrom('id_tags')
         .select('id_tag')
-        .where('id_tag', '=', row.id_tag)
+        .where(sql<string>`lower(id_tag)`, '=', row.id_tag.toLowerCase())
+        .orderBy('id_tag')
         .executeTakeFirst();
       if (existing) {
-        await trx.updateTable('id_tags').set(row).where('id_tag', '=', row.id_tag).execute();
+        await trx
+          .updateTable('id_tags')
+          .set({ ...row, id_tag: existing.id_tag })
+          .where('id_tag', '=', existing.id_tag)
+          .execute();
         return false;
       }
       await trx.insertInto('id_tags').values(row).execute();
@@ -539,27 +633,121 @@ export class Store {
   }
 
   async deleteIdTag(idTag: string): Promise<boolean> {
-    const result = await this.db.deleteFrom('id_tags').where('id_tag', '=', idTag).executeTakeFirst();
+    const result = await this.db
+      .deleteFrom('id_tags')
+      .where(sql<string>`lower(id_tag)`, '=', idTag.toLowerCase())
+      .executeTakeFirst();
     return result.numDeletedRows > 0n;
   }
 
   // ---- transactions and meter values ----
 
-  /** Inserts the transaction; its id (the OCPP transactionId) comes from the database. */
-  async startTransaction(start: NewTransaction): Promise<number> {
+  /**
+   * Starts a transaction, once: a retransmitted StartTransaction (same charger, connector, id tag in any case,
+   * start time and meter start) gets the transaction the first one created, also from another instance or after a
+   * restart, by the unique start key in the database. A transaction still open on the connector is closed first,
+   * flagged closedByNewStart (its meter stop: the new meter start, when that is not below its own). `concurrent`:
+   * the id tag is in a running transaction elsewhere (OCPP 1.6 ConcurrentTx).
+   */
+  async startTransaction(start: NewTransaction): Promise<StartedTransaction> {
+    const startKey = transactionStartKey(start);
+    const existing = () =>
+      this.db
+        .selectFrom('transactions')
+        .select('id')
+        .where('charge_point_id', '=', start.chargePointId)
+        .where('start_key', '=', startKey)
+        .executeTakeFirst();
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        const again = await trx
+          .selectFrom('transactions')
+          .select('id')
+          .where('charge_point_id', '=', start.chargePointId)
+          .where('start_key', '=', startKey)
+          .executeTakeFirst();
+        if (again) {
+          const id = Number(again.id);
+          return { id, retransmission: true, closed: [], concurrent: await concurrentTransaction(trx, start, id) };
+        }
+        const open = await trx
+          .selectFrom('transactions')
+          .select(['id', 'meter_start', 'flags'])
+          .where('charge_point_id', '=', start.chargePointId)
+          .where('connector_id', '=', start.connectorId)
+          .where('stop_time', 'is', null)
+          .execute();
+        for (const previous of open) {
+          const meterStart = Number(previous.meter_start);
+          await trx
+            .updateTable('transactions')
+            .set({
+              stop_time: start.startTime,
+              meter_stop: Math.max(start.meterStart, meterStart),
+              stop_reason: 'Other',
+              flags: withFlags(previous.flags, ['closedByNewStart']),
+            })
+            .where('id', '=', previous.id)
+            .execute();
+        }
+        const row = await trx
+          .insertInto('transactions')
+          .values({
+            charge_point_id: start.chargePointId,
+            connector_id: start.connectorId,
+            id_tag: start.idTag,
+            reservation_id: start.reservationId ?? null,
+            meter_start: start.meterStart,
+            start_time: start.startTime,
+            start_key: startKey,
+            flags: withFlags(null, start.flags ?? []),
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        const id = Number(row.id);
+        return {
+          id,
+          retransmission: false,
+          closed: open.map((previous) => Number(previous.id)),
+          concurrent: await concurrentTransaction(trx, start, id),
+        };
+      });
+    } catch (error) {
+      // Another instance (or a concurrent retransmission) inserted the same start between our check and insert.
+      if (!isUniqueViolation(error)) throw error;
+      const winner = await existing();
+      if (!winner) throw error;
+      const id = Number(winner.id);
+      return { id, retransmission: true, closed: [], concurrent: await concurrentTransaction(this.db, start, id) };
+    }
+  }
+
+  /** True when the id tag (any case) is in a running transaction (OCPP 1.6 ConcurrentTx for Authorize). */
+  async inRunningTransaction(idTag: string): Promise<boolean> {
     const row = await this.db
-      .insertInto('transactions')
-      .values({
-        charge_point_id: start.chargePointId,
-        connector_id: start.connectorId,
-        id_tag: start.idTag,
-        reservation_id: start.reservationId ?? null,
-        meter_start: start.meterStart,
-        start_time: start.startTime,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    return Number(row.id);
+      .selectFrom('transactions')
+      .select('id')
+      .where(sql<string>`lower(id_tag)`, '=', idTag.toLowerCase())
+      .where('stop_time', 'is', null)
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /** StopTransactions for transactions this central system does not know, newest first. */
+  async listUnmatchedStops(filter: { chargePointId?: string; limit: number }): Promise<UnmatchedStop[]> {
+    let query = this.db.selectFrom('unmatched_stops').selectAll();
+    if (filter.chargePointId !== undefined) query = query.where('charge_point_id', '=', filter.chargePointId);
+    const rows = await query.orderBy('id', 'desc').limit(filter.limit).execute();
+    return rows.map((row) => ({
+      chargePointId: row.charge_point_id,
+      transactionId: Number(row.transaction_id),
+      meterStop: Number(row.meter_stop),
+      stopTime: row.stop_time,
+      stopReason: row.stop_reason,
+      idTag: row.id_tag,
+      receivedAt: row.received_at,
+    }));
   }
 
   /**
@@ -574,16 +762,18 @@ export class Store {
   ): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       let linked: number | null = null;
+      let window: { start_time: string; stop_time: string | null } | undefined;
       if (transactionId !== undefined) {
-        const owner = await trx
+        window = await trx
           .selectFrom('transactions')
-          .select('id')
+          .select(['start_time', 'stop_time'])
           .where('id', '=', transactionId)
           .where('charge_point_id', '=', chargePointId)
           .executeTakeFirst();
-        linked = owner ? transactionId : null;
+        linked = window ? transactionId : null;
       }
-      await insertMeterValues(trx, chargePointId, connectorId, linked, values);
+      const checked = window ? flagOutsideWindow(values, window.start_time, window.stop_time) : values;
+      await insertMeterValues(trx, chargePointId, connectorId, linked, checked);
     });
   }
 
@@ -607,15 +797,37 @@ export class Store {
     return row && toTransaction(row);
   }
 
-  async stopTransaction(stop: TransactionStop): Promise<StopOutcome> {
+  /**
+   * Stops the transaction. Suspect data is flagged, never refused (refusing loses the energy: SteVe had to undo such
+   * a check, steve-community/steve#1992): meterStopBelowStart, stopBeforeStart, meter values outside the
+   * transaction's time. A stop for a transaction we do not know is kept in unmatched_stops.
+   */
+  async stopTransaction(stop: TransactionStop): Promise<StopResult> {
     return this.db.transaction().execute(async (trx) => {
       const current = await trx
         .selectFrom('transactions')
-        .select(['connector_id', 'stop_time'])
+        .select(['connector_id', 'stop_time', 'start_time', 'meter_start', 'flags'])
         .where('id', '=', stop.transactionId)
         .where('charge_point_id', '=', stop.chargePointId)
         .executeTakeFirst();
-      if (!current) return 'unknown';
+      if (!current) {
+        await trx
+          .insertInto('unmatched_stops')
+          .values({
+            charge_point_id: stop.chargePointId,
+            transaction_id: stop.transactionId,
+            meter_stop: stop.meterStop,
+            stop_time: stop.stopTime,
+            stop_reason: stop.reason ?? null,
+            id_tag: stop.idTag ?? null,
+            received_at: new Date().toISOString(),
+          })
+          .execute();
+        return { outcome: 'unknown', flags: [] };
+      }
+      const flags = [...(stop.flags ?? [])];
+      if (stop.meterStop < Number(current.meter_start)) flags.push('meterStopBelowStart');
+      if (stop.stopTime < current.start_time) flags.push('stopBeforeStart');
       // The "stop_time is null" condition makes two concurrent stops of the same transaction safe: one updates.
       const updated = await trx
         .updateTable('transactions')
@@ -624,13 +836,15 @@ export class Store {
           stop_time: stop.stopTime,
           stop_reason: stop.reason ?? null,
           stop_id_tag: stop.idTag ?? null,
+          flags: withFlags(current.flags, flags),
         })
         .where('id', '=', stop.transactionId)
         .where('stop_time', 'is', null)
         .executeTakeFirst();
-      if (updated.numUpdatedRows === 0n) return 'alreadyStopped';
-      await insertMeterValues(trx, stop.chargePointId, current.connector_id, stop.transactionId, stop.transactionData);
-      return 'stopped';
+      if (updated.numUpdatedRows === 0n) return { outcome: 'alreadyStopped', flags: [] };
+      const values = flagOutsideWindow(stop.transactionData, current.start_time, stop.stopTime);
+      await insertMeterValues(trx, stop.chargePointId, current.connector_id, stop.transactionId, values);
+      return { outcome: 'stopped', flags };
     });
   }
 
@@ -642,8 +856,11 @@ export class Store {
   /** Newest first (by id); `beforeId` continues a previous page. */
   async listTransactions(filter: TransactionFilter): Promise<Transaction[]> {
     let query = this.db.selectFrom('transactions').selectAll();
+    if (filter.flagged === true) query = query.where('flags', 'is not', null);
+    if (filter.flagged === false) query = query.where('flags', 'is', null);
     if (filter.chargePointId !== undefined) query = query.where('charge_point_id', '=', filter.chargePointId);
-    if (filter.idTag !== undefined) query = query.where('id_tag', '=', filter.idTag);
+    // IdToken is a CiString: any case matches, the spelling stored is the charger's.
+    if (filter.idTag !== undefined) query = query.where(sql`lower(id_tag)`, '=', filter.idTag.toLowerCase());
     if (filter.active === true) query = query.where('stop_time', 'is', null);
     if (filter.active === false) query = query.where('stop_time', 'is not', null);
     if (filter.since !== undefined) query = query.where('start_time', '>=', filter.since);
@@ -672,6 +889,133 @@ export class Store {
         phase: row.phase,
         format: row.format,
       }),
+      ...(row.flags ? { flags: parseFlags(row.flags) } : {}),
+    }));
+  }
+
+  // ---- schema violations (the tolerant validation policy's record) ----
+
+  /** Sets a charger's --ocpp-validation override (null: back to the default). False when it is not known. */
+  async setValidationMode(id: string, mode: string | null): Promise<boolean> {
+    const result = await this.db
+      .updateTable('charge_points')
+      .set({ ocpp_validation: mode })
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  /** Adds one request's tolerated violations to the charger's count and keeps its newest `keep` rows. */
+  async recordSchemaViolations(
+    chargePointId: string,
+    violations: NewSchemaViolation[],
+    receivedAt: string,
+    keep: number,
+  ): Promise<void> {
+    if (violations.length === 0) return;
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('charge_points')
+        .set((eb) => ({
+          schema_violations: eb('schema_violations', '+', violations.length),
+          last_schema_violation_at: receivedAt,
+        }))
+        .where('id', '=', chargePointId)
+        .execute();
+      await trx
+        .insertInto('schema_violations')
+        .values(
+          violations.map((violation) => ({
+            charge_point_id: chargePointId,
+            action: violation.action,
+            message_id: violation.messageId ?? null,
+            path: violation.path,
+            keyword: violation.keyword,
+            rule: violation.rule,
+            repair: violation.repair,
+            raw: violation.raw ?? null,
+            received_at: receivedAt,
+          })),
+        )
+        .execute();
+      const oldest = await trx
+        .selectFrom('schema_violations')
+        .select('id')
+        .where('charge_point_id', '=', chargePointId)
+        .orderBy('id', 'desc')
+        .offset(keep)
+        .limit(1)
+        .executeTakeFirst();
+      if (oldest)
+        await trx
+          .deleteFrom('schema_violations')
+          .where('charge_point_id', '=', chargePointId)
+          .where('id', '<=', oldest.id)
+          .execute();
+    });
+  }
+
+  async listSchemaViolations(chargePointId: string, limit: number): Promise<StoredSchemaViolation[]> {
+    const rows = await this.db
+      .selectFrom('schema_violations')
+      .selectAll()
+      .where('charge_point_id', '=', chargePointId)
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => ({
+      action: row.action,
+      messageId: row.message_id,
+      path: row.path,
+      keyword: row.keyword,
+      rule: row.rule,
+      repair: row.repair,
+      raw: row.raw,
+      receivedAt: row.received_at,
+    }));
+  }
+
+  /** The chargers that sent anything off-spec: their counts, and what their kept violations were (action, keyword). */
+  async listOffSpecChargePoints(): Promise<OffSpecChargePoint[]> {
+    const chargePoints = await this.db
+      .selectFrom('charge_points')
+      .select([
+        'id',
+        'vendor',
+        'model',
+        'firmware_version',
+        'schema_violations',
+        'last_schema_violation_at',
+        'ocpp_validation',
+      ])
+      .where('schema_violations', '>', 0)
+      .orderBy('id')
+      .execute();
+    // Kept rows are bounded per charger; grouped here by the path with its array indices as '*'.
+    const kept = await this.db
+      .selectFrom('schema_violations')
+      .select(['charge_point_id', 'action', 'keyword', 'path'])
+      .orderBy('id')
+      .execute();
+    const byChargePoint = new Map<string, Map<string, OffSpecChargePoint['kinds'][number]>>();
+    for (const row of kept) {
+      const path = row.path.replace(/\/\d+(?=\/|$)/g, '/*');
+      const key = `${row.action} ${row.keyword} ${path}`;
+      const kinds = byChargePoint.get(row.charge_point_id) ?? new Map();
+      const kind = kinds.get(key) ?? { action: row.action, keyword: row.keyword, path, count: 0 };
+      kind.count++;
+      kinds.set(key, kind);
+      byChargePoint.set(row.charge_point_id, kinds);
+    }
+    return chargePoints.map((row) => ({
+      id: row.id,
+      vendor: row.vendor,
+      model: row.model,
+      firmwareVersion: row.firmware_version,
+      ocppValidation: row.ocpp_validation,
+      violations: Number(row.schema_violations),
+      lastViolationAt: row.last_schema_violation_at,
+      kinds: [...(byChargePoint.get(row.id)?.values() ?? [])],
     }));
   }
 
@@ -756,6 +1100,7 @@ export async function insertMeterValues(
     location: value.location ?? null,
     phase: value.phase ?? null,
     format: value.format ?? null,
+    flags: value.flags && value.flags.length > 0 ? JSON.stringify(value.flags) : null,
   }));
   // Chunks keep each statement under SQLite's bound-parameter limit.
   for (let i = 0; i < rows.length; i += 500)
@@ -784,9 +1129,61 @@ function toTransaction(row: Selectable<TransactionTable>): Transaction {
     startTime: row.start_time,
     stopTime: row.stop_time,
     stopReason: row.stop_reason,
+    flags: parseFlags(row.flags),
     chargingState: row.charging_state,
     energy: meterStop === null || meterStart === null ? null : meterStop - meterStart,
   };
+}
+
+/** What makes two StartTransactions the same start (the id tag compared as OCPP compares it: without case). */
+function transactionStartKey(start: NewTransaction): string {
+  return JSON.stringify([start.connectorId, start.idTag.toLowerCase(), start.startTime, start.meterStart]);
+}
+
+/** Another running transaction of the id tag, on another connector or charger, than transaction `self`. */
+async function concurrentTransaction(db: Kysely<Database>, start: NewTransaction, self: number): Promise<boolean> {
+  const other = await db
+    .selectFrom('transactions')
+    .select('id')
+    .where(sql<string>`lower(id_tag)`, '=', start.idTag.toLowerCase())
+    .where('stop_time', 'is', null)
+    .where('id', '!=', self)
+    .where((eb) =>
+      eb.or([eb('charge_point_id', '!=', start.chargePointId), eb('connector_id', '!=', start.connectorId)]),
+    )
+    .limit(1)
+    .executeTakeFirst();
+  return other !== undefined;
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+function parseFlags(text: string | null): string[] {
+  if (!text) return [];
+  try {
+    const flags: unknown = JSON.parse(text);
+    return Array.isArray(flags) ? flags.map(String) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** The stored flags with `added` (each once), as stored: null for none. */
+function withFlags(stored: string | null, added: readonly string[]): string | null {
+  const flags = [...new Set([...parseFlags(stored), ...added])];
+  return flags.length > 0 ? JSON.stringify(flags) : null;
+}
+
+/** Flags the values sampled before the transaction started or after it stopped. */
+function flagOutsideWindow(values: SampledValue[], startTime: string, stopTime: string | null): SampledValue[] {
+  return values.map((value) =>
+    value.sampledAt < startTime || (stopTime !== null && value.sampledAt > stopTime)
+      ? { ...value, flags: [...(value.flags ?? []), 'outsideTransaction'] }
+      : value,
+  );
 }
 
 function toChargePoint(row: Selectable<ChargePointTable>): ChargePoint {
@@ -808,6 +1205,9 @@ function toChargePoint(row: Selectable<ChargePointTable>): ChargePoint {
     registeredAt: row.registered_at,
     lastBootAt: row.last_boot_at,
     lastHeartbeatAt: row.last_heartbeat_at,
+    ocppValidation: row.ocpp_validation,
+    schemaViolations: Number(row.schema_violations),
+    lastSchemaViolationAt: row.last_schema_violation_at,
     ocppVersion: row.ocpp_version,
     ocppVersions: row.ocpp_versions === null ? null : row.ocpp_versions.split(','),
     bootReason: row.boot_reason,
@@ -837,7 +1237,7 @@ function toMessageLogRow(entry: NewLogEntry): Omit<MessageLogTable, 'id'> {
   };
 }
 
-function emptyChargePoint(id: string): Omit<ChargePointTable, 'registered_at'> {
+function emptyChargePoint(id: string): Omit<Insertable<ChargePointTable>, 'registered_at'> {
   return {
     id,
     password_hash: null,
@@ -855,6 +1255,8 @@ function emptyChargePoint(id: string): Omit<ChargePointTable, 'registered_at'> {
     diagnostics_status: null,
     last_boot_at: null,
     last_heartbeat_at: null,
+    ocpp_validation: null,
+    last_schema_violation_at: null,
     ocpp_version: null,
     ocpp_versions: null,
     boot_reason: null,

@@ -1,4 +1,4 @@
-// The OCPP-J endpoint at /ocpp/{chargePointId}: subprotocol negotiation, strict mode for every client, lenient
+// The OCPP-J endpoint at /ocpp/{chargePointId}: subprotocol negotiation, strict mode for every client set to it, lenient
 // timestamps, error codes, and one connection per charge point.
 
 import assert from 'node:assert/strict';
@@ -42,6 +42,9 @@ describe('OCPP endpoint', () => {
   });
 
   it('validates a client without subprotocol in strict mode: an invalid BootNotification gets a CALLERROR', async () => {
+    // Strict for this charger (the default, tolerant, is test/backend/tolerant-validation.test.ts).
+    await backend.api('PUT', '/api/charge-points/CP-NOPROTO', {});
+    await backend.api('PUT', '/api/charge-points/CP-NOPROTO/ocpp-validation', { mode: 'strict' });
     const charger = await RawCharger.connect(backend.ocppUrl, 'CP-NOPROTO', []);
     const missingModel = await charger.call('a', 'BootNotification', { chargePointVendor: 'TestVendor' });
     assert.deepEqual(missingModel.slice(0, 3), [4, 'a', 'OccurrenceConstraintViolation']);

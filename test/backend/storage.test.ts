@@ -94,6 +94,7 @@ for (const dialect of STORAGE_NAMES) {
             stopTime: '2025-06-01T12:20:00.000Z',
             stopReason: 'Local',
             energy: 2500,
+            flags: [],
             meterValues: undefined,
           },
         );
@@ -131,8 +132,9 @@ for (const dialect of STORAGE_NAMES) {
         const charger = await connectCharger(backend.ocppUrl, 'CP-IDS');
         const ids: number[] = [];
         for (let i = 0; i < 3; i++) {
+          // One connector each: a new start on a connector closes the transaction still open there.
           const start = (await charger.call('StartTransaction', {
-            connectorId: 1,
+            connectorId: i + 1,
             idTag: 'UNKNOWN',
             meterStart: i,
             timestamp: at(i),
@@ -177,7 +179,7 @@ for (const dialect of STORAGE_NAMES) {
       await withBackend(t, dialect, {}, async (backend) => {
         const store = backend.handle.store;
         await store.ensureChargePoint('CP-RACE', new Date().toISOString());
-        const transactionId = await store.startTransaction({
+        const { id: transactionId } = await store.startTransaction({
           chargePointId: 'CP-RACE',
           connectorId: 1,
           idTag: 'T',
@@ -192,7 +194,7 @@ for (const dialect of STORAGE_NAMES) {
             stopTime: at(meterStop),
             transactionData: [{ sampledAt: at(meterStop), value: String(meterStop) }],
           });
-        const outcomes = await Promise.all([stop(10), stop(20)]);
+        const outcomes = (await Promise.all([stop(10), stop(20)])).map((result) => result.outcome);
         assert.deepEqual([...outcomes].sort(), ['alreadyStopped', 'stopped']);
         const meterValues = await store.listMeterValues(transactionId);
         const transaction = await store.getTransaction(transactionId);
@@ -291,6 +293,9 @@ for (const dialect of STORAGE_NAMES) {
           registeredAt: now,
           lastBootAt: now,
           lastHeartbeatAt: now,
+          ocppValidation: null,
+          schemaViolations: 0,
+          lastSchemaViolationAt: null,
           ocppVersion: null,
           ocppVersions: null,
           bootReason: null,

@@ -116,6 +116,18 @@ describe('bad input', () => {
     });
   }
 
+  test('a trailing slash after the charge point id is forwarded as sent, and counted', async () => {
+    const counted = () =>
+      scrapeMetrics(edge.proxy).then((text) =>
+        metricValue(text, 'ocpp_edge_handshake_tolerances_total', { kind: 'trailing_slash' }),
+      );
+    const before = (await counted()) ?? 0;
+    const charger = await openWebSocket(edge.proxy.httpsPort, '/ocpp/CP-SLASH/', 'ocpp1.6');
+    assert.equal(upstream.handshakes.at(-1)?.url, '/ocpp/CP-SLASH/');
+    charger.close();
+    assert.equal(await counted(), before + 1);
+  });
+
   test('a charge point id of 48 URL-safe characters is accepted', async () => {
     const id = `${'A'.repeat(20)}-b.c_d~${'9'.repeat(21)}`;
     assert.equal(id.length, 48);

@@ -22,6 +22,7 @@ import {
 } from './remote-commands.js';
 import type { SimulationStats } from './stats.js';
 import type { Logger } from '../../common/logger.js';
+import { withQuirks } from './quirks.js';
 
 export interface ChargerSettings {
   identity: string;
@@ -43,6 +44,8 @@ export interface ChargerSettings {
   callTimeoutMs: number;
   pingIntervalSec: number;
   backoff: BackoffSettings;
+  /** --quirks: behave like these models (quirks.ts); none: a conformant charger. */
+  quirks?: readonly string[];
 }
 
 type ConnectorStatus = 'Available' | 'Preparing' | 'Charging' | 'Finishing' | 'Unavailable';
@@ -136,7 +139,8 @@ export class SimulatedCharger implements ChargePointControl {
       endpoint: settings.endpoint,
       password: settings.password ?? null,
       protocols: ['ocpp1.6'],
-      strictMode: true,
+      // A quirky charger sends what its schema refuses: its own strict mode would stop it.
+      strictMode: (settings.quirks ?? []).length === 0,
       strictModeValidators: [],
       // Reconnection is ours (see run()): ocpp-rpc does not retry a first connection that fails, and we count it.
       reconnect: false,
@@ -637,7 +641,7 @@ export class SimulatedCharger implements ChargePointControl {
     const stats = this.stats.action(action);
     stats.sent++;
     try {
-      const answer = (await this.client.call(action, payload)) as T;
+      const answer = (await this.client.call(action, withQuirks(this.settings.quirks ?? [], action, payload))) as T;
       stats.ok++;
       return answer;
     } catch (error) {

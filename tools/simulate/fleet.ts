@@ -15,6 +15,7 @@ import { SimulatedCharger, type ChargerSettings } from './charger.js';
 import { simulationOptions, type SimulationOptions } from './options.js';
 import { buildReport, type SimulationReport } from './report.js';
 import { SimulationStats, type ProgressSnapshot } from './stats.js';
+import { parseQuirks } from './quirks.js';
 
 export interface SimulationHooks {
   /** Called every progressIntervalMs with the live counters. */
@@ -111,6 +112,7 @@ function chargerBase(options: SimulationOptions): Omit<ChargerSettings, 'identit
     transactionPauseSec: options.transactionPause,
     callTimeoutMs: options.callTimeout * 1000,
     pingIntervalSec: options.pingInterval,
+    quirks: parseQuirks(options.quirks),
     backoff: {
       initialMs: options.backoffInitial * 1000,
       maxMs: Math.max(options.backoffInitial, options.backoffMax) * 1000,

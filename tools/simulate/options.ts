@@ -4,6 +4,7 @@
 
 import { loadConfig, type ConfigOf, type OptionSpecs } from '../../common/config.js';
 import { LOG_LEVELS } from '../../common/logger.js';
+import { checkQuirks, QUIRKS } from './quirks.js';
 
 export const simulateOptions = {
   url: {
@@ -97,6 +98,11 @@ export const simulateOptions = {
   'id-tag': {
     type: 'string',
     describe: 'idTag presented for sessions (default: the charger id, cut to 20 characters)',
+  },
+  quirks: {
+    type: 'string',
+    describe: `Chargers behave like real models: NAME[,NAME] of ${Object.keys(QUIRKS).join(', ')} (docs/INTEROP.md)`,
+    check: checkQuirks,
   },
   'call-timeout': {
     type: 'number',
