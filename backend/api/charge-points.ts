@@ -9,6 +9,7 @@ import { hashPassword } from '../security/passwords.js';
 import { SECURITY_PROFILES, usesPassword, type SecurityProfile } from '../security/security-profile.js';
 import type { EvseConnectorStatus } from '../store/ocpp201-records.js';
 import type { ChargePoint, Connector } from '../store/store.js';
+import { cursorParameter, decodeCursor, linkNextPage } from './paging.js';
 import { badRequest, emptyBodyAsObject, notFound, type ApiContext } from './context.js';
 import { chargePointIdParams, chargePointSchema, commonErrors, errorSchema } from './schemas.js';
 
@@ -18,6 +19,7 @@ interface IdParams {
 
 interface ChargePointQuery {
   limit: number;
+  cursor?: string;
   after?: string;
   q?: string;
   connected?: boolean;
@@ -35,14 +37,15 @@ export async function chargePointRoutes(app: FastifyInstance, context: ApiContex
         tags,
         summary: 'List charge points in id order, a page at a time',
         description:
-          'At most `limit` charge points after the identity `after`. When there may be more, the `Link` header ' +
-          'names the next page (rel="next") and `X-Next-Cursor` holds its `after`.',
+          'At most `limit` charge points, from the start, after `cursor` or after the identity `after`. When there ' +
+          'may be more, the `Link` header names the next page (rel="next") and `X-Next-Cursor` its cursor.',
         querystring: {
           type: 'object',
           additionalProperties: false,
           properties: {
             limit: { type: 'integer', minimum: 1, maximum: 1000, default: 1000 },
-            after: { type: 'string', maxLength: 255, description: 'Cursor: the last identity of the previous page' },
+            cursor: cursorParameter,
+            after: { type: 'string', maxLength: 255, description: 'Start after this identity (instead of cursor)' },
             q: { type: 'string', maxLength: 100, description: 'Substring of identity, vendor, model or serial number' },
             connected: { type: 'boolean', description: 'true: connected now; false: not connected' },
             seenSince: { type: 'string', format: 'date-time', description: 'Last heartbeat at or after this time' },
@@ -52,7 +55,11 @@ export async function chargePointRoutes(app: FastifyInstance, context: ApiContex
       },
     },
     async (request, reply) => {
-      const { limit, after, q, connected, seenSince } = request.query;
+      const { limit, cursor, q, connected, seenSince } = request.query;
+      const position = cursor === undefined ? request.query.after : decodeCursor(cursor);
+      if (cursor !== undefined && typeof position !== 'string')
+        return reply.code(400).send(badRequest('cursor is not one this API gave'));
+      const after = position as string | undefined;
       const online = new Set(await connections.connectedIds());
       const chargePoints = await store.listChargePoints({
         after,
@@ -62,12 +69,7 @@ export async function chargePointRoutes(app: FastifyInstance, context: ApiContex
         onlyIds: connected === true ? [...online] : undefined,
         exceptIds: connected === false ? [...online] : undefined,
       });
-      const last = chargePoints.at(-1);
-      if (last && chargePoints.length === limit) {
-        const next = new URLSearchParams(request.url.split('?')[1] ?? '');
-        next.set('after', last.id);
-        reply.header('link', `</api/charge-points?${next}>; rel="next"`).header('x-next-cursor', last.id);
-      }
+      linkNextPage(request, reply, chargePoints.length === limit, chargePoints.at(-1)?.id);
       return chargePoints.map((chargePoint) => chargePointView(chargePoint, online.has(chargePoint.id)));
     },
   );

@@ -7,6 +7,7 @@
 //   GET  /api/id-tag-groups                        tag groups (parentIdTag) and their members
 
 import type { FastifyInstance } from 'fastify';
+import { cursorParameter, decodeCursor, linkNextPage } from './paging.js';
 import { toUtc } from '../ocpp/timestamps.js';
 import type { IdTag } from '../store/store.js';
 import { notFound, type ApiContext } from './context.js';
@@ -106,25 +107,39 @@ export async function localListRoutes(app: FastifyInstance, context: ApiContext)
     },
   );
 
-  app.get<{ Querystring: { format?: 'json' | 'csv'; parentIdTag?: string } }>(
+  app.get<{
+    Querystring: { format?: 'json' | 'csv'; parentIdTag?: string; limit?: number; cursor?: string; q?: string };
+  }>(
     '/api/id-tags',
     {
       schema: {
         tags: ['id tags'],
-        summary: 'Export the id tags (JSON, or CSV: idTag,status,expiryDate,parentIdTag)',
+        summary: 'The id tags in id order: a page (limit, cursor), or all as an export (JSON, or CSV)',
+        description:
+          'Without limit, every tag (CSV: idTag,status,expiryDate,parentIdTag). With limit, one page; the Link ' +
+          'header (rel="next") and X-Next-Cursor name the next.',
         querystring: {
           type: 'object',
           additionalProperties: false,
           properties: {
             format: { type: 'string', enum: ['json', 'csv'] },
             parentIdTag: { type: 'string', description: 'Only the members of this group' },
+            limit: { type: 'integer', minimum: 1, maximum: 1000 },
+            cursor: cursorParameter,
+            q: { type: 'string', maxLength: 100, description: 'Substring of the id tag, any case' },
           },
         },
         response: { 200: { type: 'array', items: idTagSchema }, ...commonErrors },
       },
     },
     async (request, reply) => {
-      const tags = await localListStore.listTags({ parentIdTag: request.query.parentIdTag });
+      const { limit, cursor, q } = request.query;
+      const position = cursor === undefined ? undefined : decodeCursor(cursor);
+      if (cursor !== undefined && typeof position !== 'string')
+        return reply.code(400).send({ error: 'BadRequest', message: 'cursor is not one this API gave' });
+      const after = position as string | undefined;
+      const tags = await localListStore.listTags({ parentIdTag: request.query.parentIdTag, after, limit, search: q });
+      if (limit !== undefined) linkNextPage(request, reply, tags.length === limit, tags.at(-1)?.idTag);
       const csv =
         request.query.format === 'csv' || (!request.query.format && /text\/csv/.test(request.headers.accept ?? ''));
       if (!csv) return tags;

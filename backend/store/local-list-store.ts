@@ -2,7 +2,7 @@
 // differential SendLocalList is the difference between those and the id-tag table), and its sync state; plus the
 // bulk operations on the id-tag table (import, export, groups by parentIdTag).
 
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { IdTag, Store } from './store.js';
 
 interface SyncTable {
@@ -179,9 +179,19 @@ export class LocalListStore {
 
   // ---- the id-tag table in bulk ----
 
-  async listTags(filter: { parentIdTag?: string } = {}): Promise<IdTag[]> {
+  /** In id-tag order: all, or a page (after `after`, at most `limit`, `search` a substring in any case). */
+  async listTags(
+    filter: { parentIdTag?: string; after?: string; limit?: number; search?: string } = {},
+  ): Promise<IdTag[]> {
     let query = this.db.selectFrom('id_tags').selectAll();
     if (filter.parentIdTag !== undefined) query = query.where('parent_id_tag', '=', filter.parentIdTag);
+    if (filter.after !== undefined) query = query.where('id_tag', '>', filter.after);
+    if (filter.search) {
+      // LIKE's wildcards in the search are taken literally.
+      const pattern = `%${filter.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      query = query.where(sql<boolean>`lower(id_tag) like ${pattern} escape '\\'`);
+    }
+    if (filter.limit !== undefined) query = query.limit(filter.limit);
     return (await query.orderBy('id_tag').execute()).map(toIdTag);
   }
 

@@ -20,7 +20,25 @@ export function roleAllows(held: Role | undefined, needed: Role): boolean {
   return held !== undefined && ROLES.indexOf(held) >= ROLES.indexOf(needed);
 }
 
-export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+/** One page of a list and the cursor of the next (the API's X-Next-Cursor), if there may be more. */
+export interface Page<T> {
+  items: T[];
+  next?: string;
+}
+
+export async function apiPage<T>(path: string): Promise<Page<T>> {
+  let next: string | undefined;
+  const items = await api<T[]>(path, {}, (headers) => {
+    next = headers.get('x-next-cursor') ?? undefined;
+  });
+  return { items, next };
+}
+
+export async function api<T>(
+  path: string,
+  init: { method?: string; body?: unknown } = {},
+  onHeaders?: (headers: Headers) => void,
+): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   const token = currentToken();
   if (token) headers.authorization = `Bearer ${token}`;
@@ -30,6 +48,7 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
     headers,
     body: init.body === undefined ? undefined : JSON.stringify(init.body),
   });
+  onHeaders?.(response.headers);
   const text = await response.text();
   const body = text === '' ? undefined : parse(text);
   if (response.status === 401) signOut();

@@ -11,13 +11,17 @@ import { signIn } from '../../console/src/session';
 
 type Call = { url: string; init?: RequestInit };
 
-function answering(routes: Record<string, unknown>) {
+/** Answers fetches by URL prefix; a route may give headers too (the API's X-Next-Cursor). */
+function answering(routes: Record<string, unknown>, headers: Record<string, Record<string, string>> = {}) {
   const calls: Call[] = [];
   vi.stubGlobal('fetch', async (url: string, init?: RequestInit) => {
     calls.push({ url, init });
     const path = Object.keys(routes).find((prefix) => url.startsWith(prefix));
     const body = path === undefined ? { message: 'no route' } : routes[path];
-    return new Response(JSON.stringify(body), { status: path === undefined ? 404 : 200 });
+    return new Response(JSON.stringify(body), {
+      status: path === undefined ? 404 : 200,
+      headers: path === undefined ? {} : headers[path],
+    });
   });
   return calls;
 }
@@ -77,22 +81,25 @@ describe('ConfirmAction', () => {
 
 describe('FleetPage', () => {
   it('builds its query from search, state and cursor', () => {
-    expect(fleetPath({ q: '  abb ', state: 'connected', after: 'CP050' })).toBe(
-      '/api/charge-points?limit=50&q=abb&connected=true&after=CP050',
+    expect(fleetPath({ q: '  abb ', state: 'connected', cursor: 'eyJhZnRlciI6IkNQMDQ5In0' })).toBe(
+      '/api/charge-points?limit=50&q=abb&connected=true&cursor=eyJhZnRlciI6IkNQMDQ5In0',
     );
     expect(fleetPath({ q: '', state: 'all' })).toBe('/api/charge-points?limit=50');
   });
 
-  it('shows the counts and one page of chargers, and asks for the next page after the last id', async () => {
+  it('shows the counts and one page of chargers, and asks for the next page with the cursor the API gave', async () => {
     const page = Array.from({ length: 50 }, (_, i) => ({
       id: `CP${String(i).padStart(3, '0')}`,
       connected: i % 2 === 0,
     }));
-    const calls = answering({
-      '/api/fleet/summary': { registered: 120, connected: 60, disconnected: 60, faulted: 2, charging: 7 },
-      '/api/charge-points?limit=50&after=CP049': [{ id: 'CP050', connected: true }],
-      '/api/charge-points?limit=50': page,
-    });
+    const calls = answering(
+      {
+        '/api/fleet/summary': { registered: 120, connected: 60, disconnected: 60, faulted: 2, charging: 7 },
+        '/api/charge-points?limit=50&cursor=NEXT-1': [{ id: 'CP050', connected: true }],
+        '/api/charge-points?limit=50': page,
+      },
+      { '/api/charge-points?limit=50': { 'x-next-cursor': 'NEXT-1' } },
+    );
     render(
       <SWRConfig value={{ fetcher, provider: () => new Map(), dedupingInterval: 0 }}>
         <FleetPage />
@@ -103,6 +110,8 @@ describe('FleetPage', () => {
     expect(screen.getByTestId('fleet-counts').textContent).toContain('2faulted');
     fireEvent.click(screen.getByRole('button', { name: 'Next' }));
     await waitFor(() => expect(screen.getByText('CP050')).toBeTruthy());
-    expect(calls.some((call) => call.url === '/api/charge-points?limit=50&after=CP049')).toBe(true);
+    expect(calls.some((call) => call.url === '/api/charge-points?limit=50&cursor=NEXT-1')).toBe(true);
+    // The last page names no next one: Next is disabled.
+    expect((screen.getByRole('button', { name: 'Next' }) as HTMLButtonElement).disabled).toBe(true);
   });
 });

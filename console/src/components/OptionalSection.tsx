@@ -52,7 +52,7 @@ export function RowsTable({ rows, columns }: { rows: Record<string, unknown>[]; 
           </tr>
         </thead>
         <tbody>
-          {rows.map((row, index) => (
+          {(Array.isArray(rows) ? rows : []).map((row, index) => (
             // biome-ignore lint/suspicious/noArrayIndexKey: rows of a log have no identity of their own
             <tr key={index}>
               {columns.map(([key]) => (

@@ -178,21 +178,25 @@ export function ChargerPage({ id, me }: { id: string; me: Me | undefined }) {
           />
         )}
       />
-      <OptionalSection<Record<string, unknown>[]>
+      <OptionalSection<{ count: number; violations: Record<string, unknown>[] }>
         title="Off-spec messages"
         path={`${base}/schema-violations`}
+        rowsOf={(record) => record.violations}
         empty="None: every message was within the OCPP schemas."
-        render={(rows) => (
-          <RowsTable
-            rows={rows}
-            columns={[
-              ['receivedAt', 'At'],
-              ['action', 'Action'],
-              ['path', 'Path'],
-              ['keyword', 'Rule'],
-              ['raw', 'Sent'],
-            ]}
-          />
+        render={(record) => (
+          <>
+            <p className="hint">{record.count} tolerated so far; the newest:</p>
+            <RowsTable
+              rows={record.violations}
+              columns={[
+                ['receivedAt', 'At'],
+                ['action', 'Action'],
+                ['path', 'Path'],
+                ['keyword', 'Rule'],
+                ['raw', 'Sent'],
+              ]}
+            />
+          </>
         )}
       />
       <OptionalSection<Record<string, unknown>[]>

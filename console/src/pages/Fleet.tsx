@@ -4,7 +4,7 @@
 import { useState } from 'react';
 import useSWR from 'swr';
 import { Link } from 'wouter';
-import { api, type ChargePoint } from '../api';
+import { apiPage, type ChargePoint, type Page } from '../api';
 import { ago } from '../format';
 
 const PAGE_SIZE = 50;
@@ -19,11 +19,11 @@ interface Summary {
 
 type StateFilter = 'all' | 'connected' | 'disconnected';
 
-export function fleetPath(filter: { q: string; state: StateFilter; after?: string }): string {
+export function fleetPath(filter: { q: string; state: StateFilter; cursor?: string }): string {
   const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
   if (filter.q.trim() !== '') params.set('q', filter.q.trim());
   if (filter.state !== 'all') params.set('connected', String(filter.state === 'connected'));
-  if (filter.after) params.set('after', filter.after);
+  if (filter.cursor) params.set('cursor', filter.cursor);
   return `/api/charge-points?${params}`;
 }
 
@@ -32,11 +32,10 @@ export function FleetPage() {
   const [state, setState] = useState<StateFilter>('all');
   // The cursors of the pages before this one, so "Previous" goes back exactly.
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const after = cursors.at(-1);
+  const cursor = cursors.at(-1);
   const { data: summary } = useSWR<Summary>('/api/fleet/summary');
-  const { data: page, error } = useSWR<ChargePoint[]>(fleetPath({ q, state, after }), (path: string) =>
-    api<ChargePoint[]>(path),
-  );
+  const { data, error } = useSWR<Page<ChargePoint>>(fleetPath({ q, state, cursor }), apiPage<ChargePoint>);
+  const page = data?.items;
   const restart = () => setCursors([undefined]);
 
   return (
@@ -112,11 +111,7 @@ export function FleetPage() {
           Previous
         </button>
         <span>Page {cursors.length}</span>
-        <button
-          type="button"
-          disabled={!page || page.length < PAGE_SIZE}
-          onClick={() => page && setCursors([...cursors, page.at(-1)!.id])}
-        >
+        <button type="button" disabled={!data?.next} onClick={() => data?.next && setCursors([...cursors, data.next])}>
           Next
         </button>
       </div>

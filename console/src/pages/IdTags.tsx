@@ -2,7 +2,7 @@
 
 import { type FormEvent, useState } from 'react';
 import useSWR from 'swr';
-import { api, ApiError, type Me, roleAllows } from '../api';
+import { api, ApiError, apiPage, type Me, type Page, roleAllows } from '../api';
 import { dateTime } from '../format';
 import { currentToken } from '../session';
 
@@ -21,9 +21,10 @@ export function IdTagsPage({ me }: { me: Me | undefined }) {
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
   if (q.trim()) params.set('q', q.trim());
-  const after = cursors.at(-1);
-  if (after) params.set('after', after);
-  const { data: page, error, mutate } = useSWR<IdTag[]>(`/api/id-tags?${params}`);
+  const cursor = cursors.at(-1);
+  if (cursor) params.set('cursor', cursor);
+  const { data, error, mutate } = useSWR<Page<IdTag>>(`/api/id-tags?${params}`, apiPage<IdTag>);
+  const page = data?.items;
   const [message, setMessage] = useState<{ ok: boolean; text: string }>();
 
   const change = async (idTag: string, body: Partial<IdTag>, done: string) => {
@@ -156,11 +157,7 @@ export function IdTagsPage({ me }: { me: Me | undefined }) {
           Previous
         </button>
         <span>Page {cursors.length}</span>
-        <button
-          type="button"
-          disabled={!page || page.length < PAGE_SIZE}
-          onClick={() => page && setCursors([...cursors, page.at(-1)!.idTag])}
-        >
+        <button type="button" disabled={!data?.next} onClick={() => data?.next && setCursors([...cursors, data.next])}>
           Next
         </button>
       </div>

@@ -4,7 +4,7 @@
 import { useState } from 'react';
 import useSWR from 'swr';
 import { Link } from 'wouter';
-import type { Transaction } from '../api';
+import { apiPage, type Page, type Transaction } from '../api';
 import { downloadCsv } from '../csv';
 import { dateTime, kWh } from '../format';
 
@@ -22,8 +22,8 @@ export function transactionsQuery(filter: TransactionFilter): URLSearchParams {
   const params = new URLSearchParams();
   if (filter.chargePointId.trim()) params.set('chargePointId', filter.chargePointId.trim());
   if (filter.idTag.trim()) params.set('idTag', filter.idTag.trim());
-  if (filter.from) params.set('from', new Date(filter.from).toISOString());
-  if (filter.to) params.set('to', new Date(filter.to).toISOString());
+  if (filter.from) params.set('since', new Date(filter.from).toISOString());
+  if (filter.to) params.set('until', new Date(filter.to).toISOString());
   if (filter.state !== 'all') params.set('active', String(filter.state === 'active'));
   return params;
 }
@@ -40,9 +40,10 @@ export function TransactionsPage() {
   const [exporting, setExporting] = useState<string>();
   const params = transactionsQuery(filter);
   params.set('limit', String(PAGE_SIZE));
-  const after = cursors.at(-1);
-  if (after) params.set('after', after);
-  const { data: page, error } = useSWR<Transaction[]>(`/api/transactions?${params}`);
+  const cursor = cursors.at(-1);
+  if (cursor) params.set('cursor', cursor);
+  const { data, error } = useSWR<Page<Transaction>>(`/api/transactions?${params}`, apiPage<Transaction>);
+  const page = data?.items;
   const update = (change: Partial<TransactionFilter>) => {
     setFilter({ ...filter, ...change });
     setCursors([undefined]);
@@ -51,7 +52,7 @@ export function TransactionsPage() {
   const exportCsv = async () => {
     setExporting('exporting…');
     try {
-      await downloadCsv(`/api/transactions/export?${transactionsQuery(filter)}`, 'transactions.csv');
+      await downloadCsv(`/api/transactions/export.csv?${transactionsQuery(filter)}`, 'transactions.csv');
       setExporting(undefined);
     } catch (failure) {
       setExporting((failure as Error).message);
@@ -135,11 +136,7 @@ export function TransactionsPage() {
           Previous
         </button>
         <span>Page {cursors.length}</span>
-        <button
-          type="button"
-          disabled={!page || page.length < PAGE_SIZE}
-          onClick={() => page && setCursors([...cursors, String(page.at(-1)!.id)])}
-        >
+        <button type="button" disabled={!data?.next} onClick={() => data?.next && setCursors([...cursors, data.next])}>
           Next
         </button>
       </div>

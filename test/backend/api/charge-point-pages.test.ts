@@ -38,13 +38,17 @@ for (const kind of STORAGE_NAMES) {
         first.body.map((cp: { id: string }) => cp.id),
         ['CP-A1', 'CP-A2'],
       );
-      assert.equal(first.headers.get('x-next-cursor'), 'CP-A2');
-      assert.equal(first.headers.get('link'), '</api/charge-points?limit=2&after=CP-A2>; rel="next"');
-      const second = await backend.api('GET', '/api/charge-points?limit=2&after=CP-A2');
+      const cursor = first.headers.get('x-next-cursor')!;
+      assert.ok(cursor);
+      assert.equal(first.headers.get('link'), `</api/charge-points?limit=2&cursor=${cursor}>; rel="next"`);
+      const second = await backend.api('GET', `/api/charge-points?limit=2&cursor=${cursor}`);
       assert.deepEqual(
         second.body.map((cp: { id: string }) => cp.id),
         ['CP-B1', 'CP-B2'],
       );
+      const byIdentity = await backend.api('GET', '/api/charge-points?limit=2&after=CP-A2');
+      assert.deepEqual(byIdentity.body, second.body);
+      assert.equal((await backend.api('GET', '/api/charge-points?cursor=forged')).status, 400);
       const last = await backend.api('GET', '/api/charge-points?limit=2&after=CP-B2');
       assert.deepEqual(
         last.body.map((cp: { id: string }) => cp.id),
@@ -62,6 +66,24 @@ for (const kind of STORAGE_NAMES) {
       assert.deepEqual(await ids('q=eve%20single'), ['CP-B1']);
       assert.deepEqual(await ids(`q=${encodeURIComponent('%')}`), ['CP_C%']);
       assert.deepEqual(await ids('q=_'), ['CP_C%']);
+    });
+
+    it('pages the id tags too, searched in any case; without limit it is the whole export', async (t) => {
+      if (!storage) return t.skip('no storage');
+      for (const tag of ['TAG-1', 'TAG-2', 'tag-3', 'OTHER'])
+        assert.equal((await backend.api('PUT', `/api/id-tags/${tag}`, { status: 'Accepted' })).status, 201);
+      const first = await backend.api('GET', '/api/id-tags?limit=2&q=tag');
+      assert.deepEqual(
+        first.body.map((tag: { idTag: string }) => tag.idTag),
+        ['TAG-1', 'TAG-2'],
+      );
+      const next = await backend.api('GET', `/api/id-tags?limit=2&q=tag&cursor=${first.headers.get('x-next-cursor')}`);
+      assert.deepEqual(
+        next.body.map((tag: { idTag: string }) => tag.idTag),
+        ['tag-3'],
+      );
+      assert.equal(next.headers.get('link'), null);
+      assert.equal((await backend.api('GET', '/api/id-tags')).body.length, 4);
     });
 
     it('filters by connection, and counts the fleet by state', async (t) => {
