@@ -3,8 +3,6 @@
 // Sec-WebSocket-Protocol offer in another case or with odd separators ("OCPP1.6", "ocpp1.6 ;", ", ocpp1.6")
 // (subprotocol_spelling). Everything else about the handshake stays as strict as RFC 6455 asks.
 
-export type HandshakeTolerance = 'trailing_slash' | 'subprotocol_spelling';
-
 export const HANDSHAKE_TOLERANCE_METRIC = {
   name: 'ocpp_edge_handshake_tolerances_total',
   help: 'WebSocket handshakes on /ocpp/ accepted despite a known charger quirk, by kind (trailing_slash, subprotocol_spelling)',
