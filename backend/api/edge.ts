@@ -53,6 +53,16 @@ const proxySchema = {
         },
       },
     },
+    limits: {
+      type: 'object',
+      description: "The proxy's limits and bans: its connection ceiling, bans now and in all, refusals by reason",
+      properties: {
+        maxConnections: { type: 'number' },
+        bansActive: { type: 'number' },
+        bansTotal: { type: 'number' },
+        refusals: { type: 'object', additionalProperties: { type: 'number' } },
+      },
+    },
     series: { type: 'array', items: sampleSchema },
   },
 } as const;

@@ -18,13 +18,36 @@ export interface EdgeSample {
   http5xx: number;
 }
 
+/** The proxy's limits and bans (proxy/limits/), from its metrics: what it refuses and whom it has banned. */
+export interface EdgeLimits {
+  /** The global connection ceiling (from the file-descriptor limit or --max-connections). */
+  maxConnections: number;
+  bansActive: number;
+  bansTotal: number;
+  /** Refusals since the proxy started, by reason (connection rate, per-address connections, API rate, ...). */
+  refusals: Record<string, number>;
+}
+
 export interface ProxyView {
   url: string;
   up: boolean;
   error?: string;
   lastSeen?: string;
   status?: Omit<EdgeStatus, 'metrics'>;
+  limits?: EdgeLimits;
   series: EdgeSample[];
+}
+
+function limitsOf(status: EdgeStatus): EdgeLimits {
+  const refusals: Record<string, number> = {};
+  for (const value of status.metrics.find((m) => m.name === 'ocpp_edge_limit_refusals_total')?.values ?? [])
+    refusals[String(value.labels.reason)] = (refusals[String(value.labels.reason)] ?? 0) + value.value;
+  return {
+    maxConnections: metricSum(status.metrics, 'ocpp_edge_max_connections'),
+    bansActive: metricSum(status.metrics, 'ocpp_edge_bans_active'),
+    bansTotal: metricSum(status.metrics, 'ocpp_edge_bans_total'),
+    refusals,
+  };
 }
 
 interface Totals {
@@ -117,6 +140,7 @@ export class ProxyStatusWatcher {
         error: watch.error,
         lastSeen: watch.lastSeen?.toISOString(),
         status: watch.latest ? (status as Omit<EdgeStatus, 'metrics'>) : undefined,
+        limits: watch.latest ? limitsOf(watch.latest) : undefined,
         series: watch.samples,
       };
     });

@@ -94,7 +94,7 @@ export interface ChargePoint {
   lastSeen?: string | null;
   lastBoot?: string | null;
   securityProfile?: number | null;
-  violations?: number | null;
+  schemaViolations?: number | null;
   connectors?: Connector[];
   [key: string]: unknown;
 }

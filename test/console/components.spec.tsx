@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fetcher } from '../../console/src/api';
 import { ConfirmAction } from '../../console/src/components/ConfirmAction';
 import { FleetPage, fleetPath } from '../../console/src/pages/Fleet';
+import { transactionsQuery } from '../../console/src/pages/Transactions';
 import { signIn } from '../../console/src/session';
 
 type Call = { url: string; init?: RequestInit };
@@ -76,6 +77,26 @@ describe('ConfirmAction', () => {
     await waitFor(() =>
       expect(screen.getByTestId('command-answer').textContent).toContain('409: CP1 is not connected'),
     );
+  });
+});
+
+describe('transactionsQuery', () => {
+  it('asks the API for the filters the page shows: charger, tag, time range (UTC), state and flags', () => {
+    const query = transactionsQuery({
+      chargePointId: ' CP1 ',
+      idTag: 'TAG',
+      from: '2026-12-01T00:00:00Z',
+      to: '',
+      state: 'finished',
+      flags: 'flagged',
+    });
+    expect(Object.fromEntries(query)).toEqual({
+      chargePointId: 'CP1',
+      idTag: 'TAG',
+      since: '2026-12-01T00:00:00.000Z',
+      active: 'false',
+      flagged: 'true',
+    });
   });
 });
 

@@ -181,6 +181,7 @@ describe('the console in a browser', { skip }, () => {
     await page.getByRole('link', { name: 'Edge', exact: true }).click();
     await page.getByTestId('certificates').getByText('localhost').first().waitFor();
     assert.match((await page.getByTestId('upstreams').textContent()) ?? '', /healthy/);
+    assert.match((await page.getByTestId('limits').textContent()) ?? '', /Connection ceiling\d+/);
     await shot(page, 'edge');
     // No token ever appears in a URL the page visited, nor in a log line of either process.
     assert.doesNotMatch(page.url(), new RegExp(OPERATOR));

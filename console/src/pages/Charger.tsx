@@ -235,7 +235,10 @@ export function ChargerPage({ id, me }: { id: string; me: Me | undefined }) {
 }
 
 function RunningTransaction({ transaction }: { transaction: Transaction }) {
-  const { data } = useSWR<Transaction & { meterValues: MeterValue[] }>(`/api/transactions/${transaction.id}`);
+  // MeterValues raise no event, so a running session's chart is re-read every 15 s.
+  const { data } = useSWR<Transaction & { meterValues: MeterValue[] }>(`/api/transactions/${transaction.id}`, {
+    refreshInterval: 15_000,
+  });
   const { times, series } = useMemo(() => chartOf(data?.meterValues ?? []), [data]);
   return (
     <>

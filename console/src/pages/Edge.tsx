@@ -36,6 +36,7 @@ interface ProxyView {
     }[];
     upstreams: { url: string; healthy: boolean; sessions: number }[];
   };
+  limits?: { maxConnections: number; bansActive: number; bansTotal: number; refusals: Record<string, number> };
   series: EdgeSample[];
 }
 
@@ -127,6 +128,31 @@ function ProxyPanel({ proxy }: { proxy: ProxyView }) {
           </tbody>
         </table>
       </div>
+      {proxy.limits && (
+        <>
+          <h3>Limits and bans</h3>
+          <dl className="facts" data-testid="limits">
+            <div>
+              <dt>Connection ceiling</dt>
+              <dd>{proxy.limits.maxConnections || '—'}</dd>
+            </div>
+            <div>
+              <dt>Banned now</dt>
+              <dd>{proxy.limits.bansActive}</dd>
+            </div>
+            <div>
+              <dt>Bans since start</dt>
+              <dd>{proxy.limits.bansTotal}</dd>
+            </div>
+            {Object.entries(proxy.limits.refusals).map(([reason, count]) => (
+              <div key={reason}>
+                <dt>Refused: {reason.replaceAll('_', ' ')}</dt>
+                <dd>{count}</dd>
+              </div>
+            ))}
+          </dl>
+        </>
+      )}
       <h3>Last hour</h3>
       <TimeChart times={times} series={series} xRange={lastHour} />
     </article>

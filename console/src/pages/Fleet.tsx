@@ -81,6 +81,8 @@ export function FleetPage() {
               <th>State</th>
               <th className="wide">Vendor / model</th>
               <th className="wide">Firmware</th>
+              <th className="wide">Security profile</th>
+              <th className="wide">Off-spec</th>
               <th>Last seen</th>
             </tr>
           </thead>
@@ -97,6 +99,14 @@ export function FleetPage() {
                 </td>
                 <td className="wide">{[chargePoint.vendor, chargePoint.model].filter(Boolean).join(' ') || '—'}</td>
                 <td className="wide">{chargePoint.firmwareVersion ?? '—'}</td>
+                <td className="wide">{chargePoint.securityProfile ?? '—'}</td>
+                <td className="wide">
+                  {chargePoint.schemaViolations ? (
+                    <span className="badge warn">{chargePoint.schemaViolations}</span>
+                  ) : (
+                    '—'
+                  )}
+                </td>
                 <td>
                   {ago((chargePoint.lastHeartbeat as string | null) ?? (chargePoint.lastBootAt as string | null))}
                 </td>

@@ -16,6 +16,8 @@ export interface TransactionFilter {
   from: string;
   to: string;
   state: 'all' | 'active' | 'finished';
+  /** Only sessions with suspect data (flags), or only clean ones. */
+  flags: 'any' | 'flagged' | 'clean';
 }
 
 export function transactionsQuery(filter: TransactionFilter): URLSearchParams {
@@ -25,6 +27,7 @@ export function transactionsQuery(filter: TransactionFilter): URLSearchParams {
   if (filter.from) params.set('since', new Date(filter.from).toISOString());
   if (filter.to) params.set('until', new Date(filter.to).toISOString());
   if (filter.state !== 'all') params.set('active', String(filter.state === 'active'));
+  if (filter.flags !== 'any') params.set('flagged', String(filter.flags === 'flagged'));
   return params;
 }
 
@@ -35,6 +38,7 @@ export function TransactionsPage() {
     from: '',
     to: '',
     state: 'all',
+    flags: 'any',
   });
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   const [exporting, setExporting] = useState<string>();
@@ -89,6 +93,15 @@ export function TransactionsPage() {
           <option value="all">All</option>
           <option value="active">Running</option>
           <option value="finished">Finished</option>
+        </select>
+        <select
+          aria-label="Flags"
+          value={filter.flags}
+          onChange={(e) => update({ flags: e.target.value as TransactionFilter['flags'] })}
+        >
+          <option value="any">Any data</option>
+          <option value="flagged">Flagged only</option>
+          <option value="clean">Unflagged only</option>
         </select>
         <button type="button" onClick={() => void exportCsv()}>
           Export CSV

@@ -43,6 +43,8 @@ describe('GET /api/edge', () => {
     assert.match(certificate.issuer, /ocpp-edge console test CA/);
     assert.equal(certificate.origin, 'files');
     assert.ok(Date.parse(certificate.notAfter) > Date.now());
+    // The proxy's limits (proxy/limits/): its connection ceiling from the file-descriptor limit.
+    assert.ok((proxy as unknown as { limits: { maxConnections: number } }).limits.maxConnections > 0);
     assert.deepEqual(
       proxy.status.upstreams.map((u) => u.url),
       [stack.backend.httpUrl],
