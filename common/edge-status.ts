@@ -18,6 +18,8 @@ export interface EdgeCertificate {
   origin: string;
   /** ACME only: when this process next renews (or retries), ISO time. */
   nextRenewal?: string;
+  /** ACME with ARI: the renewal window the CA suggests, ISO times. */
+  ariWindow?: { start: string; end: string };
 }
 
 export interface EdgeUpstream {

@@ -18,11 +18,11 @@ export function edgeStatusReporter(registry: Registry, certificates: Certificate
       startedAt,
       node: process.version,
       certificates: certificates.list().map((certificate) => {
-        const renewal = metricSum(
-          metrics,
-          'ocpp_edge_acme_next_renewal_timestamp_seconds',
-          (labels) => typeof labels.domain === 'string' && certificate.names.includes(labels.domain),
-        );
+        const forThis = (labels: Record<string, string | number>) =>
+          typeof labels.domain === 'string' && certificate.names.includes(labels.domain);
+        const renewal = metricSum(metrics, 'ocpp_edge_acme_next_renewal_timestamp_seconds', forThis);
+        const windowStart = metricSum(metrics, 'ocpp_edge_acme_ari_window_start_timestamp_seconds', forThis);
+        const windowEnd = metricSum(metrics, 'ocpp_edge_acme_ari_window_end_timestamp_seconds', forThis);
         return {
           names: certificate.names,
           issuer: certificate.issuer,
@@ -31,6 +31,10 @@ export function edgeStatusReporter(registry: Registry, certificates: Certificate
           notAfter: certificate.notAfter.toISOString(),
           origin: certificate.origin,
           nextRenewal: renewal > 0 ? new Date(renewal * 1000).toISOString() : undefined,
+          ariWindow:
+            windowEnd > 0
+              ? { start: new Date(windowStart * 1000).toISOString(), end: new Date(windowEnd * 1000).toISOString() }
+              : undefined,
         };
       }),
       upstreams: upstreams.hosts.map((host) => ({ url: host.label, healthy: host.healthy, sessions: host.sessions })),

@@ -41,6 +41,11 @@ const proxySchema = {
               notAfter: { type: 'string' },
               origin: { type: 'string' },
               nextRenewal: { type: 'string' },
+              ariWindow: {
+                type: 'object',
+                description: 'ACME with ARI: the renewal window the CA suggests',
+                properties: { start: { type: 'string' }, end: { type: 'string' } },
+              },
             },
           },
         },

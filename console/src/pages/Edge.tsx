@@ -33,6 +33,7 @@ interface ProxyView {
       notAfter: string;
       origin: string;
       nextRenewal?: string;
+      ariWindow?: { start: string; end: string };
     }[];
     upstreams: { url: string; healthy: boolean; sessions: number }[];
   };
@@ -83,6 +84,7 @@ function ProxyPanel({ proxy }: { proxy: ProxyView }) {
               <th className="wide">Issuer</th>
               <th className="wide">Source</th>
               <th>Next renewal</th>
+              <th className="wide">ARI window</th>
             </tr>
           </thead>
           <tbody>
@@ -97,6 +99,11 @@ function ProxyPanel({ proxy }: { proxy: ProxyView }) {
                   <td className="wide">{certificate.issuer}</td>
                   <td className="wide">{certificate.origin}</td>
                   <td>{certificate.nextRenewal ? dateTime(certificate.nextRenewal) : '—'}</td>
+                  <td className="wide">
+                    {certificate.ariWindow
+                      ? `${dateTime(certificate.ariWindow.start)} – ${dateTime(certificate.ariWindow.end)}`
+                      : '—'}
+                  </td>
                 </tr>
               );
             })}

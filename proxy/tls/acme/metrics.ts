@@ -8,6 +8,9 @@ export interface AcmeMetrics {
   orders: Counter<'result'>;
   /** When this process will next try to renew (or retry), per primary domain, Unix seconds. */
   nextRenewal: Gauge<'domain'>;
+  /** The CA's suggested renewal window (ARI, RFC 9773) for the live certificate, per primary domain, Unix seconds. */
+  ariWindowStart: Gauge<'domain'>;
+  ariWindowEnd: Gauge<'domain'>;
 }
 
 export function createAcmeMetrics(registry: Registry): AcmeMetrics {
@@ -32,8 +35,20 @@ export function createAcmeMetrics(registry: Registry): AcmeMetrics {
       labelNames: ['domain'] as const,
       registers: [registry],
     });
+  const windowGauge = (edge: 'start' | 'end') => {
+    const name = `ocpp_edge_acme_ari_window_${edge}_timestamp_seconds`;
+    return (
+      (registry.getSingleMetric(name) as Gauge<'domain'> | undefined) ??
+      new Gauge({
+        name,
+        help: `The ${edge} of the renewal window the CA suggests (ARI) for the live certificate of each primary domain, Unix seconds`,
+        labelNames: ['domain'] as const,
+        registers: [registry],
+      })
+    );
+  };
   // Both results exist from the start, so rate() and alerts work before the first failure.
   orders.inc({ result: 'success' }, 0);
   orders.inc({ result: 'failure' }, 0);
-  return { orders, nextRenewal };
+  return { orders, nextRenewal, ariWindowStart: windowGauge('start'), ariWindowEnd: windowGauge('end') };
 }

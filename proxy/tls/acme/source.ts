@@ -136,12 +136,14 @@ class AcmeCertificateSource implements CertificateSource {
         const evaluation = await this.renewer.evaluate();
         nextInMs = evaluation.decision.renewAt.getTime() - Date.now();
         this.setNextRenewal(evaluation.decision.renewAt);
+        this.setRenewalWindow(evaluation.renewalInfo?.window);
       } else if (outcome.action === 'not-due') {
         this.failures = 0;
         // Another process may have stored a newer certificate while we waited for the lock.
         if (outcome.evaluation.stored) this.install(outcome.evaluation.stored, 'stored by another process');
         const { renewAt, reason } = outcome.evaluation.decision;
         this.setNextRenewal(renewAt);
+        this.setRenewalWindow(outcome.evaluation.renewalInfo?.window);
         this.logger.info(
           { renewAt, reason, notAfter: outcome.evaluation.info?.notAfter },
           'certificate not due for renewal',
@@ -209,6 +211,18 @@ class AcmeCertificateSource implements CertificateSource {
 
   private setNextRenewal(at: Date): void {
     this.metrics.nextRenewal.set({ domain: this.renewer.primary }, Math.floor(at.getTime() / 1000));
+  }
+
+  /** The ARI window of the live certificate, for the console's Edge page; absent when the CA offers none. */
+  private setRenewalWindow(window: { start: Date; end: Date } | undefined): void {
+    const labels = { domain: this.renewer.primary };
+    if (!window) {
+      this.metrics.ariWindowStart.remove(labels);
+      this.metrics.ariWindowEnd.remove(labels);
+      return;
+    }
+    this.metrics.ariWindowStart.set(labels, Math.floor(window.start.getTime() / 1000));
+    this.metrics.ariWindowEnd.set(labels, Math.floor(window.end.getTime() / 1000));
   }
 }
 

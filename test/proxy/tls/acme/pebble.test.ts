@@ -432,6 +432,12 @@ describe('ACME against Pebble', { skip, concurrency: false }, () => {
         (await nextRenewalMs(second.proxy)) >= future.start.getTime() - 1000,
         'the new certificate waits for its own window',
       );
+      // The window the CA suggests is exported for the console's Edge page.
+      const metricsText = await second.proxy.registry.metrics();
+      const windowOf = (edge: string) =>
+        metricValue(metricsText, `ocpp_edge_acme_ari_window_${edge}_timestamp_seconds`, { domain: DOMAIN });
+      assert.equal(windowOf('start'), Math.floor(future.start.getTime() / 1000));
+      assert.equal(windowOf('end'), Math.floor(future.end.getTime() / 1000));
       assert.equal(await orders(second.proxy, 'success'), 1);
       assert.ok(newOrders.length >= 1);
       for (const order of newOrders) {
