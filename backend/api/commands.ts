@@ -172,8 +172,20 @@ export async function commandRoutes(app: FastifyInstance, context: ApiContext): 
 
   /** The version a charge point speaks (its last connection; 1.6 before it ever connected); undefined: unknown. */
   async function versionOf(chargePointId: string): Promise<'1.6' | '2.0.1' | undefined> {
-    const chargePoint = await context.store.getChargePoint(chargePointId);
-    if (!chargePoint && !(await context.connections.isConnected(chargePointId))) return undefined;
+    // Presence first: a command to a connected charger must not need the database (it reaches the charger while
+    // PostgreSQL is down, as it always did; backend/cluster/postgres-outage.test.ts).
+    const connected = await context.connections.isConnected(chargePointId);
+    let chargePoint: Awaited<ReturnType<typeof context.store.getChargePoint>>;
+    try {
+      chargePoint = await context.store.getChargePoint(chargePointId);
+    } catch (error) {
+      if (!connected) throw error;
+      // Storage down: the version is unknown; 1.6, what every charger spoke before 2.0.1 (a 2.0.1 charger then
+      // answers the call with a CALLERROR, 502).
+      context.logger.warn({ chargePointId, err: (error as Error).message }, 'storage down: command sent as OCPP 1.6');
+      return '1.6';
+    }
+    if (!chargePoint && !connected) return undefined;
     return chargePoint?.ocppVersion === '2.0.1' ? '2.0.1' : '1.6';
   }
 

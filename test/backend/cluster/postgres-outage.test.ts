@@ -36,10 +36,12 @@ describe('PostgreSQL cut off and back', { skip }, () => {
       await client.end();
     }
   }
-  const start = (meterStart: number) =>
+  // A second session goes on another connector with another tag: a new start on a busy connector would close
+  // the running one, and a tag already charging gets ConcurrentTx (docs/INTEROP.md).
+  const start = (meterStart: number, connectorId = 1, idTag = 'RFID') =>
     charger.call('StartTransaction', {
-      connectorId: 1,
-      idTag: 'RFID',
+      connectorId,
+      idTag,
       meterStart,
       timestamp: new Date().toISOString(),
     }) as Promise<{ transactionId: number }>;
@@ -116,7 +118,7 @@ describe('PostgreSQL cut off and back', { skip }, () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
       await assert.rejects(sql`select 1`.execute(connection));
     });
-    await assert.rejects(start(200), isInternalError, 'StartTransaction: InternalError');
+    await assert.rejects(start(200, 2, 'RFID-2'), isInternalError, 'StartTransaction: InternalError');
     await assert.rejects(
       charger.call('StopTransaction', {
         transactionId: first.transactionId,
@@ -159,7 +161,7 @@ describe('PostgreSQL cut off and back', { skip }, () => {
       `PostgreSQL back: /health 200 on both instances ${Date.now() - reopenedAt} ms after the relay reopened`,
     );
     // The charger retries what was refused, and it is stored now.
-    const retried = await start(200);
+    const retried = await start(200, 2, 'RFID-2');
     assert.ok(retried.transactionId > first.transactionId);
     await charger.call('StopTransaction', {
       transactionId: first.transactionId,

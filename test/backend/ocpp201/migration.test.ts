@@ -72,7 +72,7 @@ describe('migration 0200-ocpp201 on SQLite', () => {
           meterStart: 0,
           startTime: '2025-01-02T00:00:00.000Z',
         });
-        assert.equal(next, 4, 'id 3 was given out once and is never given again');
+        assert.equal(next.id, 4, 'id 3 was given out once and is never given again');
       } finally {
         await store.close();
       }

@@ -157,7 +157,7 @@ describe('--ocpp-versions', () => {
     const fromEnv = loadConfig(backendOptions, {
       flags: {},
       section: 'backend',
-      env: { OCPP_EDGE_OCPP_VERSIONS: '2.0.1,1.6' },
+      env: { OCPP_EDGE_BACKEND_OCPP_VERSIONS: '2.0.1,1.6' },
     });
     assert.equal(fromEnv.ocppVersions, '2.0.1,1.6');
   });
