@@ -3,6 +3,7 @@
 // bulk operations on the id-tag table (import, export, groups by parentIdTag).
 
 import { sql, type Kysely } from 'kysely';
+import { containsPattern } from './like-pattern.js';
 import type { IdTag, Store } from './store.js';
 
 interface SyncTable {
@@ -188,7 +189,7 @@ export class LocalListStore {
     if (filter.after !== undefined) query = query.where('id_tag', '>', filter.after);
     if (filter.search) {
       // LIKE's wildcards in the search are taken literally.
-      const pattern = `%${filter.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const pattern = containsPattern(filter.search);
       query = query.where(sql<boolean>`lower(id_tag) like ${pattern} escape '\\'`);
     }
     if (filter.limit !== undefined) query = query.limit(filter.limit);

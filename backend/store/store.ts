@@ -4,6 +4,7 @@
 
 import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
 import { openDatabase, type DatabaseOptions, type Dialect } from './database.js';
+import { containsPattern } from './like-pattern.js';
 import { migrateToLatest } from './migrations.js';
 import {
   addDeviceEvents,
@@ -360,7 +361,7 @@ export class Store {
     if (filter.exceptIds && filter.exceptIds.length > 0) query = query.where('id', 'not in', [...filter.exceptIds]);
     if (filter.search) {
       // Case-insensitive substring of the identity, vendor, model or serial number; LIKE's wildcards are escaped.
-      const pattern = `%${filter.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const pattern = containsPattern(filter.search);
       query = query.where((eb) =>
         eb.or(
           (['id', 'vendor', 'model', 'serial_number'] as const).map(

@@ -3,11 +3,10 @@
 
 import { useState } from 'react';
 import useSWR from 'swr';
+import { PAGE_SIZE, Pager } from '../components/Pager';
 import { Link } from 'wouter';
 import { apiPage, type ChargePoint, type Page } from '../api';
 import { ago } from '../format';
-
-const PAGE_SIZE = 50;
 
 interface Summary {
   registered: number;
@@ -116,15 +115,7 @@ export function FleetPage() {
         </table>
         {page?.length === 0 && <p className="empty">No charger matches.</p>}
       </div>
-      <div className="pager">
-        <button type="button" disabled={cursors.length <= 1} onClick={() => setCursors(cursors.slice(0, -1))}>
-          Previous
-        </button>
-        <span>Page {cursors.length}</span>
-        <button type="button" disabled={!data?.next} onClick={() => data?.next && setCursors([...cursors, data.next])}>
-          Next
-        </button>
-      </div>
+      <Pager cursors={cursors} next={data?.next} onChange={setCursors} />
     </section>
   );
 }

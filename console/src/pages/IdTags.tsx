@@ -2,11 +2,10 @@
 
 import { type FormEvent, useState } from 'react';
 import useSWR from 'swr';
+import { PAGE_SIZE, Pager } from '../components/Pager';
 import { api, ApiError, apiPage, type Me, type Page, roleAllows } from '../api';
 import { dateTime } from '../format';
 import { currentToken } from '../session';
-
-const PAGE_SIZE = 50;
 
 interface IdTag {
   idTag: string;
@@ -152,15 +151,7 @@ export function IdTagsPage({ me }: { me: Me | undefined }) {
           </tbody>
         </table>
       </div>
-      <div className="pager">
-        <button type="button" disabled={cursors.length <= 1} onClick={() => setCursors(cursors.slice(0, -1))}>
-          Previous
-        </button>
-        <span>Page {cursors.length}</span>
-        <button type="button" disabled={!data?.next} onClick={() => data?.next && setCursors([...cursors, data.next])}>
-          Next
-        </button>
-      </div>
+      <Pager cursors={cursors} next={data?.next} onChange={setCursors} />
     </section>
   );
 }

@@ -3,12 +3,11 @@
 
 import { useState } from 'react';
 import useSWR from 'swr';
+import { PAGE_SIZE, Pager } from '../components/Pager';
 import { Link } from 'wouter';
 import { apiPage, type Page, type Transaction } from '../api';
 import { downloadCsv } from '../csv';
 import { dateTime, kWh } from '../format';
-
-const PAGE_SIZE = 50;
 
 export interface TransactionFilter {
   chargePointId: string;
@@ -144,15 +143,7 @@ export function TransactionsPage() {
         </table>
         {page?.length === 0 && <p className="empty">No transaction matches.</p>}
       </div>
-      <div className="pager">
-        <button type="button" disabled={cursors.length <= 1} onClick={() => setCursors(cursors.slice(0, -1))}>
-          Previous
-        </button>
-        <span>Page {cursors.length}</span>
-        <button type="button" disabled={!data?.next} onClick={() => data?.next && setCursors([...cursors, data.next])}>
-          Next
-        </button>
-      </div>
+      <Pager cursors={cursors} next={data?.next} onChange={setCursors} />
     </section>
   );
 }
