@@ -123,6 +123,7 @@ export async function startBackend(
     logger,
     events,
     reservations: features.reservations,
+    deviceReports: features.inventory,
     heartbeatInterval: config.heartbeatInterval,
     registration: config.registration as 'open' | 'known',
     requireSubprotocol: config.requireSubprotocol,
