@@ -19,6 +19,7 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   simulate: async () => (await import('../tools/simulate/command.js')).simulateCommand,
   check: async () => (await import('../tools/check/command.js')).checkCommand,
   validate: async () => (await import('../tools/validate/command.js')).validateCommand,
+  status: async () => (await import('../tools/status/command.js')).statusCommand,
   chargers: async () => (await import('../tools/operator/chargers-command.js')).chargersCommand,
   tags: async () => (await import('../tools/operator/tags-command.js')).tagsCommand,
   transactions: async () => (await import('../tools/operator/transactions-command.js')).transactionsCommand,
