@@ -39,7 +39,6 @@ import {
   type ValidationMode,
   chargerValidators,
   markOutbound,
-  ocpp201Validator,
   NO_SUBPROTOCOL,
   OCPP16,
   OCPP201,
@@ -295,7 +294,7 @@ export class CentralSystem {
     const { session } = client as unknown as { session: { validation: ValidationMode } };
     const validators = chargerValidators(session.validation);
     (client as unknown as { reconfigure(options: { strictModeValidators: Validator[] }): void }).reconfigure({
-      strictModeValidators: [...validators, ocpp201Validator] as unknown as Validator[],
+      strictModeValidators: validators as unknown as Validator[],
     });
     this.options.validationModes.attach(chargePointId, validators);
 
