@@ -37,6 +37,7 @@ import type { BackendConfig } from './options.js';
 import { planReload } from './reload.js';
 import { CertificateAuthority } from './security/certificate-signing.js';
 import { TrustedProxies } from './security/trusted-proxies.js';
+import { ProfileMigrations } from './security/profile-migration.js';
 import { Store } from './store/store.js';
 
 export interface BackendHandle extends RunningProcess {
@@ -116,7 +117,17 @@ export async function startBackend(
 
   const messageLog = new MessageLog(store, config.messageLogSize, logger);
   const validationModes = new ValidationModes(config.ocppValidation as ValidationMode);
+  const profileMigrations = new ProfileMigrations({
+    store,
+    connections,
+    events,
+    logger,
+    counter: metrics.profileMigrations,
+    callTimeoutMs: config.callTimeout * 1000,
+    cpoName: config.cpoName,
+  });
   const centralSystem = new CentralSystem({
+    profileMigrations,
     store,
     connections: local,
     metrics,
@@ -164,6 +175,7 @@ export async function startBackend(
         cpoName: config.cpoName,
         trustedProxies,
         certificateAuthority,
+        profileMigrations,
       },
       { settings: apiSettings, oidc, edge, version: packageVersion() },
     );
@@ -275,6 +287,7 @@ export async function startBackend(
         await app.close();
         await socketClosed;
         await closeMetricsServer(metricsListener);
+        profileMigrations.close();
         await features.close();
         await cluster?.close();
         await eventsOut.close();

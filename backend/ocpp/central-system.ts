@@ -29,7 +29,7 @@ import type { CallHandler, CallInfo, HandlerContext, ProfileHandlers } from './h
 import type { MessageLog } from './message-log.js';
 import { negotiateVersion } from './negotiation.js';
 import { v201Handlers } from './v201/index.js';
-import { ChargerAuthentication } from '../security/charger-authentication.js';
+import { ChargerAuthentication, type MigrationGate } from '../security/charger-authentication.js';
 import type { TrustedProxies } from '../security/trusted-proxies.js';
 import { UpgradeRefusals } from '../security/upgrade-refusals.js';
 import { SchemaViolationRecorder } from './schema-violations.js';
@@ -74,6 +74,8 @@ export interface CentralSystemOptions {
   validationModes: ValidationModes;
   /** --trusted-proxy: whose X-Forwarded-Proto and client-certificate headers are believed. */
   trustedProxies: TrustedProxies;
+  /** Raising charge points' security profiles: consulted at each upgrade. */
+  profileMigrations: MigrationGate;
   /** --cpo-name: the O of profile-3 charger certificates and of CSRs. */
   cpoName: string | undefined;
   /** --cpo-ca-cert/--cpo-ca-key: signs charger CSRs; undefined: they wait in the API. */
@@ -113,6 +115,7 @@ export class CentralSystem {
         return options.registration;
       },
       cpoName: options.cpoName,
+      migrations: options.profileMigrations,
       onHexPassword: (id) => {
         options.metrics.hexPasswords.inc();
         if (this.hexPasswordChargers.has(id)) return;
