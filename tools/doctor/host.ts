@@ -4,7 +4,8 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import semver from 'semver';
+import satisfies from 'semver/functions/satisfies.js';
+import { supportedNodeRange } from '../../bin/node-version.js';
 import { readFileLimit, reservedDescriptors } from '../../proxy/limits/fd-limit.js';
 import { fail, ok, warn, type Finding } from './result.js';
 
@@ -12,13 +13,12 @@ import { fail, ok, warn, type Finding } from './result.js';
 const JEMALLOC_PATHS = ['/usr/lib/x86_64-linux-gnu/libjemalloc.so.2', '/usr/lib/aarch64-linux-gnu/libjemalloc.so.2'];
 
 export function nodeCheck(version = process.version): Finding {
-  const engines = readEngines();
-  if (!engines) return warn('Node.js', `${version}; package.json names no engines`, 'nothing to compare with');
-  if (semver.satisfies(version, engines)) return ok('Node.js', `${version} (supported: ${engines})`);
+  const engines = supportedNodeRange();
+  if (satisfies(version, engines)) return ok('Node.js', `${version} (supported: ${engines})`);
   return fail(
     'Node.js',
     `${version} is not supported (${engines})`,
-    'install a supported release from NodeSource or nvm (docs/MIGRATION.md); Debian ships an older one',
+    'install Node.js 24 LTS from NodeSource or nodejs.org (docs/MIGRATION.md); Debian ships an older one',
   );
 }
 
@@ -159,17 +159,6 @@ function readNumber(file: string): number | undefined {
   try {
     const value = Number.parseInt(readFileSync(file, 'utf8'), 10);
     return Number.isFinite(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function readEngines(): string | undefined {
-  try {
-    const manifest = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
-      engines?: { node?: string };
-    };
-    return manifest.engines?.node;
   } catch {
     return undefined;
   }
