@@ -4,6 +4,7 @@
 import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EXIT_CONFIG } from '../common/command.js';
+import { packageManifest } from '../common/package-manifest.js';
 
 // Each process imports only the command it runs: the proxy does not carry the central system's modules (fastify,
 // kysely, the database drivers, ocpp-rpc) nor the backend the proxy's, which is about 10 MB of heap and 30 MB of
@@ -19,6 +20,9 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   simulate: async () => (await import('../tools/simulate/command.js')).simulateCommand,
   check: async () => (await import('../tools/check/command.js')).checkCommand,
   validate: async () => (await import('../tools/validate/command.js')).validateCommand,
+  install: async () => (await import('../tools/install/command.js')).installCommand,
+  upgrade: async () => (await import('../tools/install/command.js')).upgradeCommand,
+  rollback: async () => (await import('../tools/install/command.js')).rollbackCommand,
 };
 const args = hideBin(process.argv);
 const named = args[0] !== undefined && Object.hasOwn(commands, args[0]) ? [args[0]] : Object.keys(commands);
@@ -29,7 +33,10 @@ await loaded
     (parser, command) => parser.command(command),
     yargs(args).scriptName('ocpp-edge').usage('$0 <command> [options]'),
   )
-  .demandCommand(1, 'Name a command: proxy, backend, dev, certs, bans, backup, restore, check, simulate, validate')
+  .demandCommand(
+    1,
+    'Name a command: proxy, backend, dev, certs, bans, backup, restore, check, simulate, validate, install, upgrade, rollback',
+  )
   .strict()
   .wrap(Math.min(120, process.stdout.columns || 120))
   .fail((message, error) => {
@@ -38,5 +45,5 @@ await loaded
     process.exit(EXIT_CONFIG);
   })
   .help()
-  .version()
+  .version(packageManifest().version)
   .parseAsync();

@@ -1,15 +1,12 @@
 // The Node versions ocpp-edge runs on are package.json's `engines.node`; a process on another one stops at once with
 // a line that says which it is and what to install, before any module that could fail on it is loaded.
 
-import { readFileSync } from 'node:fs';
+import { packageManifest } from '../common/package-manifest.js';
 import satisfies from 'semver/functions/satisfies.js';
 
-/** package.json's `engines.node` range ("^20.19.0 || ^22.12.0 || >=24.0.0"), read next to dist/. */
+/** package.json's `engines.node` range ("^20.19.0 || ^22.12.0 || >=24.0.0"). */
 export function supportedNodeRange(): string {
-  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    engines?: { node?: string };
-  };
-  return manifest.engines?.node ?? '*';
+  return packageManifest().engines.node;
 }
 
 /** Undefined when `version` satisfies `range`, else the message that explains what to install. */
