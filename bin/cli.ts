@@ -20,6 +20,10 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   simulate: async () => (await import('../tools/simulate/command.js')).simulateCommand,
   check: async () => (await import('../tools/check/command.js')).checkCommand,
   validate: async () => (await import('../tools/validate/command.js')).validateCommand,
+  status: async () => (await import('../tools/status/command.js')).statusCommand,
+  chargers: async () => (await import('../tools/operator/chargers-command.js')).chargersCommand,
+  tags: async () => (await import('../tools/operator/tags-command.js')).tagsCommand,
+  transactions: async () => (await import('../tools/operator/transactions-command.js')).transactionsCommand,
   install: async () => (await import('../tools/install/command.js')).installCommand,
   upgrade: async () => (await import('../tools/install/command.js')).upgradeCommand,
   rollback: async () => (await import('../tools/install/command.js')).rollbackCommand,
@@ -33,10 +37,7 @@ await loaded
     (parser, command) => parser.command(command),
     yargs(args).scriptName('ocpp-edge').usage('$0 <command> [options]'),
   )
-  .demandCommand(
-    1,
-    'Name a command: proxy, backend, dev, certs, bans, backup, restore, check, simulate, validate, install, upgrade, rollback',
-  )
+  .demandCommand(1, `Name a command: ${Object.keys(commands).join(', ')}`)
   .strict()
   .wrap(Math.min(120, process.stdout.columns || 120))
   .fail((message, error) => {
