@@ -18,3 +18,13 @@ export function unsupportedNodeMessage(version: string, range: string): string |
     'official tarball from https://nodejs.org/en/download, so that /usr/bin/node is the new one (docs/MIGRATION.md).\n'
   );
 }
+
+/** Node lines ocpp-edge still runs on although they get no security fixes any more, with their end of life. */
+const END_OF_LIFE: Record<string, string> = { '20': 'April 2026' };
+
+/** A warning for a supported Node that reached its end of life, else undefined. */
+export function endOfLifeNodeWarning(version: string): string | undefined {
+  const ended = END_OF_LIFE[version.split('.')[0]!];
+  if (ended === undefined) return undefined;
+  return `warning: Node.js ${version} reached its end of life in ${ended} and gets no security fixes: install Node.js 24 LTS (docs/MIGRATION.md, "Prerequisites"), then run install again so the services use it`;
+}

@@ -3,6 +3,7 @@
 
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
+import { endOfLifeNodeWarning } from '../../bin/node-version.js';
 import { EXIT_CONFIG } from '../../common/exit-codes.js';
 import { packageManifest } from '../../common/package-manifest.js';
 import { installSteps, userStep, type ServiceManager } from './install.js';
@@ -62,6 +63,8 @@ export const installCommand: CommandModule = {
       out(
         `ocpp-edge install (${manager})${dryRun ? ', dry run: nothing is changed' : ''}${layout.root === '/' ? '' : ` into ${layout.root}`}`,
       );
+      const warning = endOfLifeNodeWarning(process.versions.node);
+      if (warning) out(warning);
       const first = await runSteps([userStep(layout)], dryRun, out);
       const steps = await installSteps({ manager, layout, domain: String(argv.domain), email: String(argv.email) });
       const rest = await runSteps(steps, dryRun, out);

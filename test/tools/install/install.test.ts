@@ -206,6 +206,32 @@ describe('ocpp-edge install --dry-run', () => {
   });
 });
 
+describe('ocpp-edge install on an end-of-life Node', () => {
+  /** Node started with process.versions.node replaced: the version the install sees, faked. */
+  const onNode = (version: string) => [
+    '--import',
+    `data:text/javascript,Object.defineProperty(process, "versions", { value: { ...process.versions, node: ${JSON.stringify(version)} } });`,
+  ];
+
+  test('Node 20 installs, with a warning to move to 24; Node 24 without', async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'ocpp-edge-install-node-'));
+    try {
+      const args = ['install', '--domain', DOMAIN, '--email', EMAIL, '--root', root, '--dry-run'];
+      const old = await runCli(args, { env, nodeArgs: onNode('20.19.5') });
+      assert.equal(old.code, 0, old.stderr);
+      assert.match(
+        old.stdout,
+        /warning: Node\.js 20\.19\.5 reached its end of life in April 2026 .*install Node\.js 24 LTS/,
+      );
+      const current = await runCli(args, { env, nodeArgs: onNode('24.11.1') });
+      assert.equal(current.code, 0, current.stderr);
+      assert.doesNotMatch(current.stdout, /warning/);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('ocpp-edge install --pm2 --root DIR', () => {
   test("a process file that runs the current release's apps with /etc/ocpp-edge and /var/log/ocpp-edge", async () => {
     const root = await mkdtemp(path.join(os.tmpdir(), 'ocpp-edge-install-pm2-'));
