@@ -5,7 +5,8 @@
 // Lifecycle: open storage and migrate (fail early, before listening), build the OCPP endpoint and the API,
 // listen; stop() closes chargers with 1001, then HTTP, then flushes the message log and closes storage.
 
-import { mkdirSync, readFileSync } from 'node:fs';
+import { packageManifest } from '../common/package-manifest.js';
+import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -364,10 +365,5 @@ async function loadCertificateAuthority(config: BackendConfig): Promise<Certific
 }
 
 function packageVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
-      .version;
-  } catch {
-    return '0.0.0';
-  }
+  return packageManifest().version;
 }
