@@ -11,6 +11,8 @@ import { performance } from 'node:perf_hooks';
 import type { SecureContext } from 'node:tls';
 import { RPCClient } from 'ocpp-rpc';
 import { backoffDelayMs, type BackoffSettings } from './backoff.js';
+import { MINIMUM_AC_CURRENT, NOMINAL_VOLTAGE } from '../../common/charging-profile.js';
+import { ChargerProfiles, type ProfileCapabilities, type RunningTransaction } from './charging-profiles.js';
 import { ChargerConfiguration } from './configuration.js';
 import { errorKind } from './error-kind.js';
 import { LocalAuthList } from './local-list.js';
@@ -46,14 +48,18 @@ export interface ChargerSettings {
   backoff: BackoffSettings;
   /** --quirks: behave like these models (quirks.ts); none: a conformant charger. */
   quirks?: readonly string[];
+  /** What the EV would draw per phase if nothing limited it, A (default: the charger's maximum). */
+  evDemandA?: number;
 }
 
-type ConnectorStatus = 'Available' | 'Preparing' | 'Charging' | 'Finishing' | 'Unavailable';
+type ConnectorStatus = 'Available' | 'Preparing' | 'Charging' | 'SuspendedEVSE' | 'Finishing' | 'Unavailable';
 type StopReason = 'Local' | 'Remote' | 'HardReset' | 'SoftReset' | 'UnlockCommand' | 'DeAuthorized';
 
 interface Transaction {
   id: number;
   idTag: string;
+  /** ms since the epoch (Relative charging schedules count from it). */
+  startedAt: number;
   /** performance.now() at which the session ends on its own. */
   endsAt: number;
   stopReason?: StopReason;
@@ -85,8 +91,9 @@ const FALLBACK_INTERVAL_SEC = 60;
 const REBOOT_DELAY_MS = 1000;
 /** How long stop() lets in-flight calls finish before dropping the connection. */
 const CLOSE_GRACE_MS = 2000;
-/** Nominal charging power; the meter advances at this rate during a session. */
-const CHARGING_POWER_W = 7400;
+/** What the charger can deliver per phase, A (3 × 32 A × 230 V = 22 kW). */
+const MAX_CURRENT_A = 32;
+const PHASES = 3;
 const IDLE_NAP_MS = 3_600_000;
 
 export class SimulatedCharger implements ChargePointControl {
@@ -94,6 +101,17 @@ export class SimulatedCharger implements ChargePointControl {
   /** Kept across reconnects and reboots, as a charger keeps it in flash. */
   readonly localList = new LocalAuthList();
   readonly reservations = new Map<number, { connectorId: number; idTag: string; expiryDate: string }>();
+  /** Kept across reconnects and reboots (TxProfiles end with their transaction). */
+  readonly chargingProfiles = new ChargerProfiles(MAX_CURRENT_A);
+  /** What the EV wants per phase, A; lower it to simulate a full battery (setEvDemand). */
+  private evDemandA: number;
+  /** Per phase, A, since meterReadAt: what the meter advances by. */
+  private drawA = 0;
+  /** Every change of what it may draw (A per phase; 0 outside a session), with performance.now(): what a test
+   * checks a group's limits against over time. The last 10,000 are kept. */
+  readonly limitHistory: Array<{ at: number; limitA: number }> = [];
+  /** The status last reported for connector 1 while charging (Charging, or SuspendedEVSE when held below 6 A). */
+  private reportedChargingStatus: ConnectorStatus | undefined;
   private readonly client: RPCClient;
   private readonly stopController = new AbortController();
   private running: Promise<void> | undefined;
@@ -129,6 +147,7 @@ export class SimulatedCharger implements ChargePointControl {
     private readonly stats: SimulationStats,
     private readonly logger: Logger,
   ) {
+    this.evDemandA = settings.evDemandA ?? MAX_CURRENT_A;
     this.configuration = new ChargerConfiguration({
       heartbeatIntervalSec: settings.heartbeatOverrideSec ?? 0,
       meterIntervalSec: settings.meterIntervalSec,
@@ -401,9 +420,12 @@ export class SimulatedCharger implements ChargePointControl {
         const transaction: Transaction = {
           id: started.transactionId,
           idTag,
+          startedAt: Date.now(),
           endsAt: performance.now() + this.settings.transactionDurationSec * 1000,
         };
         this.transaction = transaction;
+        this.advanceMeter();
+        this.recordLimit();
         this.stats.transactionsStarted++;
         return { answer: started, transaction };
       })();
@@ -418,7 +440,8 @@ export class SimulatedCharger implements ChargePointControl {
         transaction.stopReason = 'DeAuthorized';
         return;
       }
-      await this.sendStatus(1, 'Charging');
+      this.reportedChargingStatus = this.chargingStatus();
+      await this.sendStatus(1, this.reportedChargingStatus);
     } catch (error) {
       this.unlessGone(error, signal);
       if (!this.transaction) await this.sendStatus(1, this.connectorStatus()).catch(() => undefined);
@@ -468,7 +491,13 @@ export class SimulatedCharger implements ChargePointControl {
         transaction.stopCall = undefined;
         throw error;
       }
-      if (this.transaction === transaction) this.transaction = undefined;
+      if (this.transaction === transaction) {
+        this.transaction = undefined;
+        this.reportedChargingStatus = undefined;
+        this.advanceMeter();
+        this.recordLimit();
+      }
+      this.chargingProfiles.transactionEnded(transaction.id);
       this.stats.transactionsStopped++;
     })();
     return transaction.stopCall;
@@ -476,7 +505,7 @@ export class SimulatedCharger implements ChargePointControl {
 
   private async sendMeterValues(): Promise<void> {
     this.advanceMeter();
-    const charging = this.transaction !== undefined && !this.transaction.stopReason;
+    const currentA = this.drawA;
     await this.call('MeterValues', {
       connectorId: 1,
       transactionId: this.transaction?.id,
@@ -491,7 +520,13 @@ export class SimulatedCharger implements ChargePointControl {
               unit: 'Wh',
             },
             {
-              value: String(charging ? CHARGING_POWER_W : 0),
+              value: String(currentA),
+              context: 'Sample.Periodic',
+              measurand: 'Current.Import',
+              unit: 'A',
+            },
+            {
+              value: String(Math.round(currentA * NOMINAL_VOLTAGE * PHASES)),
               context: 'Sample.Periodic',
               measurand: 'Power.Active.Import',
               unit: 'W',
@@ -502,17 +537,90 @@ export class SimulatedCharger implements ChargePointControl {
     });
   }
 
+  /** Counts the energy drawn since the last reading, then takes the draw of now. */
   private advanceMeter(): void {
     const now = performance.now();
-    if (this.transaction && !this.transaction.stopReason)
-      this.meterWh += (CHARGING_POWER_W * (now - this.meterReadAt)) / 3_600_000;
+    this.meterWh += (this.drawA * NOMINAL_VOLTAGE * PHASES * (now - this.meterReadAt)) / 3_600_000;
     this.meterReadAt = now;
+    this.drawA = this.currentDrawA();
+  }
+
+  /** min(EV demand, the profiles' limit, the charger's maximum); 0 when held below 6 A (IEC 61851: it cannot charge). */
+  private currentDrawA(): number {
+    if (!this.transaction || this.transaction.stopReason) return 0;
+    const limit = Math.min(this.currentLimitA(), MAX_CURRENT_A);
+    if (limit < MINIMUM_AC_CURRENT) return 0;
+    return Math.min(this.evDemandA, limit);
+  }
+
+  /** The limit its profiles set now on connector 1, A per phase (its maximum when none does). */
+  currentLimitA(): number {
+    return this.chargingProfiles.limitAt(1, Date.now(), 'A', this.runningTransaction(), PHASES) ?? MAX_CURRENT_A;
+  }
+
+  /** Per phase, A, being drawn now. */
+  get currentDraw(): number {
+    return this.currentDrawA();
+  }
+
+  /** The EV wants less (or more): from now on it draws min(this, its limit). */
+  setEvDemand(amps: number): void {
+    this.advanceMeter();
+    this.evDemandA = amps;
+    this.drawA = this.currentDrawA();
+  }
+
+  /** What it may draw now (0 outside a session; below 6 A it draws nothing but the limit is what it holds). */
+  private recordLimit(): void {
+    const limitA = this.runningTransaction() ? Math.min(this.currentLimitA(), MAX_CURRENT_A) : 0;
+    if (this.limitHistory.at(-1)?.limitA === limitA) return;
+    this.limitHistory.push({ at: performance.now(), limitA });
+    if (this.limitHistory.length > 10_000) this.limitHistory.splice(0, this.limitHistory.length - 10_000);
+  }
+
+  /** Charging, or SuspendedEVSE while its limit is below what an EV can charge with. */
+  private chargingStatus(): ConnectorStatus {
+    return Math.min(this.currentLimitA(), MAX_CURRENT_A) < MINIMUM_AC_CURRENT ? 'SuspendedEVSE' : 'Charging';
   }
 
   /** Its one connector's status (every connectorId is that connector). */
   connectorStatus(_connectorId = 1): ConnectorStatus {
-    if (this.transaction) return 'Charging';
+    if (this.transaction) return this.reportedChargingStatus ?? 'Charging';
     return this.operative ? 'Available' : 'Unavailable';
+  }
+
+  // ---- smart charging (ChargePointControl) ----
+
+  profileCapabilities(): ProfileCapabilities {
+    const units = this.configuration
+      .text('ChargingScheduleAllowedChargingRateUnit')
+      .split(/[,\s]+/)
+      .flatMap((name) => (name === 'Current' ? ['A' as const] : name === 'Power' ? ['W' as const] : []));
+    return {
+      supported: this.configuration.text('SupportedFeatureProfiles').split(',').includes('SmartCharging'),
+      maxStackLevel: this.configuration.integer('ChargeProfileMaxStackLevel'),
+      allowedUnits: units,
+      maxPeriods: this.configuration.integer('ChargingScheduleMaxPeriods'),
+      maxInstalled: this.configuration.integer('MaxChargingProfilesInstalled'),
+      connectors: this.configuration.integer('NumberOfConnectors'),
+    };
+  }
+
+  runningTransaction(): RunningTransaction | undefined {
+    const transaction = this.transaction;
+    return transaction && !transaction.stopReason
+      ? { id: transaction.id, startedAt: transaction.startedAt }
+      : undefined;
+  }
+
+  profilesChanged(): void {
+    this.advanceMeter();
+    this.recordLimit();
+    if (!this.transaction || this.transaction.stopReason || this.reportedChargingStatus === undefined) return;
+    const status = this.chargingStatus();
+    if (status === this.reportedChargingStatus) return;
+    this.reportedChargingStatus = status;
+    this.afterAnswer(() => this.sendStatus(1, status));
   }
 
   private async sendStatus(connectorId: number, status: ConnectorStatus): Promise<void> {
