@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import WebSocket from 'ws';
 import { errorKind } from '../tools/simulate/error-kind.js';
+import { answerToCall } from './charger-answers.js';
 import type { LoadCommand, LoadReply, MessagesResult, OpenResult, OpenSpec } from './load-protocol.js';
 
 const BOOT_FRAME = JSON.stringify([
@@ -18,6 +19,7 @@ const BOOT_FRAME = JSON.stringify([
 /** A call still unanswered this long after a phase ends counts as a failure. */
 const ANSWER_GRACE_MS = 5000;
 const OPEN_CHAR = 0x5b; // '['
+const CALL_CHAR = 0x32; // '2'
 const CALLRESULT_CHAR = 0x33; // '3'
 
 /** One held connection and its call in flight. */
@@ -58,6 +60,8 @@ async function open(spec: OpenSpec): Promise<OpenResult> {
         secureContext,
       } as WebSocket.ClientOptions;
       const ws = new WebSocket(`${spec.url}/${id}`, 'ocpp1.6', options);
+      // The full backend calls a charger after its boot (configuration, local list): answer as a charger would.
+      ws.on('message', answerCentralSystem);
       let settled = false;
       const settle = (failure?: string) => {
         if (settled) return;
@@ -96,9 +100,17 @@ async function open(spec: OpenSpec): Promise<OpenResult> {
   return result;
 }
 
+/** Answers a CALL from the central system; leaves every other frame to the handlers of the charger's own calls. */
+function answerCentralSystem(this: WebSocket, data: Buffer): void {
+  if (data[0] !== OPEN_CHAR || data[1] !== CALL_CHAR) return;
+  const answer = answerToCall(data.toString());
+  if (answer) this.send(answer);
+}
+
 function onMessage(this: WebSocket, data: Buffer): void {
   const charger = (this as WebSocket & { charger?: Charger }).charger;
-  if (!charger?.waiting || data[0] !== OPEN_CHAR) return;
+  // A call from the central system is not the answer to ours (answerCentralSystem answers it).
+  if (!charger?.waiting || data[0] !== OPEN_CHAR || data[1] === CALL_CHAR) return;
   charger.waiting = false;
   onAnswer?.(charger, data[1] === CALLRESULT_CHAR);
 }

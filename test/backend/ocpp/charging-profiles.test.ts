@@ -40,7 +40,7 @@ describe('charging profiles', () => {
           assert.equal(accepted.status, 201, JSON.stringify(accepted.body));
           assert.equal(accepted.body.status, 'Accepted');
           assert.equal(accepted.body.profile.chargingProfileId, 1, 'the next free id given');
-          assert.equal(sim.charger.chargingProfiles.profiles.length, 1);
+          assert.equal(sim.charger.smartCharging.profiles.length, 1);
           // Refused before sending: above the charger's ChargeProfileMaxStackLevel (8).
           const tooHigh = await set(0, txDefault(16, 9));
           assert.equal(tooHigh.status, 400);
@@ -100,17 +100,17 @@ describe('charging profiles', () => {
 
           // The charger loses its volatile profiles and reboots (Hard reset ends the session): the default comes
           // back after the boot, the TxProfile of the ended transaction does not.
-          sim.charger.chargingProfiles.clear({});
+          sim.charger.smartCharging.clear({});
           assert.equal((await backend.api('POST', `${base}/reset`, { type: 'Hard' })).body.status, 'Accepted');
           await sim.booted(2);
-          await waitFor('the default profile re-sent', () => sim.charger.chargingProfiles.profiles.length === 1);
-          assert.equal(sim.charger.chargingProfiles.profiles[0]?.profile.chargingProfilePurpose, 'TxDefaultProfile');
+          await waitFor('the default profile re-sent', () => sim.charger.smartCharging.profiles.length === 1);
+          assert.equal(sim.charger.smartCharging.profiles[0]?.profile.chargingProfilePurpose, 'TxDefaultProfile');
           const afterBoot = await backend.api('GET', `${base}/charging-profiles?status=Accepted`);
           assert.equal(afterBoot.body.length, 1, JSON.stringify(afterBoot.body));
 
           const cleared = await backend.api('DELETE', `${base}/charging-profiles?purpose=TxDefaultProfile`);
           assert.deepEqual(cleared.body, { status: 'Accepted', removed: 1 });
-          assert.equal(sim.charger.chargingProfiles.profiles.length, 0);
+          assert.equal(sim.charger.smartCharging.profiles.length, 0);
           const again = await backend.api('DELETE', `${base}/charging-profiles?profileId=1`);
           assert.equal(again.body.status, 'Unknown');
         } finally {
@@ -135,7 +135,7 @@ describe('charging profiles', () => {
         });
         assert.equal(refused.status, 409);
         assert.equal(refused.body.error, 'NotSupported');
-        assert.equal(plain.charger.chargingProfiles.profiles.length, 0, 'nothing was sent');
+        assert.equal(plain.charger.smartCharging.profiles.length, 0, 'nothing was sent');
 
         const byViewer = await backend.api(
           'POST',

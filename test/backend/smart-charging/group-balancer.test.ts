@@ -39,7 +39,7 @@ async function group(backend: TestBackend, id: string, limit: number, members: T
   // Every member holds the group's default: a session starts with nothing until it is given a share.
   await waitFor('the group default on every member', () =>
     members.every((sim) =>
-      sim.charger.chargingProfiles.profiles.some(
+      sim.charger.smartCharging.profiles.some(
         (held) => held.profile.chargingProfilePurpose === 'TxDefaultProfile' && held.profile.chargingProfileId >= 1e6,
       ),
     ),
@@ -125,7 +125,7 @@ describe('charging groups', () => {
         );
         assert.equal(sim(b).connectorStatus(), 'SuspendedEVSE', 'below 6 A the EV suspends');
         const limits = sims.flatMap((one) =>
-          one.charger.chargingProfiles.profiles.map(
+          one.charger.smartCharging.profiles.map(
             (held) => held.profile.chargingSchedule.chargingSchedulePeriod[0]?.limit,
           ),
         );

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ChargingProfile } from '../../../common/charging-profile.js';
-import { ChargerProfiles, type ProfileCapabilities } from '../../../tools/simulate/charging-profiles.js';
+import { ChargerProfiles, type ProfileCapabilities } from '../../../tools/simulate/smart-charging.js';
 
 const CAPABILITIES: ProfileCapabilities = {
   supported: true,
