@@ -26,6 +26,7 @@ import { ProxyStatusWatcher } from './edge/proxy-status.js';
 import { ClusterConnections } from './cluster/cluster-connections.js';
 import { EventBus } from './events/bus.js';
 import { createFeatures, type Features } from './features.js';
+import { createGroupLease } from './smart-charging/lease-choice.js';
 import { EventsOut } from './events/events-out.js';
 import { createBackendMetrics, type BackendMetrics } from './metrics.js';
 import { CentralSystem, refuseUpgrade } from './ocpp/central-system.js';
@@ -105,6 +106,7 @@ export async function startBackend(
   const local = cluster?.local ?? new LocalConnections();
   // Every command goes through the observed registry, so the features keep state from the answers.
   const connections = new ObservedConnections(cluster ?? local, logger);
+  const groupLease = createGroupLease(config, store, cluster, logger);
   const features = createFeatures({
     store,
     connections,
@@ -113,6 +115,11 @@ export async function startBackend(
     callTimeoutMs: config.callTimeout * 1000,
     afterBootDelayMs: config.afterBootDelay * 1000,
     localListRetryBaseMs: config.localListRetryBase * 1000,
+    registry: metrics.registry,
+    groupLease,
+    groupRebalanceIntervalMs: config.groupRebalanceInterval * 1000,
+    neverZeroModels: config.neverZeroModel ?? [],
+    groupPauseCurrent: config.groupPauseCurrent,
   });
   const trustedProxies = new TrustedProxies(config.trustedProxy);
 
@@ -136,6 +143,7 @@ export async function startBackend(
     logger,
     events,
     reservations: features.reservations,
+    onMeterValues: (chargePointId) => features.groupBalancer.meterValues(chargePointId),
     heartbeatInterval: config.heartbeatInterval,
     registration: config.registration as 'open' | 'known',
     requireSubprotocol: config.requireSubprotocol,

@@ -54,6 +54,8 @@ export interface CentralSystemOptions {
   logger: Logger;
   events: EventBus;
   reservations?: Reservations;
+  /** Told after a charger's MeterValues are stored (the charging groups' balancer looks again). */
+  onMeterValues?: (chargePointId: string) => void;
   /** Seconds, given to chargers in the BootNotification answer (reconfigure() may change it). */
   heartbeatInterval: number;
   /** open: unknown charge points are registered when they connect; known: refused (401). */
@@ -341,6 +343,7 @@ export class CentralSystem {
       logger,
       events,
       reservations: this.options.reservations,
+      meterValuesStored: this.options.onMeterValues,
       // Read at each BootNotification, so reconfigure() applies to the next boot of a connected charger too.
       get heartbeatInterval() {
         return options.heartbeatInterval;

@@ -19,6 +19,8 @@ export interface HandlerContext {
   events: EventBus;
   /** Consulted by StartTransaction (reserved connectors); absent in a central system without the feature. */
   reservations?: Reservations;
+  /** Told after MeterValues are stored (a session drawing less may free some of its group's limit). */
+  meterValuesStored?: (chargePointId: string) => void;
   /** Seconds between heartbeats given to chargers at boot. */
   heartbeatInterval: number;
   /** Current time as stored: UTC ISO-8601. */
