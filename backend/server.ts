@@ -144,6 +144,7 @@ export async function startBackend(
     events,
     reservations: features.reservations,
     onMeterValues: (chargePointId) => features.groupBalancer.meterValues(chargePointId),
+    deviceReports: features.inventory,
     heartbeatInterval: config.heartbeatInterval,
     registration: config.registration as 'open' | 'known',
     requireSubprotocol: config.requireSubprotocol,

@@ -15,6 +15,7 @@ import { parseVersionList, versionOfSubprotocol, type OcppVersion } from '../../
 import { writeRawHttpResponse } from '../../common/raw-http-response.js';
 import { rpcErrorCode } from '../../common/rpc-error.js';
 import type { EventBus } from '../events/bus.js';
+import type { DeviceReportSink } from './configuration-inventory.js';
 import type { Reservations } from './reservations.js';
 import type { BackendMetrics } from '../metrics.js';
 import type { Store } from '../store/store.js';
@@ -56,6 +57,8 @@ export interface CentralSystemOptions {
   reservations?: Reservations;
   /** Told after a charger's MeterValues are stored (the charging groups' balancer looks again). */
   onMeterValues?: (chargePointId: string) => void;
+  /** The configuration inventory's intake of OCPP 2.0.1 NotifyReport parts. */
+  deviceReports?: DeviceReportSink;
   /** Seconds, given to chargers in the BootNotification answer (reconfigure() may change it). */
   heartbeatInterval: number;
   /** open: unknown charge points are registered when they connect; known: refused (401). */
@@ -344,6 +347,7 @@ export class CentralSystem {
       events,
       reservations: this.options.reservations,
       meterValuesStored: this.options.onMeterValues,
+      deviceReports: this.options.deviceReports,
       // Read at each BootNotification, so reconfigure() applies to the next boot of a connected charger too.
       get heartbeatInterval() {
         return options.heartbeatInterval;
