@@ -12,6 +12,7 @@ import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { ProcessLifecycle, RunningProcess } from '../common/command.js';
 import { ConfigError, redactUrlPassword } from '../common/config.js';
+import { CONNECTION_HEADER_TOLERANCE, promoteBeforeRequestListeners } from '../common/connectionless-upgrade.js';
 import { effectiveBacklog } from '../common/listen-backlog.js';
 import { startMetricsServer } from '../common/metrics.js';
 import type { Logger } from '../common/logger.js';
@@ -166,6 +167,12 @@ export async function startBackend(
       },
       { settings: apiSettings, oidc, edge, version: packageVersion() },
     );
+    // Reached directly (no proxy): an upgrade on /ocpp/ without "Connection: Upgrade" goes to the OCPP endpoint too.
+    promoteBeforeRequestListeners(app.server, {
+      servesUpgrade: (url) => CentralSystem.matches(url),
+      promoted: () => metrics.handshakeTolerances.inc({ kind: CONNECTION_HEADER_TOLERANCE }),
+      notTakenOver: (socket) => refuseUpgrade(socket, 400, 'Connection header must name upgrade'),
+    });
     app.server.on('upgrade', (request, socket: Duplex, head: Buffer) => {
       if (CentralSystem.matches(request.url)) centralSystem.handleUpgrade(request, socket, head);
       else refuseUpgrade(socket, 404, 'The WebSocket endpoint is /ocpp/{chargePointId}');

@@ -73,6 +73,12 @@ export const proxyOptions = {
     describe:
       'CRL file (PEM) of a --client-ca; a revoked charger certificate is forwarded as FAILED:CERT_REVOKED, also on resumed TLS sessions. Re-read on SIGHUP; repeat for several',
   },
+  'plain-ocpp-on-http': {
+    type: 'boolean',
+    describe:
+      'INSECURE: also proxy WebSocket upgrades under /ocpp/ on the HTTP listener (plain ws://), for OCPP security profile 1 chargers (Basic auth without TLS); the backend accepts them only for charge points of profile 1. Everything else on the HTTP listener keeps redirecting to HTTPS',
+    default: false,
+  },
   'data-dir': {
     type: 'string',
     describe: 'State directory: generated and ACME certificates, ACME account, locks',

@@ -124,9 +124,10 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
       : undefined;
   const headerTimeoutMs = config.headerTimeout * 1000;
   const clientIdentity = new ClientIdentity(clientTrust, metrics, logger);
+  const routes = createRoutes({ wsIdleTimeout: config.wsIdleTimeout, upstreamTimeout: config.upstreamTimeout });
   const https = new HttpsListener({
     store,
-    routes: createRoutes({ wsIdleTimeout: config.wsIdleTimeout, upstreamTimeout: config.upstreamTimeout }),
+    routes,
     upstream,
     pool,
     metrics,
@@ -148,6 +149,7 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
     headerTimeoutMs,
     metrics,
     logger,
+    plainOcpp: config.plainOcppOnHttp ? { routes, websockets: https.websockets } : undefined,
   });
 
   // Serve.
@@ -183,6 +185,11 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
   const metricsPort = addressPort(metricsServer) ?? config.metricsPort;
   healthChecks?.start();
   if (backlogWarning) logger.warn(backlogWarning);
+  if (config.plainOcppOnHttp)
+    logger.warn(
+      { httpPort },
+      `--plain-ocpp-on-http: chargers may connect over plain ws:// on port ${httpPort} (security profile 1: the password travels unencrypted); watch ocpp_edge_plain_ws_connections and migrate them to wss://`,
+    );
   for (const warning of limits.warnings) logger.warn(warning);
   logger.info(
     {

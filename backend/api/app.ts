@@ -7,7 +7,7 @@ import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
-import { hasClientCertificateHeaders } from '../../common/client-certificate-headers.js';
+import { hasProxyOwnedHeaders } from '../../common/transport-header.js';
 import { UPGRADE_REFUSALS } from '../security/upgrade-refusals.js';
 import { bearerAuth } from './bearer-auth.js';
 import type { OidcVerifier } from './oidc.js';
@@ -82,9 +82,10 @@ export async function buildApi(context: ApiContext, options: ApiOptions): Promis
     context.logger.warn('no --api-token or --oidc-issuer configured: every /api/ request will be refused (401)');
   const requireToken = bearerAuth(() => settings.apiTokens, options.oidc);
   app.addHook('onRequest', async (request, reply) => {
-    // Only a proxy of ours sets the client-certificate headers: from anyone else they are forged, on every route.
+    // Only a proxy of ours sets the client-certificate and transport headers: from anyone else they are forged, on
+    // every route.
     const trusted = context.trustedProxies;
-    if (trusted && hasClientCertificateHeaders(request.headers) && !trusted.trusts(request.socket.remoteAddress)) {
+    if (trusted && hasProxyOwnedHeaders(request.headers) && !trusted.trusts(request.socket.remoteAddress)) {
       context.logger.warn(
         { remoteAddress: request.socket.remoteAddress, url: request.url },
         'request refused: client-certificate headers from an untrusted address',

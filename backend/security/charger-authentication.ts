@@ -1,6 +1,7 @@
 // Who may open a charger's WebSocket: the one place the backend decides it, for any OCPP version. In order:
-//   1. the request's origin: client-certificate headers from anyone but a --trusted-proxy are refused (forged);
-//      TLS is what a trusted proxy says it was (X-Forwarded-Proto: https), a direct request is plain HTTP;
+//   1. the request's origin: client-certificate or transport headers from anyone but a --trusted-proxy are refused
+//      (forged); TLS is what a trusted proxy says it was (X-Forwarded-Proto: https, and not the transport header
+//      `plain` of its HTTP listener), a direct request is plain HTTP;
 //   2. the identity's syntax, then whether the charge point is known (--registration);
 //   3. its security profile (security-profile.ts): TLS, the Basic auth password, the client certificate.
 // Every refusal goes through UpgradeRefusals (log line, metric, status).
@@ -8,10 +9,10 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { isChargePointId } from '../../common/charge-point-identity.js';
 import {
-  hasClientCertificateHeaders,
   readClientCertificateHeaders,
   type ClientCertificateVerification,
 } from '../../common/client-certificate-headers.js';
+import { hasProxyOwnedHeaders, readTransportHeader } from '../../common/transport-header.js';
 import type { ChargePoint, Store } from '../store/store.js';
 import { basicCredentials, hexDecodedPassword } from './authorization-key.js';
 import { certificateMismatch } from './charger-certificate.js';
@@ -35,6 +36,11 @@ export interface UpgradeAttempt {
 /** How the charger reached us, as far as the backend can tell. */
 export interface ChargerTransport {
   tls: boolean;
+  /**
+   * The proxy took the connection on its HTTP listener (--plain-ocpp-on-http): only charge points of security
+   * profile 1 may connect that way.
+   */
+  plainProxy: boolean;
   /** The proxy's verdict on the client certificate; undefined when no trusted proxy gave one. */
   clientCertificate: ClientCertificateVerification | undefined;
   /** The charger's address: X-Real-IP from a trusted proxy, else the TCP peer. */
@@ -83,9 +89,11 @@ export class ChargerAuthentication {
 
     const chargePoint = await this.options.store.getChargePoint(identity);
     if (!chargePoint) {
-      if (this.options.registration === 'known') {
+      if (this.options.registration === 'known' || transport.plainProxy) {
         // Spend the same time as a wrong password, so response times do not tell which identities exist.
         await this.passwords.verify(attempt.password ?? '', DUMMY_HASH);
+        if (transport.plainProxy)
+          return refuse('plain_ws_not_allowed', "an unknown charge point over the proxy's plain ws:// listener");
         return refuse('unknown_charge_point', 'unknown charge point (registration known)');
       }
       await this.options.register(identity);
@@ -97,6 +105,12 @@ export class ChargerAuthentication {
     const profileDetails = { securityProfile: profile, tls: transport.tls };
     if (requiresTls(profile) && !transport.tls)
       return refuse('tls_required', `security profile ${profile} requires TLS`, profileDetails);
+    if (transport.plainProxy && profile !== 1)
+      return refuse(
+        'plain_ws_not_allowed',
+        `security profile ${profile} over the proxy's plain ws:// listener (profile 1 only)`,
+        profileDetails,
+      );
 
     if (profile === 3) {
       const refusal = this.checkCertificate(identity, transport.clientCertificate, refuse);
@@ -184,16 +198,18 @@ export class ChargerAuthentication {
     return undefined;
   }
 
-  /** undefined: the request carries client-certificate headers but does not come from a trusted proxy. */
+  /** undefined: the request carries the proxy's own headers but does not come from a trusted proxy. */
   transportOf(attempt: Pick<UpgradeAttempt, 'remoteAddress' | 'headers'>): ChargerTransport | undefined {
     const { headers } = attempt;
     if (!this.options.trustedProxies.trusts(attempt.remoteAddress)) {
-      if (hasClientCertificateHeaders(headers)) return undefined;
-      return { tls: false, clientCertificate: undefined, clientAddress: attempt.remoteAddress };
+      if (hasProxyOwnedHeaders(headers)) return undefined;
+      return { tls: false, plainProxy: false, clientCertificate: undefined, clientAddress: attempt.remoteAddress };
     }
     const realIp = headers['x-real-ip'];
+    const plainProxy = readTransportHeader(headers) === 'plain';
     return {
-      tls: headers['x-forwarded-proto'] === 'https',
+      tls: !plainProxy && headers['x-forwarded-proto'] === 'https',
+      plainProxy,
       clientCertificate: readClientCertificateHeaders(headers),
       clientAddress: typeof realIp === 'string' ? realIp : attempt.remoteAddress,
     };

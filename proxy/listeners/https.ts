@@ -8,6 +8,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
+import {
+  CONNECTION_HEADER_TOLERANCE,
+  isUpgradeWithoutConnectionHeader,
+  promoteToUpgrade,
+} from '../../common/connectionless-upgrade.js';
 import type { Logger } from '../../common/logger.js';
 import type { AccessLog } from '../access-log.js';
 import type { ClientIdentity } from '../client-identity.js';
@@ -121,11 +126,20 @@ export class HttpsListener {
 
   private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const startedAt = performance.now();
+    const target = parseRequestTarget(req.url);
+    const route = target.ok ? matchRoute(this.options.routes, target.pathname) : undefined;
+    // On /ocpp/ only: an upgrade without "Connection: Upgrade" (a known charger's firmware) goes to onUpgrade.
+    if (route?.websocket && isUpgradeWithoutConnectionHeader(req)) {
+      this.options.metrics.handshakeTolerances.inc({ kind: CONNECTION_HEADER_TOLERANCE });
+      promoteToUpgrade(req, res, (socket) => {
+        writeRawError(socket, 400, 'Connection header must name upgrade');
+        this.record(req, 400, route.name, startedAt, 0, true);
+      });
+      return;
+    }
     setSecurityHeaders(res);
     if (this.stopping) res.setHeader('connection', 'close');
     this.inFlight++;
-    const target = parseRequestTarget(req.url);
-    const route = target.ok ? matchRoute(this.options.routes, target.pathname) : undefined;
     res.once('close', () => this.finished(req, res, route, startedAt));
     if (!target.ok) {
       sendJsonError(res, 400, target.reason);

@@ -1,6 +1,6 @@
 // How a simulated charge point answers the central system: every call OCPP 1.6 lets a central system make, with
-// the answer a real single-connector charger would give. Strict mode has already checked the request against the
-// OCPP schema, and checks the answer too, so handlers only decide.
+// the answer a real single-connector charger would give (the OCPP 2.0.1 table is remote-commands-201.ts). Strict
+// mode has already checked the request against the OCPP schema, and checks the answer too, so handlers only decide.
 
 import { createRPCError, type RPCClient } from 'ocpp-rpc';
 import type { ChargerConfiguration } from './configuration.js';
@@ -13,7 +13,9 @@ export type TriggerableMessage =
   | 'FirmwareStatusNotification'
   | 'Heartbeat'
   | 'MeterValues'
-  | 'StatusNotification';
+  | 'StatusNotification'
+  | 'LogStatusNotification'
+  | 'TransactionEvent';
 
 /** What the handlers may ask of the charger. Effects that send messages run after the answer has gone out. */
 export interface ChargePointControl {
@@ -23,21 +25,25 @@ export interface ChargePointControl {
   readonly reservations: Map<number, { connectorId: number; idTag: string; expiryDate: string }>;
   /** The connector's status now, as last reported. */
   connectorStatus(connectorId: number): string;
-  remoteStart(idTag: string, connectorId: number | undefined): 'Accepted' | 'Rejected';
-  remoteStop(transactionId: number): 'Accepted' | 'Rejected';
+  remoteStart(idTag: string, connectorId: number | undefined, remoteStartId?: number): 'Accepted' | 'Rejected';
+  remoteStop(transactionId: number | string): 'Accepted' | 'Rejected';
   reset(type: 'Hard' | 'Soft'): void;
   changeAvailability(connectorId: number, type: AvailabilityType): 'Accepted' | 'Rejected' | 'Scheduled';
   unlock(connectorId: number): 'Unlocked' | 'UnlockFailed' | 'NotSupported';
   trigger(message: TriggerableMessage, connectorId: number | undefined): 'Accepted' | 'Rejected';
+  /** The id of the transaction in progress, if any. */
+  transactionId(): number | string | undefined;
   configurationChanged(key: string): void;
 }
 
 type Params = Record<string, unknown>;
-type Handler = (charger: ChargePointControl, params: Params) => Record<string, unknown>;
+type Handler<Charger> = (charger: Charger, params: Params) => Record<string, unknown>;
+/** The answers of one OCPP version, by action. */
+export type AnswerTable<Charger> = Readonly<Record<string, Handler<Charger>>>;
 
 // One table for every charger, and one wildcard handler per charger: a fleet of 10,000 does not need 190,000
 // closures.
-const HANDLERS: Readonly<Record<string, Handler>> = {
+export const ocpp16Answers: AnswerTable<ChargePointControl> = {
   RemoteStartTransaction: (charger, p) => ({
     status: charger.remoteStart(p.idTag as string, p.connectorId as number | undefined),
   }),
@@ -99,13 +105,14 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
   GetCompositeSchedule: () => ({ status: 'Rejected' }),
 };
 
-export function answerCentralSystem(
+export function answerCentralSystem<Charger>(
   client: RPCClient,
-  charger: ChargePointControl,
+  charger: Charger,
+  answers: AnswerTable<Charger>,
   onAnswer: (action: string) => void,
 ): void {
   client.handle(async ({ method, params }) => {
-    const handler = Object.hasOwn(HANDLERS, method!) ? HANDLERS[method!] : undefined;
+    const handler = Object.hasOwn(answers, method!) ? answers[method!] : undefined;
     if (!handler) throw createRPCError('NotImplemented', `${method} is not implemented by the simulator`);
     onAnswer(method!);
     return handler(charger, (params ?? {}) as Params);
