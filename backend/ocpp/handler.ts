@@ -20,6 +20,8 @@ export interface HandlerContext {
   events: EventBus;
   /** Consulted by StartTransaction (reserved connectors); absent in a central system without the feature. */
   reservations?: Reservations;
+  /** Told after MeterValues are stored (a session drawing less may free some of its group's limit). */
+  meterValuesStored?: (chargePointId: string) => void;
   /** Takes OCPP 2.0.1 NotifyReport parts into the configuration inventory; absent without the feature. */
   deviceReports?: DeviceReportSink;
   /** Seconds between heartbeats given to chargers at boot. */
