@@ -369,6 +369,12 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await addOcpp201(db, dialect, idType, autoIncrement);
       },
     },
+    // Issue 15: a retransmitted StartTransaction gets the status its first answer carried, whatever changed since.
+    '0210-start-status': {
+      async up(db: MigrationDb) {
+        await db.schema.alterTable('transactions').addColumn('start_status', 'text').execute();
+      },
+    },
   };
 }
 
