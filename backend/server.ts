@@ -5,7 +5,8 @@
 // Lifecycle: open storage and migrate (fail early, before listening), build the OCPP endpoint and the API,
 // listen; stop() closes chargers with 1001, then HTTP, then flushes the message log and closes storage.
 
-import { mkdirSync, readFileSync } from 'node:fs';
+import { packageManifest } from '../common/package-manifest.js';
+import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -25,6 +26,7 @@ import { ProxyStatusWatcher } from './edge/proxy-status.js';
 import { ClusterConnections } from './cluster/cluster-connections.js';
 import { EventBus } from './events/bus.js';
 import { createFeatures, type Features } from './features.js';
+import { createGroupLease } from './smart-charging/lease-choice.js';
 import { EventsOut } from './events/events-out.js';
 import { createBackendMetrics, type BackendMetrics } from './metrics.js';
 import { CentralSystem, refuseUpgrade } from './ocpp/central-system.js';
@@ -104,6 +106,7 @@ export async function startBackend(
   const local = cluster?.local ?? new LocalConnections();
   // Every command goes through the observed registry, so the features keep state from the answers.
   const connections = new ObservedConnections(cluster ?? local, logger);
+  const groupLease = createGroupLease(config, store, cluster, logger);
   const features = createFeatures({
     store,
     connections,
@@ -112,6 +115,11 @@ export async function startBackend(
     callTimeoutMs: config.callTimeout * 1000,
     afterBootDelayMs: config.afterBootDelay * 1000,
     localListRetryBaseMs: config.localListRetryBase * 1000,
+    registry: metrics.registry,
+    groupLease,
+    groupRebalanceIntervalMs: config.groupRebalanceInterval * 1000,
+    neverZeroModels: config.neverZeroModel ?? [],
+    groupPauseCurrent: config.groupPauseCurrent,
   });
   const trustedProxies = new TrustedProxies(config.trustedProxy);
 
@@ -135,6 +143,8 @@ export async function startBackend(
     logger,
     events,
     reservations: features.reservations,
+    onMeterValues: (chargePointId) => features.groupBalancer.meterValues(chargePointId),
+    deviceReports: features.inventory,
     heartbeatInterval: config.heartbeatInterval,
     registration: config.registration as 'open' | 'known',
     requireSubprotocol: config.requireSubprotocol,
@@ -364,10 +374,5 @@ async function loadCertificateAuthority(config: BackendConfig): Promise<Certific
 }
 
 function packageVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
-      .version;
-  } catch {
-    return '0.0.0';
-  }
+  return packageManifest().version;
 }

@@ -15,6 +15,7 @@ import { parseVersionList, versionOfSubprotocol, type OcppVersion } from '../../
 import { writeRawHttpResponse } from '../../common/raw-http-response.js';
 import { rpcErrorCode } from '../../common/rpc-error.js';
 import type { EventBus } from '../events/bus.js';
+import type { DeviceReportSink } from './configuration-inventory.js';
 import type { Reservations } from './reservations.js';
 import type { BackendMetrics } from '../metrics.js';
 import type { Store } from '../store/store.js';
@@ -39,7 +40,6 @@ import {
   type ValidationMode,
   chargerValidators,
   markOutbound,
-  ocpp201Validator,
   NO_SUBPROTOCOL,
   OCPP16,
   OCPP201,
@@ -55,6 +55,10 @@ export interface CentralSystemOptions {
   logger: Logger;
   events: EventBus;
   reservations?: Reservations;
+  /** Told after a charger's MeterValues are stored (the charging groups' balancer looks again). */
+  onMeterValues?: (chargePointId: string) => void;
+  /** The configuration inventory's intake of OCPP 2.0.1 NotifyReport parts. */
+  deviceReports?: DeviceReportSink;
   /** Seconds, given to chargers in the BootNotification answer (reconfigure() may change it). */
   heartbeatInterval: number;
   /** open: unknown charge points are registered when they connect; known: refused (401). */
@@ -298,7 +302,7 @@ export class CentralSystem {
     const { session } = client as unknown as { session: { validation: ValidationMode } };
     const validators = chargerValidators(session.validation);
     (client as unknown as { reconfigure(options: { strictModeValidators: Validator[] }): void }).reconfigure({
-      strictModeValidators: [...validators, ocpp201Validator] as unknown as Validator[],
+      strictModeValidators: validators as unknown as Validator[],
     });
     this.options.validationModes.attach(chargePointId, validators);
 
@@ -342,6 +346,8 @@ export class CentralSystem {
       logger,
       events,
       reservations: this.options.reservations,
+      meterValuesStored: this.options.onMeterValues,
+      deviceReports: this.options.deviceReports,
       // Read at each BootNotification, so reconfigure() applies to the next boot of a connected charger too.
       get heartbeatInterval() {
         return options.heartbeatInterval;
