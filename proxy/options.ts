@@ -166,9 +166,11 @@ export const proxyOptions = {
   },
   'acme-key-type': {
     type: 'string',
+    array: true,
     choices: ['ecdsa-p256', 'rsa-2048'],
-    describe: 'Key type of ACME certificates',
-    default: 'ecdsa-p256',
+    describe:
+      'Key type of ACME certificates; give both (ecdsa-p256 and rsa-2048) for two orders per domain, both served: each client gets the one it can verify',
+    default: ['ecdsa-p256'],
   },
   'log-level': { type: 'string', choices: LOG_LEVELS, describe: 'Log level', default: 'info', shared: true },
   ...limitOptions,
