@@ -110,6 +110,8 @@ export class SimulatedCharger implements ChargePointControl {
   private rebooting = false;
   /** The connection is being closed by us (stop, reset): not a loss. */
   private closingOnPurpose = false;
+  /** When the server or the network took the connection away; cleared at the next open. */
+  private disconnectedAt: number | undefined;
 
   private operative = true;
   private inoperativeScheduled = false;
@@ -235,6 +237,8 @@ export class SimulatedCharger implements ChargePointControl {
       return false;
     }
     this.stats.connectTime.recordMs(performance.now() - began);
+    if (this.disconnectedAt !== undefined) this.stats.reconnectTime.recordMs(performance.now() - this.disconnectedAt);
+    this.disconnectedAt = undefined;
     this.stats.connected++;
     if (this.everConnected && !this.rebooting) this.stats.reconnects++;
     if (!this.everConnected) this.stats.everConnected++;
@@ -272,6 +276,8 @@ export class SimulatedCharger implements ChargePointControl {
       this.stats.error('connection', `closed ${code ?? 'abnormally'}`);
       this.logger.debug({ charger: this.identity, code }, 'connection lost');
     }
+    // Reconnect time counts from here, unless the charger closed on purpose (a stop, a reboot's own pause).
+    if (!this.closingOnPurpose && !this.stopping && !this.rebooting) this.disconnectedAt = performance.now();
     this.closingOnPurpose = false;
   }
 
@@ -391,11 +397,12 @@ export class SimulatedCharger implements ChargePointControl {
       await this.sendStatus(1, 'Preparing');
       this.advanceMeter();
       // stop() waits for this: a session the central system accepts while the simulation ends must be stopped.
+      const meterStart = Math.round(this.meterWh);
       const starting = (async () => {
         const started = await this.call<StartTransactionAnswer>('StartTransaction', {
           connectorId: 1,
           idTag,
-          meterStart: Math.round(this.meterWh),
+          meterStart,
           timestamp: new Date().toISOString(),
         });
         const transaction: Transaction = {
@@ -404,7 +411,12 @@ export class SimulatedCharger implements ChargePointControl {
           endsAt: performance.now() + this.settings.transactionDurationSec * 1000,
         };
         this.transaction = transaction;
-        this.stats.transactionsStarted++;
+        this.stats.transactionAcknowledged({
+          charger: this.identity,
+          phase: 'started',
+          transactionId: transaction.id,
+          meterWh: meterStart,
+        });
         return { answer: started, transaction };
       })();
       this.starting = starting.then(
@@ -456,11 +468,12 @@ export class SimulatedCharger implements ChargePointControl {
   private sendStopTransaction(transaction: Transaction): Promise<void> {
     transaction.stopCall ??= (async () => {
       this.advanceMeter();
+      const meterStop = Math.round(this.meterWh);
       try {
         await this.call('StopTransaction', {
           transactionId: transaction.id,
           idTag: transaction.idTag,
-          meterStop: Math.round(this.meterWh),
+          meterStop,
           timestamp: new Date().toISOString(),
           reason: transaction.stopReason ?? 'Local',
         });
@@ -469,7 +482,12 @@ export class SimulatedCharger implements ChargePointControl {
         throw error;
       }
       if (this.transaction === transaction) this.transaction = undefined;
-      this.stats.transactionsStopped++;
+      this.stats.transactionAcknowledged({
+        charger: this.identity,
+        phase: 'stopped',
+        transactionId: transaction.id,
+        meterWh: meterStop,
+      });
     })();
     return transaction.stopCall;
   }
