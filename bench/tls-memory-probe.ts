@@ -3,7 +3,8 @@
 // before, divided by N, is what one held TLS connection costs that runtime, allocator and key exchange group.
 //
 //   node dist/bench/tls-memory-probe.js --server-node /usr/bin/node --client-node .ci/node24/.../bin/node \
-//     --groups X25519MLKEM768:X25519 --connections 2000 [--jemalloc]
+//     --groups X25519MLKEM768:X25519 --connections 2000 [--jemalloc] [--malloc-conf dirty_decay_ms:0] \
+//     [--server-node-arg --max-semi-space-size=1]
 //
 // The server and the client run as separate processes, each on its own binary (Node 20 has no ML-KEM: a Node 20
 // client never offers it). Prints one JSON line. RSS is far less sensitive to a loaded machine than CPU.
@@ -25,6 +26,17 @@ export interface TlsMemoryProbeOptions {
   connections: number;
   /** LD_PRELOAD jemalloc in the server (as the deployment files do). */
   jemalloc: boolean;
+  /** jemalloc's MALLOC_CONF for the server (allocator A/B), e.g. 'dirty_decay_ms:0'; none by default. */
+  mallocConf?: string;
+  /** Flags for the server's Node (V8 heap sizing A/B), e.g. ['--max-semi-space-size=1']. */
+  serverNodeArgs?: string[];
+}
+
+/** What the server's own accounting says (process.memoryUsage()), in MB: the JS heap against the RSS. */
+export interface ServerHeap {
+  heapTotalMb: number;
+  heapUsedMb: number;
+  externalMb: number;
 }
 
 export interface TlsMemoryProbeResult extends TlsMemoryProbeOptions {
@@ -35,19 +47,32 @@ export interface TlsMemoryProbeResult extends TlsMemoryProbeOptions {
   rssBeforeMb: number;
   rssHeldMb: number;
   perConnectionKb: number;
+  /** The server's JS heap before and with the connections held (after a full GC each time). */
+  heapBefore: ServerHeap;
+  heapHeld: ServerHeap;
+  /** V8's heap (heapTotal) growth per connection: the part of perConnectionKb that is JavaScript's. */
+  heapPerConnectionKb: number;
 }
 
 export async function probeTlsMemory(options: TlsMemoryProbeOptions): Promise<TlsMemoryProbeResult> {
   const preload = options.jemalloc ? proxyPreload() : undefined;
   if (options.jemalloc && !preload) throw new Error('--jemalloc: no libjemalloc.so.2 on this machine');
   const env: NodeJS.ProcessEnv = { ...process.env, LD_PRELOAD: preload ?? '' };
-  const server = spawn(options.serverNode, ['--expose-gc', SELF, 'server', options.groups], {
-    env,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  delete env.MALLOC_CONF;
+  if (options.mallocConf) env.MALLOC_CONF = options.mallocConf;
+  const server = spawn(
+    options.serverNode,
+    [...(options.serverNodeArgs ?? []), '--expose-gc', SELF, 'server', options.groups],
+    { env, stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   try {
     const lines = readLines(server.stdout);
     const ready = JSON.parse(await lines.next()) as { port: number; version: string; openssl: string };
+    const heap = async (): Promise<ServerHeap> => {
+      server.stdin.write('heap\n');
+      return JSON.parse(await lines.next()) as ServerHeap;
+    };
+    const heapBefore = await heap();
     const before = readRssBytes(server.pid!) ?? 0;
     const client = spawn(
       options.clientNode,
@@ -59,6 +84,8 @@ export async function probeTlsMemory(options: TlsMemoryProbeOptions): Promise<Tl
     // Let the server settle (freed handshake buffers) before reading what the connections hold.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const held = readRssBytes(server.pid!) ?? 0;
+    // After the RSS reading: the GC this runs must not lower the figure above.
+    const heapHeld = await heap();
     client.kill('SIGKILL');
     await once(client, 'exit');
     return {
@@ -70,6 +97,9 @@ export async function probeTlsMemory(options: TlsMemoryProbeOptions): Promise<Tl
       rssBeforeMb: before / 2 ** 20,
       rssHeldMb: held / 2 ** 20,
       perConnectionKb: (held - before) / 1000 / opened.held,
+      heapBefore,
+      heapHeld,
+      heapPerConnectionKb: ((heapHeld.heapTotalMb - heapBefore.heapTotalMb) * 2 ** 20) / 1000 / opened.held,
     };
   } finally {
     server.kill('SIGKILL');
@@ -115,6 +145,16 @@ async function runServer(groups: string): Promise<void> {
     socket.on('error', () => {});
     socket.on('close', () => held.delete(socket));
   });
+  // `heap` on stdin: a full GC, then process.memoryUsage() in MB on stdout.
+  const input = (await import('node:readline')).createInterface({ input: process.stdin });
+  input.on('line', () => {
+    (globalThis as { gc?: () => void }).gc?.();
+    const usage = process.memoryUsage();
+    const mb = (bytes: number) => bytes / 2 ** 20;
+    process.stdout.write(
+      `${JSON.stringify({ heapTotalMb: mb(usage.heapTotal), heapUsedMb: mb(usage.heapUsed), externalMb: mb(usage.external) })}\n`,
+    );
+  });
   server.listen(0, '127.0.0.1', () => {
     (globalThis as { gc?: () => void }).gc?.();
     const { port } = server.address() as { port: number };
@@ -159,6 +199,8 @@ else if (process.argv[1] === SELF) {
       groups: { type: 'string', default: 'X25519' },
       connections: { type: 'string', default: '2000' },
       jemalloc: { type: 'boolean', default: false },
+      'malloc-conf': { type: 'string' },
+      'server-node-arg': { type: 'string', multiple: true },
     },
   });
   const result = await probeTlsMemory({
@@ -167,6 +209,8 @@ else if (process.argv[1] === SELF) {
     groups: values.groups,
     connections: Number(values.connections),
     jemalloc: values.jemalloc,
+    mallocConf: values['malloc-conf'],
+    serverNodeArgs: values['server-node-arg'],
   });
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

@@ -12,6 +12,7 @@ import {
   type ConfigOf,
   type OptionSpecs,
 } from './config.js';
+import { EXIT_CONFIG } from './exit-codes.js';
 import { abandonLogOutput, closeLogOutput, createLogger, type Logger } from './logger.js';
 
 /** What the command gives a process it starts, besides its configuration. */
@@ -28,8 +29,7 @@ export interface RunningProcess {
   reload?(): Promise<void>;
 }
 
-/** Exit code for an invalid configuration, distinct from a crash (1). */
-export const EXIT_CONFIG = 2;
+export { EXIT_CONFIG } from './exit-codes.js';
 
 export interface ServiceCommand<T extends OptionSpecs> {
   name: string;

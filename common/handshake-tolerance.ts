@@ -1,11 +1,12 @@
 // What real chargers get wrong in the WebSocket handshake on /ocpp/ and both the proxy and the backend accept,
 // each counted in ocpp_edge_handshake_tolerances_total{kind}: a '/' after the identity (trailing_slash), and a
 // Sec-WebSocket-Protocol offer in another case or with odd separators ("OCPP1.6", "ocpp1.6 ;", ", ocpp1.6")
-// (subprotocol_spelling). Everything else about the handshake stays as strict as RFC 6455 asks.
+// (subprotocol_spelling), and an upgrade without "Connection: Upgrade" (connection_header, connectionless-upgrade.ts).
+// Everything else about the handshake stays as strict as RFC 6455 asks.
 
 export const HANDSHAKE_TOLERANCE_METRIC = {
   name: 'ocpp_edge_handshake_tolerances_total',
-  help: 'WebSocket handshakes on /ocpp/ accepted despite a known charger quirk, by kind (trailing_slash, subprotocol_spelling)',
+  help: 'WebSocket handshakes on /ocpp/ accepted despite a known charger quirk, by kind (trailing_slash, subprotocol_spelling, connection_header)',
   labelNames: ['kind'] as const,
 };
 

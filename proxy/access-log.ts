@@ -24,6 +24,8 @@ export interface SessionLogLine {
   closeCode: number;
   closedBy: 'client' | 'upstream' | 'proxy' | 'none';
   result: string;
+  /** Only on sessions over plain ws:// (--plain-ocpp-on-http): `plain`. */
+  transport?: 'plain';
 }
 
 export class AccessLog {

@@ -2,6 +2,8 @@
 // the upstream receives (`proxy_set_header X-Real-IP / X-Forwarded-*`).
 
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { setTransportHeader } from '../common/transport-header.js';
 
 export const SECURITY_HEADERS = {
   'strict-transport-security': 'max-age=31536000; includeSubDomains',
@@ -22,15 +24,24 @@ export const SECURITY_HEADER_LINES = SECURITY_HEADER_NAMES.map((name) => `${name
 );
 
 /**
- * X-Forwarded-For/-Proto/-Host and X-Real-IP for the upstream request. A client's own X-Forwarded-* are
- * replaced, since anyone can send them; with --trust-proxy the peer is a balancer we trust, so its
- * X-Forwarded-For is extended and the address it reports becomes X-Real-IP.
+ * X-Forwarded-For/-Proto/-Host and X-Real-IP for the upstream request, and the proxy's own transport header
+ * (common/transport-header.ts). A client's own X-Forwarded-* are replaced, since anyone can send them; with
+ * --trust-proxy the peer is a balancer we trust, so its X-Forwarded-For is extended and the address it reports
+ * becomes X-Real-IP. A request that came in over plain HTTP (profile 1 on the HTTP listener) is `http`, whatever
+ * a balancer says.
  */
 export function setForwardedHeaders(req: IncomingMessage, trustProxy: boolean): void {
   const headers = req.headers;
   const peer = req.socket.remoteAddress ?? '';
   const forwardedFor = headerValue(headers['x-forwarded-for']);
-  if (trustProxy && forwardedFor) {
+  const tls = (req.socket as TLSSocket).encrypted === true;
+  setTransportHeader(headers, tls ? 'tls' : 'plain');
+  if (!tls) {
+    headers['x-forwarded-for'] = peer;
+    headers['x-real-ip'] = peer;
+    headers['x-forwarded-proto'] = 'http';
+    headers['x-forwarded-host'] = headers.host ?? '';
+  } else if (trustProxy && forwardedFor) {
     headers['x-forwarded-for'] = `${forwardedFor}, ${peer}`;
     headers['x-real-ip'] = forwardedFor.split(',').pop()!.trim();
     headers['x-forwarded-proto'] = headerValue(headers['x-forwarded-proto']) ?? 'https';

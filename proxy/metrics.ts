@@ -47,6 +47,16 @@ export function createProxyMetrics(registry: Registry, certificates: Certificate
       labelNames: ['subprotocol'] as const,
       registers: [registry],
     }),
+    plainWsConnections: new Gauge({
+      name: 'ocpp_edge_plain_ws_connections',
+      help: 'WebSocket sessions open now over plain ws:// on the HTTP listener (security profile 1, --plain-ocpp-on-http)',
+      registers: [registry],
+    }),
+    plainWsSessions: new Counter({
+      name: 'ocpp_edge_plain_ws_sessions_total',
+      help: 'WebSocket sessions opened over plain ws:// on the HTTP listener (--plain-ocpp-on-http)',
+      registers: [registry],
+    }),
     wsSessions: new Counter({
       name: 'ocpp_edge_ws_sessions_total',
       help: 'WebSocket upgrade attempts by result (opened, rejected, upstream_error, timeout)',

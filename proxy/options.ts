@@ -61,6 +61,12 @@ export const proxyOptions = {
     default: defaultTlsGroups().join(':'),
     check: (value: string) => tlsGroupsProblem(value.split(':')),
   },
+  'tls-compat': {
+    type: 'string',
+    choices: ['ocpp-legacy'],
+    describe:
+      'ocpp-legacy: also offer the static-RSA GCM suites TLS_RSA_WITH_AES_128_GCM_SHA256 and TLS_RSA_WITH_AES_256_GCM_SHA384 (TLS 1.2, no forward secrecy) that OCTT TC_086 expects and some chargers offer alone; they need an RSA certificate (serve one beside the ECDSA one). Default: off',
+  },
   'client-ca': {
     type: 'string',
     array: true,
@@ -72,6 +78,12 @@ export const proxyOptions = {
     array: true,
     describe:
       'CRL file (PEM) of a --client-ca; a revoked charger certificate is forwarded as FAILED:CERT_REVOKED, also on resumed TLS sessions. Re-read on SIGHUP; repeat for several',
+  },
+  'plain-ocpp-on-http': {
+    type: 'boolean',
+    describe:
+      'INSECURE: also proxy WebSocket upgrades under /ocpp/ on the HTTP listener (plain ws://), for OCPP security profile 1 chargers (Basic auth without TLS); the backend accepts them only for charge points of profile 1. Everything else on the HTTP listener keeps redirecting to HTTPS',
+    default: false,
   },
   'data-dir': {
     type: 'string',

@@ -6,13 +6,12 @@
 // per handshake, so it is kept to string building and one scan for the end of the head.
 
 import type { IncomingMessage } from 'node:http';
+import { WEBSOCKET_KEY } from '../common/connectionless-upgrade.js';
 import { SECURITY_HEADERS, SECURITY_HEADER_LINES } from './headers.js';
 
 /** The most an upstream may send before the end of its response head (Node's own limit for a head is 16 KB). */
 export const MAX_RESPONSE_HEAD_BYTES = 16 * 1024;
 
-/** RFC 6455 §4.1: the key is 16 random bytes, base64. */
-const WEBSOCKET_KEY = /^[+/0-9A-Za-z]{22}==$/;
 const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 const STATUS_LINE = /^HTTP\/1\.[01] (\d{3})(?: [^\r\n]*)?$/;
 /** Hop-by-hop headers of the client's connection, not forwarded; Connection and Upgrade are set anew. */

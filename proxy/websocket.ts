@@ -88,6 +88,8 @@ class WebSocketSession {
   tried: Set<UpstreamHost> | undefined;
   /** Read now: a socket forgets its peer once destroyed. */
   readonly clientAddress: string;
+  /** Over plain ws:// (the HTTP listener, --plain-ocpp-on-http) rather than TLS. */
+  readonly plain: boolean;
 
   constructor(
     readonly owner: WebSocketSessions,
@@ -100,6 +102,7 @@ class WebSocketSession {
     readonly startedAt: number,
   ) {
     this.clientAddress = client.remoteAddress ?? '';
+    this.plain = (client as tls.TLSSocket).encrypted !== true;
   }
 
   /** The proxy ends the session: a close frame to each side (if not mid-frame), then a graceful end. */
@@ -271,6 +274,10 @@ export class WebSocketSessions {
     session.head = NO_BYTES;
     this.open.add(session);
     this.options.metrics.wsConnections.inc();
+    if (session.plain) {
+      this.options.metrics.plainWsConnections.inc();
+      this.options.metrics.plainWsSessions.inc();
+    }
     // The only version-aware line of the proxy: OCPP 1.6 and 2.0.1 pass through alike (the backend negotiates).
     this.options.metrics.wsConnectionsBySubprotocol.inc({ subprotocol: subprotocolLabel(session.subprotocol) });
     client.write(response.head, 'latin1');
@@ -373,6 +380,7 @@ export class WebSocketSessions {
     session.releaseHost();
     const { metrics, accessLog } = this.options;
     metrics.wsConnections.dec();
+    if (session.plain) metrics.plainWsConnections.dec();
     metrics.wsConnectionsBySubprotocol.dec({ subprotocol: subprotocolLabel(session.subprotocol) });
     metrics.wsSessions.inc({ result: session.result });
     accessLog.session({
@@ -385,6 +393,7 @@ export class WebSocketSessions {
       closeCode: session.closeCode,
       closedBy: session.closedBy,
       result: session.result,
+      ...(session.plain && { transport: 'plain' as const }),
     });
     if (this.open.size === 0) this.drained?.();
   }

@@ -7,7 +7,7 @@ import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
-import { hasClientCertificateHeaders } from '../../common/client-certificate-headers.js';
+import { hasProxyOwnedHeaders } from '../../common/transport-header.js';
 import { UPGRADE_REFUSALS } from '../security/upgrade-refusals.js';
 import { bearerAuth } from './bearer-auth.js';
 import type { OidcVerifier } from './oidc.js';
@@ -17,8 +17,11 @@ import { edgeRoutes } from './edge.js';
 import { chargePointRoutes } from './charge-points.js';
 import { schemaViolationRoutes } from './schema-violations.js';
 import { securityRoutes } from './security.js';
+import { securityProfileRoutes } from './security-profile.js';
 import { commandRoutes } from './commands.js';
 import { deviceModelRoutes } from './device-model.js';
+import { chargingGroupRoutes } from './charging-groups.js';
+import { chargingProfileRoutes } from './charging-profiles.js';
 import { configurationRoutes } from './configuration.js';
 import type { ApiContext } from './context.js';
 import { eventRoutes } from './events.js';
@@ -82,9 +85,10 @@ export async function buildApi(context: ApiContext, options: ApiOptions): Promis
     context.logger.warn('no --api-token or --oidc-issuer configured: every /api/ request will be refused (401)');
   const requireToken = bearerAuth(() => settings.apiTokens, options.oidc);
   app.addHook('onRequest', async (request, reply) => {
-    // Only a proxy of ours sets the client-certificate headers: from anyone else they are forged, on every route.
+    // Only a proxy of ours sets the client-certificate and transport headers: from anyone else they are forged, on
+    // every route.
     const trusted = context.trustedProxies;
-    if (trusted && hasClientCertificateHeaders(request.headers) && !trusted.trusts(request.socket.remoteAddress)) {
+    if (trusted && hasProxyOwnedHeaders(request.headers) && !trusted.trusts(request.socket.remoteAddress)) {
       context.logger.warn(
         { remoteAddress: request.socket.remoteAddress, url: request.url },
         'request refused: client-certificate headers from an untrusted address',
@@ -206,6 +210,7 @@ export async function buildApi(context: ApiContext, options: ApiOptions): Promis
   await edgeRoutes(app, options.edge);
   await chargePointRoutes(app, context);
   await securityRoutes(app, context);
+  await securityProfileRoutes(app, context);
   await commandRoutes(app, context);
   await transactionRoutes(app, context);
   await idTagRoutes(app, context);
@@ -213,6 +218,8 @@ export async function buildApi(context: ApiContext, options: ApiOptions): Promis
   await configurationRoutes(app, context);
   await localListRoutes(app, context);
   await reservationRoutes(app, context);
+  await chargingProfileRoutes(app, context);
+  await chargingGroupRoutes(app, context);
   await eventRoutes(app, context);
   await webhookRoutes(app, context);
   await schemaViolationRoutes(app, context);

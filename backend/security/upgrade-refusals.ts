@@ -24,6 +24,8 @@ export const UPGRADE_REFUSALS = {
   /** Profile 1 or 2 without a stored password: an operator's mistake, the charger cannot log in. */
   password_not_set: { status: 401, message: 'Unauthorized' },
   tls_required: { status: 403, message: 'This charge point must connect over TLS (wss://)' },
+  /** The proxy's plain ws:// listener (--plain-ocpp-on-http) serves charge points of security profile 1 only. */
+  plain_ws_not_allowed: { status: 403, message: 'This charge point must connect over TLS (wss://)' },
   certificate_missing: { status: 401, message: 'Unauthorized' },
   certificate_invalid: { status: 401, message: 'Unauthorized' },
   certificate_identity: { status: 403, message: 'The client certificate is not issued to this charge point' },

@@ -194,7 +194,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     },
     // Issue 15: the tolerant validation policy's record (per charger: its mode, a count, the last violations).
     '0150-schema-violations': {
-      async up(db: Kysely<any>) {
+      async up(db: MigrationDb) {
         await db.schema.alterTable('charge_points').addColumn('ocpp_validation', 'text').execute();
         await db.schema
           .alterTable('charge_points')
@@ -223,7 +223,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     },
     // Issue 15: transactions that survive retransmission (a unique start key) and carry flags for suspect data.
     '0150-transaction-flags': {
-      async up(db: Kysely<any>) {
+      async up(db: MigrationDb) {
         // Null for transactions stored before this migration, which may already hold duplicates.
         await db.schema.alterTable('transactions').addColumn('start_key', 'text').execute();
         await db.schema.alterTable('transactions').addColumn('flags', 'text').execute();
@@ -369,6 +369,31 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await addOcpp201(db, dialect, idType, autoIncrement);
       },
     },
+    // Raising a charger's security profile (backend/security/profile-migration.ts): each attempt and how it ended.
+    '0210-security-profile-migrations': {
+      async up(db: MigrationDb) {
+        await db.schema
+          .createTable('security_profile_migrations')
+          .addColumn('id', idType, (c) => (autoIncrement ? c.primaryKey().autoIncrement() : c.primaryKey()))
+          .addColumn('charge_point_id', 'text', (c) => c.notNull().references('charge_points.id').onDelete('cascade'))
+          .addColumn('from_profile', 'integer', (c) => c.notNull())
+          .addColumn('to_profile', 'integer', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('detail', 'text')
+          .addColumn('requested_at', 'text', (c) => c.notNull())
+          .addColumn('deadline_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('security_profile_migrations_by_charge_point')
+          .on('security_profile_migrations')
+          .columns(['charge_point_id', 'id'])
+          .execute();
+      },
+      async down(db: MigrationDb) {
+        await sql`drop table if exists security_profile_migrations`.execute(db);
+      },
+    },
   };
 }
 
@@ -378,7 +403,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
  * meter_start may be null), per-connector status inside an EVSE, the device model and NotifyEvent.
  */
 async function addOcpp201(db: MigrationDb, dialect: Dialect, idType: 'serial' | 'integer', autoIncrement: boolean) {
-  const key = (c: any) => (autoIncrement ? c.primaryKey().autoIncrement() : c.primaryKey());
+  const key = (c: ColumnDefinitionBuilder) => (autoIncrement ? c.primaryKey().autoIncrement() : c.primaryKey());
   for (const column of ['ocpp_version', 'ocpp_versions', 'boot_reason'])
     await db.schema.alterTable('charge_points').addColumn(column, 'text').execute();
 

@@ -111,7 +111,9 @@ export async function runScenario(scenario: Scenario, index: number, settings: R
     );
     const afterNotes = (await stack.afterRun?.()) ?? [];
     await settings.beforeAccounting?.(stack.databaseUrl, ledger);
-    const accounting = ledger.account(await readTransactions(stack.databaseUrl, ledger.transactionIds()));
+    const accounting = ledger.account(
+      await readTransactions(stack.databaseUrl, ledger.transactionIds(), ledger.chargerTransactionIds()),
+    );
     for (const lost of accounting.lostExamples) log(`${scenario.name}: LOST ${lost}`);
     const stackErrors = Object.fromEntries([...errors.counts].map(([kind, count]) => [`log ${kind}`, count]));
     return {

@@ -5,16 +5,23 @@ import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import type { StoredTransaction } from './ledger.js';
 
-/** The rows of `ids` that exist; `databaseUrl` as given to the backend's --database. */
-export async function readTransactions(databaseUrl: string, ids: readonly number[]): Promise<StoredTransaction[]> {
-  if (ids.length === 0) return [];
+/**
+ * The rows of 1.6 transaction `ids` and of 2.0.1 `chargerIds` (the chargers' own) that exist; `databaseUrl` as
+ * given to the backend's --database.
+ */
+export async function readTransactions(
+  databaseUrl: string,
+  ids: readonly number[],
+  chargerIds: readonly string[] = [],
+): Promise<StoredTransaction[]> {
+  if (ids.length === 0 && chargerIds.length === 0) return [];
   if (databaseUrl.startsWith('sqlite:')) {
     const db = new SQLite(databaseUrl.slice('sqlite:'.length), { readonly: true, fileMustExist: true });
     try {
-      const select = db.prepare<number[], Row>(
-        `select id, charge_point_id, meter_start, meter_stop from transactions where id in (select value from json_each(?))`,
+      const select = db.prepare<string[], Row>(
+        `select ${COLUMNS} from transactions where id in (select value from json_each(?)) or charger_transaction_id in (select value from json_each(?))`,
       );
-      return select.all(JSON.stringify(ids) as unknown as number).map(toStored);
+      return select.all(JSON.stringify(ids), JSON.stringify(chargerIds)).map(toStored);
     } finally {
       db.close();
     }
@@ -23,8 +30,8 @@ export async function readTransactions(databaseUrl: string, ids: readonly number
   await client.connect();
   try {
     const result = await client.query<Row>(
-      'select id, charge_point_id, meter_start, meter_stop from transactions where id = any($1::bigint[])',
-      [ids],
+      `select ${COLUMNS} from transactions where id = any($1::bigint[]) or charger_transaction_id = any($2::text[])`,
+      [ids, chargerIds],
     );
     return result.rows.map(toStored);
   } finally {
@@ -65,11 +72,15 @@ export function sqliteIntegrity(file: string): string {
   }
 }
 
+const COLUMNS = 'id, charge_point_id, meter_start, meter_stop, stop_time, charger_transaction_id';
+
 interface Row {
   id: number | string;
   charge_point_id: string;
   meter_start: number | string;
   meter_stop: number | string | null;
+  stop_time: string | null;
+  charger_transaction_id: string | null;
 }
 
 function toStored(row: Row): StoredTransaction {
@@ -78,5 +89,7 @@ function toStored(row: Row): StoredTransaction {
     chargePointId: row.charge_point_id,
     meterStart: Number(row.meter_start),
     meterStop: row.meter_stop === null ? null : Number(row.meter_stop),
+    stopped: row.stop_time !== null,
+    chargerTransactionId: row.charger_transaction_id,
   };
 }

@@ -1,30 +1,38 @@
 // e. Boot storm: N chargers connect at the same moment and each sends a BootNotification, against the full stack
-// (target → `ocpp-edge backend` with SQLite, a fresh database each run, so every charger is registered on the
-// spot as in a first deployment). Time until the last one was accepted, the p99 of the per-charger time (start →
-// Accepted), and failures (connect errors, timeouts, anything but Accepted).
+// (target → `ocpp-edge backend` on SQLite or PostgreSQL, a fresh database each run, so every charger is registered
+// on the spot as in a first deployment). Time until the last one was accepted, the p99 of the per-charger time
+// (start → Accepted), failures (connect errors, timeouts, anything but Accepted), and the CPU each party spent:
+// the target's process tree, the backend's, the load generator's. stormCpuBound() turns those into the time the
+// storm could take at best on this machine's cores (issue 22, §2).
 
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { BenchCertificates } from '../certificates.js';
-import { startProcess, stopProcess } from '../child-process.js';
+import type { BenchDatabaseKind } from '../bench-database.js';
+import { startFullBackend } from '../full-backend.js';
 import { chargerIds, type LoadFleet } from '../load-fleet.js';
+import { processTreeStats } from '../process-stats.js';
 import { LatencyHistogram } from '../../common/latency-histogram.js';
-import { OCPP_EDGE_CLI, startTarget, type TargetName } from '../targets.js';
+import { startTarget, type TargetName } from '../targets.js';
 import { totalFailures } from './context.js';
 
 export interface BootStormOptions {
   chargers: number;
   /** Per charger, from the common start until Accepted. */
   timeoutMs: number;
+  /** The backend's database (default sqlite). */
+  database?: BenchDatabaseKind;
 }
 
 export interface BootStormResult {
+  database: BenchDatabaseKind;
   accepted: number;
   failures: number;
   failureKinds: Record<string, number>;
   allAcceptedSeconds: number;
   p99Ms: number;
+  /** CPU time spent during the storm (user + system), ms: the target's process tree, the backend's, the fleet's. */
+  targetCpuMs: number;
+  backendCpuMs: number;
+  fleetCpuMs: number;
 }
 
 export interface BootStormSetup {
@@ -40,32 +48,12 @@ export async function measureBootStorm(
   setup: BootStormSetup,
   options: BootStormOptions,
 ): Promise<BootStormResult> {
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'ocpp-edge-bench-backend-'));
-  const backend = await startProcess(
-    setup.nodeBinary ?? process.execPath,
-    [
-      OCPP_EDGE_CLI,
-      'backend',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--database',
-      `sqlite:${path.join(dataDir, 'ocpp.db')}`,
-      '--log-level',
-      'info',
-    ],
-    {
-      isReady: (line) => line.msg === 'backend listening',
-      env: { ...process.env, OCPP_EDGE_LOG_PRETTY: '0', NODE_ENV: 'production' },
-    },
-  );
-  const port = Number(backend.ready.port);
+  const backend = await startFullBackend(options.database ?? 'sqlite', { nodeBinary: setup.nodeBinary });
   try {
     const target = await startTarget(name, {
-      backendPort: port,
-      backendPid: backend.pid,
-      directOcppUrl: `ws://127.0.0.1:${port}/ocpp`,
+      backendPort: backend.port,
+      backendPid: backend.process.pid,
+      directOcppUrl: `ws://127.0.0.1:${backend.port}/ocpp`,
       directApiUrl: undefined,
       certificates: setup.certificates,
       nginxBinary: setup.nginxBinary,
@@ -73,6 +61,12 @@ export async function measureBootStorm(
     });
     try {
       const ids = chargerIds('BOOT', options.chargers);
+      const cpu = () => ({
+        target: processTreeStats(target.pid).cpuMs,
+        backend: processTreeStats(backend.process.pid).cpuMs,
+        fleet: setup.fleet.pids.reduce((sum, pid) => sum + processTreeStats(pid).cpuMs, 0),
+      });
+      const before = cpu();
       const result = await setup.fleet.open({
         url: target.ocppUrl,
         ids,
@@ -81,19 +75,41 @@ export async function measureBootStorm(
         boot: true,
         timeoutMs: options.timeoutMs,
       });
+      const after = cpu();
       await setup.fleet.closeAll();
       return {
+        database: backend.database.kind,
         accepted: result.opened,
         failures: totalFailures(result.failures),
         failureKinds: result.failures,
         allAcceptedSeconds: result.lastReadyMs / 1000,
         p99Ms: LatencyHistogram.of(result.readyAtMs).percentileMs(99),
+        targetCpuMs: after.target - before.target,
+        backendCpuMs: after.backend - before.backend,
+        fleetCpuMs: after.fleet - before.fleet,
       };
     } finally {
       await target.stop();
     }
   } finally {
-    await stopProcess(backend.child, 10_000);
-    await rm(dataDir, { recursive: true, force: true });
+    await backend.stop();
   }
+}
+
+export interface StormBoundInput {
+  chargers: number;
+  /** CPU per handshake of the node-floor target (a. on it): the least a Node process pays per TLS connection. */
+  floorCpuPerHandshakeMs: number;
+  /** The backend's CPU for the whole storm (BootNotifications, registrations, its WebSocket accepts), ms. */
+  backendCpuMs: number;
+  cores: number;
+}
+
+/**
+ * The time a storm cannot beat on this machine, seconds (issue 22, §2): every handshake at the floor's CPU spread
+ * over all cores, plus the backend's measured cost of the boots. The backend is one Node process, so its part is
+ * not divided by the cores.
+ */
+export function stormCpuBound(input: StormBoundInput): number {
+  return ((input.chargers * input.floorCpuPerHandshakeMs) / input.cores + input.backendCpuMs) / 1000;
 }

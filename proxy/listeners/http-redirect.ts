@@ -1,12 +1,23 @@
 // The plain-HTTP listener (port 80): answers ACME http-01 challenges from the challenge store and sends
 // everything else to HTTPS with a 301 that keeps path and query. The host in the Location is always one of ours:
 // a request for any other Host goes to the primary domain, so this can never serve as an open redirect.
+//
+// With --plain-ocpp-on-http (off by default) one thing more: WebSocket upgrades under /ocpp/ are proxied like
+// those on the HTTPS listener, for security profile 1 chargers (Basic auth over ws://). They carry the transport
+// header `plain` (common/transport-header.ts) and a client-certificate verdict of NONE, whatever the client sent;
+// the backend accepts them only for charge points of profile 1. Any other upgrade, and every request, still gets
+// the redirect.
 
-import http from 'node:http';
+import http, { type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { setClientCertificateHeaders } from '../../common/client-certificate-headers.js';
 import type { Logger } from '../../common/logger.js';
 import { writeRawHttpResponse } from '../../common/raw-http-response.js';
 import type { ProxyMetrics } from '../metrics.js';
+import { parseRequestTarget } from '../request-target.js';
+import { matchRoute, type Route } from '../routes.js';
 import type { ChallengeStore } from '../tls/types.js';
+import type { WebSocketSessions } from '../websocket.js';
 
 const CHALLENGE_PREFIX = '/.well-known/acme-challenge/';
 
@@ -19,6 +30,8 @@ export interface RedirectListenerOptions {
   headerTimeoutMs: number;
   metrics: ProxyMetrics;
   logger: Logger;
+  /** --plain-ocpp-on-http: the routes and the sessions (the HTTPS listener's) /ocpp/ upgrades go to. */
+  plainOcpp?: { routes: Route[]; websockets: WebSocketSessions };
 }
 
 export function createRedirectServer(options: RedirectListenerOptions): http.Server {
@@ -30,10 +43,9 @@ export function createRedirectServer(options: RedirectListenerOptions): http.Ser
         answerChallenge(url.slice(CHALLENGE_PREFIX.length), res, options);
         return;
       }
-      const location = `https://${redirectHost(req.headers.host, options.domains())}${portSuffix(options.httpsPort())}${url.startsWith('/') ? url : '/'}`;
       res
         .writeHead(301, {
-          location,
+          location: redirectLocation(req, options),
           'content-type': 'text/plain; charset=utf-8',
           'content-length': 0,
           connection: 'close',
@@ -46,7 +58,35 @@ export function createRedirectServer(options: RedirectListenerOptions): http.Ser
     if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
     writeRawHttpResponse(socket, error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400);
   });
+  const { plainOcpp } = options;
+  if (plainOcpp) server.on('upgrade', (req, socket, head) => plainUpgrade(req, socket, head, plainOcpp, options));
   return server;
+}
+
+/** --plain-ocpp-on-http: an /ocpp/ upgrade is proxied; any other is redirected like a request. */
+function plainUpgrade(
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  plainOcpp: NonNullable<RedirectListenerOptions['plainOcpp']>,
+  options: RedirectListenerOptions,
+): void {
+  socket.on('error', () => socket.destroy());
+  const target = parseRequestTarget(req.url);
+  const route = target.ok ? matchRoute(plainOcpp.routes, target.pathname) : undefined;
+  if (!target.ok || !route?.websocket) {
+    writeRawHttpResponse(socket, 301, { headerLines: `location: ${redirectLocation(req, options)}\r\n` });
+    options.metrics.httpRequests.inc({ route: 'redirect', status: 301 });
+    return;
+  }
+  // No TLS, so no certificate: whatever verdict a client wrote itself is replaced by NONE.
+  setClientCertificateHeaders(req.headers, { verify: 'NONE' });
+  plainOcpp.websockets.handleUpgrade(req, socket, head, route, target.pathname);
+}
+
+function redirectLocation(req: IncomingMessage, options: RedirectListenerOptions): string {
+  const url = req.url ?? '/';
+  return `https://${redirectHost(req.headers.host, options.domains())}${portSuffix(options.httpsPort())}${url.startsWith('/') ? url : '/'}`;
 }
 
 function answerChallenge(token: string, res: http.ServerResponse, options: RedirectListenerOptions): void {

@@ -8,6 +8,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
+import {
+  CONNECTION_HEADER_TOLERANCE,
+  isUpgradeWithoutConnectionHeader,
+  promoteToUpgrade,
+} from '../../common/connectionless-upgrade.js';
 import type { Logger } from '../../common/logger.js';
 import type { AccessLog } from '../access-log.js';
 import type { ClientIdentity } from '../client-identity.js';
@@ -18,7 +23,7 @@ import { answerRefusal, type EdgeLimits } from '../limits/edge-limits.js';
 import type { ProxyMetrics } from '../metrics.js';
 import { parseRequestTarget } from '../request-target.js';
 import { isPrivatePath, matchRoute, type Route } from '../routes.js';
-import type { MemoryCertificateStore } from '../tls/certificate-store.js';
+import { contextOptions, type MemoryCertificateStore } from '../tls/certificate-store.js';
 import { TlsSessionCache } from '../tls/session-cache.js';
 import type { Upstream } from '../upstream.js';
 import type { UpstreamPool } from '../upstream-pool.js';
@@ -69,9 +74,8 @@ export class HttpsListener {
       // proxy forwards (setClientCertificateHeaders). Without --client-ca nobody is asked.
       requestCert: options.clientIdentity.trust !== undefined,
       rejectUnauthorized: false,
-      // Clients without SNI (connecting by IP address) get this one; SNICallback is not called for them.
-      cert: primary.certPem,
-      key: primary.keyPem,
+      // Clients without SNI (connecting by IP address) get these; SNICallback is not called for them.
+      ...contextOptions({}, options.store.certificatesFor(undefined)),
       SNICallback: (serverName, done) => done(null, options.store.contextFor(serverName)),
       handshakeTimeout: options.tlsHandshakeTimeoutMs,
       headersTimeout: options.headerTimeoutMs,
@@ -121,11 +125,20 @@ export class HttpsListener {
 
   private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const startedAt = performance.now();
+    const target = parseRequestTarget(req.url);
+    const route = target.ok ? matchRoute(this.options.routes, target.pathname) : undefined;
+    // On /ocpp/ only: an upgrade without "Connection: Upgrade" (a known charger's firmware) goes to onUpgrade.
+    if (route?.websocket && isUpgradeWithoutConnectionHeader(req)) {
+      this.options.metrics.handshakeTolerances.inc({ kind: CONNECTION_HEADER_TOLERANCE });
+      promoteToUpgrade(req, res, (socket) => {
+        writeRawError(socket, 400, 'Connection header must name upgrade');
+        this.record(req, 400, route.name, startedAt, 0, true);
+      });
+      return;
+    }
     setSecurityHeaders(res);
     if (this.stopping) res.setHeader('connection', 'close');
     this.inFlight++;
-    const target = parseRequestTarget(req.url);
-    const route = target.ok ? matchRoute(this.options.routes, target.pathname) : undefined;
     res.once('close', () => this.finished(req, res, route, startedAt));
     if (!target.ok) {
       sendJsonError(res, 400, target.reason);
@@ -245,10 +258,10 @@ export class HttpsListener {
 
   /** New handshakes without SNI get the primary certificate as it is now; ticket keys survive the swap. */
   private refreshDefaultCertificate(): void {
-    const primary = this.options.store.lookup(undefined);
-    if (!primary) return;
+    const primary = this.options.store.certificatesFor(undefined);
+    if (primary.length === 0) return;
     const ticketKeys = this.server.getTicketKeys();
-    this.server.setSecureContext({ ...this.options.store.tlsOptions, cert: primary.certPem, key: primary.keyPem });
+    this.server.setSecureContext(contextOptions(this.options.store.tlsOptions, primary));
     this.server.setTicketKeys(ticketKeys);
   }
 }

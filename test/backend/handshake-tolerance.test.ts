@@ -1,11 +1,13 @@
 // Issue 15 §3: the handshakes real chargers send, straight to the backend over a raw socket: a '/' after the
 // identity, and subprotocol offers in another case or with odd separators, are accepted (101) and counted in
-// ocpp_edge_handshake_tolerances_total{kind}; an offer of only other protocols is still refused.
+// ocpp_edge_handshake_tolerances_total{kind}; an offer of only other protocols is still refused. An upgrade without
+// "Connection: Upgrade" (Autel MaxiCharger AC, lbbrhzn/ocpp#1933) on /ocpp/ is served as one; elsewhere it is not.
 
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { startTestBackend, type TestBackend } from '../support/backend-instance.js';
+import { call, rawWebSocketOverTcp } from '../support/raw-websocket.js';
 import { createStorage, type StorageTarget } from '../support/storage-targets.js';
 
 function upgrade(port: number, path: string, protocol: string | undefined): Promise<string> {
@@ -65,6 +67,44 @@ describe('handshake tolerance (backend)', () => {
       assert.equal(tolerated(await backend.metrics(), 'subprotocol_spelling'), before + 1);
     });
   }
+
+  for (const [name, connection] of [
+    ['without a Connection header', ''],
+    ['with Connection: keep-alive', 'Connection: keep-alive\r\n'],
+  ]) {
+    it(`accepts an upgrade ${name}, and the session works`, async () => {
+      const before = tolerated(await backend.metrics(), 'connection_header');
+      const charger = await rawWebSocketOverTcp(
+        backend.handle.port,
+        'GET /ocpp/CP-NOCONN HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n' +
+          `${connection}Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n` +
+          'Sec-WebSocket-Protocol: ocpp1.6\r\n\r\n',
+      );
+      assert.equal(charger.status, 101, charger.head);
+      const answer = await call(charger, [
+        2,
+        'boot-1',
+        'BootNotification',
+        { chargePointVendor: 'Autel', chargePointModel: 'MaxiCharger AC' },
+      ]);
+      assert.equal(answer[0], 3, JSON.stringify(answer));
+      assert.equal((answer[2] as { status: string }).status, 'Accepted');
+      charger.close();
+      assert.equal(tolerated(await backend.metrics(), 'connection_header'), before + 1);
+    });
+  }
+
+  it('serves a request elsewhere without "Connection: Upgrade" as a plain request', async () => {
+    const before = tolerated(await backend.metrics(), 'connection_header');
+    const answer = await rawWebSocketOverTcp(
+      backend.handle.port,
+      'GET /health HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n' +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    );
+    assert.equal(answer.status, 200, answer.head);
+    answer.close();
+    assert.equal(tolerated(await backend.metrics(), 'connection_header'), before);
+  });
 
   it('leaves a clean offer alone and still refuses other protocols', async () => {
     const before = tolerated(await backend.metrics(), 'subprotocol_spelling');

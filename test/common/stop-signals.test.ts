@@ -17,12 +17,15 @@ import { httpsRequest } from '../support/tls-clients.js';
 const dir = mkdtempSync(path.join(tmpdir(), 'ocpp-edge-signals-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
+/** The fields of the `ready` log line these tests read. */
+type ReadyLine = { msg: string; httpsPort: number } & Record<string, unknown>;
+
 /** Starts `ocpp-edge ...args` and resolves with the child and the first JSON log line whose msg is `ready`. */
-async function started(args: string[], ready: string): Promise<{ child: ChildProcess; line: Record<string, any> }> {
+async function started(args: string[], ready: string): Promise<{ child: ChildProcess; line: ReadyLine }> {
   const child = spawn(process.execPath, [CLI, ...args], { env: cleanEnvironment(), stdio: ['ignore', 'pipe', 'pipe'] });
   process.once('exit', () => child.kill('SIGKILL'));
   let output = '';
-  const line = await new Promise<Record<string, any>>((resolve, reject) => {
+  const line = await new Promise<ReadyLine>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`not ready within 15 s:\n${output}`)), 15_000);
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();

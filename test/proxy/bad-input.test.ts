@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { assertSecurityHeaders } from '../support/proxy-assertions.js';
 import { metricValue, scrapeMetrics, startProxyUnderTest, type ProxyUnderTest } from '../support/proxy-under-test.js';
 import { startTestUpstream, type TestUpstream } from '../support/test-upstream.js';
+import { rawWebSocketOverTls } from '../support/raw-websocket.js';
 import { httpsRequest, nextMessage, openWebSocket, rawTlsExchange } from '../support/tls-clients.js';
 import { waitFor } from '../support/waiting.js';
 
@@ -126,6 +127,52 @@ describe('bad input', () => {
     assert.equal(upstream.handshakes.at(-1)?.url, '/ocpp/CP-SLASH/');
     charger.close();
     assert.equal(await counted(), before + 1);
+  });
+
+  // The Autel MaxiCharger AC sends no Connection header (lbbrhzn/ocpp#1933); Node parses that as a plain request.
+  for (const [name, connection] of [
+    ['without a Connection header', undefined],
+    ['with Connection: keep-alive', 'keep-alive'],
+  ] as const) {
+    test(`an upgrade on /ocpp/ ${name} is upgraded, forwarded with Connection: upgrade, and counted`, async () => {
+      const counted = () =>
+        scrapeMetrics(edge.proxy).then(
+          (text) => metricValue(text, 'ocpp_edge_handshake_tolerances_total', { kind: 'connection_header' }) ?? 0,
+        );
+      const before = await counted();
+      const charger = await rawWebSocketOverTls(
+        edge.proxy.httpsPort,
+        upgradeRequest('/ocpp/CP-NOCONN', { Connection: connection }),
+      );
+      assert.equal(charger.status, 101, charger.head);
+      assert.match(charger.head, /strict-transport-security: max-age=31536000; includeSubDomains/i);
+      assert.equal(upstream.handshakes.at(-1)?.url, '/ocpp/CP-NOCONN');
+      assert.equal(upstream.handshakes.at(-1)?.headers.connection, 'upgrade');
+      charger.send('ping');
+      assert.equal(await charger.nextText(), 'echo:ping');
+      charger.close();
+      assert.equal(await counted(), before + 1);
+    });
+  }
+
+  test('without "Connection: Upgrade", a request elsewhere or with a body stays a plain request', async () => {
+    const handshakes = upstream.handshakes.length;
+    const elsewhere = await rawTlsExchange(
+      edge.proxy.httpsPort,
+      upgradeRequest('/api/no-connection', { Connection: undefined }).replace(
+        '\r\n\r\n',
+        '\r\nConnection: close\r\n\r\n',
+      ),
+    );
+    assert.equal(statusOf(elsewhere.response), 200, elsewhere.response);
+    assert.equal(upstream.requests.at(-1)?.url, '/api/no-connection');
+    const withBody = await rawTlsExchange(
+      edge.proxy.httpsPort,
+      `${upgradeRequest('/ocpp/CP-BODY', { Connection: 'close', 'Content-Length': '2' })}hi`,
+    );
+    assert.notEqual(statusOf(withBody.response), 101, withBody.response);
+    assert.equal(upstream.handshakes.length, handshakes, 'no upgrade reached the upstream');
+    await assertStillServing();
   });
 
   test('a charge point id of 48 URL-safe characters is accepted', async () => {

@@ -26,6 +26,7 @@ export async function startSimulatedCharger(
   const charger = new SimulatedCharger(
     {
       identity,
+      ocppVersion: '1.6',
       endpoint: ocppUrl,
       password: undefined,
       secureContext: undefined,

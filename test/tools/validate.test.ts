@@ -70,6 +70,20 @@ describe('ocpp-edge validate', () => {
     assert.equal(existsSync(dataDir), false, 'no data dir, no database file: nothing was opened');
   });
 
+  test("an upstream on the backend's Unix socket (production.yaml's layout) reaches it; another socket does not", async () => {
+    const socket = path.join(dir, 'backend.sock');
+    const config = (upstream: string) =>
+      `proxy:\n  tls: self-signed\n  data-dir: ${dir}/data-socket\n  upstream: [${upstream}]\nbackend:\n  socket: ${socket}\n`;
+    const same = await runCli(['validate', '--config', await write('socket.yaml', config(`unix:${socket}`))], { env });
+    assert.equal(same.code, 0, same.stderr);
+    const elsewhere = await runCli(
+      ['validate', '--config', await write('other-socket.yaml', config(`unix:${dir}/elsewhere.sock`))],
+      { env },
+    );
+    assert.equal(elsewhere.code, 2);
+    assert.match(elsewhere.stderr, /proxy\.upstream in .*other-socket\.yaml: .* nor its socket .*backend\.sock/);
+  });
+
   test('every problem at once, one line each naming the key as written, exit 2', async () => {
     const file = await write(
       'bad.yaml',

@@ -1,31 +1,56 @@
-// One simulated charge point: a single-connector OCPP 1.6-J charger on ocpp-rpc's RPCClient in strict mode.
+// One simulated charge point: a single-connector charger on ocpp-rpc's RPCClient in strict mode, speaking OCPP
+// 1.6-J or OCPP 2.0.1 (one EVSE, one connector). What is said on the wire is its ChargerProtocol's (protocol-16.ts,
+// protocol-201.ts) and how it answers is its version's table (remote-commands.ts, remote-commands-201.ts); the
+// life of the charger is the same for both, here.
 //
 // Lifecycle, like a charger in the field: connect (retrying with exponential back-off and jitter) → BootNotification
 // until Accepted (Pending/Rejected: again after the interval given) → StatusNotification for connectors 0 and 1 →
 // Heartbeats at the central system's interval, charging sessions if asked, answers to the central system's calls.
 // When the connection drops it reconnects the same way and carries on where it was, without booting again (it did
-// not reboot: OCPP 1.6 asks for a BootNotification only after a reboot); a transaction in progress is finished
-// after the reconnect. Reset closes the connection and boots again, as a reboot would.
+// not reboot: OCPP asks for a BootNotification only after a reboot); a transaction in progress is finished
+// after the reconnect (2.0.1: its end flagged offline when it happened, or was lost, while offline). Reset closes
+// the connection and boots again, as a reboot would.
 
 import { performance } from 'node:perf_hooks';
 import type { SecureContext } from 'node:tls';
 import { RPCClient } from 'ocpp-rpc';
 import { backoffDelayMs, type BackoffSettings } from './backoff.js';
+import { ChargingProfiles } from './charging-profiles.js';
+import { MINIMUM_AC_CURRENT, NOMINAL_VOLTAGE } from '../../common/charging-profile.js';
 import { ChargerConfiguration } from './configuration.js';
+import { DeviceModel, type ReportBase } from './device-model.js';
 import { errorKind } from './error-kind.js';
 import { LocalAuthList } from './local-list.js';
+import type { OcppVersion } from './ocpp-mix.js';
+import type {
+  BootReason,
+  ChargerProtocol,
+  ChargerTransaction,
+  ConnectorStatus,
+  MeterReading,
+  ProtocolSession,
+} from './protocol.js';
+import { ocpp16Protocol } from './protocol-16.js';
+import { ocpp201Protocol } from './protocol-201.js';
 import {
   answerCentralSystem,
+  ocpp16Answers,
+  type AnswerTable,
   type AvailabilityType,
-  type ChargePointControl,
   type TriggerableMessage,
 } from './remote-commands.js';
-import type { SimulationStats } from './stats.js';
+import { ocpp201Answers, type ChargingStationControl } from './remote-commands-201.js';
+import type { SimulationStats, VersionStats } from './stats.js';
 import type { Logger } from '../../common/logger.js';
 import { withQuirks } from './quirks.js';
+import { ChargerProfiles, type ProfileCapabilities, type RunningTransaction } from './smart-charging.js';
 
 export interface ChargerSettings {
   identity: string;
+  /** The OCPP version it speaks (and the one subprotocol it offers). */
+  ocppVersion: OcppVersion;
+  /** Its security profile, as its device model reports it (SecurityCtrlr.SecurityProfile). */
+  securityProfile?: number;
   /** Central system base URL; ocpp-rpc appends "/<identity>". */
   endpoint: string;
   /** HTTP Basic password (user name: the identity); undefined for none. */
@@ -46,38 +71,14 @@ export interface ChargerSettings {
   backoff: BackoffSettings;
   /** --quirks: behave like these models (quirks.ts); none: a conformant charger. */
   quirks?: readonly string[];
+  /** What the EV would draw per phase if nothing limited it, A (default: the charger's maximum). */
+  evDemandA?: number;
 }
 
-type ConnectorStatus = 'Available' | 'Preparing' | 'Charging' | 'Finishing' | 'Unavailable';
-type StopReason = 'Local' | 'Remote' | 'HardReset' | 'SoftReset' | 'UnlockCommand' | 'DeAuthorized';
-
-interface Transaction {
-  id: number;
-  idTag: string;
-  /** performance.now() at which the session ends on its own. */
-  endsAt: number;
-  stopReason?: StopReason;
-  /** The StopTransaction in flight, shared by whoever ends the session first (its loop, or stop()). */
-  stopCall?: Promise<void>;
-}
-
-interface BootAnswer {
-  status: 'Accepted' | 'Pending' | 'Rejected';
-  interval: number;
-  currentTime: string;
-}
-interface IdTagAnswer {
-  idTagInfo: { status: string };
-}
-interface StartTransactionAnswer extends IdTagAnswer {
-  transactionId: number;
-}
-
-const BOOT_PAYLOAD = {
-  chargePointVendor: 'ocpp-edge',
-  chargePointModel: 'simulator',
-  chargePointSerialNumber: undefined as string | undefined,
-  firmwareVersion: '0.1.0',
+const PROTOCOLS: Readonly<Record<OcppVersion, ChargerProtocol>> = { '1.6': ocpp16Protocol, '2.0.1': ocpp201Protocol };
+const ANSWERS: Readonly<Record<OcppVersion, AnswerTable<ChargingStationControl>>> = {
+  '1.6': ocpp16Answers,
+  '2.0.1': ocpp201Answers,
 };
 /** When the central system gives interval 0, OCPP leaves the choice to the charger. */
 const FALLBACK_INTERVAL_SEC = 60;
@@ -85,15 +86,36 @@ const FALLBACK_INTERVAL_SEC = 60;
 const REBOOT_DELAY_MS = 1000;
 /** How long stop() lets in-flight calls finish before dropping the connection. */
 const CLOSE_GRACE_MS = 2000;
-/** Nominal charging power; the meter advances at this rate during a session. */
-const CHARGING_POWER_W = 7400;
+/** What the charger can deliver per phase, A (3 × 32 A × 230 V = 22 kW). */
+const MAX_CURRENT_A = 32;
+const PHASES = 3;
 const IDLE_NAP_MS = 3_600_000;
 
-export class SimulatedCharger implements ChargePointControl {
+export class SimulatedCharger implements ChargingStationControl {
   readonly configuration: ChargerConfiguration;
   /** Kept across reconnects and reboots, as a charger keeps it in flash. */
   readonly localList = new LocalAuthList();
   readonly reservations = new Map<number, { connectorId: number; idTag: string; expiryDate: string }>();
+  /** OCPP 2.0.1: its device model and the charging profiles it holds. */
+  readonly deviceModel: DeviceModel;
+  readonly chargingProfiles = new ChargingProfiles(8);
+  /** OCPP 1.6: its charging profiles and the limit they set (TxProfiles end with their transaction). */
+  readonly smartCharging = new ChargerProfiles(MAX_CURRENT_A);
+  /** Every change of what it may draw (A per phase; 0 outside a session), with performance.now(): what a test
+   * checks a group's limits against over time. The last 10,000 are kept. */
+  readonly limitHistory: Array<{ at: number; limitA: number }> = [];
+  /** What the EV wants per phase, A; lower it to simulate a full battery (setEvDemand). */
+  private evDemandA: number;
+  /** Per phase, A, since meterReadAt: what the meter advances by. */
+  private drawA = 0;
+  /** ms since the epoch at which the running transaction started (Relative schedules count from it). */
+  private transactionStartedAt = 0;
+  /** The status last reported for connector 1 while charging (Charging, or SuspendedEVSE when held below 6 A). */
+  private reportedChargingStatus: ConnectorStatus | undefined;
+  private readonly protocol: ChargerProtocol;
+  private readonly versionStats: VersionStats;
+  /** What the protocol may use of the charger. */
+  private readonly protocolSession: ProtocolSession;
   private readonly client: RPCClient;
   private readonly stopController = new AbortController();
   private running: Promise<void> | undefined;
@@ -108,6 +130,10 @@ export class SimulatedCharger implements ChargePointControl {
   /** Counted in stats.booted: accepted and connected now. */
   private countedBooted = false;
   private rebooting = false;
+  /** The reason of the next BootNotification (2.0.1). */
+  private bootReason: BootReason = 'PowerUp';
+  /** performance.now() at which the current connection opened. */
+  private connectedAt = 0;
   /** The connection is being closed by us (stop, reset): not a loss. */
   private closingOnPurpose = false;
   /** When the server or the network took the connection away; cleared at the next open. */
@@ -115,10 +141,10 @@ export class SimulatedCharger implements ChargePointControl {
 
   private operative = true;
   private inoperativeScheduled = false;
-  private transaction: Transaction | undefined;
+  private transaction: ChargerTransaction | undefined;
   /** A StartTransaction in flight: settles once its answer is recorded (or it failed). */
   private starting: Promise<void> | undefined;
-  private remoteStartIdTag: string | undefined;
+  private remoteStartRequest: { idTag: string; remoteStartId?: number } | undefined;
   private meterWh = Math.round(Math.random() * 1_000_000);
   private meterReadAt = performance.now();
   private readonly wakers = new Set<() => void>();
@@ -131,16 +157,30 @@ export class SimulatedCharger implements ChargePointControl {
     private readonly stats: SimulationStats,
     private readonly logger: Logger,
   ) {
+    this.evDemandA = settings.evDemandA ?? MAX_CURRENT_A;
     this.configuration = new ChargerConfiguration({
       heartbeatIntervalSec: settings.heartbeatOverrideSec ?? 0,
       meterIntervalSec: settings.meterIntervalSec,
       pingIntervalSec: settings.pingIntervalSec,
     });
+    this.protocol = PROTOCOLS[settings.ocppVersion];
+    this.versionStats = stats.version(settings.ocppVersion);
+    this.protocolSession = { identity: settings.identity, call: (action, payload) => this.call(action, payload) };
+    this.deviceModel = new DeviceModel({
+      configuration: this.configuration,
+      availability: () => {
+        const status = this.connectorStatus();
+        return status === 'Available' || status === 'Unavailable' ? status : 'Occupied';
+      },
+      localListEntries: () => this.localList.entries.size,
+      chargingProfiles: () => this.chargingProfiles.size,
+      securityProfile: settings.securityProfile ?? 0,
+    });
     this.client = new RPCClient({
       identity: settings.identity,
       endpoint: settings.endpoint,
       password: settings.password ?? null,
-      protocols: ['ocpp1.6'],
+      protocols: [this.protocol.subprotocol],
       // A quirky charger sends what its schema refuses: its own strict mode would stop it.
       strictMode: (settings.quirks ?? []).length === 0,
       strictModeValidators: [],
@@ -149,7 +189,7 @@ export class SimulatedCharger implements ChargePointControl {
       maxReconnects: 0,
       backoff: { initialDelay: 1000, maxDelay: 2000, factor: 2, randomisationFactor: 0 }, // unused: reconnect is false
       callTimeoutMs: settings.callTimeoutMs,
-      // OCPP 1.6: one call at a time from the charger.
+      // OCPP-J (1.6 and 2.0.1): one call at a time from the charger.
       callConcurrency: 1,
       pingIntervalMs: settings.pingIntervalSec * 1000,
       deferPingsOnActivity: false,
@@ -164,7 +204,7 @@ export class SimulatedCharger implements ChargePointControl {
         rejectUnauthorized: settings.rejectUnauthorized,
       },
     });
-    answerCentralSystem(this.client, this, (action) => this.stats.answered(action));
+    answerCentralSystem(this.client, this, ANSWERS[settings.ocppVersion], (action) => this.stats.answered(action));
     this.watchTraffic();
   }
 
@@ -172,9 +212,14 @@ export class SimulatedCharger implements ChargePointControl {
     return this.settings.identity;
   }
 
+  get ocppVersion(): OcppVersion {
+    return this.protocol.version;
+  }
+
   start(): void {
     this.startedAt = performance.now();
     this.stats.started++;
+    this.versionStats.chargers++;
     this.running = this.run();
   }
 
@@ -240,8 +285,12 @@ export class SimulatedCharger implements ChargePointControl {
     if (this.disconnectedAt !== undefined) this.stats.reconnectTime.recordMs(performance.now() - this.disconnectedAt);
     this.disconnectedAt = undefined;
     this.stats.connected++;
+    this.connectedAt = performance.now();
     if (this.everConnected && !this.rebooting) this.stats.reconnects++;
-    if (!this.everConnected) this.stats.everConnected++;
+    if (!this.everConnected) {
+      this.stats.everConnected++;
+      this.versionStats.connected++;
+    }
     this.everConnected = true;
     this.rebooting = false;
     return true;
@@ -316,22 +365,21 @@ export class SimulatedCharger implements ChargePointControl {
   }
 
   /** One BootNotification; returns after how long to try again when not accepted. */
-  private async bootOnce(): Promise<number> {
-    const answer = await this.call<BootAnswer>('BootNotification', {
-      ...BOOT_PAYLOAD,
-      chargePointSerialNumber: this.identity.slice(0, 25),
-    });
+  private async bootOnce(reason = this.bootReason): Promise<number> {
+    const answer = await this.protocol.boot(this.protocolSession, reason);
     const intervalSec = answer.interval > 0 ? answer.interval : FALLBACK_INTERVAL_SEC;
     if (answer.status !== 'Accepted') {
       this.stats.refusal('BootNotification', answer.status);
       return intervalSec * 1000;
     }
-    // The interval of an accepted boot is the heartbeat interval (OCPP 1.6 §4.2).
+    // The interval of an accepted boot is the heartbeat interval (OCPP 1.6 §4.2, 2.0.1 B01).
     this.configuration.set('HeartbeatInterval', intervalSec);
     this.accepted = true;
+    this.bootReason = 'PowerUp';
     if (!this.everAccepted) {
       this.everAccepted = true;
       this.stats.everBooted++;
+      this.versionStats.booted++;
       this.stats.bootTime.recordMs(performance.now() - this.startedAt);
     }
     this.markBooted();
@@ -350,7 +398,7 @@ export class SimulatedCharger implements ChargePointControl {
   private async heartbeats(signal: AbortSignal): Promise<void> {
     for (;;) {
       await this.nap(this.heartbeatIntervalMs(), signal);
-      await this.call('Heartbeat', {}).catch((error: unknown) => this.unlessGone(error, signal));
+      await this.protocol.heartbeat(this.protocolSession).catch((error: unknown) => this.unlessGone(error, signal));
     }
   }
 
@@ -367,11 +415,11 @@ export class SimulatedCharger implements ChargePointControl {
         await this.chargeUntilStopped(signal);
         continue;
       }
-      if (this.remoteStartIdTag !== undefined) {
-        const idTag = this.remoteStartIdTag;
-        this.remoteStartIdTag = undefined;
+      if (this.remoteStartRequest !== undefined) {
+        const request = this.remoteStartRequest;
+        this.remoteStartRequest = undefined;
         // AuthorizeRemoteTxRequests is false: a remote start needs no Authorize.
-        await this.startTransaction(idTag, false, signal);
+        await this.startTransaction(request.idTag, false, signal, request.remoteStartId);
         continue;
       }
       if (!this.settings.runTransactions || !this.operative) {
@@ -380,57 +428,61 @@ export class SimulatedCharger implements ChargePointControl {
       }
       const pauseMs = this.settings.transactionPauseSec * 1000 * (0.5 + Math.random());
       await this.nap(pauseMs, signal, true);
-      if (this.transaction || this.remoteStartIdTag !== undefined || !this.operative) continue;
+      if (this.transaction || this.remoteStartRequest !== undefined || !this.operative) continue;
       await this.startTransaction(this.settings.idTag, true, signal);
     }
   }
 
-  private async startTransaction(idTag: string, authorize: boolean, signal: AbortSignal): Promise<void> {
+  private async startTransaction(
+    idTag: string,
+    authorize: boolean,
+    signal: AbortSignal,
+    remoteStartId?: number,
+  ): Promise<void> {
     try {
       if (authorize) {
-        const { idTagInfo } = await this.call<IdTagAnswer>('Authorize', { idTag });
-        if (idTagInfo.status !== 'Accepted') {
-          this.stats.refusal('Authorize', idTagInfo.status);
+        const status = await this.protocol.authorize(this.protocolSession, idTag);
+        if (status !== 'Accepted') {
+          this.stats.refusal('Authorize', status);
           return;
         }
       }
       await this.sendStatus(1, 'Preparing');
-      this.advanceMeter();
       // stop() waits for this: a session the central system accepts while the simulation ends must be stopped.
-      const meterStart = Math.round(this.meterWh);
       const starting = (async () => {
-        const started = await this.call<StartTransactionAnswer>('StartTransaction', {
-          connectorId: 1,
+        const meter = this.meterReading();
+        const started = await this.protocol.startTransaction(this.protocolSession, {
           idTag,
-          meterStart,
-          timestamp: new Date().toISOString(),
-        });
-        const transaction: Transaction = {
-          id: started.transactionId,
-          idTag,
+          remoteStartId,
           endsAt: performance.now() + this.settings.transactionDurationSec * 1000,
-        };
-        this.transaction = transaction;
+          meter,
+        });
+        this.transaction = started.transaction;
+        this.transactionStartedAt = Date.now();
+        this.advanceMeter();
+        this.recordLimit();
         this.stats.transactionAcknowledged({
           charger: this.identity,
           phase: 'started',
-          transactionId: transaction.id,
-          meterWh: meterStart,
+          transactionId: started.transaction.id,
+          meterWh: Math.round(meter.wh),
         });
-        return { answer: started, transaction };
+        this.versionStats.transactionsStarted++;
+        return started;
       })();
       this.starting = starting.then(
         () => undefined,
         () => undefined,
       );
-      const { answer, transaction } = await starting.finally(() => (this.starting = undefined));
-      if (answer.idTagInfo.status !== 'Accepted') {
+      const { status, transaction } = await starting.finally(() => (this.starting = undefined));
+      if (status !== 'Accepted') {
         // StopTransactionOnInvalidId is true: end it at once.
-        this.stats.refusal('StartTransaction', answer.idTagInfo.status);
+        this.stats.refusal(this.protocol.version === '1.6' ? 'StartTransaction' : 'TransactionEvent', status);
         transaction.stopReason = 'DeAuthorized';
         return;
       }
-      await this.sendStatus(1, 'Charging');
+      this.reportedChargingStatus = this.chargingStatus();
+      await this.sendStatus(1, this.reportedChargingStatus);
     } catch (error) {
       this.unlessGone(error, signal);
       if (!this.transaction) await this.sendStatus(1, this.connectorStatus()).catch(() => undefined);
@@ -449,6 +501,8 @@ export class SimulatedCharger implements ChargePointControl {
       if (transaction.stopReason || performance.now() >= transaction.endsAt) break;
       await this.sendMeterValues().catch((error: unknown) => this.unlessGone(error, signal));
     }
+    // It ended on its own before this connection opened: while the charger was offline.
+    if (!transaction.stopReason && transaction.endsAt <= this.connectedAt) transaction.endedOffline = true;
     try {
       await this.sendStopTransaction(transaction);
     } catch (error) {
@@ -465,100 +519,175 @@ export class SimulatedCharger implements ChargePointControl {
     await this.sendStatus(1, this.connectorStatus()).catch((error: unknown) => this.unlessGone(error, signal));
   }
 
-  private sendStopTransaction(transaction: Transaction): Promise<void> {
+  private sendStopTransaction(transaction: ChargerTransaction): Promise<void> {
     transaction.stopCall ??= (async () => {
-      this.advanceMeter();
-      const meterStop = Math.round(this.meterWh);
+      const meter = this.meterReading();
       try {
-        await this.call('StopTransaction', {
-          transactionId: transaction.id,
-          idTag: transaction.idTag,
-          meterStop,
-          timestamp: new Date().toISOString(),
-          reason: transaction.stopReason ?? 'Local',
-        });
+        await this.protocol.stopTransaction(this.protocolSession, transaction, meter);
       } catch (error) {
         transaction.stopCall = undefined;
+        // Lost with the connection: sent again after the reconnect, as an event of the offline time.
+        if (this.client.state !== RPCClient.OPEN) transaction.endedOffline = true;
         throw error;
       }
-      if (this.transaction === transaction) this.transaction = undefined;
+      if (this.transaction === transaction) {
+        this.transaction = undefined;
+        this.reportedChargingStatus = undefined;
+        this.advanceMeter();
+        this.recordLimit();
+      }
+      if (typeof transaction.id === 'number') this.smartCharging.transactionEnded(transaction.id);
       this.stats.transactionAcknowledged({
         charger: this.identity,
         phase: 'stopped',
         transactionId: transaction.id,
-        meterWh: meterStop,
+        meterWh: Math.round(meter.wh),
       });
+      this.versionStats.transactionsStopped++;
     })();
     return transaction.stopCall;
   }
 
-  private async sendMeterValues(): Promise<void> {
-    this.advanceMeter();
-    const charging = this.transaction !== undefined && !this.transaction.stopReason;
-    await this.call('MeterValues', {
-      connectorId: 1,
-      transactionId: this.transaction?.id,
-      meterValue: [
-        {
-          timestamp: new Date().toISOString(),
-          sampledValue: [
-            {
-              value: String(Math.round(this.meterWh)),
-              context: 'Sample.Periodic',
-              measurand: 'Energy.Active.Import.Register',
-              unit: 'Wh',
-            },
-            {
-              value: String(charging ? CHARGING_POWER_W : 0),
-              context: 'Sample.Periodic',
-              measurand: 'Power.Active.Import',
-              unit: 'W',
-            },
-          ],
-        },
-      ],
-    });
+  private async sendMeterValues(trigger?: 'Trigger'): Promise<void> {
+    const transaction = this.transaction && !this.transaction.stopReason ? this.transaction : undefined;
+    await this.protocol.meterValues(this.protocolSession, transaction, this.meterReading(), trigger);
   }
 
+  /** The meter now, and what is drawn. */
+  private meterReading(): MeterReading {
+    this.advanceMeter();
+    return { wh: this.meterWh, powerW: Math.round(this.drawA * NOMINAL_VOLTAGE * PHASES), currentA: this.drawA };
+  }
+
+  /** Counts the energy drawn since the last reading, then takes the draw of now. */
   private advanceMeter(): void {
     const now = performance.now();
-    if (this.transaction && !this.transaction.stopReason)
-      this.meterWh += (CHARGING_POWER_W * (now - this.meterReadAt)) / 3_600_000;
+    this.meterWh += (this.drawA * NOMINAL_VOLTAGE * PHASES * (now - this.meterReadAt)) / 3_600_000;
     this.meterReadAt = now;
+    this.drawA = this.currentDrawA();
+  }
+
+  /** min(EV demand, the profiles' limit, the charger's maximum); 0 when held below 6 A (IEC 61851: it cannot charge). */
+  private currentDrawA(): number {
+    if (!this.transaction || this.transaction.stopReason) return 0;
+    const limit = Math.min(this.currentLimitA(), MAX_CURRENT_A);
+    if (limit < MINIMUM_AC_CURRENT) return 0;
+    return Math.min(this.evDemandA, limit);
+  }
+
+  /** The limit its profiles set now on connector 1, A per phase (its maximum when none does). */
+  currentLimitA(): number {
+    return this.smartCharging.limitAt(1, Date.now(), 'A', this.runningTransaction(), PHASES) ?? MAX_CURRENT_A;
+  }
+
+  /** Per phase, A, being drawn now. */
+  get currentDraw(): number {
+    return this.currentDrawA();
+  }
+
+  /** The EV wants less (or more): from now on it draws min(this, its limit). */
+  setEvDemand(amps: number): void {
+    this.advanceMeter();
+    this.evDemandA = amps;
+    this.drawA = this.currentDrawA();
+  }
+
+  /** What it may draw now (0 outside a session), recorded when it changes. */
+  private recordLimit(): void {
+    const limitA = this.runningTransaction() ? Math.min(this.currentLimitA(), MAX_CURRENT_A) : 0;
+    if (this.limitHistory.at(-1)?.limitA === limitA) return;
+    this.limitHistory.push({ at: performance.now(), limitA });
+    if (this.limitHistory.length > 10_000) this.limitHistory.splice(0, this.limitHistory.length - 10_000);
+  }
+
+  /** Charging, or SuspendedEVSE while its limit is below what an EV can charge with. */
+  private chargingStatus(): ConnectorStatus {
+    return Math.min(this.currentLimitA(), MAX_CURRENT_A) < MINIMUM_AC_CURRENT ? 'SuspendedEVSE' : 'Charging';
   }
 
   /** Its one connector's status (every connectorId is that connector). */
   connectorStatus(_connectorId = 1): ConnectorStatus {
-    if (this.transaction) return 'Charging';
+    if (this.transaction) return this.reportedChargingStatus ?? 'Charging';
     return this.operative ? 'Available' : 'Unavailable';
   }
 
-  private async sendStatus(connectorId: number, status: ConnectorStatus): Promise<void> {
-    await this.call('StatusNotification', {
-      connectorId,
-      errorCode: 'NoError',
-      status,
-      timestamp: new Date().toISOString(),
-    });
+  // ---- smart charging, OCPP 1.6 (ChargePointControl) ----
+
+  profileCapabilities(): ProfileCapabilities {
+    const units = this.configuration
+      .text('ChargingScheduleAllowedChargingRateUnit')
+      .split(/[,\s]+/)
+      .flatMap((name) => (name === 'Current' ? ['A' as const] : name === 'Power' ? ['W' as const] : []));
+    return {
+      supported: this.configuration.text('SupportedFeatureProfiles').split(',').includes('SmartCharging'),
+      maxStackLevel: this.configuration.integer('ChargeProfileMaxStackLevel'),
+      allowedUnits: units,
+      maxPeriods: this.configuration.integer('ChargingScheduleMaxPeriods'),
+      maxInstalled: this.configuration.integer('MaxChargingProfilesInstalled'),
+      connectors: this.configuration.integer('NumberOfConnectors'),
+    };
   }
 
-  // ---- answers to the central system (ChargePointControl) ----
+  runningTransaction(): RunningTransaction | undefined {
+    const transaction = this.transaction;
+    if (!transaction || transaction.stopReason || typeof transaction.id !== 'number') return undefined;
+    return { id: transaction.id, startedAt: this.transactionStartedAt };
+  }
 
-  remoteStart(idTag: string, connectorId: number | undefined): 'Accepted' | 'Rejected' {
+  profilesChanged(): void {
+    this.advanceMeter();
+    this.recordLimit();
+    if (!this.transaction || this.transaction.stopReason || this.reportedChargingStatus === undefined) return;
+    const status = this.chargingStatus();
+    if (status === this.reportedChargingStatus) return;
+    this.reportedChargingStatus = status;
+    this.afterAnswer(() => this.sendStatus(1, status));
+  }
+
+  private async sendStatus(connectorId: number, status: ConnectorStatus): Promise<void> {
+    await this.protocol.status(this.protocolSession, connectorId, status);
+  }
+
+  // ---- answers to the central system (ChargePointControl, ChargingStationControl) ----
+
+  remoteStart(idTag: string, connectorId: number | undefined, remoteStartId?: number): 'Accepted' | 'Rejected' {
     if (
       (connectorId !== undefined && connectorId !== 1) ||
       this.transaction ||
-      this.remoteStartIdTag !== undefined ||
+      this.remoteStartRequest !== undefined ||
       !this.operative
     ) {
       return 'Rejected';
     }
-    this.remoteStartIdTag = idTag;
+    this.remoteStartRequest = { idTag, remoteStartId };
     this.wake();
     return 'Accepted';
   }
 
-  remoteStop(transactionId: number): 'Accepted' | 'Rejected' {
+  transactionId(): number | string | undefined {
+    return this.transaction?.id;
+  }
+
+  /** GetBaseReport: NotifyReport in parts of DeviceDataCtrlr.ItemsPerMessage[GetReport], tbc on all but the last. */
+  sendReport(requestId: number, base: ReportBase): void {
+    this.afterAnswer(async () => {
+      const data = this.deviceModel.report(base);
+      const size = Math.max(1, this.deviceModel.itemsPerMessage('GetReport'));
+      const generatedAt = new Date().toISOString();
+      for (let seqNo = 0; seqNo * size < data.length; seqNo++) {
+        const part = data.slice(seqNo * size, (seqNo + 1) * size);
+        await this.call('NotifyReport', {
+          requestId,
+          generatedAt,
+          seqNo,
+          tbc: (seqNo + 1) * size < data.length,
+          reportData: part,
+        });
+      }
+    });
+  }
+
+  remoteStop(transactionId: number | string): 'Accepted' | 'Rejected' {
     if (!this.transaction || this.transaction.id !== transactionId || this.transaction.stopReason) return 'Rejected';
     this.transaction.stopReason = 'Remote';
     this.wake();
@@ -603,10 +732,10 @@ export class SimulatedCharger implements ChargePointControl {
     this.afterAnswer(async () => {
       switch (message) {
         case 'BootNotification':
-          await this.bootOnce();
+          await this.bootOnce('Triggered');
           break;
         case 'Heartbeat':
-          await this.call('Heartbeat', {});
+          await this.protocol.heartbeat(this.protocolSession);
           break;
         case 'StatusNotification':
           if (connectorId !== 1) await this.sendStatus(0, this.operative ? 'Available' : 'Unavailable');
@@ -615,11 +744,13 @@ export class SimulatedCharger implements ChargePointControl {
         case 'MeterValues':
           await this.sendMeterValues();
           break;
-        case 'DiagnosticsStatusNotification':
-          await this.call('DiagnosticsStatusNotification', { status: 'Idle' });
+        case 'TransactionEvent':
+          await this.sendMeterValues('Trigger');
           break;
+        case 'DiagnosticsStatusNotification':
+        case 'LogStatusNotification':
         case 'FirmwareStatusNotification':
-          await this.call('FirmwareStatusNotification', { status: 'Idle' });
+          await this.protocol.idleStatus(this.protocolSession, message);
           break;
       }
     });
@@ -646,6 +777,7 @@ export class SimulatedCharger implements ChargePointControl {
     if (signal.aborted || this.stopping) return;
     this.accepted = false;
     this.rebooting = true;
+    this.bootReason = 'RemoteReset';
     this.closingOnPurpose = true;
     this.session?.abort();
     await this.client.close({ code: 1000, reason: `${type} reset` }).catch(() => undefined);

@@ -2,7 +2,7 @@
 // and the report on stdout.
 //
 // Exit codes: 0 when the run completed, at least one charger had its BootNotification accepted and what was asked
-// for happened (--transactions: at least one started); 1 when not a
+// for happened (--transactions: at least one started; a mixed fleet: so for each version); 1 when not a
 // single charger was accepted (none could connect, every upgrade was refused, or the central system never said
 // Accepted) or the run failed; 2 for an invalid configuration. Ctrl-C (or SIGTERM) ends the run early and still
 // prints the report; a second Ctrl-C exits at once (130).
@@ -21,7 +21,7 @@ import { formatReport, type SimulationReport } from './report.js';
 export const simulateCommand: CommandModule = {
   command: 'simulate',
   describe:
-    'Simulate N OCPP 1.6-J chargers against a central system (ws:// or wss://) and report connect/boot times, RTTs and errors',
+    'Simulate N OCPP 1.6-J and/or 2.0.1 chargers (--ocpp) against a central system (ws:// or wss://) and report connect/boot times, RTTs and errors',
   builder: (yargs: Argv) =>
     yargs
       .options(yargsOptions(simulateOptions, 'simulate') as never)

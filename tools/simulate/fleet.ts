@@ -12,6 +12,7 @@ import pino from 'pino';
 import type { Logger } from '../../common/logger.js';
 import { chargerCredentials, type ChargerCredentials } from './security-profile.js';
 import { SimulatedCharger, type ChargerSettings } from './charger.js';
+import { OcppVersionSequence, parseOcppMix } from './ocpp-mix.js';
 import { simulationOptions, type SimulationOptions } from './options.js';
 import { buildReport, type SimulationReport } from './report.js';
 import { SimulationStats, type ProgressSnapshot } from './stats.js';
@@ -39,6 +40,7 @@ export async function runSimulation(
   const base = chargerBase(options);
   const idWidth = Math.max(5, String(options.chargers).length);
   const chargers: SimulatedCharger[] = [];
+  const versions = new OcppVersionSequence(parseOcppMix(options.ocpp));
   const startedAt = new Date();
   const began = performance.now();
 
@@ -52,6 +54,7 @@ export async function runSimulation(
         {
           ...settings,
           identity,
+          ocppVersion: versions.next(),
           idTag: options.idTag ?? identity.slice(0, 20),
           secureContext: credentials.secureContext(identity),
         },
@@ -98,7 +101,10 @@ export async function runSimulation(
 }
 
 /** The settings every charger shares, built once (the CA and certificate files are read once, not per charger). */
-function chargerBase(options: SimulationOptions): Omit<ChargerSettings, 'identity' | 'idTag' | 'secureContext'> & {
+function chargerBase(options: SimulationOptions): Omit<
+  ChargerSettings,
+  'identity' | 'idTag' | 'secureContext' | 'ocppVersion'
+> & {
   credentials: ChargerCredentials;
 } {
   const credentials = chargerCredentials(options);
@@ -107,6 +113,7 @@ function chargerBase(options: SimulationOptions): Omit<ChargerSettings, 'identit
     password: credentials.password,
     credentials,
     rejectUnauthorized: !options.insecure,
+    securityProfile: options.securityProfile,
     heartbeatOverrideSec: options.heartbeat,
     runTransactions: options.transactions,
     meterIntervalSec: options.meterInterval,

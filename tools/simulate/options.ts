@@ -4,6 +4,7 @@
 
 import { loadConfig, type ConfigOf, type OptionSpecs } from '../../common/config.js';
 import { LOG_LEVELS } from '../../common/logger.js';
+import { checkOcppMix } from './ocpp-mix.js';
 import { checkQuirks, QUIRKS } from './quirks.js';
 
 export const simulateOptions = {
@@ -22,6 +23,13 @@ export const simulateOptions = {
     max: 50000,
     describe: 'Number of simulated charge points',
     default: 10,
+  },
+  ocpp: {
+    type: 'string',
+    describe:
+      'OCPP version of the chargers: 1.6, 2.0.1, or a mix with shares adding up to 100 (1.6:50%,2.0.1:50%; without shares: even)',
+    default: '1.6',
+    check: checkOcppMix,
   },
   ramp: { type: 'number', min: 0.1, max: 100000, describe: 'Chargers started per second', default: 50 },
   // Up to a week: long enough for the migration plan's 24-hour stability test, short enough to always end.

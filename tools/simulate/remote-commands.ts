@@ -1,8 +1,10 @@
 // How a simulated charge point answers the central system: every call OCPP 1.6 lets a central system make, with
-// the answer a real single-connector charger would give. Strict mode has already checked the request against the
-// OCPP schema, and checks the answer too, so handlers only decide.
+// the answer a real single-connector charger would give (the OCPP 2.0.1 table is remote-commands-201.ts). Strict
+// mode has already checked the request against the OCPP schema, and checks the answer too, so handlers only decide.
 
 import { createRPCError, type RPCClient } from 'ocpp-rpc';
+import type { ChargingProfile } from '../../common/charging-profile.js';
+import type { ChargerProfiles, ProfileCapabilities, RunningTransaction } from './smart-charging.js';
 import type { ChargerConfiguration } from './configuration.js';
 import type { LocalAuthList } from './local-list.js';
 
@@ -13,7 +15,9 @@ export type TriggerableMessage =
   | 'FirmwareStatusNotification'
   | 'Heartbeat'
   | 'MeterValues'
-  | 'StatusNotification';
+  | 'StatusNotification'
+  | 'LogStatusNotification'
+  | 'TransactionEvent';
 
 /** What the handlers may ask of the charger. Effects that send messages run after the answer has gone out. */
 export interface ChargePointControl {
@@ -21,23 +25,34 @@ export interface ChargePointControl {
   readonly localList: LocalAuthList;
   /** Reservations held, by reservationId. */
   readonly reservations: Map<number, { connectorId: number; idTag: string; expiryDate: string }>;
+  /** The charging profiles it holds. */
+  readonly smartCharging: ChargerProfiles;
+  /** What its SmartCharging configuration keys allow. */
+  profileCapabilities(): ProfileCapabilities;
+  runningTransaction(): RunningTransaction | undefined;
+  /** A profile was set or cleared: the limit may have changed (draw, status). */
+  profilesChanged(): void;
   /** The connector's status now, as last reported. */
   connectorStatus(connectorId: number): string;
-  remoteStart(idTag: string, connectorId: number | undefined): 'Accepted' | 'Rejected';
-  remoteStop(transactionId: number): 'Accepted' | 'Rejected';
+  remoteStart(idTag: string, connectorId: number | undefined, remoteStartId?: number): 'Accepted' | 'Rejected';
+  remoteStop(transactionId: number | string): 'Accepted' | 'Rejected';
   reset(type: 'Hard' | 'Soft'): void;
   changeAvailability(connectorId: number, type: AvailabilityType): 'Accepted' | 'Rejected' | 'Scheduled';
   unlock(connectorId: number): 'Unlocked' | 'UnlockFailed' | 'NotSupported';
   trigger(message: TriggerableMessage, connectorId: number | undefined): 'Accepted' | 'Rejected';
+  /** The id of the transaction in progress, if any. */
+  transactionId(): number | string | undefined;
   configurationChanged(key: string): void;
 }
 
 type Params = Record<string, unknown>;
-type Handler = (charger: ChargePointControl, params: Params) => Record<string, unknown>;
+type Handler<Charger> = (charger: Charger, params: Params) => Record<string, unknown>;
+/** The answers of one OCPP version, by action. */
+export type AnswerTable<Charger> = Readonly<Record<string, Handler<Charger>>>;
 
 // One table for every charger, and one wildcard handler per charger: a fleet of 10,000 does not need 190,000
 // closures.
-const HANDLERS: Readonly<Record<string, Handler>> = {
+export const ocpp16Answers: AnswerTable<ChargePointControl> = {
   RemoteStartTransaction: (charger, p) => ({
     status: charger.remoteStart(p.idTag as string, p.connectorId as number | undefined),
   }),
@@ -65,7 +80,6 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
   // No file to upload: an empty answer means "no diagnostics available".
   GetDiagnostics: () => ({}),
   UpdateFirmware: () => ({}),
-  // Profiles the simulator does not claim in SupportedFeatureProfiles, answered as such rather than NotImplemented.
   GetLocalListVersion: (charger) => ({ listVersion: charger.localList.version }),
   SendLocalList: (charger, p) => ({
     status: charger.localList.send(p as never, {
@@ -94,18 +108,44 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
   CancelReservation: (charger, p) => ({
     status: charger.reservations.delete(p.reservationId as number) ? 'Accepted' : 'Rejected',
   }),
-  SetChargingProfile: () => ({ status: 'NotSupported' }),
-  ClearChargingProfile: () => ({ status: 'Unknown' }),
-  GetCompositeSchedule: () => ({ status: 'Rejected' }),
+  SetChargingProfile: (charger, p) => {
+    const status = charger.smartCharging.set(
+      p.connectorId as number,
+      p.csChargingProfiles as ChargingProfile,
+      charger.profileCapabilities(),
+      charger.runningTransaction(),
+    );
+    if (status === 'Accepted') charger.profilesChanged();
+    return { status };
+  },
+  ClearChargingProfile: (charger, p) => {
+    const status = charger.smartCharging.clear(p);
+    if (status === 'Accepted') charger.profilesChanged();
+    return { status };
+  },
+  GetCompositeSchedule: (charger, p) => {
+    const connectorId = p.connectorId as number;
+    const capabilities = charger.profileCapabilities();
+    if (!capabilities.supported || connectorId > capabilities.connectors) return { status: 'Rejected' };
+    const unit = (p.chargingRateUnit as 'A' | 'W' | undefined) ?? 'A';
+    const composite = charger.smartCharging.composite(
+      connectorId,
+      p.duration as number,
+      unit,
+      charger.runningTransaction(),
+    );
+    return { status: 'Accepted', connectorId, ...composite };
+  },
 };
 
-export function answerCentralSystem(
+export function answerCentralSystem<Charger>(
   client: RPCClient,
-  charger: ChargePointControl,
+  charger: Charger,
+  answers: AnswerTable<Charger>,
   onAnswer: (action: string) => void,
 ): void {
   client.handle(async ({ method, params }) => {
-    const handler = Object.hasOwn(HANDLERS, method!) ? HANDLERS[method!] : undefined;
+    const handler = Object.hasOwn(answers, method!) ? answers[method!] : undefined;
     if (!handler) throw createRPCError('NotImplemented', `${method} is not implemented by the simulator`);
     onAnswer(method!);
     return handler(charger, (params ?? {}) as Params);

@@ -27,6 +27,8 @@ export interface SimulationReport {
     transactions: boolean;
     heartbeat: number | null;
     idPrefix: string;
+    /** --ocpp as given: the version, or the mix, of the fleet. */
+    ocpp: string;
   };
   chargers: {
     started: number;
@@ -54,6 +56,11 @@ export interface SimulationReport {
   /** Closed by the server as planned (1001 going away, 1012 service restart): not errors. */
   serverRestarts: number;
   transactions: { started: number; stopped: number };
+  /** The same counts by OCPP version (each charger speaks one). */
+  versions: Record<
+    string,
+    { chargers: number; connected: number; booted: number; transactions: { started: number; stopped: number } }
+  >;
   messages: { sent: number; received: number; perSecond: number };
 }
 
@@ -87,6 +94,7 @@ export function buildReport({ options, stats, startedAt, runMs, atEnd, interrupt
       transactions: options.transactions,
       heartbeat: options.heartbeat ?? null,
       idPrefix: options.idPrefix,
+      ocpp: options.ocpp,
     },
     chargers: {
       started: stats.started,
@@ -105,6 +113,17 @@ export function buildReport({ options, stats, startedAt, runMs, atEnd, interrupt
     connectionsLost: stats.connectionsLost,
     serverRestarts: stats.serverRestarts,
     transactions: { started: stats.transactionsStarted, stopped: stats.transactionsStopped },
+    versions: Object.fromEntries(
+      [...stats.versions].map(([version, counts]) => [
+        version,
+        {
+          chargers: counts.chargers,
+          connected: counts.connected,
+          booted: counts.booted,
+          transactions: { started: counts.transactionsStarted, stopped: counts.transactionsStopped },
+        },
+      ]),
+    ),
     messages: {
       sent: stats.messagesSent,
       received: stats.messagesReceived,
@@ -137,6 +156,13 @@ export function formatReport(report: SimulationReport): string {
   if (settings.transactions || report.transactions.started > 0) {
     lines.push(`transactions started ${report.transactions.started}, stopped ${report.transactions.stopped}`);
   }
+  for (const [version, counts] of Object.entries(report.versions))
+    lines.push(
+      `OCPP ${version.padEnd(6)} chargers ${counts.chargers}, connected ${counts.connected}, booted ${counts.booted}` +
+        (settings.transactions || counts.transactions.started > 0
+          ? `; transactions started ${counts.transactions.started}, stopped ${counts.transactions.stopped}`
+          : ''),
+    );
   lines.push('');
 
   const header = ['latency (ms)', 'count', 'failed', 'min', 'p50', 'p90', 'p99', 'p99.9', 'max'];
@@ -180,8 +206,23 @@ export function formatReport(report: SimulationReport): string {
 function failuresOf(options: SimulationOptions, stats: SimulationStats): string[] {
   if (stats.everBooted === 0) return ['no charger had its BootNotification accepted'];
   const failures: string[] = [];
+  // In a mix, every version has to have worked: a central system serving only one of them is not serving the fleet.
+  if (stats.versions.size > 1) {
+    for (const [version, counts] of stats.versions) {
+      if (counts.chargers === 0) continue;
+      if (counts.booted === 0)
+        failures.push(
+          `no OCPP ${version} charger had its BootNotification accepted` +
+            (counts.connected === 0 ? ` (none could connect: does the central system serve ocpp${version}?)` : ''),
+        );
+      else if (options.transactions && counts.transactionsStarted === 0 && stats.transactionsStarted > 0)
+        failures.push(`--transactions: no OCPP ${version} charger started a transaction`);
+    }
+  }
   if (options.transactions && stats.transactionsStarted === 0) {
-    const refused = [...stats.refusals].filter(([name]) => /^(Authorize|StartTransaction) /.test(name));
+    const refused = [...stats.refusals].filter(([name]) =>
+      /^(Authorize|StartTransaction|TransactionEvent) /.test(name),
+    );
     const idTag = options.idTag ? `id tag ${options.idTag}` : 'the id tags (each charger presents its own id)';
     failures.push(
       refused.length > 0

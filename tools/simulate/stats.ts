@@ -13,11 +13,22 @@ export interface ActionStats {
   rtt: LatencyHistogram;
 }
 
+/** What the chargers of one OCPP version did (the report's per-version counts). */
+export interface VersionStats {
+  chargers: number;
+  /** Connected, and accepted, at least once. */
+  connected: number;
+  booted: number;
+  transactionsStarted: number;
+  transactionsStopped: number;
+}
+
 /** A StartTransaction or StopTransaction the central system answered: what a charger holds as acknowledged. */
 export interface TransactionAck {
   charger: string;
   phase: 'started' | 'stopped';
-  transactionId: number;
+  /** 1.6: the central system's number; 2.0.1: the charger's own string. */
+  transactionId: number | string;
   /** meterStart of a start, meterStop of a stop (Wh): what the database must hold for it. */
   meterWh: number;
 }
@@ -59,6 +70,8 @@ export class SimulationStats {
   /** Non-Accepted BootNotification and Authorize answers ("BootNotification Pending", "Authorize Invalid"). */
   readonly refusals = new Map<string, number>();
   readonly errors = new Map<string, number>();
+  /** By OCPP version, in the order first seen. */
+  readonly versions = new Map<string, VersionStats>();
 
   reconnects = 0;
   /** Established connections lost without the simulator asking (server close, network, ping timeout). */
@@ -78,6 +91,15 @@ export class SimulationStats {
     if (!stats) {
       stats = { sent: 0, ok: 0, failed: 0, rtt: new LatencyHistogram() };
       this.actions.set(name, stats);
+    }
+    return stats;
+  }
+
+  version(name: string): VersionStats {
+    let stats = this.versions.get(name);
+    if (!stats) {
+      stats = { chargers: 0, connected: 0, booted: 0, transactionsStarted: 0, transactionsStopped: 0 };
+      this.versions.set(name, stats);
     }
     return stats;
   }

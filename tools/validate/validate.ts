@@ -4,6 +4,7 @@
 // once, each naming its key as the user wrote it. Nothing is bound, ordered, connected or migrated, unless
 // `connect` asks to reach the database and Redis (a query and a PING, no migration).
 
+import path from 'node:path';
 import { ConfigError, loadConfig, renameConfigError, type ConfigOf, type OptionSpecs } from '../../common/config.js';
 import { backendOptions, type BackendConfig } from '../../backend/options.js';
 import { checkListenerPorts } from '../../proxy/config-checks.js';
@@ -134,15 +135,25 @@ async function reachBackendServices(config: BackendConfig): Promise<void> {
   }
 }
 
-/** With both sections in one file, the proxy should forward to where the backend listens. */
+/**
+ * With both sections in one file, the proxy should forward to where the backend listens: its port, or its Unix
+ * socket (`unix:PATH`, production.yaml's layout).
+ */
 async function checkUpstreamMatchesBackend(proxy: ProxyConfig, backend: BackendConfig): Promise<void> {
-  const ports = proxy.upstream
-    .map((url) => new URL(url))
+  const targets = proxy.upstream.map((url) => new URL(url));
+  const reachesSocket = targets.some(
+    (url) =>
+      url.protocol === 'unix:' &&
+      backend.socket !== undefined &&
+      path.resolve(url.pathname) === path.resolve(backend.socket),
+  );
+  const ports = targets
+    .filter((url) => url.protocol !== 'unix:')
     .map((url) => Number(url.port || (url.protocol === 'https:' ? 443 : 80)));
-  if (backend.port !== 0 && !ports.includes(backend.port))
+  if (backend.port !== 0 && !reachesSocket && !ports.includes(backend.port))
     throw new ConfigError(
       '--upstream',
-      `${proxy.upstream.join(', ')} does not reach the backend's port ${backend.port}`,
+      `${proxy.upstream.join(', ')} does not reach the backend's port ${backend.port}${backend.socket ? ` nor its socket ${backend.socket}` : ''}`,
     );
 }
 

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { TransactionLedger, type StoredTransaction } from '../../../bench/chaos/ledger.js';
 import { cells, errorSummary, markdownTable, textTable, type ScenarioResult } from '../../../bench/chaos/table.js';
 
-function ledgerOf(...acks: Array<[string, 'started' | 'stopped', number, number]>): TransactionLedger {
+function ledgerOf(...acks: Array<[string, 'started' | 'stopped', number | string, number]>): TransactionLedger {
   const ledger = new TransactionLedger();
   for (const [charger, phase, transactionId, meterWh] of acks)
     ledger.record({ charger, phase, transactionId, meterWh });
@@ -17,8 +17,8 @@ describe('transaction ledger', () => {
   it('finds every acknowledged start and stop stored with the figures the charger sent', () => {
     const ledger = ledgerOf(['CP1', 'started', 1, 100], ['CP1', 'stopped', 1, 150], ['CP2', 'started', 2, 7]);
     const rows: StoredTransaction[] = [
-      { id: 1, chargePointId: 'CP1', meterStart: 100, meterStop: 150 },
-      { id: 2, chargePointId: 'CP2', meterStart: 7, meterStop: null },
+      { id: 1, chargePointId: 'CP1', meterStart: 100, meterStop: 150, stopped: true, chargerTransactionId: null },
+      { id: 2, chargePointId: 'CP2', meterStart: 7, meterStop: null, stopped: false, chargerTransactionId: null },
     ];
     assert.deepEqual(ledger.transactionIds().sort(), [1, 2]);
     assert.deepEqual(ledger.account(rows), {
@@ -32,7 +32,9 @@ describe('transaction ledger', () => {
 
   it('counts a retransmitted start answered with the same id once', () => {
     const ledger = ledgerOf(['CP1', 'started', 5, 10], ['CP1', 'started', 5, 10]);
-    const accounting = ledger.account([{ id: 5, chargePointId: 'CP1', meterStart: 10, meterStop: null }]);
+    const accounting = ledger.account([
+      { id: 5, chargePointId: 'CP1', meterStart: 10, meterStop: null, stopped: false, chargerTransactionId: null },
+    ]);
     assert.equal(accounting.acknowledgedStarts, 1);
     assert.equal(accounting.lost, 0);
   });
@@ -48,9 +50,9 @@ describe('transaction ledger', () => {
     );
     const accounting = ledger.account([
       // 1 is gone; 2 was never stopped in the database; 3 is another charger's; 4 has another meter start.
-      { id: 2, chargePointId: 'CP2', meterStart: 7, meterStop: null },
-      { id: 3, chargePointId: 'CPX', meterStart: 1, meterStop: null },
-      { id: 4, chargePointId: 'CP4', meterStart: 41, meterStop: null },
+      { id: 2, chargePointId: 'CP2', meterStart: 7, meterStop: null, stopped: false, chargerTransactionId: null },
+      { id: 3, chargePointId: 'CPX', meterStart: 1, meterStop: null, stopped: false, chargerTransactionId: null },
+      { id: 4, chargePointId: 'CP4', meterStart: 41, meterStop: null, stopped: false, chargerTransactionId: null },
     ]);
     assert.equal(accounting.acknowledgedStarts + accounting.acknowledgedStops, 6);
     assert.equal(accounting.stored, 1);
@@ -58,10 +60,30 @@ describe('transaction ledger', () => {
     assert.deepEqual(accounting.lostExamples.sort(), [
       'CP1 start of 1: not in the database',
       'CP1 stop of 1: not in the database',
-      'CP2 stop of 2: meter_stop null (still open) in the database, 9 sent',
+      'CP2 stop of 2: still open in the database',
       'CP3 start of 3: stored for CPX',
       'CP4 start of 4: meter_start 41 in the database, 40 sent',
     ]);
+  });
+});
+
+describe('transaction ledger, OCPP 2.0.1', () => {
+  it("finds the chargers' own transaction ids per charger, started and stopped", () => {
+    const ledger = ledgerOf(
+      ['CS1', 'started', 'tx-1', 10],
+      ['CS1', 'stopped', 'tx-1', 20],
+      ['CS2', 'started', 'tx-1', 10],
+      ['CS2', 'stopped', 'tx-1', 20],
+    );
+    assert.deepEqual(ledger.transactionIds(), []);
+    assert.deepEqual(ledger.chargerTransactionIds(), ['tx-1']);
+    const accounting = ledger.account([
+      { id: 7, chargePointId: 'CS1', meterStart: 0, meterStop: 0, stopped: true, chargerTransactionId: 'tx-1' },
+      { id: 8, chargePointId: 'CS2', meterStart: 0, meterStop: null, stopped: false, chargerTransactionId: 'tx-1' },
+    ]);
+    assert.equal(accounting.acknowledgedStarts, 2);
+    assert.equal(accounting.stored, 3);
+    assert.deepEqual(accounting.lostExamples, ['CS2 stop of tx-1: still open in the database']);
   });
 });
 

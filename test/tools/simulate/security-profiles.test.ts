@@ -1,6 +1,7 @@
 // `ocpp-edge simulate --security-profile`: a fleet of chargers authenticating as each profile does, against the
 // real proxy (--client-ca) and backend (--cpo-name). Profile 3 gives each charger its own certificate ("{id}" in
-// --client-cert/--client-key); the flags that a profile needs are checked before anything connects.
+// --client-cert/--client-key); profile 1 goes over plain ws:// to the proxy's HTTP listener
+// (--plain-ocpp-on-http); the flags that a profile needs are checked before anything connects.
 
 import assert from 'node:assert/strict';
 import { rm, writeFile } from 'node:fs/promises';
@@ -51,9 +52,12 @@ describe('ocpp-edge simulate --security-profile', { timeout: 60_000 }, () => {
       upstream: [backend.httpUrl],
       'client-ca': [await writePem(dir, 'charger-ca.pem', chargerCa.certPem)],
       'log-level': 'warn',
+      'plain-ocpp-on-http': true,
     });
     for (const id of ['P3-00001', 'P3-00002', 'P3-00003'])
       await backend.api('PUT', `/api/charge-points/${id}`, { securityProfile: 3 });
+    for (const id of ['P1-00001', 'P1-00002'])
+      await backend.api('PUT', `/api/charge-points/${id}`, { securityProfile: 1, password: PASSWORD });
     for (const id of ['P2-00001', 'P2-00002'])
       await backend.api('PUT', `/api/charge-points/${id}`, { securityProfile: 2, password: PASSWORD });
   });
@@ -101,6 +105,27 @@ describe('ocpp-edge simulate --security-profile', { timeout: 60_000 }, () => {
     const report = await run({ chargers: 2, idPrefix: 'P2-', securityProfile: 2, password: PASSWORD });
     assert.deepEqual(report.errors, {});
     assert.equal(report.chargers.booted, 2);
+  });
+
+  it("profile 1: the password over plain ws:// on the proxy's HTTP listener (--plain-ocpp-on-http)", async () => {
+    const report = await run({
+      url: `ws://127.0.0.1:${edge.proxy.httpPort}/ocpp`,
+      chargers: 2,
+      idPrefix: 'P1-',
+      securityProfile: 1,
+      password: PASSWORD,
+    });
+    assert.deepEqual(report.errors, {});
+    assert.equal(report.chargers.booted, 2);
+    // A profile-2 charger cannot take the same way in.
+    const refused = await run({
+      url: `ws://127.0.0.1:${edge.proxy.httpPort}/ocpp`,
+      chargers: 1,
+      idPrefix: 'P2-',
+      securityProfile: 1,
+      password: PASSWORD,
+    });
+    assert.equal(refused.chargers.booted, 0);
   });
 
   it('refuses flags a profile cannot work with, naming the flag', async () => {

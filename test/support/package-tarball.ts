@@ -1,0 +1,70 @@
+// The project as an operator receives it: `npm pack`'s tarball, and what npm needs to install it on this machine
+// without the internet (the registry's packages from npm's cache, better-sqlite3's native module from a local
+// prebuild of the same version for this Node instead of a download from GitHub).
+
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdir, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { inRepo, repoRoot } from './ops-tools.js';
+
+const run = promisify(execFile);
+
+/** package.json's version: what `--version` prints and the tarball's name carries. */
+export const PACKAGE_VERSION = (JSON.parse(readFileSync(inRepo('package.json'), 'utf8')) as { version: string })
+  .version;
+
+/**
+ * `npm pack` of the built tree (dist/ and dist/console as the test run built them) into `dir`; returns the
+ * tarball's path. The lifecycle's build is left out (--ignore-scripts): rebuilding the console while other tests
+ * serve it would race them. Its prepack and postpack (the lock file shipped as npm-shrinkwrap.json) are run here.
+ */
+export async function packProject(dir: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  await npm(['run', '--silent', 'prepack'], repoRoot);
+  try {
+    await npm(['pack', '--ignore-scripts', '--silent', '--pack-destination', dir], repoRoot);
+  } finally {
+    await npm(['run', '--silent', 'postpack'], repoRoot);
+  }
+  const tarball = (await readdir(dir)).find((name) => name.endsWith('.tgz'));
+  if (!tarball) throw new Error(`npm pack wrote no tarball into ${dir}`);
+  return path.join(dir, tarball);
+}
+
+/**
+ * prebuild-install's name for better-sqlite3's native module on this Node (name-vVERSION-node-vABI-PLATFORM-ARCH),
+ * archived from the build in the project's node_modules into `dir`; returns the environment that makes the
+ * install use it (npm_config_<package>_local_prebuilds) instead of downloading or compiling.
+ */
+export async function betterSqlitePrebuild(dir: string): Promise<NodeJS.ProcessEnv> {
+  const module = inRepo('node_modules', 'better-sqlite3');
+  const { version } = JSON.parse(readFileSync(path.join(module, 'package.json'), 'utf8')) as { version: string };
+  const name = `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
+  await mkdir(dir, { recursive: true });
+  await run('tar', ['-czf', path.join(dir, name), '-C', module, 'build/Release/better_sqlite3.node']);
+  return { npm_config_better_sqlite3_local_prebuilds: dir };
+}
+
+/** Runs npm (the one on PATH, as an operator would) in `cwd`; rejects with its output when it fails. */
+export async function npm(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<string> {
+  try {
+    const { stdout } = await run('npm', args, {
+      cwd,
+      env: {
+        ...process.env,
+        ...env,
+        npm_config_audit: 'false',
+        npm_config_fund: 'false',
+        npm_config_update_notifier: 'false',
+      },
+      maxBuffer: 16 * 1024 * 1024,
+      timeout: 600_000,
+    });
+    return stdout;
+  } catch (error) {
+    const failure = error as Error & { stdout?: string; stderr?: string };
+    throw new Error(`npm ${args.join(' ')} failed in ${cwd}: ${failure.message}\n${failure.stdout}\n${failure.stderr}`);
+  }
+}
