@@ -3,7 +3,7 @@
 
 import { checks, type ConfigOf, type OptionSpecs } from '../common/config.js';
 import { listenBacklogOption } from '../common/listen-backlog.js';
-import { LOG_LEVELS } from '../common/logger.js';
+import { LOG_LEVELS, logFormatOption } from '../common/logger.js';
 import { limitOptions } from './limits/options.js';
 import { defaultTlsGroups, tlsGroupsProblem } from './tls/key-exchange-groups.js';
 
@@ -173,6 +173,7 @@ export const proxyOptions = {
     default: ['ecdsa-p256'],
   },
   'log-level': { type: 'string', choices: LOG_LEVELS, describe: 'Log level', default: 'info', shared: true },
+  'log-format': logFormatOption,
   ...limitOptions,
 } as const satisfies OptionSpecs;
 
