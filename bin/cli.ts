@@ -21,6 +21,7 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   check: async () => (await import('../tools/check/command.js')).checkCommand,
   validate: async () => (await import('../tools/validate/command.js')).validateCommand,
   status: async () => (await import('../tools/status/command.js')).statusCommand,
+  doctor: async () => (await import('../tools/doctor/command.js')).doctorCommand,
   chargers: async () => (await import('../tools/operator/chargers-command.js')).chargersCommand,
   tags: async () => (await import('../tools/operator/tags-command.js')).tagsCommand,
   transactions: async () => (await import('../tools/operator/transactions-command.js')).transactionsCommand,

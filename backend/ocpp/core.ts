@@ -172,6 +172,7 @@ export const coreHandlers: ProfileHandlers = {
       payload.transactionId,
       sampledValues(payload.meterValue),
     );
+    context.meterValuesStored?.(context.chargePointId);
     return {};
   },
 

@@ -10,7 +10,15 @@ import { describe, test } from 'node:test';
 import { loadConfig } from '../../common/config.js';
 import { EXIT_CONFIG } from '../../common/command.js';
 import { proxyOptions } from '../../proxy/options.js';
-import { findExecutable, inRepo, mappedLibraries, requireJemalloc, runTool } from '../support/ops-tools.js';
+import { DEPLOYMENT_MALLOC_CONF } from '../../bench/targets.js';
+import {
+  findExecutable,
+  inRepo,
+  mappedLibraries,
+  requireJemalloc,
+  runTool,
+  threadNames,
+} from '../support/ops-tools.js';
 
 const UNITS = ['config/systemd/ocpp-edge-proxy.service', 'config/systemd/ocpp-edge-backend.service'] as const;
 
@@ -80,6 +88,16 @@ describe('systemd units', () => {
         libraries.some((library) => library.includes('libjemalloc')),
         `jemalloc mapped; mapped: ${libraries.join(', ')}`,
       );
+    });
+
+    test(`${file}: runs jemalloc with the bench's settings, its background thread returning freed pages`, async (t) => {
+      const environment = Object.fromEntries(
+        (unit.get('Environment') ?? []).map((assignment) => assignment.split(/=(.*)/s).slice(0, 2)),
+      );
+      assert.equal(environment.MALLOC_CONF, DEPLOYMENT_MALLOC_CONF);
+      if (!requireJemalloc(t)) return;
+      const threads = await threadNames({ LD_PRELOAD: environment.LD_PRELOAD, MALLOC_CONF: environment.MALLOC_CONF });
+      assert.ok(threads.includes('jemalloc_bg_thd'), `threads: ${threads.join(', ')}`);
     });
 
     test(`${file}: restarts always, but not after an invalid configuration`, () => {
