@@ -90,6 +90,11 @@ export const proxyOptions = {
     describe: 'State directory: generated and ACME certificates, ACME account, locks',
     default: './data',
   },
+  'log-dir': {
+    type: 'string',
+    describe:
+      'Directory the service manager writes the logs to (PM2: /var/log/ocpp-edge; systemd\'s journal: /var/log/journal); only watched: its filesystem\'s free space is exported (ocpp_edge_filesystem_avail_bytes{purpose="logs"})',
+  },
   'metrics-host': {
     type: 'string',
     describe: 'Address of the private metrics listener (/metrics, /healthz)',
