@@ -62,6 +62,7 @@ export function createFeatures(options: FeatureOptions): Features {
     connections: options.connections,
     logger,
     callTimeoutMs: options.callTimeoutMs,
+    ocppVersionOf: async (chargePointId) => (await options.store.getChargePoint(chargePointId))?.ocppVersion ?? '1.6',
   });
   const afterBoot = new AfterBoot(options.events, logger, options.afterBootDelayMs);
   afterBoot.add('configuration inventory', (chargePointId) => inventory.refresh(chargePointId));

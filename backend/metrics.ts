@@ -29,6 +29,8 @@ export interface BackendMetrics {
   securityEvents: Counter<'type' | 'critical'>;
   /** SignCertificate CSRs and what became of them (rejected, pending, signed, accepted, refused). */
   certificateRequests: Counter<'result'>;
+  /** Steps of raising charge points' security profiles (requested, accepted, rejected, confirmed, timed_out). */
+  profileMigrations: Counter<'result'>;
 }
 
 export function createBackendMetrics(): BackendMetrics {
@@ -100,6 +102,12 @@ function buildBackendMetrics(): BackendMetrics {
     certificateRequests: new Counter({
       name: 'ocpp_edge_certificate_requests_total',
       help: 'SignCertificate requests by result: rejected (CSR failed a check), pending (waits for an operator), signed, accepted or refused (by the charger in CertificateSigned)',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
+    profileMigrations: new Counter({
+      name: 'ocpp_edge_security_profile_migrations_total',
+      help: 'Steps of raising a charge point security profile (ChangeConfiguration SecurityProfile): requested, accepted, rejected, confirmed (reconnected with the new profile), timed_out',
       labelNames: ['result'],
       registers: [registry],
     }),

@@ -5,7 +5,8 @@
 // Lifecycle: open storage and migrate (fail early, before listening), build the OCPP endpoint and the API,
 // listen; stop() closes chargers with 1001, then HTTP, then flushes the message log and closes storage.
 
-import { mkdirSync, readFileSync } from 'node:fs';
+import { packageManifest } from '../common/package-manifest.js';
+import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -38,6 +39,7 @@ import type { BackendConfig } from './options.js';
 import { planReload } from './reload.js';
 import { CertificateAuthority } from './security/certificate-signing.js';
 import { TrustedProxies } from './security/trusted-proxies.js';
+import { ProfileMigrations } from './security/profile-migration.js';
 import { Store } from './store/store.js';
 
 export interface BackendHandle extends RunningProcess {
@@ -123,7 +125,17 @@ export async function startBackend(
 
   const messageLog = new MessageLog(store, config.messageLogSize, logger);
   const validationModes = new ValidationModes(config.ocppValidation as ValidationMode);
+  const profileMigrations = new ProfileMigrations({
+    store,
+    connections,
+    events,
+    logger,
+    counter: metrics.profileMigrations,
+    callTimeoutMs: config.callTimeout * 1000,
+    cpoName: config.cpoName,
+  });
   const centralSystem = new CentralSystem({
+    profileMigrations,
     store,
     connections: local,
     metrics,
@@ -132,6 +144,7 @@ export async function startBackend(
     events,
     reservations: features.reservations,
     onMeterValues: (chargePointId) => features.groupBalancer.meterValues(chargePointId),
+    deviceReports: features.inventory,
     heartbeatInterval: config.heartbeatInterval,
     registration: config.registration as 'open' | 'known',
     requireSubprotocol: config.requireSubprotocol,
@@ -172,6 +185,7 @@ export async function startBackend(
         cpoName: config.cpoName,
         trustedProxies,
         certificateAuthority,
+        profileMigrations,
       },
       { settings: apiSettings, oidc, edge, version: packageVersion() },
     );
@@ -283,6 +297,7 @@ export async function startBackend(
         await app.close();
         await socketClosed;
         await closeMetricsServer(metricsListener);
+        profileMigrations.close();
         await features.close();
         await cluster?.close();
         await eventsOut.close();
@@ -359,10 +374,5 @@ async function loadCertificateAuthority(config: BackendConfig): Promise<Certific
 }
 
 function packageVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
-      .version;
-  } catch {
-    return '0.0.0';
-  }
+  return packageManifest().version;
 }

@@ -33,8 +33,16 @@ export interface EchoBackend {
 }
 
 /** Starts the echo backend as a child process. */
-export async function startEchoBackend(tls?: { certFile: string; keyFile: string }): Promise<EchoBackend> {
-  const args = [BACKEND_ECHO_SCRIPT, ...(tls ? ['--cert', tls.certFile, '--key', tls.keyFile] : [])];
+export async function startEchoBackend(
+  tls?: { certFile: string; keyFile: string },
+  /** Also listen on this Unix socket (plain HTTP/WS, as on the port). */
+  socketPath?: string,
+): Promise<EchoBackend> {
+  const args = [
+    BACKEND_ECHO_SCRIPT,
+    ...(tls ? ['--cert', tls.certFile, '--key', tls.keyFile] : []),
+    ...(socketPath ? ['--socket', socketPath] : []),
+  ];
   const started = await startProcess(process.execPath, args, { isReady: (line) => line.ready === true });
   return {
     process: started,
@@ -104,10 +112,18 @@ async function listen(server: http.Server | https.Server): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { cert: { type: 'string' }, key: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { cert: { type: 'string' }, key: { type: 'string' }, socket: { type: 'string' } },
+  });
   const plain = http.createServer(onRequest);
   serveWebSockets(plain);
   const port = await listen(plain);
+  if (values.socket) {
+    const local = http.createServer(onRequest);
+    serveWebSockets(local);
+    const path = values.socket;
+    await new Promise<void>((resolve) => local.listen({ path, backlog: 4096 }, resolve));
+  }
   let tlsPort: number | undefined;
   if (values.cert && values.key) {
     const secure = https.createServer(

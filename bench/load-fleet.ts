@@ -5,7 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { startProcess, stopProcess, type StartedProcess } from './child-process.js';
-import type { LoadCommand, LoadReply, MessagesResult, OpenResult, OpenSpec } from './load-protocol.js';
+import type { LoadCommand, LoadReply, MessagesResult, MixSpec, OpenResult, OpenSpec } from './load-protocol.js';
 
 const WORKER_SCRIPT = fileURLToPath(new URL('./load-worker.js', import.meta.url));
 /** Workers start together this long after the command is sent (IPC and a busy event loop take a moment). */
@@ -89,6 +89,11 @@ export class LoadFleet {
   /** Every held connection keeps one call in flight for `durationMs`. */
   closedLoop(durationMs: number): Promise<MessagesResult> {
     return this.messages({ type: 'closed-loop', id: 0, durationMs });
+  }
+
+  /** Every held connection runs the capacity run's fleet mix for `spec.durationMs`. */
+  mix(spec: MixSpec): Promise<MessagesResult> {
+    return this.messages({ type: 'mix', id: 0, spec });
   }
 
   /** Closes every held connection; returns how many were still open (the rest were lost while held). */

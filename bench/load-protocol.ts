@@ -5,6 +5,7 @@ export type LoadCommand =
   | { type: 'open'; id: number; spec: OpenSpec }
   | { type: 'heartbeats'; id: number; intervalMs: number; durationMs: number }
   | { type: 'closed-loop'; id: number; durationMs: number }
+  | { type: 'mix'; id: number; spec: MixSpec }
   | { type: 'close'; id: number; timeoutMs: number };
 
 export interface OpenSpec {
@@ -22,6 +23,18 @@ export interface OpenSpec {
   startAt: number;
   /** Per connection: handshake, and boot answer when boot is set. */
   timeoutMs: number;
+}
+
+/** The capacity run's realistic fleet mix (measurements/capacity.ts), intervals already time-compressed. */
+export interface MixSpec {
+  heartbeatMs: number;
+  /** MeterValues interval of a charger in a transaction. */
+  meterValuesMs: number;
+  /** StatusNotification interval of every charger (a connector going Available ↔ Unavailable). */
+  statusMs: number;
+  /** Every n-th held charger is in a transaction (5: 20 %); it sends StartTransaction once, at its first mix. */
+  transactionEvery: number;
+  durationMs: number;
 }
 
 export interface OpenResult {

@@ -8,7 +8,7 @@ import { createSecureContext, type SecureContext } from 'node:tls';
 import WebSocket from 'ws';
 import { errorKind } from '../tools/simulate/error-kind.js';
 import { answerToCall } from './charger-answers.js';
-import type { LoadCommand, LoadReply, MessagesResult, OpenResult, OpenSpec } from './load-protocol.js';
+import type { LoadCommand, LoadReply, MessagesResult, MixSpec, OpenResult, OpenSpec } from './load-protocol.js';
 
 const BOOT_FRAME = JSON.stringify([
   2,
@@ -28,10 +28,17 @@ interface Charger {
   sentAt: number;
   waiting: boolean;
   counter: number;
+  /** The mix: calls due while one is in flight (OCPP 1.6 allows one at a time), each with the time it fell due. */
+  queue?: Array<{ frame: string; dueAt: number }>;
+  /** The mix: when the call in flight fell due (its round trip counts from then, queueing included). */
+  dueAt?: number;
+  /** The mix: its transaction, once StartTransaction was answered (0 while waiting for that answer). */
+  transactionId?: number;
+  statusToggle?: boolean;
 }
 
 const chargers: Charger[] = [];
-let onAnswer: ((charger: Charger, ok: boolean) => void) | undefined;
+let onAnswer: ((charger: Charger, ok: boolean, data: Buffer) => void) | undefined;
 
 function now(): number {
   return performance.timeOrigin + performance.now();
@@ -112,7 +119,7 @@ function onMessage(this: WebSocket, data: Buffer): void {
   // A call from the central system is not the answer to ours (answerCentralSystem answers it).
   if (!charger?.waiting || data[0] !== OPEN_CHAR || data[1] === CALL_CHAR) return;
   charger.waiting = false;
-  onAnswer?.(charger, data[1] === CALLRESULT_CHAR);
+  onAnswer?.(charger, data[1] === CALLRESULT_CHAR, data);
 }
 
 function call(charger: Charger): void {
@@ -181,6 +188,95 @@ async function closedLoop(durationMs: number): Promise<MessagesResult> {
   return result;
 }
 
+/**
+ * The capacity run's fleet mix on every held connection: Heartbeats, StatusNotifications, and for every
+ * `transactionEvery`-th charger a transaction (StartTransaction at its first mix, then MeterValues), phases spread
+ * evenly. One call in flight per charger; a call that falls due meanwhile waits, and its round trip counts from
+ * when it fell due, so a backlog shows as latency rather than hiding.
+ */
+async function mix(spec: MixSpec): Promise<MessagesResult> {
+  attach();
+  const result: MessagesResult = { sent: 0, answered: 0, failures: {}, rttMs: [] };
+  const sendNext = (charger: Charger) => {
+    const next = charger.queue?.shift();
+    if (!next || charger.ws.readyState !== WebSocket.OPEN) return;
+    charger.waiting = true;
+    charger.dueAt = next.dueAt;
+    charger.ws.send(next.frame);
+    result.sent++;
+  };
+  onAnswer = (charger, ok, data) => {
+    if (ok) {
+      result.answered++;
+      result.rttMs.push(performance.now() - charger.dueAt!);
+      if (charger.transactionId === 0 && data.includes('"transactionId"')) {
+        const [, , payload] = JSON.parse(data.toString()) as [number, string, { transactionId?: number }];
+        charger.transactionId = payload.transactionId ?? 0;
+      }
+    } else count(result.failures, 'CALLERROR');
+    sendNext(charger);
+  };
+  const enqueue = (charger: Charger, action: string, payload: object) => {
+    if (charger.ws.readyState !== WebSocket.OPEN) return count(result.failures, 'closed');
+    charger.counter++;
+    charger.queue ??= [];
+    charger.queue.push({
+      frame: JSON.stringify([2, String(charger.counter), action, payload]),
+      dueAt: performance.now(),
+    });
+    if (!charger.waiting) sendNext(charger);
+  };
+  const timers: NodeJS.Timeout[] = [];
+  const every = (charger: Charger, intervalMs: number, index: number, tick: () => void) => {
+    const phase = (index * intervalMs) / chargers.length;
+    timers.push(
+      setTimeout(() => {
+        tick();
+        timers.push(setInterval(tick, intervalMs));
+      }, phase),
+    );
+  };
+  chargers.forEach((charger, index) => {
+    every(charger, spec.heartbeatMs, index, () => enqueue(charger, 'Heartbeat', {}));
+    every(charger, spec.statusMs, index, () => {
+      charger.statusToggle = !charger.statusToggle;
+      enqueue(charger, 'StatusNotification', {
+        connectorId: 2,
+        errorCode: 'NoError',
+        status: charger.statusToggle ? 'Unavailable' : 'Available',
+      });
+    });
+    if (index % spec.transactionEvery !== 0) return;
+    if (charger.transactionId === undefined) {
+      charger.transactionId = 0;
+      enqueue(charger, 'StartTransaction', {
+        connectorId: 1,
+        idTag: 'BENCH',
+        meterStart: 0,
+        timestamp: new Date().toISOString(),
+      });
+    }
+    let meter = 0;
+    every(charger, spec.meterValuesMs, index, () => {
+      if (!charger.transactionId) return;
+      meter += 250;
+      enqueue(charger, 'MeterValues', {
+        connectorId: 1,
+        transactionId: charger.transactionId,
+        meterValue: [{ timestamp: new Date().toISOString(), sampledValue: [{ value: String(meter) }] }],
+      });
+    });
+  });
+  await new Promise((resolve) => setTimeout(resolve, spec.durationMs));
+  for (const timer of timers) clearTimeout(timer);
+  for (const charger of chargers) {
+    for (const _ of charger.queue ?? []) count(result.failures, 'still queued');
+    charger.queue = [];
+  }
+  await settleCalls(result);
+  return result;
+}
+
 /** Waits (bounded) for the calls still in flight; what stays unanswered is a failure. */
 async function settleCalls(result: MessagesResult): Promise<void> {
   const deadline = Date.now() + ANSWER_GRACE_MS;
@@ -221,6 +317,8 @@ async function handle(command: LoadCommand): Promise<LoadReply> {
       return { type: 'messages', id: command.id, result: await heartbeats(command.intervalMs, command.durationMs) };
     case 'closed-loop':
       return { type: 'messages', id: command.id, result: await closedLoop(command.durationMs) };
+    case 'mix':
+      return { type: 'messages', id: command.id, result: await mix(command.spec) };
     case 'close':
       return { type: 'closed', id: command.id, stillOpen: await closeAll(command.timeoutMs) };
   }

@@ -24,6 +24,8 @@ export interface NginxSite {
   httpPort: number;
   /** The backend on 127.0.0.1 (the plan's 127.0.0.1:8080). */
   upstreamPort: number;
+  /** The backend's Unix socket instead of its port (issue 22: nginx over the same socket as ocpp-edge). */
+  upstreamSocket?: string;
   certFile: string;
   keyFile: string;
   /**
@@ -63,7 +65,7 @@ http {
 
     # Upstream backend definition
     upstream ocpp_backend {
-        server 127.0.0.1:${site.upstreamPort};
+        server ${site.upstreamSocket ? `unix:${site.upstreamSocket}` : `127.0.0.1:${site.upstreamPort}`};
         keepalive 64;
     }
 

@@ -56,6 +56,8 @@ export interface Target {
 export interface TargetSetup {
   /** Plain HTTP/WS port of the backend (the proxies' upstream). */
   backendPort: number;
+  /** The backend's Unix socket: ocpp-edge and nginx use it as their upstream instead of the port. */
+  backendSocket?: string;
   backendPid: number;
   /** For direct: the backend's own URL for chargers, and its API URL. */
   directOcppUrl: string;
@@ -106,7 +108,7 @@ async function startOcppEdge(setup: TargetSetup, workers: number): Promise<Targe
       '--key',
       setup.certificates.keyFile,
       '--upstream',
-      `http://127.0.0.1:${setup.backendPort}`,
+      setup.backendSocket ? `unix:${setup.backendSocket}` : `http://127.0.0.1:${setup.backendPort}`,
       '--data-dir',
       dataDir,
       '--log-level',
@@ -120,8 +122,9 @@ async function startOcppEdge(setup: TargetSetup, workers: number): Promise<Targe
   );
   const port = Number(started.ready.httpsPort);
   const preload = proxyPreload();
+  const mallocConf = proxyMallocConf();
   const allocator = preload
-    ? `, with jemalloc (LD_PRELOAD=${preload}) as ecosystem.config.cjs and the systemd unit run it`
+    ? `, with jemalloc (LD_PRELOAD=${preload}${mallocConf ? `, MALLOC_CONF=${mallocConf}` : ''}) as ecosystem.config.cjs and the systemd unit run it`
     : ', glibc malloc';
   return {
     name: workers === 1 ? 'ocpp-edge' : 'ocpp-edge-x2',
@@ -197,10 +200,28 @@ export function proxyPreload(): string | undefined {
   return chosen || JEMALLOC_PATHS.find((file) => existsSync(file));
 }
 
-/** The proxy's environment: JSON logs, production mode, and the allocator of proxyPreload(). */
+/**
+ * jemalloc's settings in the deployment files (ecosystem.config.cjs, the systemd units), which the bench runs the
+ * proxy with: a background thread returns freed pages of an idle process to the kernel, after 1 s rather than
+ * jemalloc's 10 s, so the pages a wave of handshakes freed do not stay resident (docs/PERFORMANCE.md section 20).
+ */
+export const DEPLOYMENT_MALLOC_CONF = 'background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0';
+
+/** OCPP_EDGE_BENCH_PROXY_MALLOC_CONF overrides the deployment's MALLOC_CONF, `none` runs jemalloc's defaults. */
+function proxyMallocConf(): string | undefined {
+  const chosen = process.env.OCPP_EDGE_BENCH_PROXY_MALLOC_CONF;
+  if (chosen === 'none') return undefined;
+  return chosen || DEPLOYMENT_MALLOC_CONF;
+}
+
+/** The proxy's environment: JSON logs, production mode, and the allocator of proxyPreload() with its settings. */
 function proxyEnvironment(): NodeJS.ProcessEnv {
   const preload = proxyPreload();
-  return { OCPP_EDGE_LOG_PRETTY: '0', NODE_ENV: 'production', ...(preload ? { LD_PRELOAD: preload } : {}) };
+  const mallocConf = proxyMallocConf();
+  const env: NodeJS.ProcessEnv = { OCPP_EDGE_LOG_PRETTY: '0', NODE_ENV: 'production' };
+  if (preload) env.LD_PRELOAD = preload;
+  if (preload && mallocConf) env.MALLOC_CONF = mallocConf;
+  return env;
 }
 
 /** Installs Debian's libjemalloc2 when no jemalloc is there and none was chosen, as the deployment expects it. */
@@ -217,6 +238,7 @@ async function startNginxTarget(setup: TargetSetup): Promise<Target> {
     httpsPort,
     httpPort,
     upstreamPort: setup.backendPort,
+    upstreamSocket: setup.backendSocket,
     certFile: setup.certificates.certFile,
     keyFile: setup.certificates.keyFile,
     workerConnections: 19_000,

@@ -4,6 +4,7 @@
 import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EXIT_CONFIG } from '../common/command.js';
+import { packageManifest } from '../common/package-manifest.js';
 
 // Each process imports only the command it runs: the proxy does not carry the central system's modules (fastify,
 // kysely, the database drivers, ocpp-rpc) nor the backend the proxy's, which is about 10 MB of heap and 30 MB of
@@ -20,9 +21,13 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   check: async () => (await import('../tools/check/command.js')).checkCommand,
   validate: async () => (await import('../tools/validate/command.js')).validateCommand,
   status: async () => (await import('../tools/status/command.js')).statusCommand,
+  doctor: async () => (await import('../tools/doctor/command.js')).doctorCommand,
   chargers: async () => (await import('../tools/operator/chargers-command.js')).chargersCommand,
   tags: async () => (await import('../tools/operator/tags-command.js')).tagsCommand,
   transactions: async () => (await import('../tools/operator/transactions-command.js')).transactionsCommand,
+  install: async () => (await import('../tools/install/command.js')).installCommand,
+  upgrade: async () => (await import('../tools/install/command.js')).upgradeCommand,
+  rollback: async () => (await import('../tools/install/command.js')).rollbackCommand,
 };
 const args = hideBin(process.argv);
 const named = args[0] !== undefined && Object.hasOwn(commands, args[0]) ? [args[0]] : Object.keys(commands);
@@ -42,5 +47,5 @@ await loaded
     process.exit(EXIT_CONFIG);
   })
   .help()
-  .version()
+  .version(packageManifest().version)
   .parseAsync();

@@ -61,6 +61,12 @@ export const proxyOptions = {
     default: defaultTlsGroups().join(':'),
     check: (value: string) => tlsGroupsProblem(value.split(':')),
   },
+  'tls-compat': {
+    type: 'string',
+    choices: ['ocpp-legacy'],
+    describe:
+      'ocpp-legacy: also offer the static-RSA GCM suites TLS_RSA_WITH_AES_128_GCM_SHA256 and TLS_RSA_WITH_AES_256_GCM_SHA384 (TLS 1.2, no forward secrecy) that OCTT TC_086 expects and some chargers offer alone; they need an RSA certificate (serve one beside the ECDSA one). Default: off',
+  },
   'client-ca': {
     type: 'string',
     array: true,

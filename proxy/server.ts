@@ -28,7 +28,7 @@ import { createRoutes } from './routes.js';
 import { openAcmeState } from './tls/acme/state.js';
 import { MemoryCertificateStore } from './tls/certificate-store.js';
 import type { ClientTrust } from './tls/client-trust.js';
-import { SHARED_TLS_OPTIONS } from './tls/tls-options.js';
+import { SHARED_TLS_OPTIONS, tls12Ciphers } from './tls/tls-options.js';
 import { checkDomainsCovered, createCertificateSource, servedDomains, tlsMode } from './tls/sources.js';
 import { loadTicketKeys } from './tls/ticket-keys.js';
 import type { CertificateSource, CertificateStore, ChallengeStore } from './tls/types.js';
@@ -185,6 +185,12 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
   const metricsPort = addressPort(metricsServer) ?? config.metricsPort;
   healthChecks?.start();
   if (backlogWarning) logger.warn(backlogWarning);
+  if (config.tlsCompat === 'ocpp-legacy')
+    logger.warn(
+      store.list().some((certificate) => certificate.keyType === 'rsa')
+        ? '--tls-compat ocpp-legacy: the static-RSA suites (no forward secrecy) are offered to TLS 1.2 clients'
+        : '--tls-compat ocpp-legacy: the static-RSA suites need an RSA certificate, and none is served: no client can negotiate them',
+    );
   if (config.plainOcppOnHttp)
     logger.warn(
       { httpPort },
@@ -309,7 +315,7 @@ async function loadClientTrust(config: ProxyConfig): Promise<ClientTrust | undef
 
 /** The options of every secure context: SHARED_TLS_OPTIONS, the --tls-groups, the CAs client certificates chain to. */
 function tlsOptionsWith(config: ProxyConfig, clientTrust: ClientTrust | undefined): SecureContextOptions {
-  const options = { ...SHARED_TLS_OPTIONS, ecdhCurve: config.tlsGroups };
+  const options = { ...SHARED_TLS_OPTIONS, ciphers: tls12Ciphers(config.tlsCompat), ecdhCurve: config.tlsGroups };
   return clientTrust ? { ...options, ca: clientTrust.caPems } : options;
 }
 

@@ -17,6 +17,7 @@ import { edgeRoutes } from './edge.js';
 import { chargePointRoutes } from './charge-points.js';
 import { schemaViolationRoutes } from './schema-violations.js';
 import { securityRoutes } from './security.js';
+import { securityProfileRoutes } from './security-profile.js';
 import { commandRoutes } from './commands.js';
 import { deviceModelRoutes } from './device-model.js';
 import { chargingGroupRoutes } from './charging-groups.js';
@@ -209,6 +210,7 @@ export async function buildApi(context: ApiContext, options: ApiOptions): Promis
   await edgeRoutes(app, options.edge);
   await chargePointRoutes(app, context);
   await securityRoutes(app, context);
+  await securityProfileRoutes(app, context);
   await commandRoutes(app, context);
   await transactionRoutes(app, context);
   await idTagRoutes(app, context);

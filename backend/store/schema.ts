@@ -243,6 +243,21 @@ export interface SecurityEventTable {
 }
 
 /** SignCertificate: a charger's CSR, and what became of it. */
+/** Raising a charger's security profile (backend/security/profile-migration.ts), newest last. */
+export interface SecurityProfileMigrationTable {
+  id: Generated<number>;
+  charge_point_id: string;
+  from_profile: number;
+  to_profile: number;
+  /** pending (ChangeConfiguration sent), accepted (waiting for the reconnect), confirmed, rejected, timed_out. */
+  status: string;
+  detail: string | null;
+  requested_at: string;
+  /** Until when an accepted migration waits for the charger to reconnect with the new profile. */
+  deadline_at: string;
+  updated_at: string;
+}
+
 export interface CertificateRequestTable {
   id: Generated<number>;
   charge_point_id: string;
@@ -298,6 +313,7 @@ export interface Database {
   device_events: DeviceEventTable;
   security_events: SecurityEventTable;
   certificate_requests: CertificateRequestTable;
+  security_profile_migrations: SecurityProfileMigrationTable;
   security_status_history: SecurityStatusHistoryTable;
   installed_certificates: InstalledCertificateTable;
 }

@@ -24,6 +24,7 @@ import {
   type TransactionEventOutcome,
   type TransactionEventRecord,
 } from './ocpp201-records.js';
+import { ProfileMigrationStore } from './profile-migration-store.js';
 import { SecurityStore } from './security-store.js';
 import { isSecurityProfile, type SecurityProfile } from '../security/security-profile.js';
 import type {
@@ -314,12 +315,15 @@ export interface OffSpecChargePoint {
 export class Store {
   /** The OCPP security extension's records (security-store.ts). */
   readonly security: SecurityStore;
+  /** Raising charge points' security profiles (profile-migration-store.ts). */
+  readonly profileMigrations: ProfileMigrationStore;
 
   private constructor(
     readonly db: Kysely<Database>,
     readonly dialect: Dialect,
   ) {
     this.security = new SecurityStore(db);
+    this.profileMigrations = new ProfileMigrationStore(db);
   }
 
   /** Opens the database and applies pending migrations. */

@@ -6,12 +6,12 @@
 // storm could take at best on this machine's cores (issue 22, §2).
 
 import type { BenchCertificates } from '../certificates.js';
-import { startProcess, stopProcess } from '../child-process.js';
-import { createBenchDatabase, type BenchDatabaseKind } from '../bench-database.js';
+import type { BenchDatabaseKind } from '../bench-database.js';
+import { startFullBackend } from '../full-backend.js';
 import { chargerIds, type LoadFleet } from '../load-fleet.js';
 import { processTreeStats } from '../process-stats.js';
 import { LatencyHistogram } from '../../common/latency-histogram.js';
-import { OCPP_EDGE_CLI, startTarget, type TargetName } from '../targets.js';
+import { startTarget, type TargetName } from '../targets.js';
 import { totalFailures } from './context.js';
 
 export interface BootStormOptions {
@@ -48,77 +48,51 @@ export async function measureBootStorm(
   setup: BootStormSetup,
   options: BootStormOptions,
 ): Promise<BootStormResult> {
-  const database = await createBenchDatabase(options.database ?? 'sqlite');
+  const backend = await startFullBackend(options.database ?? 'sqlite', { nodeBinary: setup.nodeBinary });
   try {
-    const backend = await startProcess(
-      setup.nodeBinary ?? process.execPath,
-      [
-        OCPP_EDGE_CLI,
-        'backend',
-        '--host',
-        '127.0.0.1',
-        '--port',
-        '0',
-        '--database',
-        database.url,
-        '--log-level',
-        'info',
-      ],
-      {
-        isReady: (line) => line.msg === 'backend listening',
-        env: { ...process.env, OCPP_EDGE_LOG_PRETTY: '0', NODE_ENV: 'production' },
-        // PostgreSQL's migrations on a loaded machine take longer than SQLite's.
-        timeoutMs: 60_000,
-      },
-    );
-    const port = Number(backend.ready.port);
+    const target = await startTarget(name, {
+      backendPort: backend.port,
+      backendPid: backend.process.pid,
+      directOcppUrl: `ws://127.0.0.1:${backend.port}/ocpp`,
+      directApiUrl: undefined,
+      certificates: setup.certificates,
+      nginxBinary: setup.nginxBinary,
+      nodeBinary: setup.nodeBinary,
+    });
     try {
-      const target = await startTarget(name, {
-        backendPort: port,
-        backendPid: backend.pid,
-        directOcppUrl: `ws://127.0.0.1:${port}/ocpp`,
-        directApiUrl: undefined,
-        certificates: setup.certificates,
-        nginxBinary: setup.nginxBinary,
-        nodeBinary: setup.nodeBinary,
+      const ids = chargerIds('BOOT', options.chargers);
+      const cpu = () => ({
+        target: processTreeStats(target.pid).cpuMs,
+        backend: processTreeStats(backend.process.pid).cpuMs,
+        fleet: setup.fleet.pids.reduce((sum, pid) => sum + processTreeStats(pid).cpuMs, 0),
       });
-      try {
-        const ids = chargerIds('BOOT', options.chargers);
-        const cpu = () => ({
-          target: processTreeStats(target.pid).cpuMs,
-          backend: processTreeStats(backend.pid).cpuMs,
-          fleet: setup.fleet.pids.reduce((sum, pid) => sum + processTreeStats(pid).cpuMs, 0),
-        });
-        const before = cpu();
-        const result = await setup.fleet.open({
-          url: target.ocppUrl,
-          ids,
-          concurrency: ids.length,
-          caPem: setup.certificates.caPem,
-          boot: true,
-          timeoutMs: options.timeoutMs,
-        });
-        const after = cpu();
-        await setup.fleet.closeAll();
-        return {
-          database: database.kind,
-          accepted: result.opened,
-          failures: totalFailures(result.failures),
-          failureKinds: result.failures,
-          allAcceptedSeconds: result.lastReadyMs / 1000,
-          p99Ms: LatencyHistogram.of(result.readyAtMs).percentileMs(99),
-          targetCpuMs: after.target - before.target,
-          backendCpuMs: after.backend - before.backend,
-          fleetCpuMs: after.fleet - before.fleet,
-        };
-      } finally {
-        await target.stop();
-      }
+      const before = cpu();
+      const result = await setup.fleet.open({
+        url: target.ocppUrl,
+        ids,
+        concurrency: ids.length,
+        caPem: setup.certificates.caPem,
+        boot: true,
+        timeoutMs: options.timeoutMs,
+      });
+      const after = cpu();
+      await setup.fleet.closeAll();
+      return {
+        database: backend.database.kind,
+        accepted: result.opened,
+        failures: totalFailures(result.failures),
+        failureKinds: result.failures,
+        allAcceptedSeconds: result.lastReadyMs / 1000,
+        p99Ms: LatencyHistogram.of(result.readyAtMs).percentileMs(99),
+        targetCpuMs: after.target - before.target,
+        backendCpuMs: after.backend - before.backend,
+        fleetCpuMs: after.fleet - before.fleet,
+      };
     } finally {
-      await stopProcess(backend.child, 10_000);
+      await target.stop();
     }
   } finally {
-    await database.cleanup();
+    await backend.stop();
   }
 }
 

@@ -6,6 +6,8 @@ import type { SecureContext } from 'node:tls';
 export interface ServedCertificate {
   /** DNS names (and IP addresses) from the certificate's subjectAltName, lower-case. */
   names: string[];
+  /** The key's type as Node names it: 'ec' (ECDSA) or 'rsa'; one certificate of each may serve the same names. */
+  keyType: string;
   /** Full chain, leaf first, PEM. */
   certPem: string;
   keyPem: string;

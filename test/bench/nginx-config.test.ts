@@ -22,6 +22,12 @@ function site(prefix: string, certFile = '/x/server.crt', keyFile = '/x/server.k
 }
 
 describe('nginx configuration', () => {
+  it('reaches the backend over its Unix socket when given one, in place of the loopback port', () => {
+    const config = nginxConfig({ ...site('/tmp/bench-nginx'), upstreamSocket: '/tmp/bench/backend.sock' });
+    assert.ok(config.includes('server unix:/tmp/bench/backend.sock;'), config);
+    assert.ok(!config.includes('server 127.0.0.1:18081;'));
+  });
+
   it("carries the plan's TLS, WebSocket and API settings on loopback ports", () => {
     const config = nginxConfig(site('/tmp/bench-nginx'));
     for (const line of [

@@ -15,7 +15,8 @@ import { EXIT_CONFIG } from '../../common/command.js';
 import { loadConfig } from '../../common/config.js';
 import { backendOptions } from '../../backend/options.js';
 import { proxyOptions } from '../../proxy/options.js';
-import { inRepo, installedJemalloc, mappedLibraries, requireJemalloc } from '../support/ops-tools.js';
+import { DEPLOYMENT_MALLOC_CONF } from '../../bench/targets.js';
+import { inRepo, installedJemalloc, mappedLibraries, requireJemalloc, threadNames } from '../support/ops-tools.js';
 
 interface Pm2App {
   name: string;
@@ -260,6 +261,18 @@ describe('jemalloc', () => {
     // node itself is not linked with it: the preload is what brings it in.
     const plain = await mappedLibraries({ NODE_ENV: 'production' });
     assert.ok(!plain.some((file) => file.includes('libjemalloc')), 'no jemalloc without LD_PRELOAD');
+  });
+});
+
+describe('jemalloc settings', () => {
+  test("both apps run jemalloc with the bench's settings, its background thread returning freed pages", async (t) => {
+    if (!requireJemalloc(t)) return;
+    for (const target of ecosystem.apps) {
+      const env = environment(target, 'production');
+      assert.equal(env.MALLOC_CONF, DEPLOYMENT_MALLOC_CONF, target.name);
+      const threads = await threadNames(env);
+      assert.ok(threads.includes('jemalloc_bg_thd'), `${target.name}: threads ${threads.join(', ')}`);
+    }
   });
 });
 

@@ -10,7 +10,15 @@ import { describe, test } from 'node:test';
 import { loadConfig } from '../../common/config.js';
 import { EXIT_CONFIG } from '../../common/command.js';
 import { proxyOptions } from '../../proxy/options.js';
-import { findExecutable, inRepo, mappedLibraries, requireJemalloc, runTool } from '../support/ops-tools.js';
+import { DEPLOYMENT_MALLOC_CONF } from '../../bench/targets.js';
+import {
+  findExecutable,
+  inRepo,
+  mappedLibraries,
+  requireJemalloc,
+  runTool,
+  threadNames,
+} from '../support/ops-tools.js';
 
 const UNITS = ['config/systemd/ocpp-edge-proxy.service', 'config/systemd/ocpp-edge-backend.service'] as const;
 
@@ -82,6 +90,16 @@ describe('systemd units', () => {
       );
     });
 
+    test(`${file}: runs jemalloc with the bench's settings, its background thread returning freed pages`, async (t) => {
+      const environment = Object.fromEntries(
+        (unit.get('Environment') ?? []).map((assignment) => assignment.split(/=(.*)/s).slice(0, 2)),
+      );
+      assert.equal(environment.MALLOC_CONF, DEPLOYMENT_MALLOC_CONF);
+      if (!requireJemalloc(t)) return;
+      const threads = await threadNames({ LD_PRELOAD: environment.LD_PRELOAD, MALLOC_CONF: environment.MALLOC_CONF });
+      assert.ok(threads.includes('jemalloc_bg_thd'), `threads: ${threads.join(', ')}`);
+    });
+
     test(`${file}: restarts always, but not after an invalid configuration`, () => {
       assert.equal(one(unit, 'Restart'), 'always');
       assert.ok(seconds(one(unit, 'RestartSec') ?? '0') > 0);
@@ -96,12 +114,14 @@ describe('systemd units', () => {
       assert.equal(one(unit, 'ExecReload'), '/bin/kill -HUP $MAINPID');
     });
 
-    test(`${file}: secrets from an environment file, the CLI with config/production.yaml`, () => {
+    test(`${file}: secrets from an environment file, the current release's CLI with /etc/ocpp-edge/config.yaml`, () => {
       assert.ok(unit.get('EnvironmentFile')?.some((path) => /^-?\/etc\/ocpp-edge\/[a-z]+\.env$/.test(path)));
       assert.match(
         one(unit, 'ExecStart') ?? '',
-        /^\/usr\/bin\/node \/opt\/ocpp-edge\/dist\/bin\/ocpp-edge\.js (proxy|backend) --config \/opt\/ocpp-edge\/config\/production\.yaml$/,
+        /^\/usr\/bin\/node \/opt\/ocpp-edge\/current\/dist\/bin\/ocpp-edge\.js (proxy|backend) --config \/etc\/ocpp-edge\/config\.yaml$/,
       );
+      // Outside the release: `ocpp-edge upgrade` moves the current link, never the configuration.
+      assert.equal(one(unit, 'WorkingDirectory'), '/opt/ocpp-edge/current');
     });
   }
 

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { accessSync, constants, existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -87,6 +87,39 @@ export function requireJemalloc(t: TestContext): boolean {
  * libraries it has mapped.
  */
 export async function mappedLibraries(env: NodeJS.ProcessEnv): Promise<string[]> {
+  return inIdleNode(env, async (pid) => {
+    const maps = await readFile(`/proc/${pid}/maps`, 'utf8');
+    return [
+      ...new Set(
+        maps
+          .split('\n')
+          .map((line) => line.split(/\s+/)[5] ?? '')
+          .filter((file) => file.includes('.so')),
+      ),
+    ];
+  });
+}
+
+/** The names of the threads of an idle node process started with `env` (/proc/PID/task/TID/comm). */
+export async function threadNames(env: NodeJS.ProcessEnv): Promise<string[]> {
+  return inIdleNode(env, async (pid) => {
+    // jemalloc starts its background thread at its first arena's use: give it a moment, bounded.
+    const deadline = Date.now() + 2000;
+    let names: string[] = [];
+    do {
+      const tasks = await readdir(`/proc/${pid}/task`);
+      names = await Promise.all(
+        tasks.map(async (tid) => (await readFile(`/proc/${pid}/task/${tid}/comm`, 'utf8')).trim()),
+      );
+      if (names.includes('jemalloc_bg_thd')) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } while (Date.now() < deadline);
+    return names;
+  });
+}
+
+/** Runs `read` on an idle node process started with `env`, then kills it. */
+async function inIdleNode<T>(env: NodeJS.ProcessEnv, read: (pid: number) => Promise<T>): Promise<T> {
   const child = spawn(process.execPath, ['-e', "process.stdout.write('running\\n'); setInterval(() => {}, 1000)"], {
     env: { PATH: process.env.PATH, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -99,15 +132,7 @@ export async function mappedLibraries(env: NodeJS.ProcessEnv): Promise<string[]>
       child.once('exit', (code) => reject(new Error(`node exited (${code}) before running: ${stderr}`)));
       child.once('error', reject);
     });
-    const maps = await readFile(`/proc/${child.pid}/maps`, 'utf8');
-    return [
-      ...new Set(
-        maps
-          .split('\n')
-          .map((line) => line.split(/\s+/)[5] ?? '')
-          .filter((file) => file.includes('.so')),
-      ),
-    ];
+    return await read(child.pid!);
   } finally {
     child.kill('SIGKILL');
   }
