@@ -40,6 +40,8 @@ export interface BootStormResult {
   targetCpuMs: number;
   backendCpuMs: number;
   fleetCpuMs: number;
+  /** The backend's error lines during the storm, and why it exited if it did (empty when all went well). */
+  backendErrors: string[];
 }
 
 export interface BootStormSetup {
@@ -97,6 +99,7 @@ export async function measureBootStorm(
         targetCpuMs: after.target - before.target,
         backendCpuMs: after.backend - before.backend,
         fleetCpuMs: after.fleet - before.fleet,
+        backendErrors: [...backend.errors(), ...(backend.failure() ? [backend.failure()!] : [])],
       };
     } finally {
       await target.stop();

@@ -94,6 +94,7 @@ describe('the storm CPU bound', () => {
       targetCpuMs: 1000,
       backendCpuMs: 500,
       fleetCpuMs: 800,
+      backendErrors: [],
       boundSeconds: 10,
       boundFactor: allAcceptedSeconds / 10,
     });
