@@ -83,7 +83,10 @@ const allocator = jemalloc ? { LD_PRELOAD: jemalloc, MALLOC_CONF: JEMALLOC_SETTI
 /** Settings both processes share. */
 const common = {
   script: 'dist/bin/ocpp-edge.js',
-  cwd: __dirname,
+  // The release directory. An installed host's process file (/etc/ocpp-edge/ecosystem.config.cjs, written by
+  // `ocpp-edge install --pm2`) sets OCPP_EDGE_HOME to the /opt/ocpp-edge/current link, so that `pm2 reload` after
+  // `ocpp-edge upgrade` runs the release the link points to now, not the one it pointed to at `pm2 start`.
+  cwd: process.env.OCPP_EDGE_HOME || __dirname,
   // Crash loops back off: 100 ms, then 1.5 times longer at each restart up to PM2's cap of 15 s; back to 100 ms
   // once the app has stayed up for 30 s.
   autorestart: true,

@@ -2,13 +2,20 @@
 // inventory), assembled once per backend process: each gets storage, the observed connection registry, the event
 // bus, and its place in the after-boot sequence.
 
+import type { Registry } from 'prom-client';
 import type { Logger } from '../common/logger.js';
 import type { EventBus } from './events/bus.js';
 import { AfterBoot } from './ocpp/after-boot.js';
+import { ChargingProfiles } from './ocpp/charging-profiles.js';
 import { ConfigurationInventory } from './ocpp/configuration-inventory.js';
 import { LocalListSynchronizer } from './ocpp/local-lists.js';
 import { Reservations } from './ocpp/reservations.js';
 import type { ObservedConnections } from './ocpp/observed-connections.js';
+import { GroupBalancer } from './smart-charging/group-balancer.js';
+import type { GroupLease } from './smart-charging/group-lease.js';
+import { createGroupMetrics } from './smart-charging/metrics.js';
+import { ChargingGroupStore } from './store/charging-group-store.js';
+import { ChargingProfileStore } from './store/charging-profile-store.js';
 import { ConfigurationStore } from './store/configuration-store.js';
 import { LocalListStore } from './store/local-list-store.js';
 import { ReservationStore } from './store/reservation-store.js';
@@ -24,6 +31,12 @@ export interface FeatureOptions {
   afterBootDelayMs: number;
   /** First retry of a failed local list sync, ms (doubled per failure, at most an hour). */
   localListRetryBaseMs: number;
+  registry: Registry;
+  /** Who decides for a charging group (backend/smart-charging/group-lease.ts). */
+  groupLease: GroupLease;
+  groupRebalanceIntervalMs: number;
+  neverZeroModels: readonly string[];
+  groupPauseCurrent: number;
 }
 
 export interface Features {
@@ -34,17 +47,24 @@ export interface Features {
   localLists: LocalListSynchronizer;
   reservationStore: ReservationStore;
   reservations: Reservations;
+  chargingProfileStore: ChargingProfileStore;
+  chargingProfiles: ChargingProfiles;
+  chargingGroupStore: ChargingGroupStore;
+  groupBalancer: GroupBalancer;
   close(): Promise<void>;
 }
 
 export function createFeatures(options: FeatureOptions): Features {
   const logger = options.logger.child({ component: 'features' });
   const configurationStore = new ConfigurationStore(options.store);
+  const ocppVersionOf = async (chargePointId: string) =>
+    (await options.store.getChargePoint(chargePointId))?.ocppVersion ?? '1.6';
   const inventory = new ConfigurationInventory({
     store: configurationStore,
     connections: options.connections,
     logger,
     callTimeoutMs: options.callTimeoutMs,
+    ocppVersionOf,
   });
   const afterBoot = new AfterBoot(options.events, logger, options.afterBootDelayMs);
   afterBoot.add('configuration inventory', (chargePointId) => inventory.refresh(chargePointId));
@@ -59,6 +79,7 @@ export function createFeatures(options: FeatureOptions): Features {
     retryBaseMs: options.localListRetryBaseMs,
     maxRetryMs: 3_600_000,
     debounceMs: 500,
+    ocppVersionOf,
   });
   afterBoot.add('local list', (chargePointId) => localLists.sync(chargePointId));
   const reservationStore = new ReservationStore(options.store);
@@ -69,6 +90,31 @@ export function createFeatures(options: FeatureOptions): Features {
     logger,
     callTimeoutMs: options.callTimeoutMs,
   });
+  const chargingProfileStore = new ChargingProfileStore(options.store);
+  const chargingProfiles = new ChargingProfiles({
+    store: chargingProfileStore,
+    core: options.store,
+    inventory,
+    connections: options.connections,
+    bus: options.events,
+    logger,
+    callTimeoutMs: options.callTimeoutMs,
+  });
+  afterBoot.add('charging profiles', (chargePointId) => chargingProfiles.resend(chargePointId));
+  const chargingGroupStore = new ChargingGroupStore(options.store);
+  const groupBalancer = new GroupBalancer({
+    groups: chargingGroupStore,
+    profiles: chargingProfiles,
+    profileStore: chargingProfileStore,
+    inventory,
+    lease: options.groupLease,
+    bus: options.events,
+    logger,
+    metrics: createGroupMetrics(options.registry),
+    intervalMs: options.groupRebalanceIntervalMs,
+    neverZeroModels: options.neverZeroModels,
+    pauseCurrent: options.groupPauseCurrent,
+  });
   return {
     configurationStore,
     inventory,
@@ -77,10 +123,16 @@ export function createFeatures(options: FeatureOptions): Features {
     localLists,
     reservationStore,
     reservations,
+    chargingProfileStore,
+    chargingProfiles,
+    chargingGroupStore,
+    groupBalancer,
     async close() {
       afterBoot.close();
       localLists.close();
       reservations.close();
+      chargingProfiles.close();
+      await groupBalancer.close();
     },
   };
 }

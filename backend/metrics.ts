@@ -29,6 +29,8 @@ export interface BackendMetrics {
   securityEvents: Counter<'type' | 'critical'>;
   /** SignCertificate CSRs and what became of them (rejected, pending, signed, accepted, refused). */
   certificateRequests: Counter<'result'>;
+  /** Steps of raising charge points' security profiles (requested, accepted, rejected, confirmed, timed_out). */
+  profileMigrations: Counter<'result'>;
 }
 
 export function createBackendMetrics(): BackendMetrics {
@@ -36,6 +38,8 @@ export function createBackendMetrics(): BackendMetrics {
   // Critical security event series exist from the start at 0, so the first event of a type is an increase for
   // Prometheus (OcppEdgeCriticalSecurityEvent); a series born at 1 would not be.
   for (const type of CRITICAL_SECURITY_EVENT_TYPES) metrics.securityEvents.inc({ type, critical: 'true' }, 0);
+  // Likewise the failed migrations (OcppEdgeSecurityProfileMigrationFailed).
+  for (const result of ['rejected', 'timed_out']) metrics.profileMigrations.inc({ result }, 0);
   return metrics;
 }
 
@@ -100,6 +104,12 @@ function buildBackendMetrics(): BackendMetrics {
     certificateRequests: new Counter({
       name: 'ocpp_edge_certificate_requests_total',
       help: 'SignCertificate requests by result: rejected (CSR failed a check), pending (waits for an operator), signed, accepted or refused (by the charger in CertificateSigned)',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
+    profileMigrations: new Counter({
+      name: 'ocpp_edge_security_profile_migrations_total',
+      help: 'Steps of raising a charge point security profile (ChangeConfiguration SecurityProfile): requested, accepted, rejected, confirmed (reconnected with the new profile), timed_out',
       labelNames: ['result'],
       registers: [registry],
     }),

@@ -3,7 +3,7 @@
 
 import { checks, type ConfigOf, type OptionSpecs } from '../common/config.js';
 import { listenBacklogOption } from '../common/listen-backlog.js';
-import { LOG_LEVELS } from '../common/logger.js';
+import { LOG_LEVELS, logFormatOption } from '../common/logger.js';
 import { parseVersionList } from '../common/ocpp-versions.js';
 import { ROLES } from './api/roles.js';
 import { tokenSpecProblem } from './api/static-tokens.js';
@@ -222,6 +222,36 @@ export const backendOptions = {
     describe: 'Seconds before a failed local list sync is tried again; doubled per failure (at most an hour)',
     default: 30,
   },
+  'group-rebalance-interval': {
+    type: 'number',
+    min: 0.05,
+    max: 600,
+    describe:
+      "Seconds between looks at every charging group (besides each session start, stop and MeterValues): catches up what other instances heard and takes a dead instance's groups over",
+    default: 5,
+  },
+  'group-lease': {
+    type: 'number',
+    min: 0.2,
+    max: 600,
+    describe:
+      'With --redis: seconds a charging group stays with the instance deciding for it after that instance stops renewing (crash); renewed at every look',
+    default: 15,
+  },
+  'never-zero-model': {
+    type: 'string',
+    array: true,
+    describe:
+      'Charger model (as in its BootNotification, any case) that takes a 0 A/0 W limit as a stop: its paused sessions get --group-pause-current instead; repeat for several',
+  },
+  'group-pause-current': {
+    type: 'number',
+    min: 0,
+    max: 5.9,
+    describe:
+      'A per phase given to a paused session of a --never-zero-model charger: below the 6 A an EV charges with, so it suspends (SuspendedEVSE) without ending the transaction',
+    default: 1,
+  },
   'event-retention': {
     type: 'number',
     min: 0.01,
@@ -264,6 +294,7 @@ export const backendOptions = {
     default: 10,
   },
   'log-level': { type: 'string', choices: LOG_LEVELS, describe: 'Log level', default: 'info', shared: true },
+  'log-format': logFormatOption,
 } as const satisfies OptionSpecs;
 
 export type BackendConfig = ConfigOf<typeof backendOptions>;

@@ -5,7 +5,9 @@
 // Lifecycle: open storage and migrate (fail early, before listening), build the OCPP endpoint and the API,
 // listen; stop() closes chargers with 1001, then HTTP, then flushes the message log and closes storage.
 
-import { mkdirSync, readFileSync } from 'node:fs';
+import { packageManifest } from '../common/package-manifest.js';
+import { registerFilesystemMetrics } from '../common/filesystem-metrics.js';
+import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -25,6 +27,7 @@ import { ProxyStatusWatcher } from './edge/proxy-status.js';
 import { ClusterConnections } from './cluster/cluster-connections.js';
 import { EventBus } from './events/bus.js';
 import { createFeatures, type Features } from './features.js';
+import { createGroupLease } from './smart-charging/lease-choice.js';
 import { EventsOut } from './events/events-out.js';
 import { createBackendMetrics, type BackendMetrics } from './metrics.js';
 import { CentralSystem, refuseUpgrade } from './ocpp/central-system.js';
@@ -37,6 +40,7 @@ import type { BackendConfig } from './options.js';
 import { planReload } from './reload.js';
 import { CertificateAuthority } from './security/certificate-signing.js';
 import { TrustedProxies } from './security/trusted-proxies.js';
+import { ProfileMigrations } from './security/profile-migration.js';
 import { Store } from './store/store.js';
 
 export interface BackendHandle extends RunningProcess {
@@ -76,6 +80,11 @@ export async function startBackend(
   );
 
   const metrics = createBackendMetrics();
+  // The SQLite file's filesystem (OcppEdgeDiskSpaceLow); PostgreSQL's disk is the database server's to watch.
+  if (config.database.startsWith('sqlite:') && config.database !== 'sqlite::memory:')
+    registerFilesystemMetrics(metrics.registry, [
+      { purpose: 'database', path: path.dirname(config.database.slice('sqlite:'.length)) },
+    ]);
   const events = new EventBus(logger);
   const eventsOut = new EventsOut({
     bus: events,
@@ -103,6 +112,7 @@ export async function startBackend(
   const local = cluster?.local ?? new LocalConnections();
   // Every command goes through the observed registry, so the features keep state from the answers.
   const connections = new ObservedConnections(cluster ?? local, logger);
+  const groupLease = createGroupLease(config, store, cluster, logger);
   const features = createFeatures({
     store,
     connections,
@@ -111,12 +121,27 @@ export async function startBackend(
     callTimeoutMs: config.callTimeout * 1000,
     afterBootDelayMs: config.afterBootDelay * 1000,
     localListRetryBaseMs: config.localListRetryBase * 1000,
+    registry: metrics.registry,
+    groupLease,
+    groupRebalanceIntervalMs: config.groupRebalanceInterval * 1000,
+    neverZeroModels: config.neverZeroModel ?? [],
+    groupPauseCurrent: config.groupPauseCurrent,
   });
   const trustedProxies = new TrustedProxies(config.trustedProxy);
 
   const messageLog = new MessageLog(store, config.messageLogSize, logger);
   const validationModes = new ValidationModes(config.ocppValidation as ValidationMode);
+  const profileMigrations = new ProfileMigrations({
+    store,
+    connections,
+    events,
+    logger,
+    counter: metrics.profileMigrations,
+    callTimeoutMs: config.callTimeout * 1000,
+    cpoName: config.cpoName,
+  });
   const centralSystem = new CentralSystem({
+    profileMigrations,
     store,
     connections: local,
     metrics,
@@ -124,6 +149,8 @@ export async function startBackend(
     logger,
     events,
     reservations: features.reservations,
+    onMeterValues: (chargePointId) => features.groupBalancer.meterValues(chargePointId),
+    deviceReports: features.inventory,
     heartbeatInterval: config.heartbeatInterval,
     registration: config.registration as 'open' | 'known',
     requireSubprotocol: config.requireSubprotocol,
@@ -164,6 +191,7 @@ export async function startBackend(
         cpoName: config.cpoName,
         trustedProxies,
         certificateAuthority,
+        profileMigrations,
       },
       { settings: apiSettings, oidc, edge, version: packageVersion() },
     );
@@ -275,6 +303,7 @@ export async function startBackend(
         await app.close();
         await socketClosed;
         await closeMetricsServer(metricsListener);
+        profileMigrations.close();
         await features.close();
         await cluster?.close();
         await eventsOut.close();
@@ -351,10 +380,5 @@ async function loadCertificateAuthority(config: BackendConfig): Promise<Certific
 }
 
 function packageVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
-      .version;
-  } catch {
-    return '0.0.0';
-  }
+  return packageManifest().version;
 }

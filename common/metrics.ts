@@ -1,9 +1,9 @@
 // Prometheus metrics shared by both processes: one registry per process with the default process metrics,
 // and a small listener that serves it on its own (private) address.
 
+import { packageManifest } from './package-manifest.js';
 import http from 'node:http';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
@@ -16,18 +16,6 @@ import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
  */
 export const EVENT_LOOP_SAMPLE_MS = 100;
 
-/** package.json's version (two levels above dist/common/). */
-const PACKAGE_VERSION = readPackageVersion();
-
-function readPackageVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
-      .version;
-  } catch {
-    return 'unknown';
-  }
-}
-
 export function createRegistry(processName: string): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ process: processName });
@@ -39,7 +27,7 @@ export function createRegistry(processName: string): Registry {
     help: 'Always 1: the ocpp-edge version, Node.js version and OpenSSL version of this process',
     labelNames: ['version', 'node', 'openssl'],
     registers: [registry],
-  }).set({ version: PACKAGE_VERSION, node: process.versions.node, openssl: process.versions.openssl }, 1);
+  }).set({ version: packageManifest().version, node: process.versions.node, openssl: process.versions.openssl }, 1);
   return registry;
 }
 

@@ -12,6 +12,7 @@ import { ConfigError } from '../common/config.js';
 import type { Logger } from '../common/logger.js';
 import { effectiveBacklog } from '../common/listen-backlog.js';
 import { createRegistry, startMetricsServer } from '../common/metrics.js';
+import { registerFilesystemMetrics } from '../common/filesystem-metrics.js';
 import { AccessLog } from './access-log.js';
 import { edgeStatusReporter } from './edge-status.js';
 import { ClientIdentity } from './client-identity.js';
@@ -28,7 +29,7 @@ import { createRoutes } from './routes.js';
 import { openAcmeState } from './tls/acme/state.js';
 import { MemoryCertificateStore } from './tls/certificate-store.js';
 import type { ClientTrust } from './tls/client-trust.js';
-import { SHARED_TLS_OPTIONS } from './tls/tls-options.js';
+import { SHARED_TLS_OPTIONS, tls12Ciphers } from './tls/tls-options.js';
 import { checkDomainsCovered, createCertificateSource, servedDomains, tlsMode } from './tls/sources.js';
 import { loadTicketKeys } from './tls/ticket-keys.js';
 import type { CertificateSource, CertificateStore, ChallengeStore } from './tls/types.js';
@@ -71,6 +72,11 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
   const acme = await openAcmeState(mode === 'acme' ? config : { ...config, acmeStore: 'file' }, logger);
   const challenges = acme.challenges;
   const registry = createRegistry('proxy');
+  // Where the proxy writes (OcppEdgeDiskSpaceLow): its data dir and, when named, the service manager's log dir.
+  registerFilesystemMetrics(registry, [
+    { purpose: 'data', path: config.dataDir },
+    ...(config.logDir === undefined ? [] : [{ purpose: 'logs', path: config.logDir }]),
+  ]);
   const pool = new UpstreamPool({ targets: config.upstream.map((url) => new URL(url)), logger });
   const metrics = createProxyMetrics(registry, store, pool);
   let limits: Awaited<ReturnType<typeof createEdgeLimits>>;
@@ -185,6 +191,12 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
   const metricsPort = addressPort(metricsServer) ?? config.metricsPort;
   healthChecks?.start();
   if (backlogWarning) logger.warn(backlogWarning);
+  if (config.tlsCompat === 'ocpp-legacy')
+    logger.warn(
+      store.list().some((certificate) => certificate.keyType === 'rsa')
+        ? '--tls-compat ocpp-legacy: the static-RSA suites (no forward secrecy) are offered to TLS 1.2 clients'
+        : '--tls-compat ocpp-legacy: the static-RSA suites need an RSA certificate, and none is served: no client can negotiate them',
+    );
   if (config.plainOcppOnHttp)
     logger.warn(
       { httpPort },
@@ -309,7 +321,7 @@ async function loadClientTrust(config: ProxyConfig): Promise<ClientTrust | undef
 
 /** The options of every secure context: SHARED_TLS_OPTIONS, the --tls-groups, the CAs client certificates chain to. */
 function tlsOptionsWith(config: ProxyConfig, clientTrust: ClientTrust | undefined): SecureContextOptions {
-  const options = { ...SHARED_TLS_OPTIONS, ecdhCurve: config.tlsGroups };
+  const options = { ...SHARED_TLS_OPTIONS, ciphers: tls12Ciphers(config.tlsCompat), ecdhCurve: config.tlsGroups };
   return clientTrust ? { ...options, ca: clientTrust.caPems } : options;
 }
 

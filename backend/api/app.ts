@@ -17,8 +17,11 @@ import { edgeRoutes } from './edge.js';
 import { chargePointRoutes } from './charge-points.js';
 import { schemaViolationRoutes } from './schema-violations.js';
 import { securityRoutes } from './security.js';
+import { securityProfileRoutes } from './security-profile.js';
 import { commandRoutes } from './commands.js';
 import { deviceModelRoutes } from './device-model.js';
+import { chargingGroupRoutes } from './charging-groups.js';
+import { chargingProfileRoutes } from './charging-profiles.js';
 import { configurationRoutes } from './configuration.js';
 import type { ApiContext } from './context.js';
 import { eventRoutes } from './events.js';
@@ -207,6 +210,7 @@ export async function buildApi(context: ApiContext, options: ApiOptions): Promis
   await edgeRoutes(app, options.edge);
   await chargePointRoutes(app, context);
   await securityRoutes(app, context);
+  await securityProfileRoutes(app, context);
   await commandRoutes(app, context);
   await transactionRoutes(app, context);
   await idTagRoutes(app, context);
@@ -214,6 +218,8 @@ export async function buildApi(context: ApiContext, options: ApiOptions): Promis
   await configurationRoutes(app, context);
   await localListRoutes(app, context);
   await reservationRoutes(app, context);
+  await chargingProfileRoutes(app, context);
+  await chargingGroupRoutes(app, context);
   await eventRoutes(app, context);
   await webhookRoutes(app, context);
   await schemaViolationRoutes(app, context);

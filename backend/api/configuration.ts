@@ -65,7 +65,7 @@ const changeSchema = {
     newValue: nullableString,
     readonly: { type: 'boolean' },
     observedAt: { type: 'string', format: 'date-time' },
-    source: { type: 'string', enum: ['GetConfiguration', 'ChangeConfiguration'] },
+    source: { type: 'string', enum: ['GetConfiguration', 'ChangeConfiguration', 'NotifyReport', 'GetVariables'] },
   },
 } as const;
 

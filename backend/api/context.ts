@@ -9,6 +9,7 @@ import type { BackendMetrics } from '../metrics.js';
 import type { ConnectionRegistry } from '../ocpp/connections.js';
 import type { ValidationModes } from '../ocpp/validation-modes.js';
 import type { CertificateAuthority } from '../security/certificate-signing.js';
+import type { ProfileMigrations } from '../security/profile-migration.js';
 import type { TrustedProxies } from '../security/trusted-proxies.js';
 import type { Store } from '../store/store.js';
 
@@ -33,6 +34,8 @@ export interface ApiContext {
   cpoName?: string;
   /** --trusted-proxy: a request from anywhere else with client-certificate headers is refused (403). */
   trustedProxies?: TrustedProxies;
+  /** Raising charge points' security profiles (POST …/security-profile). */
+  profileMigrations: ProfileMigrations;
   /** --cpo-ca-cert: signs CSRs itself (the API then has nothing to wait for). */
   certificateAuthority?: CertificateAuthority;
 }

@@ -48,6 +48,13 @@ const EXAMPLE_DATA: { [T in EventType]: EventPayloads[T] } = {
     techInfo: 'certificate expired',
     at: '2026-01-05T08:00:00.000Z',
   },
+  'security.profile.migration': {
+    chargePointId: 'CP-0042',
+    fromProfile: 2,
+    toProfile: 3,
+    status: 'confirmed',
+    detail: 'reconnected with security profile 3',
+  },
   'schema.violation': {
     chargePointId: 'CP-0042',
     action: 'MeterValues',

@@ -1,8 +1,8 @@
 // /api/reservations: reserve a connector (ReserveNow) for an id tag until an expiry, follow its lifecycle, cancel
 // it (CancelReservation). See backend/ocpp/reservations.ts for the states.
 
-import type { FastifyInstance, FastifyReply } from 'fastify';
-import { CallTimeoutError, ClusterUnavailableError, NotConnectedError } from '../ocpp/connections.js';
+import type { FastifyInstance } from 'fastify';
+import { callErrors, callFailed } from './call-errors.js';
 import { toUtc } from '../ocpp/timestamps.js';
 import type { ReservationStatus } from '../store/reservation-store.js';
 import { notFound, type ApiContext } from './context.js';
@@ -34,14 +34,6 @@ const reservationSchema = {
     createdAt: { type: 'string', format: 'date-time' },
     updatedAt: { type: 'string', format: 'date-time' },
   },
-} as const;
-
-const callErrors = {
-  404: errorSchema,
-  409: errorSchema,
-  502: errorSchema,
-  503: errorSchema,
-  504: errorSchema,
 } as const;
 
 export async function reservationRoutes(app: FastifyInstance, context: ApiContext): Promise<void> {
@@ -163,15 +155,4 @@ export async function reservationRoutes(app: FastifyInstance, context: ApiContex
       }
     },
   );
-}
-
-function callFailed(reply: FastifyReply, error: unknown) {
-  if (error instanceof NotConnectedError)
-    return reply.code(409).send({ error: 'NotConnected', message: error.message });
-  if (error instanceof CallTimeoutError) return reply.code(504).send({ error: 'Timeout', message: error.message });
-  if (error instanceof ClusterUnavailableError)
-    return reply.code(503).send({ error: 'ClusterUnavailable', message: error.message });
-  const code = (error as { rpcErrorCode?: string }).rpcErrorCode;
-  if (code) return reply.code(502).send({ error: 'ChargerError', code, message: (error as Error).message });
-  throw error;
 }

@@ -13,4 +13,6 @@ export const keys = {
   instance: (instanceId: string) => `${PREFIX}instance:${instanceId}`,
   /** Pub/sub channel on which an instance receives routed commands, their answers and take-overs. */
   channel: (instanceId: string) => `${PREFIX}instance:${instanceId}:inbox`,
+  /** String with a PX expiry: the instance deciding for a charging group (backend/smart-charging/). */
+  groupLease: (groupId: string) => `${PREFIX}group-lease:${groupId}`,
 };

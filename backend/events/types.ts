@@ -63,6 +63,15 @@ export interface EventPayloads {
   'transaction.flagged': { chargePointId: string; transactionId?: number; flag: string; detail: string };
   /** SecurityEventNotification from a charger, or a security-relevant event the central system saw itself. */
   'security.event': { chargePointId: string; type: string; techInfo?: string; at: string };
+  /** Raising a charger's security profile moved on: accepted (waiting for the reconnect), rejected, confirmed
+   * (reconnected with the new profile, now required) or timed_out (the old profile stays). */
+  'security.profile.migration': {
+    chargePointId: string;
+    fromProfile: number;
+    toProfile: number;
+    status: string;
+    detail: string;
+  };
   /** A frame that failed the OCPP JSON schemas: refused (strict mode), or accepted by the tolerant policy
    * (`tolerated`, one event per violation, with where and what was done: docs/INTEROP.md). */
   'schema.violation': {
@@ -110,6 +119,7 @@ export const EVENT_TYPES = [
   'transaction.stopped',
   'transaction.flagged',
   'security.event',
+  'security.profile.migration',
   'schema.violation',
   'reservation.updated',
   'group.limit.changed',

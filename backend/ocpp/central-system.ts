@@ -15,6 +15,7 @@ import { parseVersionList, versionOfSubprotocol, type OcppVersion } from '../../
 import { writeRawHttpResponse } from '../../common/raw-http-response.js';
 import { rpcErrorCode } from '../../common/rpc-error.js';
 import type { EventBus } from '../events/bus.js';
+import type { DeviceReportSink } from './configuration-inventory.js';
 import type { Reservations } from './reservations.js';
 import type { BackendMetrics } from '../metrics.js';
 import type { Store } from '../store/store.js';
@@ -29,7 +30,7 @@ import type { CallHandler, CallInfo, HandlerContext, ProfileHandlers } from './h
 import type { MessageLog } from './message-log.js';
 import { negotiateVersion } from './negotiation.js';
 import { v201Handlers } from './v201/index.js';
-import { ChargerAuthentication } from '../security/charger-authentication.js';
+import { ChargerAuthentication, type MigrationGate } from '../security/charger-authentication.js';
 import type { TrustedProxies } from '../security/trusted-proxies.js';
 import { UpgradeRefusals } from '../security/upgrade-refusals.js';
 import { SchemaViolationRecorder } from './schema-violations.js';
@@ -39,7 +40,6 @@ import {
   type ValidationMode,
   chargerValidators,
   markOutbound,
-  ocpp201Validator,
   NO_SUBPROTOCOL,
   OCPP16,
   OCPP201,
@@ -55,6 +55,10 @@ export interface CentralSystemOptions {
   logger: Logger;
   events: EventBus;
   reservations?: Reservations;
+  /** Told after a charger's MeterValues are stored (the charging groups' balancer looks again). */
+  onMeterValues?: (chargePointId: string) => void;
+  /** The configuration inventory's intake of OCPP 2.0.1 NotifyReport parts. */
+  deviceReports?: DeviceReportSink;
   /** Seconds, given to chargers in the BootNotification answer (reconfigure() may change it). */
   heartbeatInterval: number;
   /** open: unknown charge points are registered when they connect; known: refused (401). */
@@ -75,6 +79,8 @@ export interface CentralSystemOptions {
   validationModes: ValidationModes;
   /** --trusted-proxy: whose X-Forwarded-Proto and client-certificate headers are believed. */
   trustedProxies: TrustedProxies;
+  /** Raising charge points' security profiles: consulted at each upgrade. */
+  profileMigrations: MigrationGate;
   /** --cpo-name: the O of profile-3 charger certificates and of CSRs. */
   cpoName: string | undefined;
   /** --cpo-ca-cert/--cpo-ca-key: signs charger CSRs; undefined: they wait in the API. */
@@ -114,6 +120,7 @@ export class CentralSystem {
         return options.registration;
       },
       cpoName: options.cpoName,
+      migrations: options.profileMigrations,
       onHexPassword: (id) => {
         options.metrics.hexPasswords.inc();
         if (this.hexPasswordChargers.has(id)) return;
@@ -295,7 +302,7 @@ export class CentralSystem {
     const { session } = client as unknown as { session: { validation: ValidationMode } };
     const validators = chargerValidators(session.validation);
     (client as unknown as { reconfigure(options: { strictModeValidators: Validator[] }): void }).reconfigure({
-      strictModeValidators: [...validators, ocpp201Validator] as unknown as Validator[],
+      strictModeValidators: validators as unknown as Validator[],
     });
     this.options.validationModes.attach(chargePointId, validators);
 
@@ -339,6 +346,8 @@ export class CentralSystem {
       logger,
       events,
       reservations: this.options.reservations,
+      meterValuesStored: this.options.onMeterValues,
+      deviceReports: this.options.deviceReports,
       // Read at each BootNotification, so reconfigure() applies to the next boot of a connected charger too.
       get heartbeatInterval() {
         return options.heartbeatInterval;

@@ -1,5 +1,6 @@
-// What a charger says it can do, read from its configuration keys (OCPP 1.6 §9): the features size what they send
-// by it (local list chunks, profile stack levels) and skip what the charger does not support.
+// What a charger says it can do, read from its configuration keys (OCPP 1.6 §9), or for an OCPP 2.0.1 charger from
+// its device model's keys (v201/device-model-keys.ts; Part 2 appendix, the controllers' variables): the features
+// size what they send by it (local list chunks, profile stack levels) and skip what the charger does not support.
 
 import type { ConfigurationKey } from '../store/configuration-store.js';
 
@@ -17,9 +18,25 @@ export interface ChargerLimits {
   maxChargingProfilesInstalled: number | null;
 }
 
+/** OCPP 2.0.1 device model keys (Component/Variable#Attribute) meaning what the 1.6 key means. */
+const V201_EQUIVALENTS: Readonly<Record<string, string>> = {
+  GetConfigurationMaxKeys: 'DeviceDataCtrlr/ItemsPerMessage[GetVariables]#Actual',
+  LocalAuthListEnabled: 'LocalAuthListCtrlr/Enabled#Actual',
+  // Entries is how many tokens are in the list now; its maxLimit how many it can hold.
+  LocalAuthListMaxLength: 'LocalAuthListCtrlr/Entries#MaxLimit',
+  SendLocalListMaxLength: 'LocalAuthListCtrlr/ItemsPerMessage#Actual',
+  ReserveConnectorZeroSupported: 'ReservationCtrlr/NonEvseSpecific#Actual',
+  ChargeProfileMaxStackLevel: 'SmartChargingCtrlr/ProfileStackLevel#Actual',
+  ChargingScheduleAllowedChargingRateUnit: 'SmartChargingCtrlr/RateUnit#Actual',
+  ChargingScheduleMaxPeriods: 'SmartChargingCtrlr/PeriodsPerSchedule#Actual',
+  MaxChargingProfilesInstalled: 'SmartChargingCtrlr/Entries[ChargingProfiles]#MaxLimit',
+};
+
 export function chargerLimits(keys: readonly ConfigurationKey[]): ChargerLimits {
   const values = new Map(keys.map((key) => [key.key.toLowerCase(), key.value]));
-  const text = (name: string) => values.get(name.toLowerCase()) ?? null;
+  // The 1.6 key, else the 2.0.1 variable of the same meaning (a charger has one or the other).
+  const text = (name: string) =>
+    values.get(name.toLowerCase()) ?? values.get(V201_EQUIVALENTS[name]?.toLowerCase() ?? '') ?? null;
   const integer = (name: string) => {
     const value = text(name)?.trim();
     return value && /^\d+$/.test(value) ? Number(value) : null;

@@ -2,17 +2,25 @@
 // GetConfiguration) after each boot, and stored from every GetConfiguration answer whoever asked; after a
 // ChangeConfiguration the charger accepted, the key is read back (GetConfiguration for it) so the inventory holds
 // what the charger really has, not what we asked for. Each difference is kept in the history.
+//
+// An OCPP 2.0.1 charger's inventory is its device model, one key per variable attribute (v201/device-model-keys.ts):
+// refreshed by GetBaseReport FullInventory, whose NotifyReport parts (seqNo, tbc) are gathered until the last and
+// stored as one complete report; NotifyReport parts of reports someone else asked for, GetVariables answers, and
+// the read-back (GetVariables) of what a SetVariables accepted are stored as partial reports.
 
+import { randomInt } from 'node:crypto';
 import type { Logger } from '../../common/logger.js';
 import type {
   ConfigurationChange,
   ConfigurationKey,
   ConfigurationSnapshot,
+  ConfigurationSource,
   ConfigurationStore,
 } from '../store/configuration-store.js';
 import { chargerLimits, type ChargerLimits } from './charger-limits.js';
 import type { ConnectionRegistry } from './connections.js';
 import type { ObservedConnections } from './observed-connections.js';
+import { variableResultKeys, type VariableResult } from './v201/device-model-keys.js';
 
 interface GetConfigurationAnswer {
   configurationKey?: Array<{ key: string; readonly: boolean; value?: string }>;
@@ -24,11 +32,29 @@ export interface ConfigurationInventoryOptions {
   connections: ObservedConnections;
   logger: Logger;
   callTimeoutMs: number;
+  /** The OCPP version the charger speaks ('1.6' when never connected). */
+  ocppVersionOf(chargePointId: string): Promise<string>;
 }
 
-export class ConfigurationInventory {
+/** NotifyReport parts, as the 2.0.1 handler hands them over (HandlerContext.deviceReports). */
+export interface DeviceReportSink {
+  reportPart(
+    chargePointId: string,
+    part: { requestId: number; seqNo: number; tbc: boolean },
+    keys: readonly ConfigurationKey[],
+  ): Promise<void>;
+}
+
+interface PendingReport {
+  keys: ConfigurationKey[];
+  done(keys: ConfigurationKey[]): void;
+}
+
+export class ConfigurationInventory implements DeviceReportSink {
   /** Chargers whose full refresh is in flight: its answer is stored by refresh(), not by the observer. */
   private readonly refreshing = new Set<string>();
+  /** 2.0.1 refreshes waiting for their NotifyReport parts, by "chargePointId requestId". */
+  private readonly pendingReports = new Map<string, PendingReport>();
 
   constructor(private readonly options: ConfigurationInventoryOptions) {
     options.connections.observe((chargePointId, action, payload, answer) =>
@@ -40,10 +66,13 @@ export class ConfigurationInventory {
   async refresh(chargePointId: string): Promise<ConfigurationSnapshot> {
     this.refreshing.add(chargePointId);
     try {
-      const answer = (await this.connections.call(chargePointId, 'GetConfiguration', {}, this.callOptions)) as
-        | GetConfigurationAnswer
-        | undefined;
-      await this.store(chargePointId, answer ?? {}, true);
+      if ((await this.options.ocppVersionOf(chargePointId)) === '2.0.1') await this.refreshDeviceModel(chargePointId);
+      else {
+        const answer = (await this.connections.call(chargePointId, 'GetConfiguration', {}, this.callOptions)) as
+          | GetConfigurationAnswer
+          | undefined;
+        await this.store(chargePointId, answer ?? {}, true);
+      }
     } catch (error) {
       await this.options.store
         .recordRefreshError(chargePointId, describe(error), new Date().toISOString())
@@ -55,12 +84,66 @@ export class ConfigurationInventory {
     return this.options.store.snapshot(chargePointId);
   }
 
+  /** A NotifyReport part: gathered for a refresh waiting on it, else stored at once (a partial report). */
+  async reportPart(
+    chargePointId: string,
+    part: { requestId: number; seqNo: number; tbc: boolean },
+    keys: readonly ConfigurationKey[],
+  ): Promise<void> {
+    const pending = this.pendingReports.get(`${chargePointId} ${part.requestId}`);
+    if (!pending) {
+      await this.apply(chargePointId, { keys, unknownKeys: [], complete: false, source: 'NotifyReport' });
+      return;
+    }
+    pending.keys.push(...keys);
+    if (!part.tbc) pending.done(pending.keys);
+  }
+
   /** The limits from the stored keys (all null before the first refresh; readIfUnknown: refresh first then). */
   async limits(chargePointId: string, options: { readIfUnknown?: boolean } = {}): Promise<ChargerLimits> {
     let snapshot = await this.options.store.snapshot(chargePointId);
     if (options.readIfUnknown && snapshot.refreshedAt === null)
       snapshot = await this.refresh(chargePointId).catch(() => snapshot);
     return chargerLimits(snapshot.keys);
+  }
+
+  /**
+   * GetBaseReport FullInventory, then its NotifyReport parts until the one without tbc, within --call-timeout of
+   * the answer; stored as one complete report (what it no longer has is removed).
+   */
+  private async refreshDeviceModel(chargePointId: string): Promise<void> {
+    const requestId = randomInt(1, 2 ** 31 - 1);
+    const name = `${chargePointId} ${requestId}`;
+    // Waiting before asking: the first part may come before the answer is handled here.
+    let settle!: (keys: ConfigurationKey[]) => void;
+    const complete = new Promise<ConfigurationKey[]>((resolve) => (settle = resolve));
+    this.pendingReports.set(name, { keys: [], done: settle });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const answer = (await this.connections.call(
+        chargePointId,
+        'GetBaseReport',
+        { requestId, reportBase: 'FullInventory' },
+        this.callOptions,
+      )) as { status?: string } | undefined;
+      // EmptyResultSet: a device model with nothing in it (a report of no variables), not a failure.
+      if (answer?.status === 'EmptyResultSet') {
+        await this.apply(chargePointId, { keys: [], unknownKeys: [], complete: true, source: 'NotifyReport' });
+        return;
+      }
+      if (answer?.status !== 'Accepted') throw new Error(`GetBaseReport FullInventory answered ${answer?.status}`);
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`NotifyReport ${requestId} not complete within ${this.options.callTimeoutMs} ms`)),
+          this.options.callTimeoutMs,
+        );
+      });
+      const keys = await Promise.race([complete, timeout]);
+      await this.apply(chargePointId, { keys, unknownKeys: [], complete: true, source: 'NotifyReport' });
+    } finally {
+      clearTimeout(timer);
+      this.pendingReports.delete(name);
+    }
   }
 
   private get connections(): ConnectionRegistry {
@@ -83,6 +166,16 @@ export class ConfigurationInventory {
       // refresh() stores its own answer (and awaits it); every other caller's is stored here.
       if (complete && this.refreshing.has(chargePointId)) return;
       await this.store(chargePointId, answer as GetConfigurationAnswer, complete);
+    } else if (action === 'GetVariables') {
+      const { keys, unknownKeys } = variableResultKeys((answer.getVariableResult as VariableResult[]) ?? []);
+      await this.apply(chargePointId, {
+        keys: await this.keepReadonly(chargePointId, keys),
+        unknownKeys,
+        complete: false,
+        source: 'GetVariables',
+      });
+    } else if (action === 'SetVariables') {
+      await this.readBackVariables(chargePointId, answer);
     } else if (
       action === 'ChangeConfiguration' &&
       (answer.status === 'Accepted' || answer.status === 'RebootRequired')
@@ -112,6 +205,39 @@ export class ConfigurationInventory {
     }
   }
 
+  /** After SetVariables: what it accepted is read back (GetVariables, stored by heard()), as for ChangeConfiguration. */
+  private async readBackVariables(chargePointId: string, answer: Record<string, unknown>): Promise<void> {
+    const accepted = ((answer.setVariableResult as VariableResult[] | undefined) ?? []).filter(
+      (result) => result.attributeStatus === 'Accepted' || result.attributeStatus === 'RebootRequired',
+    );
+    if (accepted.length === 0) return;
+    await this.connections
+      .call(
+        chargePointId,
+        'GetVariables',
+        {
+          getVariableData: accepted.map((result) => ({
+            component: result.component,
+            variable: result.variable,
+            ...(result.attributeType && { attributeType: result.attributeType }),
+          })),
+        },
+        this.callOptions,
+      )
+      .catch((error: unknown) =>
+        this.options.logger.warn(
+          { chargePointId, err: describe(error) },
+          'variables could not be read back after SetVariables',
+        ),
+      );
+  }
+
+  /** GetVariables says nothing of mutability: a key keeps the read-only flag the last report gave it. */
+  private async keepReadonly(chargePointId: string, keys: ConfigurationKey[]): Promise<ConfigurationKey[]> {
+    const stored = new Map((await this.options.store.snapshot(chargePointId)).keys.map((key) => [key.key, key]));
+    return keys.map((key) => ({ ...key, readonly: stored.get(key.key)?.readonly ?? key.readonly }));
+  }
+
   private async store(
     chargePointId: string,
     answer: GetConfigurationAnswer,
@@ -122,11 +248,24 @@ export class ConfigurationInventory {
       value: entry.value ?? null,
       readonly: entry.readonly,
     }));
-    const changes = await this.options.store.applyReport(
-      chargePointId,
-      { keys, unknownKeys: answer.unknownKey ?? [], complete, source: 'GetConfiguration' },
-      new Date().toISOString(),
-    );
+    return this.apply(chargePointId, {
+      keys,
+      unknownKeys: answer.unknownKey ?? [],
+      complete,
+      source: 'GetConfiguration',
+    });
+  }
+
+  private async apply(
+    chargePointId: string,
+    report: {
+      keys: readonly ConfigurationKey[];
+      unknownKeys: readonly string[];
+      complete: boolean;
+      source: ConfigurationSource;
+    },
+  ): Promise<ConfigurationChange[]> {
+    const changes = await this.options.store.applyReport(chargePointId, report, new Date().toISOString());
     if (changes.length > 0)
       this.options.logger.info({ chargePointId, changes: changes.length }, 'charger configuration changed');
     return changes;

@@ -6,6 +6,7 @@ import type { Logger } from '../../common/logger.js';
 import type { EventBus } from '../events/bus.js';
 import type { BackendMetrics } from '../metrics.js';
 import type { CertificateAuthority } from '../security/certificate-signing.js';
+import type { DeviceReportSink } from './configuration-inventory.js';
 import type { Reservations } from './reservations.js';
 import type { Store } from '../store/store.js';
 import type { SchemaViolation } from './tolerance/policy.js';
@@ -19,6 +20,10 @@ export interface HandlerContext {
   events: EventBus;
   /** Consulted by StartTransaction (reserved connectors); absent in a central system without the feature. */
   reservations?: Reservations;
+  /** Told after MeterValues are stored (a session drawing less may free some of its group's limit). */
+  meterValuesStored?: (chargePointId: string) => void;
+  /** Takes OCPP 2.0.1 NotifyReport parts into the configuration inventory; absent without the feature. */
+  deviceReports?: DeviceReportSink;
   /** Seconds between heartbeats given to chargers at boot. */
   heartbeatInterval: number;
   /** Current time as stored: UTC ISO-8601. */

@@ -1,4 +1,5 @@
-// Strict mode for every charger, including those that offer no subprotocol.
+// Strict mode for every charger, including those that offer no subprotocol; and the tolerant policy for chargers'
+// requests in both OCPP versions (1.6 and 2.0.1, each with its profile under tolerance/).
 //
 // ocpp-rpc applies strict mode by the negotiated subprotocol, and a client that offers none gets protocol '' —
 // so without this it is served with no validation at all (an invalid BootNotification was Accepted). We register
@@ -10,6 +11,7 @@ import type { Validator } from 'ocpp-rpc/lib/validator.js';
 import { SUBPROTOCOLS, type OcppVersion } from '../../common/ocpp-versions.js';
 import { rpcErrorCode, rpcErrorDetails } from '../../common/rpc-error.js';
 import { ocpp16Profile } from './tolerance/ocpp16-profile.js';
+import { ocpp201Profile } from './tolerance/ocpp201-profile.js';
 import { TolerancePolicy, type SchemaViolation } from './tolerance/policy.js';
 
 export const OCPP16 = SUBPROTOCOLS['1.6'];
@@ -53,25 +55,27 @@ class Ocpp16Validator {
 /** The validator strict mode applies to OCPP 1.6 connections, for checking a payload before it is sent. */
 export const ocpp16Validator = new Ocpp16Validator(OCPP16);
 
+/** ocpp-rpc's own validator over the OCPP 2.0.1 schemas (the one its strict mode compiled). */
+const schemaValidator201 = standardValidators.find((validator) => validator.subprotocol === OCPP201)!;
+
 /**
- * ocpp-rpc's own 2.0.1 validator, with one code corrected: it answers "OccurenceConstraintViolation" (1.6's
- * misspelling) for every protocol, and OCPP 2.0.1 (Part 4, 4.3) spells it OccurrenceConstraintViolation.
- * FormatViolation is the right 2.0.1 name and stays.
+ * ocpp-rpc answers "OccurenceConstraintViolation" (1.6's misspelling) for every protocol, and OCPP 2.0.1 (Part 4,
+ * 4.3) spells it OccurrenceConstraintViolation. FormatViolation is the right 2.0.1 name and stays.
  */
+function ocpp201Error(error: unknown): unknown {
+  if (rpcErrorCode(error) !== 'OccurenceConstraintViolation') return error;
+  return createRPCError('OccurrenceConstraintViolation', (error as Error).message, rpcErrorDetails(error));
+}
+
+/** ocpp-rpc's own 2.0.1 validator, with 2.0.1's spelling of its error codes. */
 class Ocpp201Validator {
   readonly subprotocol = OCPP201;
-  private readonly schemaValidator = standardValidators.find((validator) => validator.subprotocol === OCPP201)!;
 
   validate(schemaId: string, params: unknown): ReturnType<Validator['validate']> {
     try {
-      return this.schemaValidator.validate(schemaId, params);
+      return schemaValidator201.validate(schemaId, params);
     } catch (error) {
-      if ((error as { rpcErrorCode?: string }).rpcErrorCode !== 'OccurenceConstraintViolation') throw error;
-      throw createRPCError(
-        'OccurrenceConstraintViolation',
-        (error as Error).message,
-        (error as { details?: Record<string, unknown> }).details,
-      );
+      throw ocpp201Error(error);
     }
   }
 }
@@ -101,11 +105,25 @@ function ocpp16Error(error: unknown): unknown {
 export type ValidationMode = 'tolerant' | 'strict';
 export const VALIDATION_MODES: readonly ValidationMode[] = ['tolerant', 'strict'];
 
-const tolerancePolicy = new TolerancePolicy(
-  schemas,
-  (schemaId, params) => schemaValidator.validate(schemaId, params),
-  ocpp16Profile,
-);
+/** How one OCPP version validates a charger's request, repairs it, and names what it refuses. */
+interface InboundRules {
+  /** ocpp-rpc's validator: throws its RPC errors, whose details carry ajv's. */
+  validate(schemaId: string, params: unknown): ReturnType<Validator['validate']>;
+  policy: TolerancePolicy;
+  /** The error as this version's strict mode answers it. */
+  error(error: unknown): unknown;
+}
+
+const validate16 = (schemaId: string, params: unknown) => schemaValidator.validate(schemaId, params);
+const validate201 = (schemaId: string, params: unknown) => schemaValidator201.validate(schemaId, params);
+const INBOUND_RULES: Record<OcppVersion, InboundRules> = {
+  '1.6': { validate: validate16, policy: new TolerancePolicy(schemas, validate16, ocpp16Profile), error: ocpp16Error },
+  '2.0.1': {
+    validate: validate201,
+    policy: new TolerancePolicy(schemas201, validate201, ocpp201Profile),
+    error: ocpp201Error,
+  },
+};
 
 /** What a connection's validator passes on: the violations tolerated in one request, by its payload object. */
 const tolerated = new WeakMap<object, SchemaViolation[]>();
@@ -116,32 +134,41 @@ export function toleratedViolations(params: unknown): SchemaViolation[] | undefi
 }
 
 /**
- * One OCPP 1.6 charger's validator, given to its ocpp-rpc client: strict mode as before for everything, and for
- * the charger's own requests in tolerant mode the policy of tolerance/policy.ts once the one validation failed.
- * Answers and calls we send are never repaired: payloads we send are marked by `markOutbound`.
+ * One charger's validator for one subprotocol, given to its ocpp-rpc client: strict mode as before for everything,
+ * and for the charger's own requests in tolerant mode the policy of tolerance/policy.ts once the one validation
+ * failed (with the profile of its OCPP version). Answers and calls we send are never repaired: payloads we send
+ * are marked by `markOutbound`.
  */
 export class ChargerValidator {
+  private readonly rules: InboundRules;
+
   constructor(
     readonly subprotocol: string,
     public mode: ValidationMode,
-  ) {}
+  ) {
+    this.rules = INBOUND_RULES[subprotocol === OCPP201 ? '2.0.1' : '1.6'];
+  }
 
   validate(schemaId: string, params: unknown): ReturnType<Validator['validate']> {
     try {
-      return schemaValidator.validate(schemaId, params);
+      return this.rules.validate(schemaId, params);
     } catch (error) {
-      if (this.mode !== 'tolerant' || !schemaId.endsWith('.req') || isOutbound(params)) throw ocpp16Error(error);
-      const outcome = tolerancePolicy.repair(schemaId, params, error, new Date().toISOString());
-      if (!outcome.accepted) throw ocpp16Error(outcome.error);
+      if (this.mode !== 'tolerant' || !schemaId.endsWith('.req') || isOutbound(params)) throw this.rules.error(error);
+      const outcome = this.rules.policy.repair(schemaId, params, error, new Date().toISOString());
+      if (!outcome.accepted) throw this.rules.error(outcome.error);
       tolerated.set(params as object, outcome.violations);
       return true;
     }
   }
 }
 
-/** A charger's 1.6 validators, both names with its mode (2.0.1 stays strict: ocpp201Validator). */
+/** A charger's validators, one per subprotocol it may speak (1.6 under both its names, and 2.0.1), with its mode. */
 export function chargerValidators(mode: ValidationMode): ChargerValidator[] {
-  return [new ChargerValidator(OCPP16, mode), new ChargerValidator(NO_SUBPROTOCOL, mode)];
+  return [
+    new ChargerValidator(OCPP16, mode),
+    new ChargerValidator(NO_SUBPROTOCOL, mode),
+    new ChargerValidator(OCPP201, mode),
+  ];
 }
 
 const outbound = new WeakSet<object>();

@@ -13,6 +13,7 @@ import {
   type ClientCertificateVerification,
 } from '../../common/client-certificate-headers.js';
 import { hasProxyOwnedHeaders, readTransportHeader } from '../../common/transport-header.js';
+import type { ProfileMigration } from '../store/profile-migration-store.js';
 import type { ChargePoint, Store } from '../store/store.js';
 import { basicCredentials, hexDecodedPassword } from './authorization-key.js';
 import { certificateMismatch } from './charger-certificate.js';
@@ -47,6 +48,21 @@ export interface ChargerTransport {
   clientAddress: string | undefined;
 }
 
+/** One profile's judgement of an attempt (evaluate); a success may still have something to apply (settle). */
+type Verdict =
+  | { ok: true; pendingPassword: boolean }
+  | { ok: false; reason: UpgradeRefusalReason; detail: string; facts: Record<string, unknown> };
+
+/** What authentication needs of the profile migrations (profile-migration.ts). */
+export interface MigrationGate {
+  /** The charge point's newest migration, an accepted one past its deadline already timed out. */
+  current(identity: string): Promise<ProfileMigration | undefined>;
+  /** The charger reconnected with the new profile. */
+  confirm(migration: ProfileMigration): Promise<void>;
+  /** It reconnected the old way while the migration waits (allowed until the deadline; logged). */
+  connectedWithOldProfile(migration: ProfileMigration): void;
+}
+
 export type AuthenticationResult =
   | { ok: true; chargePoint: ChargePoint | undefined; profile: SecurityProfile; transport: ChargerTransport }
   | UpgradeRefusal;
@@ -65,6 +81,8 @@ export interface ChargerAuthenticationOptions {
   onHexPassword?(identity: string): void;
   /** A charger logged in with the password of a rotation: the old one no longer works. */
   onPasswordRotated?(identity: string): void;
+  /** Raising charge points' security profiles. */
+  migrations: MigrationGate;
 }
 
 export class ChargerAuthentication {
@@ -101,69 +119,111 @@ export class ChargerAuthentication {
       return { ok: true, chargePoint: undefined, profile: 0, transport };
     }
 
-    const profile = chargePoint.securityProfile;
-    const profileDetails = { securityProfile: profile, tls: transport.tls };
-    if (requiresTls(profile) && !transport.tls)
-      return refuse('tls_required', `security profile ${profile} requires TLS`, profileDetails);
-    if (transport.plainProxy && profile !== 1)
-      return refuse(
-        'plain_ws_not_allowed',
-        `security profile ${profile} over the proxy's plain ws:// listener (profile 1 only)`,
-        profileDetails,
-      );
-
-    if (profile === 3) {
-      const refusal = this.checkCertificate(identity, transport.clientCertificate, refuse);
-      if (refusal) return refusal;
-    } else if (usesPassword(profile) || chargePoint.passwordHash) {
-      if (!chargePoint.passwordHash) {
-        await this.passwords.verify(attempt.password ?? '', DUMMY_HASH);
-        return refuse('password_not_set', `security profile ${profile} but no password is set`, profileDetails);
-      }
-      const credentials = basicCredentials(
-        typeof attempt.headers.authorization === 'string' ? attempt.headers.authorization : undefined,
-      );
-      // Hashed even when no password was sent: every refusal takes the same time.
-      const match = await this.matchPassword(identity, credentials?.password ?? Buffer.alloc(0), chargePoint);
-      if (!credentials) return refuse('password_missing', 'no Basic auth password sent', profileDetails);
-      // OCPP-J: the user name is the identity, exactly (ocpp-rpc drops the password of any other user name).
-      if (credentials.user !== identity)
-        return refuse(
-          'password_wrong',
-          `Basic auth user ${JSON.stringify(credentials.user)} is not the identity`,
-          profileDetails,
-        );
-      if (!match) return refuse('password_wrong', 'wrong Basic auth password', profileDetails);
-      if (match === 'pending') {
-        await this.options.store.promotePendingPassword(identity, chargePoint.pendingPasswordHash!);
-        this.options.onPasswordRotated?.(identity);
+    const current = chargePoint.securityProfile;
+    const migration = await this.options.migrations.current(identity);
+    // Raising the profile (profile-migration.ts): once the charger accepted the new SecurityProfile, the new way is
+    // tried first, and its first success makes it the charge point's profile.
+    if (migration?.status === 'accepted') {
+      const raised = await this.evaluate(attempt, transport, chargePoint, migration.toProfile);
+      if (raised.ok) {
+        await this.settle(identity, chargePoint, raised);
+        await this.options.migrations.confirm(migration);
+        return {
+          ok: true,
+          chargePoint: { ...chargePoint, securityProfile: migration.toProfile },
+          profile: migration.toProfile,
+          transport,
+        };
       }
     }
-    return { ok: true, chargePoint, profile, transport };
+    const verdict = await this.evaluate(attempt, transport, chargePoint, current);
+    if (verdict.ok) {
+      await this.settle(identity, chargePoint, verdict);
+      if (migration?.status === 'accepted') this.options.migrations.connectedWithOldProfile(migration);
+      return { ok: true, chargePoint, profile: current, transport };
+    }
+    // A raised charger that comes back the old way: refused, and said so (the old way would have passed).
+    if (migration?.status === 'confirmed' && migration.toProfile === current) {
+      const old = await this.evaluate(attempt, transport, chargePoint, migration.fromProfile);
+      if (old.ok)
+        return refuse(
+          'profile_below_required',
+          `connected as security profile ${migration.fromProfile}; raised to ${current} on ${migration.updatedAt}`,
+          { securityProfile: current, tls: transport.tls },
+        );
+    }
+    return refuse(verdict.reason, verdict.detail, verdict.facts);
+  }
+
+  /** Whether the attempt meets one security profile. No side effects: settle() applies a success. */
+  private async evaluate(
+    attempt: UpgradeAttempt,
+    transport: ChargerTransport,
+    chargePoint: ChargePoint,
+    profile: SecurityProfile,
+  ): Promise<Verdict> {
+    const { identity } = attempt;
+    const facts = { securityProfile: profile, tls: transport.tls };
+    const deny = (reason: UpgradeRefusalReason, detail: string, more?: Record<string, unknown>): Verdict => ({
+      ok: false,
+      reason,
+      detail,
+      facts: { ...facts, ...more },
+    });
+    if (requiresTls(profile) && !transport.tls) return deny('tls_required', `security profile ${profile} requires TLS`);
+    if (transport.plainProxy && profile !== 1)
+      return deny(
+        'plain_ws_not_allowed',
+        `security profile ${profile} over the proxy's plain ws:// listener (profile 1 only)`,
+      );
+    if (profile === 3) return this.checkCertificate(identity, transport.clientCertificate, deny);
+    if (!usesPassword(profile) && !chargePoint.passwordHash) return { ok: true, pendingPassword: false };
+    if (!chargePoint.passwordHash) {
+      await this.passwords.verify(attempt.password ?? '', DUMMY_HASH);
+      return deny('password_not_set', `security profile ${profile} but no password is set`);
+    }
+    const credentials = basicCredentials(
+      typeof attempt.headers.authorization === 'string' ? attempt.headers.authorization : undefined,
+    );
+    // Hashed even when no password was sent: every refusal takes the same time.
+    const match = await this.matchPassword(identity, credentials?.password ?? Buffer.alloc(0), chargePoint);
+    if (!credentials) return deny('password_missing', 'no Basic auth password sent');
+    // OCPP-J: the user name is the identity, exactly (ocpp-rpc drops the password of any other user name).
+    if (credentials.user !== identity)
+      return deny('password_wrong', `Basic auth user ${JSON.stringify(credentials.user)} is not the identity`);
+    if (!match) return deny('password_wrong', 'wrong Basic auth password');
+    return { ok: true, pendingPassword: match === 'pending' };
+  }
+
+  /** What an accepted upgrade changes: a rotated password it logged in with becomes the only one. */
+  private async settle(identity: string, chargePoint: ChargePoint, verdict: Verdict & { ok: true }): Promise<void> {
+    if (!verdict.pendingPassword) return;
+    await this.options.store.promotePendingPassword(identity, chargePoint.pendingPasswordHash!);
+    this.options.onPasswordRotated?.(identity);
   }
 
   /** Profile 3: a certificate the proxy verified, issued to this identity by this CPO. */
   private checkCertificate(
     identity: string,
     certificate: ClientCertificateVerification | undefined,
-    refuse: (reason: UpgradeRefusalReason, detail?: string, extra?: Record<string, unknown>) => UpgradeRefusal,
-  ): UpgradeRefusal | undefined {
+    deny: (reason: UpgradeRefusalReason, detail: string, more?: Record<string, unknown>) => Verdict,
+  ): Verdict {
     if (!certificate || certificate.verify === 'NONE')
-      return refuse('certificate_missing', 'security profile 3 but no client certificate');
+      return deny('certificate_missing', 'security profile 3 but no client certificate');
     const facts = { subject: certificate.subject, serial: certificate.serial };
     if (certificate.verify === 'FAILED')
-      return refuse('certificate_invalid', `client certificate did not verify: ${certificate.reason}`, facts);
+      return deny('certificate_invalid', `client certificate did not verify: ${certificate.reason}`, facts);
     const mismatch = certificateMismatch(certificate.der, identity, this.options.cpoName);
-    if (!mismatch) return undefined;
+    if (!mismatch) return { ok: true, pendingPassword: false };
     switch (mismatch.mismatch) {
       case 'unreadable':
-        return refuse('certificate_invalid', 'the forwarded client certificate cannot be parsed', facts);
+        return deny('certificate_invalid', 'the forwarded client certificate cannot be parsed', facts);
       case 'identity':
-        return refuse('certificate_identity', `certificate CN ${JSON.stringify(mismatch.subject?.commonName)}`, facts);
+        return deny('certificate_identity', `certificate CN ${JSON.stringify(mismatch.subject?.commonName)}`, facts);
       case 'no_cpo_name':
-        return refuse('certificate_organization', 'no --cpo-name configured: profile 3 cannot be checked', facts);
+        return deny('certificate_organization', 'no --cpo-name configured: profile 3 cannot be checked', facts);
       case 'organization':
-        return refuse(
+        return deny(
           'certificate_organization',
           `certificate O ${JSON.stringify(mismatch.subject?.organization)} is not --cpo-name`,
           facts,

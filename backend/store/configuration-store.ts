@@ -60,7 +60,12 @@ export interface ConfigurationSnapshot {
 }
 
 export type ConfigurationChangeKind = 'added' | 'changed' | 'removed';
-export type ConfigurationSource = 'GetConfiguration' | 'ChangeConfiguration';
+export type ConfigurationSource =
+  | 'GetConfiguration'
+  | 'ChangeConfiguration'
+  // OCPP 2.0.1 (the device model as keys, backend/ocpp/v201/device-model-keys.ts).
+  | 'NotifyReport'
+  | 'GetVariables';
 
 export interface ConfigurationChange {
   id: number;
@@ -154,7 +159,8 @@ export class ConfigurationStore {
               .returningAll()
               .execute()
           : [];
-      if (report.source === 'GetConfiguration') {
+      // What the charger reported itself (not what was accepted from us): the inventory has been read.
+      if (report.source === 'GetConfiguration' || report.source === 'GetVariables' || report.complete) {
         const refresh = {
           refreshed_at: now,
           unknown_keys: JSON.stringify(report.unknownKeys),
@@ -187,19 +193,19 @@ export class ConfigurationStore {
   }
 
   async snapshot(chargePointId: string): Promise<ConfigurationSnapshot> {
-    const [rows, refresh] = await Promise.all([
-      this.db
-        .selectFrom('charge_point_configuration')
-        .selectAll()
-        .where('charge_point_id', '=', chargePointId)
-        .orderBy('key')
-        .execute(),
-      this.db
-        .selectFrom('configuration_refreshes')
-        .selectAll()
-        .where('charge_point_id', '=', chargePointId)
-        .executeTakeFirst(),
-    ]);
+    // The refresh row first, then the keys: they are written in one transaction, so keys read after a refresh
+    // time are at least that refresh's (read side by side, PostgreSQL could show the time without its keys).
+    const refresh = await this.db
+      .selectFrom('configuration_refreshes')
+      .selectAll()
+      .where('charge_point_id', '=', chargePointId)
+      .executeTakeFirst();
+    const rows = await this.db
+      .selectFrom('charge_point_configuration')
+      .selectAll()
+      .where('charge_point_id', '=', chargePointId)
+      .orderBy('key')
+      .execute();
     return {
       chargePointId,
       keys: rows.map((row) => ({

@@ -197,5 +197,66 @@ export function featureMigrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.dropTable('reservations').ifExists().execute();
       },
     },
+    // Smart charging (backend/ocpp/charging-profiles.ts, backend/smart-charging/): the profiles each charger holds
+    // by our records (one row per chargingProfileId, with the charger's last answer), and the charging groups whose
+    // limit is divided over their members' sessions.
+    '0220-smart-charging': {
+      async up(db: MigrationDb) {
+        await db.schema
+          .createTable('charging_profiles')
+          .addColumn('id', idType, id)
+          .addColumn('charge_point_id', 'text', (c) => c.notNull().references('charge_points.id').onDelete('cascade'))
+          .addColumn('connector_id', 'integer', (c) => c.notNull())
+          // The chargingProfileId the charger was given.
+          .addColumn('profile_id', 'integer', (c) => c.notNull())
+          .addColumn('stack_level', 'integer', (c) => c.notNull())
+          .addColumn('purpose', 'text', (c) => c.notNull())
+          .addColumn('transaction_id', 'integer')
+          // The ChargingProfile as sent (JSON).
+          .addColumn('profile', 'text', (c) => c.notNull())
+          // The charger's answer: Accepted, Rejected, NotSupported; Failed (no answer: offline, timeout, CALLERROR).
+          .addColumn('status', 'text', (c) => c.notNull())
+          // api (an operator), or group:<id> (the group's balancer).
+          .addColumn('source', 'text', (c) => c.notNull())
+          .addColumn('last_error', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addUniqueConstraint('charging_profiles_by_profile_id', ['charge_point_id', 'profile_id'])
+          .execute();
+        await db.schema
+          .createTable('charging_groups')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('name', 'text')
+          // In unit: A per phase, or W.
+          .addColumn('limit_value', 'real', (c) => c.notNull())
+          .addColumn('unit', 'text', (c) => c.notNull())
+          .addColumn('phases', 'integer', (c) => c.notNull())
+          .addColumn('voltage', 'real', (c) => c.notNull())
+          // A per phase below which a session is paused instead.
+          .addColumn('min_current', 'real', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('charging_group_members')
+          // A charger is in one group at most.
+          .addColumn('charge_point_id', 'text', (c) =>
+            c.primaryKey().references('charge_points.id').onDelete('cascade'),
+          )
+          .addColumn('group_id', 'text', (c) => c.notNull().references('charging_groups.id').onDelete('cascade'))
+          .addColumn('added_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('charging_group_members_by_group')
+          .on('charging_group_members')
+          .column('group_id')
+          .execute();
+      },
+      async down(db: MigrationDb) {
+        await db.schema.dropTable('charging_group_members').ifExists().execute();
+        await db.schema.dropTable('charging_groups').ifExists().execute();
+        await db.schema.dropTable('charging_profiles').ifExists().execute();
+      },
+    },
   };
 }

@@ -369,6 +369,40 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await addOcpp201(db, dialect, idType, autoIncrement);
       },
     },
+    // Raising a charger's security profile (backend/security/profile-migration.ts): each attempt and how it ended.
+    '0210-security-profile-migrations': {
+      async up(db: MigrationDb) {
+        await db.schema
+          .createTable('security_profile_migrations')
+          .addColumn('id', idType, (c) => (autoIncrement ? c.primaryKey().autoIncrement() : c.primaryKey()))
+          .addColumn('charge_point_id', 'text', (c) => c.notNull().references('charge_points.id').onDelete('cascade'))
+          .addColumn('from_profile', 'integer', (c) => c.notNull())
+          .addColumn('to_profile', 'integer', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('detail', 'text')
+          .addColumn('requested_at', 'text', (c) => c.notNull())
+          .addColumn('deadline_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('security_profile_migrations_by_charge_point')
+          .on('security_profile_migrations')
+          .columns(['charge_point_id', 'id'])
+          .execute();
+      },
+      async down(db: MigrationDb) {
+        await sql`drop table if exists security_profile_migrations`.execute(db);
+      },
+    },
+    // Issue 15: a retransmitted StartTransaction gets the status its first answer carried, whatever changed since.
+    '0212-start-status': {
+      async up(db: MigrationDb) {
+        await db.schema.alterTable('transactions').addColumn('start_status', 'text').execute();
+      },
+      async down(db: MigrationDb) {
+        await db.schema.alterTable('transactions').dropColumn('start_status').execute();
+      },
+    },
   };
 }
 

@@ -97,6 +97,11 @@ export interface TransactionTable {
   stop_id_tag: string | null;
   /** charger, connector, id tag (lower case), start time, meter start: one transaction per retransmitted start. */
   start_key: string | null;
+  /**
+   * The idTagInfo status the first StartTransaction.conf carried (ConcurrentTx included), so a retransmission gets
+   * the same answer; null for 2.0.1 transactions and for starts stored before it was kept.
+   */
+  start_status: string | null;
   /** JSON array of flag names (see backend/ocpp/transaction-flags.ts); null: nothing suspect. */
   flags: string | null;
   /** '1.6' or '2.0.1'. */
@@ -243,6 +248,21 @@ export interface SecurityEventTable {
 }
 
 /** SignCertificate: a charger's CSR, and what became of it. */
+/** Raising a charger's security profile (backend/security/profile-migration.ts), newest last. */
+export interface SecurityProfileMigrationTable {
+  id: Generated<number>;
+  charge_point_id: string;
+  from_profile: number;
+  to_profile: number;
+  /** pending (ChangeConfiguration sent), accepted (waiting for the reconnect), confirmed, rejected, timed_out. */
+  status: string;
+  detail: string | null;
+  requested_at: string;
+  /** Until when an accepted migration waits for the charger to reconnect with the new profile. */
+  deadline_at: string;
+  updated_at: string;
+}
+
 export interface CertificateRequestTable {
   id: Generated<number>;
   charge_point_id: string;
@@ -298,6 +318,7 @@ export interface Database {
   device_events: DeviceEventTable;
   security_events: SecurityEventTable;
   certificate_requests: CertificateRequestTable;
+  security_profile_migrations: SecurityProfileMigrationTable;
   security_status_history: SecurityStatusHistoryTable;
   installed_certificates: InstalledCertificateTable;
 }

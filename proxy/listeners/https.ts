@@ -23,7 +23,7 @@ import { answerRefusal, type EdgeLimits } from '../limits/edge-limits.js';
 import type { ProxyMetrics } from '../metrics.js';
 import { parseRequestTarget } from '../request-target.js';
 import { isPrivatePath, matchRoute, type Route } from '../routes.js';
-import type { MemoryCertificateStore } from '../tls/certificate-store.js';
+import { contextOptions, type MemoryCertificateStore } from '../tls/certificate-store.js';
 import { TlsSessionCache } from '../tls/session-cache.js';
 import type { Upstream } from '../upstream.js';
 import type { UpstreamPool } from '../upstream-pool.js';
@@ -74,9 +74,8 @@ export class HttpsListener {
       // proxy forwards (setClientCertificateHeaders). Without --client-ca nobody is asked.
       requestCert: options.clientIdentity.trust !== undefined,
       rejectUnauthorized: false,
-      // Clients without SNI (connecting by IP address) get this one; SNICallback is not called for them.
-      cert: primary.certPem,
-      key: primary.keyPem,
+      // Clients without SNI (connecting by IP address) get these; SNICallback is not called for them.
+      ...contextOptions({}, options.store.certificatesFor(undefined)),
       SNICallback: (serverName, done) => done(null, options.store.contextFor(serverName)),
       handshakeTimeout: options.tlsHandshakeTimeoutMs,
       headersTimeout: options.headerTimeoutMs,
@@ -259,10 +258,10 @@ export class HttpsListener {
 
   /** New handshakes without SNI get the primary certificate as it is now; ticket keys survive the swap. */
   private refreshDefaultCertificate(): void {
-    const primary = this.options.store.lookup(undefined);
-    if (!primary) return;
+    const primary = this.options.store.certificatesFor(undefined);
+    if (primary.length === 0) return;
     const ticketKeys = this.server.getTicketKeys();
-    this.server.setSecureContext({ ...this.options.store.tlsOptions, cert: primary.certPem, key: primary.keyPem });
+    this.server.setSecureContext(contextOptions(this.options.store.tlsOptions, primary));
     this.server.setTicketKeys(ticketKeys);
   }
 }

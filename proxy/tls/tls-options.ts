@@ -17,6 +17,18 @@ export const TLS12_CIPHERS = [
   'ECDHE-RSA-CHACHA20-POLY1305',
 ].join(':');
 
+/**
+ * --tls-compat ocpp-legacy: the two static-RSA GCM suites (TLS_RSA_WITH_AES_128_GCM_SHA256 and _256_GCM_SHA384) that
+ * OCPP's certification test of the central system (OCTT TC_086) expects besides the ECDHE-ECDSA pair, and that some
+ * chargers offer alone. No forward secrecy, so never by default; they need an RSA certificate to be negotiated.
+ */
+export const OCPP_LEGACY_CIPHERS = ['AES128-GCM-SHA256', 'AES256-GCM-SHA384'].join(':');
+
+/** The TLS 1.2 cipher list for a --tls-compat setting. */
+export function tls12Ciphers(compat: string | undefined): string {
+  return compat === 'ocpp-legacy' ? `${TLS12_CIPHERS}:${OCPP_LEGACY_CIPHERS}` : TLS12_CIPHERS;
+}
+
 /** `ssl_session_timeout 10m`: how long a session (ticket or cached id) may be resumed. */
 export const SESSION_TIMEOUT_SECONDS = 600;
 

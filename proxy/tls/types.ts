@@ -6,6 +6,8 @@ import type { SecureContext } from 'node:tls';
 export interface ServedCertificate {
   /** DNS names (and IP addresses) from the certificate's subjectAltName, lower-case. */
   names: string[];
+  /** The key's type as Node names it: 'ec' (ECDSA) or 'rsa'; one certificate of each may serve the same names. */
+  keyType: string;
   /** Full chain, leaf first, PEM. */
   certPem: string;
   keyPem: string;
@@ -27,6 +29,8 @@ export interface CertificateStore {
   install(certPem: string, keyPem: string, origin: string): ServedCertificate;
   /** The certificate that would be served for this server name (undefined: none installed yet). */
   lookup(serverName: string | undefined): ServedCertificate | undefined;
+  /** Every certificate served for this server name, one per key type (ECDSA first). */
+  certificatesFor(serverName: string | undefined): ServedCertificate[];
   contextFor(serverName: string | undefined): SecureContext | undefined;
   list(): ServedCertificate[];
 }

@@ -189,6 +189,77 @@ describe('tolerant validation: what stays strict', () => {
     }
   });
 
+  it("OCPP 2.0.1: tolerates a station's off-spec TransactionEvent, records it, and keeps its keys strict", async (t) => {
+    const storage = await createStorage('sqlite', t);
+    if (!storage) return;
+    const logLines: Array<Record<string, unknown>> = [];
+    const backend = await startTestBackend({ database: storage.url, 'log-level': 'info' }, { logLines });
+    try {
+      const station = await RawCharger.connect(backend.ocppUrl, 'CS-201-TOLERANT', ['ocpp2.0.1']);
+      const base = {
+        eventType: 'Started',
+        timestamp: '2025-01-01T00:00:00Z',
+        triggerReason: 'CablePluggedIn',
+        seqNo: 0,
+        transactionInfo: { transactionId: 'TX-201' },
+        evse: { id: 1, connectorId: 1 },
+      };
+      const cases: Array<[Record<string, unknown>, string]> = [
+        [{ ...base, seqNo: '0' }, 'TypeConstraintViolation'],
+        [{ ...base, evse: { id: '1' } }, 'TypeConstraintViolation'],
+        [{ ...base, evse: { id: 1, connectorId: 1.5 } }, 'TypeConstraintViolation'],
+        [{ ...base, transactionInfo: { transactionId: 'T'.repeat(37) } }, 'FormatViolation'],
+        [{ ...base, eventType: 'started' }, 'FormatViolation'],
+        [{ ...base, transactionInfo: {} }, 'OccurrenceConstraintViolation'],
+      ];
+      for (const [index, [payload, code]] of cases.entries()) {
+        const answer = await station.call(`k${index}`, 'TransactionEvent', payload);
+        assert.deepEqual(answer.slice(0, 3), [4, `k${index}`, code], JSON.stringify(payload));
+      }
+      assert.deepEqual((await backend.api('GET', '/api/transactions?chargePointId=CS-201-TOLERANT')).body, []);
+
+      // A chargingState of 2.0 drafts (EVDetected), a triggerReason in another case, and no timestamp.
+      const { timestamp: _sent, ...untimed } = base;
+      const tolerated = await station.call('ok', 'TransactionEvent', {
+        ...untimed,
+        triggerReason: 'cablepluggedin',
+        transactionInfo: { transactionId: 'TX-201', chargingState: 'EVDetected' },
+      });
+      assert.equal(tolerated[0], 3, JSON.stringify(tolerated));
+      const [transaction] = (await backend.api('GET', '/api/transactions?chargePointId=CS-201-TOLERANT')).body;
+      assert.ok(transaction, 'stored');
+      assert.ok(!Number.isNaN(Date.parse(transaction.startTime)), 'the receive time stands in for the timestamp');
+      const warned = logLines.filter((line) => line.msg === 'tolerated schema violation');
+      assert.deepEqual(
+        warned.map((line) => [line.chargePointId, line.action, line.path, line.keyword, line.repair]),
+        [
+          ['CS-201-TOLERANT', 'TransactionEvent', '/timestamp', 'required', 'defaulted'],
+          ['CS-201-TOLERANT', 'TransactionEvent', '/triggerReason', 'enum', 'normalised'],
+          ['CS-201-TOLERANT', 'TransactionEvent', '/transactionInfo/chargingState', 'enum', 'kept'],
+        ],
+      );
+      assert.equal(metric(await backend.metrics(), 'TransactionEvent', 'enum'), 2);
+      const record = await waitFor('the 2.0.1 violations stored', async () => {
+        const answer = await backend.api('GET', '/api/charge-points/CS-201-TOLERANT/schema-violations');
+        return answer.body.count === 3 ? answer.body : undefined;
+      });
+      assert.equal(record.violations.length, 3);
+
+      // Strict for this station (certifying it): the same request gets strict mode's CALLERROR.
+      await backend.api('PUT', '/api/charge-points/CS-201-TOLERANT/ocpp-validation', { mode: 'strict' });
+      const refused = await station.call('strict', 'TransactionEvent', {
+        ...base,
+        seqNo: 1,
+        transactionInfo: { transactionId: 'TX-201', chargingState: 'EVDetected' },
+      });
+      assert.deepEqual(refused.slice(0, 3), [4, 'strict', 'FormatViolation']);
+      station.close();
+    } finally {
+      await backend.stop();
+      await storage.cleanup();
+    }
+  });
+
   it('gives a charger set to strict through the API the CALLERRORs of strict mode, at once', async (t) => {
     const storage = await createStorage('sqlite', t);
     if (!storage) return;

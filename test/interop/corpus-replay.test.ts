@@ -1,4 +1,4 @@
-// Issue 15 §4: the corpus of real-charger frames (test/interop/corpus/, each file naming the charger and the public
+// Issue 15 §4: the corpus of real-charger frames, OCPP 1.6 and 2.0.1 (test/interop/corpus/, each file naming the charger and the public
 // report it comes from) replayed with a real WebSocket client through the proxy (TLS) into the backend. Tolerant
 // (the default): every call is answered, the session stays up, transactions are stored and closed, and each
 // violation the file names shows in the API and the metric. Strict: the CALLERRORs strict mode gives.
@@ -14,6 +14,8 @@ import { openWebSocket } from '../support/tls-clients.js';
 import { waitFor } from '../support/waiting.js';
 
 interface CorpusEntry {
+  /** The OCPP version the frames speak; 1.6 when absent. */
+  version?: '1.6' | '2.0.1';
   charger: string;
   source: string;
   quirk: string;
@@ -76,7 +78,7 @@ for (const mode of ['tolerant', 'strict'] as const) {
     for (const entry of entries) {
       it(`${entry.name}: ${entry.charger} — ${entry.quirk}`, async () => {
         const identity = `INTEROP-${mode}-${entry.name}`;
-        const ws = await openWebSocket(edge.proxy.httpsPort, `/ocpp/${identity}`, 'ocpp1.6');
+        const ws = await openWebSocket(edge.proxy.httpsPort, `/ocpp/${identity}`, `ocpp${entry.version ?? '1.6'}`);
         const answers = await replay(ws, entry.frames);
         if (mode === 'strict') {
           const codes = answers.filter((frame) => frame[0] === 4).map((frame) => frame[2]);
@@ -112,7 +114,11 @@ for (const mode of ['tolerant', 'strict'] as const) {
             ),
           );
         }
-        if (entry.frames.some(([, , action]) => action === 'StopTransaction')) {
+        const stops = entry.frames.some(
+          ([, , action, payload]) =>
+            action === 'StopTransaction' || (action === 'TransactionEvent' && payload.eventType === 'Ended'),
+        );
+        if (stops) {
           const [transaction] = (await backend.api('GET', `/api/transactions?chargePointId=${identity}`)).body;
           assert.ok(transaction, 'the transaction is stored');
           assert.notEqual(transaction.stopTime, null, 'and closed');

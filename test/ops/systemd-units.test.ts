@@ -114,12 +114,14 @@ describe('systemd units', () => {
       assert.equal(one(unit, 'ExecReload'), '/bin/kill -HUP $MAINPID');
     });
 
-    test(`${file}: secrets from an environment file, the CLI with config/production.yaml`, () => {
+    test(`${file}: secrets from an environment file, the current release's CLI with /etc/ocpp-edge/config.yaml`, () => {
       assert.ok(unit.get('EnvironmentFile')?.some((path) => /^-?\/etc\/ocpp-edge\/[a-z]+\.env$/.test(path)));
       assert.match(
         one(unit, 'ExecStart') ?? '',
-        /^\/usr\/bin\/node \/opt\/ocpp-edge\/dist\/bin\/ocpp-edge\.js (proxy|backend) --config \/opt\/ocpp-edge\/config\/production\.yaml$/,
+        /^\/usr\/bin\/node \/opt\/ocpp-edge\/current\/dist\/bin\/ocpp-edge\.js (proxy|backend) --config \/etc\/ocpp-edge\/config\.yaml$/,
       );
+      // Outside the release: `ocpp-edge upgrade` moves the current link, never the configuration.
+      assert.equal(one(unit, 'WorkingDirectory'), '/opt/ocpp-edge/current');
     });
   }
 

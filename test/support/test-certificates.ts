@@ -13,9 +13,11 @@ export interface TestCertificate {
   serialNumber: string;
 }
 
-export async function createTestCa(name = 'ocpp-edge test CA'): Promise<TestCertificate> {
+/** A CA; an RSA one signs the RSA certificates (selfsigned signs with a CA key of the certificate's own type). */
+export async function createTestCa(name = 'ocpp-edge test CA', keyType: 'ec' | 'rsa' = 'ec'): Promise<TestCertificate> {
   const pems = await generate([{ name: 'commonName', value: name }], {
-    keyType: 'ec',
+    keyType,
+    ...(keyType === 'rsa' && { keySize: 2048 }),
     algorithm: 'sha256',
     notBeforeDate: new Date(Date.now() - 60_000),
     extensions: [
@@ -26,18 +28,27 @@ export async function createTestCa(name = 'ocpp-edge test CA'): Promise<TestCert
   return { certPem: pems.cert, keyPem: pems.private, serialNumber: new X509Certificate(pems.cert).serialNumber };
 }
 
-/** A server certificate for `names` (DNS names or IP addresses), signed by `ca`. */
-export async function issueCertificate(ca: TestCertificate, names: string[], validDays = 90): Promise<TestCertificate> {
+/**
+ * A server certificate for `names` (DNS names or IP addresses), signed by `ca`; an RSA one (2048 bits, also for
+ * key encipherment: the static-RSA suites) when asked, by an RSA `ca`.
+ */
+export async function issueCertificate(
+  ca: TestCertificate,
+  names: string[],
+  validDays = 90,
+  keyType: 'ec' | 'rsa' = 'ec',
+): Promise<TestCertificate> {
   const notBeforeDate = new Date(Date.now() - 60_000);
   const pems = await generate([{ name: 'commonName', value: names[0] }], {
-    keyType: 'ec',
+    keyType,
+    ...(keyType === 'rsa' && { keySize: 2048 }),
     algorithm: 'sha256',
     notBeforeDate,
     notAfterDate: new Date(notBeforeDate.getTime() + validDays * 86_400_000),
     ca: { cert: ca.certPem, key: ca.keyPem },
     extensions: [
       { name: 'basicConstraints', cA: false },
-      { name: 'keyUsage', digitalSignature: true, critical: true },
+      { name: 'keyUsage', digitalSignature: true, keyEncipherment: keyType === 'rsa', critical: true },
       { name: 'extKeyUsage', serverAuth: true },
       {
         name: 'subjectAltName',

@@ -16,6 +16,7 @@ import type { SecureContext } from 'node:tls';
 import { RPCClient } from 'ocpp-rpc';
 import { backoffDelayMs, type BackoffSettings } from './backoff.js';
 import { ChargingProfiles } from './charging-profiles.js';
+import { MINIMUM_AC_CURRENT, NOMINAL_VOLTAGE } from '../../common/charging-profile.js';
 import { ChargerConfiguration } from './configuration.js';
 import { DeviceModel, type ReportBase } from './device-model.js';
 import { errorKind } from './error-kind.js';
@@ -42,6 +43,7 @@ import { ocpp201Answers, type ChargingStationControl } from './remote-commands-2
 import type { SimulationStats, VersionStats } from './stats.js';
 import type { Logger } from '../../common/logger.js';
 import { withQuirks } from './quirks.js';
+import { ChargerProfiles, type ProfileCapabilities, type RunningTransaction } from './smart-charging.js';
 
 export interface ChargerSettings {
   identity: string;
@@ -69,6 +71,8 @@ export interface ChargerSettings {
   backoff: BackoffSettings;
   /** --quirks: behave like these models (quirks.ts); none: a conformant charger. */
   quirks?: readonly string[];
+  /** What the EV would draw per phase if nothing limited it, A (default: the charger's maximum). */
+  evDemandA?: number;
 }
 
 const PROTOCOLS: Readonly<Record<OcppVersion, ChargerProtocol>> = { '1.6': ocpp16Protocol, '2.0.1': ocpp201Protocol };
@@ -82,8 +86,9 @@ const FALLBACK_INTERVAL_SEC = 60;
 const REBOOT_DELAY_MS = 1000;
 /** How long stop() lets in-flight calls finish before dropping the connection. */
 const CLOSE_GRACE_MS = 2000;
-/** Nominal charging power; the meter advances at this rate during a session. */
-const CHARGING_POWER_W = 7400;
+/** What the charger can deliver per phase, A (3 × 32 A × 230 V = 22 kW). */
+const MAX_CURRENT_A = 32;
+const PHASES = 3;
 const IDLE_NAP_MS = 3_600_000;
 
 export class SimulatedCharger implements ChargingStationControl {
@@ -94,6 +99,19 @@ export class SimulatedCharger implements ChargingStationControl {
   /** OCPP 2.0.1: its device model and the charging profiles it holds. */
   readonly deviceModel: DeviceModel;
   readonly chargingProfiles = new ChargingProfiles(8);
+  /** OCPP 1.6: its charging profiles and the limit they set (TxProfiles end with their transaction). */
+  readonly smartCharging = new ChargerProfiles(MAX_CURRENT_A);
+  /** Every change of what it may draw (A per phase; 0 outside a session), with performance.now(): what a test
+   * checks a group's limits against over time. The last 10,000 are kept. */
+  readonly limitHistory: Array<{ at: number; limitA: number }> = [];
+  /** What the EV wants per phase, A; lower it to simulate a full battery (setEvDemand). */
+  private evDemandA: number;
+  /** Per phase, A, since meterReadAt: what the meter advances by. */
+  private drawA = 0;
+  /** ms since the epoch at which the running transaction started (Relative schedules count from it). */
+  private transactionStartedAt = 0;
+  /** The status last reported for connector 1 while charging (Charging, or SuspendedEVSE when held below 6 A). */
+  private reportedChargingStatus: ConnectorStatus | undefined;
   private readonly protocol: ChargerProtocol;
   private readonly versionStats: VersionStats;
   /** What the protocol may use of the charger. */
@@ -118,6 +136,8 @@ export class SimulatedCharger implements ChargingStationControl {
   private connectedAt = 0;
   /** The connection is being closed by us (stop, reset): not a loss. */
   private closingOnPurpose = false;
+  /** When the server or the network took the connection away; cleared at the next open. */
+  private disconnectedAt: number | undefined;
 
   private operative = true;
   private inoperativeScheduled = false;
@@ -137,6 +157,7 @@ export class SimulatedCharger implements ChargingStationControl {
     private readonly stats: SimulationStats,
     private readonly logger: Logger,
   ) {
+    this.evDemandA = settings.evDemandA ?? MAX_CURRENT_A;
     this.configuration = new ChargerConfiguration({
       heartbeatIntervalSec: settings.heartbeatOverrideSec ?? 0,
       meterIntervalSec: settings.meterIntervalSec,
@@ -261,6 +282,8 @@ export class SimulatedCharger implements ChargingStationControl {
       return false;
     }
     this.stats.connectTime.recordMs(performance.now() - began);
+    if (this.disconnectedAt !== undefined) this.stats.reconnectTime.recordMs(performance.now() - this.disconnectedAt);
+    this.disconnectedAt = undefined;
     this.stats.connected++;
     this.connectedAt = performance.now();
     if (this.everConnected && !this.rebooting) this.stats.reconnects++;
@@ -302,6 +325,8 @@ export class SimulatedCharger implements ChargingStationControl {
       this.stats.error('connection', `closed ${code ?? 'abnormally'}`);
       this.logger.debug({ charger: this.identity, code }, 'connection lost');
     }
+    // Reconnect time counts from here, unless the charger closed on purpose (a stop, a reboot's own pause).
+    if (!this.closingOnPurpose && !this.stopping && !this.rebooting) this.disconnectedAt = performance.now();
     this.closingOnPurpose = false;
   }
 
@@ -425,14 +450,23 @@ export class SimulatedCharger implements ChargingStationControl {
       await this.sendStatus(1, 'Preparing');
       // stop() waits for this: a session the central system accepts while the simulation ends must be stopped.
       const starting = (async () => {
+        const meter = this.meterReading();
         const started = await this.protocol.startTransaction(this.protocolSession, {
           idTag,
           remoteStartId,
           endsAt: performance.now() + this.settings.transactionDurationSec * 1000,
-          meter: this.meterReading(),
+          meter,
         });
         this.transaction = started.transaction;
-        this.stats.transactionsStarted++;
+        this.transactionStartedAt = Date.now();
+        this.advanceMeter();
+        this.recordLimit();
+        this.stats.transactionAcknowledged({
+          charger: this.identity,
+          phase: 'started',
+          transactionId: started.transaction.id,
+          meterWh: Math.round(meter.wh),
+        });
         this.versionStats.transactionsStarted++;
         return started;
       })();
@@ -447,7 +481,8 @@ export class SimulatedCharger implements ChargingStationControl {
         transaction.stopReason = 'DeAuthorized';
         return;
       }
-      await this.sendStatus(1, 'Charging');
+      this.reportedChargingStatus = this.chargingStatus();
+      await this.sendStatus(1, this.reportedChargingStatus);
     } catch (error) {
       this.unlessGone(error, signal);
       if (!this.transaction) await this.sendStatus(1, this.connectorStatus()).catch(() => undefined);
@@ -486,16 +521,28 @@ export class SimulatedCharger implements ChargingStationControl {
 
   private sendStopTransaction(transaction: ChargerTransaction): Promise<void> {
     transaction.stopCall ??= (async () => {
+      const meter = this.meterReading();
       try {
-        await this.protocol.stopTransaction(this.protocolSession, transaction, this.meterReading());
+        await this.protocol.stopTransaction(this.protocolSession, transaction, meter);
       } catch (error) {
         transaction.stopCall = undefined;
         // Lost with the connection: sent again after the reconnect, as an event of the offline time.
         if (this.client.state !== RPCClient.OPEN) transaction.endedOffline = true;
         throw error;
       }
-      if (this.transaction === transaction) this.transaction = undefined;
-      this.stats.transactionsStopped++;
+      if (this.transaction === transaction) {
+        this.transaction = undefined;
+        this.reportedChargingStatus = undefined;
+        this.advanceMeter();
+        this.recordLimit();
+      }
+      if (typeof transaction.id === 'number') this.smartCharging.transactionEnded(transaction.id);
+      this.stats.transactionAcknowledged({
+        charger: this.identity,
+        phase: 'stopped',
+        transactionId: transaction.id,
+        meterWh: Math.round(meter.wh),
+      });
       this.versionStats.transactionsStopped++;
     })();
     return transaction.stopCall;
@@ -506,24 +553,95 @@ export class SimulatedCharger implements ChargingStationControl {
     await this.protocol.meterValues(this.protocolSession, transaction, this.meterReading(), trigger);
   }
 
-  /** The meter now, and the power drawn. */
+  /** The meter now, and what is drawn. */
   private meterReading(): MeterReading {
     this.advanceMeter();
-    const charging = this.transaction !== undefined && !this.transaction.stopReason;
-    return { wh: this.meterWh, powerW: charging ? CHARGING_POWER_W : 0 };
+    return { wh: this.meterWh, powerW: Math.round(this.drawA * NOMINAL_VOLTAGE * PHASES), currentA: this.drawA };
   }
 
+  /** Counts the energy drawn since the last reading, then takes the draw of now. */
   private advanceMeter(): void {
     const now = performance.now();
-    if (this.transaction && !this.transaction.stopReason)
-      this.meterWh += (CHARGING_POWER_W * (now - this.meterReadAt)) / 3_600_000;
+    this.meterWh += (this.drawA * NOMINAL_VOLTAGE * PHASES * (now - this.meterReadAt)) / 3_600_000;
     this.meterReadAt = now;
+    this.drawA = this.currentDrawA();
+  }
+
+  /** min(EV demand, the profiles' limit, the charger's maximum); 0 when held below 6 A (IEC 61851: it cannot charge). */
+  private currentDrawA(): number {
+    if (!this.transaction || this.transaction.stopReason) return 0;
+    const limit = Math.min(this.currentLimitA(), MAX_CURRENT_A);
+    if (limit < MINIMUM_AC_CURRENT) return 0;
+    return Math.min(this.evDemandA, limit);
+  }
+
+  /** The limit its profiles set now on connector 1, A per phase (its maximum when none does). */
+  currentLimitA(): number {
+    return this.smartCharging.limitAt(1, Date.now(), 'A', this.runningTransaction(), PHASES) ?? MAX_CURRENT_A;
+  }
+
+  /** Per phase, A, being drawn now. */
+  get currentDraw(): number {
+    return this.currentDrawA();
+  }
+
+  /** The EV wants less (or more): from now on it draws min(this, its limit). */
+  setEvDemand(amps: number): void {
+    this.advanceMeter();
+    this.evDemandA = amps;
+    this.drawA = this.currentDrawA();
+  }
+
+  /** What it may draw now (0 outside a session), recorded when it changes. */
+  private recordLimit(): void {
+    const limitA = this.runningTransaction() ? Math.min(this.currentLimitA(), MAX_CURRENT_A) : 0;
+    if (this.limitHistory.at(-1)?.limitA === limitA) return;
+    this.limitHistory.push({ at: performance.now(), limitA });
+    if (this.limitHistory.length > 10_000) this.limitHistory.splice(0, this.limitHistory.length - 10_000);
+  }
+
+  /** Charging, or SuspendedEVSE while its limit is below what an EV can charge with. */
+  private chargingStatus(): ConnectorStatus {
+    return Math.min(this.currentLimitA(), MAX_CURRENT_A) < MINIMUM_AC_CURRENT ? 'SuspendedEVSE' : 'Charging';
   }
 
   /** Its one connector's status (every connectorId is that connector). */
   connectorStatus(_connectorId = 1): ConnectorStatus {
-    if (this.transaction) return 'Charging';
+    if (this.transaction) return this.reportedChargingStatus ?? 'Charging';
     return this.operative ? 'Available' : 'Unavailable';
+  }
+
+  // ---- smart charging, OCPP 1.6 (ChargePointControl) ----
+
+  profileCapabilities(): ProfileCapabilities {
+    const units = this.configuration
+      .text('ChargingScheduleAllowedChargingRateUnit')
+      .split(/[,\s]+/)
+      .flatMap((name) => (name === 'Current' ? ['A' as const] : name === 'Power' ? ['W' as const] : []));
+    return {
+      supported: this.configuration.text('SupportedFeatureProfiles').split(',').includes('SmartCharging'),
+      maxStackLevel: this.configuration.integer('ChargeProfileMaxStackLevel'),
+      allowedUnits: units,
+      maxPeriods: this.configuration.integer('ChargingScheduleMaxPeriods'),
+      maxInstalled: this.configuration.integer('MaxChargingProfilesInstalled'),
+      connectors: this.configuration.integer('NumberOfConnectors'),
+    };
+  }
+
+  runningTransaction(): RunningTransaction | undefined {
+    const transaction = this.transaction;
+    if (!transaction || transaction.stopReason || typeof transaction.id !== 'number') return undefined;
+    return { id: transaction.id, startedAt: this.transactionStartedAt };
+  }
+
+  profilesChanged(): void {
+    this.advanceMeter();
+    this.recordLimit();
+    if (!this.transaction || this.transaction.stopReason || this.reportedChargingStatus === undefined) return;
+    const status = this.chargingStatus();
+    if (status === this.reportedChargingStatus) return;
+    this.reportedChargingStatus = status;
+    this.afterAnswer(() => this.sendStatus(1, status));
   }
 
   private async sendStatus(connectorId: number, status: ConnectorStatus): Promise<void> {

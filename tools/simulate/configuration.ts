@@ -43,7 +43,15 @@ export class ChargerConfiguration {
     this.keys.set('SendLocalListMaxLength', { ...ro(20), integer: true });
     this.keys.set('StopTransactionOnEVSideDisconnect', rw('true'));
     this.keys.set('StopTransactionOnInvalidId', rw('true'));
-    this.keys.set('SupportedFeatureProfiles', ro('Core,RemoteTrigger,LocalAuthListManagement'));
+    this.keys.set(
+      'SupportedFeatureProfiles',
+      ro('Core,RemoteTrigger,LocalAuthListManagement,Reservation,SmartCharging'),
+    );
+    // Smart Charging (OCPP 1.6 §9.4).
+    this.keys.set('ChargeProfileMaxStackLevel', { ...ro(8), integer: true });
+    this.keys.set('ChargingScheduleAllowedChargingRateUnit', ro('Current,Power'));
+    this.keys.set('ChargingScheduleMaxPeriods', { ...ro(24), integer: true });
+    this.keys.set('MaxChargingProfilesInstalled', { ...ro(16), integer: true });
     this.keys.set('TransactionMessageAttempts', rw(3));
     this.keys.set('TransactionMessageRetryInterval', rw(30));
     this.keys.set('UnlockConnectorOnEVSideDisconnect', rw('true'));
@@ -71,6 +79,11 @@ export class ChargerConfiguration {
     if (key.integer && !/^\d{1,9}$/.test(value)) return 'Rejected';
     key.value = value;
     return 'Accepted';
+  }
+
+  /** A key's text ('' when the charger has no such key). */
+  text(name: string): string {
+    return this.keys.get(name)?.value ?? '';
   }
 
   integer(name: string): number {

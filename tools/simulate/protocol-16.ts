@@ -71,6 +71,7 @@ export const ocpp16Protocol: ChargerProtocol = {
 function sampledValues(meter: MeterReading, context: string) {
   return [
     { value: String(Math.round(meter.wh)), context, measurand: 'Energy.Active.Import.Register', unit: 'Wh' },
+    { value: String(meter.currentA), context, measurand: 'Current.Import', unit: 'A' },
     { value: String(meter.powerW), context, measurand: 'Power.Active.Import', unit: 'W' },
   ];
 }

@@ -6,7 +6,7 @@
 import type { OcppVersion } from './ocpp-mix.js';
 
 /** The connector's state in 1.6 words; 2.0.1 says Occupied for the three in the middle. */
-export type ConnectorStatus = 'Available' | 'Preparing' | 'Charging' | 'Finishing' | 'Unavailable';
+export type ConnectorStatus = 'Available' | 'Preparing' | 'Charging' | 'SuspendedEVSE' | 'Finishing' | 'Unavailable';
 export type StopReason = 'Local' | 'Remote' | 'HardReset' | 'SoftReset' | 'UnlockCommand' | 'DeAuthorized';
 /** Why a BootNotification is sent (2.0.1 BootReasonEnumType; 1.6 sends none). */
 export type BootReason = 'PowerUp' | 'RemoteReset' | 'Triggered';
@@ -37,6 +37,8 @@ export interface ChargerTransaction {
 export interface MeterReading {
   wh: number;
   powerW: number;
+  /** Per phase, A. */
+  currentA: number;
 }
 
 /** What a protocol may use of its charger. */

@@ -3,6 +3,8 @@
 // mode has already checked the request against the OCPP schema, and checks the answer too, so handlers only decide.
 
 import { createRPCError, type RPCClient } from 'ocpp-rpc';
+import type { ChargingProfile } from '../../common/charging-profile.js';
+import type { ChargerProfiles, ProfileCapabilities, RunningTransaction } from './smart-charging.js';
 import type { ChargerConfiguration } from './configuration.js';
 import type { LocalAuthList } from './local-list.js';
 
@@ -23,6 +25,13 @@ export interface ChargePointControl {
   readonly localList: LocalAuthList;
   /** Reservations held, by reservationId. */
   readonly reservations: Map<number, { connectorId: number; idTag: string; expiryDate: string }>;
+  /** The charging profiles it holds. */
+  readonly smartCharging: ChargerProfiles;
+  /** What its SmartCharging configuration keys allow. */
+  profileCapabilities(): ProfileCapabilities;
+  runningTransaction(): RunningTransaction | undefined;
+  /** A profile was set or cleared: the limit may have changed (draw, status). */
+  profilesChanged(): void;
   /** The connector's status now, as last reported. */
   connectorStatus(connectorId: number): string;
   remoteStart(idTag: string, connectorId: number | undefined, remoteStartId?: number): 'Accepted' | 'Rejected';
@@ -71,7 +80,6 @@ export const ocpp16Answers: AnswerTable<ChargePointControl> = {
   // No file to upload: an empty answer means "no diagnostics available".
   GetDiagnostics: () => ({}),
   UpdateFirmware: () => ({}),
-  // Profiles the simulator does not claim in SupportedFeatureProfiles, answered as such rather than NotImplemented.
   GetLocalListVersion: (charger) => ({ listVersion: charger.localList.version }),
   SendLocalList: (charger, p) => ({
     status: charger.localList.send(p as never, {
@@ -100,9 +108,34 @@ export const ocpp16Answers: AnswerTable<ChargePointControl> = {
   CancelReservation: (charger, p) => ({
     status: charger.reservations.delete(p.reservationId as number) ? 'Accepted' : 'Rejected',
   }),
-  SetChargingProfile: () => ({ status: 'NotSupported' }),
-  ClearChargingProfile: () => ({ status: 'Unknown' }),
-  GetCompositeSchedule: () => ({ status: 'Rejected' }),
+  SetChargingProfile: (charger, p) => {
+    const status = charger.smartCharging.set(
+      p.connectorId as number,
+      p.csChargingProfiles as ChargingProfile,
+      charger.profileCapabilities(),
+      charger.runningTransaction(),
+    );
+    if (status === 'Accepted') charger.profilesChanged();
+    return { status };
+  },
+  ClearChargingProfile: (charger, p) => {
+    const status = charger.smartCharging.clear(p);
+    if (status === 'Accepted') charger.profilesChanged();
+    return { status };
+  },
+  GetCompositeSchedule: (charger, p) => {
+    const connectorId = p.connectorId as number;
+    const capabilities = charger.profileCapabilities();
+    if (!capabilities.supported || connectorId > capabilities.connectors) return { status: 'Rejected' };
+    const unit = (p.chargingRateUnit as 'A' | 'W' | undefined) ?? 'A';
+    const composite = charger.smartCharging.composite(
+      connectorId,
+      p.duration as number,
+      unit,
+      charger.runningTransaction(),
+    );
+    return { status: 'Accepted', connectorId, ...composite };
+  },
 };
 
 export function answerCentralSystem<Charger>(

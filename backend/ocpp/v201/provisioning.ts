@@ -6,14 +6,15 @@
 import type { DeviceEvent, DeviceVariable } from '../../store/ocpp201-records.js';
 import type { ProfileHandlers } from '../handler.js';
 import { utcTimestamp } from '../handler.js';
+import { reportKeys } from './device-model-keys.js';
 
-interface Component {
+export interface Component {
   name: string;
   instance?: string;
   evse?: { id: number; connectorId?: number };
 }
 
-interface Variable {
+export interface Variable {
   name: string;
   instance?: string;
 }
@@ -28,7 +29,7 @@ interface ReportData {
     persistent?: boolean;
     constant?: boolean;
   }>;
-  variableCharacteristics?: { unit?: string; dataType?: string };
+  variableCharacteristics?: { unit?: string; dataType?: string; maxLimit?: number };
 }
 
 interface EventData {
@@ -143,6 +144,11 @@ export const provisioningHandlers: ProfileHandlers = {
       ),
     );
     await context.store.upsertDeviceVariables(context.chargePointId, variables, 'NotifyReport', context.now());
+    await context.deviceReports?.reportPart(
+      context.chargePointId,
+      { requestId: payload.requestId, seqNo: payload.seqNo, tbc: payload.tbc ?? false },
+      reportKeys(payload.reportData ?? []),
+    );
     context.logger.info(
       {
         chargePointId: context.chargePointId,

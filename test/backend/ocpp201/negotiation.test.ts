@@ -72,6 +72,10 @@ describe('OCPP version negotiation', () => {
   });
 
   it('validates 2.0.1 calls against the 2.0.1 schemas: a 1.6-shaped BootNotification is refused, nothing stored', async () => {
+    // Strict for this one (the default, tolerant, keeps the long vendorName: test/interop/corpus-replay.test.ts).
+    await backend.api('PUT', '/api/charge-points/CP-201-STRICT', {});
+    const strict = await backend.api('PUT', '/api/charge-points/CP-201-STRICT/ocpp-validation', { mode: 'strict' });
+    assert.ok(strict.status < 300, JSON.stringify(strict.body));
     const charger = await RawCharger.connect(backend.ocppUrl, 'CP-201-STRICT', ['ocpp2.0.1']);
     const wrong = await charger.call('a', 'BootNotification', { chargePointVendor: 'V', chargePointModel: 'M' });
     assert.equal(wrong[0], 4);
