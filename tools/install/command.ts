@@ -114,7 +114,7 @@ function nextSteps(manager: ServiceManager): string {
     `  1. Review ${HOST.etcDir}/config.yaml (domain, CORS origins) and ${HOST.etcDir}/backend.env (DATABASE_URL; the`,
     '     API token there was drawn for you).',
     `  2. Put a release in place: sudo ocpp-edge upgrade ${tarball}   (npm pack ocpp-edge, or the one you installed)`,
-    `  3. Check it: sudo -u ${SERVICE_USER} ${HOST.optDir}/current/dist/bin/ocpp-edge.js validate --config ${HOST.etcDir}/config.yaml`,
+    `  3. Check it: ocpp-edge validate --config ${HOST.etcDir}/config.yaml   (upgrade ran it too)`,
   ];
   if (manager === 'systemd')
     return [
