@@ -29,6 +29,8 @@ const CONTRACT_METRICS = [
   'ocpp_edge_redis_up',
   // Issue 16: backend/metrics.ts, proven by test/backend/ocpp/security-messages.test.ts.
   'ocpp_edge_security_events_total',
+  // Issue 16: backend/metrics.ts, proven by test/backend/security/profile-migration.test.ts.
+  'ocpp_edge_security_profile_migrations_total',
   // Issue 18: common/filesystem-metrics.ts, proven by test/common/filesystem-metrics.test.ts.
   'ocpp_edge_filesystem_avail_bytes',
   'ocpp_edge_filesystem_size_bytes',
@@ -116,6 +118,7 @@ describe('config/alerts.yml', () => {
       'OcppEdgeHttp5xx',
       'OcppEdgeProxyDown',
       'OcppEdgeRedisDown',
+      'OcppEdgeSecurityProfileMigrationFailed',
       'OcppEdgeUpstreamErrors',
       'OcppEdgeUpstreamUnhealthy',
     ]);
