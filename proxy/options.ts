@@ -90,6 +90,11 @@ export const proxyOptions = {
     describe: 'State directory: generated and ACME certificates, ACME account, locks',
     default: './data',
   },
+  'log-dir': {
+    type: 'string',
+    describe:
+      'Directory the service manager writes the logs to (PM2: /var/log/ocpp-edge; systemd\'s journal: /var/log/journal); only watched: its filesystem\'s free space is exported (ocpp_edge_filesystem_avail_bytes{purpose="logs"})',
+  },
   'metrics-host': {
     type: 'string',
     describe: 'Address of the private metrics listener (/metrics, /healthz)',
@@ -166,9 +171,11 @@ export const proxyOptions = {
   },
   'acme-key-type': {
     type: 'string',
+    array: true,
     choices: ['ecdsa-p256', 'rsa-2048'],
-    describe: 'Key type of ACME certificates',
-    default: 'ecdsa-p256',
+    describe:
+      'Key type of ACME certificates; give both (ecdsa-p256 and rsa-2048) for two orders per domain, both served: each client gets the one it can verify',
+    default: ['ecdsa-p256'],
   },
   'log-level': { type: 'string', choices: LOG_LEVELS, describe: 'Log level', default: 'info', shared: true },
   'log-format': logFormatOption,

@@ -101,7 +101,10 @@ describe('ocpp-edge chargers, tags, transactions', () => {
   test('a refused token names where to set one; a viewer token may not reset; no backend says so', async () => {
     const refused = await runCli(['chargers', 'list', '--api-url', backend.httpUrl, '--token', 'wrong-token']);
     assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /token refused by http:\/\/127\.0\.0\.1:\d+ \(token from --token\): set --token or OCPP_EDGE_CLI_TOKEN/);
+    assert.match(
+      refused.stderr,
+      /token refused by http:\/\/127\.0\.0\.1:\d+ \(token from --token\): set --token or OCPP_EDGE_CLI_TOKEN/,
+    );
     const none = await runCli(['chargers', 'list'], { env: { OCPP_EDGE_CLI_API_URL: backend.httpUrl } });
     assert.equal(none.code, 1);
     assert.match(none.stderr, /needs a token: set --token, OCPP_EDGE_CLI_TOKEN/);
