@@ -3,7 +3,7 @@
 
 import { checks, type ConfigOf, type OptionSpecs } from '../common/config.js';
 import { listenBacklogOption } from '../common/listen-backlog.js';
-import { LOG_LEVELS } from '../common/logger.js';
+import { LOG_LEVELS, logFormatOption } from '../common/logger.js';
 import { limitOptions } from './limits/options.js';
 import { defaultTlsGroups, tlsGroupsProblem } from './tls/key-exchange-groups.js';
 
@@ -90,6 +90,11 @@ export const proxyOptions = {
     describe: 'State directory: generated and ACME certificates, ACME account, locks',
     default: './data',
   },
+  'log-dir': {
+    type: 'string',
+    describe:
+      'Directory the service manager writes the logs to (PM2: /var/log/ocpp-edge; systemd\'s journal: /var/log/journal); only watched: its filesystem\'s free space is exported (ocpp_edge_filesystem_avail_bytes{purpose="logs"})',
+  },
   'metrics-host': {
     type: 'string',
     describe: 'Address of the private metrics listener (/metrics, /healthz)',
@@ -173,6 +178,7 @@ export const proxyOptions = {
     default: ['ecdsa-p256'],
   },
   'log-level': { type: 'string', choices: LOG_LEVELS, describe: 'Log level', default: 'info', shared: true },
+  'log-format': logFormatOption,
   ...limitOptions,
 } as const satisfies OptionSpecs;
 
