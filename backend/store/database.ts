@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, type Driver } from 'kysely';
 import pg from 'pg';
 import { ConfigError } from '../../common/config.js';
 import type { Database } from './schema.js';
@@ -58,7 +58,7 @@ export function openDatabase(options: DatabaseOptions): OpenDatabase {
     // WAL: readers (the REST API) never wait for the writer (the chargers); foreign keys are off by default.
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('foreign_keys = ON');
-    return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }), dialect: 'sqlite' };
+    return { db: new Kysely<Database>({ dialect: new SqliteKeepingErrors(sqlite) }), dialect: 'sqlite' };
   }
   const pool = new pg.Pool({
     // pg-connection-string turns a URL without a user into user '' that no `user` option can override.
@@ -75,4 +75,26 @@ export function openDatabase(options: DatabaseOptions): OpenDatabase {
   // query in flight fails with its own error (the charger gets InternalError) and the pool discards the client.
   pool.on('connect', (client) => client.on('error', () => {}));
   return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' };
+}
+
+/**
+ * SQLite rolls a transaction back by itself on some errors (SQLITE_FULL when the disk is full, SQLITE_IOERR,
+ * SQLITE_NOMEM). Kysely's ROLLBACK after them then fails with "cannot rollback - no transaction is active", and
+ * that error replaces the real one: the log said SQLITE_ERROR where the operator needs to read SQLITE_FULL
+ * ("database or disk is full"). Found by `npm run chaos` (its SQLite disk-full scenario). The ROLLBACK is sent
+ * only while a transaction is open.
+ */
+class SqliteKeepingErrors extends SqliteDialect {
+  constructor(private readonly sqlite: SQLite.Database) {
+    super({ database: sqlite });
+  }
+
+  override createDriver(): Driver {
+    const driver = super.createDriver();
+    const rollback = driver.rollbackTransaction.bind(driver);
+    driver.rollbackTransaction = async (connection) => {
+      if (this.sqlite.inTransaction) await rollback(connection);
+    };
+    return driver;
+  }
 }

@@ -136,6 +136,8 @@ export class SimulatedCharger implements ChargingStationControl {
   private connectedAt = 0;
   /** The connection is being closed by us (stop, reset): not a loss. */
   private closingOnPurpose = false;
+  /** When the server or the network took the connection away; cleared at the next open. */
+  private disconnectedAt: number | undefined;
 
   private operative = true;
   private inoperativeScheduled = false;
@@ -280,6 +282,8 @@ export class SimulatedCharger implements ChargingStationControl {
       return false;
     }
     this.stats.connectTime.recordMs(performance.now() - began);
+    if (this.disconnectedAt !== undefined) this.stats.reconnectTime.recordMs(performance.now() - this.disconnectedAt);
+    this.disconnectedAt = undefined;
     this.stats.connected++;
     this.connectedAt = performance.now();
     if (this.everConnected && !this.rebooting) this.stats.reconnects++;
@@ -321,6 +325,8 @@ export class SimulatedCharger implements ChargingStationControl {
       this.stats.error('connection', `closed ${code ?? 'abnormally'}`);
       this.logger.debug({ charger: this.identity, code }, 'connection lost');
     }
+    // Reconnect time counts from here, unless the charger closed on purpose (a stop, a reboot's own pause).
+    if (!this.closingOnPurpose && !this.stopping && !this.rebooting) this.disconnectedAt = performance.now();
     this.closingOnPurpose = false;
   }
 
@@ -444,17 +450,23 @@ export class SimulatedCharger implements ChargingStationControl {
       await this.sendStatus(1, 'Preparing');
       // stop() waits for this: a session the central system accepts while the simulation ends must be stopped.
       const starting = (async () => {
+        const meter = this.meterReading();
         const started = await this.protocol.startTransaction(this.protocolSession, {
           idTag,
           remoteStartId,
           endsAt: performance.now() + this.settings.transactionDurationSec * 1000,
-          meter: this.meterReading(),
+          meter,
         });
         this.transaction = started.transaction;
         this.transactionStartedAt = Date.now();
         this.advanceMeter();
         this.recordLimit();
-        this.stats.transactionsStarted++;
+        this.stats.transactionAcknowledged({
+          charger: this.identity,
+          phase: 'started',
+          transactionId: started.transaction.id,
+          meterWh: Math.round(meter.wh),
+        });
         this.versionStats.transactionsStarted++;
         return started;
       })();
@@ -509,8 +521,9 @@ export class SimulatedCharger implements ChargingStationControl {
 
   private sendStopTransaction(transaction: ChargerTransaction): Promise<void> {
     transaction.stopCall ??= (async () => {
+      const meter = this.meterReading();
       try {
-        await this.protocol.stopTransaction(this.protocolSession, transaction, this.meterReading());
+        await this.protocol.stopTransaction(this.protocolSession, transaction, meter);
       } catch (error) {
         transaction.stopCall = undefined;
         // Lost with the connection: sent again after the reconnect, as an event of the offline time.
@@ -524,7 +537,12 @@ export class SimulatedCharger implements ChargingStationControl {
         this.recordLimit();
       }
       if (typeof transaction.id === 'number') this.smartCharging.transactionEnded(transaction.id);
-      this.stats.transactionsStopped++;
+      this.stats.transactionAcknowledged({
+        charger: this.identity,
+        phase: 'stopped',
+        transactionId: transaction.id,
+        meterWh: Math.round(meter.wh),
+      });
       this.versionStats.transactionsStopped++;
     })();
     return transaction.stopCall;

@@ -24,6 +24,8 @@ export interface SimulationHooks {
   progressIntervalMs?: number;
   /** Ends the run early (Ctrl-C); the report covers what was measured until then. */
   signal?: AbortSignal;
+  /** The counters to write to, for a caller that reads them live (the chaos runner); fresh ones when not given. */
+  stats?: SimulationStats;
   /** Per-charger events at debug level; silent when not given. */
   logger?: Logger;
 }
@@ -34,7 +36,7 @@ export async function runSimulation(
 ): Promise<SimulationReport> {
   const options = simulationOptions(input);
   const logger = hooks.logger ?? pino({ level: 'silent' });
-  const stats = new SimulationStats();
+  const stats = hooks.stats ?? new SimulationStats();
   const base = chargerBase(options);
   const idWidth = Math.max(5, String(options.chargers).length);
   const chargers: SimulatedCharger[] = [];

@@ -23,6 +23,16 @@ export interface VersionStats {
   transactionsStopped: number;
 }
 
+/** A StartTransaction or StopTransaction the central system answered: what a charger holds as acknowledged. */
+export interface TransactionAck {
+  charger: string;
+  phase: 'started' | 'stopped';
+  /** 1.6: the central system's number; 2.0.1: the charger's own string. */
+  transactionId: number | string;
+  /** meterStart of a start, meterStop of a stop (Wh): what the database must hold for it. */
+  meterWh: number;
+}
+
 /** A point-in-time view for the live progress line. */
 export interface ProgressSnapshot {
   elapsedMs: number;
@@ -49,6 +59,10 @@ export class SimulationStats {
   readonly connectTime = new LatencyHistogram();
   /** Charger start to its first accepted BootNotification, once per charger: what a boot storm waits for. */
   readonly bootTime = new LatencyHistogram();
+  /** Connection lost (or closed by the server) to open again, every reconnect: what an outage costs a charger. */
+  readonly reconnectTime = new LatencyHistogram();
+  /** Told of every acknowledged start and stop (the chaos runner's ledger); unset, nothing is kept. */
+  onTransaction?: (ack: TransactionAck) => void;
 
   readonly actions = new Map<string, ActionStats>();
   /** Calls from the central system the chargers answered, by action. */
@@ -97,6 +111,12 @@ export class SimulationStats {
 
   refusal(action: string, status: string): void {
     increment(this.refusals, `${action} ${status}`);
+  }
+
+  transactionAcknowledged(ack: TransactionAck): void {
+    if (ack.phase === 'started') this.transactionsStarted++;
+    else this.transactionsStopped++;
+    this.onTransaction?.(ack);
   }
 
   answered(action: string): void {
