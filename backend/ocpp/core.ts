@@ -1,7 +1,8 @@
 // OCPP 1.6 Core profile: the calls a charger makes to the central system.
 
 import type { IdTag, SampledValue, Store } from '../store/store.js';
-import { utcTimestamp, type CallInfo, type HandlerContext, type ProfileHandlers } from './handler.js';
+import { utcTimestamp, type ProfileHandlers } from './handler.js';
+import { emitFlag, flagsOf } from './transaction-flags.js';
 import { wasRepaired } from './tolerance/policy.js';
 
 interface IdTagInfo {
@@ -274,30 +275,5 @@ function sampledValues(meterValues: MeterValue[]): SampledValue[] {
         ? { sampledAt, ...sample, flags: ['schemaViolation'] }
         : { sampledAt, ...sample },
     );
-  });
-}
-
-/** Flags a transaction gets from how its start or stop arrived (the tolerant policy's repairs). */
-function flagsOf(call: CallInfo | undefined): string[] {
-  if (!call || call.violations.length === 0) return [];
-  const flags = ['schemaViolations'];
-  if (call.violations.some((violation) => violation.path === '/timestamp' && violation.repair === 'defaulted'))
-    flags.push('timestampDefaulted');
-  return flags;
-}
-
-const FLAG_DETAILS: Readonly<Record<string, string>> = {
-  schemaViolations: 'the charger sent it outside its schema; tolerated and recorded (…/schema-violations)',
-  timestampDefaulted: 'the charger sent no readable timestamp; the time it was received was used',
-  meterStopBelowStart: 'meterStop is below meterStart',
-  stopBeforeStart: 'the stop time is before the start time',
-};
-
-function emitFlag(context: HandlerContext, transactionId: number, flag: string): void {
-  context.events.emit('transaction.flagged', {
-    chargePointId: context.chargePointId,
-    transactionId,
-    flag,
-    detail: `transaction ${transactionId}: ${FLAG_DETAILS[flag] ?? flag}`,
   });
 }

@@ -752,6 +752,24 @@ export class Store {
     }
   }
 
+  /** Adds flags to a stored transaction, each once (an OCPP 2.0.1 event's: its transaction row is the store's). */
+  async flagTransaction(transactionId: number, flags: readonly string[]): Promise<void> {
+    if (flags.length === 0) return;
+    await this.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .selectFrom('transactions')
+        .select('flags')
+        .where('id', '=', transactionId)
+        .executeTakeFirst();
+      if (!row) return;
+      await trx
+        .updateTable('transactions')
+        .set({ flags: withFlags(row.flags, flags) })
+        .where('id', '=', transactionId)
+        .execute();
+    });
+  }
+
   /** True when the id tag (any case) is in a running transaction (OCPP 1.6 ConcurrentTx for Authorize). */
   async inRunningTransaction(idTag: string): Promise<boolean> {
     const row = await this.db
