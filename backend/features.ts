@@ -57,12 +57,14 @@ export interface Features {
 export function createFeatures(options: FeatureOptions): Features {
   const logger = options.logger.child({ component: 'features' });
   const configurationStore = new ConfigurationStore(options.store);
+  const ocppVersionOf = async (chargePointId: string) =>
+    (await options.store.getChargePoint(chargePointId))?.ocppVersion ?? '1.6';
   const inventory = new ConfigurationInventory({
     store: configurationStore,
     connections: options.connections,
     logger,
     callTimeoutMs: options.callTimeoutMs,
-    ocppVersionOf: async (chargePointId) => (await options.store.getChargePoint(chargePointId))?.ocppVersion ?? '1.6',
+    ocppVersionOf,
   });
   const afterBoot = new AfterBoot(options.events, logger, options.afterBootDelayMs);
   afterBoot.add('configuration inventory', (chargePointId) => inventory.refresh(chargePointId));
@@ -77,6 +79,7 @@ export function createFeatures(options: FeatureOptions): Features {
     retryBaseMs: options.localListRetryBaseMs,
     maxRetryMs: 3_600_000,
     debounceMs: 500,
+    ocppVersionOf,
   });
   afterBoot.add('local list', (chargePointId) => localLists.sync(chargePointId));
   const reservationStore = new ReservationStore(options.store);

@@ -38,6 +38,8 @@ export function createBackendMetrics(): BackendMetrics {
   // Critical security event series exist from the start at 0, so the first event of a type is an increase for
   // Prometheus (OcppEdgeCriticalSecurityEvent); a series born at 1 would not be.
   for (const type of CRITICAL_SECURITY_EVENT_TYPES) metrics.securityEvents.inc({ type, critical: 'true' }, 0);
+  // Likewise the failed migrations (OcppEdgeSecurityProfileMigrationFailed).
+  for (const result of ['rejected', 'timed_out']) metrics.profileMigrations.inc({ result }, 0);
   return metrics;
 }
 

@@ -3,7 +3,7 @@
 
 import { checks, type ConfigOf, type OptionSpecs } from '../common/config.js';
 import { listenBacklogOption } from '../common/listen-backlog.js';
-import { LOG_LEVELS } from '../common/logger.js';
+import { LOG_LEVELS, logFormatOption } from '../common/logger.js';
 import { parseVersionList } from '../common/ocpp-versions.js';
 import { ROLES } from './api/roles.js';
 import { tokenSpecProblem } from './api/static-tokens.js';
@@ -294,6 +294,7 @@ export const backendOptions = {
     default: 10,
   },
   'log-level': { type: 'string', choices: LOG_LEVELS, describe: 'Log level', default: 'info', shared: true },
+  'log-format': logFormatOption,
 } as const satisfies OptionSpecs;
 
 export type BackendConfig = ConfigOf<typeof backendOptions>;

@@ -6,6 +6,7 @@
 // listen; stop() closes chargers with 1001, then HTTP, then flushes the message log and closes storage.
 
 import { packageManifest } from '../common/package-manifest.js';
+import { registerFilesystemMetrics } from '../common/filesystem-metrics.js';
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
@@ -79,6 +80,11 @@ export async function startBackend(
   );
 
   const metrics = createBackendMetrics();
+  // The SQLite file's filesystem (OcppEdgeDiskSpaceLow); PostgreSQL's disk is the database server's to watch.
+  if (config.database.startsWith('sqlite:') && config.database !== 'sqlite::memory:')
+    registerFilesystemMetrics(metrics.registry, [
+      { purpose: 'database', path: path.dirname(config.database.slice('sqlite:'.length)) },
+    ]);
   const events = new EventBus(logger);
   const eventsOut = new EventsOut({
     bus: events,

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { startProcess, stopProcess, type StartedProcess } from './child-process.js';
 import type { LoadCommand, LoadReply, MessagesResult, MixSpec, OpenResult, OpenSpec } from './load-protocol.js';
+import { OcppVersionSequence, parseOcppMix, type OcppVersion } from '../tools/simulate/ocpp-mix.js';
 
 const WORKER_SCRIPT = fileURLToPath(new URL('./load-worker.js', import.meta.url));
 /** Workers start together this long after the command is sent (IPC and a busy event loop take a moment). */
@@ -20,6 +21,8 @@ export interface OpenRequest {
   caPem?: string;
   boot?: boolean;
   timeoutMs?: number;
+  /** The fleet's OCPP versions as `ocpp-edge simulate --ocpp` takes them (1.6:50%,2.0.1:50%); default 1.6. */
+  ocpp?: string;
 }
 
 export interface FleetOpenResult extends OpenResult {
@@ -56,11 +59,14 @@ export class LoadFleet {
   async open(request: OpenRequest): Promise<FleetOpenResult> {
     const startAt = performance.timeOrigin + performance.now() + START_DELAY_MS;
     const shares = this.split(request.ids);
+    const sequence = new OcppVersionSequence(parseOcppMix(request.ocpp ?? '1.6'));
+    const versionOf = new Map<string, OcppVersion>(request.ids.map((id) => [id, sequence.next()]));
     const replies = await Promise.all(
       this.workers.map((_, index) => {
         const spec: OpenSpec = {
           url: request.url,
           ids: shares[index]!,
+          versions: shares[index]!.map((id) => versionOf.get(id)!),
           concurrency: Math.max(1, Math.round(request.concurrency / this.workers.length)),
           caPem: request.caPem,
           boot: request.boot ?? false,
@@ -70,11 +76,12 @@ export class LoadFleet {
         return this.command(index, { type: 'open', id: 0, spec });
       }),
     );
-    const merged: FleetOpenResult = { opened: 0, failures: {}, readyAtMs: [], lastReadyMs: 0 };
+    const merged: FleetOpenResult = { opened: 0, failures: {}, readyAtMs: [], openedByVersion: {}, lastReadyMs: 0 };
     for (const reply of replies) {
       if (reply.type !== 'opened') throw new Error(`load worker: unexpected ${reply.type}`);
       merged.opened += reply.result.opened;
       mergeCounts(merged.failures, reply.result.failures);
+      mergeCounts(merged.openedByVersion, reply.result.openedByVersion);
       for (const ms of reply.result.readyAtMs) merged.readyAtMs.push(ms);
     }
     merged.lastReadyMs = merged.readyAtMs.reduce((max, ms) => Math.max(max, ms), 0);

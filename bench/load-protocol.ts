@@ -13,6 +13,8 @@ export interface OpenSpec {
   url: string;
   /** Charger ids this worker opens. */
   ids: string[];
+  /** The OCPP version of each id (same order); absent: every one speaks 1.6. */
+  versions?: Array<'1.6' | '2.0.1'>;
   /** Connection attempts in flight at once in this worker. */
   concurrency: number;
   /** PEM of the CA that signed the server certificate (wss only). */
@@ -43,6 +45,8 @@ export interface OpenResult {
   failures: Record<string, number>;
   /** Per opened connection: ms from startAt until it was open (boot: until its boot was accepted). */
   readyAtMs: number[];
+  /** Opened connections by OCPP version. */
+  openedByVersion: Record<string, number>;
 }
 
 export interface MessagesResult {

@@ -10,12 +10,16 @@ import { errorKind } from '../tools/simulate/error-kind.js';
 import { answerToCall } from './charger-answers.js';
 import type { LoadCommand, LoadReply, MessagesResult, MixSpec, OpenResult, OpenSpec } from './load-protocol.js';
 
-const BOOT_FRAME = JSON.stringify([
-  2,
-  'boot',
-  'BootNotification',
-  { chargePointVendor: 'ocpp-edge', chargePointModel: 'bench' },
-]);
+/** The BootNotification of each OCPP version (a 2.0.1 charging station states its reason). */
+const BOOT_FRAMES: Readonly<Record<'1.6' | '2.0.1', string>> = {
+  '1.6': JSON.stringify([2, 'boot', 'BootNotification', { chargePointVendor: 'ocpp-edge', chargePointModel: 'bench' }]),
+  '2.0.1': JSON.stringify([
+    2,
+    'boot',
+    'BootNotification',
+    { reason: 'PowerUp', chargingStation: { vendorName: 'ocpp-edge', model: 'bench' } },
+  ]),
+};
 /** A call still unanswered this long after a phase ends counts as a failure. */
 const ANSWER_GRACE_MS = 5000;
 const OPEN_CHAR = 0x5b; // '['
@@ -54,11 +58,11 @@ function count(failures: Record<string, number>, kind: string): void {
 
 async function open(spec: OpenSpec): Promise<OpenResult> {
   const secureContext: SecureContext | undefined = spec.caPem ? createSecureContext({ ca: spec.caPem }) : undefined;
-  const result: OpenResult = { opened: 0, failures: {}, readyAtMs: [] };
+  const result: OpenResult = { opened: 0, failures: {}, readyAtMs: [], openedByVersion: {} };
   const wait = spec.startAt - now();
   if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   let next = 0;
-  const openOne = (id: string) =>
+  const openOne = (id: string, version: '1.6' | '2.0.1') =>
     new Promise<void>((resolve) => {
       // ws hands its options on to tls.connect, which takes the shared secureContext (its typings do not say so).
       const options = {
@@ -66,9 +70,9 @@ async function open(spec: OpenSpec): Promise<OpenResult> {
         handshakeTimeout: spec.timeoutMs,
         secureContext,
       } as WebSocket.ClientOptions;
-      const ws = new WebSocket(`${spec.url}/${id}`, 'ocpp1.6', options);
+      const ws = new WebSocket(`${spec.url}/${id}`, `ocpp${version}`, options);
       // The full backend calls a charger after its boot (configuration, local list): answer as a charger would.
-      ws.on('message', answerCentralSystem);
+      ws.on('message', version === '1.6' ? answerCentralSystem16 : answerCentralSystem201);
       let settled = false;
       const settle = (failure?: string) => {
         if (settled) return;
@@ -79,6 +83,7 @@ async function open(spec: OpenSpec): Promise<OpenResult> {
           ws.terminate();
         } else {
           result.opened++;
+          count(result.openedByVersion, version);
           result.readyAtMs.push(now() - spec.startAt);
           chargers.push({ ws, sentAt: 0, waiting: false, counter: 0 });
           ws.on('message', onMessage);
@@ -91,7 +96,7 @@ async function open(spec: OpenSpec): Promise<OpenResult> {
       ws.on('close', () => settle('connect: closed'));
       ws.once('open', () => {
         if (!spec.boot) return settle();
-        ws.send(BOOT_FRAME);
+        ws.send(BOOT_FRAMES[version]);
         ws.on('message', (data: Buffer) => {
           const text = data.toString();
           if (!text.startsWith('[3,"boot"')) return; // a call from the central system: not our answer
@@ -101,16 +106,25 @@ async function open(spec: OpenSpec): Promise<OpenResult> {
     });
   // `concurrency` attempts in flight; each one that settles starts the next.
   const lanes = Array.from({ length: Math.min(spec.concurrency, spec.ids.length) }, async () => {
-    while (next < spec.ids.length) await openOne(spec.ids[next++]!);
+    while (next < spec.ids.length) {
+      const index = next++;
+      await openOne(spec.ids[index]!, spec.versions?.[index] ?? '1.6');
+    }
   });
   await Promise.all(lanes);
   return result;
 }
 
 /** Answers a CALL from the central system; leaves every other frame to the handlers of the charger's own calls. */
-function answerCentralSystem(this: WebSocket, data: Buffer): void {
+function answerCentralSystem16(this: WebSocket, data: Buffer): void {
   if (data[0] !== OPEN_CHAR || data[1] !== CALL_CHAR) return;
-  const answer = answerToCall(data.toString());
+  const answer = answerToCall(data.toString(), '1.6');
+  if (answer) this.send(answer);
+}
+
+function answerCentralSystem201(this: WebSocket, data: Buffer): void {
+  if (data[0] !== OPEN_CHAR || data[1] !== CALL_CHAR) return;
+  const answer = answerToCall(data.toString(), '2.0.1');
   if (answer) this.send(answer);
 }
 

@@ -45,6 +45,7 @@ import {
 import { repetitionOrder } from './statistics.js';
 import { describeForReport, describeRuntime, type NodeRuntime } from './runtime.js';
 import { ensureJemalloc, startTarget, TARGET_NAMES, type Target, type TargetName } from './targets.js';
+import { checkOcppMix } from '../tools/simulate/ocpp-mix.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const REPORT_FILE = path.join(REPO, 'docs', 'PERFORMANCE.md');
@@ -100,8 +101,12 @@ async function main(): Promise<void> {
       'idle-connections': { type: 'string' },
       /** Node binary for the Node targets; repeat to compare runtimes in one run (default: this Node). */
       node: { type: 'string', multiple: true },
+      /** The boot storm's OCPP versions, as `ocpp-edge simulate --ocpp` takes them: 1.6:50%,2.0.1:50%. */
+      'boot-storm-ocpp': { type: 'string', default: '1.6' },
     },
   });
+  const mixProblem = checkOcppMix(values['boot-storm-ocpp']);
+  if (mixProblem) throw new Error(`--boot-storm-ocpp: ${mixProblem}`);
   const base = values.quick ? QUICK : FULL;
   const sizes = {
     ...base,
@@ -252,7 +257,7 @@ async function main(): Promise<void> {
             const result = await measureBootStorm(
               name,
               { fleet, certificates, nginxBinary, nodeBinary: runtime.execPath },
-              sizes.bootStorm,
+              { ...sizes.bootStorm, ocpp: values['boot-storm-ocpp'] },
             );
             log(`  ${JSON.stringify(result)}`);
             runsByRuntime.get(runtime)!.get(name)!.bootStorm.push(result);

@@ -5,6 +5,7 @@
 //
 //   node dist/bench/storm.js                         10,000 chargers, SQLite then PostgreSQL, ocpp-edge-x2
 //   node dist/bench/storm.js --chargers 2000 --databases sqlite --target ocpp-edge
+//   node dist/bench/storm.js --chargers 2000 --ocpp 1.6:50%,2.0.1:50%   a mixed fleet (issue 20)
 //
 // One proxy process holds about 9,000 tunnels under 20,000 descriptors (two per tunnel), so 10,000 need the two
 // workers of ocpp-edge-x2; the backend holds one descriptor per charger. Prints one JSON line per storm on stderr
@@ -23,6 +24,7 @@ import { measureBootStorm, stormCpuBound, type BootStormResult } from './measure
 import { measureIdleCapacity } from './measurements/idle-capacity.js';
 import { ensureNginx } from './nginx.js';
 import { ensureJemalloc, startTarget, TARGET_NAMES, type TargetName } from './targets.js';
+import { checkOcppMix } from '../tools/simulate/ocpp-mix.js';
 
 /** The storm's goal (issue 22, §2): all booted within this factor of the CPU bound. */
 const BOUND_FACTOR_GOAL = 1.3;
@@ -76,13 +78,13 @@ export function stormTable(records: StormRecord[], floorMs: number, cores: numbe
   const lines = [
     `Floor CPU per handshake ${floorMs.toFixed(2)} ms, ${cores} cores; bound = N × floor ÷ cores + backend CPU.`,
     '',
-    '| database | chargers | accepted | failures | all booted (s) | p99 (ms) | CPU bound (s) | booted / bound | proxy CPU (s) | backend CPU (s) | load generator CPU (s) |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| database | OCPP | chargers | accepted | failures | all booted (s) | p99 (ms) | CPU bound (s) | booted / bound | proxy CPU (s) | backend CPU (s) | load generator CPU (s) |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const r of records) {
     const verdict = r.failures === 0 && r.boundFactor <= BOUND_FACTOR_GOAL ? 'met' : 'MISSED';
     lines.push(
-      `| ${r.database} | ${r.chargers.toLocaleString('en-US')} | ${r.accepted.toLocaleString('en-US')} | ${r.failures} | ${r.allAcceptedSeconds.toFixed(1)} | ${Math.round(r.p99Ms).toLocaleString('en-US')} | ${r.boundSeconds.toFixed(1)} | ${r.boundFactor.toFixed(2)}× (≤ ${BOUND_FACTOR_GOAL}×: ${verdict}) | ${(r.targetCpuMs / 1000).toFixed(1)} | ${(r.backendCpuMs / 1000).toFixed(1)} | ${(r.fleetCpuMs / 1000).toFixed(1)} |`,
+      `| ${r.database} | ${r.ocpp} | ${r.chargers.toLocaleString('en-US')} | ${r.accepted.toLocaleString('en-US')} | ${r.failures} | ${r.allAcceptedSeconds.toFixed(1)} | ${Math.round(r.p99Ms).toLocaleString('en-US')} | ${r.boundSeconds.toFixed(1)} | ${r.boundFactor.toFixed(2)}× (≤ ${BOUND_FACTOR_GOAL}×: ${verdict}) | ${(r.targetCpuMs / 1000).toFixed(1)} | ${(r.backendCpuMs / 1000).toFixed(1)} | ${(r.fleetCpuMs / 1000).toFixed(1)} |`,
     );
   }
   return lines.join('\n');
@@ -98,8 +100,12 @@ async function main(): Promise<void> {
       'floor-connections': { type: 'string', default: '1000' },
       'timeout-seconds': { type: 'string', default: '180' },
       'fleet-workers': { type: 'string', default: String(Math.max(2, os.availableParallelism())) },
+      /** The fleet's OCPP versions, as `ocpp-edge simulate --ocpp` takes them: 1.6:50%,2.0.1:50%. */
+      ocpp: { type: 'string', default: '1.6' },
     },
   });
+  const mixProblem = checkOcppMix(values.ocpp);
+  if (mixProblem) throw new Error(`--ocpp: ${mixProblem}`);
   const chargers = Number(values.chargers);
   const target = values.target as TargetName;
   if (!TARGET_NAMES.includes(target)) throw new Error(`--target: one of ${TARGET_NAMES.join(', ')}`);
@@ -119,7 +125,7 @@ async function main(): Promise<void> {
       const result = await measureBootStorm(
         target,
         { fleet, certificates, nginxBinary, nodeBinary: values.node },
-        { chargers, timeoutMs: Number(values['timeout-seconds']) * 1000, database },
+        { chargers, timeoutMs: Number(values['timeout-seconds']) * 1000, database, ocpp: values.ocpp },
       );
       const boundSeconds = stormCpuBound({
         chargers,

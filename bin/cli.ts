@@ -1,9 +1,11 @@
 // The ocpp-edge command line: one program, one subcommand per job. Started by bin/ocpp-edge.ts once the Node
 // version is known to be supported.
 
-import yargs, { type CommandModule } from 'yargs';
+import yargs, { type Argv, type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EXIT_CONFIG } from '../common/command.js';
+import { GLOBAL_OPTIONS, ownOptionsFirst } from '../common/help-groups.js';
+import { unknownOptionsMessage } from './nearest-option.js';
 import { packageManifest } from '../common/package-manifest.js';
 
 // Each process imports only the command it runs: the proxy does not carry the central system's modules (fastify,
@@ -33,19 +35,30 @@ const args = hideBin(process.argv);
 const named = args[0] !== undefined && Object.hasOwn(commands, args[0]) ? [args[0]] : Object.keys(commands);
 const loaded = await Promise.all(named.map((name) => commands[name]!()));
 
-await loaded
-  .reduce(
-    (parser, command) => parser.command(command),
-    yargs(args).scriptName('ocpp-edge').usage('$0 <command> [options]'),
-  )
+const parser = loaded.reduce(
+  (parser, command) => parser.command(ownFlagsFirst(command)),
+  yargs(args).scriptName('ocpp-edge').usage('$0 <command> [options]'),
+);
+await parser
   .demandCommand(1, `Name a command: ${Object.keys(commands).join(', ')}`)
   .strict()
   .wrap(Math.min(120, process.stdout.columns || 120))
+  .recommendCommands()
+  .completion('completion', 'Print the shell completion script: ocpp-edge completion >> ~/.bashrc (or ~/.zshrc)')
   .fail((message, error) => {
     if (error) throw error;
-    process.stderr.write(`ocpp-edge: ${message}\nRun with --help for the options.\n`);
+    const text = unknownOptionsMessage(message, parser, args) ?? message;
+    process.stderr.write(`${text.replace(/^/gm, 'ocpp-edge: ')}\nRun with --help for the options.\n`);
     process.exit(EXIT_CONFIG);
   })
   .help()
+  .group(['help', 'version'], GLOBAL_OPTIONS)
   .version(packageManifest().version)
   .parseAsync();
+
+/** The command with its own flags grouped before the global ones in its --help (common/help-groups.ts). */
+function ownFlagsFirst(command: CommandModule): CommandModule {
+  const builder = command.builder;
+  if (typeof builder !== 'function') return command;
+  return { ...command, builder: (yargs) => ownOptionsFirst(builder(yargs) as Argv) };
+}

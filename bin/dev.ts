@@ -4,6 +4,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { CommandModule } from 'yargs';
+import { devStack } from './dev-banner.js';
+
+/** How long the banner waits for both processes to answer. */
+const READY_TIMEOUT_MS = 60_000;
 
 const entry = fileURLToPath(new URL('./ocpp-edge.js', import.meta.url));
 
@@ -41,5 +45,25 @@ export const devCommand: CommandModule = {
     }
     process.on('SIGINT', () => stopAll(0));
     process.on('SIGTERM', () => stopAll(0));
+    // Read after the start: the proxy writes its self-signed certificate, which the banner names, as it starts.
+    if (await answering(devStack(config).healthUrls, () => stopping)) process.stdout.write(devStack(config).banner);
   },
 };
+
+/** True once every URL answers 200; false when `gaveUp` says so first or the time is up. */
+async function answering(urls: string[], gaveUp: () => boolean): Promise<boolean> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline && !gaveUp()) {
+    const answers = await Promise.all(
+      urls.map((url) =>
+        fetch(url, { signal: AbortSignal.timeout(1000) }).then(
+          (response) => response.ok,
+          () => false,
+        ),
+      ),
+    );
+    if (answers.every(Boolean)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return false;
+}

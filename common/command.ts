@@ -13,7 +13,7 @@ import {
   type OptionSpecs,
 } from './config.js';
 import { EXIT_CONFIG } from './exit-codes.js';
-import { abandonLogOutput, closeLogOutput, createLogger, type Logger } from './logger.js';
+import { abandonLogOutput, closeLogOutput, createLogger, type LogFormat, type Logger } from './logger.js';
 
 /** What the command gives a process it starts, besides its configuration. */
 export interface ProcessLifecycle<C> {
@@ -58,6 +58,7 @@ export function serviceCommand<T extends OptionSpecs>(command: ServiceCommand<T>
       const config = loadOrExit(command.options, argv as Record<string, unknown>, command.section);
       const logger = createLogger({
         level: String((config as Record<string, unknown>).logLevel ?? 'info'),
+        format: (config as Record<string, unknown>).logFormat as LogFormat | undefined,
         name: command.section,
       });
       logger.info(

@@ -1,11 +1,24 @@
-// One pino logger per process. JSON on stdout in production; pino-pretty (as a transport, off the hot path)
-// only when asked for or when a developer runs it in a terminal with NODE_ENV=development.
+// One pino logger per process. JSON lines on stdout where a program reads them (systemd, PM2, a pipe); human lines
+// (common/pretty-log.ts) where a person does, in a terminal. --log-format json|pretty decides against the guess.
 
 import pino, { type Logger, type LevelWithSilent } from 'pino';
+import { prettyDestination } from './pretty-log.js';
 
 export type { Logger };
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** auto: human lines when stdout is a terminal, JSON otherwise. */
+export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/** The --log-format option every process declares (one for the whole stack: OCPP_EDGE_LOG_FORMAT). */
+export const logFormatOption = {
+  type: 'string',
+  choices: LOG_FORMATS,
+  describe: 'Log lines as JSON (for journald, PM2, a collector) or pretty (for people); auto: pretty in a terminal',
+  default: 'auto',
+  shared: true,
+} as const;
 
 // Secrets never reach the log, whichever object they ride in on.
 const REDACT_PATHS = [
@@ -27,13 +40,15 @@ export interface LoggerOptions {
   level: string;
   /** Process name added to every line ("proxy", "backend"). */
   name: string;
+  /** Human lines instead of JSON; default from `format`. */
   pretty?: boolean;
+  format?: LogFormat;
   /** Write somewhere other than stdout (tests). */
   destination?: pino.DestinationStream;
 }
 
 export function createLogger(options: LoggerOptions): Logger {
-  const pretty = options.pretty ?? wantsPretty();
+  const pretty = options.pretty ?? wantsPretty(options.format ?? 'auto');
   const base: pino.LoggerOptions = {
     name: options.name,
     level: options.level as LevelWithSilent,
@@ -41,19 +56,16 @@ export function createLogger(options: LoggerOptions): Logger {
     timestamp: pino.stdTimeFunctions.isoTime,
   };
   if (options.destination) return pino(base, options.destination);
-  if (pretty) {
-    return pino({
-      ...base,
-      transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } },
-    });
-  }
+  if (pretty) return pino(base, prettyDestination());
   return pino(base);
 }
 
-function wantsPretty(): boolean {
+function wantsPretty(format: LogFormat): boolean {
+  if (format !== 'auto') return format === 'pretty';
+  // The older switch, still honoured: `ocpp-edge dev` and the tests set it.
   const flag = process.env.OCPP_EDGE_LOG_PRETTY;
-  if (flag !== undefined) return /^(1|true|yes)$/i.test(flag);
-  return process.env.NODE_ENV === 'development' && Boolean(process.stdout.isTTY);
+  if (flag !== undefined && flag !== '') return /^(1|true|yes)$/i.test(flag);
+  return Boolean(process.stdout.isTTY);
 }
 
 interface FdStream {

@@ -3,7 +3,7 @@
 
 import { checks, type ConfigOf, type OptionSpecs } from '../common/config.js';
 import { listenBacklogOption } from '../common/listen-backlog.js';
-import { LOG_LEVELS } from '../common/logger.js';
+import { LOG_LEVELS, logFormatOption } from '../common/logger.js';
 import { limitOptions } from './limits/options.js';
 import { defaultTlsGroups, tlsGroupsProblem } from './tls/key-exchange-groups.js';
 
@@ -90,6 +90,11 @@ export const proxyOptions = {
     describe: 'State directory: generated and ACME certificates, ACME account, locks',
     default: './data',
   },
+  'log-dir': {
+    type: 'string',
+    describe:
+      'Directory the service manager writes the logs to (PM2: /var/log/ocpp-edge; systemd\'s journal: /var/log/journal); only watched: its filesystem\'s free space is exported (ocpp_edge_filesystem_avail_bytes{purpose="logs"})',
+  },
   'metrics-host': {
     type: 'string',
     describe: 'Address of the private metrics listener (/metrics, /healthz)',
@@ -166,11 +171,14 @@ export const proxyOptions = {
   },
   'acme-key-type': {
     type: 'string',
+    array: true,
     choices: ['ecdsa-p256', 'rsa-2048'],
-    describe: 'Key type of ACME certificates',
-    default: 'ecdsa-p256',
+    describe:
+      'Key type of ACME certificates; give both (ecdsa-p256 and rsa-2048) for two orders per domain, both served: each client gets the one it can verify',
+    default: ['ecdsa-p256'],
   },
   'log-level': { type: 'string', choices: LOG_LEVELS, describe: 'Log level', default: 'info', shared: true },
+  'log-format': logFormatOption,
   ...limitOptions,
 } as const satisfies OptionSpecs;
 

@@ -12,6 +12,7 @@ import { ConfigError } from '../common/config.js';
 import type { Logger } from '../common/logger.js';
 import { effectiveBacklog } from '../common/listen-backlog.js';
 import { createRegistry, startMetricsServer } from '../common/metrics.js';
+import { registerFilesystemMetrics } from '../common/filesystem-metrics.js';
 import { AccessLog } from './access-log.js';
 import { edgeStatusReporter } from './edge-status.js';
 import { ClientIdentity } from './client-identity.js';
@@ -71,6 +72,11 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
   const acme = await openAcmeState(mode === 'acme' ? config : { ...config, acmeStore: 'file' }, logger);
   const challenges = acme.challenges;
   const registry = createRegistry('proxy');
+  // Where the proxy writes (OcppEdgeDiskSpaceLow): its data dir and, when named, the service manager's log dir.
+  registerFilesystemMetrics(registry, [
+    { purpose: 'data', path: config.dataDir },
+    ...(config.logDir === undefined ? [] : [{ purpose: 'logs', path: config.logDir }]),
+  ]);
   const pool = new UpstreamPool({ targets: config.upstream.map((url) => new URL(url)), logger });
   const metrics = createProxyMetrics(registry, store, pool);
   let limits: Awaited<ReturnType<typeof createEdgeLimits>>;

@@ -7,6 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import { CHARGING_PROFILE_PURPOSES, type ChargingProfilePurpose } from '../../common/charging-profile.js';
 import { ProfileRefusedError, type SetRequest } from '../ocpp/charging-profiles.js';
+import { CommandInputError } from '../ocpp/v201/commands.js';
 import type { ProfileStatus } from '../store/charging-profile-store.js';
 import { callErrors, callFailed } from './call-errors.js';
 import { notFound, type ApiContext } from './context.js';
@@ -161,6 +162,9 @@ export async function chargingProfileRoutes(app: FastifyInstance, context: ApiCo
           return reply
             .code(error.kind === 'NotSupported' ? 409 : 400)
             .send({ error: error.kind === 'NotSupported' ? 'NotSupported' : 'BadRequest', message: error.message });
+        // An OCPP 2.0.1 charger: the profile has no 2.0.1 translation (e.g. a transaction it does not know).
+        if (error instanceof CommandInputError)
+          return reply.code(400).send({ error: 'BadRequest', message: error.message });
         return callFailed(reply, error);
       }
     },

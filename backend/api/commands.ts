@@ -71,7 +71,7 @@ export async function commandRoutes(app: FastifyInstance, context: ApiContext): 
       'Ask for the device model (OCPP 2.0.1 GetBaseReport); it arrives by NotifyReport',
     ],
   ] as const) {
-    app.post<{ Params: IdParams; Body: Record<string, any> }>(
+    app.post<{ Params: IdParams; Body: Record<string, unknown> }>(
       `/api/charge-points/:id/${route}`,
       {
         schema: {
@@ -86,7 +86,15 @@ export async function commandRoutes(app: FastifyInstance, context: ApiContext): 
       },
       async (request, reply) =>
         dispatch(reply, request.params.id, action, request.body, (answer) =>
-          recordVariables(context, request.params.id, action, request.body, answer),
+          // Both as the 2.0.1 schemas have them: the body was validated before it was sent, and ocpp-rpc's strict
+          // mode validated the charger's answer.
+          recordVariables(
+            context,
+            request.params.id,
+            action,
+            request.body as VariablesRequest,
+            answer as VariablesAnswer,
+          ),
         ),
     );
   }
@@ -195,7 +203,7 @@ export async function commandRoutes(app: FastifyInstance, context: ApiContext): 
     chargePointId: string,
     action16: string,
     body: Record<string, unknown>,
-    onAnswer?: (answer: any) => Promise<void>,
+    onAnswer?: (answer: unknown) => Promise<void>,
   ) {
     const version = await versionOf(chargePointId);
     if (version === undefined) return reply.code(404).send(notFound(`charge point ${chargePointId} is not registered`));
@@ -228,17 +236,35 @@ function badPayload(reply: FastifyReply, error: unknown) {
   return reply.code(400).send({ error: 'BadRequest', code, message: `payload: ${(error as Error).message}` });
 }
 
+/** A component's variable as OCPP 2.0.1 GetVariables and SetVariables name it (ComponentType, VariableType). */
+interface ComponentVariable {
+  component: { name: string; instance?: string; evse?: { id: number; connectorId?: number } };
+  variable: { name: string; instance?: string };
+  attributeType?: string;
+}
+
+/** The part of a SetVariablesRequest kept: what was asked for each variable. */
+interface VariablesRequest {
+  setVariableData?: Array<ComponentVariable & { attributeValue: string }>;
+}
+
+/** The parts of GetVariablesResponse and SetVariablesResponse kept. */
+interface VariablesAnswer {
+  getVariableResult?: Array<ComponentVariable & { attributeStatus: string; attributeValue?: string }>;
+  setVariableResult?: Array<ComponentVariable & { attributeStatus: string }>;
+}
+
 /** GetVariables and SetVariables answers go into the device model, as NotifyReport's do. */
 async function recordVariables(
   context: ApiContext,
   chargePointId: string,
   action: string,
-  request: Record<string, any>,
-  answer: Record<string, any>,
+  request: VariablesRequest,
+  answer: VariablesAnswer,
 ): Promise<void> {
   const now = new Date().toISOString();
   const variables: DeviceVariable[] = [];
-  const component = (entry: Record<string, any>) => ({
+  const component = (entry: ComponentVariable) => ({
     component: entry.component.name,
     componentInstance: entry.component.instance,
     evseId: entry.component.evse?.id,
@@ -257,12 +283,12 @@ async function recordVariables(
     }
   } else if (action === 'SetVariables') {
     const requested = request.setVariableData ?? [];
-    (answer.setVariableResult ?? []).forEach((result: Record<string, any>, index: number) => {
+    (answer.setVariableResult ?? []).forEach((result, index) => {
       // RebootRequired: accepted, in force after the next reboot; kept as the value asked for.
       if (result.attributeStatus !== 'Accepted' && result.attributeStatus !== 'RebootRequired') return;
       const asked =
         requested.find(
-          (data: Record<string, any>) =>
+          (data) =>
             data.component.name === result.component.name &&
             data.variable.name === result.variable.name &&
             (data.attributeType ?? 'Actual') === (result.attributeType ?? 'Actual'),
@@ -284,7 +310,7 @@ function sender(context: ApiContext) {
     chargePointId: string,
     action: string,
     payload: unknown,
-    onAnswer?: (answer: any) => Promise<void>,
+    onAnswer?: (answer: unknown) => Promise<void>,
   ) => {
     const log = { chargePointId, action };
     try {

@@ -270,17 +270,27 @@ export async function securityRoutes(app: FastifyInstance, context: ApiContext):
       const types = request.body.certificateType
         ? [request.body.certificateType]
         : ['CentralSystemRootCertificate', 'ManufacturerRootCertificate'];
+      const v201 = (await store.getChargePoint(id))?.ocppVersion === '2.0.1';
       for (const certificateType of types) {
         let answer: { status: string; certificateHashData?: Array<Record<string, string>> };
         try {
-          answer = (await context.connections.call(
-            id,
-            'GetInstalledCertificateIds',
-            { certificateType },
-            {
-              timeoutMs: context.callTimeoutMs,
-            },
-          )) as typeof answer;
+          answer = v201
+            ? installedCertificates201(
+                (await context.connections.call(
+                  id,
+                  'GetInstalledCertificateIds',
+                  { certificateType: [CERTIFICATE_TYPES_201[certificateType]] },
+                  { timeoutMs: context.callTimeoutMs },
+                )) as InstalledCertificates201,
+              )
+            : ((await context.connections.call(
+                id,
+                'GetInstalledCertificateIds',
+                { certificateType },
+                {
+                  timeoutMs: context.callTimeoutMs,
+                },
+              )) as typeof answer);
         } catch (error) {
           if (error instanceof NotConnectedError)
             return reply.code(409).send({ error: 'Conflict', message: error.message });
@@ -304,4 +314,26 @@ export async function securityRoutes(app: FastifyInstance, context: ApiContext):
       return store.security.listInstalledCertificates(id);
     },
   );
+}
+
+/** The 1.6 certificate types in OCPP 2.0.1's words (GetCertificateIdUseEnumType); the ISO 15118 ones are out of scope. */
+const CERTIFICATE_TYPES_201: Readonly<Record<string, string>> = {
+  CentralSystemRootCertificate: 'CSMSRootCertificate',
+  ManufacturerRootCertificate: 'ManufacturerRootCertificate',
+};
+
+interface InstalledCertificates201 {
+  status: string;
+  certificateHashDataChain?: Array<{ certificateType: string; certificateHashData: Record<string, string> }>;
+}
+
+/** A 2.0.1 answer as the 1.6 one: its chains' leaf hashes (child certificates are not kept). */
+function installedCertificates201(answer: InstalledCertificates201): {
+  status: string;
+  certificateHashData: Array<Record<string, string>>;
+} {
+  return {
+    status: answer.status,
+    certificateHashData: (answer.certificateHashDataChain ?? []).map((chain) => chain.certificateHashData),
+  };
 }

@@ -6,6 +6,8 @@
 //   after a reboot: every Accepted profile is sent again (a charger may lose them with its volatile state), except
 //          TxProfiles, which ended with their transaction (and are removed when it stops).
 //   GetCompositeSchedule: asked of the charger, returned as it answered.
+// An OCPP 2.0.1 charger gets the same profiles translated (EVSE for connector, ChargingStationMaxProfile, its own
+// transactionId); they are stored in the 1.6 shape, so the group balancer and the API see one model.
 
 import type { ChargingProfile, ChargingRateUnit } from '../../common/charging-profile.js';
 import type { Logger } from '../../common/logger.js';
@@ -20,6 +22,7 @@ import type { Store } from '../store/store.js';
 import { supportsProfile, type ChargerLimits } from './charger-limits.js';
 import type { ConfigurationInventory } from './configuration-inventory.js';
 import type { ObservedConnections } from './observed-connections.js';
+import { toV201Call } from './v201/commands.js';
 
 /** chargingProfileIds from here up are the group balancer's (backend/smart-charging/), below are the operator's. */
 export const BALANCER_PROFILE_IDS = 1_000_000;
@@ -94,10 +97,9 @@ export class ChargingProfiles {
     const entry = { chargePointId, connectorId, profile, source: request.source ?? 'api' };
     let status: ProfileStatus;
     try {
-      const payload = { connectorId, csChargingProfiles: profile };
-      this.own.add(payload);
-      const answer = (await this.options.connections.call(chargePointId, 'SetChargingProfile', payload, {
-        timeoutMs: this.options.callTimeoutMs,
+      const answer = (await this.send(chargePointId, 'SetChargingProfile', {
+        connectorId,
+        csChargingProfiles: profile,
       })) as { status: ProfileStatus };
       status = answer.status;
     } catch (error) {
@@ -114,11 +116,7 @@ export class ChargingProfiles {
 
   /** Sends ClearChargingProfile; Accepted or Unknown (the charger had none of them), the store follows. */
   async clear(chargePointId: string, criteria: ClearCriteria): Promise<{ status: string; removed: number }> {
-    const payload = { ...criteria };
-    this.own.add(payload);
-    const answer = (await this.options.connections.call(chargePointId, 'ClearChargingProfile', payload, {
-      timeoutMs: this.options.callTimeoutMs,
-    })) as { status: string };
+    const answer = (await this.send(chargePointId, 'ClearChargingProfile', { ...criteria })) as { status: string };
     // Unknown: nothing on the charger matched, so none of our records of such profiles is true any more either.
     const removed =
       answer.status === 'Accepted' || answer.status === 'Unknown'
@@ -133,9 +131,31 @@ export class ChargingProfiles {
     chargePointId: string,
     request: { connectorId: number; duration: number; chargingRateUnit?: ChargingRateUnit },
   ): Promise<Record<string, unknown>> {
+    if ((await this.options.core.getChargePoint(chargePointId))?.ocppVersion === '2.0.1') {
+      const { connectorId, ...rest } = request;
+      return (await this.options.connections.call(
+        chargePointId,
+        'GetCompositeSchedule',
+        { evseId: connectorId, ...rest },
+        { timeoutMs: this.options.callTimeoutMs },
+      )) as Record<string, unknown>;
+    }
     return (await this.options.connections.call(chargePointId, 'GetCompositeSchedule', request, {
       timeoutMs: this.options.callTimeoutMs,
     })) as Record<string, unknown>;
+  }
+
+  /** Sends a 1.6 payload in the charger's version (OCPP 2.0.1: translated, backend/ocpp/v201/commands.ts). */
+  private async send(chargePointId: string, action: string, payload: Record<string, unknown>): Promise<unknown> {
+    const version = (await this.options.core.getChargePoint(chargePointId))?.ocppVersion;
+    const call =
+      version === '2.0.1'
+        ? await toV201Call(action, payload, { chargePointId, store: this.options.core })
+        : { action, payload };
+    this.own.add(call.payload);
+    return this.options.connections.call(chargePointId, call.action, call.payload, {
+      timeoutMs: this.options.callTimeoutMs,
+    });
   }
 
   private async heard(

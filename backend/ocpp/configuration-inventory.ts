@@ -126,6 +126,11 @@ export class ConfigurationInventory implements DeviceReportSink {
         { requestId, reportBase: 'FullInventory' },
         this.callOptions,
       )) as { status?: string } | undefined;
+      // EmptyResultSet: a device model with nothing in it (a report of no variables), not a failure.
+      if (answer?.status === 'EmptyResultSet') {
+        await this.apply(chargePointId, { keys: [], unknownKeys: [], complete: true, source: 'NotifyReport' });
+        return;
+      }
       if (answer?.status !== 'Accepted') throw new Error(`GetBaseReport FullInventory answered ${answer?.status}`);
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(

@@ -1,7 +1,8 @@
 // OCPP 1.6 Core profile: the calls a charger makes to the central system.
 
 import type { IdTag, SampledValue, Store } from '../store/store.js';
-import { utcTimestamp, type CallInfo, type HandlerContext, type ProfileHandlers } from './handler.js';
+import { utcTimestamp, type ProfileHandlers } from './handler.js';
+import { emitFlag, flagsOf } from './transaction-flags.js';
 import { wasRepaired } from './tolerance/policy.js';
 
 interface IdTagInfo {
@@ -110,13 +111,17 @@ export const coreHandlers: ProfileHandlers = {
       startTime,
       reservationId: payload.reservationId,
       flags: flagsOf(call),
+      authorization: info.status,
     });
     const transactionId = started.id;
-    // OCPP 1.6 IdTagInfo: "the identifier is already involved in another transaction".
-    if (started.concurrent && info.status === 'Accepted') info.status = 'ConcurrentTx';
+    // The status stored with the start: the tag's, or ConcurrentTx (OCPP 1.6 IdTagInfo: "the identifier is already
+    // involved in another transaction"). A start stored before statuses were kept has none: decided as then.
+    if (started.status !== undefined) info.status = started.status as IdTagInfo['status'];
+    else if (started.concurrent && info.status === 'Accepted') info.status = 'ConcurrentTx';
     const log = { chargePointId: context.chargePointId, transactionId, connectorId: payload.connectorId };
     if (started.retransmission) {
-      // A charger that lost our answer (GPRS) sends the same start again: it gets the same transaction.
+      // A charger that lost our answer (GPRS) sends the same start again: it gets the same transaction and the
+      // same status as the first answer, whatever changed since (a tag blocked, a reservation used, a stop).
       context.logger.info({ ...log, status: info.status }, 'StartTransaction retransmitted: same transaction');
       return { transactionId, idTagInfo: info };
     }
@@ -132,7 +137,12 @@ export const coreHandlers: ProfileHandlers = {
         detail: `transaction ${closed} was still open on connector ${payload.connectorId} when transaction ${transactionId} started; closed at its start`,
       });
     }
-    // A connector reserved for another tag: the charger should not have started; it is told Invalid and stops.
+    // A connector reserved for another tag: the charger should not have started (OCPP 1.6 §5.13 Reserve Now: it
+    // "SHALL refuse charging for all incoming idTags on the reserved connector, except when the incoming idTag or
+    // the parent idTag match"). The answer still carries the tag's own status: §4.8 Start Transaction has the
+    // central system "verify validity of the identifier", and §7.2 AuthorizationStatus has no status for "valid,
+    // but not here" (Invalid is "Identifier is unknown"); the charger also writes the answer into its
+    // Authorization Cache (§3.5.1), where an Invalid would refuse a valid card later, offline. Flagged instead.
     const reservation = await context.reservations?.startTransaction({
       chargePointId: context.chargePointId,
       connectorId: payload.connectorId,
@@ -141,13 +151,13 @@ export const coreHandlers: ProfileHandlers = {
       reservationId: payload.reservationId,
       transactionId,
     });
-    if (reservation === 'reservedForOther' && info.status === 'Accepted') {
-      info.status = 'Invalid';
+    if (reservation === 'reservedForOther') {
+      context.logger.warn(log, 'transaction started on a connector reserved for another tag');
       context.events.emit('transaction.flagged', {
         chargePointId: context.chargePointId,
         transactionId,
         flag: 'reservedConnector',
-        detail: `connector ${payload.connectorId} is reserved for another id tag; ${payload.idTag} was answered Invalid`,
+        detail: `connector ${payload.connectorId} is reserved for another id tag; the charger started ${payload.idTag} on it anyway (answered ${info.status}, the tag's own status)`,
       });
     }
     context.logger.info({ ...log, status: info.status }, 'transaction started');
@@ -265,30 +275,5 @@ function sampledValues(meterValues: MeterValue[]): SampledValue[] {
         ? { sampledAt, ...sample, flags: ['schemaViolation'] }
         : { sampledAt, ...sample },
     );
-  });
-}
-
-/** Flags a transaction gets from how its start or stop arrived (the tolerant policy's repairs). */
-function flagsOf(call: CallInfo | undefined): string[] {
-  if (!call || call.violations.length === 0) return [];
-  const flags = ['schemaViolations'];
-  if (call.violations.some((violation) => violation.path === '/timestamp' && violation.repair === 'defaulted'))
-    flags.push('timestampDefaulted');
-  return flags;
-}
-
-const FLAG_DETAILS: Readonly<Record<string, string>> = {
-  schemaViolations: 'the charger sent it outside its schema; tolerated and recorded (…/schema-violations)',
-  timestampDefaulted: 'the charger sent no readable timestamp; the time it was received was used',
-  meterStopBelowStart: 'meterStop is below meterStart',
-  stopBeforeStart: 'the stop time is before the start time',
-};
-
-function emitFlag(context: HandlerContext, transactionId: number, flag: string): void {
-  context.events.emit('transaction.flagged', {
-    chargePointId: context.chargePointId,
-    transactionId,
-    flag,
-    detail: `transaction ${transactionId}: ${FLAG_DETAILS[flag] ?? flag}`,
   });
 }

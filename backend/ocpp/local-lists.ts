@@ -15,6 +15,7 @@ import type { IdTag } from '../store/store.js';
 import { supportsProfile } from './charger-limits.js';
 import type { ConfigurationInventory } from './configuration-inventory.js';
 import { NotConnectedError, type ConnectionRegistry } from './connections.js';
+import { localListAnswer16, localListCall201 } from './v201/local-list.js';
 
 export interface LocalListOptions {
   store: LocalListStore;
@@ -28,6 +29,8 @@ export interface LocalListOptions {
   maxRetryMs: number;
   /** Tag changes within this window share one sync, ms. */
   debounceMs: number;
+  /** The OCPP version the charger speaks: a 2.0.1 charger gets the calls in 2.0.1 words (v201/local-list.ts). */
+  ocppVersionOf(chargePointId: string): Promise<string>;
 }
 
 /** Chunk size when the charger does not report SendLocalListMaxLength. */
@@ -291,8 +294,17 @@ export class LocalListSynchronizer {
     throw new SyncRefused('failed', `SendLocalList answered ${status}`);
   }
 
-  private call(chargePointId: string, action: string, payload: unknown): Promise<unknown> {
-    return this.options.connections.call(chargePointId, action, payload, { timeoutMs: this.options.callTimeoutMs });
+  private async call(chargePointId: string, action: string, payload: Record<string, unknown>): Promise<unknown> {
+    const options = { timeoutMs: this.options.callTimeoutMs };
+    if ((await this.options.ocppVersionOf(chargePointId)) !== '2.0.1')
+      return this.options.connections.call(chargePointId, action, payload, options);
+    const answer = await this.options.connections.call(
+      chargePointId,
+      action,
+      localListCall201(action, payload),
+      options,
+    );
+    return localListAnswer16(action, answer as Record<string, unknown>);
   }
 }
 

@@ -3,8 +3,10 @@
 //   Accepted → Used (StartTransaction with its reservationId, or by its tag on its connector)
 //            → Expired (expiryDate passed) | Cancelled (CancelReservation accepted)
 //            → Faulted | Unavailable (the connector, or for connector 0 the charger, reported that status)
-// A StartTransaction by another tag on a connector reserved for someone else is answered Invalid (OCPP 1.6 §3.12:
-// a reserved connector is for the reservation's idTag or its parentIdTag only), and flagged.
+// A StartTransaction by another tag on a connector reserved for someone else is flagged (reservedConnector) and
+// answered with that tag's own status: keeping the connector for the reservation's idTag or parentIdTag is the
+// charger's duty (OCPP 1.6 §5.13 Reserve Now), and the answer states the identifier's validity (§4.8, §7.2; see
+// StartTransaction in core.ts).
 // Every change is emitted as reservation.updated.
 
 import type { Logger } from '../../common/logger.js';
@@ -102,7 +104,7 @@ export class Reservations {
 
   /**
    * Called by StartTransaction before it answers: consumes the reservation the transaction is for and says whether
-   * the tag may charge there ('reservedForOther' when the connector is reserved for another tag).
+   * the connector was reserved for another tag ('reservedForOther': the charger broke the reservation).
    */
   async startTransaction(start: {
     chargePointId: string;

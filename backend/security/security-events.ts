@@ -30,6 +30,12 @@ const KNOWN_TYPES: ReadonlySet<string> = new Set([
   'InvalidChargePointCertificate',
   'InvalidTLSVersion',
   'InvalidTLSCipherSuite',
+  // The same events under their OCPP 2.0.1 names (Part 2 appendix 1: Central System → CSMS, Charge Point →
+  // Charging Station).
+  'FailedToAuthenticateAtCsms',
+  'CsmsFailedToAuthenticate',
+  'InvalidCsmsCertificate',
+  'InvalidChargingStationCertificate',
 ]);
 
 export function isCriticalSecurityEvent(type: string): boolean {

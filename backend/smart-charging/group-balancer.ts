@@ -1,7 +1,7 @@
 // Divides each charging group's limit over its running sessions (allocation.ts) and pushes the result as
 // TxProfiles, on the instance that holds the group's lease (group-lease.ts).
 //
-// When: a session of a member starts or stops, a member reports MeterValues (a session drawing less gives its
+// When: a session of a member starts or stops, a member boots or reports MeterValues (a session drawing less gives its
 // share away), the group or its membership changes, and every interval (so an instance that took the lease over,
 // or events heard by another instance, are caught up: everything is read from the database).
 //
@@ -68,6 +68,8 @@ export class GroupBalancer {
     this.unsubscribe = [
       options.bus.on('transaction.started', onSession),
       options.bus.on('transaction.stopped', onSession),
+      // A member that booted may have lost the group's default: it gets it again before its first session.
+      options.bus.on('charger.booted', onSession),
     ];
   }
 

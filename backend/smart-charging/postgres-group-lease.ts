@@ -1,5 +1,6 @@
 // The group lease as PostgreSQL session advisory locks (pg_try_advisory_lock), all held on one connection kept
-// for the purpose: an instance that dies loses its connection, and PostgreSQL releases its locks at once. The lock
+// for the purpose: an instance that dies loses its connection, and PostgreSQL releases its locks at once; one that
+// stops lets go of them before its connection returns to the pool. The lock
 // key is hashed from the schema and the group id, so deployments sharing a database do not block each other.
 
 import { sql, type Kysely } from 'kysely';
@@ -43,6 +44,8 @@ export class PostgresGroupLease implements GroupLease {
   }
 
   async close(): Promise<void> {
+    // The connection goes back to the pool, not away: its session's locks must be let go of by hand.
+    if (this.session) await this.query((db) => sql`select pg_advisory_unlock_all()`.execute(db)).catch(() => undefined);
     this.held.clear();
     this.dropSession();
   }

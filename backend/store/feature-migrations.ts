@@ -200,7 +200,7 @@ export function featureMigrations(dialect: Dialect): Record<string, Migration> {
     // Smart charging (backend/ocpp/charging-profiles.ts, backend/smart-charging/): the profiles each charger holds
     // by our records (one row per chargingProfileId, with the charger's last answer), and the charging groups whose
     // limit is divided over their members' sessions.
-    '0210-smart-charging': {
+    '0220-smart-charging': {
       async up(db: MigrationDb) {
         await db.schema
           .createTable('charging_profiles')

@@ -394,6 +394,15 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await sql`drop table if exists security_profile_migrations`.execute(db);
       },
     },
+    // Issue 15: a retransmitted StartTransaction gets the status its first answer carried, whatever changed since.
+    '0212-start-status': {
+      async up(db: MigrationDb) {
+        await db.schema.alterTable('transactions').addColumn('start_status', 'text').execute();
+      },
+      async down(db: MigrationDb) {
+        await db.schema.alterTable('transactions').dropColumn('start_status').execute();
+      },
+    },
   };
 }
 

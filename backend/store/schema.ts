@@ -97,6 +97,11 @@ export interface TransactionTable {
   stop_id_tag: string | null;
   /** charger, connector, id tag (lower case), start time, meter start: one transaction per retransmitted start. */
   start_key: string | null;
+  /**
+   * The idTagInfo status the first StartTransaction.conf carried (ConcurrentTx included), so a retransmission gets
+   * the same answer; null for 2.0.1 transactions and for starts stored before it was kept.
+   */
+  start_status: string | null;
   /** JSON array of flag names (see backend/ocpp/transaction-flags.ts); null: nothing suspect. */
   flags: string | null;
   /** '1.6' or '2.0.1'. */

@@ -194,6 +194,8 @@ export interface NewTransaction {
   reservationId?: number;
   /** Why this start is suspect as received (timestampDefaulted, schemaViolations). */
   flags?: string[];
+  /** The id tag's status as the central system found it (idTagInfo.status), for the answer stored with the start. */
+  authorization?: string;
 }
 
 export interface TransactionStop {
@@ -250,6 +252,12 @@ export interface StartedTransaction {
   closed: number[];
   /** The id tag is in another running transaction (OCPP 1.6 ConcurrentTx). */
   concurrent: boolean;
+  /**
+   * The status of the answer to this start: for a new one, `authorization` (ConcurrentTx when it was Accepted and
+   * the tag is in another running transaction), stored with it; for a retransmission, what the first answer said
+   * (undefined for a start stored before answers were kept).
+   */
+  status: string | undefined;
 }
 
 export interface UnmatchedStop {
@@ -659,7 +667,7 @@ export class Store {
     const existing = () =>
       this.db
         .selectFrom('transactions')
-        .select('id')
+        .select(['id', 'start_status'])
         .where('charge_point_id', '=', start.chargePointId)
         .where('start_key', '=', startKey)
         .executeTakeFirst();
@@ -667,13 +675,19 @@ export class Store {
       return await this.db.transaction().execute(async (trx) => {
         const again = await trx
           .selectFrom('transactions')
-          .select('id')
+          .select(['id', 'start_status'])
           .where('charge_point_id', '=', start.chargePointId)
           .where('start_key', '=', startKey)
           .executeTakeFirst();
         if (again) {
           const id = Number(again.id);
-          return { id, retransmission: true, closed: [], concurrent: await concurrentTransaction(trx, start, id) };
+          return {
+            id,
+            retransmission: true,
+            closed: [],
+            concurrent: await concurrentTransaction(trx, start, id),
+            status: again.start_status ?? undefined,
+          };
         }
         const open = await trx
           .selectFrom('transactions')
@@ -695,6 +709,10 @@ export class Store {
             .where('id', '=', previous.id)
             .execute();
         }
+        // Before the insert: no row is this one yet (ids start at 1).
+        const concurrent = await concurrentTransaction(trx, start, 0);
+        const status =
+          concurrent && start.authorization === 'Accepted' ? 'ConcurrentTx' : (start.authorization ?? undefined);
         const row = await trx
           .insertInto('transactions')
           .values({
@@ -705,16 +723,17 @@ export class Store {
             meter_start: start.meterStart,
             start_time: start.startTime,
             start_key: startKey,
+            start_status: status ?? null,
             flags: withFlags(null, start.flags ?? []),
           })
           .returning('id')
           .executeTakeFirstOrThrow();
-        const id = Number(row.id);
         return {
-          id,
+          id: Number(row.id),
           retransmission: false,
           closed: open.map((previous) => Number(previous.id)),
-          concurrent: await concurrentTransaction(trx, start, id),
+          concurrent,
+          status,
         };
       });
     } catch (error) {
@@ -723,8 +742,32 @@ export class Store {
       const winner = await existing();
       if (!winner) throw error;
       const id = Number(winner.id);
-      return { id, retransmission: true, closed: [], concurrent: await concurrentTransaction(this.db, start, id) };
+      return {
+        id,
+        retransmission: true,
+        closed: [],
+        concurrent: await concurrentTransaction(this.db, start, id),
+        status: winner.start_status ?? undefined,
+      };
     }
+  }
+
+  /** Adds flags to a stored transaction, each once (an OCPP 2.0.1 event's: its transaction row is the store's). */
+  async flagTransaction(transactionId: number, flags: readonly string[]): Promise<void> {
+    if (flags.length === 0) return;
+    await this.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .selectFrom('transactions')
+        .select('flags')
+        .where('id', '=', transactionId)
+        .executeTakeFirst();
+      if (!row) return;
+      await trx
+        .updateTable('transactions')
+        .set({ flags: withFlags(row.flags, flags) })
+        .where('id', '=', transactionId)
+        .execute();
+    });
   }
 
   /** True when the id tag (any case) is in a running transaction (OCPP 1.6 ConcurrentTx for Authorize). */

@@ -3,7 +3,8 @@
 // on the spot as in a first deployment). Time until the last one was accepted, the p99 of the per-charger time
 // (start → Accepted), failures (connect errors, timeouts, anything but Accepted), and the CPU each party spent:
 // the target's process tree, the backend's, the load generator's. stormCpuBound() turns those into the time the
-// storm could take at best on this machine's cores (issue 22, §2).
+// storm could take at best on this machine's cores (issue 22, §2). `ocpp` mixes OCPP versions in the fleet (issue
+// 20): 1.6:50%,2.0.1:50% boots half the chargers with 2.0.1's BootNotification over ocpp2.0.1.
 
 import type { BenchCertificates } from '../certificates.js';
 import type { BenchDatabaseKind } from '../bench-database.js';
@@ -20,11 +21,17 @@ export interface BootStormOptions {
   timeoutMs: number;
   /** The backend's database (default sqlite). */
   database?: BenchDatabaseKind;
+  /** The fleet's OCPP versions, `--ocpp` syntax (1.6:50%,2.0.1:50%); default 1.6. */
+  ocpp?: string;
 }
 
 export interface BootStormResult {
   database: BenchDatabaseKind;
+  /** The version mix of the fleet, as given. */
+  ocpp: string;
   accepted: number;
+  /** Accepted boots by OCPP version. */
+  acceptedByVersion: Record<string, number>;
   failures: number;
   failureKinds: Record<string, number>;
   allAcceptedSeconds: number;
@@ -33,6 +40,8 @@ export interface BootStormResult {
   targetCpuMs: number;
   backendCpuMs: number;
   fleetCpuMs: number;
+  /** The backend's error lines during the storm, and why it exited if it did (empty when all went well). */
+  backendErrors: string[];
 }
 
 export interface BootStormSetup {
@@ -74,12 +83,15 @@ export async function measureBootStorm(
         caPem: setup.certificates.caPem,
         boot: true,
         timeoutMs: options.timeoutMs,
+        ocpp: options.ocpp,
       });
       const after = cpu();
       await setup.fleet.closeAll();
       return {
         database: backend.database.kind,
+        ocpp: options.ocpp ?? '1.6',
         accepted: result.opened,
+        acceptedByVersion: result.openedByVersion,
         failures: totalFailures(result.failures),
         failureKinds: result.failures,
         allAcceptedSeconds: result.lastReadyMs / 1000,
@@ -87,6 +99,7 @@ export async function measureBootStorm(
         targetCpuMs: after.target - before.target,
         backendCpuMs: after.backend - before.backend,
         fleetCpuMs: after.fleet - before.fleet,
+        backendErrors: [...backend.errors(), ...(backend.failure() ? [backend.failure()!] : [])],
       };
     } finally {
       await target.stop();

@@ -29,6 +29,8 @@ export interface CertificateStore {
   install(certPem: string, keyPem: string, origin: string): ServedCertificate;
   /** The certificate that would be served for this server name (undefined: none installed yet). */
   lookup(serverName: string | undefined): ServedCertificate | undefined;
+  /** Every certificate served for this server name, one per key type (ECDSA first). */
+  certificatesFor(serverName: string | undefined): ServedCertificate[];
   contextFor(serverName: string | undefined): SecureContext | undefined;
   list(): ServedCertificate[];
 }

@@ -229,6 +229,7 @@ describe('tolerant validation: what stays strict', () => {
       const [transaction] = (await backend.api('GET', '/api/transactions?chargePointId=CS-201-TOLERANT')).body;
       assert.ok(transaction, 'stored');
       assert.ok(!Number.isNaN(Date.parse(transaction.startTime)), 'the receive time stands in for the timestamp');
+      assert.deepEqual(transaction.flags, ['schemaViolations', 'timestampDefaulted'], 'and the transaction says so');
       const warned = logLines.filter((line) => line.msg === 'tolerated schema violation');
       assert.deepEqual(
         warned.map((line) => [line.chargePointId, line.action, line.path, line.keyword, line.repair]),

@@ -1,6 +1,6 @@
 // Issue 15 §2: transactions that survive retransmission and odd meters, over real WebSockets on both databases.
-// A retransmitted StartTransaction gets the same transactionId (also after a restart and from a second instance on
-// the same database); ConcurrentTx for an id tag in a running transaction; suspect data flagged, never refused;
+// A retransmitted StartTransaction gets the same transactionId and the same status as its first answer (also after
+// a restart and from a second instance on the same database); ConcurrentTx for an id tag in a running transaction; suspect data flagged, never refused;
 // id tags compared without case.
 
 import assert from 'node:assert/strict';
@@ -77,6 +77,55 @@ for (const dialect of STORAGE_NAMES) {
         assert.equal(stored.body.idTag, 'fleet-7', 'stored as the charger spelled it');
         a.close();
         b.close();
+      });
+    });
+
+    it('answers a retransmitted StartTransaction with the status of the first answer, whatever changed since', async (t) => {
+      await withStorage(t, async (storage, backend) => {
+        await backend.api('PUT', '/api/id-tags/RETRY-TAG', { status: 'Accepted' });
+        const a = await RawCharger.connect(backend.ocppUrl, 'CP-RETRY-A', ['ocpp1.6']);
+        const b = await RawCharger.connect(backend.ocppUrl, 'CP-RETRY-B', ['ocpp1.6']);
+        const running = await started(a, 'a1', { connectorId: 1, idTag: 'RETRY-TAG', meterStart: 0, timestamp: at(0) });
+        const concurrentStart = { connectorId: 1, idTag: 'RETRY-TAG', meterStart: 50, timestamp: at(1) };
+        const concurrent = await started(b, 'b1', concurrentStart);
+        assert.equal(concurrent.idTagInfo.status, 'ConcurrentTx');
+        // The other transaction ends and the tag is blocked: a fresh start would be answered otherwise now.
+        const stop = await a.call('a2', 'StopTransaction', {
+          transactionId: running.transactionId,
+          meterStop: 10,
+          timestamp: at(2),
+        });
+        assert.equal(stop[0], 3);
+        await backend.api('PUT', '/api/id-tags/RETRY-TAG', { status: 'Blocked' });
+        const again = await started(b, 'b2', concurrentStart);
+        assert.deepEqual(again, concurrent, 'the same transactionId and status as the first answer');
+        const accepted = await started(a, 'a3', {
+          connectorId: 2,
+          idTag: 'RETRY-TAG',
+          meterStart: 0,
+          timestamp: at(3),
+        });
+        assert.equal(accepted.idTagInfo.status, 'Blocked', 'a new start gets the status of now');
+        a.close();
+        b.close();
+        await backend.stop();
+
+        // Another instance (or this one restarted) answers from the database, the same.
+        const restarted = await startTestBackend({ database: storage.url });
+        try {
+          await restarted.api('PUT', '/api/id-tags/RETRY-TAG', { status: 'Accepted' });
+          const back = await RawCharger.connect(restarted.ocppUrl, 'CP-RETRY-A', ['ocpp1.6']);
+          const after = await started(back, 'a4', {
+            connectorId: 2,
+            idTag: 'RETRY-TAG',
+            meterStart: 0,
+            timestamp: at(3),
+          });
+          assert.deepEqual(after, accepted, 'Blocked as first answered, after a restart');
+          back.close();
+        } finally {
+          await restarted.stop();
+        }
       });
     });
 

@@ -29,6 +29,11 @@ const CONTRACT_METRICS = [
   'ocpp_edge_redis_up',
   // Issue 16: backend/metrics.ts, proven by test/backend/ocpp/security-messages.test.ts.
   'ocpp_edge_security_events_total',
+  // Issue 16: backend/metrics.ts, proven by test/backend/security/profile-migration.test.ts.
+  'ocpp_edge_security_profile_migrations_total',
+  // Issue 18: common/filesystem-metrics.ts, proven by test/common/filesystem-metrics.test.ts.
+  'ocpp_edge_filesystem_avail_bytes',
+  'ocpp_edge_filesystem_size_bytes',
 ];
 
 interface AlertRule {
@@ -109,9 +114,11 @@ describe('config/alerts.yml', () => {
       'OcppEdgeCertificateExpiry',
       'OcppEdgeChargersDisconnected',
       'OcppEdgeCriticalSecurityEvent',
+      'OcppEdgeDiskSpaceLow',
       'OcppEdgeHttp5xx',
       'OcppEdgeProxyDown',
       'OcppEdgeRedisDown',
+      'OcppEdgeSecurityProfileMigrationFailed',
       'OcppEdgeUpstreamErrors',
       'OcppEdgeUpstreamUnhealthy',
     ]);
@@ -123,6 +130,14 @@ describe('config/alerts.yml', () => {
     assert.deepEqual([...bySeverity.keys()].sort(), ['critical', 'warning']);
     assert.match(bySeverity.get('warning') ?? '', /< 21 \* 86400/);
     assert.match(bySeverity.get('critical') ?? '', /< 7 \* 86400/);
+  });
+
+  test("disk space warns over 80 % full (the plan's fourth alert) and is critical over 95 %", () => {
+    const disk = rules.filter((rule) => rule.alert === 'OcppEdgeDiskSpaceLow');
+    const bySeverity = new Map(disk.map((rule) => [rule.labels?.severity, rule.expr]));
+    assert.deepEqual([...bySeverity.keys()].sort(), ['critical', 'warning']);
+    assert.match(bySeverity.get('warning') ?? '', /> 0\.80\b/);
+    assert.match(bySeverity.get('critical') ?? '', /> 0\.95\b/);
   });
 
   test('every alert has a severity, a summary, a description and a runbook section in docs/OPERATIONS.md', () => {

@@ -58,10 +58,18 @@ export interface PeerCertificate {
   authorizationError: string | undefined;
 }
 
-/** The leaf certificate a new handshake gets (SNI = servername); `ca` set → chain verification result too. */
-export function handshakeCertificate(port: number, servername: string, ca?: string): Promise<PeerCertificate> {
+/**
+ * The leaf certificate a new handshake gets (SNI = servername); `ca` set → chain verification result too;
+ * `sigalgs`: the signature algorithms the client offers (picks the ECDSA or the RSA certificate of a name).
+ */
+export function handshakeCertificate(
+  port: number,
+  servername: string,
+  ca?: string,
+  sigalgs?: string,
+): Promise<PeerCertificate> {
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host: '127.0.0.1', port, servername, rejectUnauthorized: false, ca }, () => {
+    const socket = tls.connect({ host: '127.0.0.1', port, servername, rejectUnauthorized: false, ca, sigalgs }, () => {
       const peer = socket.getPeerCertificate();
       resolve({
         serialNumber: peer.serialNumber.toUpperCase(),

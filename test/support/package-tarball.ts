@@ -4,7 +4,8 @@
 
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { inRepo, repoRoot } from './ops-tools.js';
@@ -22,15 +23,52 @@ export const PACKAGE_VERSION = (JSON.parse(readFileSync(inRepo('package.json'), 
  */
 export async function packProject(dir: string): Promise<string> {
   await mkdir(dir, { recursive: true });
-  await npm(['run', '--silent', 'prepack'], repoRoot);
-  try {
-    await npm(['pack', '--ignore-scripts', '--silent', '--pack-destination', dir], repoRoot);
-  } finally {
-    await npm(['run', '--silent', 'postpack'], repoRoot);
-  }
+  // prepack writes npm-shrinkwrap.json into the repository and postpack removes it: test files that pack at the
+  // same time (the runner's concurrency) take turns, or one would pack without it.
+  await withPackLock(async () => {
+    await npm(['run', '--silent', 'prepack'], repoRoot);
+    try {
+      await npm(['pack', '--ignore-scripts', '--silent', '--pack-destination', dir], repoRoot);
+    } finally {
+      await npm(['run', '--silent', 'postpack'], repoRoot);
+    }
+  });
   const tarball = (await readdir(dir)).find((name) => name.endsWith('.tgz'));
   if (!tarball) throw new Error(`npm pack wrote no tarball into ${dir}`);
   return path.join(dir, tarball);
+}
+
+/** A lock between test processes: a directory created atomically, taken over when its owner has died. */
+async function withPackLock(task: () => Promise<void>): Promise<void> {
+  const lock = path.join(repoRoot, 'dist', '.pack-lock');
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    try {
+      await mkdir(lock);
+      await writeFile(path.join(lock, 'pid'), String(process.pid));
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number(await readFile(path.join(lock, 'pid'), 'utf8').catch(() => '0'));
+      if (owner > 0 && !isAlive(owner)) await rm(lock, { recursive: true, force: true });
+      else if (Date.now() > deadline) throw new Error(`${lock} still held by process ${owner} after 5 minutes`);
+      else await sleep(200);
+    }
+  }
+  try {
+    await task();
+  } finally {
+    await rm(lock, { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -8,10 +8,22 @@
 import { OcppClient } from '@extrawest/node-ts-ocpp';
 
 const [url, identity] = process.argv.slice(2);
-/** The library's own typings name each action's payload; the session's payloads are checked by its schemas. */
+/** A component's variable (OCPP 2.0.1 ComponentType, VariableType), as GetVariables names it. */
+interface ComponentVariable {
+  component: { name: string; instance?: string };
+  variable: { name: string; instance?: string };
+}
+type Reply = (answer: unknown) => void;
+/**
+ * The part of the library's client this session uses, by the events it emits. Its own typings name each action's
+ * payload; the session's payloads are checked by its schemas.
+ */
 interface Client {
-  on(event: string, listener: (...args: any[]) => void): void;
-  callRequest(action: string, payload: unknown): Promise<any>;
+  on(event: 'error', listener: (error: Error) => void): void;
+  on(event: 'close' | 'connect', listener: () => void): void;
+  on(event: 'GetVariables', listener: (request: { getVariableData: ComponentVariable[] }, reply: Reply) => void): void;
+  on(event: 'RequestStopTransaction', listener: (request: { transactionId: string }, reply: Reply) => void): void;
+  callRequest(action: string, payload: unknown): Promise<Record<string, unknown>>;
   connect(url: string): void;
 }
 const client = new OcppClient(identity) as unknown as Client;
@@ -29,10 +41,10 @@ const energy = (kWh: number, context: string) => [
 client.on('error', (error: Error) => say('error', { message: error.message }));
 client.on('close', () => say('closed'));
 
-client.on('GetVariables', (request: any, reply: (answer: unknown) => void) => {
+client.on('GetVariables', (request, reply) => {
   say('getVariables', { request });
   reply({
-    getVariableResult: request.getVariableData.map((data: any) => ({
+    getVariableResult: request.getVariableData.map((data) => ({
       attributeStatus: data.variable.name === 'HeartbeatInterval' ? 'Accepted' : 'UnknownVariable',
       ...(data.variable.name === 'HeartbeatInterval' && { attributeValue: '300' }),
       component: data.component,
@@ -41,7 +53,7 @@ client.on('GetVariables', (request: any, reply: (answer: unknown) => void) => {
   });
 });
 
-client.on('RequestStopTransaction', (request: any, reply: (answer: unknown) => void) => {
+client.on('RequestStopTransaction', (request, reply) => {
   say('requestStop', { request });
   reply({ status: request.transactionId === transactionId ? 'Accepted' : 'Rejected' });
   // The charger ends the transaction after accepting the request (OCPP 2.0.1 F03).

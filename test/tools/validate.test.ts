@@ -70,6 +70,27 @@ describe('ocpp-edge validate', () => {
     assert.equal(existsSync(dataDir), false, 'no data dir, no database file: nothing was opened');
   });
 
+  test('warns, and still passes, for an ACME profile that drops the Common Name (and the insecure opt-ins)', async () => {
+    const config = (profile: string) =>
+      [
+        'proxy:',
+        '  tls: acme',
+        '  domain: [charger.example]',
+        `  data-dir: ${dir}/data-acme`,
+        `  acme-profile: ${profile}`,
+        '  plain-ocpp-on-http: true',
+        '',
+      ].join('\n');
+    const shortlived = await runCli(['validate', '--config', await write('cn.yaml', config('shortlived'))], { env });
+    assert.equal(shortlived.code, 0, shortlived.stderr);
+    assert.match(shortlived.stdout, /^configuration OK/);
+    assert.match(shortlived.stderr, /warning: proxy\.acme-profile shortlived: .*without a subject Common Name/);
+    assert.match(shortlived.stderr, /warning: proxy\.plain-ocpp-on-http/);
+    const classic = await runCli(['validate', '--config', await write('classic.yaml', config('classic'))], { env });
+    assert.equal(classic.code, 0, classic.stderr);
+    assert.doesNotMatch(classic.stderr, /Common Name/);
+  });
+
   test("an upstream on the backend's Unix socket (production.yaml's layout) reaches it; another socket does not", async () => {
     const socket = path.join(dir, 'backend.sock');
     const config = (upstream: string) =>

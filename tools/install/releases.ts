@@ -4,9 +4,9 @@
 
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { parseEnv, promisify } from 'node:util';
 import { hostPath, HOST, SERVICE_USER, type Layout } from './layout.js';
 import { linkTarget, swapLink } from './steps.js';
 import { UNIT_NAMES } from './files.js';
@@ -75,13 +75,19 @@ async function unpackRelease(tarball: string, release: string, out: (line: strin
   await rename(staging, release);
 }
 
-/** The new release's own `validate` on the installed configuration, before anything is switched. */
+/**
+ * The new release's own `validate` on the installed configuration, with the variables of both environment files
+ * (what the services will see), before anything is switched.
+ */
 async function validateRelease(release: string, layout: Layout, out: (line: string) => void): Promise<void> {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH };
+  for (const file of [layout.proxyEnv, layout.backendEnv])
+    if (existsSync(file)) Object.assign(env, parseEnv(await readFile(file, 'utf8')));
   try {
     const { stdout } = await run(
       process.execPath,
       [path.join(release, 'dist', 'bin', 'ocpp-edge.js'), 'validate', '--config', layout.configFile],
-      { timeout: 120_000 },
+      { timeout: 120_000, env },
     );
     out(`  validate  ${stdout.trim()}`);
   } catch (error) {

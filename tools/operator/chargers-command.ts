@@ -2,7 +2,7 @@
 // the commands the REST API sends them (POST /api/charge-points/{id}/{command}, backend/api/commands.ts).
 
 import type { Argv, CommandModule } from 'yargs';
-import { withApiOptions } from './api-options.js';
+import { withApi } from './api-options.js';
 import { collect, operatorHandler, type OperatorContext, type OperatorOutput } from './run.js';
 import { formatFields, formatTable, type Column } from './table.js';
 
@@ -59,113 +59,134 @@ export const chargersCommand: CommandModule = {
   command: 'chargers <command>',
   describe: 'List and show charge points, and send them commands (reset, unlock, remote start/stop, ...)',
   builder: (yargs: Argv) =>
-    withApiOptions(yargs)
-      .command({
-        command: 'list',
-        describe: 'The charge points, every page, in id order',
-        builder: (y: Argv) =>
-          y
-            .option('connected', { type: 'boolean', describe: 'Only connected ones (--no-connected: only the others)' })
-            .option('search', { type: 'string', describe: 'Substring of id, vendor, model or serial number' })
-            .option('seen-since', { type: 'string', describe: 'Last heartbeat at or after this ISO time' }),
-        handler: operatorHandler('chargers list', list),
-      })
-      .command({
-        command: 'show <id>',
-        describe: 'One charge point with its connectors',
-        builder: id,
-        handler: operatorHandler('chargers show', show),
-      })
-      .command({
-        command: 'reset <id>',
-        describe: 'Reboot the charger (Soft unless --hard)',
-        builder: (y: Argv) => id(y).option('hard', { type: 'boolean', default: false, describe: 'Hard reset' }),
-        handler: operatorHandler('chargers reset', (c) =>
-          send(c, 'reset', { type: c.argv.hard ? 'Hard' : 'Soft' }, 'Reset'),
-        ),
-      })
-      .command({
-        command: 'unlock <id> <connector>',
-        describe: 'Unlock a connector',
-        builder: (y: Argv) => connector(id(y)),
-        handler: operatorHandler('chargers unlock', (c) =>
-          send(c, 'unlock-connector', { connectorId: Number(c.argv.connector) }, 'UnlockConnector'),
-        ),
-      })
-      .command({
-        command: 'start <id>',
-        describe: 'Ask the charger to start a transaction for an id tag (RemoteStartTransaction)',
-        builder: (y: Argv) =>
-          id(y)
-            .option('id-tag', { type: 'string', demandOption: true, describe: 'Id tag the transaction is for' })
-            .option('connector', { type: 'number', describe: 'Connector (default: the charger chooses)' }),
-        handler: operatorHandler('chargers start', (c) =>
-          send(
-            c,
-            'remote-start',
-            {
-              idTag: String(c.argv.idTag),
-              ...(c.argv.connector !== undefined && { connectorId: Number(c.argv.connector) }),
-            },
-            'RemoteStartTransaction',
+    yargs
+      .command(
+        withApi({
+          command: 'list',
+          describe: 'The charge points, every page, in id order',
+          builder: (y: Argv) =>
+            y
+              .option('connected', {
+                type: 'boolean',
+                describe: 'Only connected ones (--no-connected: only the others)',
+              })
+              .option('search', { type: 'string', describe: 'Substring of id, vendor, model or serial number' })
+              .option('seen-since', { type: 'string', describe: 'Last heartbeat at or after this ISO time' }),
+          handler: operatorHandler('chargers list', list),
+        }),
+      )
+      .command(
+        withApi({
+          command: 'show <id>',
+          describe: 'One charge point with its connectors',
+          builder: id,
+          handler: operatorHandler('chargers show', show),
+        }),
+      )
+      .command(
+        withApi({
+          command: 'reset <id>',
+          describe: 'Reboot the charger (Soft unless --hard)',
+          builder: (y: Argv) => id(y).option('hard', { type: 'boolean', default: false, describe: 'Hard reset' }),
+          handler: operatorHandler('chargers reset', (c) =>
+            send(c, 'reset', { type: c.argv.hard ? 'Hard' : 'Soft' }, 'Reset'),
           ),
-        ),
-      })
-      .command({
-        command: 'stop <id> <transaction>',
-        describe: 'Ask the charger to stop a running transaction (RemoteStopTransaction)',
-        builder: (y: Argv) =>
-          id(y).positional('transaction', { type: 'number', demandOption: true, describe: 'Transaction id' }),
-        handler: operatorHandler('chargers stop', (c) =>
-          send(c, 'remote-stop', { transactionId: Number(c.argv.transaction) }, 'RemoteStopTransaction'),
-        ),
-      })
-      .command({
-        command: 'availability <id> <connector> <state>',
-        describe: 'Make a connector (0: the whole charger) operative or inoperative',
-        builder: (y: Argv) =>
-          connector(id(y)).positional('state', {
-            type: 'string',
-            choices: ['operative', 'inoperative'],
-            demandOption: true,
-          }),
-        handler: operatorHandler('chargers availability', (c) =>
-          send(
-            c,
-            'change-availability',
-            {
-              connectorId: Number(c.argv.connector),
-              type: c.argv.state === 'operative' ? 'Operative' : 'Inoperative',
-            },
-            'ChangeAvailability',
+        }),
+      )
+      .command(
+        withApi({
+          command: 'unlock <id> <connector>',
+          describe: 'Unlock a connector',
+          builder: (y: Argv) => connector(id(y)),
+          handler: operatorHandler('chargers unlock', (c) =>
+            send(c, 'unlock-connector', { connectorId: Number(c.argv.connector) }, 'UnlockConnector'),
           ),
-        ),
-      })
-      .command({
-        command: 'clear-cache <id>',
-        describe: "Clear the charger's authorization cache",
-        builder: id,
-        handler: operatorHandler('chargers clear-cache', (c) => send(c, 'clear-cache', {}, 'ClearCache')),
-      })
-      .command({
-        command: 'trigger <id> <message>',
-        describe: 'Ask the charger to send a message now (BootNotification, Heartbeat, StatusNotification, ...)',
-        builder: (y: Argv) =>
-          id(y)
-            .positional('message', { type: 'string', demandOption: true, describe: 'The message it should send' })
-            .option('connector', { type: 'number', describe: 'For a connector' }),
-        handler: operatorHandler('chargers trigger', (c) =>
-          send(
-            c,
-            'trigger-message',
-            {
-              requestedMessage: String(c.argv.message),
-              ...(c.argv.connector !== undefined && { connectorId: Number(c.argv.connector) }),
-            },
-            'TriggerMessage',
+        }),
+      )
+      .command(
+        withApi({
+          command: 'start <id>',
+          describe: 'Ask the charger to start a transaction for an id tag (RemoteStartTransaction)',
+          builder: (y: Argv) =>
+            id(y)
+              .option('id-tag', { type: 'string', demandOption: true, describe: 'Id tag the transaction is for' })
+              .option('connector', { type: 'number', describe: 'Connector (default: the charger chooses)' }),
+          handler: operatorHandler('chargers start', (c) =>
+            send(
+              c,
+              'remote-start',
+              {
+                idTag: String(c.argv.idTag),
+                ...(c.argv.connector !== undefined && { connectorId: Number(c.argv.connector) }),
+              },
+              'RemoteStartTransaction',
+            ),
           ),
-        ),
-      })
+        }),
+      )
+      .command(
+        withApi({
+          command: 'stop <id> <transaction>',
+          describe: 'Ask the charger to stop a running transaction (RemoteStopTransaction)',
+          builder: (y: Argv) =>
+            id(y).positional('transaction', { type: 'number', demandOption: true, describe: 'Transaction id' }),
+          handler: operatorHandler('chargers stop', (c) =>
+            send(c, 'remote-stop', { transactionId: Number(c.argv.transaction) }, 'RemoteStopTransaction'),
+          ),
+        }),
+      )
+      .command(
+        withApi({
+          command: 'availability <id> <connector> <state>',
+          describe: 'Make a connector (0: the whole charger) operative or inoperative',
+          builder: (y: Argv) =>
+            connector(id(y)).positional('state', {
+              type: 'string',
+              choices: ['operative', 'inoperative'],
+              demandOption: true,
+            }),
+          handler: operatorHandler('chargers availability', (c) =>
+            send(
+              c,
+              'change-availability',
+              {
+                connectorId: Number(c.argv.connector),
+                type: c.argv.state === 'operative' ? 'Operative' : 'Inoperative',
+              },
+              'ChangeAvailability',
+            ),
+          ),
+        }),
+      )
+      .command(
+        withApi({
+          command: 'clear-cache <id>',
+          describe: "Clear the charger's authorization cache",
+          builder: id,
+          handler: operatorHandler('chargers clear-cache', (c) => send(c, 'clear-cache', {}, 'ClearCache')),
+        }),
+      )
+      .command(
+        withApi({
+          command: 'trigger <id> <message>',
+          describe: 'Ask the charger to send a message now (BootNotification, Heartbeat, StatusNotification, ...)',
+          builder: (y: Argv) =>
+            id(y)
+              .positional('message', { type: 'string', demandOption: true, describe: 'The message it should send' })
+              .option('connector', { type: 'number', describe: 'For a connector' }),
+          handler: operatorHandler('chargers trigger', (c) =>
+            send(
+              c,
+              'trigger-message',
+              {
+                requestedMessage: String(c.argv.message),
+                ...(c.argv.connector !== undefined && { connectorId: Number(c.argv.connector) }),
+              },
+              'TriggerMessage',
+            ),
+          ),
+        }),
+      )
       .demandCommand(
         1,
         'Name a chargers command: list, show, reset, unlock, start, stop, availability, clear-cache, trigger',

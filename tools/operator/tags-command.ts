@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { withApiOptions } from './api-options.js';
+import { withApi } from './api-options.js';
 import { collect, operatorHandler, UsageError, type OperatorContext, type OperatorOutput } from './run.js';
 import { formatTable, type Column } from './table.js';
 
@@ -32,67 +32,79 @@ export const tagsCommand: CommandModule = {
   command: 'tags <command>',
   describe: 'List, add, block and import the id tags chargers authorize against',
   builder: (yargs: Argv) =>
-    withApiOptions(yargs)
-      .command({
-        command: 'list',
-        describe: 'Every id tag, in id order',
-        builder: (y: Argv) =>
-          y
-            .option('search', { type: 'string', describe: 'Substring of the id tag, any case' })
-            .option('group', { type: 'string', describe: 'Only the members of this parent id tag' }),
-        handler: operatorHandler('tags list', list),
-      })
-      .command({
-        command: 'add <tag>',
-        describe: 'Add an id tag, or replace it',
-        builder: (y: Argv) =>
-          tagArgument(y)
-            .option('status', { type: 'string', choices: STATUSES, default: 'Accepted', describe: 'Its status' })
-            .option('expiry', { type: 'string', describe: 'Expiry date (ISO time)' })
-            .option('group', { type: 'string', describe: 'Parent id tag (its group)' }),
-        handler: operatorHandler('tags add', (c) =>
-          put(c, {
-            status: String(c.argv.status),
-            expiryDate: (c.argv.expiry as string | undefined) ?? null,
-            parentIdTag: (c.argv.group as string | undefined) ?? null,
-          }),
-        ),
-      })
-      .command({
-        command: 'block <tag>',
-        describe: 'Block an id tag (kept in the list, refused at Authorize); its expiry and group stay',
-        builder: tagArgument,
-        handler: operatorHandler('tags block', (c) => setStatus(c, 'Blocked')),
-      })
-      .command({
-        command: 'unblock <tag>',
-        describe: 'Accept a blocked id tag again',
-        builder: tagArgument,
-        handler: operatorHandler('tags unblock', (c) => setStatus(c, 'Accepted')),
-      })
-      .command({
-        command: 'remove <tag>',
-        describe: 'Remove an id tag from the list',
-        builder: tagArgument,
-        handler: operatorHandler('tags remove', async ({ api, argv }) => {
-          await api.request('DELETE', `/api/id-tags/${encodeURIComponent(String(argv.tag))}`);
-          return { json: { idTag: argv.tag, removed: true }, text: `${String(argv.tag)}: removed\n` };
+    yargs
+      .command(
+        withApi({
+          command: 'list',
+          describe: 'Every id tag, in id order',
+          builder: (y: Argv) =>
+            y
+              .option('search', { type: 'string', describe: 'Substring of the id tag, any case' })
+              .option('group', { type: 'string', describe: 'Only the members of this parent id tag' }),
+          handler: operatorHandler('tags list', list),
         }),
-      })
-      .command({
-        command: 'import <file>',
-        describe: 'Add or replace the id tags of a CSV (idTag,status,expiryDate,parentIdTag) or JSON file',
-        builder: (y: Argv) =>
-          y
-            .positional('file', { type: 'string', demandOption: true, describe: 'A .csv or .json file; - for stdin' })
-            .option('format', { type: 'string', choices: ['csv', 'json'], describe: 'Default: by file extension' })
-            .option('replace', {
-              type: 'boolean',
-              default: false,
-              describe: 'Also remove every tag that is not in the file',
+      )
+      .command(
+        withApi({
+          command: 'add <tag>',
+          describe: 'Add an id tag, or replace it',
+          builder: (y: Argv) =>
+            tagArgument(y)
+              .option('status', { type: 'string', choices: STATUSES, default: 'Accepted', describe: 'Its status' })
+              .option('expiry', { type: 'string', describe: 'Expiry date (ISO time)' })
+              .option('group', { type: 'string', describe: 'Parent id tag (its group)' }),
+          handler: operatorHandler('tags add', (c) =>
+            put(c, {
+              status: String(c.argv.status),
+              expiryDate: (c.argv.expiry as string | undefined) ?? null,
+              parentIdTag: (c.argv.group as string | undefined) ?? null,
             }),
-        handler: operatorHandler('tags import', importTags),
-      })
+          ),
+        }),
+      )
+      .command(
+        withApi({
+          command: 'block <tag>',
+          describe: 'Block an id tag (kept in the list, refused at Authorize); its expiry and group stay',
+          builder: tagArgument,
+          handler: operatorHandler('tags block', (c) => setStatus(c, 'Blocked')),
+        }),
+      )
+      .command(
+        withApi({
+          command: 'unblock <tag>',
+          describe: 'Accept a blocked id tag again',
+          builder: tagArgument,
+          handler: operatorHandler('tags unblock', (c) => setStatus(c, 'Accepted')),
+        }),
+      )
+      .command(
+        withApi({
+          command: 'remove <tag>',
+          describe: 'Remove an id tag from the list',
+          builder: tagArgument,
+          handler: operatorHandler('tags remove', async ({ api, argv }) => {
+            await api.request('DELETE', `/api/id-tags/${encodeURIComponent(String(argv.tag))}`);
+            return { json: { idTag: argv.tag, removed: true }, text: `${String(argv.tag)}: removed\n` };
+          }),
+        }),
+      )
+      .command(
+        withApi({
+          command: 'import <file>',
+          describe: 'Add or replace the id tags of a CSV (idTag,status,expiryDate,parentIdTag) or JSON file',
+          builder: (y: Argv) =>
+            y
+              .positional('file', { type: 'string', demandOption: true, describe: 'A .csv or .json file; - for stdin' })
+              .option('format', { type: 'string', choices: ['csv', 'json'], describe: 'Default: by file extension' })
+              .option('replace', {
+                type: 'boolean',
+                default: false,
+                describe: 'Also remove every tag that is not in the file',
+              }),
+          handler: operatorHandler('tags import', importTags),
+        }),
+      )
       .demandCommand(1, 'Name a tags command: list, add, block, unblock, remove, import')
       .example('$0 tags add 04A2B3C4 --expiry 2027-01-01T00:00:00Z', 'a card for a year')
       .example('$0 tags import cards.csv', 'the export of the old central system'),

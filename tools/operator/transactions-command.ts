@@ -6,7 +6,7 @@ import { createWriteStream } from 'node:fs';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Argv, CommandModule } from 'yargs';
-import { withApiOptions } from './api-options.js';
+import { withApi } from './api-options.js';
 import { collect, operatorHandler, type OperatorContext, type OperatorOutput } from './run.js';
 import { formatTable, type Column } from './table.js';
 
@@ -47,25 +47,33 @@ export const transactionsCommand: CommandModule = {
   command: 'transactions <command>',
   describe: 'List and export charging sessions',
   builder: (yargs: Argv) =>
-    withApiOptions(yargs)
-      .command({
-        command: 'list',
-        describe: 'The newest transactions, every page up to --limit',
-        builder: (y: Argv) =>
-          filters(y).option('limit', {
-            type: 'number',
-            default: 100,
-            describe: 'At most this many (0: every one)',
-          }),
-        handler: operatorHandler('transactions list', list),
-      })
-      .command({
-        command: 'export',
-        describe: 'Every matching transaction as CSV (or --json), streamed',
-        builder: (y: Argv) =>
-          filters(y).option('output', { type: 'string', alias: 'o', describe: 'Write to this file instead of stdout' }),
-        handler: operatorHandler('transactions export', exportTransactions),
-      })
+    yargs
+      .command(
+        withApi({
+          command: 'list',
+          describe: 'The newest transactions, every page up to --limit',
+          builder: (y: Argv) =>
+            filters(y).option('limit', {
+              type: 'number',
+              default: 100,
+              describe: 'At most this many (0: every one)',
+            }),
+          handler: operatorHandler('transactions list', list),
+        }),
+      )
+      .command(
+        withApi({
+          command: 'export',
+          describe: 'Every matching transaction as CSV (or --json), streamed',
+          builder: (y: Argv) =>
+            filters(y).option('output', {
+              type: 'string',
+              alias: 'o',
+              describe: 'Write to this file instead of stdout',
+            }),
+          handler: operatorHandler('transactions export', exportTransactions),
+        }),
+      )
       .demandCommand(1, 'Name a transactions command: list, export')
       .example('$0 transactions list --active', 'what is charging now')
       .example('$0 transactions export --since 2026-11-01 -o november.csv', "a month's sessions for billing"),

@@ -10,7 +10,8 @@ import { backendOptions } from '../../backend/options.js';
 import { proxyOptions } from '../../proxy/options.js';
 import { API_GROUP } from '../operator/api-options.js';
 import { apiConnection } from '../operator/connection.js';
-import { API_SECTION } from '../operator/options.js';
+import { API_SECTION, apiOptions } from '../operator/options.js';
+import { ownOptionsFirst } from '../../common/help-groups.js';
 import { collectStatus } from './collect.js';
 import { statusOptions } from './options.js';
 import { formatStatus } from './report.js';
@@ -20,8 +21,7 @@ export const statusCommand: CommandModule = {
   describe:
     'One screen of the stack on this host: processes up, certificate days left, chargers connected, sessions running, recent errors',
   builder: (yargs: Argv) =>
-    yargs
-      .options(yargsOptions(statusOptions, API_SECTION) as never)
+    ownOptionsFirst(yargs.options(yargsOptions(statusOptions, API_SECTION) as never), Object.keys(apiOptions))
       .group(['api-url', 'token', 'timeout', 'page-size'], API_GROUP)
       .example('$0 status --config /etc/ocpp-edge/production.yaml', 'on the server')
       .epilogue(

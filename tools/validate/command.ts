@@ -28,6 +28,7 @@ export const validateCommand: CommandModule = {
     // processes declare (--host, --log-level) is checked for both.
     const { _: _positional, $0: _script, connect, ...flags } = argv as Record<string, unknown>;
     const result = await validateConfiguration({ flags, connect: Boolean(connect) });
+    for (const warning of result.warnings) process.stderr.write(`ocpp-edge: warning: ${warning}\n`);
     if (result.problems.length === 0) {
       process.stdout.write(`configuration OK (${result.checked.join(', ')})\n`);
       process.exit(0);

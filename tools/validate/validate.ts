@@ -10,6 +10,7 @@ import { backendOptions, type BackendConfig } from '../../backend/options.js';
 import { checkListenerPorts } from '../../proxy/config-checks.js';
 import { proxyOptions, type ProxyConfig } from '../../proxy/options.js';
 import { MemoryCertificateStore } from '../../proxy/tls/certificate-store.js';
+import { COMMON_NAME_WARNING, profileDropsCommonName } from '../../proxy/tls/acme/common-name.js';
 import { FilesCertificateSource } from '../../proxy/tls/files-source.js';
 import { checkDomainsCovered, servedDomains, tlsMode } from '../../proxy/tls/sources.js';
 import { loadTicketKeys } from '../../proxy/tls/ticket-keys.js';
@@ -19,6 +20,8 @@ export interface ValidationResult {
   problems: string[];
   /** What was checked, for the OK line. */
   checked: string[];
+  /** Valid but worth knowing (what the processes would warn about at start-up): printed, exit code unchanged. */
+  warnings: string[];
 }
 
 export interface ValidateOptions {
@@ -42,7 +45,21 @@ export async function validateConfiguration(options: ValidateOptions): Promise<V
     checked.push(options.connect ? 'backend (database and Redis reached)' : 'backend');
   }
   if (proxy && backend) await collect(problems, proxy, async () => checkUpstreamMatchesBackend(proxy, backend));
-  return { problems, checked };
+  return { problems, checked, warnings: proxy ? proxyWarnings(proxy) : [] };
+}
+
+/** The start-up warnings of the proxy that the configuration alone decides. */
+function proxyWarnings(config: ProxyConfig): string[] {
+  const warnings: string[] = [];
+  if (config.tls === 'acme' && profileDropsCommonName(config.acmeProfile))
+    warnings.push(`proxy.acme-profile ${config.acmeProfile}: ${COMMON_NAME_WARNING}`);
+  if (config.plainOcppOnHttp)
+    warnings.push(
+      'proxy.plain-ocpp-on-http: chargers of security profile 1 may connect over plain ws:// (their password unencrypted)',
+    );
+  if (config.tlsCompat === 'ocpp-legacy')
+    warnings.push('proxy.tls-compat ocpp-legacy: static-RSA suites without forward secrecy are offered (TLS 1.2)');
+  return warnings;
 }
 
 function load<T extends OptionSpecs>(

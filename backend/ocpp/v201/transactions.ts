@@ -5,6 +5,7 @@
 // (lost answer, offline queue sent twice) is answered the same and changes nothing.
 
 import type { TransactionEventOutcome } from '../../store/ocpp201-records.js';
+import { emitFlag, flagsOf } from '../transaction-flags.js';
 import { utcTimestamp, type HandlerContext, type ProfileHandlers } from '../handler.js';
 import { idTokenInfo, type IdToken } from './authorization.js';
 import { energyRegister, sampledValues201, type MeterValue201 } from './meter-values.js';
@@ -31,7 +32,7 @@ interface TransactionEventRequest {
 }
 
 export const transactionHandlers: ProfileHandlers = {
-  async TransactionEvent(payload: TransactionEventRequest, context) {
+  async TransactionEvent(payload: TransactionEventRequest, context, call) {
     const now = context.now();
     const meterValues = sampledValues201(payload.meterValue ?? []);
     const info = payload.transactionInfo;
@@ -77,6 +78,12 @@ export const transactionHandlers: ProfileHandlers = {
       context.logger.info(log, outcome.stopped ? 'transaction ended' : 'transaction started');
     if (!outcome.duplicate && (outcome.created || outcome.stopped))
       await emitTransactionEvents(context, outcome, info.transactionId, authorization?.status);
+    // As for 1.6: an event the tolerant policy repaired flags its transaction (a defaulted timestamp too).
+    const flags = outcome.duplicate ? [] : flagsOf(call);
+    if (flags.length > 0) {
+      await context.store.flagTransaction(outcome.transactionId, flags);
+      for (const flag of flags) emitFlag(context, outcome.transactionId, flag);
+    }
     // OCPP 2.0.1 E: idTokenInfo is required in the answer when the request carried an idToken.
     return authorization ? { idTokenInfo: authorization } : {};
   },

@@ -25,7 +25,7 @@ import { CertificateRenewer } from './renewer.js';
 import { selfCheckTarget } from './source.js';
 import { openAcmeState, type AcmeState } from './state.js';
 import { FileAcmeStore } from './file-store.js';
-import type { AcmeStore } from './store.js';
+import { certificateStorageKey, type AcmeStore } from './store.js';
 
 const DAY_MS = 86_400_000;
 
@@ -209,27 +209,46 @@ async function renewCommand(
     return 2;
   }
   const target = selfCheckTarget(config);
-  const renewer = new CertificateRenewer({
-    domains,
-    directoryUrl: directoryUrlFor(config),
-    email: config.acmeEmail,
-    keyType: config.acmeKeyType as AcmeKeyType,
-    profile: config.acmeProfile,
-    storage: state.store,
-    lock: state.lock,
-    // The running proxy's port-80 listener answers from this same store (data dir or Redis).
-    challenges: state.challenges,
-    selfCheck: target ? { ...target, timeoutMs: 5_000 } : undefined,
-    metrics: createAcmeMetrics(new Registry()),
-    logger,
-  });
+  const keyTypes = [...new Set(config.acmeKeyType as AcmeKeyType[])];
+  let code = 0;
+  // One order per key type (ECDSA and RSA side by side when both are configured), as the proxy keeps them.
+  for (const [index, keyType] of keyTypes.entries()) {
+    const renewer = new CertificateRenewer({
+      domains,
+      storageKey: certificateStorageKey(domains[0]!, keyType, index),
+      directoryUrl: directoryUrlFor(config),
+      email: config.acmeEmail,
+      keyType,
+      profile: config.acmeProfile,
+      storage: state.store,
+      lock: state.lock,
+      // The running proxy's port-80 listener answers from this same store (data dir or Redis).
+      challenges: state.challenges,
+      selfCheck: target ? { ...target, timeoutMs: 5_000 } : undefined,
+      metrics: createAcmeMetrics(new Registry()),
+      logger,
+    });
+    const label = keyTypes.length > 1 ? `${domains.join(', ')} (${keyType})` : domains.join(', ');
+    code = Math.max(code, await renewOne(renewer, label, domains, logger, force, dryRun));
+  }
+  return code;
+}
+
+async function renewOne(
+  renewer: CertificateRenewer,
+  label: string,
+  domains: string[],
+  logger: Logger,
+  force: boolean,
+  dryRun: boolean,
+): Promise<number> {
   try {
     const outcome = await renewer.renew({ force, dryRun, purpose: `ocpp-edge certs renew (pid ${process.pid})` });
     switch (outcome.action) {
       case 'renewed': {
         const info = readCertificateInfo(outcome.stored.certPem);
         process.stdout.write(
-          `Renewed ${domains.join(', ')} in ${outcome.durationMs} ms: serial ${info.serialNumber}, valid until ${info.notAfter.toISOString()}\n` +
+          `Renewed ${label} in ${outcome.durationMs} ms: serial ${info.serialNumber}, valid until ${info.notAfter.toISOString()}\n` +
             `Stored in ${outcome.stored.certPath}; running proxies serve it to new connections within seconds.\n`,
         );
         return 0;
@@ -243,7 +262,7 @@ async function renewCommand(
       case 'not-due': {
         const { decision, info } = outcome.evaluation;
         process.stdout.write(
-          `Not due: ${domains.join(', ')} valid until ${info?.notAfter.toISOString()}, renewal at ${decision.renewAt.toISOString()} (${decision.reason}). ` +
+          `Not due: ${label} valid until ${info?.notAfter.toISOString()}, renewal at ${decision.renewAt.toISOString()} (${decision.reason}). ` +
             'Use --force to renew now.\n',
         );
         return 0;

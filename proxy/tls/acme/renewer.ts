@@ -31,6 +31,8 @@ export interface RenewerOptions {
   logger: Logger;
   /** How long to wait for another process's order before giving up this attempt. */
   lockWaitMs?: number;
+  /** Where the certificate is stored (store.ts certificateStorageKey); default: the primary domain. */
+  storageKey?: string;
 }
 
 export interface Evaluation {
@@ -53,7 +55,7 @@ export class CertificateRenewer {
   private ari: { certId: string; info: RenewalInfo; fetchedAt: number; renewAt: Date } | undefined;
 
   constructor(private readonly options: RenewerOptions) {
-    this.primary = options.domains[0];
+    this.primary = options.storageKey ?? options.domains[0];
   }
 
   /** Reads the stored certificate and, when the CA offers ARI, its renewal window; decides when to renew. */

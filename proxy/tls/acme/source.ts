@@ -21,7 +21,7 @@ import { createPlaceholder } from './placeholder.js';
 import { problemOf } from './problem.js';
 import { CertificateRenewer } from './renewer.js';
 import type { AcmeState } from './state.js';
-import type { AcmeStore, StoredCertificate } from './store.js';
+import { certificateStorageKey, type AcmeStore, type StoredCertificate } from './store.js';
 
 export interface AcmeSourceOptions {
   config: ProxyConfig;
@@ -38,16 +38,62 @@ const CHECK_INTERVAL_MS = 60 * 60_000;
 /** Another process is ordering: look again after this long. */
 const LOCK_BUSY_RETRY_MS = 60_000;
 
+/**
+ * One order per --acme-key-type (ECDSA and RSA side by side when both are given): each certificate is stored,
+ * renewed and served on its own, the certificate store serves both for the domains (certificate-store.ts).
+ */
 export function createAcmeCertificateSource(options: AcmeSourceOptions): CertificateSource {
-  return new AcmeCertificateSource(options);
+  const { config } = options;
+  const domains = config.domain.map((domain) => domain.toLowerCase());
+  if (domains.length === 0) throw new ConfigError('--domain', 'at least one domain is required with --tls acme');
+  if (profileDropsCommonName(config.acmeProfile))
+    options.logger.warn(
+      { acmeProfile: config.acmeProfile },
+      `--acme-profile ${config.acmeProfile}: ${COMMON_NAME_WARNING}`,
+    );
+  const keyTypes = [...new Set(config.acmeKeyType as AcmeKeyType[])];
+  const sources = keyTypes.map(
+    (keyType, index) =>
+      new AcmeCertificateSource(options, domains, keyType, certificateStorageKey(domains[0]!, keyType, index)),
+  );
+  return new AcmeSources(sources, domains, options);
 }
 
-class AcmeCertificateSource implements CertificateSource {
+/** The orders of every key type, started together: a placeholder only while none of them has a certificate. */
+class AcmeSources implements CertificateSource {
+  constructor(
+    private readonly sources: AcmeCertificateSource[],
+    private readonly domains: string[],
+    private readonly options: AcmeSourceOptions,
+  ) {}
+
+  async start(): Promise<void> {
+    const served = await Promise.all(this.sources.map((source) => source.installStored('stored certificate')));
+    if (!served.some(Boolean)) {
+      const placeholder = await createPlaceholder(this.domains);
+      this.options.store.install(placeholder.certPem, placeholder.keyPem, 'placeholder');
+      this.options.logger.warn(
+        { domains: this.domains },
+        'no ACME certificate yet: serving a self-signed placeholder until the first one is issued',
+      );
+    }
+    for (const source of this.sources) source.begin();
+  }
+
+  async reload(): Promise<void> {
+    for (const source of this.sources) await source.reload();
+  }
+
+  async stop(): Promise<void> {
+    for (const source of this.sources) await source.stop();
+  }
+}
+
+class AcmeCertificateSource {
   private readonly logger: Logger;
   private readonly storage: AcmeStore;
   private readonly renewer: CertificateRenewer;
   private readonly metrics: AcmeMetrics;
-  private readonly domains: string[];
   private servedSerial: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private checking: Promise<void> | undefined;
@@ -55,23 +101,22 @@ class AcmeCertificateSource implements CertificateSource {
   private stopped = false;
   private unwatch: (() => void) | undefined;
 
-  constructor(private readonly options: AcmeSourceOptions) {
+  constructor(
+    private readonly options: AcmeSourceOptions,
+    private readonly domains: string[],
+    keyType: AcmeKeyType,
+    storageKey: string,
+  ) {
     const { config, registry } = options;
-    this.domains = config.domain.map((domain) => domain.toLowerCase());
-    if (this.domains.length === 0) throw new ConfigError('--domain', 'at least one domain is required with --tls acme');
-    this.logger = options.logger.child({ component: 'acme' });
+    this.logger = options.logger.child({ component: 'acme', keyType });
     this.storage = options.acme.store;
-    this.metrics = createAcmeMetrics(registry);
-    if (profileDropsCommonName(config.acmeProfile))
-      this.logger.warn(
-        { acmeProfile: config.acmeProfile },
-        `--acme-profile ${config.acmeProfile}: ${COMMON_NAME_WARNING}`,
-      );
+    this.metrics = acmeMetricsFor(registry);
     this.renewer = new CertificateRenewer({
       domains: this.domains,
+      storageKey,
       directoryUrl: directoryUrlFor(config),
       email: config.acmeEmail,
-      keyType: config.acmeKeyType as AcmeKeyType,
+      keyType,
       profile: config.acmeProfile,
       storage: this.storage,
       lock: options.acme.lock,
@@ -83,16 +128,8 @@ class AcmeCertificateSource implements CertificateSource {
     });
   }
 
-  async start(): Promise<void> {
-    const installed = await this.installStored('stored certificate');
-    if (!installed) {
-      const placeholder = await createPlaceholder(this.domains);
-      this.options.store.install(placeholder.certPem, placeholder.keyPem, 'placeholder');
-      this.logger.warn(
-        { domains: this.domains },
-        'no ACME certificate yet: serving a self-signed placeholder until the first one is issued',
-      );
-    }
+  /** Watches the stored certificate and starts the renewal checks (after installStored). */
+  begin(): void {
     this.unwatch = this.storage.watchCertificate(
       this.renewer.primary,
       () => void this.installStored('stored by another process'),
@@ -180,7 +217,7 @@ class AcmeCertificateSource implements CertificateSource {
   }
 
   /** Installs the stored certificate when it differs from the one served. Returns whether one is served now. */
-  private async installStored(why: string): Promise<boolean> {
+  async installStored(why: string): Promise<boolean> {
     let stored: StoredCertificate | undefined;
     try {
       stored = await this.storage.readCertificate(this.renewer.primary);
@@ -224,6 +261,17 @@ class AcmeCertificateSource implements CertificateSource {
     this.metrics.ariWindowStart.set(labels, Math.floor(window.start.getTime() / 1000));
     this.metrics.ariWindowEnd.set(labels, Math.floor(window.end.getTime() / 1000));
   }
+}
+
+/** The ACME metrics of a registry, registered once whatever the number of key types (labelled by storage key). */
+const metricsByRegistry = new WeakMap<Registry, AcmeMetrics>();
+function acmeMetricsFor(registry: Registry): AcmeMetrics {
+  let metrics = metricsByRegistry.get(registry);
+  if (!metrics) {
+    metrics = createAcmeMetrics(registry);
+    metricsByRegistry.set(registry, metrics);
+  }
+  return metrics;
 }
 
 /** Our own port-80 listener as seen from this host, for the pre-flight check in order.ts. */

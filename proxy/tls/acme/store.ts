@@ -84,3 +84,12 @@ export function directoryId(directoryUrl: string): string {
   const url = new URL(directoryUrl);
   return `${url.host}${url.pathname}`.replace(/[^a-zA-Z0-9.-]+/g, '-').replace(/-+$/, '');
 }
+
+/**
+ * Where a certificate of the domains is stored: under the primary domain for the first --acme-key-type (as
+ * always, so a single-key-type setup keeps its state), under "{primary}+{keyType}" for another (ECDSA and RSA
+ * side by side: two orders, two certificates, each renewed on its own schedule and ARI window).
+ */
+export function certificateStorageKey(primaryDomain: string, keyType: string, index: number): string {
+  return index === 0 ? primaryDomain : `${primaryDomain}+${keyType}`;
+}

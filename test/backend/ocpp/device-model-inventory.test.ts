@@ -114,6 +114,27 @@ describe('configuration inventory of OCPP 2.0.1 chargers', () => {
     });
   }
 
+  it('a 2.0.1 charger with an empty device model (EmptyResultSet): refreshed, with no keys', async (t) => {
+    await withBackend(t, 'sqlite', FAST, async (backend) => {
+      const charger = await connectCharger(backend.ocppUrl, 'CP-EMPTY', { protocols: ['ocpp2.0.1'] });
+      charger.handle('GetBaseReport', async () => ({ status: 'EmptyResultSet' }));
+      try {
+        await charger.call('BootNotification', {
+          reason: 'PowerUp',
+          chargingStation: { model: 'raw', vendorName: 'test' },
+        });
+        const after = await waitFor('the refresh on record', async () => {
+          const response = await backend.api('GET', '/api/charge-points/CP-EMPTY/configuration');
+          return response.body.refreshedAt && response.body;
+        });
+        assert.deepEqual(after.keys, []);
+        assert.equal(after.lastError, null);
+      } finally {
+        await charger.close();
+      }
+    });
+  });
+
   it('a 2.0.1 charger refusing GetBaseReport: the refresh fails with the status, and it is on record', async (t) => {
     await withBackend(t, 'sqlite', FAST, async (backend) => {
       const charger = await connectCharger(backend.ocppUrl, 'CP-NOREPORT', { protocols: ['ocpp2.0.1'] });

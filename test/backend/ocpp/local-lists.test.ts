@@ -45,6 +45,31 @@ async function syncedState(backend: TestBackend, id: string, version?: number) {
 }
 
 describe('local authorization lists', () => {
+  it('an OCPP 2.0.1 station gets the list in 2.0.1 words, in chunks of LocalAuthListCtrlr.ItemsPerMessage', async (t) => {
+    await withBackend(t, 'sqlite', FAST, async (backend) => {
+      await importCsv(backend, csvOfTags(25));
+      const sim = await startSimulatedCharger(backend.ocppUrl, 'CS-LIST', { ocppVersion: '2.0.1' }, (charger) =>
+        charger.configuration.set('SendLocalListMaxLength', 10),
+      );
+      try {
+        const state = await syncedState(backend, 'CS-LIST');
+        const list = sim.charger.localList;
+        assert.equal(list.entries.size, 25);
+        assert.equal(sim.stats.callsAnswered.get('SendLocalList'), 3, '25 tags in chunks of 10');
+        assert.equal(state.listVersion, list.version);
+        assert.equal(list.entries.get('TAG-010')?.status, 'Blocked');
+        // The chunk size came from the device model (the 2.0.1 inventory), not from a 1.6 key.
+        const { body } = await backend.api('GET', '/api/charge-points/CS-LIST/configuration');
+        assert.ok(body.keys.some((key: { key: string }) => key.key === 'LocalAuthListCtrlr/ItemsPerMessage#Actual'));
+        assert.ok(!body.keys.some((key: { key: string }) => key.key === 'SendLocalListMaxLength'));
+        await backend.api('DELETE', '/api/id-tags/TAG-002');
+        await waitFor('the removal on the station', () => !list.entries.has('TAG-002'));
+      } finally {
+        await sim.stop();
+      }
+    });
+  });
+
   for (const dialect of STORAGE_NAMES) {
     it(`${dialect}: full list in chunks at boot, differential after changes, full after a lost list or VersionMismatch`, async (t) => {
       await withBackend(t, dialect, FAST, async (backend) => {

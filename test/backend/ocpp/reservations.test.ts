@@ -1,5 +1,6 @@
 // Reservations against the simulator (ReserveNow, CancelReservation) and a charger over a real WebSocket
-// (StartTransaction with the reservationId, another tag on the reserved connector, Faulted), expiry, events.
+// (StartTransaction with the reservationId, another tag on the reserved connector, retransmitted starts, Faulted),
+// expiry, events.
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -64,7 +65,7 @@ describe('reservations', () => {
     });
   }
 
-  it('StartTransaction with the reservationId uses it; another tag on the reserved connector is Invalid; Faulted ends one', async (t) => {
+  it('StartTransaction with the reservationId uses it; another tag on the reserved connector gets its own status, flagged; Faulted ends one', async (t) => {
     const tokens = [API_TOKEN, 'operator:operator-token-0123456789', 'viewer:viewer-token-0123456789'];
     await withBackend(t, 'sqlite', { ...FAST, 'api-token': tokens }, async (backend) => {
       for (const idTag of ['TAG-R', 'TAG-OTHER', 'TAG-CHILD'])
@@ -111,14 +112,47 @@ describe('reservations', () => {
         charger.handle('CancelReservation', async () => ({ status: 'Accepted' }));
         assert.equal((await backend.api('DELETE', `/api/reservations/${byOperator.body.id}`)).status, 200);
 
+        const flagged: PendingEvent[] = [];
+        backend.handle.events.on('transaction.flagged', (event) => void flagged.push(event));
         const first = await reserve(1, 'TAG-R');
-        const other = await start(1, 'TAG-OTHER');
-        assert.equal(other.idTagInfo.status, 'Invalid', 'connector 1 is reserved for TAG-R');
-        const used = await start(1, 'TAG-R', first.id);
+        // OCPP 1.6 §5.13: refusing other tags on a reserved connector is the charger's duty; §4.8 and §7.2: the
+        // answer is the tag's validity, and TAG-OTHER is valid (Invalid would also land in the charger's cache).
+        const otherStart = { connectorId: 1, idTag: 'TAG-OTHER', meterStart: 0, timestamp: inMinutes(-1) };
+        const other = (await charger.call('StartTransaction', otherStart)) as Awaited<ReturnType<typeof start>>;
+        assert.equal(other.idTagInfo.status, 'Accepted', 'TAG-OTHER is a valid tag');
+        await waitFor('the reservedConnector flag', () =>
+          flagged.some((event) => (event.data as { flag: string }).flag === 'reservedConnector'),
+        );
+        assert.equal((await backend.api('GET', `/api/reservations/${first.id}`)).body.status, 'Accepted');
+        const otherAgain = await charger.call('StartTransaction', otherStart);
+        assert.deepEqual(otherAgain, other, 'a retransmission gets the same answer');
+        // An unknown tag on the reserved connector: Invalid, and Invalid again when retransmitted.
+        const unknownStart = { connectorId: 1, idTag: 'TAG-NOBODY', meterStart: 0, timestamp: inMinutes(-1) };
+        const unknown = await charger.call('StartTransaction', unknownStart);
+        assert.equal((unknown as { idTagInfo: { status: string } }).idTagInfo.status, 'Invalid');
+        assert.deepEqual(await charger.call('StartTransaction', unknownStart), unknown);
+
+        const usedStart = {
+          connectorId: 1,
+          idTag: 'TAG-R',
+          meterStart: 0,
+          timestamp: new Date().toISOString(),
+          reservationId: first.id,
+        };
+        const used = (await charger.call('StartTransaction', usedStart)) as Awaited<ReturnType<typeof start>>;
         assert.equal(used.idTagInfo.status, 'Accepted');
         const after = (await backend.api('GET', `/api/reservations/${first.id}`)).body;
         assert.equal(after.status, 'Used');
         assert.equal(after.transactionId, used.transactionId);
+        // The reservation's own start retransmitted (its answer lost): the same transaction, the same status,
+        // and the reservation still names the first transaction.
+        await backend.api('PUT', '/api/id-tags/TAG-R', { status: 'Blocked' });
+        assert.deepEqual(await charger.call('StartTransaction', usedStart), used);
+        assert.equal(
+          (await backend.api('GET', `/api/reservations/${first.id}`)).body.transactionId,
+          used.transactionId,
+        );
+        await backend.api('PUT', '/api/id-tags/TAG-R', {});
         // Used: the connector is free for anyone again.
         assert.equal((await start(1, 'TAG-OTHER')).idTagInfo.status, 'Accepted');
 

@@ -109,6 +109,44 @@ describe('charging groups', () => {
     });
   });
 
+  it('an OCPP 2.0.1 charger in the group gets its share as a 2.0.1 TxProfile', async (t) => {
+    await withBackend(t, 'sqlite', FAST, async (backend) => {
+      const old = await startSimulatedCharger(backend.ocppUrl, 'CP-MIX-16', { meterIntervalSec: 1 });
+      const station = await startSimulatedCharger(backend.ocppUrl, 'CP-MIX-201', { ocppVersion: '2.0.1' });
+      try {
+        assert.equal(
+          (await backend.api('POST', '/api/charging-groups', { id: 'mixed', limit: 20, unit: 'A' })).status,
+          201,
+        );
+        for (const id of ['CP-MIX-16', 'CP-MIX-201'])
+          assert.equal((await backend.api('PUT', `/api/charging-groups/mixed/members/${id}`)).status, 200);
+        const held201 = (purpose: string) =>
+          station.charger.chargingProfiles.list().find((held) => held.profile.chargingProfilePurpose === purpose);
+        await waitFor(
+          "the 2.0.1 station holds the group's default on EVSE 0",
+          () => held201('TxDefaultProfile')?.evseId === 0,
+        );
+        await startSession(backend, old);
+        await startSession(backend, station);
+        const txProfile = await waitFor('its TxProfile', () => held201('TxProfile'));
+        assert.equal(txProfile.evseId, 1);
+        assert.equal(
+          txProfile.profile.transactionId,
+          station.charger.transactionId(),
+          "the charger's own transaction id",
+        );
+        const schedule = (
+          txProfile.profile.chargingSchedule as Array<{ chargingSchedulePeriod: Array<{ limit: number }> }>
+        )[0];
+        assert.equal(schedule?.chargingSchedulePeriod[0]?.limit, 10);
+        await waitFor('the 1.6 charger has the other half', () => old.charger.currentLimitA() === 10);
+      } finally {
+        await old.stop();
+        await station.stop();
+      }
+    });
+  });
+
   it('a never-zero model is paused at its pause limit, never sent 0', async (t) => {
     const flags = { ...FAST, 'never-zero-model': ['SIMULATOR'], 'group-pause-current': 1 };
     await withBackend(t, 'sqlite', flags, async (backend) => {

@@ -41,6 +41,18 @@ describe('boot storm through the full stack', () => {
     assert.ok(result.targetCpuMs > 0 && result.backendCpuMs > 0 && result.fleetCpuMs > 0, JSON.stringify(result));
   });
 
+  it('boots a mixed fleet (1.6:50%,2.0.1:50%): every charger of both versions accepted, none lost', async () => {
+    const result = await measureBootStorm(
+      'ocpp-edge',
+      { fleet, certificates, nginxBinary: 'nginx' },
+      { chargers: 40, timeoutMs: 60_000, database: 'sqlite', ocpp: '1.6:50%,2.0.1:50%' },
+    );
+    assert.equal(result.ocpp, '1.6:50%,2.0.1:50%');
+    assert.equal(result.accepted, 40, JSON.stringify(result.failureKinds));
+    assert.equal(result.failures, 0);
+    assert.deepEqual(result.acceptedByVersion, { '1.6': 20, '2.0.1': 20 });
+  });
+
   it('boots them against PostgreSQL, in a schema of its own', async (t) => {
     if (!(await reachablePostgresUser()) && process.env.CI !== 'true') {
       t.skip('PostgreSQL not reachable at 127.0.0.1:5432 (database test); CI requires it');
@@ -71,8 +83,10 @@ describe('the storm CPU bound', () => {
   it('reports a storm within 1.3× of its bound with no failures as met, and anything else as missed', () => {
     const record = (allAcceptedSeconds: number, failures: number): StormRecord => ({
       database: 'sqlite',
+      ocpp: '1.6',
       chargers: 100,
       accepted: 100 - failures,
+      acceptedByVersion: { '1.6': 100 - failures },
       failures,
       failureKinds: failures ? { 'connect: ECONNRESET': failures } : {},
       allAcceptedSeconds,
@@ -80,6 +94,7 @@ describe('the storm CPU bound', () => {
       targetCpuMs: 1000,
       backendCpuMs: 500,
       fleetCpuMs: 800,
+      backendErrors: [],
       boundSeconds: 10,
       boundFactor: allAcceptedSeconds / 10,
     });

@@ -128,6 +128,22 @@ describe('ocpp-edge upgrade and rollback', () => {
     assert.equal(await link('current'), `releases/${SECOND_VERSION}`);
   });
 
+  test("the release validates with the environment files' variables, as the services will see them", async () => {
+    const file = path.join(root, 'etc/ocpp-edge/backend.env');
+    const secrets = await readFile(file, 'utf8');
+    await writeFile(file, `${secrets}DATABASE_URL=mysql://ocpp:secret@127.0.0.1/ocpp\n`);
+    try {
+      const before = await link('current');
+      const result = await cli('upgrade', first);
+      assert.equal(result.code, 1, result.output);
+      assert.match(result.stderr, /nothing switched:\n.*DATABASE_URL.*expects sqlite:PATH or postgres/);
+      assert.doesNotMatch(result.stderr, /secret/, 'the password is not printed');
+      assert.equal(await link('current'), before);
+    } finally {
+      await writeFile(file, secrets);
+    }
+  });
+
   test('a release that rejects the installed configuration is not switched to', async () => {
     const file = path.join(root, 'etc/ocpp-edge/config.yaml');
     const config = await readFile(file, 'utf8');

@@ -169,6 +169,38 @@ describe('ACME against Pebble', { skip, concurrency: false }, () => {
     await stopProxy(proxy);
   });
 
+  test('ECDSA and RSA (--acme-key-type twice): a second order, both stored and served, each renewal planned', async () => {
+    const dataDir = path.join(root, 'dual');
+    cpSync(firstDataDir, dataDir, { recursive: true });
+    const ecdsa = readCertificateInfo(storedChain(dataDir));
+    const { proxy, log } = await proxyInProcess(dataDir, { 'acme-key-type': ['ecdsa-p256', 'rsa-2048'] });
+    await waitFor(
+      'the RSA certificate beside the ECDSA one',
+      () => proxy.certificateStore.certificatesFor(DOMAIN).length === 2,
+      { ...ACME_POLL, timeoutMs: 30_000, log: pebble.log },
+    );
+    assert.equal(await orders(proxy, 'success'), 1, 'one order: the ECDSA certificate was not due');
+    const [ec, rsa] = proxy.certificateStore.certificatesFor(DOMAIN);
+    assert.deepEqual([ec!.keyType, rsa!.keyType], ['ec', 'rsa']);
+    assert.equal(ec!.serialNumber, ecdsa.serialNumber);
+    const rsaStored = path.join(dataDir, 'acme/certificates', `${DOMAIN}+rsa-2048`, 'current.json');
+    assert.ok(existsSync(rsaStored), 'the RSA certificate is stored under its own key');
+    // The client's signature algorithms pick one.
+    const viaEcdsa = await handshakeCertificate(proxy.httpsPort, DOMAIN, undefined, 'ecdsa_secp256r1_sha256');
+    assert.equal(viaEcdsa.serialNumber, ec!.serialNumber.toUpperCase());
+    const viaRsa = await handshakeCertificate(proxy.httpsPort, DOMAIN, undefined, 'rsa_pss_rsae_sha256:RSA+SHA256');
+    assert.equal(viaRsa.serialNumber, rsa!.serialNumber.toUpperCase());
+    // Each certificate has its own renewal (and ARI window) under its storage key.
+    const metrics = await proxy.registry.metrics();
+    for (const domain of [DOMAIN, `${DOMAIN}+rsa-2048`])
+      await waitFor(`the next renewal of ${domain}`, async () =>
+        metricValue(await proxy.registry.metrics(), 'ocpp_edge_acme_next_renewal_timestamp_seconds', { domain }),
+      );
+    assert.ok(metrics.length > 0);
+    assert.ok(log.find('certificate not due for renewal'), 'the ECDSA certificate was checked and kept');
+    await stopProxy(proxy);
+  });
+
   test('`certs renew --force` while a WSS connection stays open: new handshakes see the new serial', async () => {
     const dataDir = path.join(root, 'renew');
     cpSync(firstDataDir, dataDir, { recursive: true });
@@ -492,10 +524,10 @@ describe('ACME against Pebble', { skip, concurrency: false }, () => {
         ...ACME_POLL,
         timeoutMs: 15_000,
       });
-      const failure = log.find('ACME renewal failed; the current certificate keeps serving') as {
-        problem: { type: string };
-        retryInSeconds: number;
-      };
+      // The order is counted a moment before the source logs the failure: wait for the line itself.
+      const failure = (await waitFor('the failure to be logged', () =>
+        log.find('ACME renewal failed; the current certificate keeps serving'),
+      )) as { problem: { type: string }; retryInSeconds: number };
       assert.equal(failure.problem.type, 'local:ENOSPC');
       assert.ok(failure.retryInSeconds >= 60);
       assert.equal((await handshakeCertificate(proxy.httpsPort, DOMAIN)).serialNumber, served.serialNumber);
@@ -518,11 +550,9 @@ describe('ACME against Pebble', { skip, concurrency: false }, () => {
       ...ACME_POLL,
       timeoutMs: 10_000,
     });
-    const failure = log.find('ACME renewal failed; the current certificate keeps serving') as {
-      problem: { type: string; detail: string };
-      retryInSeconds: number;
-      retryAt: string;
-    };
+    const failure = (await waitFor('the failure to be logged', () =>
+      log.find('ACME renewal failed; the current certificate keeps serving'),
+    )) as { problem: { type: string; detail: string }; retryInSeconds: number; retryAt: string };
     assert.ok(failure, 'failure logged');
     assert.equal(failure.problem.type, 'transport');
     assert.match(failure.problem.detail, /ECONNREFUSED/);
