@@ -138,7 +138,7 @@ describe('soak samples and plot', () => {
       },
     ]);
     assert.ok(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"'));
-    assert.ok(svg.includes('a &lt;b&gt; &amp; c'));
+    assert.ok(svg.includes('<title>a &lt;b&gt; &amp; c</title>'));
     // The axis tops at 200; 130 of 200 on a 114-pixel plot starting at y 58: y = 58 + 114 − 74.1.
     assert.ok(svg.includes('>200<'));
     assert.match(svg, /<polyline [^>]*points="80\.0,172\.0 740\.0,97\.9"/);
