@@ -130,8 +130,9 @@ export async function measureCapacity(
           timeoutMs: 60_000,
         });
         opened = chargerIds('CAP', size);
-        // Let the backend's after-boot calls of the new chargers pass before measuring.
-        await sleep(Math.min(10_000, 2000 + size));
+        // Let the backend's after-boot calls of the new chargers pass before measuring: they start 2–4 s after
+        // each boot (--after-boot-delay 2, up to twice that) and read each charger's configuration.
+        await sleep(Math.min(20_000, 8000 + size * 2));
         const pgPids = await databasePids();
         const cpu = () => ({
           proxy: processTreeStats(target.pid).cpuMs,
@@ -160,7 +161,8 @@ export async function measureCapacity(
         for (const [kind, count] of Object.entries(apiResult.failures)) errorKinds[`api: ${kind}`] = count;
         const ocpp = LatencyHistogram.of(messages.rttMs);
         const apiLatency = LatencyHistogram.of(apiResult.latenciesMs);
-        const share = (key: keyof typeof before) => (after[key] - before[key]) / elapsedMs;
+        // A database server process that ends during the step takes its CPU time with it: never below zero.
+        const share = (key: keyof typeof before) => Math.max(0, after[key] - before[key]) / elapsedMs;
         const measured = {
           chargers: size,
           messagesPerSecond: (messages.sent * 1000) / elapsedMs,

@@ -22,6 +22,9 @@ describe('TLS memory probe', () => {
     assert.equal(result.serverOpenssl, process.versions.openssl);
     assert.ok(result.rssBeforeMb > 10 && result.rssHeldMb > 10, JSON.stringify(result));
     assert.ok(Number.isFinite(result.perConnectionKb));
+    // The server's own heap accounting, read after a full GC before and with the connections held.
+    assert.ok(result.heapBefore.heapTotalMb > 0 && result.heapHeld.heapUsedMb > 0, JSON.stringify(result));
+    assert.ok(Number.isFinite(result.heapPerConnectionKb));
   });
 
   it(`negotiates ${POST_QUANTUM_GROUP} when both sides offer it and the runtime has it`, async (t) => {

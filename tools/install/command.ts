@@ -8,7 +8,7 @@ import { EXIT_CONFIG } from '../../common/exit-codes.js';
 import { packageManifest } from '../../common/package-manifest.js';
 import { installSteps, userStep, type ServiceManager } from './install.js';
 import { HOST, layoutUnder, SERVICE_USER, type Layout } from './layout.js';
-import { rollback, upgrade } from './releases.js';
+import { DEFAULT_KEPT_RELEASES, rollback, upgrade } from './releases.js';
 import { runSteps } from './steps.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -87,11 +87,20 @@ export const upgradeCommand: CommandModule = {
   builder: (yargs: Argv) =>
     rootOption(yargs)
       .positional('tarball', { type: 'string', describe: 'ocpp-edge-x.y.z.tgz (npm pack ocpp-edge, or a build)' })
+      .option('keep', {
+        type: 'number',
+        default: DEFAULT_KEPT_RELEASES,
+        describe: 'Releases kept in /opt/ocpp-edge/releases, current and previous among them; older ones are deleted',
+      })
       .example('$0 upgrade ./ocpp-edge-0.2.0.tgz', 'then `ocpp-edge rollback` goes back in one command'),
   handler: async (argv) => {
     const layout = layoutFor(argv);
     await reportFailure(() =>
-      upgrade(path.resolve(String(argv.tarball)), { layout, dryRun: Boolean(argv.dryRun), out }),
+      upgrade(
+        path.resolve(String(argv.tarball)),
+        { layout, dryRun: Boolean(argv.dryRun), out },
+        Math.max(2, Number(argv.keep)),
+      ),
     );
   },
 };
@@ -114,7 +123,7 @@ function nextSteps(manager: ServiceManager): string {
     `  1. Review ${HOST.etcDir}/config.yaml (domain, CORS origins) and ${HOST.etcDir}/backend.env (DATABASE_URL; the`,
     '     API token there was drawn for you).',
     `  2. Put a release in place: sudo ocpp-edge upgrade ${tarball}   (npm pack ocpp-edge, or the one you installed)`,
-    `  3. Check it: sudo -u ${SERVICE_USER} ${HOST.optDir}/current/dist/bin/ocpp-edge.js validate --config ${HOST.etcDir}/config.yaml`,
+    `  3. Check it: ocpp-edge validate --config ${HOST.etcDir}/config.yaml   (upgrade ran it too)`,
   ];
   if (manager === 'systemd')
     return [

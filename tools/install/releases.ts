@@ -4,7 +4,7 @@
 
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseEnv, promisify } from 'node:util';
 import { hostPath, HOST, SERVICE_USER, type Layout } from './layout.js';
@@ -22,6 +22,9 @@ export interface ReleaseOptions {
   out: (line: string) => void;
 }
 
+/** Releases kept after an upgrade, `current` and `previous` among them (`--keep`). */
+export const DEFAULT_KEPT_RELEASES = 3;
+
 /** The version in a release tarball's package.json (npm pack puts the package under package/). */
 export async function tarballVersion(tarball: string): Promise<string> {
   const { stdout } = await run('tar', ['-xzOf', tarball, 'package/package.json'], { maxBuffer: 1024 * 1024 });
@@ -31,7 +34,7 @@ export async function tarballVersion(tarball: string): Promise<string> {
   return version;
 }
 
-export async function upgrade(tarball: string, options: ReleaseOptions): Promise<void> {
+export async function upgrade(tarball: string, options: ReleaseOptions, keep = DEFAULT_KEPT_RELEASES): Promise<void> {
   const { layout, dryRun, out } = options;
   const version = await tarballVersion(tarball);
   const release = path.join(layout.releasesDir, version);
@@ -43,6 +46,40 @@ export async function upgrade(tarball: string, options: ReleaseOptions): Promise
   if (!dryRun) await validateRelease(release, layout, out);
   else out(`  would     validate ${hostPath(layout, layout.configFile)} with ${version}`);
   await pointCurrentAt(version, options);
+  await pruneReleases(options, keep);
+}
+
+/**
+ * Deletes the oldest releases (by the time they were installed) beyond `keep`; never the ones `current` and
+ * `previous` point at, so a rollback always has its release.
+ */
+async function pruneReleases(options: ReleaseOptions, keep: number): Promise<void> {
+  const { layout, dryRun, out } = options;
+  const pinned = new Set(
+    [await linkTarget(layout.currentLink), await linkTarget(layout.previousLink)]
+      .filter((target) => target !== undefined)
+      .map((target) => path.basename(target)),
+  );
+  const releases: { name: string; installed: number }[] = [];
+  for (const name of await readdir(layout.releasesDir).catch(() => [] as string[])) {
+    if (name.endsWith('.partial')) continue;
+    const marker = path.join(layout.releasesDir, name, COMPLETE_MARKER);
+    if (existsSync(marker)) releases.push({ name, installed: (await stat(marker)).mtimeMs });
+  }
+  releases.sort((a, b) => b.installed - a.installed);
+  let kept = releases.filter((release) => pinned.has(release.name)).length;
+  for (const release of releases) {
+    if (pinned.has(release.name)) continue;
+    if (kept < keep) {
+      kept++;
+      continue;
+    }
+    const dir = path.join(layout.releasesDir, release.name);
+    out(
+      `  ${dryRun ? 'would' : 'removed'}${dryRun ? '    ' : '  '} ${hostPath(layout, dir)} (keeping ${keep} releases)`,
+    );
+    if (!dryRun) await rm(dir, { recursive: true, force: true });
+  }
 }
 
 export async function rollback(options: ReleaseOptions): Promise<void> {

@@ -77,6 +77,7 @@ describe('capacity verdicts', () => {
     assert.ok(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"'));
     assert.equal(svg.match(/<polyline /g)?.length, 4);
     assert.equal(svg.match(/<circle /g)?.length, 6);
+    assert.match(svg, /<title>test plot<\/title>/);
     assert.match(svg, /OCPP goal 200 ms/);
     assert.match(svg, /API goal 100 ms/);
     const report = capacityReport(results);

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, readlink, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -126,6 +126,31 @@ describe('ocpp-edge upgrade and rollback', () => {
     const forward = await cli('rollback');
     assert.equal(forward.code, 0, forward.output);
     assert.equal(await link('current'), `releases/${SECOND_VERSION}`);
+  });
+
+  test('an upgrade keeps --keep releases, current and previous among them, and deletes the oldest others', async () => {
+    // An older release installed before these (its directory and completion marker, dated a day back).
+    const old = path.join(root, 'opt/ocpp-edge/releases/0.0.1');
+    await mkdir(old, { recursive: true });
+    const marker = path.join(old, '.ocpp-edge-release');
+    await writeFile(marker, 'installed\n');
+    const dayAgo = new Date(Date.now() - 86_400_000);
+    await utimes(marker, dayAgo, dayAgo);
+    const kept = await cli('upgrade', first, '--keep', '3');
+    assert.equal(kept.code, 0, kept.output);
+    assert.deepEqual(
+      (await readdir(path.join(root, 'opt/ocpp-edge/releases'))).sort(),
+      ['0.0.1', PACKAGE_VERSION, SECOND_VERSION].sort(),
+    );
+    const pruned = await cli('upgrade', first, '--keep', '2');
+    assert.equal(pruned.code, 0, pruned.output);
+    assert.match(pruned.output, /removed +\/opt\/ocpp-edge\/releases\/0\.0\.1 \(keeping 2 releases\)/);
+    assert.deepEqual(
+      (await readdir(path.join(root, 'opt/ocpp-edge/releases'))).sort(),
+      [PACKAGE_VERSION, SECOND_VERSION].sort(),
+    );
+    assert.equal(await link('current'), `releases/${PACKAGE_VERSION}`);
+    assert.equal(await link('previous'), `releases/${SECOND_VERSION}`);
   });
 
   test("the release validates with the environment files' variables, as the services will see them", async () => {
