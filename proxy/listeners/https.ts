@@ -76,7 +76,13 @@ export class HttpsListener {
       rejectUnauthorized: false,
       // Clients without SNI (connecting by IP address) get these; SNICallback is not called for them.
       ...contextOptions({}, options.store.certificatesFor(undefined)),
-      SNICallback: (serverName, done) => done(null, options.store.contextFor(serverName)),
+      SNICallback: (serverName, done) => {
+        // A name the primary certificates cover keeps the server's own context: switching contexts in the SNI
+        // callback carries only its current certificate over on Node 24 (node:tls copies certificate, key and
+        // chain, not OpenSSL's whole set), which would serve just one of an ECDSA and an RSA certificate.
+        const context = options.store.contextFor(serverName);
+        done(null, context === options.store.contextFor(undefined) ? undefined : context);
+      },
       handshakeTimeout: options.tlsHandshakeTimeoutMs,
       headersTimeout: options.headerTimeoutMs,
       requestTimeout: Math.max(300_000, options.headerTimeoutMs),

@@ -135,12 +135,18 @@ export class MemoryCertificateStore implements CertificateStore {
   }
 }
 
-/** The options of a context serving these certificates (Node takes arrays of chains and keys; OpenSSL picks). */
+/**
+ * The options of a context serving these certificates (Node takes arrays of chains and keys; OpenSSL picks per
+ * handshake). Given in reverse, so the preferred one (ECDSA) is loaded last: OpenSSL's "current" certificate is the
+ * last loaded, and after an SNI callback switches contexts (OpenSSL 3.5, Node 24) it did not serve an ECDSA-only
+ * client when RSA was current.
+ */
 export function contextOptions(shared: SecureContextOptions, certificates: ServedCertificate[]): SecureContextOptions {
+  const loaded = [...certificates].reverse();
   return {
     ...shared,
-    cert: certificates.map((certificate) => certificate.certPem),
-    key: certificates.map((certificate) => certificate.keyPem),
+    cert: loaded.map((certificate) => certificate.certPem),
+    key: loaded.map((certificate) => certificate.keyPem),
   };
 }
 

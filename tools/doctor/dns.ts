@@ -30,12 +30,15 @@ export async function dnsCheck(domain: string, hostAddresses: readonly string[],
   const [v4, v6] = await Promise.all([records(resolver.resolve4(domain)), records(resolver.resolve6(domain))]);
   const addresses = [...v4.addresses, ...v6.addresses];
   const failure = v4.error ?? v6.error;
-  if (addresses.length === 0)
-    return fail(
+  // No answer at all is not "no record": say that the question did not get through.
+  if (addresses.length === 0 && failure)
+    return warn(
       check,
-      `no A or AAAA record${failure ? ` (${failure})` : ''}`,
-      `add an A record ${domain} → ${hostAddresses[0] ?? 'this host'}`,
+      `the DNS server did not answer (${failure})`,
+      'check /etc/resolv.conf, or ask one with --resolver IP',
     );
+  if (addresses.length === 0)
+    return fail(check, 'no A or AAAA record', `add an A record ${domain} → ${hostAddresses[0] ?? 'this host'}`);
   const foreign = addresses.filter((address) => !hostAddresses.includes(address));
   if (foreign.length > 0)
     return fail(

@@ -51,8 +51,9 @@ export function portCheck(port: number, role: string, proc?: string): Finding {
   const check = `port ${port} (${role})`;
   const holder = listenerOn(port, proc);
   if (!holder) return ok(check, 'free');
-  // Ours: the CLI running the proxy (or `dev`, which runs it), not merely a path that contains the name.
-  if (holder.command && /ocpp-edge(\.js)?\s+(proxy|dev)\b/.test(holder.command))
+  // Ours: the CLI running the proxy (or `dev`, which runs it), or the process PM2 titles with the app's name; not
+  // merely a path that contains the name.
+  if (holder.command && /ocpp-edge(\.js)?\s+(proxy|dev)\b|^ocpp-edge-proxy\b/.test(holder.command))
     return ok(check, `held by ocpp-edge (pid ${holder.pid}): ours`);
   const who =
     holder.pid === undefined ? 'another process (run as root to see which)' : `${holder.command} (pid ${holder.pid})`;

@@ -90,8 +90,8 @@ export class ApiClient {
       case 401:
         return new ApiError(
           this.connection.token === undefined
-            ? `the API at ${this.connection.url} needs a token: set --token, OCPP_EDGE_API_TOKEN, or pass the --config whose backend: section has an api-token`
-            : `token refused by ${this.connection.url} (token from ${this.connection.tokenSource}): set --token or OCPP_EDGE_API_TOKEN to one of the backend's api-tokens`,
+            ? `the API at ${this.connection.url} needs a token: set --token, OCPP_EDGE_CLI_TOKEN, or pass the --config whose backend: section has an api-token`
+            : `token refused by ${this.connection.url} (token from ${this.connection.tokenSource}): set --token or OCPP_EDGE_CLI_TOKEN to one of the backend's api-tokens`,
           401,
         );
       case 403:
@@ -119,5 +119,5 @@ function unreachable(url: string, error: unknown): string {
   const cause = (error as { cause?: { code?: string } }).cause;
   if ((error as Error).name === 'TimeoutError') return `no answer from the API at ${url} in time (--timeout)`;
   const code = cause?.code ?? (error as Error).message;
-  return `cannot reach the API at ${url} (${code}): is the backend running? Set --api-url or OCPP_EDGE_API_URL, or pass its --config`;
+  return `cannot reach the API at ${url} (${code}): is the backend running? Set --api-url or OCPP_EDGE_CLI_API_URL, or pass its --config`;
 }

@@ -2,7 +2,7 @@
 // backend listens on and which tokens it accepts, so `ocpp-edge chargers list --config config/development.yaml`
 // works against `npm start` without copying the token by hand.
 
-import { loadConfig } from '../../common/config.js';
+import { loadConfig, originOf } from '../../common/config.js';
 import { backendOptions } from '../../backend/options.js';
 import type { ApiConfig } from './options.js';
 
@@ -27,7 +27,7 @@ export function apiConnection(config: ApiConfig): ApiConnection {
     '',
   );
   let token = config.token;
-  let tokenSource = token === undefined ? 'none given' : '--token or OCPP_EDGE_API_TOKEN';
+  let tokenSource = token === undefined ? 'none given' : originOf(config, 'token').name;
   if (token === undefined && backend && backend.apiToken.length > 0) {
     token = strongestToken(backend.apiToken);
     tokenSource = `backend.api-token in ${config.configFile}`;

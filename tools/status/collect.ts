@@ -204,7 +204,7 @@ async function readBackend(url: string): Promise<Pick<Readings, 'backend' | 'bac
 }
 
 async function runningSessions(api: ApiConnection): Promise<StatusReport['sessions']> {
-  if (api.token === undefined) return { error: 'no API token (--token, OCPP_EDGE_API_TOKEN or --config)' };
+  if (api.token === undefined) return { error: 'no API token (--token, OCPP_EDGE_CLI_TOKEN or --config)' };
   try {
     let running = 0;
     for await (const _ of new ApiClient(api).pages('/api/transactions', { active: true, limit: 1000 })) running++;

@@ -179,6 +179,16 @@ describe('ocpp-edge doctor', () => {
     assert.match(result.stdout, /^\d+ problems?, \d+ warnings?$/m);
   });
 
+  test('a DNS server that does not answer is a warning, not a missing record', async () => {
+    const [closed] = await freePorts(1);
+    const file = await config('silent.yaml', { 'https-port': 8443, 'http-port': 8000, domain: ['charger.example'] });
+    const result = await runCli(['doctor', '--json', '--config', file, '--resolver', `127.0.0.1:${closed}`]);
+    const report = JSON.parse(result.stdout) as { findings: Finding[] };
+    const dnsFinding = report.findings.find((finding) => finding.check === 'DNS charger.example')!;
+    assert.equal(dnsFinding.verdict, 'warn', JSON.stringify(dnsFinding));
+    assert.match(dnsFinding.detail, /^the DNS server did not answer \(E[A-Z]+\)$/);
+  });
+
   test('an unprivileged user with port 80 and no capability: ✗ low ports naming setcap', async () => {
     const file = await config('low.yaml', { 'https-port': 443, 'http-port': 80, domain: ['localhost'] });
     const result = await doctor(['--config', file], { uid: 65534, gid: 65534 });

@@ -101,12 +101,15 @@ describe('ocpp-edge chargers, tags, transactions', () => {
   test('a refused token names where to set one; a viewer token may not reset; no backend says so', async () => {
     const refused = await runCli(['chargers', 'list', '--api-url', backend.httpUrl, '--token', 'wrong-token']);
     assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /token refused by http:\/\/127\.0\.0\.1:\d+ .*set --token or OCPP_EDGE_API_TOKEN/);
-    const none = await runCli(['chargers', 'list'], { env: { OCPP_EDGE_API_URL: backend.httpUrl } });
+    assert.match(
+      refused.stderr,
+      /token refused by http:\/\/127\.0\.0\.1:\d+ \(token from --token\): set --token or OCPP_EDGE_CLI_TOKEN/,
+    );
+    const none = await runCli(['chargers', 'list'], { env: { OCPP_EDGE_CLI_API_URL: backend.httpUrl } });
     assert.equal(none.code, 1);
-    assert.match(none.stderr, /needs a token: set --token, OCPP_EDGE_API_TOKEN/);
+    assert.match(none.stderr, /needs a token: set --token, OCPP_EDGE_CLI_TOKEN/);
     const viewer = await runCli(['chargers', 'reset', 'CP-LIVE'], {
-      env: { OCPP_EDGE_API_URL: backend.httpUrl, OCPP_EDGE_API_TOKEN: 'viewer-token-123' },
+      env: { OCPP_EDGE_CLI_API_URL: backend.httpUrl, OCPP_EDGE_CLI_TOKEN: 'viewer-token-123' },
     });
     assert.equal(viewer.code, 1);
     assert.match(viewer.stderr, /not allowed: this needs the operator role; the token has viewer/);
