@@ -4,7 +4,8 @@
 //
 //   npm run chaos                                        every scenario, their own charger counts (about 10 min)
 //   npm run chaos -- --scenarios backend-kill-single,sqlite-disk-full --chargers 50
-//   npm run chaos -- --fleet "--quirks abb-terra"        simulator flags for every scenario's fleet
+//   npm run chaos -- "--fleet=--ocpp 1.6:50%,2.0.1:50%"  simulator flags for every scenario's fleet (with "=":
+//                                                        a value that starts with -- needs it)
 //   npm run chaos -- --write                             the table into docs/RELIABILITY.md as well
 //
 // Exits 1 when a scenario lost an acknowledged transaction or failed to run.
@@ -44,7 +45,7 @@ async function main(): Promise<number> {
   const all = scenarios(services);
   if (values.help) {
     process.stdout.write(
-      `npm run chaos -- [--scenarios KEY,...] [--chargers N] [--fleet "SIMULATE FLAGS"] [--write]\n\n${all
+      `npm run chaos -- [--scenarios KEY,...] [--chargers N] ["--fleet=SIMULATE FLAGS"] [--write]\n\n${all
         .map((scenario) => `  ${scenario.key.padEnd(22)} ${scenario.description} (${scenario.chargers} chargers)`)
         .join('\n')}\n`,
     );

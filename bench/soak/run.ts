@@ -36,6 +36,8 @@ function log(line: string): void {
 interface Timed {
   t: number;
   sample: ProcessSample;
+  /** Chargers connected when the sample was taken. */
+  connected?: number;
 }
 
 export interface SoakVerdict {
@@ -51,7 +53,7 @@ export function judge(samples: ReadonlyMap<string, readonly Timed[]>): SoakVerdi
   for (const [name, timed] of samples)
     for (const quantity of QUANTITIES) {
       const points = timed
-        .map(({ t, sample }) => ({ t, value: sample[quantity.key] }))
+        .map(({ t, sample, connected }) => ({ t, value: sample[quantity.key], load: connected }))
         .filter((point) => Number.isFinite(point.value));
       verdicts.push({
         process: name,
@@ -74,6 +76,17 @@ export function plot(title: string, samples: ReadonlyMap<string, readonly Timed[
         .filter((point) => Number.isFinite(point.value)),
     })),
   }));
+  const proxy = samples.get('proxy') ?? [];
+  panels.push({
+    title: 'chargers connected',
+    format: (value) => value.toFixed(0),
+    series: [
+      {
+        label: 'chargers',
+        points: proxy.flatMap(({ t, connected }) => (connected === undefined ? [] : [{ t, value: connected }])),
+      },
+    ],
+  });
   return renderSvg(title, panels);
 }
 
@@ -135,6 +148,7 @@ async function main(): Promise<number> {
     ['proxy', []],
     ['backend', []],
   ]);
+  const stats = new SimulationStats();
   let running = true;
   const sampler = (async () => {
     while (running) {
@@ -145,12 +159,11 @@ async function main(): Promise<number> {
       ] as const) {
         // The backend is down for a moment at its restart: that sample is skipped, not a failure.
         const sample = await sampleProcess(url).catch(() => undefined);
-        if (sample) samples.get(name)!.push({ t, sample });
+        if (sample) samples.get(name)!.push({ t, sample, connected: stats.connected });
       }
       await sleep(sampleEveryMs - ((performance.now() - began) % sampleEveryMs));
     }
   })();
-  const stats = new SimulationStats();
   log(
     `${chargers} chargers for ${minutes} min; a wave of ${Math.round(waveShare * 100)} % every ${waveEveryMs / 60_000} min; backend restart at ${minutes / 4} min`,
   );

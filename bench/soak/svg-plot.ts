@@ -34,6 +34,7 @@ export function renderSvg(title: string, panels: readonly Panel[]): string {
   const plotHeight = PANEL_HEIGHT - MARGIN.top - MARGIN.bottom;
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" font-size="11">`,
+    `<title>${escapeXml(title)}</title>`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
     `<text x="${WIDTH / 2}" y="18" text-anchor="middle" font-size="14">${escapeXml(title)}</text>`,
   ];

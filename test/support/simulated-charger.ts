@@ -55,7 +55,11 @@ export async function startSimulatedCharger(
     },
     stop: () => charger.stop(),
   };
-  await handle.booted();
+  // Generous: a fleet booting through TLS on a loaded machine takes a while; a charger that never boots still fails.
+  await waitFor(`${identity} booted`, () => bootCount(stats) >= 1, { timeoutMs: 20_000 }).catch(async (error) => {
+    await charger.stop();
+    throw error;
+  });
   return handle;
 }
 

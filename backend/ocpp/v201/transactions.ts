@@ -55,6 +55,8 @@ export const transactionHandlers: ProfileHandlers = {
       energyRegister: energyRegister(meterValues),
       receivedAt: now,
     });
+    // A session's draw, heard by its charging group's balancer.
+    if (meterValues.length > 0) context.meterValuesStored?.(context.chargePointId);
     const log = {
       chargePointId: context.chargePointId,
       transactionId: outcome.transactionId,

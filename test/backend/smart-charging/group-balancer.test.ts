@@ -128,17 +128,21 @@ describe('charging groups', () => {
         );
         await startSession(backend, old);
         await startSession(backend, station);
-        const txProfile = await waitFor('its TxProfile', () => held201('TxProfile'));
+        // Its share may come in steps (lowered limits are confirmed before a raise): wait for the settled one.
+        const firstLimit = (held: ReturnType<typeof held201>) =>
+          (
+            held?.profile.chargingSchedule as Array<{ chargingSchedulePeriod: Array<{ limit: number }> }> | undefined
+          )?.[0]?.chargingSchedulePeriod[0]?.limit;
+        const txProfile = await waitFor('its TxProfile of 10 A', () => {
+          const held = held201('TxProfile');
+          return firstLimit(held) === 10 ? held : undefined;
+        });
         assert.equal(txProfile.evseId, 1);
         assert.equal(
           txProfile.profile.transactionId,
           station.charger.transactionId(),
           "the charger's own transaction id",
         );
-        const schedule = (
-          txProfile.profile.chargingSchedule as Array<{ chargingSchedulePeriod: Array<{ limit: number }> }>
-        )[0];
-        assert.equal(schedule?.chargingSchedulePeriod[0]?.limit, 10);
         await waitFor('the 1.6 charger has the other half', () => old.charger.currentLimitA() === 10);
       } finally {
         await old.stop();

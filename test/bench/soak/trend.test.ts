@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { parseSample } from '../../../bench/soak/process-sample.js';
 import { judge, plot } from '../../../bench/soak/run.js';
 import { niceCeiling, renderSvg } from '../../../bench/soak/svg-plot.js';
-import { growthVerdict, leastSquares, type Point } from '../../../bench/soak/trend.js';
+import { growthVerdict, leastSquares, slopeBesideLoad, type Point } from '../../../bench/soak/trend.js';
 
 const MiB = 1024 * 1024;
 const series = (count: number, value: (t: number) => number): Point[] =>
@@ -28,6 +28,21 @@ describe('soak trend', () => {
     assert.ok(Math.abs(strict.rise - 4.9 * MiB) < 1e-3 * MiB, `rise ${strict.rise / MiB} MiB`);
     assert.equal(growthVerdict(rising, { relative: 0.1, floor: 0 }).grows, false);
     assert.equal(growthVerdict(rising, { relative: 0, floor: 8 * MiB }).grows, false);
+  });
+
+  it('does not count growth the connected chargers explain, counts what grows beside them', () => {
+    // Chargers coming back after a restart: 2 descriptors each, the count climbing with them through the half.
+    const load = (t: number) => 200 + 300 * Math.sqrt(t / 1000);
+    const following = series(100, (t) => 40 + 2 * load(t)).map((point) => ({ ...point, load: load(point.t) }));
+    assert.ok(leastSquares(following.slice(50)).slope > 0.3, 'a plain line sees them rise');
+    assert.ok(Math.abs(slopeBesideLoad(following.slice(50))) < 1e-6);
+    assert.equal(growthVerdict(following, { relative: 0.05, floor: 32 }).grows, false);
+    const leaking = following.map((point) => ({ ...point, value: point.value + 0.5 * point.t }));
+    assert.ok(Math.abs(slopeBesideLoad(leaking.slice(50)) - 0.5) < 1e-6);
+    assert.equal(growthVerdict(leaking, { relative: 0.05, floor: 32 }).grows, true);
+    // A load that never moves tells nothing: the plain slope.
+    const steady = series(20, (t) => 3 * t).map((point) => ({ ...point, load: 500 }));
+    assert.ok(Math.abs(slopeBesideLoad(steady) - 3) < 1e-9);
   });
 
   it('passes a flat series, a sawtooth and a warm-up that levels off', () => {
@@ -73,7 +88,9 @@ describe('soak trend', () => {
       ['backend RSS'],
     );
     const svg = plot('soak', samples);
+    // Six quantities of two processes, and the chargers connected (none sampled here: no line).
     assert.equal((svg.match(/<polyline /g) ?? []).length, 12);
+    assert.ok(svg.includes('>chargers connected<'));
   });
 });
 
@@ -121,7 +138,7 @@ describe('soak samples and plot', () => {
       },
     ]);
     assert.ok(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"'));
-    assert.ok(svg.includes('a &lt;b&gt; &amp; c'));
+    assert.ok(svg.includes('<title>a &lt;b&gt; &amp; c</title>'));
     // The axis tops at 200; 130 of 200 on a 114-pixel plot starting at y 58: y = 58 + 114 − 74.1.
     assert.ok(svg.includes('>200<'));
     assert.match(svg, /<polyline [^>]*points="80\.0,172\.0 740\.0,97\.9"/);
