@@ -10,6 +10,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import { hasProxyOwnedHeaders } from '../../common/transport-header.js';
 import { UPGRADE_REFUSALS } from '../security/upgrade-refusals.js';
 import { bearerAuth } from './bearer-auth.js';
+import { requireRegisteredChargePoint } from './registered-charge-point.js';
 import type { OidcVerifier } from './oidc.js';
 import { consoleRoutes } from '../console/serve.js';
 import type { ProxyStatusWatcher } from '../edge/proxy-status.js';
@@ -100,6 +101,8 @@ export async function buildApi(context: ApiContext, options: ApiOptions): Promis
     if (request.url === '/api' || request.url.startsWith('/api/') || route.startsWith('/api'))
       await requireToken(request, reply);
   });
+  // After authorization: a caller without the role gets 401/403, never a hint whether a charger exists.
+  app.addHook('preHandler', requireRegisteredChargePoint(context.store));
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     context.metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });

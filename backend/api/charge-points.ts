@@ -10,8 +10,9 @@ import { SECURITY_PROFILES, usesPassword, type SecurityProfile } from '../securi
 import type { EvseConnectorStatus } from '../store/ocpp201-records.js';
 import type { ChargePoint, Connector } from '../store/store.js';
 import { cursorParameter, decodeCursor, linkNextPage } from './paging.js';
-import { badRequest, emptyBodyAsObject, notFound, type ApiContext } from './context.js';
+import { badRequest, emptyBodyAsObject, type ApiContext } from './context.js';
 import { chargePointIdParams, chargePointSchema, commonErrors, errorSchema } from './schemas.js';
+import { chargePointNotFound } from './registered-charge-point.js';
 
 interface IdParams {
   id: string;
@@ -114,7 +115,7 @@ export async function chargePointRoutes(app: FastifyInstance, context: ApiContex
     },
     async (request, reply) => {
       const chargePoint = await store.getChargePoint(request.params.id);
-      if (!chargePoint) return reply.code(404).send(notFound(`charge point ${request.params.id} is not registered`));
+      if (!chargePoint) return reply.code(404).send(chargePointNotFound(request.params.id));
       const [connectors, connected, evseConnectors] = await Promise.all([
         store.listConnectors(chargePoint.id),
         connections.isConnected(chargePoint.id),
@@ -266,7 +267,7 @@ export async function chargePointRoutes(app: FastifyInstance, context: ApiContex
         key = checked.key;
       }
       const chargePoint = await store.getChargePoint(id);
-      if (!chargePoint) return reply.code(404).send(notFound(`charge point ${id} is not registered`));
+      if (!chargePoint) return reply.code(404).send(chargePointNotFound(id));
       // What the charger is told: the hex of the key (the whitepaper's form), or the text it was given as.
       const value = authorizationKeyText ?? key.toString('hex');
       let answer: { status?: string };
@@ -315,8 +316,7 @@ export async function chargePointRoutes(app: FastifyInstance, context: ApiContex
     },
     async (request, reply) => {
       const { id } = request.params;
-      if (!(await store.deleteChargePoint(id)))
-        return reply.code(404).send(notFound(`charge point ${id} is not registered`));
+      if (!(await store.deleteChargePoint(id))) return reply.code(404).send(chargePointNotFound(id));
       // Held by another instance that cannot be reached (Redis down): the removal stands; that connection ends when
       // the charger next drops it, and it cannot reconnect (registration known) or registers afresh (open).
       await connections
@@ -334,6 +334,7 @@ export async function chargePointRoutes(app: FastifyInstance, context: ApiContex
   app.get<{ Params: IdParams; Querystring: { limit: number } }>(
     '/api/charge-points/:id/status-history',
     {
+      config: { chargePoint: 'registered' },
       schema: {
         tags,
         summary: 'StatusNotification history, newest first',
@@ -364,9 +365,7 @@ export async function chargePointRoutes(app: FastifyInstance, context: ApiContex
         },
       },
     },
-    async (request, reply) => {
-      if (!(await store.getChargePoint(request.params.id)))
-        return reply.code(404).send(notFound(`charge point ${request.params.id} is not registered`));
+    async (request) => {
       const history = await store.listStatusHistory(request.params.id, request.query.limit);
       return history.map((entry) => ({
         ...connectorView(entry),
@@ -379,6 +378,7 @@ export async function chargePointRoutes(app: FastifyInstance, context: ApiContex
   app.get<{ Params: IdParams; Querystring: { limit: number } }>(
     '/api/charge-points/:id/messages',
     {
+      config: { chargePoint: 'registered' },
       schema: {
         tags,
         summary: 'The newest OCPP frames exchanged with the charge point (the bounded message log)',
@@ -407,9 +407,7 @@ export async function chargePointRoutes(app: FastifyInstance, context: ApiContex
         },
       },
     },
-    async (request, reply) => {
-      if (!(await store.getChargePoint(request.params.id)))
-        return reply.code(404).send(notFound(`charge point ${request.params.id} is not registered`));
+    async (request) => {
       const messages = await store.listMessages(request.params.id, request.query.limit);
       return messages.map((message) => ({
         direction: message.direction,

@@ -13,6 +13,7 @@ import { MINIMUM_AC_CURRENT, NOMINAL_VOLTAGE } from '../../common/charging-profi
 import type { ChargingGroup, GroupChanges } from '../store/charging-group-store.js';
 import { emptyBodyAsObject, notFound, type ApiContext } from './context.js';
 import { chargePointIdParams, commonErrors, errorSchema } from './schemas.js';
+import { chargePointNotFound } from './registered-charge-point.js';
 
 const GROUP_ID = { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' } as const;
 
@@ -230,8 +231,7 @@ export async function chargingGroupRoutes(app: FastifyInstance, context: ApiCont
       const { groupId, id } = request.params;
       const group = await groups.get(groupId);
       if (!group) return reply.code(404).send(notFound(`no group ${groupId}`));
-      if (!(await store.getChargePoint(id)))
-        return reply.code(404).send(notFound(`charge point ${id} is not registered`));
+      if (!(await store.getChargePoint(id))) return reply.code(404).send(chargePointNotFound(id));
       const before = await groups.addMember(groupId, id, new Date().toISOString());
       if (before) {
         await groupBalancer.detach(id);

@@ -10,7 +10,7 @@ import { ProfileRefusedError, type SetRequest } from '../ocpp/charging-profiles.
 import { CommandInputError } from '../ocpp/v201/commands.js';
 import type { ProfileStatus } from '../store/charging-profile-store.js';
 import { callErrors, callFailed } from './call-errors.js';
-import { notFound, type ApiContext } from './context.js';
+import type { ApiContext } from './context.js';
 import { chargePointIdParams, commonErrors } from './schemas.js';
 
 const PROFILE_STATUSES = ['Accepted', 'Rejected', 'NotSupported', 'Failed'];
@@ -74,14 +74,13 @@ const storedProfileSchema = {
 } as const;
 
 export async function chargingProfileRoutes(app: FastifyInstance, context: ApiContext): Promise<void> {
-  const { store } = context;
   const { chargingProfiles, chargingProfileStore } = context.features;
   const tags = ['smart charging'];
-  const known = async (id: string) => (await store.getChargePoint(id)) !== undefined;
 
   app.get<{ Params: { id: string }; Querystring: { status?: ProfileStatus } }>(
     '/api/charge-points/:id/charging-profiles',
     {
+      config: { chargePoint: 'registered' },
       schema: {
         tags,
         summary: 'The charging profiles of a charger, by our records, with its answers',
@@ -94,9 +93,7 @@ export async function chargingProfileRoutes(app: FastifyInstance, context: ApiCo
         response: { 200: { type: 'array', items: storedProfileSchema }, 404: callErrors[404], ...commonErrors },
       },
     },
-    async (request, reply) => {
-      if (!(await known(request.params.id)))
-        return reply.code(404).send(notFound(`charge point ${request.params.id} is not registered`));
+    async (request) => {
       return chargingProfileStore.list(request.params.id, request.query);
     },
   );
@@ -104,7 +101,7 @@ export async function chargingProfileRoutes(app: FastifyInstance, context: ApiCo
   app.post<{ Params: { id: string }; Body: { connectorId: number; chargingProfile: SetRequest['profile'] } }>(
     '/api/charge-points/:id/charging-profiles',
     {
-      config: { role: 'operator' },
+      config: { role: 'operator', chargePoint: 'registered' },
       schema: {
         tags,
         summary: "Set a charging profile (SetChargingProfile); 201 with the charger's answer as status",
@@ -148,8 +145,6 @@ export async function chargingProfileRoutes(app: FastifyInstance, context: ApiCo
     },
     async (request, reply) => {
       const chargePointId = request.params.id;
-      if (!(await known(chargePointId)))
-        return reply.code(404).send(notFound(`charge point ${chargePointId} is not registered`));
       try {
         const { stored } = await chargingProfiles.set({
           chargePointId,
@@ -176,7 +171,7 @@ export async function chargingProfileRoutes(app: FastifyInstance, context: ApiCo
   }>(
     '/api/charge-points/:id/charging-profiles',
     {
-      config: { role: 'operator' },
+      config: { role: 'operator', chargePoint: 'registered' },
       schema: {
         tags,
         summary:
@@ -210,8 +205,6 @@ export async function chargingProfileRoutes(app: FastifyInstance, context: ApiCo
     },
     async (request, reply) => {
       const chargePointId = request.params.id;
-      if (!(await known(chargePointId)))
-        return reply.code(404).send(notFound(`charge point ${chargePointId} is not registered`));
       const query = request.query;
       try {
         return await chargingProfiles.clear(chargePointId, {
@@ -229,6 +222,7 @@ export async function chargingProfileRoutes(app: FastifyInstance, context: ApiCo
   app.get<{ Params: { id: string }; Querystring: { connectorId: number; duration: number; unit?: 'A' | 'W' } }>(
     '/api/charge-points/:id/composite-schedule',
     {
+      config: { chargePoint: 'registered' },
       schema: {
         tags,
         summary: 'The schedule the charger will follow (GetCompositeSchedule), as it answers it',
@@ -262,8 +256,6 @@ export async function chargingProfileRoutes(app: FastifyInstance, context: ApiCo
     },
     async (request, reply) => {
       const chargePointId = request.params.id;
-      if (!(await known(chargePointId)))
-        return reply.code(404).send(notFound(`charge point ${chargePointId} is not registered`));
       const { connectorId, duration, unit } = request.query;
       try {
         return await chargingProfiles.compositeSchedule(chargePointId, {

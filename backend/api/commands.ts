@@ -14,8 +14,9 @@ import { CENTRAL_SYSTEM_ACTIONS, COMMANDS, CSMS_ACTIONS_201 } from '../ocpp/comm
 import { CommandInputError, toV201Call } from '../ocpp/v201/commands.js';
 import { hasSchema, ocpp16Validator, payloadSchema, validatorFor } from '../ocpp/validator.js';
 import type { DeviceVariable } from '../store/ocpp201-records.js';
-import { notFound, type ApiContext } from './context.js';
+import type { ApiContext } from './context.js';
 import { chargePointIdParams, commonErrors, errorSchema } from './schemas.js';
+import { chargePointNotFound } from './registered-charge-point.js';
 
 interface IdParams {
   id: string;
@@ -160,8 +161,7 @@ export async function commandRoutes(app: FastifyInstance, context: ApiContext): 
     async (request, reply) => {
       const { action, payload } = request.body;
       const version = await versionOf(request.params.id);
-      if (version === undefined)
-        return reply.code(404).send(notFound(`charge point ${request.params.id} is not registered`));
+      if (version === undefined) return reply.code(404).send(chargePointNotFound(request.params.id));
       const actions: readonly string[] = version === '2.0.1' ? CSMS_ACTIONS_201 : CENTRAL_SYSTEM_ACTIONS;
       if (!actions.includes(action) || !hasSchema(action, version))
         return reply
@@ -206,7 +206,7 @@ export async function commandRoutes(app: FastifyInstance, context: ApiContext): 
     onAnswer?: (answer: unknown) => Promise<void>,
   ) {
     const version = await versionOf(chargePointId);
-    if (version === undefined) return reply.code(404).send(notFound(`charge point ${chargePointId} is not registered`));
+    if (version === undefined) return reply.code(404).send(chargePointNotFound(chargePointId));
     let call: { action: string; payload: unknown };
     try {
       if (version === '2.0.1') call = await toV201Call(action16, body, { chargePointId, store: context.store });
@@ -318,7 +318,7 @@ function sender(context: ApiContext) {
         !(await context.connections.isConnected(chargePointId)) &&
         !(await context.store.getChargePoint(chargePointId))
       ) {
-        return reply.code(404).send(notFound(`charge point ${chargePointId} is not registered`));
+        return reply.code(404).send(chargePointNotFound(chargePointId));
       }
       const answer = await context.connections.call(chargePointId, action, payload, {
         timeoutMs: context.callTimeoutMs,

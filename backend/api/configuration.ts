@@ -3,11 +3,11 @@
 // /diff compares two moments. (POST …/configuration, the pass-through Get/ChangeConfiguration, is in commands.ts;
 // its answers are stored here too.)
 
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { chargerLimits } from '../ocpp/charger-limits.js';
 import { configurationAt, diffConfigurations } from '../ocpp/configuration-inventory.js';
 import { CallTimeoutError, ClusterUnavailableError, NotConnectedError } from '../ocpp/connections.js';
-import { notFound, type ApiContext } from './context.js';
+import type { ApiContext } from './context.js';
 import { chargePointIdParams, commonErrors, errorSchema } from './schemas.js';
 
 const nullableString = { type: ['string', 'null'] } as const;
@@ -70,14 +70,8 @@ const changeSchema = {
 } as const;
 
 export async function configurationRoutes(app: FastifyInstance, context: ApiContext): Promise<void> {
-  const { store } = context;
   const { configurationStore, inventory } = context.features;
   const tags = ['configuration'];
-  const registered = async (id: string, reply: FastifyReply) => {
-    if (await store.getChargePoint(id)) return true;
-    await reply.code(404).send(notFound(`charge point ${id} is not registered`));
-    return false;
-  };
   const view = async (id: string) => {
     const snapshot = await configurationStore.snapshot(id);
     return { ...snapshot, limits: chargerLimits(snapshot.keys) };
@@ -86,6 +80,7 @@ export async function configurationRoutes(app: FastifyInstance, context: ApiCont
   app.get<{ Params: { id: string } }>(
     '/api/charge-points/:id/configuration',
     {
+      config: { chargePoint: 'registered' },
       schema: {
         tags,
         summary: 'The configuration keys the charger last reported, and the limits read from them',
@@ -93,8 +88,7 @@ export async function configurationRoutes(app: FastifyInstance, context: ApiCont
         response: { 200: configurationSchema, 404: errorSchema, ...commonErrors },
       },
     },
-    async (request, reply) => {
-      if (!(await registered(request.params.id, reply))) return reply;
+    async (request) => {
       return view(request.params.id);
     },
   );
@@ -103,7 +97,7 @@ export async function configurationRoutes(app: FastifyInstance, context: ApiCont
     '/api/charge-points/:id/configuration/refresh',
     {
       // A command to the charger, as the other commands: operator.
-      config: { role: 'operator' },
+      config: { role: 'operator', chargePoint: 'registered' },
       schema: {
         tags,
         summary: 'Read every key from the charger now (GetConfiguration) and store it',
@@ -121,7 +115,6 @@ export async function configurationRoutes(app: FastifyInstance, context: ApiCont
     },
     async (request, reply) => {
       const { id } = request.params;
-      if (!(await registered(id, reply))) return reply;
       try {
         await inventory.refresh(id);
       } catch (error) {
@@ -142,6 +135,7 @@ export async function configurationRoutes(app: FastifyInstance, context: ApiCont
   app.get<{ Params: { id: string }; Querystring: { key?: string; since?: string; until?: string; limit: number } }>(
     '/api/charge-points/:id/configuration/history',
     {
+      config: { chargePoint: 'registered' },
       schema: {
         tags,
         summary: 'Every change of a key seen, oldest first (the first report of each key is "added")',
@@ -159,8 +153,7 @@ export async function configurationRoutes(app: FastifyInstance, context: ApiCont
         response: { 200: { type: 'array', items: changeSchema }, 404: errorSchema, ...commonErrors },
       },
     },
-    async (request, reply) => {
-      if (!(await registered(request.params.id, reply))) return reply;
+    async (request) => {
       const { key, since, until, limit } = request.query;
       return configurationStore.history(request.params.id, {
         key,
@@ -174,6 +167,7 @@ export async function configurationRoutes(app: FastifyInstance, context: ApiCont
   app.get<{ Params: { id: string }; Querystring: { from: string; to?: string } }>(
     '/api/charge-points/:id/configuration/diff',
     {
+      config: { chargePoint: 'registered' },
       schema: {
         tags,
         summary: 'What differs between the configuration at `from` and at `to` (default: now)',
@@ -209,8 +203,7 @@ export async function configurationRoutes(app: FastifyInstance, context: ApiCont
         },
       },
     },
-    async (request, reply) => {
-      if (!(await registered(request.params.id, reply))) return reply;
+    async (request) => {
       const from = new Date(request.query.from).toISOString();
       const to = request.query.to ? new Date(request.query.to).toISOString() : new Date().toISOString();
       const history = await configurationStore.history(request.params.id, { until: to, limit: 1_000_000 });

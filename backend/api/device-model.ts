@@ -3,7 +3,7 @@
 // SetVariables answers and NotifyEvent; the events are NotifyEvent's, newest first.
 
 import type { FastifyInstance } from 'fastify';
-import { notFound, type ApiContext } from './context.js';
+import type { ApiContext } from './context.js';
 import { chargePointIdParams, commonErrors, errorSchema } from './schemas.js';
 
 interface IdParams {
@@ -61,6 +61,7 @@ export async function deviceModelRoutes(app: FastifyInstance, context: ApiContex
   app.get<{ Params: IdParams; Querystring: { component?: string } }>(
     '/api/charge-points/:id/variables',
     {
+      config: { chargePoint: 'registered' },
       schema: {
         tags,
         summary: "An OCPP 2.0.1 charger's device model as last reported (NotifyReport, Get/SetVariables, NotifyEvent)",
@@ -73,9 +74,7 @@ export async function deviceModelRoutes(app: FastifyInstance, context: ApiContex
         response: { 200: { type: 'array', items: variableSchema }, 404: errorSchema, ...commonErrors },
       },
     },
-    async (request, reply) => {
-      if (!(await store.getChargePoint(request.params.id)))
-        return reply.code(404).send(notFound(`charge point ${request.params.id} is not registered`));
+    async (request) => {
       return store.listDeviceVariables(request.params.id, request.query.component);
     },
   );
@@ -83,6 +82,7 @@ export async function deviceModelRoutes(app: FastifyInstance, context: ApiContex
   app.get<{ Params: IdParams; Querystring: { limit: number } }>(
     '/api/charge-points/:id/device-events',
     {
+      config: { chargePoint: 'registered' },
       schema: {
         tags,
         summary: 'OCPP 2.0.1 NotifyEvent events of the charger, newest first',
@@ -94,9 +94,7 @@ export async function deviceModelRoutes(app: FastifyInstance, context: ApiContex
         response: { 200: { type: 'array', items: deviceEventSchema }, 404: errorSchema, ...commonErrors },
       },
     },
-    async (request, reply) => {
-      if (!(await store.getChargePoint(request.params.id)))
-        return reply.code(404).send(notFound(`charge point ${request.params.id} is not registered`));
+    async (request) => {
       return store.listDeviceEvents(request.params.id, request.query.limit);
     },
   );

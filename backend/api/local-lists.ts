@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { cursorParameter, decodeCursor, linkNextPage } from './paging.js';
 import { toUtc } from '../ocpp/timestamps.js';
 import type { IdTag } from '../store/store.js';
-import { notFound, type ApiContext } from './context.js';
+import type { ApiContext } from './context.js';
 import { parseCsv, toCsv } from './csv.js';
 import { chargePointIdParams, commonErrors, errorSchema, ID_TAG_STATUSES, idTagSchema } from './schemas.js';
 
@@ -39,7 +39,6 @@ const syncSchema = {
 } as const;
 
 export async function localListRoutes(app: FastifyInstance, context: ApiContext): Promise<void> {
-  const { store } = context;
   const { localListStore, localLists } = context.features;
 
   app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: 16 * 1024 * 1024 }, (_request, body, done) =>
@@ -69,6 +68,7 @@ export async function localListRoutes(app: FastifyInstance, context: ApiContext)
   app.get<{ Params: { id: string } }>(
     '/api/charge-points/:id/local-list',
     {
+      config: { chargePoint: 'registered' },
       schema: {
         tags: ['local lists'],
         summary: "The charger's local list: version held, last sync, failures",
@@ -76,9 +76,7 @@ export async function localListRoutes(app: FastifyInstance, context: ApiContext)
         response: { 200: syncSchema, 404: errorSchema, ...commonErrors },
       },
     },
-    async (request, reply) => {
-      if (!(await store.getChargePoint(request.params.id)))
-        return reply.code(404).send(notFound(`charge point ${request.params.id} is not registered`));
+    async (request) => {
       return view(request.params.id);
     },
   );
@@ -87,7 +85,7 @@ export async function localListRoutes(app: FastifyInstance, context: ApiContext)
     '/api/charge-points/:id/local-list/sync',
     {
       // A command to the charger, as the other commands: operator.
-      config: { role: 'operator' },
+      config: { role: 'operator', chargePoint: 'registered' },
       preValidation: async (request) => {
         request.body ??= {};
       },
@@ -99,9 +97,7 @@ export async function localListRoutes(app: FastifyInstance, context: ApiContext)
         response: { 200: syncSchema, 404: errorSchema, ...commonErrors },
       },
     },
-    async (request, reply) => {
-      if (!(await store.getChargePoint(request.params.id)))
-        return reply.code(404).send(notFound(`charge point ${request.params.id} is not registered`));
+    async (request) => {
       await localLists.sync(request.params.id, { full: request.body.full });
       return view(request.params.id);
     },

@@ -7,6 +7,7 @@ import { toUtc } from '../ocpp/timestamps.js';
 import type { ReservationStatus } from '../store/reservation-store.js';
 import { notFound, type ApiContext } from './context.js';
 import { commonErrors, errorSchema } from './schemas.js';
+import { chargePointNotFound } from './registered-charge-point.js';
 
 const STATUSES = [
   'Requested',
@@ -73,8 +74,7 @@ export async function reservationRoutes(app: FastifyInstance, context: ApiContex
     },
     async (request, reply) => {
       const { chargePointId, expiryDate } = request.body;
-      if (!(await store.getChargePoint(chargePointId)))
-        return reply.code(404).send(notFound(`charge point ${chargePointId} is not registered`));
+      if (!(await store.getChargePoint(chargePointId))) return reply.code(404).send(chargePointNotFound(chargePointId));
       const expiry = toUtc(expiryDate);
       if (!expiry || expiry <= new Date().toISOString())
         return reply.code(400).send({ error: 'BadRequest', message: 'expiryDate must be in the future' });

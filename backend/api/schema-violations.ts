@@ -4,8 +4,9 @@
 
 import type { FastifyInstance } from 'fastify';
 import { VALIDATION_MODES } from '../ocpp/validator.js';
-import { emptyBodyAsObject, notFound, type ApiContext } from './context.js';
+import { emptyBodyAsObject, type ApiContext } from './context.js';
 import { chargePointIdParams, commonErrors, errorSchema } from './schemas.js';
+import { chargePointNotFound } from './registered-charge-point.js';
 
 interface IdParams {
   id: string;
@@ -116,7 +117,7 @@ export async function schemaViolationRoutes(app: FastifyInstance, context: ApiCo
     },
     async (request, reply) => {
       const row = await store.getChargePoint(request.params.id);
-      if (!row) return reply.code(404).send(notFound(`charge point ${request.params.id} is not registered`));
+      if (!row) return reply.code(404).send(chargePointNotFound(request.params.id));
       return {
         id: row.id,
         ocppValidation: validationView(row.id, row.ocppValidation, validationModes.effective(row.ocppValidation)),
@@ -148,8 +149,7 @@ export async function schemaViolationRoutes(app: FastifyInstance, context: ApiCo
     async (request, reply) => {
       const { id } = request.params;
       const override = request.body.mode === 'default' || request.body.mode === undefined ? null : request.body.mode;
-      if (!(await store.setValidationMode(id, override)))
-        return reply.code(404).send(notFound(`charge point ${id} is not registered`));
+      if (!(await store.setValidationMode(id, override))) return reply.code(404).send(chargePointNotFound(id));
       validationModes.apply(id, override);
       context.logger.info(
         { chargePointId: id, override, effective: validationModes.effective(override) },

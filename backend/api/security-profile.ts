@@ -6,8 +6,9 @@
 import type { FastifyInstance } from 'fastify';
 import { DEFAULT_MIGRATION_WAIT_S, type RaiseRequest } from '../security/profile-migration.js';
 import type { ProfileMigration } from '../store/profile-migration-store.js';
-import { notFound, type ApiContext } from './context.js';
+import type { ApiContext } from './context.js';
 import { chargePointIdParams, commonErrors, errorSchema } from './schemas.js';
+import { chargePointNotFound } from './registered-charge-point.js';
 
 interface IdParams {
   id: string;
@@ -56,7 +57,7 @@ export async function securityProfileRoutes(app: FastifyInstance, context: ApiCo
       // current() first: it ends a migration past its deadline, so the answer is never stale.
       const migration = await profileMigrations.current(id);
       const chargePoint = await store.getChargePoint(id);
-      if (!chargePoint) return reply.code(404).send(notFound(`charge point ${id} is not registered`));
+      if (!chargePoint) return reply.code(404).send(chargePointNotFound(id));
       return {
         securityProfile: chargePoint.securityProfile,
         migration: migration ? view(migration) : null,

@@ -7,7 +7,7 @@
 //   GET  …/installed-certificates               the last GetInstalledCertificateIds answers, per certificate type
 //   POST …/installed-certificates/refresh      asks the charger now (GetInstalledCertificateIds) and keeps the answer
 
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { sendCertificateSigned } from '../ocpp/security.js';
 import { CallTimeoutError, NotConnectedError } from '../ocpp/connections.js';
 import { chainMismatch } from '../security/certificate-signing.js';
@@ -43,15 +43,10 @@ const certificateRequestSchema = {
 
 export async function securityRoutes(app: FastifyInstance, context: ApiContext): Promise<void> {
   const { store } = context;
-  const known = async (id: string, reply: FastifyReply): Promise<boolean> => {
-    if (await store.getChargePoint(id)) return true;
-    await reply.code(404).send(notFound(`charge point ${id} is not registered`));
-    return false;
-  };
-
   app.get<{ Params: IdParams; Querystring: { limit: number } }>(
     '/api/charge-points/:id/security-events',
     {
+      config: { chargePoint: 'registered' },
       schema: {
         tags,
         summary: 'SecurityEventNotification from the charger, newest first',
@@ -76,8 +71,7 @@ export async function securityRoutes(app: FastifyInstance, context: ApiContext):
         },
       },
     },
-    async (request, reply) => {
-      if (!(await known(request.params.id, reply))) return reply;
+    async (request) => {
       return store.security.listSecurityEvents(request.params.id, request.query.limit);
     },
   );
@@ -85,6 +79,7 @@ export async function securityRoutes(app: FastifyInstance, context: ApiContext):
   app.get<{ Params: IdParams; Querystring: { limit: number } }>(
     '/api/charge-points/:id/certificate-requests',
     {
+      config: { chargePoint: 'registered' },
       schema: {
         tags,
         summary: 'CSRs the charger sent (SignCertificate), newest first, with what became of them',
@@ -93,8 +88,7 @@ export async function securityRoutes(app: FastifyInstance, context: ApiContext):
         response: { 200: { type: 'array', items: certificateRequestSchema }, 404: errorSchema, ...commonErrors },
       },
     },
-    async (request, reply) => {
-      if (!(await known(request.params.id, reply))) return reply;
+    async (request) => {
       return store.security.listCertificateRequests(request.params.id, request.query.limit);
     },
   );
@@ -102,6 +96,7 @@ export async function securityRoutes(app: FastifyInstance, context: ApiContext):
   app.post<{ Params: IdParams & { requestId: number }; Body: { certificateChain: string } }>(
     '/api/charge-points/:id/certificate-requests/:requestId/certificate',
     {
+      config: { chargePoint: 'registered' },
       schema: {
         tags,
         summary: 'Post the signed chain for a pending CSR: sent to the charger in CertificateSigned',
@@ -129,7 +124,6 @@ export async function securityRoutes(app: FastifyInstance, context: ApiContext):
     },
     async (request, reply) => {
       const { id, requestId } = request.params;
-      if (!(await known(id, reply))) return reply;
       const pending = await store.security.getCertificateRequest(id, requestId);
       if (!pending) return reply.code(404).send(notFound(`charge point ${id} has no certificate request ${requestId}`));
       if (pending.status !== 'pending' && pending.status !== 'refused')
@@ -176,6 +170,7 @@ export async function securityRoutes(app: FastifyInstance, context: ApiContext):
     app.get<{ Params: IdParams; Querystring: { limit: number } }>(
       `/api/charge-points/:id/${route}`,
       {
+        config: { chargePoint: 'registered' },
         schema: {
           tags,
           summary,
@@ -198,8 +193,7 @@ export async function securityRoutes(app: FastifyInstance, context: ApiContext):
           },
         },
       },
-      async (request, reply) => {
-        if (!(await known(request.params.id, reply))) return reply;
+      async (request) => {
         return store.security.listSecurityStatus(request.params.id, kind, request.query.limit);
       },
     );
@@ -223,6 +217,7 @@ export async function securityRoutes(app: FastifyInstance, context: ApiContext):
   app.get<{ Params: IdParams }>(
     '/api/charge-points/:id/installed-certificates',
     {
+      config: { chargePoint: 'registered' },
       schema: {
         tags,
         summary: 'The certificates the charger last reported as installed (GetInstalledCertificateIds), by type',
@@ -230,8 +225,7 @@ export async function securityRoutes(app: FastifyInstance, context: ApiContext):
         response: { 200: installedSchema, 404: errorSchema, ...commonErrors },
       },
     },
-    async (request, reply) => {
-      if (!(await known(request.params.id, reply))) return reply;
+    async (request) => {
       return store.security.listInstalledCertificates(request.params.id);
     },
   );
@@ -239,6 +233,7 @@ export async function securityRoutes(app: FastifyInstance, context: ApiContext):
   app.post<{ Params: IdParams; Body: { certificateType?: string } }>(
     '/api/charge-points/:id/installed-certificates/refresh',
     {
+      config: { chargePoint: 'registered' },
       preValidation: async (request) => {
         request.body ??= {};
       },
@@ -266,7 +261,6 @@ export async function securityRoutes(app: FastifyInstance, context: ApiContext):
     },
     async (request, reply) => {
       const { id } = request.params;
-      if (!(await known(id, reply))) return reply;
       const types = request.body.certificateType
         ? [request.body.certificateType]
         : ['CentralSystemRootCertificate', 'ManufacturerRootCertificate'];
