@@ -110,7 +110,10 @@ describe('ocpp-edge simulate --ocpp 2.0.1 and mixed fleets through the proxy', {
     assert.deepEqual(Object.keys(report.versions), ['2.0.1']);
     assert.equal(report.versions['2.0.1']!.booted, 4);
     assert.equal(report.calls.StartTransaction, undefined, 'no 1.6 call');
-    assert.ok(report.calls.TransactionEvent!.ok >= 3 * 4, 'Started, Updated and Ended for every charger');
+    assert.ok(
+      report.calls.TransactionEvent!.ok >= 2 * report.transactions.started,
+      'a Started and an Ended for every transaction (Updated ones between, as the meter interval allows)',
+    );
     assert.ok(report.calls.Authorize!.ok >= 4);
 
     const charger = await backend.api('GET', '/api/charge-points/V201-00001');
