@@ -155,6 +155,7 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<P
     headerTimeoutMs,
     metrics,
     logger,
+    limits: limits.edge,
     plainOcpp: config.plainOcppOnHttp ? { routes, websockets: https.websockets } : undefined,
   });
 

@@ -1,8 +1,11 @@
-// The edge's limits, on the HTTPS listener (hooked in by proxy/listeners/https.ts and proxy/websocket.ts):
+// The edge's limits, on the HTTPS listener and the HTTP one (port 80) alike, as nginx applies limit_conn to each
+// server block: hooked in by proxy/listeners/https.ts, proxy/listeners/http-redirect.ts and proxy/websocket.ts
+// (which also takes the plain ws:// upgrades of --plain-ocpp-on-http):
 //
 //   at accept, before TLS (nothing can be answered yet, so over-limit connections are closed; that is also what
-//   makes a raw TLS flood cheap): the global ceiling (net.Server#maxConnections), banned addresses, new
-//   connections a second per address (token bucket), TLS handshakes in progress per address;
+//   makes a raw TLS flood cheap): the global ceiling (one count over both listeners, beside each server's
+//   net.Server#maxConnections), banned addresses, new connections a second per address (token bucket, one bucket
+//   per address for both listeners), TLS handshakes in progress per address (HTTPS only: port 80 has none);
 //   at the request: concurrent connections per address (nginx limit_conn: the upgrade gets 503, a request 429,
 //   both with Retry-After), requests a second on /api/ (nginx limit_req, 429), bans again (for --trust-proxy
 //   and for bans imposed while a connection was open), charge point id bans at the upgrade;
@@ -14,7 +17,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import net, { type Socket } from 'node:net';
-import type { Server as TlsServer, TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../../common/logger.js';
 import type { Route } from '../routes.js';
 import type { BanKind, BanList } from './ban-list.js';
@@ -48,6 +51,9 @@ export interface EdgeLimitsOptions {
   banIgnore: readonly string[];
 }
 
+/** The listener a connection came in on: only 'tls' connections have a handshake to account for. */
+export type ListenerTransport = 'tls' | 'plain';
+
 export interface Refusal {
   status: number;
   message: string;
@@ -68,6 +74,8 @@ const REFUSED = Symbol('ocpp-edge.limits.refused');
 type TrackedSocket = Socket & { [STATE]?: ConnectionState; [REFUSED]?: true; _parent?: TrackedSocket };
 
 export class EdgeLimits {
+  /** Connections open on every attached listener: the global ceiling is one budget of descriptors. */
+  private open = 0;
   private readonly connections = new Map<string, number>();
   private readonly handshakes = new Map<string, number>();
   private readonly connectionBuckets: TokenBuckets | undefined;
@@ -107,12 +115,13 @@ export class EdgeLimits {
     );
   }
 
-  /** Installs the accept-time checks and the global ceiling on the HTTPS server. */
-  attach(server: TlsServer): void {
+  /** Installs the accept-time checks and the global ceiling on a listener (the HTTPS one: `tls`). */
+  attach(server: net.Server, transport: ListenerTransport): void {
     if (Number.isFinite(this.options.maxConnections)) server.maxConnections = this.options.maxConnections;
     server.on('drop', () => this.metrics.refusals.inc({ reason: 'max_connections' }));
-    server.prependListener('connection', (socket: Socket) => this.accepted(socket as TrackedSocket));
-    server.on('secureConnection', (socket: TLSSocket) => this.secured(socket as unknown as TrackedSocket));
+    server.prependListener('connection', (socket: Socket) => this.accepted(socket as TrackedSocket, transport));
+    if (transport === 'tls')
+      server.on('secureConnection', (socket: TLSSocket) => this.secured(socket as unknown as TrackedSocket));
     // After listen(): accept() failing (EMFILE, ENFILE) must neither crash the process nor spin. libuv already
     // sheds the waiting connection with its reserved descriptor; what reaches here is counted and logged.
     server.on('error', (error: NodeJS.ErrnoException) => {
@@ -133,12 +142,12 @@ export class EdgeLimits {
     return raw[REFUSED] === true;
   }
 
-  /** Checks an HTTP request before it is forwarded; a refusal is answered by the caller. */
-  checkRequest(req: IncomingMessage, route: Route): Refusal | undefined {
+  /** Checks an HTTP request before it is forwarded (no route: port 80's redirects); the caller answers a refusal. */
+  checkRequest(req: IncomingMessage, route?: Route): Refusal | undefined {
     const key = this.requestKey(req);
     const common = this.checkCommon(req, key, 429);
     if (common) return common;
-    if (route.name === 'api' && this.apiBuckets) {
+    if (route?.name === 'api' && this.apiBuckets) {
       const waitMs = this.apiBuckets.take(key);
       if (waitMs > 0)
         return this.refused('api_rate', 429, 'too many requests on /api/ from this address', waitMs / 1000);
@@ -215,32 +224,43 @@ export class EdgeLimits {
     return clientKey(requestAddress(req, this.options.trustProxy), this.options.ipv6Prefix);
   }
 
-  private accepted(socket: TrackedSocket): void {
+  private accepted(socket: TrackedSocket, transport: ListenerTransport): void {
+    if (this.open >= this.options.maxConnections) {
+      this.refuseAtAccept(socket, 'max_connections');
+      return;
+    }
+    this.open += 1;
+    socket.once('close', () => (this.open -= 1));
     if (this.options.trustProxy) return;
     const key = clientKey(socket.remoteAddress ?? '', this.options.ipv6Prefix);
-    const reason = this.acceptRefusal(key);
+    const tls = transport === 'tls';
+    const reason = this.acceptRefusal(key, tls);
     if (reason) {
-      this.metrics.refusals.inc({ reason });
-      socket[REFUSED] = true;
-      socket.destroy();
+      this.refuseAtAccept(socket, reason);
       return;
     }
     const connections = this.connections.get(key) ?? 0;
     const limit = this.options.connectionsPerAddress;
-    const state: ConnectionState = { key, handshaking: true, overLimit: limit > 0 && connections >= limit };
+    const state: ConnectionState = { key, handshaking: tls, overLimit: limit > 0 && connections >= limit };
     socket[STATE] = state;
     this.connections.set(key, connections + 1);
-    increment(this.handshakes, key);
+    if (tls) increment(this.handshakes, key);
     socket.once('close', () => {
       decrement(this.connections, key);
       if (state.handshaking) decrement(this.handshakes, key);
     });
   }
 
-  private acceptRefusal(key: string): LimitReason | undefined {
+  private refuseAtAccept(socket: TrackedSocket, reason: LimitReason): void {
+    this.metrics.refusals.inc({ reason });
+    socket[REFUSED] = true;
+    socket.destroy();
+  }
+
+  private acceptRefusal(key: string, tls: boolean): LimitReason | undefined {
     if (this.bans.find('address', key)) return 'banned_address';
     const handshakeLimit = this.options.tlsHandshakesPerAddress;
-    if (handshakeLimit > 0 && (this.handshakes.get(key) ?? 0) >= handshakeLimit) return 'tls_handshakes';
+    if (tls && handshakeLimit > 0 && (this.handshakes.get(key) ?? 0) >= handshakeLimit) return 'tls_handshakes';
     if (this.connectionBuckets && this.connectionBuckets.take(key) > 0) return 'connection_rate';
     return undefined;
   }

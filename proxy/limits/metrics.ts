@@ -53,7 +53,7 @@ export function createLimitMetrics(registry: Registry, bans: BanList, ceiling: (
     }),
     maxConnections: new Gauge({
       name: 'ocpp_edge_max_connections',
-      help: 'The connection ceiling of the HTTPS listener (--max-connections or derived from RLIMIT_NOFILE; -1: none)',
+      help: 'The connection ceiling, shared by the HTTPS and HTTP listeners (--max-connections or derived from RLIMIT_NOFILE; -1: none)',
       registers: [registry],
       collect() {
         const value = ceiling();

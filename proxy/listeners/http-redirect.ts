@@ -7,12 +7,17 @@
 // header `plain` (common/transport-header.ts) and a client-certificate verdict of NONE, whatever the client sent;
 // the backend accepts them only for charge points of profile 1. Any other upgrade, and every request, still gets
 // the redirect.
+//
+// The edge limits (proxy/limits/edge-limits.ts) hold here too, with or without the flag: the global ceiling, bans,
+// new connections a second and concurrent connections per address (a request over it: 429; a plain /ocpp/
+// upgrade: 503 from the WebSocket sessions, which also apply the charge point bans).
 
 import http, { type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { setClientCertificateHeaders } from '../../common/client-certificate-headers.js';
 import type { Logger } from '../../common/logger.js';
 import { writeRawHttpResponse } from '../../common/raw-http-response.js';
+import { answerRefusal, type EdgeLimits } from '../limits/edge-limits.js';
 import type { ProxyMetrics } from '../metrics.js';
 import { parseRequestTarget } from '../request-target.js';
 import { matchRoute, type Route } from '../routes.js';
@@ -30,6 +35,8 @@ export interface RedirectListenerOptions {
   headerTimeoutMs: number;
   metrics: ProxyMetrics;
   logger: Logger;
+  /** The edge limits, shared with the HTTPS listener; none when undefined. */
+  limits?: EdgeLimits;
   /** --plain-ocpp-on-http: the routes and the sessions (the HTTPS listener's) /ocpp/ upgrades go to. */
   plainOcpp?: { routes: Route[]; websockets: WebSocketSessions };
 }
@@ -38,6 +45,14 @@ export function createRedirectServer(options: RedirectListenerOptions): http.Ser
   const server = http.createServer(
     { headersTimeout: options.headerTimeoutMs, requestTimeout: options.headerTimeoutMs * 3 },
     (req, res) => {
+      const refusal = options.limits?.checkRequest(req);
+      if (refusal) {
+        answerRefusal(res, refusal, (response, status, message) => {
+          response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(`${message}\n`);
+          options.metrics.httpRequests.inc({ route: 'redirect', status });
+        });
+        return;
+      }
       const url = req.url ?? '/';
       if (url.startsWith(CHALLENGE_PREFIX)) {
         answerChallenge(url.slice(CHALLENGE_PREFIX.length), res, options);
@@ -58,6 +73,7 @@ export function createRedirectServer(options: RedirectListenerOptions): http.Ser
     if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
     writeRawHttpResponse(socket, error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400);
   });
+  options.limits?.attach(server, 'plain');
   const { plainOcpp } = options;
   if (plainOcpp) server.on('upgrade', (req, socket, head) => plainUpgrade(req, socket, head, plainOcpp, options));
   return server;

@@ -102,7 +102,7 @@ export class HttpsListener {
       recordAnswer: (req, status, route, startedAt) => this.record(req, status, route, startedAt, 0, true),
       limits: options.limits,
     });
-    options.limits?.attach(this.server);
+    options.limits?.attach(this.server, 'tls');
     this.server.on('request', this.onRequest);
     this.server.on('upgrade', this.onUpgrade);
     this.server.on('clientError', this.onClientError);

@@ -16,6 +16,8 @@ export interface SecureChargerOptions {
   maxVersion?: 'TLSv1.2' | 'TLSv1.3';
   /** ws:// instead of wss:// (profile 1 on the HTTP listener). */
   plain?: boolean;
+  /** The loopback source address to connect from (127.0.0.2, …). */
+  localAddress?: string;
 }
 
 export interface SecureChargerAttempt {
@@ -52,6 +54,7 @@ export async function connectSecureCharger(
     key: options.keyPem,
     session: options.session,
     maxVersion: options.maxVersion,
+    localAddress: options.localAddress,
   };
   if (!options.plain)
     (clientOptions as { createConnection?: unknown }).createConnection = (connectOptions: ConnectionOptions) => {
