@@ -46,8 +46,9 @@ import {
 import { ocpp201Answers, type ChargingStationControl } from './remote-commands-201.js';
 import type { SimulationStats, VersionStats } from './stats.js';
 import type { Logger } from '../../common/logger.js';
-import { withQuirks } from './quirks.js';
+import { omitsConnectionHeader, withQuirks } from './quirks.js';
 import { toProfile16 } from './profile-201.js';
+import { connectWithoutConnectionHeader } from './upgrade-quirk.js';
 import { acceptable, ChargerProfiles, type ProfileCapabilities, type RunningTransaction } from './smart-charging.js';
 
 export interface ChargerSettings {
@@ -212,6 +213,9 @@ export class SimulatedCharger implements ChargingStationControl {
         handshakeTimeout: settings.callTimeoutMs,
         secureContext: settings.secureContext,
         rejectUnauthorized: settings.rejectUnauthorized,
+        ...(omitsConnectionHeader(settings.quirks ?? []) && {
+          createConnection: connectWithoutConnectionHeader(settings.endpoint.startsWith('wss:')),
+        }),
       },
     });
     answerCentralSystem(this.client, this, ANSWERS[settings.ocppVersion], (action) => this.stats.answered(action));
