@@ -133,12 +133,16 @@ export class ChargingProfiles {
   ): Promise<Record<string, unknown>> {
     if ((await this.options.core.getChargePoint(chargePointId))?.ocppVersion === '2.0.1') {
       const { connectorId, ...rest } = request;
-      return (await this.options.connections.call(
+      const answer = (await this.options.connections.call(
         chargePointId,
         'GetCompositeSchedule',
         { evseId: connectorId, ...rest },
         { timeoutMs: this.options.callTimeoutMs },
-      )) as Record<string, unknown>;
+      )) as { status: string; schedule?: Record<string, unknown> };
+      // 2.0.1's CompositeScheduleType (K08) in the API's (1.6) shape: evseId as connectorId, the schedule's fields.
+      if (!answer.schedule) return { status: answer.status };
+      const { evseId, scheduleStart, ...chargingSchedule } = answer.schedule;
+      return { status: answer.status, connectorId: evseId, scheduleStart, chargingSchedule };
     }
     return (await this.options.connections.call(chargePointId, 'GetCompositeSchedule', request, {
       timeoutMs: this.options.callTimeoutMs,

@@ -15,7 +15,11 @@ import { performance } from 'node:perf_hooks';
 import type { SecureContext } from 'node:tls';
 import { RPCClient } from 'ocpp-rpc';
 import { backoffDelayMs, type BackoffSettings } from './backoff.js';
-import { ChargingProfiles } from './charging-profiles.js';
+import {
+  type ChargingProfile as ChargingProfile201,
+  ChargingProfiles,
+  type ClearCriteria,
+} from './charging-profiles.js';
 import { MINIMUM_AC_CURRENT, NOMINAL_VOLTAGE } from '../../common/charging-profile.js';
 import { ChargerConfiguration } from './configuration.js';
 import { DeviceModel, type ReportBase } from './device-model.js';
@@ -42,8 +46,10 @@ import {
 import { ocpp201Answers, type ChargingStationControl } from './remote-commands-201.js';
 import type { SimulationStats, VersionStats } from './stats.js';
 import type { Logger } from '../../common/logger.js';
-import { withQuirks } from './quirks.js';
-import { ChargerProfiles, type ProfileCapabilities, type RunningTransaction } from './smart-charging.js';
+import { omitsConnectionHeader, withQuirks } from './quirks.js';
+import { toProfile16 } from './profile-201.js';
+import { connectWithoutConnectionHeader } from './upgrade-quirk.js';
+import { acceptable, ChargerProfiles, type ProfileCapabilities, type RunningTransaction } from './smart-charging.js';
 
 export interface ChargerSettings {
   identity: string;
@@ -93,6 +99,9 @@ const IDLE_NAP_MS = 3_600_000;
 /** The calls that end a transaction, each version's. */
 const TRANSACTION_ENDS: ReadonlySet<string> = new Set(['StopTransaction', 'TransactionEvent']);
 
+/** The number a 2.0.1 station's (string-id) running transaction has for its TxProfiles: one runs at a time. */
+const STATION_TRANSACTION = 1;
+
 export class SimulatedCharger implements ChargingStationControl {
   readonly configuration: ChargerConfiguration;
   /** Kept across reconnects and reboots, as a charger keeps it in flash. */
@@ -101,7 +110,7 @@ export class SimulatedCharger implements ChargingStationControl {
   /** OCPP 2.0.1: its device model and the charging profiles it holds. */
   readonly deviceModel: DeviceModel;
   readonly chargingProfiles = new ChargingProfiles(8);
-  /** OCPP 1.6: its charging profiles and the limit they set (TxProfiles end with their transaction). */
+  /** The charging profiles' limit, computed (OCPP 1.6: the profiles it holds; 2.0.1: their translation). */
   readonly smartCharging = new ChargerProfiles(MAX_CURRENT_A);
   /** Every change of what it may draw (A per phase; 0 outside a session), with performance.now(): what a test
    * checks a group's limits against over time. The last 10,000 are kept. */
@@ -204,6 +213,9 @@ export class SimulatedCharger implements ChargingStationControl {
         handshakeTimeout: settings.callTimeoutMs,
         secureContext: settings.secureContext,
         rejectUnauthorized: settings.rejectUnauthorized,
+        ...(omitsConnectionHeader(settings.quirks ?? []) && {
+          createConnection: connectWithoutConnectionHeader(settings.endpoint.startsWith('wss:')),
+        }),
       },
     });
     answerCentralSystem(this.client, this, ANSWERS[settings.ocppVersion], (action) => this.stats.answered(action));
@@ -539,6 +551,9 @@ export class SimulatedCharger implements ChargingStationControl {
         this.recordLimit();
       }
       if (typeof transaction.id === 'number') this.smartCharging.transactionEnded(transaction.id);
+      // 2.0.1: its TxProfiles end with it too (K01.FR.05); the limits are computed again without them.
+      else if (this.chargingProfiles.clear(undefined, { chargingProfilePurpose: 'TxProfile' }) === 'Accepted')
+        this.chargingProfiles201Changed();
       this.stats.transactionAcknowledged({
         charger: this.identity,
         phase: 'stopped',
@@ -632,8 +647,74 @@ export class SimulatedCharger implements ChargingStationControl {
 
   runningTransaction(): RunningTransaction | undefined {
     const transaction = this.transaction;
-    if (!transaction || transaction.stopReason || typeof transaction.id !== 'number') return undefined;
+    if (!transaction || transaction.stopReason) return undefined;
+    if (typeof transaction.id === 'string') return { id: STATION_TRANSACTION, startedAt: this.transactionStartedAt };
+    if (typeof transaction.id !== 'number') return undefined;
     return { id: transaction.id, startedAt: this.transactionStartedAt };
+  }
+
+  // ---- smart charging, OCPP 2.0.1 (ChargingStationControl): its profiles in 2.0.1 shape, the limits computed on
+  // their 1.6 translation by the same code as a 1.6 charger's ----
+
+  /** What its device model's SmartChargingCtrlr says it takes. */
+  profileCapabilities201(): ProfileCapabilities {
+    const read = (name: string, instance?: string) =>
+      this.deviceModel.get({ name: 'SmartChargingCtrlr' }, { name, ...(instance && { instance }) }).attributeValue;
+    return {
+      supported: read('Enabled') === 'true',
+      maxStackLevel: Number(read('ProfileStackLevel')),
+      allowedUnits: (read('RateUnit') ?? '').split(',').flatMap((unit) => (unit === 'A' || unit === 'W' ? [unit] : [])),
+      maxPeriods: Number(read('PeriodsPerSchedule')),
+      maxInstalled: this.chargingProfiles.maxEntries,
+      connectors: 1,
+    };
+  }
+
+  setChargingProfile201(evseId: number, profile: ChargingProfile201): 'Accepted' | 'Rejected' {
+    const running = this.runningTransaction();
+    const translated = toProfile16(profile, running?.id);
+    const capabilities = this.profileCapabilities201();
+    if (
+      !translated ||
+      !capabilities.supported ||
+      !acceptable(evseId, translated, capabilities, running) ||
+      (profile.transactionId !== undefined && profile.transactionId !== this.transactionId())
+    )
+      return 'Rejected';
+    const status = this.chargingProfiles.set(evseId, profile);
+    if (status === 'Accepted') this.chargingProfiles201Changed();
+    return status;
+  }
+
+  clearChargingProfile201(id: number | undefined, criteria: ClearCriteria | undefined): 'Accepted' | 'Unknown' {
+    const status = this.chargingProfiles.clear(id, criteria);
+    if (status === 'Accepted') this.chargingProfiles201Changed();
+    return status;
+  }
+
+  /** GetCompositeSchedule (K08) in 2.0.1 shape; Rejected for an EVSE it does not have. */
+  compositeSchedule201(evseId: number, durationSec: number, unit: 'A' | 'W' = 'A'): Record<string, unknown> {
+    if (evseId > 1 || !this.profileCapabilities201().supported) return { status: 'Rejected' };
+    const { scheduleStart, chargingSchedule } = this.smartCharging.composite(
+      evseId,
+      durationSec,
+      unit,
+      this.runningTransaction(),
+      Date.now(),
+      PHASES,
+    );
+    return { status: 'Accepted', schedule: { evseId, scheduleStart, ...chargingSchedule } };
+  }
+
+  private chargingProfiles201Changed(): void {
+    const running = this.runningTransaction();
+    this.smartCharging.replaceAll(
+      this.chargingProfiles.list().flatMap(({ evseId, profile, installedAt }) => {
+        const translated = toProfile16(profile, running?.id);
+        return translated ? [{ connectorId: evseId, profile: translated, installedAt }] : [];
+      }),
+    );
+    this.profilesChanged();
   }
 
   profilesChanged(): void {

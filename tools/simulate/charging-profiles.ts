@@ -16,16 +16,16 @@ export interface ClearCriteria {
 }
 
 export class ChargingProfiles {
-  private readonly installed = new Map<number, { evseId: number; profile: ChargingProfile }>();
+  private readonly installed = new Map<number, { evseId: number; profile: ChargingProfile; installedAt: number }>();
 
-  constructor(private readonly maxEntries: number) {}
+  constructor(readonly maxEntries: number) {}
 
   get size(): number {
     return this.installed.size;
   }
 
-  /** Profiles by id, with the EVSE each applies to. */
-  list(): Array<{ evseId: number; profile: ChargingProfile }> {
+  /** Profiles by id, with the EVSE each applies to and when it was installed (ms since the epoch). */
+  list(): Array<{ evseId: number; profile: ChargingProfile; installedAt: number }> {
     return [...this.installed.values()];
   }
 
@@ -41,7 +41,7 @@ export class ChargingProfiles {
       )
         this.installed.delete(id);
     if (!this.installed.has(profile.id) && this.installed.size >= this.maxEntries) return 'Rejected';
-    this.installed.set(profile.id, { evseId, profile });
+    this.installed.set(profile.id, { evseId, profile, installedAt: Date.now() });
     return 'Accepted';
   }
 

@@ -149,6 +149,7 @@ function meterValue(meter: MeterReading, context: string) {
         measurand: 'Energy.Active.Import.Register',
         unitOfMeasure: { unit: 'Wh' },
       },
+      { value: meter.currentA, context, measurand: 'Current.Import', unitOfMeasure: { unit: 'A' } },
       { value: meter.powerW, context, measurand: 'Power.Active.Import', unitOfMeasure: { unit: 'W' } },
     ],
   };

@@ -1,7 +1,7 @@
 // `ocpp-edge simulate --quirks NAME[,NAME]`: simulated chargers that behave like models in the field, so an
 // operator can check a deployment against them (each quirk is in docs/INTEROP.md and test/interop/corpus/).
-// A quirk rewrites the payload of a call the charger sends; with any quirk, the simulated charger's own strict
-// mode is off (it would refuse to send the quirk).
+// A quirk rewrites the payload of a call the charger sends, or (`upgrade`) the WebSocket upgrade it opens with
+// (upgrade-quirk.ts); with any quirk, the simulated charger's own strict mode is off (it would refuse to send it).
 
 type Payload = Record<string, unknown>;
 type Quirk = (action: string, payload: Payload) => Payload;
@@ -22,7 +22,11 @@ function eachSample(payload: Payload, change: (sample: SampledValue) => void): v
   }
 }
 
-export const QUIRKS: Readonly<Record<string, { model: string; quirk: Quirk }>> = {
+export const QUIRKS: Readonly<Record<string, { model: string; quirk?: Quirk; upgrade?: 'no-connection-header' }>> = {
+  'autel-no-connection-header': {
+    model: 'Autel MaxiCharger AC: the upgrade request without its Connection header (lbbrhzn/ocpp#1933)',
+    upgrade: 'no-connection-header',
+  },
   'evlink-long-serials': {
     model: 'Schneider Electric EVlink Smart Wallbox: serial numbers over 25 characters (mobilityhouse/ocpp#122)',
     quirk: (action, payload) =>
@@ -91,6 +95,11 @@ export function parseQuirks(value: string | undefined): string[] {
 export function withQuirks(names: readonly string[], action: string, payload: Payload): Payload {
   if (names.length === 0) return payload;
   let result = structuredClone(payload);
-  for (const name of names) result = QUIRKS[name]?.quirk(action, result) ?? result;
+  for (const name of names) result = QUIRKS[name]?.quirk?.(action, result) ?? result;
   return result;
+}
+
+/** Whether one of the quirks sends the upgrade without `Connection: Upgrade`. */
+export function omitsConnectionHeader(names: readonly string[]): boolean {
+  return names.some((name) => QUIRKS[name]?.upgrade === 'no-connection-header');
 }

@@ -9,6 +9,10 @@ import type { AnswerTable, AvailabilityType, ChargePointControl, TriggerableMess
 export interface ChargingStationControl extends ChargePointControl {
   readonly deviceModel: DeviceModel;
   readonly chargingProfiles: ChargingProfiles;
+  /** SetChargingProfile checked against its SmartChargingCtrlr, kept, and followed. */
+  setChargingProfile201(evseId: number, profile: ChargingProfile): 'Accepted' | 'Rejected';
+  clearChargingProfile201(id: number | undefined, criteria: ClearCriteria | undefined): 'Accepted' | 'Unknown';
+  compositeSchedule201(evseId: number, durationSec: number, unit?: 'A' | 'W'): Record<string, unknown>;
   /** Sends the report as NotifyReport parts, after the GetBaseReport answer has gone out. */
   sendReport(requestId: number, base: ReportBase): void;
 }
@@ -93,15 +97,16 @@ export const ocpp201Answers: AnswerTable<ChargingStationControl> = {
     return { status: 'Accepted' };
   },
   SetChargingProfile: (station, p) => ({
-    status: station.chargingProfiles.set(p.evseId as number, p.chargingProfile as ChargingProfile),
+    status: station.setChargingProfile201(p.evseId as number, p.chargingProfile as ChargingProfile),
   }),
   ClearChargingProfile: (station, p) => ({
-    status: station.chargingProfiles.clear(
+    status: station.clearChargingProfile201(
       p.chargingProfileId as number | undefined,
       p.chargingProfileCriteria as ClearCriteria | undefined,
     ),
   }),
-  GetCompositeSchedule: () => ({ status: 'Rejected' }),
+  GetCompositeSchedule: (station, p) =>
+    station.compositeSchedule201(p.evseId as number, p.duration as number, p.chargingRateUnit as 'A' | 'W' | undefined),
   ClearCache: () => ({ status: 'Accepted' }),
   DataTransfer: () => ({ status: 'UnknownVendorId' }),
   GetLocalListVersion: (station) => ({ versionNumber: station.localList.version }),

@@ -61,21 +61,8 @@ export class ChargerProfiles {
     now = Date.now(),
   ): SetProfileStatus {
     if (!capabilities.supported) return 'NotSupported';
+    if (!acceptable(connectorId, profile, capabilities, transaction)) return 'Rejected';
     const purpose = profile.chargingProfilePurpose;
-    const schedule = profile.chargingSchedule;
-    if (
-      connectorId > capabilities.connectors ||
-      profile.stackLevel > capabilities.maxStackLevel ||
-      !capabilities.allowedUnits.includes(schedule.chargingRateUnit) ||
-      schedule.chargingSchedulePeriod.length > capabilities.maxPeriods ||
-      (purpose === 'ChargePointMaxProfile' && connectorId !== 0) ||
-      // A TxProfile without a transaction to limit is rejected (OCPP 1.6 §5.16.3).
-      (purpose === 'TxProfile' &&
-        (connectorId === 0 ||
-          !transaction ||
-          (profile.transactionId !== undefined && profile.transactionId !== transaction.id)))
-    )
-      return 'Rejected';
     // Replaces the one with the same id, and the one with the same connector, purpose and stack level.
     const replaced = (held: Held) =>
       held.profile.chargingProfileId === profile.chargingProfileId ||
@@ -87,6 +74,11 @@ export class ChargerProfiles {
     const stored = purpose === 'TxProfile' ? { ...profile, transactionId: transaction!.id } : profile;
     this.held.splice(0, this.held.length, ...kept, { connectorId, profile: stored, installedAt: now });
     return 'Accepted';
+  }
+
+  /** Holds exactly these (a 2.0.1 station keeps its profiles in its own shape and computes on their translation). */
+  replaceAll(entries: ReadonlyArray<{ connectorId: number; profile: ChargingProfile; installedAt: number }>): void {
+    this.held.splice(0, this.held.length, ...entries);
   }
 
   /** ClearChargingProfile: Accepted when one or more were removed, else Unknown. */
@@ -202,6 +194,29 @@ export class ChargerProfiles {
       }
     }
   }
+}
+
+/** Whether the charger's limits allow the profile (stack level, unit, periods, connector, purpose). */
+export function acceptable(
+  connectorId: number,
+  profile: ChargingProfile,
+  capabilities: ProfileCapabilities,
+  transaction: RunningTransaction | undefined,
+): boolean {
+  const purpose = profile.chargingProfilePurpose;
+  const schedule = profile.chargingSchedule;
+  return !(
+    connectorId > capabilities.connectors ||
+    profile.stackLevel > capabilities.maxStackLevel ||
+    !capabilities.allowedUnits.includes(schedule.chargingRateUnit) ||
+    schedule.chargingSchedulePeriod.length > capabilities.maxPeriods ||
+    (purpose === 'ChargePointMaxProfile' && connectorId !== 0) ||
+    // A TxProfile without a transaction to limit is rejected (OCPP 1.6 §5.16.3, 2.0.1 K01.FR.09).
+    (purpose === 'TxProfile' &&
+      (connectorId === 0 ||
+        !transaction ||
+        (profile.transactionId !== undefined && profile.transactionId !== transaction.id)))
+  );
 }
 
 /** The profile's limit at `at` in its own unit, or undefined when it has no period then. */

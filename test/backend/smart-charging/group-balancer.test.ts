@@ -144,6 +144,33 @@ describe('charging groups', () => {
           "the charger's own transaction id",
         );
         await waitFor('the 1.6 charger has the other half', () => old.charger.currentLimitA() === 10);
+        // The 2.0.1 station follows its share as the 1.6 one does: it draws 10 A and reports it.
+        await waitFor('the 2.0.1 station draws its 10 A', () => sim(station).currentDraw === 10);
+        assert.equal(station.charger.currentLimitA(), 10);
+        assert.equal(sim(station).limitHistory.at(-1)?.limitA, 10);
+        const composite = await backend.api(
+          'GET',
+          '/api/charge-points/CP-MIX-201/composite-schedule?connectorId=1&duration=60',
+        );
+        assert.equal(composite.status, 200, JSON.stringify(composite.body));
+        assert.equal(JSON.stringify(composite.body).includes('"limit":10'), true, JSON.stringify(composite.body));
+        // Its SmartChargingCtrlr is read into its limits: a stack level above ProfileStackLevel is refused.
+        await waitFor('its ProfileStackLevel read', async () => {
+          const { body } = await backend.api('GET', '/api/charge-points/CP-MIX-201/configuration');
+          return body.limits?.chargeProfileMaxStackLevel === 8;
+        });
+        const tooHigh = await backend.api('POST', '/api/charge-points/CP-MIX-201/charging-profiles', {
+          connectorId: 0,
+          chargingProfile: {
+            chargingProfileId: 90,
+            stackLevel: 9,
+            chargingProfilePurpose: 'TxDefaultProfile',
+            chargingProfileKind: 'Absolute',
+            chargingSchedule: { chargingRateUnit: 'A', chargingSchedulePeriod: [{ startPeriod: 0, limit: 16 }] },
+          },
+        });
+        assert.equal(tooHigh.status, 400, JSON.stringify(tooHigh.body));
+        assert.match(tooHigh.body.message, /ChargeProfileMaxStackLevel 8/);
       } finally {
         await old.stop();
         await station.stop();

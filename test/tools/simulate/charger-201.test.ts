@@ -175,6 +175,45 @@ describe('the simulated OCPP 2.0.1 charging station', { timeout: 60_000 }, () =>
     assert.equal(station.charger.chargingProfiles.size, 1);
   });
 
+  test('follows its profiles: the limit, its own SmartChargingCtrlr refusals, the composite schedule in 2.0.1 shape', async () => {
+    const profile = (id: number, stackLevel: number, limit: number, periods = 1) => ({
+      evseId: 0,
+      chargingProfile: {
+        id,
+        stackLevel,
+        chargingProfilePurpose: 'TxDefaultProfile',
+        chargingProfileKind: 'Absolute',
+        chargingSchedule: [
+          {
+            id,
+            startSchedule: new Date(Date.now() - 1000).toISOString(),
+            chargingRateUnit: 'A',
+            chargingSchedulePeriod: Array.from({ length: periods }, (_, i) => ({ startPeriod: i * 60, limit })),
+          },
+        ],
+      },
+    });
+    // What the test before left (if it ran).
+    await command('clear-charging-profile', { chargingProfileId: 13 });
+    assert.equal(station.charger.currentLimitA(), 32, 'no profile: its maximum');
+    assert.equal((await command('set-charging-profile', profile(21, 3, 12))).body.status, 'Accepted');
+    assert.equal(station.charger.currentLimitA(), 12);
+    // Refused by the station: above SmartChargingCtrlr.ProfileStackLevel (8); more periods than PeriodsPerSchedule (24).
+    assert.equal((await command('set-charging-profile', profile(22, 9, 20))).body.status, 'Rejected');
+    assert.equal((await command('set-charging-profile', profile(23, 4, 20, 25))).body.status, 'Rejected');
+    assert.equal(station.charger.currentLimitA(), 12, 'the refused ones do not apply');
+    const composite = await backend.api(
+      'GET',
+      '/api/charge-points/STATION-201/composite-schedule?connectorId=1&duration=300&unit=A',
+    );
+    assert.equal(composite.status, 200, JSON.stringify(composite.body));
+    assert.equal(composite.body.status, 'Accepted');
+    assert.equal(composite.body.connectorId, 1);
+    assert.equal(composite.body.chargingSchedule.chargingSchedulePeriod[0].limit, 12);
+    assert.equal((await command('clear-charging-profile', { chargingProfileId: 21 })).body.status, 'Accepted');
+    assert.equal(station.charger.currentLimitA(), 32, 'cleared: its maximum again');
+  });
+
   test('answers availability, unlock and trigger, and reboots with reason RemoteReset on Reset', async () => {
     assert.equal(
       (await command('change-availability', { operationalStatus: 'Inoperative', evse: { id: 1 } })).body.status,

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { simulationOptions } from '../../../tools/simulate/options.js';
 import { QUIRKS, withQuirks } from '../../../tools/simulate/quirks.js';
 import { startTestBackend, type TestBackend } from '../../support/backend-instance.js';
+import { metricValue, scrapeMetrics, startProxyUnderTest } from '../../support/proxy-under-test.js';
 import { startSimulatedCharger } from '../../support/simulated-charger.js';
 import { createStorage, type StorageTarget } from '../../support/storage-targets.js';
 import { waitFor } from '../../support/waiting.js';
@@ -72,6 +73,27 @@ describe('simulate --quirks', () => {
       assert.ok(transaction.flags.includes('timestampDefaulted'));
     } finally {
       await simulated.stop();
+    }
+  });
+
+  it('autel-no-connection-header: the upgrade goes without Connection, through the proxy, which counts it', async () => {
+    const edge = await startProxyUnderTest({ upstream: [backend.httpUrl], tls: 'self-signed' });
+    const tolerated = async () =>
+      metricValue(await scrapeMetrics(edge.proxy), 'ocpp_edge_handshake_tolerances_total', {
+        kind: 'connection_header',
+      }) ?? 0;
+    const before = await tolerated();
+    const simulated = await startSimulatedCharger(`wss://127.0.0.1:${edge.proxy.httpsPort}/ocpp`, 'SIM-AUTEL', {
+      quirks: ['autel-no-connection-header'],
+      rejectUnauthorized: false,
+    });
+    try {
+      await simulated.booted();
+      assert.equal(await tolerated(), before + 1, 'the proxy took the upgrade as the tolerance it is');
+      assert.equal((await backend.api('GET', '/api/charge-points/SIM-AUTEL')).status, 200, 'it reached the backend');
+    } finally {
+      await simulated.stop();
+      await edge.close();
     }
   });
 });
