@@ -25,17 +25,28 @@ export async function dumpMigrations(file: string): Promise<string[]> {
   return rows;
 }
 
+/** How long a restore waits for the connections of backends that have just stopped to go. */
+const BACKENDS_GONE_WAIT_MS = 5000;
+
 export async function restorePostgres(url: string, file: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const { rows } = await client.query<{ n: string }>(
-      "select count(*) as n from pg_stat_activity where datname = current_database() and application_name = 'ocpp-edge-backend'",
-    );
-    if (Number(rows[0]?.n ?? 0) > 0)
-      throw new Error(
-        `${rows[0]!.n} backend connections to this database are open: stop every backend before restoring into it`,
+    // A backend that has just stopped may still be listed for a moment: PostgreSQL's server process for a closed
+    // connection exits shortly after the client has gone (seen right after `systemctl stop`). Wait that out.
+    const deadline = Date.now() + BACKENDS_GONE_WAIT_MS;
+    for (;;) {
+      const { rows } = await client.query<{ n: string }>(
+        "select count(*) as n from pg_stat_activity where datname = current_database() and application_name = 'ocpp-edge-backend'",
       );
+      const open = Number(rows[0]?.n ?? 0);
+      if (open === 0) break;
+      if (Date.now() >= deadline)
+        throw new Error(
+          `${open} backend connections to this database are open: stop every backend before restoring into it`,
+        );
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
   } finally {
     await client.end();
   }
