@@ -54,6 +54,14 @@ export const backendOptions = {
     describe: 'PostgreSQL connection pool size',
     default: 10,
   },
+  'db-pool-wait': {
+    type: 'number',
+    min: 0.1,
+    max: 600,
+    describe:
+      'Seconds a query waits for a free PostgreSQL connection before it fails (the charger gets InternalError or 503): long enough for a boot storm to drain its queue, as a charger waits about 30 s for an answer',
+    default: 30,
+  },
   redis: {
     type: 'string',
     describe: 'Redis URL for state shared by several instances (presence, command routing)',

@@ -21,6 +21,7 @@ import type { Logger } from '../common/logger.js';
 import { listenOnUnixSocket, UNIX_SCHEME } from '../common/unix-socket.js';
 import { parseVersionList, type OcppVersion } from '../common/ocpp-versions.js';
 import { buildApi, type ApiSettings } from './api/app.js';
+import { registerGroupCommitMetrics } from './store/group-commit-metrics.js';
 import { OidcVerifier } from './api/oidc.js';
 import type { Role } from './api/roles.js';
 import { ProxyStatusWatcher } from './edge/proxy-status.js';
@@ -73,13 +74,18 @@ export async function startBackend(
   const oidc = oidcVerifier(config, logger);
   // Before anything is opened: a bad CA file fails the start with nothing to undo.
   const certificateAuthority = await loadCertificateAuthority(config);
-  const { store, applied } = await Store.open({ url: config.database, poolSize: config.dbPoolSize });
+  const { store, applied } = await Store.open({
+    url: config.database,
+    poolSize: config.dbPoolSize,
+    poolWaitMs: config.dbPoolWait * 1000,
+  });
   logger.info(
     { database: redactUrlPassword(config.database), dialect: store.dialect, migrationsApplied: applied },
     'storage ready',
   );
 
   const metrics = createBackendMetrics();
+  if (store.groupCommit) registerGroupCommitMetrics(metrics.registry, store.groupCommit);
   // The SQLite file's filesystem (OcppEdgeDiskSpaceLow); PostgreSQL's disk is the database server's to watch.
   if (config.database.startsWith('sqlite:') && config.database !== 'sqlite::memory:')
     registerFilesystemMetrics(metrics.registry, [

@@ -31,6 +31,8 @@ export async function startFullBackend(
     const started = await startProcess(
       options.nodeBinary ?? process.execPath,
       [
+        // Profiling the central system: OCPP_EDGE_BENCH_BACKEND_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
+        ...(process.env.OCPP_EDGE_BENCH_BACKEND_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== ''),
         OCPP_EDGE_CLI,
         'backend',
         '--host',

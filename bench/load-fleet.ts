@@ -11,6 +11,19 @@ import { OcppVersionSequence, parseOcppMix, type OcppVersion } from '../tools/si
 const WORKER_SCRIPT = fileURLToPath(new URL('./load-worker.js', import.meta.url));
 /** Workers start together this long after the command is sent (IPC and a busy event loop take a moment). */
 const START_DELAY_MS = 200;
+/**
+ * Chargers on IPv4 loopback come from this many source addresses, 127.0.1.1 onwards, as a real fleet comes from
+ * many NAT gateways and carrier APNs: one address would trip the proxy's per-address limits (a connection ceiling
+ * of 4,096 and a connection rate, docs/OPERATIONS.md), which exist to stop one address doing what a storm does.
+ */
+export const FLEET_SOURCE_ADDRESSES = 64;
+
+/** The source addresses for a fleet connecting to `url` (none when it is not IPv4 loopback). */
+export function fleetSourceAddresses(url: string, count = FLEET_SOURCE_ADDRESSES): string[] | undefined {
+  const host = new URL(url).hostname;
+  if (!/^127\.\d+\.\d+\.\d+$/.test(host) || count <= 0) return undefined;
+  return Array.from({ length: count }, (_, i) => `127.0.${1 + Math.floor(i / 250)}.${1 + (i % 250)}`);
+}
 
 export interface OpenRequest {
   url: string;
@@ -23,6 +36,8 @@ export interface OpenRequest {
   timeoutMs?: number;
   /** The fleet's OCPP versions as `ocpp-edge simulate --ocpp` takes them (1.6:50%,2.0.1:50%); default 1.6. */
   ocpp?: string;
+  /** Source addresses on IPv4 loopback (FLEET_SOURCE_ADDRESSES by default; 1: the OS's one address). */
+  sourceAddresses?: number;
 }
 
 export interface FleetOpenResult extends OpenResult {
@@ -61,6 +76,7 @@ export class LoadFleet {
     const shares = this.split(request.ids);
     const sequence = new OcppVersionSequence(parseOcppMix(request.ocpp ?? '1.6'));
     const versionOf = new Map<string, OcppVersion>(request.ids.map((id) => [id, sequence.next()]));
+    const addresses = fleetSourceAddresses(request.url, request.sourceAddresses);
     const replies = await Promise.all(
       this.workers.map((_, index) => {
         const spec: OpenSpec = {
@@ -72,6 +88,7 @@ export class LoadFleet {
           boot: request.boot ?? false,
           startAt,
           timeoutMs: request.timeoutMs ?? 60_000,
+          localAddresses: request.sourceAddresses === 1 ? undefined : addresses,
         };
         return this.command(index, { type: 'open', id: 0, spec });
       }),

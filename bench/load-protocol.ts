@@ -25,6 +25,8 @@ export interface OpenSpec {
   startAt: number;
   /** Per connection: handshake, and boot answer when boot is set. */
   timeoutMs: number;
+  /** Source addresses the connections bind to in turn (a fleet behind many NAT gateways); absent: the OS's. */
+  localAddresses?: string[];
 }
 
 /** The capacity run's realistic fleet mix (measurements/capacity.ts), intervals already time-compressed. */

@@ -62,13 +62,15 @@ async function open(spec: OpenSpec): Promise<OpenResult> {
   const wait = spec.startAt - now();
   if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   let next = 0;
-  const openOne = (id: string, version: '1.6' | '2.0.1') =>
+  const addresses = spec.localAddresses ?? [];
+  const openOne = (id: string, version: '1.6' | '2.0.1', index: number) =>
     new Promise<void>((resolve) => {
       // ws hands its options on to tls.connect, which takes the shared secureContext (its typings do not say so).
       const options = {
         perMessageDeflate: false,
         handshakeTimeout: spec.timeoutMs,
         secureContext,
+        localAddress: addresses.length > 0 ? addresses[index % addresses.length] : undefined,
       } as WebSocket.ClientOptions;
       const ws = new WebSocket(`${spec.url}/${id}`, `ocpp${version}`, options);
       // The full backend calls a charger after its boot (configuration, local list): answer as a charger would.
@@ -108,7 +110,7 @@ async function open(spec: OpenSpec): Promise<OpenResult> {
   const lanes = Array.from({ length: Math.min(spec.concurrency, spec.ids.length) }, async () => {
     while (next < spec.ids.length) {
       const index = next++;
-      await openOne(spec.ids[index]!, spec.versions?.[index] ?? '1.6');
+      await openOne(spec.ids[index]!, spec.versions?.[index] ?? '1.6', index);
     }
   });
   await Promise.all(lanes);

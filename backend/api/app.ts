@@ -103,6 +103,18 @@ export async function buildApi(context: ApiContext, options: ApiOptions): Promis
   });
   // After authorization: a caller without the role gets 401/403, never a hint whether a charger exists.
   app.addHook('preHandler', requireRegisteredChargePoint(context.store));
+  // A change the API answers for is on disk before the answer leaves (SQLite's group commit; free on PostgreSQL).
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.method === 'GET' || request.method === 'HEAD' || reply.statusCode >= 500) return payload;
+    try {
+      await context.store.durable();
+      return payload;
+    } catch (error) {
+      request.log.error({ err: error, url: request.url }, 'the change could not be synced to disk');
+      reply.code(500);
+      return JSON.stringify({ error: 'InternalError', message: 'the change could not be synced to disk' });
+    }
+  });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     context.metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });

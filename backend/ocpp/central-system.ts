@@ -390,6 +390,8 @@ export class CentralSystem {
     const stopTimer = this.options.metrics.handlerDuration.startTimer({ action });
     try {
       const result = await handler(params, context, call);
+      // What the answer acknowledges is on disk before it leaves (SQLite's group commit; a no-op on PostgreSQL).
+      await context.store.durable();
       stopTimer({ outcome: 'ok' });
       return result;
     } catch (error) {

@@ -141,7 +141,7 @@ export class LocalListSynchronizer {
     }
     // Nothing was ever sent and there is nothing to send: leave the charger alone (no GetLocalListVersion at each
     // connect of a central system that does not use local lists).
-    if (!forceFull && !(await store.hasSync(chargePointId)) && (await store.countTags()) === 0)
+    if (!forceFull && !(await store.hasSync(chargePointId)) && !(await store.hasTags()))
       return store.sync(chargePointId);
     await store.updateSync(chargePointId, { lastAttemptAt: now() });
     try {

@@ -9,6 +9,8 @@ import { Kysely, PostgresDialect, SqliteDialect, type Driver } from 'kysely';
 import pg from 'pg';
 import { ConfigError } from '../../common/config.js';
 import type { Database } from './schema.js';
+import { SqliteGroupCommit } from './sqlite-group-commit.js';
+import { withStatementCache } from './sqlite-statement-cache.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -16,6 +18,8 @@ export interface DatabaseOptions {
   url: string;
   /** PostgreSQL pool size. */
   poolSize: number;
+  /** How long a query waits for a free PostgreSQL connection before it fails (default 30 s). */
+  poolWaitMs?: number;
   /** Where PGUSER is read (tests). */
   env?: NodeJS.ProcessEnv;
 }
@@ -48,6 +52,8 @@ export function withDefaultUser(url: string, env: NodeJS.ProcessEnv): string {
 export interface OpenDatabase {
   db: Kysely<Database>;
   dialect: Dialect;
+  /** SQLite on a file: what makes its commits durable before they are acknowledged (sqlite-group-commit.ts). */
+  groupCommit?: SqliteGroupCommit;
 }
 
 export function openDatabase(options: DatabaseOptions): OpenDatabase {
@@ -58,13 +64,19 @@ export function openDatabase(options: DatabaseOptions): OpenDatabase {
     // WAL: readers (the REST API) never wait for the writer (the chargers); foreign keys are off by default.
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('foreign_keys = ON');
-    return { db: new Kysely<Database>({ dialect: new SqliteKeepingErrors(sqlite) }), dialect: 'sqlite' };
+    const db = new Kysely<Database>({ dialect: new SqliteKeepingErrors(sqlite) });
+    if (file === ':memory:') return { db, dialect: 'sqlite' };
+    // No fsync inside COMMIT, on the event loop: the group commit syncs the WAL before anything is acknowledged.
+    sqlite.pragma('synchronous = NORMAL');
+    return { db, dialect: 'sqlite', groupCommit: new SqliteGroupCommit(sqlite, file) };
   }
   const pool = new pg.Pool({
     // pg-connection-string turns a URL without a user into user '' that no `user` option can override.
     connectionString: withDefaultUser(options.url, options.env ?? process.env),
     max: options.poolSize,
-    connectionTimeoutMillis: 5000,
+    // A boot storm queues thousands of queries behind the pool; failing them after a few seconds turns a wave that
+    // would drain into chargers refused and retrying (docs/PERFORMANCE.md, section 21).
+    connectionTimeoutMillis: options.poolWaitMs ?? 30_000,
     // Names the backends' sessions in pg_stat_activity (several instances: pool size × instances connections).
     application_name: 'ocpp-edge-backend',
   });
@@ -86,7 +98,7 @@ export function openDatabase(options: DatabaseOptions): OpenDatabase {
  */
 class SqliteKeepingErrors extends SqliteDialect {
   constructor(private readonly sqlite: SQLite.Database) {
-    super({ database: sqlite });
+    super({ database: withStatementCache(sqlite) });
   }
 
   override createDriver(): Driver {

@@ -82,12 +82,10 @@ export class LocalListStore {
     return row !== undefined;
   }
 
-  async countTags(): Promise<number> {
-    const row = await this.db
-      .selectFrom('id_tags')
-      .select((eb) => eb.fn.countAll().as('n'))
-      .executeTakeFirst();
-    return Number(row?.n ?? 0);
+  /** Whether the list has any tag: one row looked at, where a count would read the whole table at every boot. */
+  async hasTags(): Promise<boolean> {
+    const row = await this.db.selectFrom('id_tags').select('id_tag').limit(1).executeTakeFirst();
+    return row !== undefined;
   }
 
   /** Tags changed: every charger that was synced is behind until its next sync. */

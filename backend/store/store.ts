@@ -4,6 +4,7 @@
 
 import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
 import { openDatabase, type DatabaseOptions, type Dialect } from './database.js';
+import type { SqliteGroupCommit } from './sqlite-group-commit.js';
 import { containsPattern } from './like-pattern.js';
 import { migrateToLatest } from './migrations.js';
 import {
@@ -329,6 +330,8 @@ export class Store {
   private constructor(
     readonly db: Kysely<Database>,
     readonly dialect: Dialect,
+    /** SQLite on a file: its syncs (metrics). */
+    readonly groupCommit?: SqliteGroupCommit,
   ) {
     this.security = new SecurityStore(db);
     this.profileMigrations = new ProfileMigrationStore(db);
@@ -336,10 +339,10 @@ export class Store {
 
   /** Opens the database and applies pending migrations. */
   static async open(options: DatabaseOptions): Promise<{ store: Store; applied: string[] }> {
-    const { db, dialect } = openDatabase(options);
+    const { db, dialect, groupCommit } = openDatabase(options);
     try {
       const applied = await migrateToLatest(db as Kysely<unknown>, dialect);
-      return { store: new Store(db, dialect), applied };
+      return { store: new Store(db, dialect, groupCommit), applied };
     } catch (error) {
       await db.destroy().catch(() => {});
       throw error;
@@ -348,6 +351,15 @@ export class Store {
 
   async close(): Promise<void> {
     await this.db.destroy();
+  }
+
+  /**
+   * Resolves when every write committed before the call is on disk: before a charger or an API caller is told
+   * that something was stored. PostgreSQL's COMMIT is durable already; SQLite's is made so in batches
+   * (sqlite-group-commit.ts).
+   */
+  durable(): Promise<void> {
+    return this.groupCommit ? this.groupCommit.durable() : Promise.resolve();
   }
 
   /** Throws when storage cannot answer a query on the schema (down, unreachable, schema missing). */

@@ -30,6 +30,8 @@ export interface OcppEdgeOptions {
   gid?: number;
   /** Run under `ulimit -n nofile`: a lowered open-file limit. */
   nofile?: number;
+  /** A command the node process runs under, its arguments before node's (e.g. strace and its flags). */
+  wrapper?: string[];
 }
 
 export interface OcppEdgeProcess {
@@ -157,12 +159,13 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
 }
 
 function spawnChild(args: string[], options: OcppEdgeOptions) {
-  const { env = {}, nodeArgs = [], script = CLI, uid, gid, nofile } = options;
-  const argv = [...nodeArgs, script, ...args];
+  const { env = {}, nodeArgs = [], script = CLI, uid, gid, nofile, wrapper = [] } = options;
+  const argv = [...wrapper.slice(1), ...(wrapper.length > 0 ? [process.execPath] : []), ...nodeArgs, script, ...args];
+  const executable = wrapper[0] ?? process.execPath;
   const [command, commandArgs] =
     nofile === undefined
-      ? [process.execPath, argv]
-      : ['bash', ['-c', `ulimit -n ${nofile} && exec "$0" "$@"`, process.execPath, ...argv]];
+      ? [executable, argv]
+      : ['bash', ['-c', `ulimit -n ${nofile} && exec "$0" "$@"`, executable, ...argv]];
   return spawn(command, commandArgs, {
     env: cleanEnvironment(env),
     stdio: ['ignore', 'pipe', 'pipe'],
