@@ -5,6 +5,7 @@
 import type { Registry } from 'prom-client';
 import type { Logger } from '../common/logger.js';
 import type { EventBus } from './events/bus.js';
+import { registerAfterBootMetrics } from './ocpp/after-boot-metrics.js';
 import { AfterBoot } from './ocpp/after-boot.js';
 import { ChargingProfiles } from './ocpp/charging-profiles.js';
 import { ConfigurationInventory } from './ocpp/configuration-inventory.js';
@@ -29,6 +30,8 @@ export interface FeatureOptions {
   callTimeoutMs: number;
   /** Wait between a BootNotification and the after-boot steps, ms. */
   afterBootDelayMs: number;
+  /** Chargers brought up to date at the same time (--after-boot-concurrency). */
+  afterBootConcurrency: number;
   /** First retry of a failed local list sync, ms (doubled per failure, at most an hour). */
   localListRetryBaseMs: number;
   registry: Registry;
@@ -66,7 +69,8 @@ export function createFeatures(options: FeatureOptions): Features {
     callTimeoutMs: options.callTimeoutMs,
     ocppVersionOf,
   });
-  const afterBoot = new AfterBoot(options.events, logger, options.afterBootDelayMs);
+  const afterBoot = new AfterBoot(options.events, logger, options.afterBootDelayMs, options.afterBootConcurrency);
+  registerAfterBootMetrics(options.registry, afterBoot);
   afterBoot.add('configuration inventory', (chargePointId) => inventory.refresh(chargePointId));
   const localListStore = new LocalListStore(options.store);
   const localLists = new LocalListSynchronizer({

@@ -224,6 +224,15 @@ export const backendOptions = {
       'Seconds after a BootNotification before the charger is brought up to date (configuration read, local list); up to twice this, spread at random so a boot storm is not answered at once',
     default: 2,
   },
+  'after-boot-concurrency': {
+    type: 'number',
+    integer: true,
+    min: 1,
+    max: 10000,
+    describe:
+      'Chargers brought up to date at the same time after their boots; the others wait their turn, so in a boot storm the boots are answered first',
+    default: 16,
+  },
   'local-list-retry-base': {
     type: 'number',
     min: 0.01,

@@ -126,6 +126,7 @@ export async function startBackend(
     logger,
     callTimeoutMs: config.callTimeout * 1000,
     afterBootDelayMs: config.afterBootDelay * 1000,
+    afterBootConcurrency: config.afterBootConcurrency,
     localListRetryBaseMs: config.localListRetryBase * 1000,
     registry: metrics.registry,
     groupLease,
