@@ -263,17 +263,20 @@ async function mix(spec: MixSpec): Promise<MessagesResult> {
       });
     });
     if (index % spec.transactionEvery !== 0) return;
-    if (charger.transactionId === undefined) {
-      charger.transactionId = 0;
-      enqueue(charger, 'StartTransaction', {
-        connectorId: 1,
-        idTag: 'BENCH',
-        meterStart: 0,
-        timestamp: new Date().toISOString(),
-      });
-    }
     let meter = 0;
+    // Its transaction starts at its own phase of the first interval, as a fleet's sessions do: not every
+    // StartTransaction of the fleet in the same millisecond, a burst no real fleet sends.
     every(charger, spec.meterValuesMs, index, () => {
+      if (charger.transactionId === undefined) {
+        charger.transactionId = 0;
+        enqueue(charger, 'StartTransaction', {
+          connectorId: 1,
+          idTag: 'BENCH',
+          meterStart: 0,
+          timestamp: new Date().toISOString(),
+        });
+        return;
+      }
       if (!charger.transactionId) return;
       meter += 250;
       enqueue(charger, 'MeterValues', {
@@ -285,20 +288,20 @@ async function mix(spec: MixSpec): Promise<MessagesResult> {
   });
   await new Promise((resolve) => setTimeout(resolve, spec.durationMs));
   for (const timer of timers) clearTimeout(timer);
-  for (const charger of chargers) {
-    for (const _ of charger.queue ?? []) count(result.failures, 'still queued');
-    charger.queue = [];
-  }
+  // Calls that fell due behind one in flight are sent and answered too (a charger would send them): only what
+  // is still unanswered after the grace period is a failure.
   await settleCalls(result);
   return result;
 }
 
-/** Waits (bounded) for the calls still in flight; what stays unanswered is a failure. */
+/** Waits (bounded) for the calls in flight and queued; what stays unanswered or unsent is a failure. */
 async function settleCalls(result: MessagesResult): Promise<void> {
   const deadline = Date.now() + ANSWER_GRACE_MS;
-  while (chargers.some((charger) => charger.waiting) && Date.now() < deadline)
-    await new Promise((resolve) => setTimeout(resolve, 20));
+  const busy = (charger: Charger) => charger.waiting || (charger.queue?.length ?? 0) > 0;
+  while (chargers.some(busy) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
   for (const charger of chargers) {
+    for (const _ of charger.queue ?? []) count(result.failures, 'still queued');
+    charger.queue = [];
     if (!charger.waiting) continue;
     charger.waiting = false;
     count(result.failures, 'unanswered');

@@ -29,6 +29,20 @@ export function processTreeStats(rootPid: number): ProcessStats {
   return { pids, rssBytes, cpuMs };
 }
 
+/**
+ * CPU time of every process whose command name is `command` (PostgreSQL's server: postmaster and one process per
+ * connection), ms. A server the bench did not start is found this way; what ended between two readings is lost.
+ */
+export function commandCpuMs(command: string): number {
+  let cpuMs = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    if (readProcFile(`/proc/${entry}/comm`)?.trim() !== command) continue;
+    cpuMs += readCpuMs(Number(entry)) ?? 0;
+  }
+  return cpuMs;
+}
+
 /** `rootPid` and its descendants, found through the parent pid of every process in /proc. */
 export function processTree(rootPid: number): number[] {
   const children = new Map<number, number[]>();

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createBenchCertificates, type BenchCertificates } from '../../../bench/certificates.js';
 import { LoadFleet } from '../../../bench/load-fleet.js';
-import { measureBootStorm, stormCpuBound } from '../../../bench/measurements/boot-storm.js';
+import { machineCpuBound, measureBootStorm, stormCpuBound } from '../../../bench/measurements/boot-storm.js';
 import { stormTable, type StormRecord } from '../../../bench/storm.js';
 import { reachablePostgresUser } from '../../support/storage-targets.js';
 
@@ -66,6 +66,7 @@ describe('boot storm through the full stack', () => {
     assert.equal(result.database, 'postgres');
     assert.equal(result.accepted, 30, JSON.stringify(result.failureKinds));
     assert.equal(result.failures, 0);
+    assert.ok(result.databaseServerCpuMs > 0, 'the PostgreSQL server’s CPU is counted');
   });
 });
 
@@ -94,9 +95,19 @@ describe('the storm CPU bound', () => {
       targetCpuMs: 1000,
       backendCpuMs: 500,
       fleetCpuMs: 800,
+      databaseServerCpuMs: 700,
       backendErrors: [],
       boundSeconds: 10,
       boundFactor: allAcceptedSeconds / 10,
+      machineBoundSeconds: machineCpuBound(
+        {
+          targetCpuMs: 1000,
+          backendCpuMs: 500,
+          fleetCpuMs: 800,
+          databaseServerCpuMs: 700,
+        } as Parameters<typeof machineCpuBound>[0],
+        2,
+      ),
     });
     const lines = stormTable([record(12, 0), record(14, 0), record(11, 1)], 1.4, 2).split('\n');
     const rows = lines.filter((line) => line.startsWith('| sqlite'));
@@ -104,5 +115,7 @@ describe('the storm CPU bound', () => {
     assert.match(rows[0]!, /1\.20× \(≤ 1\.3×: met\)/);
     assert.match(rows[1]!, /1\.40× \(≤ 1\.3×: MISSED\)/);
     assert.match(rows[2]!, /1\.10× \(≤ 1\.3×: MISSED\)/);
+    // All CPU over the cores: (1 + 0.5 + 0.8 + 0.7) s ÷ 2 = 1.5 s; 12 s is 8× that.
+    assert.match(rows[0]!, /\| 1\.5 \| 8\.00× \|/);
   });
 });
