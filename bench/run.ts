@@ -418,6 +418,13 @@ function tableRows(runs: Map<TargetName, TargetRuns>, sizes: typeof FULL): Row[]
         unit: 'ms',
         runs: per((r) => (r.https.get(connections) ?? []).map((x) => x.cpuPer1kMs)),
       },
+      {
+        // Errors and answers other than 200 (a 429 from a limit, a 502): a rate of refusals is no rate.
+        measurement: `d. failures, ${connections} connections, all runs`,
+        unit: 'count',
+        runs: per((r) => (r.https.get(connections) ?? []).map((x) => x.failures)),
+        sum: true,
+      },
     );
   }
   rows.push(
