@@ -137,7 +137,7 @@ async function startOcppEdge(setup: TargetSetup, workers: number): Promise<Targe
         ? '`ocpp-edge proxy`, 1 Node process (no cluster workers)'
         : `\`ocpp-edge proxy\` as ${workers} node:cluster workers behind a primary that hands out connections round robin (what PM2's cluster mode runs, \`instances: ${workers}\`)`) +
       allocator +
-      ', the API rate limit off (`--limit-api-rate 0`: the plan\'s nginx site has no limit_req)',
+      ", the API rate limit off (`--limit-api-rate 0`: the plan's nginx site has no limit_req)",
     ocppUrl: `wss://127.0.0.1:${port}/ocpp`,
     apiUrl: `https://127.0.0.1:${port}/api/bench`,
     pid: started.pid,
