@@ -389,9 +389,16 @@ export class CentralSystem {
   ): Promise<Record<string, unknown>> {
     const stopTimer = this.options.metrics.handlerDuration.startTimer({ action });
     try {
-      const result = await handler(params, context, call);
+      // Follow-ups (a call to the charger that must come after this answer) wait for the answer itself, which now
+      // waits for the disk: queued per call and handed on once the sync is done.
+      const followUps: Array<() => Promise<void>> = [];
+      const callContext: HandlerContext = Object.create(context, {
+        afterAnswer: { value: (task: () => Promise<void>) => void followUps.push(task) },
+      });
+      const result = await handler(params, callContext, call);
       // What the answer acknowledges is on disk before it leaves (SQLite's group commit; a no-op on PostgreSQL).
       await context.store.durable();
+      for (const task of followUps) context.afterAnswer(task);
       stopTimer({ outcome: 'ok' });
       return result;
     } catch (error) {

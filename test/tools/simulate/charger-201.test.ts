@@ -67,6 +67,9 @@ describe('the simulated OCPP 2.0.1 charging station', { timeout: 60_000 }, () =>
       const open = (await transactionsOf('STATION-201')).filter((entry) => !entry.stopTime);
       return open.length > 0 && open;
     });
+    // Stored is not yet answered: the backend commits, syncs, then answers the Started event, and the station
+    // holds its transaction from that answer on.
+    await waitFor('the station holds its transaction', () => station.charger.transactionId() !== undefined);
     const stopped = await command('remote-stop', { transactionId: transaction!.id });
     assert.equal(stopped.body.status, 'Accepted');
     const detail = await waitFor('transaction ended', async () => {
