@@ -5,6 +5,7 @@
 
 import { spawn } from 'node:child_process';
 import pg from 'pg';
+import { backendApplicationName } from '../store/database.js';
 
 export async function backupPostgres(url: string, out: string): Promise<{ schema: string }> {
   const schema = await currentSchema(url);
@@ -37,7 +38,8 @@ export async function restorePostgres(url: string, file: string): Promise<void> 
     const deadline = Date.now() + BACKENDS_GONE_WAIT_MS;
     for (;;) {
       const { rows } = await client.query<{ n: string }>(
-        "select count(*) as n from pg_stat_activity where datname = current_database() and application_name = 'ocpp-edge-backend'",
+        'select count(*) as n from pg_stat_activity where datname = current_database() and application_name = $1',
+        [backendApplicationName(url)],
       );
       const open = Number(rows[0]?.n ?? 0);
       if (open === 0) break;

@@ -49,6 +49,22 @@ export function withDefaultUser(url: string, env: NodeJS.ProcessEnv): string {
   }
 }
 
+/**
+ * The name the backend's PostgreSQL sessions carry (pg_stat_activity): `ocpp-edge-backend`, followed by the schema
+ * when the URL sets a search_path (`options=-c search_path=…`), so that deployments sharing one database in schemas
+ * of their own tell their sessions apart (restore refuses only while a backend of its own schema is connected).
+ */
+export function backendApplicationName(url: string): string {
+  let options: string | null = null;
+  try {
+    options = new URL(url).searchParams.get('options');
+  } catch {
+    // pg reports a malformed URL itself
+  }
+  const schema = options ? /search_path=([^\s,]+)/.exec(options)?.[1] : undefined;
+  return (schema ? `ocpp-edge-backend ${schema}` : 'ocpp-edge-backend').slice(0, 63);
+}
+
 export interface OpenDatabase {
   db: Kysely<Database>;
   dialect: Dialect;
@@ -78,7 +94,7 @@ export function openDatabase(options: DatabaseOptions): OpenDatabase {
     // would drain into chargers refused and retrying (docs/PERFORMANCE.md, section 21).
     connectionTimeoutMillis: options.poolWaitMs ?? 30_000,
     // Names the backends' sessions in pg_stat_activity (several instances: pool size × instances connections).
-    application_name: 'ocpp-edge-backend',
+    application_name: backendApplicationName(options.url),
   });
   // An idle client losing its server (restart, failover) must not crash the process; the next query reconnects.
   pool.on('error', () => {});

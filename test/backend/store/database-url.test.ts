@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { withDefaultUser } from '../../../backend/store/database.js';
+import { backendApplicationName, withDefaultUser } from '../../../backend/store/database.js';
 import { createStorage, POSTGRES_HOST } from '../../support/storage-targets.js';
 
 const DATABASE_MODULE = fileURLToPath(new URL('../../../backend/store/database.js', import.meta.url));
@@ -60,5 +60,16 @@ describe('a PostgreSQL URL without a user', () => {
     const code = await new Promise((resolve) => child.on('close', resolve));
     assert.equal(code, 0, stderr);
     assert.equal(stdout, os.userInfo().username);
+  });
+});
+
+describe("the backend's PostgreSQL session name", () => {
+  test('names the schema of a search_path, so a restore waits only for backends of its own schema', () => {
+    assert.equal(backendApplicationName('postgres://db/ocpp'), 'ocpp-edge-backend');
+    assert.equal(
+      backendApplicationName(`postgres://db/test?options=${encodeURIComponent('-c search_path=site_b')}`),
+      'ocpp-edge-backend site_b',
+    );
+    assert.equal(backendApplicationName(`postgres://db/t?options=-c%20search_path%3D${'s'.repeat(80)}`).length, 63);
   });
 });
