@@ -30,17 +30,29 @@ export function processTreeStats(rootPid: number): ProcessStats {
 }
 
 /**
- * CPU time of every process whose command name is `command` (PostgreSQL's server: postmaster and one process per
- * connection), ms. A server the bench did not start is found this way; what ended between two readings is lost.
+ * CPU time of each process whose command name is `command` (PostgreSQL's server: postmaster and one process per
+ * connection), ms by pid. A server the bench did not start is found this way; compare two readings with cpuGrowthMs.
  */
-export function commandCpuMs(command: string): number {
-  let cpuMs = 0;
+export function commandCpu(command: string): Map<number, number> {
+  const byPid = new Map<number, number>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     if (readProcFile(`/proc/${entry}/comm`)?.trim() !== command) continue;
-    cpuMs += readCpuMs(Number(entry)) ?? 0;
+    const cpuMs = readCpuMs(Number(entry));
+    if (cpuMs !== undefined) byPid.set(Number(entry), cpuMs);
   }
-  return cpuMs;
+  return byPid;
+}
+
+/**
+ * The CPU used between two readings of commandCpu, ms: what each process still there used since the first, plus
+ * all of what a process started since used. A process that ended in between is left out (what it used is lost),
+ * never subtracted: summed totals went negative when another client's connections closed meanwhile.
+ */
+export function cpuGrowthMs(before: ReadonlyMap<number, number>, after: ReadonlyMap<number, number>): number {
+  let grown = 0;
+  for (const [pid, cpuMs] of after) grown += Math.max(0, cpuMs - (before.get(pid) ?? 0));
+  return grown;
 }
 
 /** `rootPid` and its descendants, found through the parent pid of every process in /proc. */

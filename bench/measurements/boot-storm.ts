@@ -10,7 +10,7 @@ import type { BenchCertificates } from '../certificates.js';
 import type { BenchDatabaseKind } from '../bench-database.js';
 import { startFullBackend } from '../full-backend.js';
 import { chargerIds, type LoadFleet } from '../load-fleet.js';
-import { commandCpuMs, processTreeStats } from '../process-stats.js';
+import { commandCpu, cpuGrowthMs, processTreeStats } from '../process-stats.js';
 import { LatencyHistogram } from '../../common/latency-histogram.js';
 import { startTarget, type TargetName } from '../targets.js';
 import { totalFailures } from './context.js';
@@ -76,7 +76,7 @@ export async function measureBootStorm(
         target: processTreeStats(target.pid).cpuMs,
         backend: processTreeStats(backend.process.pid).cpuMs,
         fleet: setup.fleet.pids.reduce((sum, pid) => sum + processTreeStats(pid).cpuMs, 0),
-        database: backend.database.kind === 'postgres' ? commandCpuMs('postgres') : 0,
+        database: backend.database.kind === 'postgres' ? commandCpu('postgres') : new Map<number, number>(),
       });
       const before = cpu();
       const result = await setup.fleet.open({
@@ -102,7 +102,7 @@ export async function measureBootStorm(
         targetCpuMs: after.target - before.target,
         backendCpuMs: after.backend - before.backend,
         fleetCpuMs: after.fleet - before.fleet,
-        databaseServerCpuMs: after.database - before.database,
+        databaseServerCpuMs: cpuGrowthMs(before.database, after.database),
         backendErrors: [...backend.errors(), ...(backend.failure() ? [backend.failure()!] : [])],
       };
     } finally {

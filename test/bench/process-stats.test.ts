@@ -5,7 +5,31 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, it } from 'node:test';
-import { processTree, processTreeStats, readCpuMs, readRssBytes } from '../../bench/process-stats.js';
+import {
+  commandCpu,
+  cpuGrowthMs,
+  processTree,
+  processTreeStats,
+  readCpuMs,
+  readRssBytes,
+} from '../../bench/process-stats.js';
+
+/** A node process named `title` (its /proc comm) that spins for `spinMs` of CPU, says so, then spins on command. */
+async function namedSpinner(title: string, spinMs: number) {
+  const child = spawn(
+    process.execPath,
+    [
+      '-e',
+      `process.title = ${JSON.stringify(title)}; const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+       const spin = (ms) => { const end = cpu() + ms; while (cpu() < end); };
+       spin(${spinMs}); console.log('ready');
+       process.stdin.on('data', (data) => { spin(Number(data)); console.log('spun'); });`,
+    ],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  await once(child.stdout!, 'data');
+  return child;
+}
 
 describe('process stats', () => {
   it('reads the RSS and CPU time of a process and its children', async () => {
@@ -47,5 +71,37 @@ describe('process stats', () => {
     const stats = processTreeStats(child.pid!);
     assert.equal(stats.rssBytes, 0);
     assert.equal(stats.cpuMs, 0);
+  });
+
+  it('a command’s CPU between two readings: each process’s growth, a process that ended is never subtracted', async () => {
+    // comm holds 15 characters: a name of this run's own, so no other process is counted.
+    const title = `pst${process.pid}`.slice(0, 15);
+    const leaving = await namedSpinner(title, 300);
+    const staying = await namedSpinner(title, 50);
+    try {
+      const before = commandCpu(title);
+      assert.deepEqual([...before.keys()].sort(), [leaving.pid, staying.pid].sort());
+      leaving.kill('SIGKILL');
+      await once(leaving, 'exit');
+      staying.stdin!.write('200');
+      await once(staying.stdout!, 'data');
+      const after = commandCpu(title);
+      assert.deepEqual([...after.keys()], [staying.pid]);
+      const naive = [...after.values()].reduce((a, b) => a + b, 0) - [...before.values()].reduce((a, b) => a + b, 0);
+      assert.ok(naive < 0, `summed totals went negative: ${naive} ms`);
+      const grown = cpuGrowthMs(before, after);
+      assert.ok(grown >= 150 && grown < 1000, `the staying process's 200 ms spin: ${grown} ms`);
+      // A process started between the readings counts with all it used.
+      const late = await namedSpinner(title, 100);
+      try {
+        assert.ok(cpuGrowthMs(after, commandCpu(title)) >= 80);
+      } finally {
+        late.kill('SIGKILL');
+        await once(late, 'exit');
+      }
+    } finally {
+      for (const child of [leaving, staying])
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
   });
 });

@@ -19,6 +19,10 @@ export interface CentralSystemOptions {
   tls?: { cert: string; key: string };
   /** Require HTTP Basic with this password (401 otherwise). */
   password?: string;
+  /** Told of each call as it arrives, before it is answered. */
+  onCall?: (identity: string, action: string, params: Record<string, unknown>) => void;
+  /** StopTransaction is answered this long after it arrived, ms (a central system waiting for its disk). */
+  stopTransactionDelayMs?: number;
 }
 
 export interface TestCentralSystem {
@@ -84,7 +88,9 @@ export async function startCentralSystem(options: CentralSystemOptions = {}): Pr
     client.on(
       'call',
       ({ outbound, payload }: { outbound: boolean; payload: [number, string, string, Record<string, unknown>] }) => {
-        if (!outbound) log.push({ identity, action: payload[2], params: payload[3] });
+        if (outbound) return;
+        log.push({ identity, action: payload[2], params: payload[3] });
+        options.onCall?.(identity, payload[2], payload[3]);
       },
     );
     const now = () => new Date().toISOString();
@@ -117,6 +123,8 @@ export async function startCentralSystem(options: CentralSystemOptions = {}): Pr
     });
     client.handle('StopTransaction', async () => {
       count('StopTransaction');
+      if (options.stopTransactionDelayMs)
+        await new Promise((resolve) => setTimeout(resolve, options.stopTransactionDelayMs));
       return accepted;
     });
     client.handle('DiagnosticsStatusNotification', async () => {

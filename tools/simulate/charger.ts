@@ -536,6 +536,11 @@ export class SimulatedCharger implements ChargingStationControl {
   private sendStopTransaction(transaction: ChargerTransaction): Promise<void> {
     transaction.stopCall ??= (async () => {
       const meter = this.meterReading();
+      // The session is over before StopTransaction leaves: from here on nothing is drawn, whatever the answer's
+      // delay (a central system may give the freed current to others as soon as it has stored the stop).
+      transaction.stopReason ??= 'Local';
+      this.advanceMeter();
+      this.recordLimit();
       try {
         await this.protocol.stopTransaction(this.protocolSession, transaction, meter);
       } catch (error) {
