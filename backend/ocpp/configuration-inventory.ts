@@ -13,7 +13,6 @@ import type { Logger } from '../../common/logger.js';
 import type {
   ConfigurationChange,
   ConfigurationKey,
-  ConfigurationSnapshot,
   ConfigurationSource,
   ConfigurationStore,
 } from '../store/configuration-store.js';
@@ -63,7 +62,7 @@ export class ConfigurationInventory implements DeviceReportSink {
   }
 
   /** Asks the charger for every key and stores the answer; a failure is stored too, then thrown. */
-  async refresh(chargePointId: string): Promise<ConfigurationSnapshot> {
+  async refresh(chargePointId: string): Promise<void> {
     this.refreshing.add(chargePointId);
     try {
       if ((await this.options.ocppVersionOf(chargePointId)) === '2.0.1') await this.refreshDeviceModel(chargePointId);
@@ -81,7 +80,6 @@ export class ConfigurationInventory implements DeviceReportSink {
     } finally {
       this.refreshing.delete(chargePointId);
     }
-    return this.options.store.snapshot(chargePointId);
   }
 
   /** A NotifyReport part: gathered for a refresh waiting on it, else stored at once (a partial report). */
@@ -103,7 +101,10 @@ export class ConfigurationInventory implements DeviceReportSink {
   async limits(chargePointId: string, options: { readIfUnknown?: boolean } = {}): Promise<ChargerLimits> {
     let snapshot = await this.options.store.snapshot(chargePointId);
     if (options.readIfUnknown && snapshot.refreshedAt === null)
-      snapshot = await this.refresh(chargePointId).catch(() => snapshot);
+      snapshot = await this.refresh(chargePointId).then(
+        () => this.options.store.snapshot(chargePointId),
+        () => snapshot,
+      );
     return chargerLimits(snapshot.keys);
   }
 

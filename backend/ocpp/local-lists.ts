@@ -8,6 +8,7 @@
 // Syncs run after a boot, when a charger reconnects, and shortly after tags change; a charger whose
 // LocalAuthListEnabled is false or that does not list LocalAuthListManagement is left alone.
 
+import { chunked } from '../../common/chunked.js';
 import type { Logger } from '../../common/logger.js';
 import type { EventBus } from '../events/bus.js';
 import type { LocalListStore, LocalListSync } from '../store/local-list-store.js';
@@ -313,12 +314,6 @@ function entry(tag: IdTag): AuthorizationData {
   if (tag.expiryDate) idTagInfo.expiryDate = tag.expiryDate;
   if (tag.parentIdTag) idTagInfo.parentIdTag = tag.parentIdTag;
   return { idTag: tag.idTag, idTagInfo };
-}
-
-function chunked<T>(items: readonly T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
-  return chunks;
 }
 
 function describe(error: unknown): string {

@@ -2,6 +2,7 @@
 // did not know, and every change observed, so the API can show a charger's configuration and its diff over time.
 
 import type { Kysely } from 'kysely';
+import { chunked } from '../../common/chunked.js';
 import type { Store } from './store.js';
 
 interface ConfigurationTable {
@@ -87,6 +88,12 @@ export interface ConfigurationReport {
   source: ConfigurationSource;
 }
 
+/**
+ * Rows per multi-row statement: 9 columns at most, well under SQLite's 32,766 and PostgreSQL's 65,535 bound
+ * parameters, for a charger reporting thousands of keys (a 2.0.1 device model).
+ */
+const ROWS_PER_STATEMENT = 500;
+
 export class ConfigurationStore {
   private readonly db: Kysely<ConfigurationTables>;
 
@@ -106,10 +113,16 @@ export class ConfigurationStore {
             .execute()
         ).map((row) => [row.key, row]),
       );
-      const changes: Omit<HistoryTable, 'id'>[] = [];
-      const reported = new Set<string>();
+      // A key reported twice (seen from real chargers) counts once, its last entry winning; one upsert of many
+      // rows may not touch the same row twice on PostgreSQL.
+      const latest = new Map<string, ConfigurationKey>();
       for (const key of report.keys) {
-        reported.add(key.key);
+        latest.delete(key.key);
+        latest.set(key.key, key);
+      }
+      const changes: Omit<HistoryTable, 'id'>[] = [];
+      const rows: ConfigurationTable[] = [];
+      for (const key of latest.values()) {
         const before = stored.get(key.key);
         const value = key.value ?? null;
         const readonly = key.readonly ? 1 : 0;
@@ -124,17 +137,27 @@ export class ConfigurationStore {
             observed_at: now,
             source: report.source,
           });
+        rows.push({ charge_point_id: chargePointId, key: key.key, value, readonly, reported_at: now });
+      }
+      // One statement per chunk, not one per key: a refresh stored 26 keys in 26 round trips.
+      for (const chunk of chunked(rows, ROWS_PER_STATEMENT))
         await trx
           .insertInto('charge_point_configuration')
-          .values({ charge_point_id: chargePointId, key: key.key, value, readonly, reported_at: now })
-          .onConflict((oc) => oc.columns(['charge_point_id', 'key']).doUpdateSet({ value, readonly, reported_at: now }))
+          .values(chunk)
+          .onConflict((oc) =>
+            oc.columns(['charge_point_id', 'key']).doUpdateSet((eb) => ({
+              value: eb.ref('excluded.value'),
+              readonly: eb.ref('excluded.readonly'),
+              reported_at: eb.ref('excluded.reported_at'),
+            })),
+          )
           .execute();
-      }
       // Gone: not in a complete report, or named as unknown in a partial one.
+      const unknown = new Set(report.unknownKeys);
       const gone = [...stored.values()].filter((row) =>
-        report.complete ? !reported.has(row.key) : report.unknownKeys.includes(row.key),
+        report.complete ? !latest.has(row.key) : unknown.has(row.key) && !latest.has(row.key),
       );
-      for (const row of gone) {
+      for (const row of gone)
         changes.push({
           charge_point_id: chargePointId,
           key: row.key,
@@ -145,20 +168,25 @@ export class ConfigurationStore {
           observed_at: now,
           source: report.source,
         });
+      for (const chunk of chunked(gone, ROWS_PER_STATEMENT))
         await trx
           .deleteFrom('charge_point_configuration')
           .where('charge_point_id', '=', chargePointId)
-          .where('key', '=', row.key)
+          .where(
+            'key',
+            'in',
+            chunk.map((row) => row.key),
+          )
           .execute();
-      }
-      const inserted =
-        changes.length > 0
-          ? await trx
-              .insertInto('configuration_history')
-              .values(changes as never)
-              .returningAll()
-              .execute()
-          : [];
+      const inserted: HistoryTable[] = [];
+      for (const chunk of chunked(changes, ROWS_PER_STATEMENT))
+        inserted.push(
+          ...(await trx
+            .insertInto('configuration_history')
+            .values(chunk as never)
+            .returningAll()
+            .execute()),
+        );
       // What the charger reported itself (not what was accepted from us): the inventory has been read.
       if (report.source === 'GetConfiguration' || report.source === 'GetVariables' || report.complete) {
         const refresh = {

@@ -129,4 +129,52 @@ describe('configuration inventory', () => {
       }
     });
   });
+
+  for (const dialect of STORAGE_NAMES)
+    it(`${dialect}: a charger of thousands of keys, one of them twice: stored once, the last entry winning`, async (t) => {
+      await withBackend(t, dialect, FAST, async (backend) => {
+        const charger = await connectCharger(backend.ocppUrl, 'CP-MANYKEYS');
+        const keyName = (index: number) => `K${String(index).padStart(5, '0')}`;
+        let answer: Array<{ key: string; readonly: boolean; value?: string }> = [];
+        charger.handle('GetConfiguration', async () => ({ configurationKey: answer }));
+        try {
+          // More keys than one multi-row statement takes (500), and a key listed twice with two values; short names
+          // keep the answer under the 64 KiB frame limit.
+          answer = Array.from({ length: 1_234 }, (_, index) => ({ key: keyName(index), readonly: false, value: 'a' }));
+          answer.push({ key: keyName(7), readonly: true, value: 'twice' });
+          assert.equal((await backend.api('POST', '/api/charge-points/CP-MANYKEYS/configuration/refresh')).status, 200);
+          const first = (await backend.api('GET', '/api/charge-points/CP-MANYKEYS/configuration')).body;
+          assert.equal(first.keys.length, 1_234);
+          assert.deepEqual(
+            first.keys.find((key: { key: string }) => key.key === keyName(7)),
+            { key: keyName(7), value: 'twice', readonly: true, reportedAt: first.refreshedAt },
+          );
+          const history = async () =>
+            (await backend.api('GET', '/api/charge-points/CP-MANYKEYS/configuration/history?limit=10000'))
+              .body as Array<{
+              key: string;
+              change: string;
+              oldValue: string | null;
+              newValue: string | null;
+            }>;
+          assert.equal((await history()).length, 1_234, 'one "added" a key');
+
+          // The next refresh: the first 600 keys are gone, 600 others changed, the last 34 as they were.
+          answer = Array.from({ length: 634 }, (_, offset) => {
+            const index = 600 + offset;
+            return { key: keyName(index), readonly: false, value: index < 1_200 ? 'b' : 'a' };
+          });
+          assert.equal((await backend.api('POST', '/api/charge-points/CP-MANYKEYS/configuration/refresh')).status, 200);
+          const second = (await backend.api('GET', '/api/charge-points/CP-MANYKEYS/configuration')).body;
+          assert.equal(second.keys.length, 634);
+          assert.ok(second.keys.every((key: { reportedAt: string }) => key.reportedAt === second.refreshedAt));
+          const changes = (await history()).slice(1_234);
+          const count = (kind: string) => changes.filter((change) => change.change === kind).length;
+          assert.deepEqual([count('removed'), count('changed'), count('added')], [600, 600, 0]);
+          assert.ok(changes.some((change) => change.key === keyName(7) && change.oldValue === 'twice'));
+        } finally {
+          await charger.close();
+        }
+      });
+    });
 });
