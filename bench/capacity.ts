@@ -12,7 +12,16 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import {
+  type BenchOption,
+  type BenchValues,
+  listOf,
+  oneOf,
+  positiveNumber,
+  runBenchCommand,
+  wholeNumber,
+  wholeNumbers,
+} from './bench-cli.js';
 import { BENCH_DATABASES, type BenchDatabaseKind } from './bench-database.js';
 import { capacitySvg } from './capacity-plot.js';
 import { createBenchCertificates } from './certificates.js';
@@ -61,21 +70,44 @@ export function capacityReport(results: CapacityResult[]): string {
   return lines.join('\n');
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      databases: { type: 'string', default: BENCH_DATABASES.join(',') },
-      steps: { type: 'string', default: '1000,2000,4000,6000,8000,10000' },
-      'step-seconds': { type: 'string', default: '30' },
-      compression: { type: 'string', default: '10' },
-      target: { type: 'string', default: 'ocpp-edge-x2' },
-      node: { type: 'string' },
-      'fleet-workers': { type: 'string', default: String(Math.max(2, os.availableParallelism())) },
-      'no-plot': { type: 'boolean', default: false },
-    },
-  });
+const CAPACITY_OPTIONS = {
+  databases: {
+    type: 'string',
+    default: BENCH_DATABASES.join(','),
+    describe: "The backend's databases, one ramp each",
+    check: listOf(BENCH_DATABASES),
+  },
+  steps: {
+    type: 'string',
+    default: '1000,2000,4000,6000,8000,10000',
+    describe: 'Connections at each step of the ramp',
+    check: wholeNumbers(1),
+  },
+  'step-seconds': { type: 'string', default: '30', describe: 'How long each step is measured', check: positiveNumber },
+  compression: {
+    type: 'string',
+    default: '10',
+    describe: "The fleet's intervals are divided by this: one connection stands for this many chargers",
+    check: positiveNumber,
+  },
+  target: {
+    type: 'string',
+    default: 'ocpp-edge-x2',
+    describe: 'The edge in front of the backend',
+    check: oneOf(TARGET_NAMES),
+  },
+  node: { type: 'string', describe: 'Node binary for the Node processes (default: this Node)' },
+  'fleet-workers': {
+    type: 'string',
+    default: String(Math.max(2, os.availableParallelism())),
+    describe: "The load generator's processes",
+    check: wholeNumber(1),
+  },
+  'no-plot': { type: 'boolean', default: false, describe: 'Do not write docs/capacity.svg' },
+} as const satisfies Record<string, BenchOption>;
+
+async function main(values: BenchValues<typeof CAPACITY_OPTIONS>): Promise<void> {
   const target = values.target as TargetName;
-  if (!TARGET_NAMES.includes(target)) throw new Error(`--target: one of ${TARGET_NAMES.join(', ')}`);
   const steps = values.steps.split(',').map(Number);
   await ensureJemalloc(log);
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'ocpp-edge-capacity-'));
@@ -113,8 +145,11 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1]))) {
-  await main().catch((error: unknown) => {
-    log(`failed: ${(error as Error)?.stack ?? String(error)}`);
-    process.exitCode = 1;
-  });
+  await runBenchCommand(
+    'node dist/bench/capacity.js',
+    "The capacity: a realistic fleet through the edge to the full backend, ramped up until the plan's targets break.",
+    CAPACITY_OPTIONS,
+    main,
+    log,
+  );
 }

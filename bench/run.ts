@@ -18,8 +18,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { startEchoBackend } from './backend-echo.js';
+import { type BenchOption, type BenchValues, listOf, runBenchCommand, wholeNumber } from './bench-cli.js';
 import { createBenchCertificates } from './certificates.js';
 import { stopProcess } from './child-process.js';
 import { LoadFleet } from './load-fleet.js';
@@ -87,35 +87,57 @@ function log(line: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      quick: { type: 'boolean', default: false },
-      reps: { type: 'string', default: '2' },
-      targets: { type: 'string', default: TARGET_NAMES.join(',') },
-      measurements: { type: 'string', default: 'a,b,c,d,e' },
-      workers: { type: 'string', default: String(Math.max(2, os.availableParallelism())) },
-      write: { type: 'boolean' },
-      'no-write': { type: 'boolean', default: false },
-      /** Override a size while investigating: --idle-connections 3000. */
-      'idle-connections': { type: 'string' },
-      /** Node binary for the Node targets; repeat to compare runtimes in one run (default: this Node). */
-      node: { type: 'string', multiple: true },
-      /** The boot storm's OCPP versions, as `ocpp-edge simulate --ocpp` takes them: 1.6:50%,2.0.1:50%. */
-      'boot-storm-ocpp': { type: 'string', default: '1.6' },
-    },
-  });
-  const mixProblem = checkOcppMix(values['boot-storm-ocpp']);
-  if (mixProblem) throw new Error(`--boot-storm-ocpp: ${mixProblem}`);
+const MEASUREMENT_KEYS: readonly MeasurementKey[] = ['a', 'b', 'c', 'd', 'e'];
+
+const RUN_OPTIONS = {
+  quick: { type: 'boolean', default: false, describe: 'Small sizes, to try the bench out (not written to the docs)' },
+  reps: { type: 'string', default: '2', describe: 'Runs of each measurement, interleaved', check: wholeNumber(1) },
+  targets: {
+    type: 'string',
+    default: TARGET_NAMES.join(','),
+    describe: 'What is measured',
+    check: listOf(TARGET_NAMES),
+  },
+  measurements: {
+    type: 'string',
+    default: MEASUREMENT_KEYS.join(','),
+    describe: 'a. idle memory, b. latency, c. throughput, d. HTTPS API, e. boot storm',
+    check: listOf(MEASUREMENT_KEYS),
+  },
+  workers: {
+    type: 'string',
+    default: String(Math.max(2, os.availableParallelism())),
+    describe: "The load generator's processes",
+    check: wholeNumber(1),
+  },
+  write: { type: 'boolean', describe: "Write the results section of docs/PERFORMANCE.md (a full run's default)" },
+  'no-write': { type: 'boolean', default: false, describe: 'Print the results only' },
+  'idle-connections': {
+    type: 'string',
+    describe: 'Connections held in a. (investigating a size)',
+    check: wholeNumber(1),
+  },
+  node: {
+    type: 'string',
+    multiple: true,
+    describe: 'Node binary for the Node targets; several compare runtimes in one run (default: this Node)',
+  },
+  'boot-storm-ocpp': {
+    type: 'string',
+    default: '1.6',
+    describe: "The boot storm's OCPP versions, as `ocpp-edge simulate --ocpp` takes them: 1.6:50%,2.0.1:50%",
+    check: checkOcppMix,
+  },
+} as const satisfies Record<string, BenchOption>;
+
+async function main(values: BenchValues<typeof RUN_OPTIONS>): Promise<void> {
   const base = values.quick ? QUICK : FULL;
   const sizes = {
     ...base,
     idle: { ...base.idle, connections: Number(values['idle-connections'] ?? base.idle.connections) },
   };
-  const reps = Math.max(1, Number(values.reps));
-  const targets = values.targets
-    .split(',')
-    .filter((name): name is TargetName => (TARGET_NAMES as readonly string[]).includes(name));
+  const reps = Number(values.reps);
+  const targets = values.targets.split(',') as TargetName[];
   const measurements = new Set(values.measurements.split(',') as MeasurementKey[]);
   const write = values.write ?? (!values['no-write'] && !values.quick);
   const startedAt = new Date();
@@ -521,7 +543,10 @@ async function writeReport(section: string): Promise<void> {
   await writeFile(REPORT_FILE, text);
 }
 
-await main().catch((error: unknown) => {
-  log(`failed: ${(error as Error)?.stack ?? String(error)}`);
-  process.exitCode = 1;
-});
+await runBenchCommand(
+  'npm run bench',
+  'Measures ocpp-edge beside the node floor, nginx and a direct connection (docs/PERFORMANCE.md).',
+  RUN_OPTIONS,
+  main,
+  log,
+);

@@ -14,8 +14,16 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { startEchoBackend } from './backend-echo.js';
+import {
+  type BenchOption,
+  type BenchValues,
+  listOf,
+  oneOf,
+  positiveNumber,
+  runBenchCommand,
+  wholeNumber,
+} from './bench-cli.js';
 import { BENCH_DATABASES, type BenchDatabaseKind } from './bench-database.js';
 import { createBenchCertificates, type BenchCertificates } from './certificates.js';
 import { stopProcess } from './child-process.js';
@@ -92,25 +100,50 @@ export function stormTable(records: StormRecord[], floorMs: number, cores: numbe
   return lines.join('\n');
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      chargers: { type: 'string', default: '10000' },
-      databases: { type: 'string', default: BENCH_DATABASES.join(',') },
-      target: { type: 'string', default: 'ocpp-edge-x2' },
-      node: { type: 'string' },
-      'floor-connections': { type: 'string', default: '1000' },
-      'timeout-seconds': { type: 'string', default: '180' },
-      'fleet-workers': { type: 'string', default: String(Math.max(2, os.availableParallelism())) },
-      /** The fleet's OCPP versions, as `ocpp-edge simulate --ocpp` takes them: 1.6:50%,2.0.1:50%. */
-      ocpp: { type: 'string', default: '1.6' },
-    },
-  });
-  const mixProblem = checkOcppMix(values.ocpp);
-  if (mixProblem) throw new Error(`--ocpp: ${mixProblem}`);
+const STORM_OPTIONS = {
+  chargers: { type: 'string', default: '10000', describe: 'Chargers booting at once', check: wholeNumber(1) },
+  databases: {
+    type: 'string',
+    default: BENCH_DATABASES.join(','),
+    describe: "The backend's databases, one storm each",
+    check: listOf(BENCH_DATABASES),
+  },
+  target: {
+    type: 'string',
+    default: 'ocpp-edge-x2',
+    describe: 'The edge the chargers go through',
+    check: oneOf(TARGET_NAMES),
+  },
+  node: { type: 'string', describe: 'Node binary for the Node processes (default: this Node)' },
+  'floor-connections': {
+    type: 'string',
+    default: '1000',
+    describe: "Handshakes that measure node-floor's CPU per handshake (the bound)",
+    check: wholeNumber(1),
+  },
+  'timeout-seconds': {
+    type: 'string',
+    default: '180',
+    describe: 'A charger not accepted by then is a failure',
+    check: positiveNumber,
+  },
+  'fleet-workers': {
+    type: 'string',
+    default: String(Math.max(2, os.availableParallelism())),
+    describe: "The load generator's processes",
+    check: wholeNumber(1),
+  },
+  ocpp: {
+    type: 'string',
+    default: '1.6',
+    describe: 'OCPP versions of the fleet, as `ocpp-edge simulate --ocpp` takes them: 1.6:50%,2.0.1:50%',
+    check: checkOcppMix,
+  },
+} as const satisfies Record<string, BenchOption>;
+
+async function main(values: BenchValues<typeof STORM_OPTIONS>): Promise<void> {
   const chargers = Number(values.chargers);
   const target = values.target as TargetName;
-  if (!TARGET_NAMES.includes(target)) throw new Error(`--target: one of ${TARGET_NAMES.join(', ')}`);
   const databases = values.databases.split(',') as BenchDatabaseKind[];
   const cores = os.availableParallelism();
   const nginxBinary = target === 'nginx' ? await ensureNginx(log) : 'nginx';
@@ -153,8 +186,11 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1]))) {
-  await main().catch((error: unknown) => {
-    log(`failed: ${(error as Error)?.stack ?? String(error)}`);
-    process.exitCode = 1;
-  });
+  await runBenchCommand(
+    'node dist/bench/storm.js',
+    'The boot storm: every charger at once through the edge to the full backend, against the CPU bound.',
+    STORM_OPTIONS,
+    main,
+    log,
+  );
 }

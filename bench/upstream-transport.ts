@@ -10,8 +10,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import { startEchoBackend } from './backend-echo.js';
+import { type BenchOption, type BenchValues, positiveNumber, runBenchCommand, wholeNumber } from './bench-cli.js';
 import { createBenchCertificates, type BenchCertificates } from './certificates.js';
 import { stopProcess } from './child-process.js';
 import { chargerIds, LoadFleet } from './load-fleet.js';
@@ -109,14 +109,13 @@ export function transportTable(runs: Map<string, TransportRun[]>): string {
   return lines.join('\n');
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      chargers: { type: 'string', default: '1000' },
-      seconds: { type: 'string', default: '15' },
-      reps: { type: 'string', default: '3' },
-    },
-  });
+const TRANSPORT_OPTIONS = {
+  chargers: { type: 'string', default: '1000', describe: 'Connections exchanging messages', check: wholeNumber(1) },
+  seconds: { type: 'string', default: '15', describe: 'How long each run is measured', check: positiveNumber },
+  reps: { type: 'string', default: '3', describe: 'Runs of each transport, interleaved', check: wholeNumber(1) },
+} as const satisfies Record<string, BenchOption>;
+
+async function main(values: BenchValues<typeof TRANSPORT_OPTIONS>): Promise<void> {
   const log = (line: string) => process.stderr.write(`[transport ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
   const nginxBinary = await ensureNginx(log);
   await ensureJemalloc(log);
@@ -145,8 +144,11 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1]))) {
-  await main().catch((error: unknown) => {
-    process.stderr.write(`transport: failed: ${(error as Error)?.stack ?? String(error)}\n`);
-    process.exitCode = 1;
-  });
+  await runBenchCommand(
+    'node dist/bench/upstream-transport.js',
+    'CPU per round trip of proxy and backend together, over loopback TCP and over a Unix socket, beside nginx.',
+    TRANSPORT_OPTIONS,
+    main,
+    (line) => process.stderr.write(`transport: ${line}\n`),
+  );
 }
