@@ -15,17 +15,16 @@ import { fileURLToPath } from 'node:url';
 import {
   type BenchOption,
   type BenchValues,
-  listOf,
   oneOf,
   positiveNumber,
   runBenchCommand,
-  wholeNumber,
   wholeNumbers,
 } from './bench-cli.js';
-import { BENCH_DATABASES, type BenchDatabaseKind } from './bench-database.js';
+import type { BenchDatabaseKind } from './bench-database.js';
 import { capacitySvg } from './capacity-plot.js';
 import { createBenchCertificates } from './certificates.js';
 import { LoadFleet } from './load-fleet.js';
+import { DATABASES_OPTION, FLEET_WORKERS_OPTION } from './shared-options.js';
 import {
   CAPACITY_GOALS,
   largestHolding,
@@ -71,12 +70,7 @@ export function capacityReport(results: CapacityResult[]): string {
 }
 
 const CAPACITY_OPTIONS = {
-  databases: {
-    type: 'string',
-    default: BENCH_DATABASES.join(','),
-    describe: "The backend's databases, one ramp each",
-    check: listOf(BENCH_DATABASES),
-  },
+  databases: DATABASES_OPTION,
   steps: {
     type: 'string',
     default: '1000,2000,4000,6000,8000,10000',
@@ -97,12 +91,7 @@ const CAPACITY_OPTIONS = {
     check: oneOf(TARGET_NAMES),
   },
   node: { type: 'string', describe: 'Node binary for the Node processes (default: this Node)' },
-  'fleet-workers': {
-    type: 'string',
-    default: String(Math.max(2, os.availableParallelism())),
-    describe: "The load generator's processes",
-    check: wholeNumber(1),
-  },
+  'fleet-workers': FLEET_WORKERS_OPTION,
   'no-plot': { type: 'boolean', default: false, describe: 'Do not write docs/capacity.svg' },
 } as const satisfies Record<string, BenchOption>;
 

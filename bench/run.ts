@@ -23,6 +23,7 @@ import { type BenchOption, type BenchValues, listOf, runBenchCommand, wholeNumbe
 import { createBenchCertificates } from './certificates.js';
 import { stopProcess } from './child-process.js';
 import { LoadFleet } from './load-fleet.js';
+import { FLEET_WORKERS_OPTION, ocppMixOption } from './shared-options.js';
 import { measureBootStorm, type BootStormResult } from './measurements/boot-storm.js';
 import type { MeasureContext } from './measurements/context.js';
 import { ensureWrk, measureHttpsGet, type HttpsGetResult } from './measurements/https-get.js';
@@ -45,7 +46,6 @@ import {
 import { repetitionOrder } from './statistics.js';
 import { describeForReport, describeRuntime, type NodeRuntime } from './runtime.js';
 import { ensureJemalloc, startTarget, TARGET_NAMES, type Target, type TargetName } from './targets.js';
-import { checkOcppMix } from '../tools/simulate/ocpp-mix.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const REPORT_FILE = path.join(REPO, 'docs', 'PERFORMANCE.md');
@@ -104,12 +104,7 @@ const RUN_OPTIONS = {
     describe: 'a. idle memory, b. latency, c. throughput, d. HTTPS API, e. boot storm',
     check: listOf(MEASUREMENT_KEYS),
   },
-  workers: {
-    type: 'string',
-    default: String(Math.max(2, os.availableParallelism())),
-    describe: "The load generator's processes",
-    check: wholeNumber(1),
-  },
+  workers: FLEET_WORKERS_OPTION,
   write: { type: 'boolean', describe: "Write the results section of docs/PERFORMANCE.md (a full run's default)" },
   'no-write': { type: 'boolean', default: false, describe: 'Print the results only' },
   'idle-connections': {
@@ -122,12 +117,7 @@ const RUN_OPTIONS = {
     multiple: true,
     describe: 'Node binary for the Node targets; several compare runtimes in one run (default: this Node)',
   },
-  'boot-storm-ocpp': {
-    type: 'string',
-    default: '1.6',
-    describe: "The boot storm's OCPP versions, as `ocpp-edge simulate --ocpp` takes them: 1.6:50%,2.0.1:50%",
-    check: checkOcppMix,
-  },
+  'boot-storm-ocpp': ocppMixOption("The boot storm's"),
 } as const satisfies Record<string, BenchOption>;
 
 async function main(values: BenchValues<typeof RUN_OPTIONS>): Promise<void> {

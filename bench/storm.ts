@@ -18,21 +18,20 @@ import { startEchoBackend } from './backend-echo.js';
 import {
   type BenchOption,
   type BenchValues,
-  listOf,
   oneOf,
   positiveNumber,
   runBenchCommand,
   wholeNumber,
 } from './bench-cli.js';
-import { BENCH_DATABASES, type BenchDatabaseKind } from './bench-database.js';
+import type { BenchDatabaseKind } from './bench-database.js';
 import { createBenchCertificates, type BenchCertificates } from './certificates.js';
 import { stopProcess } from './child-process.js';
 import { LoadFleet } from './load-fleet.js';
 import { machineCpuBound, measureBootStorm, stormCpuBound, type BootStormResult } from './measurements/boot-storm.js';
 import { measureIdleCapacity } from './measurements/idle-capacity.js';
 import { ensureNginx } from './nginx.js';
+import { DATABASES_OPTION, FLEET_WORKERS_OPTION, ocppMixOption } from './shared-options.js';
 import { ensureJemalloc, startTarget, TARGET_NAMES, type TargetName } from './targets.js';
-import { checkOcppMix } from '../tools/simulate/ocpp-mix.js';
 
 /** The storm's goal (issue 22, §2): all booted within this factor of the CPU bound. */
 const BOUND_FACTOR_GOAL = 1.3;
@@ -102,12 +101,7 @@ export function stormTable(records: StormRecord[], floorMs: number, cores: numbe
 
 const STORM_OPTIONS = {
   chargers: { type: 'string', default: '10000', describe: 'Chargers booting at once', check: wholeNumber(1) },
-  databases: {
-    type: 'string',
-    default: BENCH_DATABASES.join(','),
-    describe: "The backend's databases, one storm each",
-    check: listOf(BENCH_DATABASES),
-  },
+  databases: DATABASES_OPTION,
   target: {
     type: 'string',
     default: 'ocpp-edge-x2',
@@ -127,18 +121,8 @@ const STORM_OPTIONS = {
     describe: 'A charger not accepted by then is a failure',
     check: positiveNumber,
   },
-  'fleet-workers': {
-    type: 'string',
-    default: String(Math.max(2, os.availableParallelism())),
-    describe: "The load generator's processes",
-    check: wholeNumber(1),
-  },
-  ocpp: {
-    type: 'string',
-    default: '1.6',
-    describe: 'OCPP versions of the fleet, as `ocpp-edge simulate --ocpp` takes them: 1.6:50%,2.0.1:50%',
-    check: checkOcppMix,
-  },
+  'fleet-workers': FLEET_WORKERS_OPTION,
+  ocpp: ocppMixOption("The fleet's"),
 } as const satisfies Record<string, BenchOption>;
 
 async function main(values: BenchValues<typeof STORM_OPTIONS>): Promise<void> {
