@@ -96,6 +96,17 @@ export function stormTable(records: StormRecord[], floorMs: number, cores: numbe
       `| ${r.database} | ${r.ocpp} | ${r.chargers.toLocaleString('en-US')} | ${r.accepted.toLocaleString('en-US')} | ${r.failures} | ${r.allAcceptedSeconds.toFixed(1)} | ${Math.round(r.p99Ms).toLocaleString('en-US')} | ${r.boundSeconds.toFixed(1)} | ${r.boundFactor.toFixed(2)}× (≤ ${BOUND_FACTOR_GOAL}×: ${verdict}) | ${r.machineBoundSeconds.toFixed(1)} | ${(r.allAcceptedSeconds / r.machineBoundSeconds).toFixed(2)}× | ${(r.targetCpuMs / 1000).toFixed(1)} | ${(r.backendCpuMs / 1000).toFixed(1)} | ${(r.fleetCpuMs / 1000).toFixed(1)} | ${(r.databaseServerCpuMs / 1000).toFixed(1)} |`,
     );
   }
+  // What the failures were, so that a storm that lost chargers says why (the table only counts them).
+  const failed = records.filter((r) => r.failures > 0);
+  if (failed.length > 0) lines.push('');
+  for (const r of failed) {
+    const kinds = Object.entries(r.failureKinds)
+      .sort(([, a], [, b]) => b - a)
+      .map(([kind, count]) => `${count} × ${kind}`)
+      .join(', ');
+    const errors = r.backendErrors.length > 0 ? `; backend: ${r.backendErrors.slice(0, 3).join(' | ')}` : '';
+    lines.push(`- ${r.database} (${r.ocpp}): ${r.failures} failures: ${kinds || 'of no recorded kind'}${errors}`);
+  }
   return lines.join('\n');
 }
 

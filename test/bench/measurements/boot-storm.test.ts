@@ -117,5 +117,11 @@ describe('the storm CPU bound', () => {
     assert.match(rows[2]!, /1\.10× \(≤ 1\.3×: MISSED\)/);
     // All CPU over the cores: (1 + 0.5 + 0.8 + 0.7) s ÷ 2 = 1.5 s; 12 s is 8× that.
     assert.match(rows[0]!, /\| 1\.5 \| 8\.00× \|/);
+    // A storm that lost chargers says why, below the table; one that lost none adds nothing.
+    assert.deepEqual(
+      lines.filter((line) => line.startsWith('- ')),
+      ['- sqlite (1.6): 1 failures: 1 × connect: ECONNRESET'],
+    );
+    assert.ok(!stormTable([record(12, 0)], 1.4, 2).includes('failures:'));
   });
 });
