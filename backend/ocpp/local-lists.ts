@@ -11,7 +11,7 @@
 import { chunked } from '../../common/chunked.js';
 import type { Logger } from '../../common/logger.js';
 import type { EventBus } from '../events/bus.js';
-import type { LocalListStore, LocalListSync } from '../store/local-list-store.js';
+import { type LocalListStore, type LocalListSync, neverSynced } from '../store/local-list-store.js';
 import type { IdTag } from '../store/store.js';
 import { supportsProfile } from './charger-limits.js';
 import type { ConfigurationInventory } from './configuration-inventory.js';
@@ -105,8 +105,7 @@ export class LocalListSynchronizer {
   /** A charger that connected: synced when tags changed while it was away or its last sync failed. */
   private async syncIfBehind(chargePointId: string): Promise<void> {
     // A charger never synced is synced after its boot (with its configuration read first), not here.
-    if (!(await this.options.store.hasSync(chargePointId).catch(() => false))) return;
-    const state = await this.options.store.sync(chargePointId).catch(() => undefined);
+    const state = await this.options.store.storedSync(chargePointId).catch(() => undefined);
     if (state && (state.status === 'pending' || state.status === 'failed')) await this.syncQuietly(chargePointId);
   }
 
@@ -142,8 +141,8 @@ export class LocalListSynchronizer {
     }
     // Nothing was ever sent and there is nothing to send: leave the charger alone (no GetLocalListVersion at each
     // connect of a central system that does not use local lists).
-    if (!forceFull && !(await store.hasSync(chargePointId)) && !(await store.hasTags()))
-      return store.sync(chargePointId);
+    if (!forceFull && !(await store.storedSync(chargePointId)) && !(await store.hasTags()))
+      return neverSynced(chargePointId);
     await store.updateSync(chargePointId, { lastAttemptAt: now() });
     try {
       const { listVersion: chargerVersion } = (await this.call(chargePointId, 'GetLocalListVersion', {})) as {

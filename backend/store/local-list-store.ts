@@ -65,21 +65,17 @@ export class LocalListStore {
   }
 
   async sync(chargePointId: string): Promise<LocalListSync> {
+    return (await this.storedSync(chargePointId)) ?? neverSynced(chargePointId);
+  }
+
+  /** The sync state on record, undefined for a charger never synced (nor tried). */
+  async storedSync(chargePointId: string): Promise<LocalListSync | undefined> {
     const row = await this.db
       .selectFrom('local_list_sync')
       .selectAll()
       .where('charge_point_id', '=', chargePointId)
       .executeTakeFirst();
-    return row ? toSync(row) : neverSynced(chargePointId);
-  }
-
-  async hasSync(chargePointId: string): Promise<boolean> {
-    const row = await this.db
-      .selectFrom('local_list_sync')
-      .select('charge_point_id')
-      .where('charge_point_id', '=', chargePointId)
-      .executeTakeFirst();
-    return row !== undefined;
+    return row ? toSync(row) : undefined;
   }
 
   /** Whether the list has any tag: one row looked at, where a count would read the whole table at every boot. */
@@ -249,7 +245,7 @@ function toSync(row: SyncTable): LocalListSync {
   };
 }
 
-function neverSynced(chargePointId: string): LocalListSync {
+export function neverSynced(chargePointId: string): LocalListSync {
   return {
     chargePointId,
     listVersion: 0,
