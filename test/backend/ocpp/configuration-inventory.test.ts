@@ -136,7 +136,8 @@ describe('configuration inventory', () => {
         const charger = await connectCharger(backend.ocppUrl, 'CP-MANYKEYS');
         const keyName = (index: number) => `K${String(index).padStart(5, '0')}`;
         let answer: Array<{ key: string; readonly: boolean; value?: string }> = [];
-        charger.handle('GetConfiguration', async () => ({ configurationKey: answer }));
+        let unknownKey: string[] = [];
+        charger.handle('GetConfiguration', async () => ({ configurationKey: answer, unknownKey }));
         try {
           // More keys than one multi-row statement takes (500), and a key listed twice with two values; short names
           // keep the answer under the 64 KiB frame limit.
@@ -172,6 +173,23 @@ describe('configuration inventory', () => {
           const count = (kind: string) => changes.filter((change) => change.change === kind).length;
           assert.deepEqual([count('removed'), count('changed'), count('added')], [600, 600, 0]);
           assert.ok(changes.some((change) => change.key === keyName(7) && change.oldValue === 'twice'));
+
+          // A partial answer (keys asked for) naming a key both as reported and as unknown keeps it; one named only
+          // as unknown is removed.
+          answer = [{ key: keyName(700), readonly: false, value: 'c' }];
+          unknownKey = [keyName(700), keyName(701)];
+          const partial = await backend.api('POST', '/api/charge-points/CP-MANYKEYS/configuration', {
+            operation: 'get',
+            keys: [keyName(700), keyName(701)],
+          });
+          assert.equal(partial.status, 200);
+          const third = await waitFor('the partial answer stored', async () => {
+            const body = (await backend.api('GET', '/api/charge-points/CP-MANYKEYS/configuration')).body;
+            return body.keys.length === 633 ? body : undefined;
+          });
+          const keys = new Map(third.keys.map((key: { key: string; value: string }) => [key.key, key.value]));
+          assert.equal(keys.get(keyName(700)), 'c');
+          assert.equal(keys.has(keyName(701)), false);
         } finally {
           await charger.close();
         }
